@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file vnet.h
+ * @brief vnet core API: packet-buffer pools, virtio-net devices, bursts.
+ *
+ * A polling-mode virtio-net driver. Everything returns 0 or a negative
+ * errno (see vnet_strerror()); the fast-path calls return counts and keep
+ * their failures in per-queue counters.
+ */
+#ifndef VNET_VNET_H
+#define VNET_VNET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VNET_VERSION_MAJOR 0
+#define VNET_VERSION_MINOR 1
+#define VNET_VERSION_PATCH 0
+
+/** @return the library version as "MAJOR.MINOR.PATCH". */
+const char *vnet_version(void);
+
+/** @return a static English description of a (negative or positive) errno. */
+const char *vnet_strerror(int err);
+
+/* ---------------------------------------------------------------- log -- */
+
+enum vnet_log_level { VNET_LOG_ERR = 0, VNET_LOG_WARN, VNET_LOG_INFO, VNET_LOG_DEBUG };
+
+/** A log sink. The library never prints; it calls the installed sink. */
+typedef void (*vnet_log_fn)(enum vnet_log_level level, const char *msg, void *arg);
+
+/** Install a log sink (NULL to silence). Messages above @p max are dropped. */
+void vnet_set_log(vnet_log_fn fn, void *arg, enum vnet_log_level max);
+
+/* --------------------------------------------------------------- pool -- */
+
+/** A packet buffer from a pool. The frame lives at data[0..len). */
+struct vnet_buf {
+	uint8_t *data;          /**< first byte of the Ethernet frame */
+	uint32_t len;           /**< frame length in bytes */
+	uint16_t flags;         /**< VNET_BUF_F_* (RX: from the virtio_net_hdr) */
+	uint16_t idx;           /**< index of this buffer in its pool */
+	uint8_t *base;          /**< start of the buffer (headroom begins here) */
+	uint64_t iova;          /**< bus (DMA) address of base */
+	struct vnet_pool *pool; /**< the pool this buffer returns to */
+	void *priv;             /**< free for the owner's use (e.g. the lwIP glue) */
+};
+
+#define VNET_BUF_F_DATA_VALID 0x1 /**< device validated the checksum */
+#define VNET_BUF_F_NEEDS_CSUM 0x2 /**< device left a partial checksum */
+
+/** Pool geometry. Zero fields take the defaults shown. */
+struct vnet_pool_conf {
+	uint32_t count;    /**< number of buffers (required, > 0) */
+	uint32_t buf_size; /**< bytes per buffer incl. headroom (2048) */
+	uint32_t headroom; /**< bytes before data for the virtio_net_hdr (64) */
+};
+
+struct vnet_pool;
+
+/** Create a pool: one DMA region carved into @c count buffers. */
+int vnet_pool_create(struct vnet_pool **pool, const struct vnet_pool_conf *conf);
+/** Destroy a pool. Fails with -EBUSY while buffers are still out. */
+int vnet_pool_destroy(struct vnet_pool *pool);
+/** Take @p n buffers, all or none: 0 or -ENOBUFS. data/len are reset. */
+int vnet_pool_alloc_bulk(struct vnet_pool *pool, struct vnet_buf **bufs, uint32_t n);
+/** Return @p n buffers, each to its own pool. */
+void vnet_pool_free_bulk(struct vnet_buf **bufs, uint32_t n);
+/** Take one buffer or NULL. */
+struct vnet_buf *vnet_buf_alloc(struct vnet_pool *pool);
+/** Return one buffer to its pool. */
+void vnet_buf_free(struct vnet_buf *buf);
+/** Buffers currently taken out of the pool (by the driver or the app). */
+uint32_t vnet_pool_in_use(const struct vnet_pool *pool);
+/** Total buffers in the pool. */
+uint32_t vnet_pool_count(const struct vnet_pool *pool);
+/** Largest frame a buffer of this pool holds (buf_size - headroom). */
+uint32_t vnet_pool_data_room(const struct vnet_pool *pool);
+
+/* ------------------------------------------------------------- device -- */
+
+/* Feature bits (virtio spec 5.1.3 and 6). */
+#define VNET_F_CSUM            (1ULL << 0)
+#define VNET_F_GUEST_CSUM      (1ULL << 1)
+#define VNET_F_MTU             (1ULL << 3)
+#define VNET_F_MAC             (1ULL << 5)
+#define VNET_F_GUEST_TSO4      (1ULL << 7)
+#define VNET_F_GUEST_TSO6      (1ULL << 8)
+#define VNET_F_HOST_TSO4       (1ULL << 11)
+#define VNET_F_HOST_TSO6       (1ULL << 12)
+#define VNET_F_MRG_RXBUF       (1ULL << 15)
+#define VNET_F_STATUS          (1ULL << 16)
+#define VNET_F_CTRL_VQ         (1ULL << 17)
+#define VNET_F_MQ              (1ULL << 22)
+#define VNET_F_SPEED_DUPLEX    (1ULL << 63)
+#define VNET_F_INDIRECT_DESC   (1ULL << 28)
+#define VNET_F_EVENT_IDX       (1ULL << 29)
+#define VNET_F_VERSION_1       (1ULL << 32)
+#define VNET_F_ACCESS_PLATFORM (1ULL << 33)
+#define VNET_F_RING_PACKED     (1ULL << 34)
+#define VNET_F_IN_ORDER        (1ULL << 35)
+
+/** What vnet asks for by default when a device offers it. */
+#define VNET_F_DEFAULT (VNET_F_VERSION_1 | VNET_F_MAC | VNET_F_MTU | VNET_F_STATUS | VNET_F_EVENT_IDX)
+
+/** Device options. Zero fields take the defaults shown. */
+struct vnet_dev_conf {
+	struct vnet_pool *pool;  /**< RX buffers come from here (required) */
+	uint16_t rx_ring_size;   /**< RX descriptors (min(256, device max)) */
+	uint16_t tx_ring_size;   /**< TX descriptors (min(256, device max)) */
+	uint64_t features;       /**< features wanted (VNET_F_DEFAULT) */
+	uint8_t hdr_len;         /**< virtio_net_hdr length override (follow features) */
+	uint8_t _pad[7];
+};
+
+/** Device configuration (virtio spec 5.1.4), as negotiated. */
+struct vnet_net_config {
+	uint8_t mac[6];
+	bool link_up;           /**< STATUS LINK_UP (true when STATUS not negotiated) */
+	bool announce;          /**< STATUS ANNOUNCE */
+	uint16_t max_pairs;     /**< max_virtqueue_pairs (1 without MQ) */
+	uint16_t mtu;           /**< MTU (1500 without F_MTU) */
+	uint64_t features;      /**< negotiated feature bits */
+};
+
+/** Per-queue counters. Failures on the fast path land here. */
+struct vnet_queue_stats {
+	uint64_t packets, bytes, bursts, kicks;
+	uint64_t drop_bad_id;    /**< used id out of range or not in flight */
+	uint64_t drop_bad_len;   /**< used len larger than the buffer (or too short) */
+	uint64_t drop_bad_idx;   /**< used index ahead of what is in flight */
+	uint64_t drop_pool_empty;/**< refill found the pool empty */
+	uint64_t drop_ring_full; /**< TX found no free descriptor */
+};
+
+struct vnet_dev;
+struct vnet_transport;
+
+/**
+ * Reset the device, negotiate features (spec 3.1.1), set up one RX and one
+ * TX queue, post RX buffers and set DRIVER_OK. On failure nothing is left
+ * allocated and the device is left reset. The transport stays the caller's.
+ */
+int vnet_dev_open(struct vnet_dev **dev, struct vnet_transport *t, const struct vnet_dev_conf *conf);
+/** Reset the device and return every buffer it held to its pool. */
+void vnet_dev_close(struct vnet_dev *dev);
+/** Re-read the device configuration (with the generation check). */
+int vnet_dev_config(struct vnet_dev *dev, struct vnet_net_config *out);
+/** Parse "aa:bb:cc:dd:ee:ff". 0 or -EINVAL. */
+int vnet_parse_mac(const char *s, uint8_t mac[6]);
+/** Header length in use (10 or 12 bytes, or the override). */
+uint8_t vnet_dev_hdr_len(const struct vnet_dev *dev);
+/**
+ * The device set DEVICE_NEEDS_RESET or the driver found a broken ring
+ * (more than a counted drop). 1 if so; vnet_dev_recover() brings it back.
+ */
+int vnet_dev_broken(struct vnet_dev *dev);
+/** Reset and re-initialise a device in place; buffers in flight go back to the pool. */
+int vnet_dev_recover(struct vnet_dev *dev);
+
+/**
+ * Harvest up to @p n received frames from RX queue @p q. Each returned
+ * buffer is the caller's; give it back with vnet_buf_free or send it.
+ */
+uint16_t vnet_rx_burst(struct vnet_dev *dev, uint16_t q, struct vnet_buf **bufs, uint16_t n);
+/** Post free pool buffers to RX queue @p q. @return buffers posted. */
+uint16_t vnet_rx_refill(struct vnet_dev *dev, uint16_t q);
+/**
+ * Queue up to @p n frames on TX queue @p q: reclaims finished sends, fills
+ * descriptors, publishes the avail index once and kicks only if the device
+ * asked. Accepted buffers belong to the driver and return to their pool
+ * when the device is done. @return frames accepted (the rest stay the caller's).
+ */
+uint16_t vnet_tx_burst(struct vnet_dev *dev, uint16_t q, struct vnet_buf **bufs, uint16_t n);
+/** Reclaim finished TX buffers without sending. @return buffers reclaimed. */
+uint16_t vnet_tx_reclaim(struct vnet_dev *dev, uint16_t q);
+/** Copy a queue's counters (rx = true for the RX queue). */
+int vnet_queue_stats(const struct vnet_dev *dev, uint16_t q, bool rx, struct vnet_queue_stats *out);
+/** Descriptors of TX queue @p q not in flight. */
+uint16_t vnet_tx_free(const struct vnet_dev *dev, uint16_t q);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Version, error strings and the log sink. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "platform/platform.h"
+#include <vnet/vnet.h>
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+const char *vnet_version(void)
+{
+	return STR(VNET_VERSION_MAJOR) "." STR(VNET_VERSION_MINOR) "." STR(VNET_VERSION_PATCH);
+}
+
+const char *vnet_strerror(int err)
+{
+	if (err < 0)
+		err = -err;
+	switch (err) {
+	case 0: return "success";
+	case EINVAL: return "invalid argument";
+	case ENOMEM: return "out of memory";
+	case ENOBUFS: return "no free buffers in the pool";
+	case ETIMEDOUT: return "the device did not answer in time";
+	case ENODEV: return "no such device or queue";
+	case ENOTSUP: return "the device lacks a required feature";
+	case EPROTO: return "the device refused the negotiated features";
+	case EIO: return "device error (DEVICE_NEEDS_RESET or FAILED)";
+	case EBUSY: return "resource busy (buffers still in use)";
+	case EAGAIN: return "try again (the device configuration kept changing)";
+	case ENOENT: return "not found";
+	case ERANGE: return "value out of range";
+	case ENOSPC: return "no space (ring or queue full)";
+	case ECONNREFUSED: return "connection refused";
+	case ECONNRESET: return "connection reset";
+	case EADDRINUSE: return "address in use";
+	case ENOTCONN: return "not connected";
+	case EHOSTUNREACH: return "host unreachable";
+	case ENETDOWN: return "network is down (link down)";
+	case EMSGSIZE: return "message too long";
+	case EINPROGRESS: return "operation in progress";
+	case EALREADY: return "operation already in progress";
+	case EPERM: return "operation not permitted";
+	case ECANCELED: return "operation canceled";
+	case ENOSYS: return "not implemented here";
+	case EOVERFLOW: return "value too large";
+	case EEXIST: return "already exists";
+	case EFAULT: return "bad address";
+	default: return "unknown error";
+	}
+}
+
+static vnet_log_fn log_fn;
+static void *log_arg;
+static enum vnet_log_level log_max = VNET_LOG_WARN;
+
+void vnet_set_log(vnet_log_fn fn, void *arg, enum vnet_log_level max)
+{
+	log_fn = fn;
+	log_arg = arg;
+	log_max = max;
+}
+
+void vnet_log(int level, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (!log_fn || level > (int)log_max)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_fn((enum vnet_log_level)level, msg, log_arg);
+}
+
+int vnet_parse_mac(const char *s, uint8_t mac[6])
+{
+	uint8_t tmp[6];
+	unsigned i, v;
+
+	if (!s || !mac)
+		return -EINVAL;
+	for (i = 0; i < 6; i++) {
+		unsigned d;
+		v = 0;
+		for (d = 0; d < 2; d++, s++) {
+			char c = *s;
+			v <<= 4;
+			if (c >= '0' && c <= '9')
+				v |= (unsigned)(c - '0');
+			else if (c >= 'a' && c <= 'f')
+				v |= (unsigned)(c - 'a' + 10);
+			else if (c >= 'A' && c <= 'F')
+				v |= (unsigned)(c - 'A' + 10);
+			else
+				return -EINVAL;
+		}
+		tmp[i] = (uint8_t)v;
+		if (i < 5 && *s++ != ':')
+			return -EINVAL;
+	}
+	if (*s != '\0')
+		return -EINVAL;
+	memcpy(mac, tmp, sizeof(tmp)); /* only a whole MAC is written */
+	return 0;
+}

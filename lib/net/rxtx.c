@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The fast path: RX harvest, RX refill, TX submit and reclaim. One used
+ * index read and one avail index publish per burst; no locks, no
+ * allocation, no printing; failures are counters.
+ */
+#include "net/dev.h"
+
+#define RECLAIM_CHUNK 64
+
+uint16_t vnet_rx_burst(struct vnet_dev *d, uint16_t q, struct vnet_buf **bufs, uint16_t n)
+{
+	struct vnet_vq *vq = &d->rxq;
+	uint16_t got, i;
+	uint64_t bytes = 0;
+
+	(void)q;
+	if (vnet_unlikely(vq->broken))
+		return 0;
+	got = vnet_vq_harvest(vq, bufs, n, d->hdr_len);
+	if (d->features & VNET_F_GUEST_CSUM) {
+		for (i = 0; i < got; i++) {
+			const struct virtio_net_hdr *h =
+				(const struct virtio_net_hdr *)(bufs[i]->data - d->hdr_len);
+			uint8_t f = h->flags;
+			bufs[i]->flags = (uint16_t)(((f & VIRTIO_NET_HDR_F_DATA_VALID) ? VNET_BUF_F_DATA_VALID : 0) |
+			                            ((f & VIRTIO_NET_HDR_F_NEEDS_CSUM) ? VNET_BUF_F_NEEDS_CSUM : 0));
+		}
+	}
+	for (i = 0; i < got; i++)
+		bytes += bufs[i]->len;
+	vq->stats.packets += got;
+	vq->stats.bytes += bytes;
+	vq->stats.bursts++;
+	return got;
+}
+
+uint16_t vnet_rx_refill(struct vnet_dev *d, uint16_t q)
+{
+	struct vnet_vq *vq = &d->rxq;
+	struct vnet_buf *bufs[RECLAIM_CHUNK];
+	uint16_t total = 0;
+
+	(void)q;
+	if (vnet_unlikely(vq->broken))
+		return 0;
+	while (vq->num_free) {
+		uint16_t n = vq->num_free < RECLAIM_CHUNK ? vq->num_free : RECLAIM_CHUNK;
+		uint32_t have = d->pool->top;
+
+		if (have < n) {
+			vq->stats.drop_pool_empty++;
+			n = (uint16_t)have;
+			if (!n)
+				break;
+		}
+		vnet_pool_take(d->pool, bufs, n);
+		vnet_vq_post(vq, bufs, n, 0);
+		total = (uint16_t)(total + n);
+		if (n < RECLAIM_CHUNK && vq->num_free)
+			break; /* pool ran dry */
+	}
+	if (total)
+		vnet_vq_publish(vq, d->t);
+	return total;
+}
+
+uint16_t vnet_tx_reclaim(struct vnet_dev *d, uint16_t q)
+{
+	struct vnet_vq *vq = &d->txq;
+	struct vnet_buf *done[RECLAIM_CHUNK];
+	uint16_t total = 0, n;
+	int rounds;
+
+	(void)q;
+	/* bounded: a ring holds at most 32768 entries */
+	for (rounds = 0; rounds < 32768 / RECLAIM_CHUNK + 1; rounds++) {
+		if (vnet_vq_in_flight(vq) == 0 || vq->broken)
+			break;
+		n = vnet_vq_harvest(vq, done, RECLAIM_CHUNK, 0);
+		vnet_pool_put(done, n);
+		total = (uint16_t)(total + n);
+		if (n < RECLAIM_CHUNK)
+			break;
+	}
+	return total;
+}
+
+uint16_t vnet_tx_burst(struct vnet_dev *d, uint16_t q, struct vnet_buf **bufs, uint16_t n)
+{
+	struct vnet_vq *vq = &d->txq;
+	uint32_t hdr = d->hdr_len;
+	uint64_t bytes = 0;
+	uint16_t i;
+
+	if (vnet_unlikely(vq->broken))
+		return 0;
+	if (vq->num_free < n)
+		vnet_tx_reclaim(d, q);
+	if (vq->num_free < n) {
+		vq->stats.drop_ring_full += (uint64_t)(n - vq->num_free);
+		n = vq->num_free;
+	}
+	/* a frame needs headroom for the header and must fit its buffer */
+	for (i = 0; i < n; i++) {
+		const struct vnet_buf *b = bufs[i];
+		if (vnet_unlikely((uint32_t)(b->data - b->base) < hdr ||
+		                  (uint32_t)(b->data - b->base) + b->len > b->pool->buf_size))
+			break;
+		bytes += b->len;
+	}
+	n = i;
+	if (!n)
+		return 0;
+	vnet_vq_post(vq, bufs, n, hdr);
+	vnet_vq_publish(vq, d->t);
+	vq->stats.packets += n;
+	vq->stats.bytes += bytes;
+	vq->stats.bursts++;
+	return n;
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The platform layer: everything that differs between bare metal and a
+ * Linux process. Barriers and accessors are inline (they are on the fast
+ * path); the rest is in one file per environment:
+ *   lib/platform/linux.c         Linux userspace
+ *   lib/arch/x86_64/platform.c   bare-metal x86_64 (identity-mapped)
+ */
+#ifndef VNET_PLATFORM_H
+#define VNET_PLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- memory ordering (x86_64: TSO, so only the store-load case needs a
+ * fence; the compiler barrier keeps the compiler honest elsewhere). Other
+ * architectures add their own branch here. */
+#if defined(__x86_64__) || defined(__i386__)
+#define vnet_barrier() __asm__ __volatile__("" ::: "memory")
+static inline void vnet_mb(void) { __asm__ __volatile__("lock; addl $0,-4(%%rsp)" ::: "memory", "cc"); }
+static inline void vnet_rmb(void) { vnet_barrier(); }
+static inline void vnet_wmb(void) { vnet_barrier(); }
+static inline void vnet_cpu_relax(void) { __asm__ __volatile__("pause" ::: "memory"); }
+#else
+#define vnet_barrier() __asm__ __volatile__("" ::: "memory")
+static inline void vnet_mb(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+static inline void vnet_rmb(void) { __atomic_thread_fence(__ATOMIC_ACQUIRE); }
+static inline void vnet_wmb(void) { __atomic_thread_fence(__ATOMIC_RELEASE); }
+static inline void vnet_cpu_relax(void) { vnet_barrier(); }
+#endif
+
+#define vnet_prefetch(p) __builtin_prefetch((const void *)(p), 0, 3)
+#define vnet_prefetchw(p) __builtin_prefetch((const void *)(p), 1, 3)
+#define vnet_likely(x) __builtin_expect(!!(x), 1)
+#define vnet_unlikely(x) __builtin_expect(!!(x), 0)
+
+/* ---- accessors for memory shared with the device (ring indices) ---- */
+static inline uint16_t vnet_load16(const volatile void *p) { return *(const volatile uint16_t *)p; }
+static inline void vnet_store16(volatile void *p, uint16_t v) { *(volatile uint16_t *)p = v; }
+
+/* ---- MMIO register accessors (device register windows) ---- */
+static inline uint8_t vnet_read8(const volatile void *a) { return *(const volatile uint8_t *)a; }
+static inline uint16_t vnet_read16(const volatile void *a) { return *(const volatile uint16_t *)a; }
+static inline uint32_t vnet_read32(const volatile void *a) { return *(const volatile uint32_t *)a; }
+static inline void vnet_write8(volatile void *a, uint8_t v) { *(volatile uint8_t *)a = v; }
+static inline void vnet_write16(volatile void *a, uint16_t v) { *(volatile uint16_t *)a = v; }
+static inline void vnet_write32(volatile void *a, uint32_t v) { *(volatile uint32_t *)a = v; }
+
+/* ---- port IO (x86 only; bare metal) ---- */
+#if defined(__x86_64__)
+static inline uint8_t vnet_inb(uint16_t port) { uint8_t v; __asm__ __volatile__("inb %1,%0" : "=a"(v) : "Nd"(port)); return v; }
+static inline uint16_t vnet_inw(uint16_t port) { uint16_t v; __asm__ __volatile__("inw %1,%0" : "=a"(v) : "Nd"(port)); return v; }
+static inline uint32_t vnet_inl(uint16_t port) { uint32_t v; __asm__ __volatile__("inl %1,%0" : "=a"(v) : "Nd"(port)); return v; }
+static inline void vnet_outb(uint16_t port, uint8_t v) { __asm__ __volatile__("outb %0,%1" ::"a"(v), "Nd"(port)); }
+static inline void vnet_outw(uint16_t port, uint16_t v) { __asm__ __volatile__("outw %0,%1" ::"a"(v), "Nd"(port)); }
+static inline void vnet_outl(uint16_t port, uint32_t v) { __asm__ __volatile__("outl %0,%1" ::"a"(v), "Nd"(port)); }
+static inline uint64_t vnet_rdtsc(void) { uint32_t lo, hi; __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi)); return ((uint64_t)hi << 32) | lo; }
+#endif
+
+/* ---- DMA memory: zeroed, physically contiguous, its bus address known.
+ * Linux: anonymous shared memory from a memfd (so vhost-user can map it),
+ * iova = virtual address. Bare metal: identity-mapped heap, iova = phys. */
+struct vnet_dma {
+	void *va;
+	uint64_t iova;
+	size_t len;
+	int fd;          /* memfd on Linux (-1 elsewhere) */
+	uint64_t fd_off; /* offset of va in fd */
+};
+int vnet_dma_alloc(struct vnet_dma *d, size_t len, size_t align);
+void vnet_dma_free(struct vnet_dma *d);
+
+/* ---- time ---- */
+uint64_t vnet_cycles(void);     /* a monotonic cycle counter */
+uint64_t vnet_cycles_hz(void);  /* its rate (calibrated at boot on bare metal) */
+uint64_t vnet_now_us(void);     /* monotonic microseconds */
+void vnet_delay_us(uint32_t us);
+
+/* ---- log: the library calls vnet_log(); the sink the app installed gets it */
+void vnet_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The transport interface: what the net device needs from PCI modern
+ * (spec 4.1), MMIO v2 (spec 4.2), vhost-user and the in-process device
+ * model. Each transport is one file ending in a const vnet_transport_ops.
+ */
+#ifndef VNET_TRANSPORT_H
+#define VNET_TRANSPORT_H
+
+#include <stdint.h>
+
+struct vnet_transport;
+
+/* Device status bits (spec 2.1). */
+#define VIRTIO_STATUS_ACKNOWLEDGE        1
+#define VIRTIO_STATUS_DRIVER             2
+#define VIRTIO_STATUS_DRIVER_OK          4
+#define VIRTIO_STATUS_FEATURES_OK        8
+#define VIRTIO_STATUS_DEVICE_NEEDS_RESET 64
+#define VIRTIO_STATUS_FAILED             128
+
+/* Guest-physical (bus) addresses of one split virtqueue's three parts. */
+struct vnet_vq_addrs {
+	uint64_t desc, avail, used;
+};
+
+struct vnet_transport_ops {
+	const char *name;
+	/* Write 0 to status and wait (bounded) until the device reads back 0.
+	 * 0 or -ETIMEDOUT. */
+	int (*reset)(struct vnet_transport *t);
+	uint8_t (*get_status)(struct vnet_transport *t);
+	void (*set_status)(struct vnet_transport *t, uint8_t status);
+	uint64_t (*get_features)(struct vnet_transport *t);
+	void (*set_features)(struct vnet_transport *t, uint64_t features);
+	/* Config generation (spec 2.5.1); transports without one return 0. */
+	uint32_t (*config_generation)(struct vnet_transport *t);
+	/* Read @len bytes of device config at @off, with accesses no wider
+	 * than the field (1, 2 or 4 bytes aligned; 8 as two 4s). */
+	void (*read_config)(struct vnet_transport *t, uint32_t off, void *buf, uint32_t len);
+	/* Largest size queue @q accepts; 0 when the queue does not exist. */
+	uint16_t (*queue_max)(struct vnet_transport *t, uint16_t q);
+	/* Program size and addresses of queue @q and enable it. 0 or -errno. */
+	int (*queue_setup)(struct vnet_transport *t, uint16_t q, uint16_t size,
+	                   const struct vnet_vq_addrs *addrs);
+	/* Tell the device that queue @q has new buffers. */
+	void (*notify)(struct vnet_transport *t, uint16_t q);
+	/* Release what the transport itself holds (mappings, fds, memory). */
+	void (*close)(struct vnet_transport *t);
+};
+
+/* Every transport embeds this first. */
+struct vnet_transport {
+	const struct vnet_transport_ops *ops;
+};
+
+#endif

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Structures that mirror the virtio 1.2 specification, little-endian. */
+#ifndef VNET_VIRTIO_SPEC_H
+#define VNET_VIRTIO_SPEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Split virtqueue (spec 2.7.5 - 2.7.8). */
+#define VRING_DESC_F_NEXT     1
+#define VRING_DESC_F_WRITE    2
+#define VRING_DESC_F_INDIRECT 4
+#define VRING_AVAIL_F_NO_INTERRUPT 1
+#define VRING_USED_F_NO_NOTIFY     1
+
+struct vring_desc { /* 2.7.5 */
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+	uint16_t next;
+};
+_Static_assert(sizeof(struct vring_desc) == 16, "spec 2.7.5");
+_Static_assert(offsetof(struct vring_desc, flags) == 12, "spec 2.7.5");
+
+struct vring_avail { /* 2.7.6; used_event follows ring[size] */
+	uint16_t flags;
+	uint16_t idx;
+	uint16_t ring[];
+};
+_Static_assert(sizeof(struct vring_avail) == 4, "spec 2.7.6");
+
+struct vring_used_elem { /* 2.7.8 */
+	uint32_t id;
+	uint32_t len;
+};
+_Static_assert(sizeof(struct vring_used_elem) == 8, "spec 2.7.8");
+
+struct vring_used { /* 2.7.8; avail_event follows ring[size] */
+	uint16_t flags;
+	uint16_t idx;
+	struct vring_used_elem ring[];
+};
+_Static_assert(offsetof(struct vring_used, ring) == 4, "spec 2.7.8");
+
+/* Alignment (spec 2.7, table "Virtqueue Part Alignment"). */
+#define VRING_DESC_ALIGN  16
+#define VRING_AVAIL_ALIGN 2
+#define VRING_USED_ALIGN  4
+
+/* 2.7.10: the event-index test: should a notification be sent, given the
+ * other side asked for one at @event and the index moved old -> new? */
+static inline int vring_need_event(uint16_t event, uint16_t new_idx, uint16_t old)
+{
+	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old);
+}
+
+/* virtio_net_hdr (spec 5.1.6). 10 bytes legacy without MRG_RXBUF;
+ * 12 bytes with VERSION_1 or MRG_RXBUF (num_buffers). */
+#define VIRTIO_NET_HDR_F_NEEDS_CSUM 1
+#define VIRTIO_NET_HDR_F_DATA_VALID 2
+#define VIRTIO_NET_HDR_GSO_NONE 0
+#define VIRTIO_NET_HDR_GSO_TCPV4 1
+#define VIRTIO_NET_HDR_GSO_UDP 3
+#define VIRTIO_NET_HDR_GSO_TCPV6 4
+
+struct virtio_net_hdr {
+	uint8_t flags;
+	uint8_t gso_type;
+	uint16_t hdr_len;
+	uint16_t gso_size;
+	uint16_t csum_start;
+	uint16_t csum_offset;
+	uint16_t num_buffers;
+};
+_Static_assert(sizeof(struct virtio_net_hdr) == 12, "spec 5.1.6");
+_Static_assert(offsetof(struct virtio_net_hdr, num_buffers) == 10, "spec 5.1.6");
+
+/* virtio-net device configuration layout (spec 5.1.4). */
+#define VIRTIO_NET_CFG_MAC       0
+#define VIRTIO_NET_CFG_STATUS    6
+#define VIRTIO_NET_CFG_MAX_PAIRS 8
+#define VIRTIO_NET_CFG_MTU       10
+#define VIRTIO_NET_CFG_SPEED     12
+#define VIRTIO_NET_CFG_DUPLEX    16
+#define VIRTIO_NET_S_LINK_UP  1
+#define VIRTIO_NET_S_ANNOUNCE 2
+
+#define VIRTIO_ID_NET 1
+
+#endif

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Driver side of a split virtqueue (spec 2.7). The hot helpers are static
+ * inline here, shared by RX and TX; setup and teardown are in vring.c.
+ *
+ * Indices are free-running 16-bit counters compared unmasked, so a full
+ * ring and an empty ring never look alike. Descriptor ids come from a
+ * private free stack (LIFO keeps the hot descriptors in cache), never from
+ * anything the device wrote.
+ */
+#ifndef VNET_VRING_H
+#define VNET_VRING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "platform/platform.h"
+#include "virtio/transport.h"
+#include "virtio/virtio_spec.h"
+#include <vnet/vnet.h>
+
+struct vnet_vq {
+	/* hot: touched by every burst */
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	struct vnet_buf **cookie;   /* buffer per descriptor id; NULL = not in flight */
+	uint16_t *free_ids;         /* stack of free descriptor ids */
+	uint16_t *avail_event;      /* &used->ring[size]: written by the device */
+	uint16_t *used_event;       /* &avail->ring[size]: written by us */
+	uint16_t size, mask;
+	uint16_t num_free;          /* ids on the free stack */
+	uint16_t avail_idx;         /* next avail index to publish (shadow) */
+	uint16_t last_used;         /* next used entry to harvest */
+	uint16_t kick_idx;          /* avail index at the last notify */
+	uint16_t qidx;              /* queue index on the transport */
+	bool event_idx;
+	bool broken;                /* device broke the ring protocol */
+	uint32_t buf_len;           /* RX: descriptor length; used len must fit */
+	uint32_t buf_off;           /* RX: offset of the descriptor in a buffer */
+	struct vnet_queue_stats stats;
+	struct vnet_dma mem;        /* ring memory */
+};
+
+/* Ring part offsets inside one DMA allocation (each part on its own
+ * cache lines: avail is written by us, used by the device). */
+size_t vnet_vq_mem_size(uint16_t size);
+/* Allocate a queue's memory and bookkeeping. 0 or -ENOMEM. */
+int vnet_vq_alloc(struct vnet_vq *vq, uint16_t qidx, uint16_t size, uint16_t desc_flags);
+/* Zero the ring memory and return to the just-allocated state; the caller
+ * has taken every buffer back first (vnet_vq_drain). */
+void vnet_vq_reset(struct vnet_vq *vq, uint16_t desc_flags, bool event_idx);
+/* Hand every buffer still in flight to @fn (then forget it). @return count. */
+uint32_t vnet_vq_drain(struct vnet_vq *vq, void (*fn)(struct vnet_buf *b));
+void vnet_vq_free(struct vnet_vq *vq);
+/* The three bus addresses for the transport. */
+void vnet_vq_addrs(const struct vnet_vq *vq, struct vnet_vq_addrs *a);
+
+static inline uint16_t vnet_vq_in_flight(const struct vnet_vq *vq)
+{
+	return (uint16_t)(vq->size - vq->num_free);
+}
+
+/*
+ * Harvest up to @n used entries into @out. Reads the device's used index
+ * once. Every id is checked (range, in flight) and, for RX (@rx_hdr != 0),
+ * every length (at least the header, at most the buffer); what is wrong is
+ * counted and dropped, and a bad-length RX buffer goes back to its pool.
+ * An index more than a ring ahead marks the queue broken (spec 2.7.8: the
+ * device can only return what was made available).
+ */
+static inline uint16_t vnet_vq_harvest(struct vnet_vq *vq, struct vnet_buf **out, uint16_t n,
+                                       uint32_t rx_hdr)
+{
+	uint16_t used_idx = vnet_load16(&vq->used->idx);
+	uint16_t ready = (uint16_t)(used_idx - vq->last_used);
+	uint16_t last = vq->last_used, got = 0, i;
+
+	if (vnet_unlikely(ready > vq->size)) {
+		vq->stats.drop_bad_idx++;
+		vq->broken = true;
+		return 0;
+	}
+	if (ready > n)
+		ready = n;
+	if (ready == 0)
+		return 0;
+	vnet_rmb(); /* entries are read after the index that covers them */
+	for (i = 0; i < ready; i++) {
+		const struct vring_used_elem *e = &vq->used->ring[(uint16_t)(last + i) & vq->mask];
+		/* read each device-written field exactly once */
+		uint32_t id = ((const volatile struct vring_used_elem *)e)->id;
+		uint32_t len = ((const volatile struct vring_used_elem *)e)->len;
+		struct vnet_buf *b;
+
+		vnet_prefetch(&vq->used->ring[(uint16_t)(last + i + 1) & vq->mask]);
+		if (vnet_unlikely(id >= vq->size) || vnet_unlikely((b = vq->cookie[id]) == NULL)) {
+			vq->stats.drop_bad_id++;
+			continue;
+		}
+		vq->cookie[id] = NULL;
+		vq->free_ids[vq->num_free++] = (uint16_t)id;
+		if (rx_hdr) {
+			if (vnet_unlikely(len < rx_hdr || len > vq->buf_len)) {
+				vq->stats.drop_bad_len++;
+				vnet_buf_free(b);
+				continue;
+			}
+			b->data = b->base + vq->buf_off + rx_hdr;
+			b->len = len - rx_hdr;
+			vnet_prefetch(b->data);
+		}
+		out[got++] = b;
+	}
+	vq->last_used = (uint16_t)(last + ready);
+	/* We never want interrupts: keep used_event half a ring-space away. */
+	if (vq->event_idx)
+		vnet_store16(vq->used_event, (uint16_t)(vq->last_used + 0x8000));
+	return got;
+}
+
+/*
+ * Put @n buffers on the ring (the caller checked num_free >= n). RX
+ * buffers are offered whole (buf_off/buf_len); TX buffers from data minus
+ * a zeroed virtio_net_hdr of @tx_hdr bytes.
+ */
+static inline void vnet_vq_post(struct vnet_vq *vq, struct vnet_buf *const *bufs, uint16_t n,
+                                uint32_t tx_hdr)
+{
+	uint16_t idx = vq->avail_idx, i;
+
+	for (i = 0; i < n; i++) {
+		struct vnet_buf *b = bufs[i];
+		uint16_t id = vq->free_ids[--vq->num_free];
+		struct vring_desc *d = &vq->desc[id];
+
+		if (tx_hdr) {
+			uint8_t *h = b->data - tx_hdr;
+			memset(h, 0, tx_hdr);
+			d->addr = b->iova + (uint64_t)(h - b->base);
+			d->len = b->len + tx_hdr;
+		} else {
+			d->addr = b->iova + vq->buf_off;
+			d->len = vq->buf_len;
+		}
+		vq->cookie[id] = b;
+		vq->avail->ring[(uint16_t)(idx + i) & vq->mask] = id;
+	}
+	vq->avail_idx = (uint16_t)(idx + n);
+}
+
+/* Publish the avail index once and notify only if the device asked
+ * (spec 2.7.10 and 2.7.7). */
+static inline void vnet_vq_publish(struct vnet_vq *vq, struct vnet_transport *t)
+{
+	uint16_t idx = vq->avail_idx;
+	bool kick;
+
+	vnet_wmb(); /* ring entries before the index */
+	vnet_store16(&vq->avail->idx, idx);
+	vnet_mb(); /* the index store before reading the device's wishes */
+	if (vq->event_idx)
+		/* over everything queued since the last kick; force one before the
+		 * 16-bit distance could wrap */
+		kick = vring_need_event(vnet_load16(vq->avail_event), idx, vq->kick_idx) ||
+		       (uint16_t)(idx - vq->kick_idx) >= 0x8000;
+	else
+		kick = !(vnet_load16(&vq->used->flags) & VRING_USED_F_NO_NOTIFY);
+	if (kick) {
+		t->ops->notify(t, vq->qidx);
+		vq->kick_idx = idx;
+		vq->stats.kicks++;
+	}
+}
+
+#endif
