@@ -1,0 +1,554 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vnet-bench: packets per second and latency of the vnet fast path.
+ *
+ *   vnet-bench --backend=model --mode=txonly|rxonly|forward|latency|tcp
+ *              [--frame=64[,1518...]] [--burst=32] [--ring=256]
+ *              [--duration=2] [--warmup=0.2] [--packets=N] [--cpu=N]
+ *
+ * Prints one JSON line per result on stdout, then a table. With
+ * --packets the run is a fixed amount of work, for callgrind.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vnet/model.h>
+#include <vnet/vnet.h>
+
+#include "bench_out.h"
+#include "platform/platform.h"
+#ifdef VNET_BENCH_TCP
+#include "bench_tcp.h"
+#endif
+
+#define MAX_BURST 256
+#define MAX_FRAMES 16
+
+enum mode { M_TXONLY, M_RXONLY, M_FORWARD, M_LATENCY, M_TCP };
+static const char *mode_names[] = {"txonly", "rxonly", "forward", "latency", "tcp"};
+
+struct opts {
+	enum mode mode;
+	const char *backend;
+	uint32_t frames[MAX_FRAMES];
+	int nframes;
+	uint16_t burst, ring;
+	double duration, warmup;
+	uint64_t packets;
+	int cpu;
+	int quiet;
+};
+
+struct result {
+	uint64_t packets, bytes;
+	double seconds;
+	struct vnet_queue_stats rx, tx;
+	/* latency: percentiles in ns */
+	double p50, p90, p99, p999, max;
+	uint64_t samples;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: vnet-bench [--backend=model] --mode=txonly|rxonly|forward|latency|tcp\n"
+	        "                  [--frame=64[,1518,...]] [--burst=32] [--ring=256]\n"
+	        "                  [--duration=SEC] [--warmup=SEC] [--packets=N] [--cpu=N] [--quiet]\n"
+	        "  model modes: txonly (device sinks), rxonly (device generates),\n"
+	        "  forward (loopback device, macswap), latency (loopback ping-pong),\n"
+	        "  tcp (two lwIP interfaces over the model's wire).\n"
+	        "Output: one JSON line per result, then a table.\n");
+}
+
+static int parse_u(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno || end == s || *end || v < lo || v > hi)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{"backend", required_argument, 0, 'b'}, {"mode", required_argument, 0, 'm'},
+		{"frame", required_argument, 0, 'f'},   {"burst", required_argument, 0, 'B'},
+		{"ring", required_argument, 0, 'r'},    {"duration", required_argument, 0, 'd'},
+		{"warmup", required_argument, 0, 'w'},  {"packets", required_argument, 0, 'n'},
+		{"cpu", required_argument, 0, 'c'},     {"quiet", no_argument, 0, 'q'},
+		{"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
+	unsigned long v;
+	int c, i;
+
+	memset(o, 0, sizeof(*o));
+	o->backend = "model";
+	o->burst = 32;
+	o->ring = 256;
+	o->duration = 2.0;
+	o->warmup = 0.2;
+	o->cpu = -1;
+	o->mode = (enum mode)-1;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			o->backend = optarg;
+			break;
+		case 'm':
+			for (i = 0; i < 5; i++)
+				if (!strcmp(optarg, mode_names[i]))
+					o->mode = (enum mode)i;
+			if (!strcmp(optarg, "loopback") || !strcmp(optarg, "macswap"))
+				o->mode = M_FORWARD;
+			if ((int)o->mode < 0) {
+				fprintf(stderr, "vnet-bench: unknown mode '%s'\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'f': {
+			char *s = optarg, *tok, *save = NULL;
+			o->nframes = 0;
+			for (tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+				if (o->nframes >= MAX_FRAMES || parse_u(tok, 60, 1518, &v)) {
+					fprintf(stderr, "vnet-bench: frame sizes are 60..1518 bytes, at most %d\n", MAX_FRAMES);
+					return -EINVAL;
+				}
+				o->frames[o->nframes++] = (uint32_t)v;
+			}
+			break;
+		}
+		case 'B':
+			if (parse_u(optarg, 1, MAX_BURST, &v)) {
+				fprintf(stderr, "vnet-bench: burst is 1..%d\n", MAX_BURST);
+				return -EINVAL;
+			}
+			o->burst = (uint16_t)v;
+			break;
+		case 'r':
+			if (parse_u(optarg, 2, 32768, &v) || (v & (v - 1))) {
+				fprintf(stderr, "vnet-bench: ring size is a power of two, 2..32768\n");
+				return -EINVAL;
+			}
+			o->ring = (uint16_t)v;
+			break;
+		case 'd':
+		case 'w': {
+			char *end;
+			double d = strtod(optarg, &end);
+			if (end == optarg || *end || d < 0 || d > 3600) {
+				fprintf(stderr, "vnet-bench: bad time '%s'\n", optarg);
+				return -EINVAL;
+			}
+			if (c == 'd')
+				o->duration = d;
+			else
+				o->warmup = d;
+			break;
+		}
+		case 'n':
+			if (parse_u(optarg, 1, 1UL << 40, &v)) {
+				fprintf(stderr, "vnet-bench: bad packet count\n");
+				return -EINVAL;
+			}
+			o->packets = v;
+			break;
+		case 'c':
+			if (parse_u(optarg, 0, 1023, &v)) {
+				fprintf(stderr, "vnet-bench: bad cpu\n");
+				return -EINVAL;
+			}
+			o->cpu = (int)v;
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc || (int)o->mode < 0) {
+		usage(stderr);
+		return -EINVAL;
+	}
+	if (strcmp(o->backend, "model") != 0) {
+		fprintf(stderr, "vnet-bench: backend '%s' is not available in this build (model only)\n", o->backend);
+		return -ENOTSUP;
+	}
+	if (!o->nframes)
+		o->frames[o->nframes++] = 64;
+	return 0;
+}
+
+/* ---- one model device + driver, set up for a mode ---------------------- */
+
+struct rig {
+	struct vnet_model *m;
+	struct vnet_pool *pool;
+	struct vnet_dev *dev;
+};
+
+static void rig_close(struct rig *r)
+{
+	vnet_dev_close(r->dev);
+	vnet_model_destroy(r->m);
+	if (r->pool)
+		vnet_pool_destroy(r->pool);
+	memset(r, 0, sizeof(*r));
+}
+
+static int rig_open(struct rig *r, const struct opts *o, enum vnet_model_backend be, uint32_t frame)
+{
+	struct vnet_model_conf mc = {0};
+	struct vnet_pool_conf pc = {0};
+	struct vnet_dev_conf dc = {0};
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	mc.backend = be;
+	mc.source_len = (uint16_t)frame;
+	mc.queue_max = o->ring > 1024 ? o->ring : 1024;
+	pc.count = 2u * o->ring + 4u * MAX_BURST;
+	if ((rc = vnet_model_create(&r->m, &mc)) || (rc = vnet_pool_create(&r->pool, &pc))) {
+		fprintf(stderr, "vnet-bench: set-up failed: %s\n", vnet_strerror(rc));
+		rig_close(r);
+		return rc;
+	}
+	dc.pool = r->pool;
+	dc.rx_ring_size = dc.tx_ring_size = o->ring;
+	rc = vnet_dev_open(&r->dev, vnet_model_transport(r->m), &dc);
+	if (rc) {
+		fprintf(stderr, "vnet-bench: vnet_dev_open: %s\n", vnet_strerror(rc));
+		rig_close(r);
+	}
+	return rc;
+}
+
+static void fill_frame(struct vnet_buf *b, uint32_t len)
+{
+	static const uint8_t hdr[14] = {0x52, 0x54, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x88, 0xb5};
+	memcpy(b->data, hdr, sizeof(hdr));
+	b->len = len;
+}
+
+/* Run until the packet budget or the deadline; returns packets counted
+ * after warm-up. One step of the loop is the run-to-completion body. */
+struct clock {
+	uint64_t start, warm_end, end;
+	uint64_t hz;
+	int warm;
+	uint64_t next_progress;
+};
+
+static void clock_init(struct clock *c, const struct opts *o)
+{
+	c->hz = vnet_cycles_hz();
+	c->start = vnet_cycles();
+	c->warm_end = o->packets ? c->start : c->start + (uint64_t)(o->warmup * (double)c->hz);
+	c->end = c->warm_end + (uint64_t)(o->duration * (double)c->hz);
+	c->warm = o->packets ? 0 : 1;
+	c->next_progress = c->warm_end + c->hz;
+}
+
+static void progress(struct clock *c, const struct opts *o, uint64_t now, uint64_t pkts)
+{
+	if (o->quiet || now < c->next_progress || o->duration < 3)
+		return;
+	fprintf(stderr, "vnet-bench: %s %.0f s: %.3f Mpps\n", mode_names[o->mode],
+	        (double)(now - c->warm_end) / (double)c->hz,
+	        (double)pkts / ((double)(now - c->warm_end) / (double)c->hz) / 1e6);
+	c->next_progress += c->hz;
+}
+
+static int run_pps(const struct opts *o, uint32_t frame, struct result *res)
+{
+	static const enum vnet_model_backend be[] = {VNET_MODEL_SINK, VNET_MODEL_SOURCE, VNET_MODEL_LOOPBACK};
+	struct vnet_buf *bufs[MAX_BURST];
+	struct clock ck;
+	struct rig r;
+	uint64_t pkts = 0, bytes = 0, iter = 0;
+	uint64_t budget = o->packets;
+	int rc;
+
+	rc = rig_open(&r, o, be[o->mode], frame);
+	if (rc)
+		return rc;
+	if (o->mode == M_FORWARD) { /* put a burst in circulation, like tx_first */
+		uint16_t k;
+		if (vnet_pool_alloc_bulk(r.pool, bufs, o->burst) == 0) {
+			for (k = 0; k < o->burst; k++)
+				fill_frame(bufs[k], frame);
+			k = vnet_tx_burst(r.dev, 0, bufs, o->burst);
+			vnet_pool_free_bulk(bufs + k, (uint32_t)(o->burst - k));
+		}
+	}
+	clock_init(&ck, o);
+	for (;;) {
+		uint16_t n = 0, k, i;
+		uint64_t now;
+
+		vnet_model_poll(r.m); /* the device's side of the work */
+		switch (o->mode) {
+		case M_TXONLY:
+			if (vnet_pool_alloc_bulk(r.pool, bufs, o->burst) == 0) {
+				for (i = 0; i < o->burst; i++)
+					bufs[i]->len = frame;
+				n = vnet_tx_burst(r.dev, 0, bufs, o->burst);
+				vnet_pool_free_bulk(bufs + n, (uint32_t)(o->burst - n));
+			}
+			break;
+		case M_RXONLY:
+			n = vnet_rx_burst(r.dev, 0, bufs, o->burst);
+			vnet_pool_free_bulk(bufs, n);
+			vnet_rx_refill(r.dev, 0);
+			break;
+		default: /* forward: macswap what came in and send it back */
+			n = vnet_rx_burst(r.dev, 0, bufs, o->burst);
+			for (i = 0; i < n; i++) {
+				uint8_t t[6];
+				memcpy(t, bufs[i]->data, 6);
+				memcpy(bufs[i]->data, bufs[i]->data + 6, 6);
+				memcpy(bufs[i]->data + 6, t, 6);
+			}
+			k = vnet_tx_burst(r.dev, 0, bufs, n);
+			vnet_pool_free_bulk(bufs + k, (uint32_t)(n - k));
+			vnet_rx_refill(r.dev, 0);
+			n = k;
+			break;
+		}
+		if (budget) {
+			pkts += n;
+			bytes += (uint64_t)n * frame;
+			if (pkts >= budget || ++iter > budget * 4 + 1000)
+				break;
+			continue;
+		}
+		if ((++iter & 63) != 0) {
+			if (!ck.warm) {
+				pkts += n;
+				bytes += (uint64_t)n * frame;
+			}
+			continue;
+		}
+		now = vnet_cycles();
+		if (ck.warm && now >= ck.warm_end) {
+			ck.warm = 0;
+			ck.warm_end = now;
+			ck.end = now + (uint64_t)(o->duration * (double)ck.hz);
+			ck.next_progress = now + ck.hz;
+			continue;
+		}
+		if (!ck.warm) {
+			pkts += n;
+			bytes += (uint64_t)n * frame;
+		}
+		progress(&ck, o, now, pkts);
+		if (now >= ck.end)
+			break;
+	}
+	res->seconds = (double)(vnet_cycles() - ck.warm_end) / (double)ck.hz;
+	res->packets = pkts;
+	res->bytes = bytes;
+	vnet_queue_stats(r.dev, 0, true, &res->rx);
+	vnet_queue_stats(r.dev, 0, false, &res->tx);
+	rig_close(&r);
+	return 0;
+}
+
+/* ---- latency: ping-pong through the loopback device ------------------ */
+
+#define HIST_BUCKETS 512 /* log-linear: 16 sub-buckets per power of two */
+
+static uint32_t hist_bucket(uint64_t ns)
+{
+	uint32_t b;
+	int lg;
+
+	if (ns < 16)
+		return (uint32_t)ns;
+	lg = 63 - __builtin_clzll(ns);
+	b = (uint32_t)(lg - 3) * 16 + (uint32_t)((ns >> (lg - 4)) & 15);
+	return b < HIST_BUCKETS ? b : HIST_BUCKETS - 1;
+}
+
+static double bucket_ns(uint32_t b)
+{
+	if (b < 16)
+		return b;
+	return (double)((uint64_t)(16u + b % 16) << (b / 16 - 1));
+}
+
+static double hist_pct(const uint64_t *h, uint64_t total, double pct)
+{
+	uint64_t want = (uint64_t)((double)total * pct / 100.0), acc = 0;
+	uint32_t b;
+
+	for (b = 0; b < HIST_BUCKETS; b++) {
+		acc += h[b];
+		if (acc > want)
+			return bucket_ns(b);
+	}
+	return bucket_ns(HIST_BUCKETS - 1);
+}
+
+static int run_latency(const struct opts *o, uint32_t frame, struct result *res)
+{
+	static uint64_t hist[HIST_BUCKETS];
+	struct vnet_buf *b, *in[MAX_BURST];
+	struct clock ck;
+	struct rig r;
+	uint64_t samples = 0, maxc = 0, seq = 0;
+	int rc;
+
+	memset(hist, 0, sizeof(hist));
+	rc = rig_open(&r, o, VNET_MODEL_LOOPBACK, frame);
+	if (rc)
+		return rc;
+	clock_init(&ck, o);
+	for (;;) {
+		uint64_t t0, now;
+		uint16_t n, i;
+		int spins;
+
+		b = vnet_buf_alloc(r.pool);
+		if (!b)
+			break;
+		fill_frame(b, frame);
+		memcpy(b->data + 14, &seq, 8);
+		t0 = vnet_cycles();
+		memcpy(b->data + 22, &t0, 8);
+		if (vnet_tx_burst(r.dev, 0, &b, 1) != 1) {
+			vnet_buf_free(b);
+			break;
+		}
+		n = 0;
+		for (spins = 0; spins < 1000 && n == 0; spins++) {
+			vnet_model_poll(r.m);
+			n = vnet_rx_burst(r.dev, 0, in, MAX_BURST);
+		}
+		now = vnet_cycles();
+		for (i = 0; i < n; i++) {
+			uint64_t s, ts;
+			memcpy(&s, in[i]->data + 14, 8);
+			memcpy(&ts, in[i]->data + 22, 8);
+			if (s == seq && !ck.warm) {
+				uint64_t c = now - ts;
+				hist[hist_bucket(c * 1000000000u / ck.hz)]++;
+				if (c > maxc)
+					maxc = c;
+				samples++;
+			}
+		}
+		vnet_pool_free_bulk(in, n);
+		vnet_rx_refill(r.dev, 0);
+		seq++;
+		if (n == 0)
+			break; /* lost: the loopback device should never lose one */
+		if (o->packets) {
+			if (seq >= o->packets)
+				break;
+			continue;
+		}
+		if (ck.warm && now >= ck.warm_end) {
+			ck.warm = 0;
+			ck.warm_end = now;
+			ck.end = now + (uint64_t)(o->duration * (double)ck.hz);
+			ck.next_progress = now + ck.hz;
+		}
+		if (!ck.warm && now >= ck.end)
+			break;
+	}
+	res->seconds = (double)(vnet_cycles() - ck.warm_end) / (double)ck.hz;
+	res->packets = samples;
+	res->bytes = samples * frame;
+	res->samples = samples;
+	res->p50 = hist_pct(hist, samples, 50);
+	res->p90 = hist_pct(hist, samples, 90);
+	res->p99 = hist_pct(hist, samples, 99);
+	res->p999 = hist_pct(hist, samples, 99.9);
+	res->max = (double)maxc * 1e9 / (double)ck.hz;
+	vnet_queue_stats(r.dev, 0, true, &res->rx);
+	vnet_queue_stats(r.dev, 0, false, &res->tx);
+	rig_close(&r);
+	if (!o->quiet && samples) {
+		uint32_t bk;
+		fprintf(stderr, "latency histogram (ns, count):\n");
+		for (bk = 0; bk < HIST_BUCKETS; bk++)
+			if (hist[bk])
+				fprintf(stderr, "  %10.0f %llu\n", bucket_ns(bk), (unsigned long long)hist[bk]);
+	}
+	return samples ? 0 : -EIO;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	int i, rc = 0;
+
+	if (parse_opts(argc, argv, &o))
+		return 2;
+	if (o.cpu >= 0) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(o.cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set)) {
+			perror("vnet-bench: sched_setaffinity");
+			return 2;
+		}
+	}
+	if (o.mode == M_TCP) {
+#ifdef VNET_BENCH_TCP
+		return vnet_bench_tcp_main(o.duration, o.packets, o.quiet);
+#else
+		fprintf(stderr, "vnet-bench: tcp mode needs the lwIP interface (not in this build)\n");
+		return 2;
+#endif
+	}
+	for (i = 0; i < o.nframes && rc == 0; i++) {
+		struct result res;
+		struct bench_row row = {0};
+
+		memset(&res, 0, sizeof(res));
+		rc = o.mode == M_LATENCY ? run_latency(&o, o.frames[i], &res) : run_pps(&o, o.frames[i], &res);
+		if (rc) {
+			fprintf(stderr, "vnet-bench: %s failed: %s\n", mode_names[o.mode], vnet_strerror(rc));
+			break;
+		}
+		bench_row_str(&row, "backend", o.backend);
+		bench_row_str(&row, "mode", mode_names[o.mode]);
+		bench_row_u64(&row, "frame", o.frames[i]);
+		bench_row_u64(&row, "burst", o.burst);
+		bench_row_u64(&row, "ring", o.ring);
+		bench_row_u64(&row, "packets", res.packets);
+		bench_row_num(&row, "seconds", "%.3f", res.seconds);
+		bench_row_num(&row, "mpps", "%.3f", res.seconds > 0 ? (double)res.packets / res.seconds / 1e6 : 0);
+		bench_row_num(&row, "gbps", "%.3f", res.seconds > 0 ? (double)res.bytes * 8 / res.seconds / 1e9 : 0);
+		bench_row_u64(&row, "tx_kicks", res.tx.kicks);
+		bench_row_u64(&row, "rx_kicks", res.rx.kicks);
+		bench_row_u64(&row, "drops", res.rx.drop_bad_id + res.rx.drop_bad_len + res.rx.drop_bad_idx +
+		                                res.tx.drop_bad_id + res.tx.drop_bad_idx);
+		if (o.mode == M_LATENCY) {
+			bench_row_num(&row, "p50_ns", "%.0f", res.p50);
+			bench_row_num(&row, "p90_ns", "%.0f", res.p90);
+			bench_row_num(&row, "p99_ns", "%.0f", res.p99);
+			bench_row_num(&row, "p999_ns", "%.0f", res.p999);
+			bench_row_num(&row, "max_ns", "%.0f", res.max);
+		}
+		bench_emit(&row);
+	}
+	if (!o.quiet)
+		bench_table();
+	return rc ? 1 : 0;
+}

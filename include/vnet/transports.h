@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file transports.h
+ * @brief Finding a virtio-net device and opening a transport to it:
+ * PCI modern (virtio spec 4.1) and MMIO version 2 (spec 4.2).
+ *
+ * A transport is what vnet_dev_open() drives. It stays the caller's:
+ * close it with vnet_transport_close() after vnet_dev_close().
+ * Everything returns 0 or a negative errno, with the reason logged
+ * through the sink installed with vnet_set_log().
+ */
+#ifndef VNET_TRANSPORTS_H
+#define VNET_TRANSPORTS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct vnet_transport;
+struct vnet_pci_cfg_ops;
+
+/** Release a transport (mappings and memory). NULL is ignored. */
+void vnet_transport_close(struct vnet_transport *t);
+
+/* ---------------------------------------------------------------- PCI -- */
+
+/** Default start of the window for BARs firmware left unassigned. */
+#define VNET_PCI_BAR_WINDOW_DEFAULT 0xC0000000ull
+
+/** Options for vnet_pci_open(). All-zero (or a NULL pointer) is the
+ * bare-metal default: port IO config access, identity mapping. */
+struct vnet_pci_opts {
+	/** Config-space access. NULL: ECAM at @c ecam_base if that is set,
+	 * else port IO 0xCF8/0xCFC — the latter only in freestanding
+	 * (bare-metal) x86_64 builds; a hosted build refuses with -EINVAL. */
+	const struct vnet_pci_cfg_ops *cfg;
+	void *cfg_arg;          /**< context passed to the @c cfg methods */
+	uint64_t ecam_base;     /**< physical ECAM base (q35: 0xB0000000), 0 = none */
+	/** Where to place BARs that read 0 (firmware such as qboot leaves them
+	 * unassigned), each naturally aligned, upward from here
+	 * (VNET_PCI_BAR_WINDOW_DEFAULT). 32-bit BARs must end below 4 GiB.
+	 * Give each device its own window when opening several. */
+	uint64_t bar_window;
+	/** Map @p len bytes of bus address @p phys (a BAR, the ECAM window);
+	 * NULL on failure. NULL callback: identity (phys == virtual). */
+	void *(*map)(void *arg, uint64_t phys, uint64_t len);
+	/** Undo one @c map (optional). */
+	void (*unmap)(void *arg, void *va, uint64_t len);
+	void *map_arg;          /**< context passed to @c map / @c unmap */
+	unsigned index;         /**< open the n-th virtio-net function (0 = first) */
+};
+
+/**
+ * Enumerate PCI buses 0..255, open the @c index-th virtio-net function
+ * (1af4:1041, or transitional 1af4:1000 with virtio 1.0 capabilities),
+ * assign its unassigned memory BARs, enable memory space and bus
+ * mastering, and map the common, notify, ISR and device config structures.
+ * @return 0; -ENODEV (no such device / broken capabilities); -ENOTSUP
+ * (legacy-only device: use `-device virtio-net-pci,disable-legacy=on`);
+ * -ELOOP (capability list loops); -ENOSPC (BAR window); -ENOMEM; -EINVAL.
+ */
+int vnet_pci_open(struct vnet_transport **t, const struct vnet_pci_opts *o);
+
+/* --------------------------------------------------------------- MMIO -- */
+
+/** Size of one virtio-mmio register window (QEMU, Firecracker). */
+#define VNET_MMIO_WINDOW_SIZE 0x200u
+
+/** A fixed array of virtio-mmio windows, probed from the highest down. */
+struct vnet_mmio_range {
+	uintptr_t base;   /**< address of slot 0 */
+	uint32_t stride;  /**< bytes between slots (also each window's size) */
+	uint32_t count;   /**< number of slots */
+};
+
+/** QEMU's microvm machine: 24 windows at 0xfeb00000, 0x200 apart. */
+#define VNET_MMIO_MICROVM_RANGE { 0xfeb00000u, 0x200u, 24u }
+
+/**
+ * Open the virtio-mmio window at @p base (a 0x200-byte window, mapped).
+ * @return 0; -ENODEV (no magic, empty slot, not a network device);
+ * -ENOTSUP (version 1, legacy: start QEMU with
+ * `-global virtio-mmio.force-legacy=false`); -ENOMEM.
+ */
+int vnet_mmio_open(struct vnet_transport **t, uintptr_t base);
+
+/**
+ * Open the @p index-th virtio-net device among the
+ * `virtio_mmio.device=<size>@<base>:<irq>` entries of @p cmdline (NULL ok)
+ * and then, skipping windows already listed there, the slots of @p range
+ * (NULL: none) from the highest slot down. Malformed entries are skipped
+ * with a warning. A legacy (version 1) device counts, and opening it
+ * fails with -ENOTSUP. @return 0, -ENODEV (not found), or as vnet_mmio_open().
+ */
+int vnet_mmio_find_in(struct vnet_transport **t, const char *cmdline,
+                      const struct vnet_mmio_range *range, unsigned index);
+
+/**
+ * vnet_mmio_find_in() with the microvm range. In a hosted (Linux process)
+ * build the fixed range is not probed, as those addresses are not mapped
+ * in a process; only @p cmdline entries are.
+ */
+int vnet_mmio_find(struct vnet_transport **t, const char *cmdline, unsigned index);
+
+/**
+ * The @p n-th well-formed `virtio_mmio.device=` entry of @p cmdline
+ * (malformed entries do not count). Sizes take a K, M or G suffix; numbers
+ * are decimal or 0x-hex. @return 0, or -ENOENT after the last entry.
+ */
+int vnet_mmio_cmdline_entry(const char *cmdline, unsigned n, uint64_t *base, uint64_t *size,
+                            uint32_t *irq);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * lwIP 2.1.3 options for vnet: NO_SYS (one thread, run to completion),
+ * raw API only, IPv4 + ARP + ICMP + UDP + TCP. Option names and meanings
+ * are lwIP's (src/include/lwip/opt.h); every value here is ours.
+ *
+ * Sizes are for "100 concurrent TCP connections and a 16 MiB transfer at
+ * speed", with two interfaces in one process (tests): both ends' PCBs live
+ * in this one stack. Each size is guarded by #ifndef so a build can
+ * override it with -D (a small bare-metal image, say).
+ */
+#ifndef VNET_LWIPOPTS_H
+#define VNET_LWIPOPTS_H
+
+/* ---- system: no OS, no threads, no locks ------------------------------ */
+#define NO_SYS                      1
+#define SYS_LIGHTWEIGHT_PROT        0
+#define LWIP_SOCKET                 0
+#define LWIP_NETCONN                0
+#define LWIP_NETIF_API              0
+#define LWIP_TIMERS                 1
+#define LWIP_CALLBACK_API           1
+
+/* ---- memory: static heap and pools (no malloc after lwip_init) -------- */
+#define MEM_LIBC_MALLOC             0
+#define MEMP_MEM_MALLOC             0
+#define MEM_ALIGNMENT               8
+/* The heap holds PBUF_RAM pbufs: TCP send queues (tcp_write copies),
+ * ARP-queued frames, UDP/ICMP replies. Several busy senders fit. */
+#ifndef MEM_SIZE
+#define MEM_SIZE                    (4 * 1024 * 1024)
+#endif
+/* PBUF_POOL backs the RX copy path (pool reserve low, or copy mode). */
+#ifndef PBUF_POOL_SIZE
+#define PBUF_POOL_SIZE              512
+#endif
+/* PBUF_REF/ROM headers: UDP sends point at the caller's data. */
+#ifndef MEMP_NUM_PBUF
+#define MEMP_NUM_PBUF               256
+#endif
+#ifndef MEMP_NUM_RAW_PCB
+#define MEMP_NUM_RAW_PCB            8
+#endif
+#ifndef MEMP_NUM_UDP_PCB
+#define MEMP_NUM_UDP_PCB            32
+#endif
+/* 100 connections with both ends in one stack, plus TIME_WAIT slack
+ * (lwIP recycles the oldest TIME_WAIT PCB when it runs out). */
+#ifndef MEMP_NUM_TCP_PCB
+#define MEMP_NUM_TCP_PCB            256
+#endif
+#ifndef MEMP_NUM_TCP_PCB_LISTEN
+#define MEMP_NUM_TCP_PCB_LISTEN     32
+#endif
+#ifndef MEMP_NUM_TCP_SEG
+#define MEMP_NUM_TCP_SEG            2048
+#endif
+/* 100 SYNs may wait on one unresolved neighbour at start-up. */
+#ifndef MEMP_NUM_ARP_QUEUE
+#define MEMP_NUM_ARP_QUEUE          256
+#endif
+#define ARP_QUEUEING                1
+#ifndef ARP_QUEUE_LEN
+#define ARP_QUEUE_LEN               128
+#endif
+#define ARP_TABLE_SIZE              32
+/* lwIP's own timers plus one per pending dial (vnet_tcp_dial timeout). */
+#ifndef MEMP_NUM_SYS_TIMEOUT
+#define MEMP_NUM_SYS_TIMEOUT        (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 320)
+#endif
+
+/* ---- custom pbufs: zero-copy RX over pool buffers (set explicitly: the
+ * default depends on the fragmentation options) ------------------------- */
+#define LWIP_SUPPORT_CUSTOM_PBUF    1
+
+/* ---- link layer ------------------------------------------------------- */
+#define LWIP_ARP                    1
+#define LWIP_ETHERNET               1
+/* 0: the frame starts at buf->data, which the device wrote; no shift is
+ * possible without a copy. x86_64 loads unaligned IP headers at no cost
+ * and lwIP reads headers through packed structs. */
+#define ETH_PAD_SIZE                0
+#define PBUF_LINK_ENCAPSULATION_HLEN 0
+#define LWIP_SINGLE_NETIF           0
+#define LWIP_NETIF_LINK_CALLBACK    0 /* the glue reports link changes */
+#define LWIP_NETIF_STATUS_CALLBACK  0
+#define LWIP_NETIF_LOOPBACK         0
+#define LWIP_HAVE_LOOPIF            0
+/* One contiguous pbuf per TCP segment: linkoutput copies one run. */
+#define LWIP_NETIF_TX_SINGLE_PBUF   1
+
+/* ---- IPv4, ICMP, raw, UDP --------------------------------------------- */
+#define LWIP_IPV4                   1
+#define LWIP_IPV6                   0
+#define IP_FORWARD                  0
+#define IP_REASSEMBLY               1
+#define IP_FRAG                     1
+#define MEMP_NUM_REASSDATA          8
+#define LWIP_ICMP                   1
+#define LWIP_BROADCAST_PING         0
+#define LWIP_RAW                    1
+#define LWIP_UDP                    1
+#define LWIP_DHCP                   0
+#define LWIP_AUTOIP                 0
+#define LWIP_IGMP                   0
+#define LWIP_DNS                    0
+
+/* ---- TCP -------------------------------------------------------------- */
+#define LWIP_TCP                    1
+#define TCP_MSS                     1460
+/* Window scaling lets the receive window exceed 64 KiB: a 16 MiB transfer
+ * over the in-process wire is bound by per-packet work, and a wide window
+ * keeps the sender's bursts (and so the TX/RX batches) large. */
+#define LWIP_WND_SCALE              1
+#define TCP_RCV_SCALE               2
+#ifndef TCP_WND
+#define TCP_WND                     (64 * TCP_MSS)
+#endif
+#ifndef TCP_SND_BUF
+#define TCP_SND_BUF                 (128 * TCP_MSS)
+#endif
+#define TCP_SND_QUEUELEN            ((4 * TCP_SND_BUF + (TCP_MSS - 1)) / TCP_MSS)
+/* The out-of-order queue holds received frames (pool buffers, zero-copy):
+ * bound it per connection; the glue copies when the pool runs low. */
+#define TCP_QUEUE_OOSEQ             1
+#define TCP_OOSEQ_MAX_PBUFS         16
+#define TCP_OOSEQ_MAX_BYTES         (16 * TCP_MSS)
+#define TCP_LISTEN_BACKLOG          0
+#define LWIP_TCP_TIMESTAMPS         0
+#define LWIP_TCP_KEEPALIVE          0
+#define TCP_OVERSIZE                TCP_MSS
+#define LWIP_CHECKSUM_ON_COPY       1 /* sum while tcp_write copies */
+#define LWIP_ALTCP                  0
+
+/* ---- checksums: per netif, so the glue can skip the check for frames the
+ * device marked DATA_VALID and tests can turn checks on and off. ---------- */
+#define LWIP_CHECKSUM_CTRL_PER_NETIF 1
+#define CHECKSUM_GEN_IP             1
+#define CHECKSUM_GEN_UDP            1
+#define CHECKSUM_GEN_TCP            1
+#define CHECKSUM_GEN_ICMP           1
+#define CHECKSUM_CHECK_IP           1
+#define CHECKSUM_CHECK_UDP          1
+#define CHECKSUM_CHECK_TCP          1
+#define CHECKSUM_CHECK_ICMP         1
+
+/* ---- statistics: counters only, never printed ------------------------- */
+#define LWIP_STATS                  1
+#define LWIP_STATS_DISPLAY          0
+#define LWIP_STATS_LARGE            1 /* 32-bit counters */
+#define LINK_STATS                  1
+#define ETHARP_STATS                1
+#define IP_STATS                    1
+#define IPFRAG_STATS                1
+#define ICMP_STATS                  1
+#define UDP_STATS                   1
+#define TCP_STATS                   1
+#define MEM_STATS                   1
+#define MEMP_STATS                  1
+#define SYS_STATS                   0
+#define MIB2_STATS                  0
+
+/* ---- errno: the C library's (our freestanding libc on bare metal) ----- */
+#define LWIP_ERRNO_STDINCLUDE       1
+
+/* ---- source-based routing: several interfaces in one stack (two devices
+ * joined by the model's wire, in one process) must each send their own
+ * traffic. Output with a known source address leaves through the netif
+ * that owns it; see vnet_lwip_route_src() in lib/lwip/port.c. ------------ */
+#if !defined(__ASSEMBLER__)
+struct netif;
+struct ip4_addr;
+struct netif *vnet_lwip_route_src(const struct ip4_addr *src, const struct ip4_addr *dest);
+#endif
+#define LWIP_HOOK_IP4_ROUTE_SRC(src, dest) vnet_lwip_route_src((src), (dest))
+
+/* ---- debug: off (LWIP_PLATFORM_DIAG is silent unless VNET_LWIP_DIAG) -- */
+#define LWIP_DBG_MIN_LEVEL          LWIP_DBG_LEVEL_ALL
+#define LWIP_DBG_TYPES_ON           LWIP_DBG_OFF
+
+#endif

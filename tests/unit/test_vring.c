@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Split ring, driver side, with the test playing the device by hand:
+ * index maths across the 65535 wrap, the free list, the event-index
+ * decision, and the validation of every device-written used entry.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+
+#include "virtio/vring.h"
+
+struct fake_t {
+	struct vnet_transport t;
+	int notifies;
+};
+
+static void fake_notify(struct vnet_transport *t, uint16_t q)
+{
+	(void)q;
+	((struct fake_t *)t)->notifies++;
+}
+
+static const struct vnet_transport_ops fake_ops = {.name = "fake", .notify = fake_notify};
+
+static struct fake_t ft;
+static struct vnet_vq vq;
+static struct vnet_pool *pool;
+
+static void setup(void)
+{
+	struct vnet_pool_conf pc = {.count = 64};
+
+	ft.t.ops = &fake_ops;
+	ft.notifies = 0;
+	ck_assert_int_eq(vnet_pool_create(&pool, &pc), 0);
+	ck_assert_int_eq(vnet_vq_alloc(&vq, 0, 8, VRING_DESC_F_WRITE), 0);
+	vq.buf_off = 64 - 12;
+	vq.buf_len = 2048 - 64 + 12;
+}
+
+static void teardown(void)
+{
+	vnet_vq_drain(&vq, vnet_buf_free);
+	vnet_vq_free(&vq);
+	/* every test gives every buffer back */
+	ck_assert_uint_eq(vnet_pool_in_use(pool), 0);
+	ck_assert_int_eq(vnet_pool_destroy(pool), 0);
+}
+
+/* device side: complete the avail entry at position @pos with @len */
+static void dev_complete_id(uint32_t id, uint32_t len)
+{
+	uint16_t u = vq.used->idx;
+	vq.used->ring[u & vq.mask].id = id;
+	vq.used->ring[u & vq.mask].len = len;
+	vq.used->idx = (uint16_t)(u + 1);
+}
+
+static uint16_t post(uint16_t n)
+{
+	struct vnet_buf *b[8];
+
+	ck_assert_int_eq(vnet_pool_alloc_bulk(pool, b, n), 0);
+	vnet_vq_post(&vq, b, n, 0);
+	vnet_vq_publish(&vq, &ft.t);
+	return n;
+}
+
+START_TEST(bad_sizes)
+{
+	struct vnet_vq q2;
+	ck_assert_int_eq(vnet_vq_alloc(&q2, 0, 0, 0), -EINVAL);
+	ck_assert_int_eq(vnet_vq_alloc(&q2, 0, 100, 0), -EINVAL);
+}
+END_TEST
+
+START_TEST(layout)
+{
+	struct vnet_vq_addrs a;
+	vnet_vq_addrs(&vq, &a);
+	ck_assert_uint_eq(a.desc % 16, 0);           /* 2.7: desc 16-aligned */
+	ck_assert_uint_eq(a.avail % 2, 0);
+	ck_assert_uint_eq(a.used % 4, 0);
+	ck_assert_uint_ge(a.avail, a.desc + 16 * 8);
+	ck_assert_uint_ge(a.used, a.avail + 4 + 2 * 8 + 2);
+	ck_assert_uint_le(a.used + 4 + 8 * 8 + 2, vq.mem.iova + vq.mem.len);
+	ck_assert_uint_eq(vq.num_free, 8);
+	ck_assert_uint_eq(vq.desc[3].flags, VRING_DESC_F_WRITE);
+	ck_assert_uint_eq(vq.avail->flags, VRING_AVAIL_F_NO_INTERRUPT);
+}
+END_TEST
+
+START_TEST(wraparound)
+{
+	struct vnet_buf *out[8];
+	uint32_t round;
+
+	/* start just below the 16-bit wrap on both sides */
+	vq.avail_idx = vq.last_used = vq.kick_idx = 65530;
+	vq.avail->idx = vq.used->idx = 65530;
+	for (round = 0; round < 20; round++) {
+		uint16_t i, got, base = vq.avail_idx;
+		post(8);
+		ck_assert_uint_eq(vq.num_free, 0);
+		ck_assert_uint_eq(vq.avail->idx, (uint16_t)(base + 8));
+		for (i = 0; i < 8; i++) /* complete in reverse order */
+			dev_complete_id(vq.avail->ring[(uint16_t)(base + 7 - i) & vq.mask], 100);
+		got = vnet_vq_harvest(&vq, out, 8, 12);
+		ck_assert_uint_eq(got, 8);
+		ck_assert_uint_eq(vq.num_free, 8);
+		ck_assert_uint_eq(vq.last_used, (uint16_t)(base + 8));
+		for (i = 0; i < got; i++) {
+			ck_assert_uint_eq(out[i]->len, 100 - 12);
+			ck_assert_ptr_eq(out[i]->data, out[i]->base + 64);
+		}
+		vnet_pool_free_bulk(out, got);
+	}
+	ck_assert_uint_lt(vq.avail_idx, 65530); /* it did wrap */
+}
+END_TEST
+
+START_TEST(harvest_partial)
+{
+	struct vnet_buf *out[8];
+	uint16_t i;
+
+	post(8);
+	for (i = 0; i < 8; i++)
+		dev_complete_id(vq.avail->ring[i], 60);
+	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 3, 12), 3);
+	vnet_pool_free_bulk(out, 3);
+	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12), 5);
+	vnet_pool_free_bulk(out, 5);
+	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12), 0);
+}
+END_TEST
+
+START_TEST(bad_used_entries)
+{
+	struct vnet_buf *out[8];
+	uint16_t a0, a1;
+
+	post(4);
+	a0 = vq.avail->ring[0];
+	a1 = vq.avail->ring[1];
+	dev_complete_id(8, 60);       /* out of range */
+	dev_complete_id(70000, 60);   /* far out of range */
+	dev_complete_id(a0, 60);      /* good */
+	dev_complete_id(a0, 60);      /* duplicate: no longer in flight */
+	dev_complete_id(a1, 5);       /* shorter than the header */
+	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12), 1);
+	ck_assert_uint_eq(out[0]->len, 48);
+	vnet_buf_free(out[0]);
+	ck_assert_uint_eq(vq.stats.drop_bad_id, 3);
+	ck_assert_uint_eq(vq.stats.drop_bad_len, 1);
+	/* the bad-length buffer went back to the pool, the others wait */
+	ck_assert_uint_eq(vnet_pool_in_use(pool), 2);
+	ck_assert_uint_eq(vnet_vq_in_flight(&vq), 2);
+	dev_complete_id(vq.avail->ring[2], 2048 - 64 + 12 + 1); /* longer than the buffer */
+	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12), 0);
+	ck_assert_uint_eq(vq.stats.drop_bad_len, 2);
+	ck_assert(!vq.broken);
+}
+END_TEST
+
+START_TEST(index_jump_breaks)
+{
+	struct vnet_buf *out[8];
+
+	post(2);
+	vq.used->idx = (uint16_t)(vq.used->idx + 9); /* more than a ring ahead */
+	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12), 0);
+	ck_assert(vq.broken);
+	ck_assert_uint_eq(vq.stats.drop_bad_idx, 1);
+	ck_assert_uint_eq(vnet_vq_drain(&vq, vnet_buf_free), 2);
+}
+END_TEST
+
+START_TEST(notify_flags)
+{
+	post(1);
+	ck_assert_int_eq(ft.notifies, 1); /* device did not say NO_NOTIFY */
+	vq.used->flags = VRING_USED_F_NO_NOTIFY;
+	post(1);
+	ck_assert_int_eq(ft.notifies, 1);
+	ck_assert_uint_eq(vq.stats.kicks, 1);
+}
+END_TEST
+
+START_TEST(notify_event_idx)
+{
+	struct vnet_buf *out[8];
+	uint16_t i;
+
+	vnet_vq_reset(&vq, VRING_DESC_F_WRITE, true);
+	ck_assert_uint_eq(*vq.used_event, 0x8000);
+	*vq.avail_event = 0; /* device wants a kick once entry 0 is published */
+	post(2);
+	ck_assert_int_eq(ft.notifies, 1);
+	*vq.avail_event = 5; /* kick when the index passes 5 */
+	post(2);             /* 2 -> 4: not yet */
+	ck_assert_int_eq(ft.notifies, 1);
+	for (i = 0; i < 4; i++)
+		dev_complete_id(vq.avail->ring[i], 60);
+	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12), 4);
+	vnet_pool_free_bulk(out, 4);
+	/* harvest keeps used_event half a ring-space ahead: no interrupts */
+	ck_assert_uint_eq(*vq.used_event, (uint16_t)(4 + 0x8000));
+	post(2); /* 4 -> 6 crosses 5 */
+	ck_assert_int_eq(ft.notifies, 2);
+	/* the event index belongs to the range since the last kick */
+	*vq.avail_event = 6;
+	post(1);
+	ck_assert_int_eq(ft.notifies, 3);
+}
+END_TEST
+
+START_TEST(need_event_table)
+{
+	/* spec 2.7.10: notify iff event is in [old, new) */
+	ck_assert(vring_need_event(0, 1, 0));
+	ck_assert(!vring_need_event(1, 1, 0));
+	ck_assert(vring_need_event(5, 8, 4));
+	ck_assert(!vring_need_event(3, 8, 4));
+	ck_assert(vring_need_event(65535, 2, 65534)); /* across the wrap */
+	ck_assert(!vring_need_event(2, 2, 65534));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("vring");
+	TCase *tc = tcase_create("vring");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, bad_sizes);
+	tcase_add_test(tc, layout);
+	tcase_add_test(tc, wraparound);
+	tcase_add_test(tc, harvest_partial);
+	tcase_add_test(tc, bad_used_entries);
+	tcase_add_test(tc, index_jump_breaks);
+	tcase_add_test(tc, notify_flags);
+	tcase_add_test(tc, notify_event_idx);
+	tcase_add_test(tc, need_event_table);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
