@@ -57,9 +57,10 @@ struct vnet_pci_opts {
  * (1af4:1041, or transitional 1af4:1000 with virtio 1.0 capabilities),
  * assign its unassigned memory BARs, enable memory space and bus
  * mastering, and map the common, notify, ISR and device config structures.
- * @return 0; -ENODEV (no such device / broken capabilities); -ENOTSUP
- * (legacy-only device: use `-device virtio-net-pci,disable-legacy=on`);
- * -ELOOP (capability list loops); -ENOSPC (BAR window); -ENOMEM; -EINVAL.
+ * @return 0; -ENODEV (no such device, or its capability list is missing
+ * a structure or loops); -ENOTSUP (legacy-only device: use
+ * `-device virtio-net-pci,disable-legacy=on`); -ENOSPC (no room in the BAR
+ * window); -EIO (a BAR did not take its address); -ENOMEM; -EINVAL.
  */
 int vnet_pci_open(struct vnet_transport **t, const struct vnet_pci_opts *o);
 

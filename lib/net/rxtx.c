@@ -95,7 +95,11 @@ uint16_t vnet_tx_burst(struct vnet_dev *d, uint16_t q, struct vnet_buf **bufs, u
 
 	if (vnet_unlikely(vq->broken))
 		return 0;
-	if (vq->num_free < n)
+	/* Reclaim everything the device finished before posting: the buffers
+	 * go back to the pool while still hot, and a stray completion the
+	 * device wrote for an idle descriptor is seen (and dropped) before
+	 * that descriptor could be posted again. */
+	if (vnet_vq_in_flight(vq))
 		vnet_tx_reclaim(d, q);
 	if (vq->num_free < n) {
 		vq->stats.drop_ring_full += (uint64_t)(n - vq->num_free);

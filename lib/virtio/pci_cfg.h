@@ -50,20 +50,31 @@ extern const struct vnet_pci_cfg_ops vnet_pci_cfg_portio_ops;
 #define VNET_PCI_STATUS_CAP_LIST 0x0010
 #define VNET_PCI_HEADER_MULTI_FN 0x80
 
-#define VNET_PCI_BAR_IO       0x1
-#define VNET_PCI_BAR_TYPE_64  0x4 /* bits 2:1 == 10b */
+#define VNET_PCI_BAR_IO        0x1
+#define VNET_PCI_BAR_TYPE_64   0x4 /* bits 2:1 == 10b */
 #define VNET_PCI_BAR_TYPE_MASK 0x6
 
 #define VNET_PCI_CAP_ID_VNDR  0x09
 
+/* ---- shared by the register-window transports (pci.c, mmio.c) ----
+ * Defined in mmio.c. */
+struct vnet_transport;
+
 /*
  * Read @len bytes at @off of a device register window (PCI device-specific
  * config, MMIO config at +0x100) with accesses no wider than the field:
- * @len 1, 2 or 4 at a matching alignment is one access of that width, 8 is
+ * @len 2 or 4 at a matching alignment is one access of that width, 8 is
  * two aligned 32-bit accesses (low half first, spec 4.1.3.1), anything else
- * (byte arrays such as the MAC) is read byte by byte. Shared by pci.c and
- * mmio.c; defined in mmio.c.
+ * (single bytes, byte arrays such as the MAC) byte by byte. Little-endian host.
  */
 void vnet_window_read(const volatile uint8_t *base, uint32_t off, void *buf, uint32_t len);
+
+/*
+ * After the caller wrote 0 to the device status: poll get_status until it
+ * reads 0 (spec 4.1.4.3.2, 4.2.2.2), backing off from 1 us up to 10 ms per
+ * poll, for at most VNET_RESET_TIMEOUT_US in total. 0 or -ETIMEDOUT.
+ */
+#define VNET_RESET_TIMEOUT_US 1000000u
+int vnet_wait_reset(struct vnet_transport *t);
 
 #endif

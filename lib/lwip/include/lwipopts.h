@@ -120,6 +120,9 @@
 #define TCP_SND_BUF                 (128 * TCP_MSS)
 #endif
 #define TCP_SND_QUEUELEN            ((4 * TCP_SND_BUF + (TCP_MSS - 1)) / TCP_MSS)
+/* Only the socket API reads this "writable" mark; lwIP's sanity check
+ * wants it well below 64 KiB even with window scaling. */
+#define TCP_SNDLOWAT                (16 * TCP_MSS)
 /* The out-of-order queue holds received frames (pool buffers, zero-copy):
  * bound it per connection; the glue copies when the pool runs low. */
 #define TCP_QUEUE_OOSEQ             1

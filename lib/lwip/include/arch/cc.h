@@ -9,8 +9,11 @@
 
 #include <stdint.h>
 
-/* ---- byte order ---- */
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+/* ---- byte order (glibc's <endian.h> may have defined it already, with
+ * the same values lwIP uses) ---- */
+#ifdef BYTE_ORDER
+/* keep it */
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 #define BYTE_ORDER BIG_ENDIAN
 #else
 #define BYTE_ORDER LITTLE_ENDIAN

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file baremetal.h
+ * @brief The bare-metal x86_64 environment, for appliance authors.
+ *
+ * An appliance is an ELF image QEMU boots with `-kernel` (PVH entry). The
+ * environment sets up long mode, the serial console (COM1), the heap and
+ * the TSC rate, then calls the application's vnet_main() with the kernel
+ * command line (`-append`). Interrupts stay off: everything polls.
+ *
+ * Exit codes: QEMU's isa-debug-exit device (`-device
+ * isa-debug-exit,iobase=0xf4,iosize=0x04`) ends QEMU with status
+ * (v << 1) | 1, so a guest can never produce 0; tests treat
+ * VNET_EXIT_SUCCESS (QEMU status 33) as the pass code.
+ */
+#ifndef VNET_BAREMETAL_H
+#define VNET_BAREMETAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Conventional pass code: QEMU exits with status 33. */
+#define VNET_EXIT_SUCCESS 0x10
+/** abort(), assert() and heap corruption: QEMU status 255. */
+#define VNET_EXIT_ABORT 0x7f
+/** Unexpected CPU exception (printed on the console): QEMU status 253. */
+#define VNET_EXIT_CRASH 0x7e
+
+/**
+ * @brief The application's entry point; implemented by the appliance.
+ * @param cmdline the kernel command line (`-append`), never NULL.
+ * @return the value handed to vnet_exit().
+ */
+int vnet_main(const char *cmdline);
+
+/**
+ * @brief Leave QEMU through isa-debug-exit with status (@p status << 1) | 1.
+ *
+ * Without that device the CPU halts forever with interrupts off.
+ */
+void vnet_exit(int status) __attribute__((noreturn));
+
+/**
+ * @brief Write @p n bytes to the serial console (COM1), polled.
+ * @return @p n, or -ENODEV when there is no UART.
+ */
+int vnet_console_write(const char *s, size_t n);
+
+/** @brief The kernel command line as booted (empty string when none). */
+const char *vnet_cmdline(void);
+
+/**
+ * @brief Look up `key=value` (or a bare `key`) in the command line.
+ *
+ * Words are separated by spaces; a value may be double-quoted to hold
+ * spaces. A bare `key` yields an empty value. The last occurrence wins.
+ * @param out receives the NUL-terminated value; may be NULL if @p outlen is 0.
+ * @return 0, -ENOENT when the key is absent, -ERANGE when the value did not
+ *         fit (@p out then holds a truncated copy).
+ */
+int vnet_cmdline_get(const char *key, char *out, size_t outlen);
+
+/** @brief Bytes of usable RAM the firmware reported (E820 type 1). */
+uint64_t vnet_ram_size(void);
+
+/** @brief Bytes currently free in the heap (malloc and DMA memory share it). */
+size_t vnet_heap_free(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

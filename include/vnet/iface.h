@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file iface.h
+ * @brief vnet Interface API: lwIP (NO_SYS, raw API) over a vnet device.
+ *
+ * Modelled on the Go package's Interface (Init, ListenerTCP4, DialTCP4,
+ * DialContextTCP4, DialUDP4, EnableICMP, Socket), in C and callback style:
+ * nothing blocks; the application calls vnet_iface_poll() in its loop and
+ * lwIP calls back from inside it.
+ *
+ * Threading: lwIP keeps global state, so every call here (and every lwIP
+ * raw-API call) must come from one thread, the one that polls. Several
+ * interfaces may live in one process (lwip_init() runs once); each one's
+ * traffic leaves through its own device.
+ *
+ * Addresses in numeric form are IPv4 in host byte order:
+ * 10.0.0.1 is 0x0A000001.
+ *
+ * Handles (struct vnet_tcp, struct vnet_udp, ...) come from fixed tables
+ * sized at init; a handle is invalid once closed, or once its error or
+ * failed-connect callback has returned.
+ */
+#ifndef VNET_IFACE_H
+#define VNET_IFACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vnet/vnet.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct vnet_iface;
+struct vnet_tcp;
+struct vnet_tcp_listener;
+struct vnet_udp;
+struct netif;
+
+/** Interface options. Zero fields take the defaults shown. */
+struct vnet_iface_conf {
+	uint32_t ip;             /**< address, host byte order (required) */
+	uint32_t netmask;        /**< contiguous mask, host byte order (required) */
+	uint32_t gateway;        /**< default gateway, host order (0: none) */
+	struct vnet_pool *pool;  /**< TX buffers, RX slot table (the device's pool) */
+	uint32_t rx_reserve;     /**< copy RX frames when fewer free pool buffers than this (count/4) */
+	uint32_t link_poll_ms;   /**< re-read the device STATUS this often (20) */
+	uint16_t rx_burst;       /**< frames per RX burst (32, at most 64) */
+	uint16_t max_tcp;        /**< TCP connection handles (256) */
+	uint16_t max_listeners;  /**< TCP listener handles (16) */
+	uint16_t max_udp;        /**< UDP handles (16) */
+	bool rx_copy;            /**< copy every frame instead of zero-copy RX (build default VNET_LWIP_RX_COPY) */
+	bool icmp_echo;          /**< answer pings from the start (off, like the Go package) */
+	bool no_rx_csum_check;   /**< trust every frame's checksums (off: lwIP checks) */
+	bool default_netif;      /**< make this lwIP's default netif (the first interface is) */
+};
+
+/** Counters of one protocol layer (lwIP's: process-wide). */
+struct vnet_iface_proto_stats {
+	uint64_t xmit;   /**< sent */
+	uint64_t recv;   /**< received */
+	uint64_t drop;   /**< dropped */
+	uint64_t chkerr; /**< dropped for a bad checksum */
+	uint64_t lenerr; /**< dropped for a bad length */
+	uint64_t memerr; /**< out of memory */
+	uint64_t proterr;/**< protocol errors */
+};
+
+/** Interface counters. */
+struct vnet_iface_stats {
+	struct vnet_queue_stats rxq;   /**< the device's RX queue */
+	struct vnet_queue_stats txq;   /**< the device's TX queue */
+	uint64_t rx_frames;        /**< frames taken from the device */
+	uint64_t rx_zero_copy;     /**< ... handed to lwIP in place (pbuf_custom) */
+	uint64_t rx_copied;        /**< ... copied into a PBUF_POOL pbuf (reserve low, copy mode) */
+	uint64_t rx_nomem;         /**< ... dropped: no pbuf for the copy */
+	uint64_t rx_runt;          /**< ... dropped: shorter than an Ethernet header */
+	uint64_t rx_hooked;        /**< ... taken by the raw-frame hook */
+	uint64_t rx_unknown;       /**< ... dropped: ethertype neither IPv4 nor ARP, no hook */
+	uint64_t rx_icmp_filtered; /**< ... dropped: ICMP echo request with ICMP echo off */
+	uint64_t rx_csum_trusted;  /**< ... whose checksum check was skipped (device DATA_VALID) */
+	uint64_t tx_frames;        /**< frames the TX ring accepted */
+	uint64_t tx_ring_full;     /**< frames refused: batch and ring full (ERR_MEM) */
+	uint64_t tx_nobuf;         /**< frames refused: pool empty */
+	uint64_t tx_link_down;     /**< frames refused: link down */
+	uint64_t tx_too_big;       /**< frames refused: larger than a pool buffer */
+	uint64_t link_changes;     /**< link up/down transitions seen */
+	uint32_t rx_held;          /**< pool buffers lwIP holds now (zero-copy) */
+	uint32_t tx_queued;        /**< frames in the TX batch, waiting for the ring */
+	/* lwIP's counters: global to the process, shared by all interfaces. */
+	struct vnet_iface_proto_stats link;   /**< lwIP link layer */
+	struct vnet_iface_proto_stats etharp; /**< ARP */
+	struct vnet_iface_proto_stats ip;     /**< IPv4 */
+	struct vnet_iface_proto_stats icmp;   /**< ICMP */
+	struct vnet_iface_proto_stats udp;    /**< UDP */
+	struct vnet_iface_proto_stats tcp;    /**< TCP */
+	uint64_t mem_err;          /**< lwIP heap allocation failures */
+	uint64_t memp_err;         /**< lwIP pool allocation failures (all pools) */
+	uint64_t lwip_asserts;     /**< lwIP assertions that failed (logged, not fatal) */
+};
+
+/* ------------------------------------------------------- interface -- */
+
+/**
+ * Bring up an interface on @p dev with dotted-quad strings, like the Go
+ * Interface.Init. @p gateway may be NULL or "". TX buffers come from the
+ * pool the device was opened with. -EINVAL for a malformed address or a
+ * non-contiguous mask.
+ */
+int vnet_iface_init(struct vnet_iface **ifc, struct vnet_dev *dev,
+                    const char *ip, const char *netmask, const char *gateway);
+/** Same with numeric addresses in host byte order (0x0A000001 = 10.0.0.1). */
+int vnet_iface_init4(struct vnet_iface **ifc, struct vnet_dev *dev,
+                     uint32_t ip, uint32_t netmask, uint32_t gateway);
+/** Same with every option. The device stays the caller's. */
+int vnet_iface_init_conf(struct vnet_iface **ifc, struct vnet_dev *dev,
+                         const struct vnet_iface_conf *conf);
+/**
+ * Remove the interface: its connections are aborted, its netif removed,
+ * and every pool buffer it or lwIP held goes back to the pool. The device
+ * is not closed. NULL is a no-op.
+ */
+void vnet_iface_close(struct vnet_iface *ifc);
+/**
+ * One run-to-completion step: link check (on schedule), one RX burst into
+ * lwIP, one TX burst of what lwIP queued, lwIP's timers, RX refill.
+ * @return frames received + frames sent (0 when idle), or -EIO when the
+ * device is broken (vnet_dev_recover()).
+ */
+int vnet_iface_poll(struct vnet_iface *ifc);
+/** Milliseconds until lwIP's next timer is due (an idle loop may sleep that long). */
+uint32_t vnet_iface_sleeptime_ms(void);
+/** Parse a dotted quad into host byte order. 0 or -EINVAL. */
+int vnet_iface_parse_ip4(const char *s, uint32_t *out);
+/** Parse "a.b.c.d:port" (or ":port" when @p ip may be 0). 0 or -EINVAL. */
+int vnet_iface_parse_addr4(const char *s, uint32_t *ip, uint16_t *port);
+/** Answer ICMP echo requests (on) or drop them before lwIP sees them (off). */
+int vnet_iface_enable_icmp(struct vnet_iface *ifc, bool on);
+/** Copy every received frame (on) or hand pool buffers to lwIP in place (off). */
+void vnet_iface_set_rx_copy(struct vnet_iface *ifc, bool on);
+/** Check received checksums in lwIP (on, the default) or trust them all (off). */
+void vnet_iface_set_rx_csum_check(struct vnet_iface *ifc, bool on);
+/** The interface's address, host byte order. */
+uint32_t vnet_iface_ip4(const struct vnet_iface *ifc);
+/** The interface's MAC address (from the device). */
+void vnet_iface_mac(const struct vnet_iface *ifc, uint8_t mac[6]);
+/** Whether lwIP sees the link up (follows the device STATUS). */
+bool vnet_iface_link_up(const struct vnet_iface *ifc);
+/** The lwIP netif, for raw-API users (raw_bind_netif, ...). */
+struct netif *vnet_iface_netif(struct vnet_iface *ifc);
+
+/** Called when the link goes up or down. */
+typedef void (*vnet_iface_link_fn)(struct vnet_iface *ifc, bool up, void *arg);
+/** Install (or clear, with NULL) the link-change callback. */
+void vnet_iface_set_link_cb(struct vnet_iface *ifc, vnet_iface_link_fn fn, void *arg);
+
+/**
+ * A raw-frame hook (like the Go Socket hook): called for each received
+ * frame whose ethertype lwIP does not handle (neither IPv4 nor ARP).
+ * @p frame starts with the Ethernet header and is valid during the call.
+ * Return true if consumed; false drops it (counted in rx_unknown).
+ */
+typedef bool (*vnet_iface_frame_fn)(struct vnet_iface *ifc, uint16_t ethertype,
+                                    const uint8_t *frame, uint32_t len, void *arg);
+/** Install (or clear, with NULL) the raw-frame hook. */
+void vnet_iface_set_frame_hook(struct vnet_iface *ifc, vnet_iface_frame_fn fn, void *arg);
+/** Send one raw Ethernet frame (copied). 0, -EMSGSIZE, -ENETDOWN or -EAGAIN. */
+int vnet_iface_send_frame(struct vnet_iface *ifc, const void *frame, uint32_t len);
+
+/** Copy the interface's counters (and lwIP's global ones). */
+int vnet_iface_stats(const struct vnet_iface *ifc, struct vnet_iface_stats *out);
+
+/* ------------------------------------------------------------- TCP -- */
+
+/** A new connection on a listener. Set its callbacks here (vnet_tcp_set_callbacks). */
+typedef void (*vnet_tcp_accept_fn)(struct vnet_tcp *c, void *arg);
+/** A dial finished: @p err 0 (connected), -ETIMEDOUT, -ECONNREFUSED, ... On error @p c is gone. */
+typedef void (*vnet_tcp_connect_fn)(struct vnet_tcp *c, int err, void *arg);
+/**
+ * Data arrived (valid during the call; the window is reopened for it).
+ * @p len 0 means the peer closed its side (EOF).
+ */
+typedef void (*vnet_tcp_recv_fn)(struct vnet_tcp *c, const void *data, size_t len, void *arg);
+/** The peer acknowledged @p acked more bytes: send space opened. */
+typedef void (*vnet_tcp_sent_fn)(struct vnet_tcp *c, size_t acked, void *arg);
+/** The connection died (-ECONNRESET, -ECONNABORTED, ...); @p c is gone after this. */
+typedef void (*vnet_tcp_err_fn)(struct vnet_tcp *c, int err, void *arg);
+
+/** Listen on @p port of the interface's address (ListenerTCP4). */
+int vnet_tcp_listen(struct vnet_iface *ifc, uint16_t port, vnet_tcp_accept_fn fn,
+                    void *arg, struct vnet_tcp_listener **out);
+/** Stop listening; connections already accepted stay. */
+void vnet_tcp_listener_close(struct vnet_tcp_listener *l);
+/**
+ * Connect to "a.b.c.d:port" (DialTCP4; with @p timeout_ms, DialContextTCP4).
+ * Returns at once; @p fn reports the outcome from inside vnet_iface_poll().
+ * @p timeout_ms 0 leaves it to TCP's SYN retries.
+ */
+int vnet_tcp_dial(struct vnet_iface *ifc, const char *addr, uint32_t timeout_ms,
+                  vnet_tcp_connect_fn fn, void *arg, struct vnet_tcp **out);
+/** Same with a numeric address (host byte order). */
+int vnet_tcp_dial4(struct vnet_iface *ifc, uint32_t ip, uint16_t port, uint32_t timeout_ms,
+                   vnet_tcp_connect_fn fn, void *arg, struct vnet_tcp **out);
+/** Set the data callbacks and their argument (replaces the dial/accept arg). */
+void vnet_tcp_set_callbacks(struct vnet_tcp *c, vnet_tcp_recv_fn recv, vnet_tcp_sent_fn sent,
+                            vnet_tcp_err_fn err, void *arg);
+/**
+ * Queue data (copied) and push it out. Back-pressure: @return bytes
+ * accepted (maybe fewer than @p len), -EAGAIN when none fit (wait for the
+ * sent callback), -ENOTCONN when not connected.
+ */
+int vnet_tcp_send(struct vnet_tcp *c, const void *data, size_t len);
+/** Bytes vnet_tcp_send() would accept now. */
+size_t vnet_tcp_sndbuf(const struct vnet_tcp *c);
+/** Bytes sent but not yet acknowledged, plus queued. */
+size_t vnet_tcp_unacked(const struct vnet_tcp *c);
+/** Close gracefully (FIN after queued data); @p c is invalid afterwards. */
+int vnet_tcp_close(struct vnet_tcp *c);
+/** Reset the connection (RST); @p c is invalid afterwards. */
+void vnet_tcp_abort(struct vnet_tcp *c);
+/** The peer's address and port (host byte order). */
+int vnet_tcp_peer(const struct vnet_tcp *c, uint32_t *ip, uint16_t *port);
+
+/* ------------------------------------------------------------- UDP -- */
+
+/** A datagram arrived (valid during the call). */
+typedef void (*vnet_udp_recv_fn)(struct vnet_udp *u, const void *data, size_t len,
+                                 uint32_t src_ip, uint16_t src_port, void *arg);
+/** Bind a UDP endpoint to @p port (0: ephemeral) of the interface's address. */
+int vnet_udp_bind(struct vnet_iface *ifc, uint16_t port, vnet_udp_recv_fn fn, void *arg,
+                  struct vnet_udp **out);
+/**
+ * Like DialUDP4: bind to @p laddr ("ip:port", ":port" or NULL for an
+ * ephemeral port) and connect to @p raddr ("a.b.c.d:port").
+ */
+int vnet_udp_dial(struct vnet_iface *ifc, const char *laddr, const char *raddr,
+                  vnet_udp_recv_fn fn, void *arg, struct vnet_udp **out);
+/** Send one datagram to @p ip:@p port (host order). 0 or -errno. */
+int vnet_udp_sendto(struct vnet_udp *u, uint32_t ip, uint16_t port, const void *data, size_t len);
+/** Send one datagram to the dialed peer. 0 or -errno. */
+int vnet_udp_send(struct vnet_udp *u, const void *data, size_t len);
+/** The local port (host order). */
+uint16_t vnet_udp_port(const struct vnet_udp *u);
+/** Close the endpoint; @p u is invalid afterwards. */
+void vnet_udp_close(struct vnet_udp *u);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Internal to the lwIP glue: the netif over a vnet device (netif.c), the
+ * Interface API on top (iface.c), and the port functions (port.c).
+ */
+#ifndef VNET_LWIP_GLUE_H
+#define VNET_LWIP_GLUE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lwip/netif.h"
+#include "lwip/pbuf.h"
+
+#include "vnet/vnet.h"
+#include "vnet/iface.h"
+
+/* ---- port.c ---- */
+#define VNET_LWIP_MAX_NETIFS 255u          /* lwIP numbers netifs in a u8 */
+uint64_t vnet_lwip_assert_count(void);
+void vnet_lwip_seed(uint64_t seed);
+
+/* ---- netif.c ---- */
+#define VNET_NETIF_TX_BATCH 32u  /* frames lwIP may queue between TX bursts */
+#define VNET_NETIF_RX_BURST_MAX 64u
+
+struct vnet_netif;
+
+/* One per pool buffer, indexed by buf->idx: the pbuf_custom lwIP sees for
+ * a zero-copy frame. Never allocated per packet. */
+struct vnet_rx_slot {
+	struct pbuf_custom pc;     /* first: lwIP hands back &pc.pbuf */
+	struct vnet_buf *buf;      /* NULL when the slot is free */
+	struct vnet_netif *vn;
+};
+
+struct vnet_netif_counters {
+	uint64_t rx_frames, rx_zero_copy, rx_copied, rx_nomem, rx_runt;
+	uint64_t rx_hooked, rx_unknown, rx_icmp_filtered, rx_csum_trusted;
+	uint64_t tx_frames, tx_ring_full, tx_nobuf, tx_link_down, tx_too_big;
+	uint64_t link_changes;
+};
+
+struct vnet_netif {
+	struct netif nif;          /* first: callbacks get &nif back */
+	struct vnet_dev *dev;
+	struct vnet_pool *pool;
+	struct vnet_iface *ifc;    /* the owner, for callbacks */
+	struct vnet_rx_slot *slots;
+	uint32_t nslots;
+	uint32_t rx_reserve;
+	uint32_t rx_held;          /* slots in use (lwIP holds the buffer) */
+	uint32_t data_room;
+	uint16_t rx_burst;
+	uint16_t tx_n;
+	bool rx_copy;
+	bool icmp_echo;
+	bool rx_csum_check;
+	bool link_up;
+	bool announce;
+	bool broken;               /* vnet_dev_broken() said so at the last check */
+	uint64_t link_poll_us;
+	uint64_t link_next_us;
+	vnet_iface_link_fn link_cb;
+	void *link_arg;
+	vnet_iface_frame_fn frame_hook;
+	void *frame_arg;
+	struct vnet_buf *tx_batch[VNET_NETIF_TX_BATCH];
+	struct vnet_netif_counters c;
+};
+
+struct vnet_netif_conf {
+	uint32_t ip, netmask, gateway;   /* host byte order */
+	struct vnet_pool *pool;
+	uint32_t rx_reserve;
+	uint32_t link_poll_ms;
+	uint16_t rx_burst;
+	bool rx_copy, icmp_echo, rx_csum_check, make_default;
+};
+
+/* Add the netif to lwIP (lwip_init() must have run). 0 or -errno; on
+ * failure nothing is left allocated. */
+int vnet_netif_add(struct vnet_netif *vn, struct vnet_dev *dev, struct vnet_iface *ifc,
+                   const struct vnet_netif_conf *conf);
+/* Remove it from lwIP, drop the TX batch and free the slots. Buffers lwIP
+ * still holds (there should be none once PCBs are gone) are reported. */
+void vnet_netif_remove(struct vnet_netif *vn);
+/* Re-read the device STATUS if due (or @force) and tell lwIP on change. */
+void vnet_netif_link_check(struct vnet_netif *vn, uint64_t now_us, bool force);
+/* One RX burst into lwIP. @return frames taken from the device. */
+uint32_t vnet_netif_rx(struct vnet_netif *vn);
+/* One TX burst of the batch. @return frames the ring accepted. */
+uint32_t vnet_netif_tx_flush(struct vnet_netif *vn);
+/* Queue a raw frame (copied). 0 or -errno. */
+int vnet_netif_send_raw(struct vnet_netif *vn, const void *frame, uint32_t len);
+
+#endif

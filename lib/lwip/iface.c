@@ -1,0 +1,1090 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The Interface API (include/vnet/iface.h): lwIP's raw API behind opaque
+ * handles, in the spirit of the Go package's Interface. lwIP is global and
+ * single-threaded (NO_SYS); every function here runs on the polling thread.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lwip/opt.h"
+#include "lwip/init.h"
+#include "lwip/ip4_addr.h"
+#include "lwip/netif.h"
+#include "lwip/pbuf.h"
+#include "lwip/stats.h"
+#include "lwip/tcp.h"
+#include "lwip/timeouts.h"
+#include "lwip/udp.h"
+
+#include "platform/platform.h"
+#include "net/dev.h"
+#include "glue.h"
+
+#ifndef VNET_LWIP_RX_COPY
+#define VNET_LWIP_RX_COPY 0
+#endif
+
+#define UDP_MAX_PAYLOAD 65507u
+#define DIAL_CHECK_US 10000u /* how often pending dials are checked for timeout */
+
+enum conn_state { CONN_FREE = 0, CONN_DIALING, CONN_OPEN, CONN_DEAD };
+
+struct vnet_tcp {
+	struct vnet_iface *ifc;
+	struct tcp_pcb *pcb;
+	vnet_tcp_connect_fn on_connect;
+	vnet_tcp_recv_fn on_recv;
+	vnet_tcp_sent_fn on_sent;
+	vnet_tcp_err_fn on_err;
+	void *arg;
+	uint64_t deadline_us;      /* dial timeout (0: none) */
+	struct vnet_tcp *next_free;
+	uint8_t state;
+};
+
+struct vnet_tcp_listener {
+	struct vnet_iface *ifc;
+	struct tcp_pcb *pcb;
+	vnet_tcp_accept_fn fn;
+	void *arg;
+	bool used;
+};
+
+struct vnet_udp {
+	struct vnet_iface *ifc;
+	struct udp_pcb *pcb;
+	vnet_udp_recv_fn fn;
+	void *arg;
+	bool used;
+};
+
+struct vnet_iface {
+	struct vnet_netif vn;      /* first */
+	struct vnet_dev *dev;
+	struct vnet_tcp *tcp;
+	struct vnet_tcp *tcp_free;
+	struct vnet_tcp_listener *lis;
+	struct vnet_udp *udp;
+	uint8_t *udp_scratch;      /* linearises chained datagrams (allocated at first bind) */
+	uint16_t max_tcp, max_lis, max_udp;
+	uint32_t dialing;
+	uint64_t dial_next_us;
+	bool closing;
+};
+
+static bool lwip_ready;
+
+/* The pool the device was opened with. vnet.h has no getter (yet): the
+ * glue is part of the library and reads the device's own record. */
+static struct vnet_pool *dev_pool(const struct vnet_dev *dev)
+{
+	return dev->pool;
+}
+
+/* ------------------------------------------------------------ helpers -- */
+
+static void ip4_from_host(ip4_addr_t *a, uint32_t host)
+{
+	ip4_addr_set_u32(a, lwip_htonl(host));
+}
+
+static int err_to_errno(err_t e)
+{
+	switch (e) {
+	case ERR_OK: return 0;
+	case ERR_MEM: return -ENOMEM;
+	case ERR_BUF: return -ENOBUFS;
+	case ERR_TIMEOUT: return -ETIMEDOUT;
+	case ERR_RTE: return -EHOSTUNREACH;
+	case ERR_INPROGRESS: return -EINPROGRESS;
+	case ERR_VAL: return -EINVAL;
+	case ERR_WOULDBLOCK: return -EAGAIN;
+	case ERR_USE: return -EADDRINUSE;
+	case ERR_ALREADY: return -EALREADY;
+	case ERR_ISCONN: return -EISCONN;
+	case ERR_CONN: return -ENOTCONN;
+	case ERR_IF: return -ENETDOWN;
+	case ERR_ABRT: return -ECONNABORTED;
+	case ERR_RST: return -ECONNRESET;
+	case ERR_CLSD: return -ENOTCONN;
+	case ERR_ARG: return -EINVAL;
+	default: return -EIO;
+	}
+}
+
+/* Dotted quad, strictly: four decimal parts 0..255, no leading zeros, no
+ * blanks. Stops at @end (NUL or ':'). */
+static int parse_ip4_until(const char *s, char end, uint32_t *out, const char **rest)
+{
+	uint32_t ip = 0;
+	unsigned part, digits, dots = 0, i;
+
+	for (i = 0; i < 4; i++) {
+		part = 0;
+		digits = 0;
+		while (*s >= '0' && *s <= '9' && digits < 4) {
+			if (digits == 1 && part == 0)
+				return -EINVAL; /* leading zero */
+			part = part * 10u + (unsigned)(*s - '0');
+			digits++;
+			s++;
+		}
+		if (digits == 0 || digits > 3 || part > 255)
+			return -EINVAL;
+		ip = (ip << 8) | part;
+		if (i < 3) {
+			if (*s != '.')
+				return -EINVAL;
+			s++;
+			dots++;
+		}
+	}
+	if (*s != end || dots != 3)
+		return -EINVAL;
+	*out = ip;
+	if (rest != NULL)
+		*rest = s;
+	return 0;
+}
+
+int vnet_iface_parse_ip4(const char *s, uint32_t *out)
+{
+	if (s == NULL || out == NULL)
+		return -EINVAL;
+	return parse_ip4_until(s, '\0', out, NULL);
+}
+
+int vnet_iface_parse_addr4(const char *s, uint32_t *ip, uint16_t *port)
+{
+	const char *p = s;
+	uint32_t v = 0, a = 0;
+	unsigned digits = 0;
+
+	if (s == NULL || ip == NULL || port == NULL)
+		return -EINVAL;
+	if (*p != ':' && parse_ip4_until(p, ':', &a, &p) != 0)
+		return -EINVAL;
+	p++; /* ':' */
+	while (*p >= '0' && *p <= '9' && digits < 6) {
+		v = v * 10u + (uint32_t)(*p - '0');
+		digits++;
+		p++;
+	}
+	if (digits == 0 || digits > 5 || v > 65535u || *p != '\0')
+		return -EINVAL;
+	*ip = a;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+static bool mask_contiguous(uint32_t mask)
+{
+	uint32_t inv = ~mask;
+
+	return (inv & (inv + 1u)) == 0;
+}
+
+/* -------------------------------------------- callback re-entry guard --
+ * An lwIP callback whose PCB the application aborted from inside it must
+ * return ERR_ABRT. lwIP is global, so is this stack of active callbacks. */
+struct cb_frame {
+	struct tcp_pcb *pcb;
+	struct cb_frame *prev;
+	bool aborted;
+};
+
+static struct cb_frame *cb_top;
+
+static void cb_enter(struct cb_frame *fr, struct tcp_pcb *pcb)
+{
+	fr->pcb = pcb;
+	fr->aborted = false;
+	fr->prev = cb_top;
+	cb_top = fr;
+}
+
+static err_t cb_leave(struct cb_frame *fr)
+{
+	cb_top = fr->prev;
+	return fr->aborted ? ERR_ABRT : ERR_OK;
+}
+
+static void cb_mark_aborted(const struct tcp_pcb *pcb)
+{
+	struct cb_frame *fr;
+	unsigned guard = 0;
+
+	for (fr = cb_top; fr != NULL && guard < 64; fr = fr->prev, guard++)
+		if (fr->pcb == pcb)
+			fr->aborted = true;
+}
+
+/* ------------------------------------------------------ TCP plumbing -- */
+
+static struct vnet_tcp *conn_alloc(struct vnet_iface *ifc)
+{
+	struct vnet_tcp *c = ifc->tcp_free;
+
+	if (c == NULL)
+		return NULL;
+	ifc->tcp_free = c->next_free;
+	memset(c, 0, sizeof(*c));
+	c->ifc = ifc;
+	return c;
+}
+
+static void conn_release(struct vnet_tcp *c)
+{
+	struct vnet_iface *ifc = c->ifc;
+
+	if (c->state == CONN_DIALING && ifc->dialing > 0)
+		ifc->dialing--;
+	c->state = CONN_FREE;
+	c->pcb = NULL;
+	c->next_free = ifc->tcp_free;
+	ifc->tcp_free = c;
+}
+
+static void pcb_detach(struct tcp_pcb *pcb)
+{
+	tcp_arg(pcb, NULL);
+	tcp_recv(pcb, NULL);
+	tcp_sent(pcb, NULL);
+	tcp_err(pcb, NULL);
+	tcp_poll(pcb, NULL, 0);
+}
+
+static void pcb_kill(struct tcp_pcb *pcb)
+{
+	pcb_detach(pcb);
+	cb_mark_aborted(pcb);
+	tcp_abort(pcb);
+}
+
+static void on_tcp_err(void *arg, err_t err)
+{
+	struct vnet_tcp *c = arg;
+	vnet_tcp_connect_fn cfn;
+	vnet_tcp_err_fn efn;
+	bool dialing;
+	int e;
+
+	if (c == NULL || c->state == CONN_FREE)
+		return;
+	c->pcb = NULL; /* lwIP has freed it */
+	dialing = c->state == CONN_DIALING;
+	if (dialing && c->ifc->dialing > 0)
+		c->ifc->dialing--;
+	c->state = CONN_DEAD;
+	cfn = c->on_connect;
+	efn = c->on_err;
+	if (!c->ifc->closing) {
+		if (dialing) {
+			e = err == ERR_RST ? -ECONNREFUSED : err == ERR_ABRT ? -ETIMEDOUT : err_to_errno(err);
+			if (cfn != NULL)
+				cfn(c, e, c->arg);
+		} else if (efn != NULL) {
+			efn(c, err_to_errno(err), c->arg);
+		}
+	}
+	conn_release(c);
+}
+
+static err_t on_tcp_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+	struct vnet_tcp *c = arg;
+	struct cb_frame fr;
+	struct pbuf *q;
+	unsigned guard = 0;
+
+	if (c == NULL || c->state != CONN_OPEN) {
+		if (p != NULL) {
+			tcp_recved(pcb, p->tot_len);
+			pbuf_free(p);
+		}
+		return ERR_OK;
+	}
+	if (p == NULL) { /* FIN: end of stream */
+		if (c->on_recv == NULL)
+			return ERR_OK;
+		cb_enter(&fr, pcb);
+		c->on_recv(c, NULL, 0, c->arg);
+		return cb_leave(&fr);
+	}
+	if (err != ERR_OK) {
+		pbuf_free(p);
+		return ERR_OK;
+	}
+	if (c->on_recv == NULL)
+		return ERR_MEM; /* lwIP keeps it (refused data) until callbacks are set */
+
+	/* Reopen the window first: a close from inside the callback must not
+	 * find unread data (lwIP answers that with RST). */
+	tcp_recved(pcb, p->tot_len);
+	cb_enter(&fr, pcb);
+	for (q = p; q != NULL && guard < 0x10000u; q = q->next, guard++) {
+		if (fr.aborted || c->pcb != pcb || c->state != CONN_OPEN || c->on_recv == NULL)
+			break;
+		if (q->len > 0)
+			c->on_recv(c, q->payload, q->len, c->arg);
+	}
+	pbuf_free(p);
+	return cb_leave(&fr);
+}
+
+static err_t on_tcp_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
+{
+	struct vnet_tcp *c = arg;
+	struct cb_frame fr;
+
+	if (c == NULL || c->state != CONN_OPEN || c->on_sent == NULL)
+		return ERR_OK;
+	cb_enter(&fr, pcb);
+	c->on_sent(c, len, c->arg);
+	return cb_leave(&fr);
+}
+
+static void conn_attach(struct vnet_tcp *c, struct tcp_pcb *pcb)
+{
+	c->pcb = pcb;
+	tcp_arg(pcb, c);
+	tcp_recv(pcb, on_tcp_recv);
+	tcp_sent(pcb, on_tcp_sent);
+	tcp_err(pcb, on_tcp_err);
+}
+
+static err_t on_tcp_connected(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	struct vnet_tcp *c = arg;
+	struct cb_frame fr;
+
+	(void)err; /* always ERR_OK in lwIP 2.1 */
+	if (c == NULL || c->state != CONN_DIALING)
+		return ERR_OK;
+	if (c->ifc->dialing > 0)
+		c->ifc->dialing--;
+	c->state = CONN_OPEN;
+	c->deadline_us = 0;
+	if (c->on_connect == NULL)
+		return ERR_OK;
+	cb_enter(&fr, pcb);
+	c->on_connect(c, 0, c->arg);
+	return cb_leave(&fr);
+}
+
+static err_t on_tcp_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
+{
+	struct vnet_tcp_listener *l = arg;
+	struct vnet_tcp *c;
+	struct cb_frame fr;
+
+	if (err != ERR_OK || newpcb == NULL || l == NULL || !l->used)
+		return ERR_VAL;
+	c = l->ifc->closing ? NULL : conn_alloc(l->ifc);
+	if (c == NULL) {
+		tcp_abort(newpcb);
+		return ERR_ABRT;
+	}
+	c->state = CONN_OPEN;
+	c->arg = l->arg;
+	conn_attach(c, newpcb);
+	if (l->fn == NULL)
+		return ERR_OK;
+	cb_enter(&fr, newpcb);
+	l->fn(c, l->arg);
+	return cb_leave(&fr);
+}
+
+/* Abort dials whose deadline passed (checked every DIAL_CHECK_US while
+ * any dial is pending; the table scan is bounded by max_tcp). */
+static void dial_expire(struct vnet_iface *ifc, uint64_t now)
+{
+	uint16_t i;
+	struct vnet_tcp *c;
+	vnet_tcp_connect_fn fn;
+
+	ifc->dial_next_us = now + DIAL_CHECK_US;
+	for (i = 0; i < ifc->max_tcp && ifc->dialing > 0; i++) {
+		c = &ifc->tcp[i];
+		if (c->state != CONN_DIALING || c->deadline_us == 0 || now < c->deadline_us)
+			continue;
+		pcb_kill(c->pcb);
+		c->pcb = NULL;
+		fn = c->on_connect;
+		ifc->dialing--;
+		c->state = CONN_DEAD;
+		if (fn != NULL)
+			fn(c, -ETIMEDOUT, c->arg);
+		conn_release(c);
+	}
+}
+
+/* -------------------------------------------------------- interface -- */
+
+static void lwip_once(void)
+{
+	if (!lwip_ready) {
+		lwip_init();
+		lwip_ready = true;
+	}
+}
+
+int vnet_iface_init_conf(struct vnet_iface **out, struct vnet_dev *dev,
+                         const struct vnet_iface_conf *conf)
+{
+	struct vnet_netif_conf nc;
+	struct vnet_iface *ifc;
+	uint16_t i;
+	struct vnet_pool *pool;
+	int rc;
+
+	if (out == NULL || dev == NULL || conf == NULL)
+		return -EINVAL;
+	pool = conf->pool != NULL ? conf->pool : dev_pool(dev);
+	if (pool == NULL)
+		return -EINVAL;
+	*out = NULL;
+	if (conf->ip == 0 || conf->ip == 0xffffffffu || !mask_contiguous(conf->netmask))
+		return -EINVAL;
+	lwip_once();
+
+	ifc = calloc(1, sizeof(*ifc));
+	if (ifc == NULL)
+		return -ENOMEM;
+	ifc->dev = dev;
+	ifc->max_tcp = conf->max_tcp ? conf->max_tcp : 256u;
+	ifc->max_lis = conf->max_listeners ? conf->max_listeners : 16u;
+	ifc->max_udp = conf->max_udp ? conf->max_udp : 16u;
+	rc = -ENOMEM;
+	ifc->tcp = calloc(ifc->max_tcp, sizeof(*ifc->tcp));
+	ifc->lis = calloc(ifc->max_lis, sizeof(*ifc->lis));
+	ifc->udp = calloc(ifc->max_udp, sizeof(*ifc->udp));
+	if (ifc->tcp == NULL || ifc->lis == NULL || ifc->udp == NULL)
+		goto fail;
+	for (i = ifc->max_tcp; i > 0; i--) {
+		ifc->tcp[i - 1].ifc = ifc;
+		ifc->tcp[i - 1].next_free = ifc->tcp_free;
+		ifc->tcp_free = &ifc->tcp[i - 1];
+	}
+
+	memset(&nc, 0, sizeof(nc));
+	nc.ip = conf->ip;
+	nc.netmask = conf->netmask;
+	nc.gateway = conf->gateway;
+	nc.pool = pool;
+	nc.rx_reserve = conf->rx_reserve;
+	nc.link_poll_ms = conf->link_poll_ms;
+	nc.rx_burst = conf->rx_burst;
+	nc.rx_copy = conf->rx_copy || VNET_LWIP_RX_COPY;
+	nc.icmp_echo = conf->icmp_echo;
+	nc.rx_csum_check = !conf->no_rx_csum_check;
+	nc.make_default = conf->default_netif || netif_default == NULL;
+	rc = vnet_netif_add(&ifc->vn, dev, ifc, &nc);
+	if (rc != 0)
+		goto fail;
+	*out = ifc;
+	return 0;
+
+fail:
+	free(ifc->udp);
+	free(ifc->lis);
+	free(ifc->tcp);
+	free(ifc);
+	return rc;
+}
+
+int vnet_iface_init4(struct vnet_iface **ifc, struct vnet_dev *dev,
+                     uint32_t ip, uint32_t netmask, uint32_t gateway)
+{
+	struct vnet_iface_conf conf;
+
+	if (ifc == NULL || dev == NULL)
+		return -EINVAL;
+	memset(&conf, 0, sizeof(conf));
+	conf.ip = ip;
+	conf.netmask = netmask;
+	conf.gateway = gateway;
+	conf.pool = dev_pool(dev);
+	return vnet_iface_init_conf(ifc, dev, &conf);
+}
+
+int vnet_iface_init(struct vnet_iface **ifc, struct vnet_dev *dev,
+                    const char *ip, const char *netmask, const char *gateway)
+{
+	uint32_t a, m, g = 0;
+
+	if (ifc == NULL || dev == NULL || ip == NULL || netmask == NULL)
+		return -EINVAL;
+	if (vnet_iface_parse_ip4(ip, &a) != 0 || vnet_iface_parse_ip4(netmask, &m) != 0)
+		return -EINVAL;
+	if (gateway != NULL && gateway[0] != '\0' && vnet_iface_parse_ip4(gateway, &g) != 0)
+		return -EINVAL;
+	return vnet_iface_init4(ifc, dev, a, m, g);
+}
+
+void vnet_iface_close(struct vnet_iface *ifc)
+{
+	uint16_t i;
+
+	if (ifc == NULL)
+		return;
+	ifc->closing = true;
+	for (i = 0; i < ifc->max_lis; i++)
+		if (ifc->lis[i].used)
+			vnet_tcp_listener_close(&ifc->lis[i]);
+	for (i = 0; i < ifc->max_tcp; i++) {
+		struct vnet_tcp *c = &ifc->tcp[i];
+
+		if ((c->state == CONN_DIALING || c->state == CONN_OPEN) && c->pcb != NULL)
+			pcb_kill(c->pcb);
+		if (c->state != CONN_FREE)
+			conn_release(c);
+	}
+	for (i = 0; i < ifc->max_udp; i++)
+		if (ifc->udp[i].used)
+			vnet_udp_close(&ifc->udp[i]);
+	/* Connections the application closed but lwIP still runs (FIN_WAIT,
+	 * LAST_ACK...) are aborted by netif_remove: they are bound to our
+	 * address. That frees any received frames they held. */
+	vnet_netif_remove(&ifc->vn);
+	if (netif_default == NULL && netif_list != NULL)
+		netif_set_default(netif_list);
+	free(ifc->udp_scratch);
+	free(ifc->udp);
+	free(ifc->lis);
+	free(ifc->tcp);
+	free(ifc);
+}
+
+int vnet_iface_poll(struct vnet_iface *ifc)
+{
+	uint64_t now, tx0;
+	uint32_t work;
+
+	/* vnet_dev_broken() reads the device status (a VM exit on real
+	 * hardware): only on the link-check schedule, or while broken. */
+	if (vnet_unlikely(ifc->vn.broken)) {
+		if (vnet_dev_broken(ifc->dev) == 1)
+			return -EIO;
+		ifc->vn.broken = false; /* recovered (vnet_dev_recover) */
+	}
+	now = vnet_now_us();
+	vnet_netif_link_check(&ifc->vn, now, false);
+	if (vnet_unlikely(ifc->vn.broken))
+		return -EIO;
+	if (ifc->dialing > 0 && now >= ifc->dial_next_us)
+		dial_expire(ifc, now);
+	tx0 = ifc->vn.c.tx_frames;
+	work = vnet_netif_rx(&ifc->vn);
+	/* Timers before the flush, so retransmissions and delayed ACKs they
+	 * produce leave in this step's burst. */
+	sys_check_timeouts();
+	vnet_netif_tx_flush(&ifc->vn);
+	vnet_rx_refill(ifc->dev, 0);
+	work += (uint32_t)(ifc->vn.c.tx_frames - tx0);
+	return work > INT_MAX ? INT_MAX : (int)work;
+}
+
+uint32_t vnet_iface_sleeptime_ms(void)
+{
+	u32_t ms;
+
+	if (!lwip_ready)
+		return UINT32_MAX;
+	ms = sys_timeouts_sleeptime();
+	return ms == SYS_TIMEOUTS_SLEEPTIME_INFINITE ? UINT32_MAX : ms;
+}
+
+int vnet_iface_enable_icmp(struct vnet_iface *ifc, bool on)
+{
+	if (ifc == NULL)
+		return -EINVAL;
+	ifc->vn.icmp_echo = on;
+	return 0;
+}
+
+void vnet_iface_set_rx_copy(struct vnet_iface *ifc, bool on)
+{
+	ifc->vn.rx_copy = on;
+}
+
+void vnet_iface_set_rx_csum_check(struct vnet_iface *ifc, bool on)
+{
+	ifc->vn.rx_csum_check = on;
+	NETIF_SET_CHECKSUM_CTRL(&ifc->vn.nif, on ? NETIF_CHECKSUM_ENABLE_ALL :
+	                        (NETIF_CHECKSUM_GEN_IP | NETIF_CHECKSUM_GEN_UDP |
+	                         NETIF_CHECKSUM_GEN_TCP | NETIF_CHECKSUM_GEN_ICMP));
+}
+
+uint32_t vnet_iface_ip4(const struct vnet_iface *ifc)
+{
+	return lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(&ifc->vn.nif)));
+}
+
+void vnet_iface_mac(const struct vnet_iface *ifc, uint8_t mac[6])
+{
+	memcpy(mac, ifc->vn.nif.hwaddr, 6);
+}
+
+bool vnet_iface_link_up(const struct vnet_iface *ifc)
+{
+	return netif_is_link_up(&ifc->vn.nif) != 0;
+}
+
+struct netif *vnet_iface_netif(struct vnet_iface *ifc)
+{
+	return &ifc->vn.nif;
+}
+
+void vnet_iface_set_link_cb(struct vnet_iface *ifc, vnet_iface_link_fn fn, void *arg)
+{
+	ifc->vn.link_cb = fn;
+	ifc->vn.link_arg = arg;
+}
+
+void vnet_iface_set_frame_hook(struct vnet_iface *ifc, vnet_iface_frame_fn fn, void *arg)
+{
+	ifc->vn.frame_hook = fn;
+	ifc->vn.frame_arg = arg;
+}
+
+int vnet_iface_send_frame(struct vnet_iface *ifc, const void *frame, uint32_t len)
+{
+	if (ifc == NULL || frame == NULL)
+		return -EINVAL;
+	return vnet_netif_send_raw(&ifc->vn, frame, len);
+}
+
+static void proto_copy(struct vnet_iface_proto_stats *d, const struct stats_proto *s)
+{
+	d->xmit = s->xmit;
+	d->recv = s->recv;
+	d->drop = s->drop;
+	d->chkerr = s->chkerr;
+	d->lenerr = s->lenerr;
+	d->memerr = s->memerr;
+	d->proterr = s->proterr;
+}
+
+int vnet_iface_stats(const struct vnet_iface *ifc, struct vnet_iface_stats *out)
+{
+	const struct vnet_netif_counters *c;
+	unsigned i;
+
+	if (ifc == NULL || out == NULL)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	vnet_queue_stats(ifc->dev, 0, true, &out->rxq);
+	vnet_queue_stats(ifc->dev, 0, false, &out->txq);
+	c = &ifc->vn.c;
+	out->rx_frames = c->rx_frames;
+	out->rx_zero_copy = c->rx_zero_copy;
+	out->rx_copied = c->rx_copied;
+	out->rx_nomem = c->rx_nomem;
+	out->rx_runt = c->rx_runt;
+	out->rx_hooked = c->rx_hooked;
+	out->rx_unknown = c->rx_unknown;
+	out->rx_icmp_filtered = c->rx_icmp_filtered;
+	out->rx_csum_trusted = c->rx_csum_trusted;
+	out->tx_frames = c->tx_frames;
+	out->tx_ring_full = c->tx_ring_full;
+	out->tx_nobuf = c->tx_nobuf;
+	out->tx_link_down = c->tx_link_down;
+	out->tx_too_big = c->tx_too_big;
+	out->link_changes = c->link_changes;
+	out->rx_held = ifc->vn.rx_held;
+	out->tx_queued = ifc->vn.tx_n;
+	proto_copy(&out->link, &lwip_stats.link);
+	proto_copy(&out->etharp, &lwip_stats.etharp);
+	proto_copy(&out->ip, &lwip_stats.ip);
+	proto_copy(&out->icmp, &lwip_stats.icmp);
+	proto_copy(&out->udp, &lwip_stats.udp);
+	proto_copy(&out->tcp, &lwip_stats.tcp);
+	out->mem_err = lwip_stats.mem.err;
+	for (i = 0; i < MEMP_MAX; i++)
+		if (lwip_stats.memp[i] != NULL)
+			out->memp_err += lwip_stats.memp[i]->err;
+	out->lwip_asserts = vnet_lwip_assert_count();
+	return 0;
+}
+
+/* -------------------------------------------------------------- TCP -- */
+
+int vnet_tcp_listen(struct vnet_iface *ifc, uint16_t port, vnet_tcp_accept_fn fn,
+                    void *arg, struct vnet_tcp_listener **out)
+{
+	struct vnet_tcp_listener *l = NULL;
+	struct tcp_pcb *pcb, *lpcb;
+	ip4_addr_t ip;
+	uint16_t i;
+	err_t e;
+
+	if (ifc == NULL || fn == NULL || port == 0)
+		return -EINVAL;
+	for (i = 0; i < ifc->max_lis; i++) {
+		if (!ifc->lis[i].used) {
+			l = &ifc->lis[i];
+			break;
+		}
+	}
+	if (l == NULL)
+		return -EMFILE;
+	pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
+	if (pcb == NULL)
+		return -ENOMEM;
+	ip4_from_host(&ip, vnet_iface_ip4(ifc));
+	e = tcp_bind(pcb, &ip, port);
+	if (e != ERR_OK) {
+		tcp_abort(pcb);
+		return err_to_errno(e);
+	}
+	tcp_bind_netif(pcb, &ifc->vn.nif);
+	lpcb = tcp_listen(pcb);
+	if (lpcb == NULL) {
+		tcp_abort(pcb);
+		return -ENOMEM;
+	}
+	l->ifc = ifc;
+	l->pcb = lpcb;
+	l->fn = fn;
+	l->arg = arg;
+	l->used = true;
+	tcp_arg(lpcb, l);
+	tcp_accept(lpcb, on_tcp_accept);
+	if (out != NULL)
+		*out = l;
+	return 0;
+}
+
+void vnet_tcp_listener_close(struct vnet_tcp_listener *l)
+{
+	if (l == NULL || !l->used)
+		return;
+	tcp_arg(l->pcb, NULL);
+	tcp_accept(l->pcb, NULL);
+	tcp_close(l->pcb); /* a listening PCB closes at once */
+	l->pcb = NULL;
+	l->used = false;
+}
+
+int vnet_tcp_dial4(struct vnet_iface *ifc, uint32_t ip, uint16_t port, uint32_t timeout_ms,
+                   vnet_tcp_connect_fn fn, void *arg, struct vnet_tcp **out)
+{
+	struct vnet_tcp *c;
+	struct tcp_pcb *pcb;
+	ip4_addr_t local, remote;
+	err_t e;
+
+	if (ifc == NULL || fn == NULL || ip == 0 || port == 0 || ifc->closing)
+		return -EINVAL;
+	c = conn_alloc(ifc);
+	if (c == NULL)
+		return -EMFILE;
+	pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
+	if (pcb == NULL) {
+		conn_release(c);
+		return -ENOMEM;
+	}
+	ip4_from_host(&local, vnet_iface_ip4(ifc));
+	ip4_from_host(&remote, ip);
+	e = tcp_bind(pcb, &local, 0);
+	if (e != ERR_OK) {
+		tcp_abort(pcb);
+		conn_release(c);
+		return err_to_errno(e);
+	}
+	tcp_bind_netif(pcb, &ifc->vn.nif);
+	c->on_connect = fn;
+	c->arg = arg;
+	conn_attach(c, pcb);
+	e = tcp_connect(pcb, &remote, port, on_tcp_connected);
+	if (e != ERR_OK) {
+		pcb_kill(pcb);
+		conn_release(c);
+		return err_to_errno(e);
+	}
+	c->state = CONN_DIALING;
+	ifc->dialing++;
+	if (timeout_ms > 0) {
+		c->deadline_us = vnet_now_us() + (uint64_t)timeout_ms * 1000u;
+		if (ifc->dialing == 1)
+			ifc->dial_next_us = vnet_now_us() + DIAL_CHECK_US;
+	}
+	if (out != NULL)
+		*out = c;
+	return 0;
+}
+
+int vnet_tcp_dial(struct vnet_iface *ifc, const char *addr, uint32_t timeout_ms,
+                  vnet_tcp_connect_fn fn, void *arg, struct vnet_tcp **out)
+{
+	uint32_t ip;
+	uint16_t port;
+
+	if (addr == NULL || vnet_iface_parse_addr4(addr, &ip, &port) != 0)
+		return -EINVAL;
+	return vnet_tcp_dial4(ifc, ip, port, timeout_ms, fn, arg, out);
+}
+
+void vnet_tcp_set_callbacks(struct vnet_tcp *c, vnet_tcp_recv_fn recv, vnet_tcp_sent_fn sent,
+                            vnet_tcp_err_fn err, void *arg)
+{
+	if (c == NULL || c->state == CONN_FREE)
+		return;
+	c->on_recv = recv;
+	c->on_sent = sent;
+	c->on_err = err;
+	c->arg = arg;
+}
+
+int vnet_tcp_send(struct vnet_tcp *c, const void *data, size_t len)
+{
+	const uint8_t *d = data;
+	size_t total = 0, chunk, avail;
+	unsigned guard = 0;
+	err_t e = ERR_OK;
+
+	if (c == NULL || c->state != CONN_OPEN || c->pcb == NULL)
+		return -ENOTCONN;
+	if (len == 0)
+		return 0;
+	if (data == NULL)
+		return -EINVAL;
+	/* tcp_write takes at most 64 KiB; a few rounds fill TCP_SND_BUF. */
+	while (total < len && guard++ < 16) {
+		avail = tcp_sndbuf(c->pcb);
+		if (avail == 0)
+			break;
+		chunk = len - total;
+		if (chunk > avail)
+			chunk = avail;
+		if (chunk > 0xffffu)
+			chunk = 0xffffu;
+		e = tcp_write(c->pcb, d + total, (u16_t)chunk,
+		              TCP_WRITE_FLAG_COPY | (total + chunk < len ? TCP_WRITE_FLAG_MORE : 0));
+		if (e != ERR_OK)
+			break;
+		total += chunk;
+	}
+	if (total == 0)
+		return e == ERR_OK || e == ERR_MEM ? -EAGAIN : err_to_errno(e);
+	tcp_output(c->pcb); /* on error the data stays queued; timers retry */
+	return (int)total;
+}
+
+size_t vnet_tcp_sndbuf(const struct vnet_tcp *c)
+{
+	if (c == NULL || c->state != CONN_OPEN || c->pcb == NULL)
+		return 0;
+	return tcp_sndbuf(c->pcb);
+}
+
+size_t vnet_tcp_unacked(const struct vnet_tcp *c)
+{
+	if (c == NULL || c->state != CONN_OPEN || c->pcb == NULL)
+		return 0;
+	return (size_t)TCP_SND_BUF - tcp_sndbuf(c->pcb);
+}
+
+int vnet_tcp_close(struct vnet_tcp *c)
+{
+	struct tcp_pcb *pcb;
+
+	if (c == NULL || c->state == CONN_FREE)
+		return -EINVAL;
+	pcb = c->pcb;
+	if (pcb != NULL) {
+		if (c->state == CONN_DIALING) {
+			pcb_kill(pcb);
+		} else {
+			pcb_detach(pcb);
+			if (tcp_close(pcb) != ERR_OK) { /* no memory for the FIN */
+				cb_mark_aborted(pcb);
+				tcp_abort(pcb);
+			}
+		}
+	}
+	conn_release(c);
+	return 0;
+}
+
+void vnet_tcp_abort(struct vnet_tcp *c)
+{
+	if (c == NULL || c->state == CONN_FREE)
+		return;
+	if (c->pcb != NULL)
+		pcb_kill(c->pcb);
+	conn_release(c);
+}
+
+int vnet_tcp_peer(const struct vnet_tcp *c, uint32_t *ip, uint16_t *port)
+{
+	if (c == NULL || c->pcb == NULL || c->state == CONN_FREE)
+		return -ENOTCONN;
+	if (ip != NULL)
+		*ip = lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(&c->pcb->remote_ip)));
+	if (port != NULL)
+		*port = c->pcb->remote_port;
+	return 0;
+}
+
+/* -------------------------------------------------------------- UDP -- */
+
+static void on_udp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
+                        const ip_addr_t *addr, u16_t port)
+{
+	struct vnet_udp *u = arg;
+	uint32_t src;
+
+	(void)pcb;
+	if (u == NULL || !u->used || u->fn == NULL) {
+		pbuf_free(p);
+		return;
+	}
+	src = lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(addr)));
+	if (p->next == NULL) {
+		u->fn(u, p->payload, p->len, src, port, u->arg);
+	} else if (u->ifc->udp_scratch != NULL) { /* reassembled: linearise */
+		u16_t n = pbuf_copy_partial(p, u->ifc->udp_scratch, p->tot_len, 0);
+
+		u->fn(u, u->ifc->udp_scratch, n, src, port, u->arg);
+	}
+	pbuf_free(p);
+}
+
+static int udp_open(struct vnet_iface *ifc, uint16_t port, vnet_udp_recv_fn fn, void *arg,
+                    struct vnet_udp **out)
+{
+	struct vnet_udp *u = NULL;
+	ip4_addr_t ip;
+	uint16_t i;
+	err_t e;
+
+	if (ifc == NULL || out == NULL || ifc->closing)
+		return -EINVAL;
+	for (i = 0; i < ifc->max_udp; i++) {
+		if (!ifc->udp[i].used) {
+			u = &ifc->udp[i];
+			break;
+		}
+	}
+	if (u == NULL)
+		return -EMFILE;
+	if (ifc->udp_scratch == NULL) {
+		ifc->udp_scratch = malloc(0x10000u);
+		if (ifc->udp_scratch == NULL)
+			return -ENOMEM;
+	}
+	u->pcb = udp_new_ip_type(IPADDR_TYPE_V4);
+	if (u->pcb == NULL)
+		return -ENOMEM;
+	ip4_from_host(&ip, vnet_iface_ip4(ifc));
+	e = udp_bind(u->pcb, &ip, port);
+	if (e != ERR_OK) {
+		udp_remove(u->pcb);
+		u->pcb = NULL;
+		return err_to_errno(e);
+	}
+	udp_bind_netif(u->pcb, &ifc->vn.nif);
+	u->ifc = ifc;
+	u->fn = fn;
+	u->arg = arg;
+	u->used = true;
+	udp_recv(u->pcb, on_udp_recv, u);
+	*out = u;
+	return 0;
+}
+
+int vnet_udp_bind(struct vnet_iface *ifc, uint16_t port, vnet_udp_recv_fn fn, void *arg,
+                  struct vnet_udp **out)
+{
+	return udp_open(ifc, port, fn, arg, out);
+}
+
+int vnet_udp_dial(struct vnet_iface *ifc, const char *laddr, const char *raddr,
+                  vnet_udp_recv_fn fn, void *arg, struct vnet_udp **out)
+{
+	uint32_t lip = 0, rip;
+	uint16_t lport = 0, rport;
+	ip4_addr_t r;
+	err_t e;
+	int rc;
+
+	if (ifc == NULL || raddr == NULL)
+		return -EINVAL;
+	if (vnet_iface_parse_addr4(raddr, &rip, &rport) != 0 || rip == 0 || rport == 0)
+		return -EINVAL;
+	if (laddr != NULL && laddr[0] != '\0') {
+		if (vnet_iface_parse_addr4(laddr, &lip, &lport) != 0)
+			return -EINVAL;
+		if (lip != 0 && lip != vnet_iface_ip4(ifc))
+			return -EADDRNOTAVAIL;
+	}
+	rc = udp_open(ifc, lport, fn, arg, out);
+	if (rc != 0)
+		return rc;
+	ip4_from_host(&r, rip);
+	e = udp_connect((*out)->pcb, &r, rport);
+	if (e != ERR_OK) {
+		vnet_udp_close(*out);
+		*out = NULL;
+		return err_to_errno(e);
+	}
+	return 0;
+}
+
+static int udp_out(struct vnet_udp *u, const ip4_addr_t *dst, uint16_t port,
+                   const void *data, size_t len)
+{
+	struct pbuf *p;
+	err_t e;
+
+	if (u == NULL || !u->used || (data == NULL && len > 0))
+		return -EINVAL;
+	if (len > UDP_MAX_PAYLOAD)
+		return -EMSGSIZE;
+	/* PBUF_REF: lwIP chains its headers in front and the netif copies the
+	 * whole frame into a pool buffer; ARP queueing copies if it must. */
+	p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)len, PBUF_REF);
+	if (p == NULL)
+		return -ENOMEM;
+	p->payload = LWIP_CONST_CAST(void *, data);
+	e = dst != NULL ? udp_sendto(u->pcb, p, dst, port) : udp_send(u->pcb, p);
+	pbuf_free(p);
+	return err_to_errno(e);
+}
+
+int vnet_udp_sendto(struct vnet_udp *u, uint32_t ip, uint16_t port, const void *data, size_t len)
+{
+	ip4_addr_t dst;
+
+	if (ip == 0 || port == 0)
+		return -EINVAL;
+	ip4_from_host(&dst, ip);
+	return udp_out(u, &dst, port, data, len);
+}
+
+int vnet_udp_send(struct vnet_udp *u, const void *data, size_t len)
+{
+	if (u == NULL || !u->used || !(u->pcb->flags & UDP_FLAGS_CONNECTED))
+		return -ENOTCONN;
+	return udp_out(u, NULL, 0, data, len);
+}
+
+uint16_t vnet_udp_port(const struct vnet_udp *u)
+{
+	return (u != NULL && u->used) ? u->pcb->local_port : 0;
+}
+
+void vnet_udp_close(struct vnet_udp *u)
+{
+	if (u == NULL || !u->used)
+		return;
+	udp_recv(u->pcb, NULL, NULL);
+	udp_remove(u->pcb);
+	u->pcb = NULL;
+	u->used = false;
+}

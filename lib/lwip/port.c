@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What lwIP needs from its environment in NO_SYS mode (lwIP's
+ * doc/NO_SYS_SampleCode.c and src/include/lwip/arch.h): a millisecond
+ * clock, random numbers, assertion and diagnostic sinks. Plus the
+ * source-routing hook that lets several interfaces share one stack.
+ * Everything here is global because lwIP's state is.
+ */
+#include "lwip/opt.h"
+#include "lwip/ip4_addr.h"
+#include "lwip/netif.h"
+#include "lwip/sys.h"
+
+#include "vnet/vnet.h"
+#include "platform/platform.h"
+#include "glue.h"
+
+/* lwIP's timers need milliseconds; wrap-around at 2^32 ms is handled by
+ * lwIP's timeout arithmetic. */
+u32_t sys_now(void)
+{
+	return (u32_t)(vnet_now_us() / 1000u);
+}
+
+/* xorshift64* (Vigna): fast, good enough for ISNs and ephemeral ports,
+ * not for cryptography. Seeded from the cycle counter and the clock. */
+static uint64_t rand_state;
+
+void vnet_lwip_seed(uint64_t seed)
+{
+	rand_state = seed ? seed : 0x9e3779b97f4a7c15ull;
+}
+
+uint32_t vnet_lwip_rand(void)
+{
+	uint64_t x = rand_state;
+
+	if (x == 0) {
+		x = (vnet_cycles() << 17) ^ vnet_now_us() ^ 0x9e3779b97f4a7c15ull;
+		if (x == 0)
+			x = 0x9e3779b97f4a7c15ull;
+	}
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	rand_state = x;
+	return (uint32_t)((x * 0x2545f4914f6cdd1dull) >> 32);
+}
+
+static uint64_t assert_count;
+
+void vnet_lwip_assert(const char *msg, const char *file, int line)
+{
+	assert_count++;
+	vnet_log(VNET_LOG_ERR, "lwip: assertion \"%s\" failed at %s:%d", msg, file, line);
+}
+
+uint64_t vnet_lwip_assert_count(void)
+{
+	return assert_count;
+}
+
+#ifdef VNET_LWIP_DIAG
+#include <stdarg.h>
+#include <stdio.h>
+
+void vnet_lwip_diag(const char *fmt, ...)
+{
+	char line[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	vnet_log(VNET_LOG_DEBUG, "lwip: %s", line);
+}
+#endif
+
+/*
+ * LWIP_HOOK_IP4_ROUTE_SRC: output whose source address belongs to a netif
+ * leaves through that netif (strong host model), even when another netif
+ * is on the same subnet (two interfaces joined by a wire in one process)
+ * and even when its link is down (the netif then refuses the frame rather
+ * than letting it escape through a sibling). NULL falls back to lwIP's
+ * subnet routing.
+ */
+struct netif *vnet_lwip_route_src(const struct ip4_addr *src, const struct ip4_addr *dest)
+{
+	struct netif *n;
+	unsigned guard = 0;
+
+	(void)dest;
+	if (src == NULL || ip4_addr_isany(src))
+		return NULL;
+	for (n = netif_list; n != NULL && guard < VNET_LWIP_MAX_NETIFS; n = n->next, guard++) {
+		if (netif_is_up(n) && ip4_addr_cmp(src, netif_ip4_addr(n)))
+			return n;
+	}
+	return NULL;
+}

@@ -1,0 +1,779 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Virtio over PCI, modern interface (virtio spec 4.1): find a virtio-net
+ * function, walk its vendor capabilities (4.1.4), assign and map the BARs
+ * they point into, and drive the device through the common configuration
+ * structure (4.1.4.3). Legacy (I/O BAR 0) devices are refused.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vnet/transports.h>
+#include <vnet/vnet.h>
+
+#include "platform/platform.h"
+#include "virtio/pci_cfg.h"
+#include "virtio/transport.h"
+#include "virtio/virtio_spec.h"
+
+#define VIRTIO_PCI_VENDOR       0x1af4
+#define VIRTIO_PCI_NET_MODERN   0x1041 /* 0x1040 + device type 1, spec 4.1.2 */
+#define VIRTIO_PCI_NET_TRANS    0x1000 /* transitional network device */
+
+/* struct virtio_pci_cap (spec 4.1.4): byte offsets inside the capability. */
+#define CAP_NEXT        1
+#define CAP_LEN         2
+#define CAP_CFG_TYPE    3
+#define CAP_BAR         4
+#define CAP_OFFSET      8
+#define CAP_LENGTH      12
+#define CAP_NOTIFY_MULT 16 /* struct virtio_pci_notify_cap, spec 4.1.4.4 */
+#define CAP_SIZE        16
+#define NOTIFY_CAP_SIZE 20
+
+/* cfg_type values (spec 4.1.4); the others (PCI_CFG, shared memory,
+ * vendor data) are not used by this driver. */
+enum { CFG_COMMON = 1, CFG_NOTIFY = 2, CFG_ISR = 3, CFG_DEVICE = 4, CFG_NTYPES };
+
+#define CAP_AREA_START  0x40
+#define MAX_CAPS        48 /* (256 - 0x40) / 4 dword-aligned positions */
+#define MAX_CANDIDATES  4  /* capabilities of one type kept for choosing */
+#define NUM_BARS        6
+#define QUEUE_SIZE_MAX  32768 /* spec 2.6 / 2.7: largest queue */
+
+/*
+ * The common configuration structure (spec 4.1.4.3), up to queue_device.
+ * The 64-bit queue addresses are split: the spec lets a driver access
+ * them as two 32-bit halves, low first (4.1.3.1), and that is what we do.
+ */
+struct virtio_pci_common_cfg {
+	uint32_t device_feature_select;
+	uint32_t device_feature;
+	uint32_t driver_feature_select;
+	uint32_t driver_feature;
+	uint16_t config_msix_vector;
+	uint16_t num_queues;
+	uint8_t device_status;
+	uint8_t config_generation;
+	uint16_t queue_select;
+	uint16_t queue_size;
+	uint16_t queue_msix_vector;
+	uint16_t queue_enable;
+	uint16_t queue_notify_off;
+	uint32_t queue_desc_lo, queue_desc_hi;
+	uint32_t queue_driver_lo, queue_driver_hi;
+	uint32_t queue_device_lo, queue_device_hi;
+};
+_Static_assert(offsetof(struct virtio_pci_common_cfg, num_queues) == 0x12, "spec 4.1.4.3");
+_Static_assert(offsetof(struct virtio_pci_common_cfg, device_status) == 0x14, "spec 4.1.4.3");
+_Static_assert(offsetof(struct virtio_pci_common_cfg, config_generation) == 0x15, "spec 4.1.4.3");
+_Static_assert(offsetof(struct virtio_pci_common_cfg, queue_select) == 0x16, "spec 4.1.4.3");
+_Static_assert(offsetof(struct virtio_pci_common_cfg, queue_enable) == 0x1c, "spec 4.1.4.3");
+_Static_assert(offsetof(struct virtio_pci_common_cfg, queue_notify_off) == 0x1e, "spec 4.1.4.3");
+_Static_assert(offsetof(struct virtio_pci_common_cfg, queue_desc_lo) == 0x20, "spec 4.1.4.3");
+_Static_assert(offsetof(struct virtio_pci_common_cfg, queue_driver_lo) == 0x28, "spec 4.1.4.3");
+_Static_assert(offsetof(struct virtio_pci_common_cfg, queue_device_lo) == 0x30, "spec 4.1.4.3");
+_Static_assert(sizeof(struct virtio_pci_common_cfg) == 0x38, "spec 4.1.4.3");
+
+/* ------------------------------------------------------ config space -- */
+
+struct pci_fn {
+	const struct vnet_pci_cfg_ops *ops;
+	void *ctx;
+	uint8_t bus, dev, fn;
+};
+
+static uint8_t cfg_r8(const struct pci_fn *f, uint16_t off)
+{
+	return f->ops->read8(f->ctx, f->bus, f->dev, f->fn, off);
+}
+
+static uint16_t cfg_r16(const struct pci_fn *f, uint16_t off)
+{
+	return f->ops->read16(f->ctx, f->bus, f->dev, f->fn, off);
+}
+
+static uint32_t cfg_r32(const struct pci_fn *f, uint16_t off)
+{
+	return f->ops->read32(f->ctx, f->bus, f->dev, f->fn, off);
+}
+
+static void cfg_w16(const struct pci_fn *f, uint16_t off, uint16_t v)
+{
+	f->ops->write16(f->ctx, f->bus, f->dev, f->fn, off, v);
+}
+
+static void cfg_w32(const struct pci_fn *f, uint16_t off, uint32_t v)
+{
+	f->ops->write32(f->ctx, f->bus, f->dev, f->fn, off, v);
+}
+
+#define FN_FMT "pci %02x:%02x.%x: "
+#define FN_ARG(f) (f)->bus, (f)->dev, (f)->fn
+
+/* The @index-th virtio-net function in bus/device/function order. */
+static int find_net_fn(struct pci_fn *f, unsigned index)
+{
+	unsigned seen = 0;
+	unsigned bus, dev, fn, nfn;
+
+	for (bus = 0; bus < 256; bus++) {
+		for (dev = 0; dev < 32; dev++) {
+			nfn = 1;
+			for (fn = 0; fn < nfn; fn++) {
+				uint16_t vid, did;
+
+				f->bus = (uint8_t)bus;
+				f->dev = (uint8_t)dev;
+				f->fn = (uint8_t)fn;
+				vid = cfg_r16(f, VNET_PCI_VENDOR_ID);
+				if (vid == 0xffff || vid == 0)
+					continue; /* no function here */
+				if (fn == 0 && (cfg_r8(f, VNET_PCI_HEADER_TYPE) & VNET_PCI_HEADER_MULTI_FN))
+					nfn = 8;
+				if (vid != VIRTIO_PCI_VENDOR)
+					continue;
+				did = cfg_r16(f, VNET_PCI_DEVICE_ID);
+				if (did != VIRTIO_PCI_NET_MODERN && did != VIRTIO_PCI_NET_TRANS)
+					continue;
+				if ((cfg_r8(f, VNET_PCI_HEADER_TYPE) & 0x7f) != 0)
+					continue; /* not an endpoint header */
+				if (seen++ == index)
+					return 0;
+			}
+		}
+	}
+	vnet_log(VNET_LOG_ERR, "pci: no virtio-net function #%u (found %u)", index, seen);
+	return -ENODEV;
+}
+
+/* ------------------------------------------------------ capabilities -- */
+
+struct vcap {
+	uint8_t pos, bar;
+	uint32_t offset, length, mult;
+};
+
+struct vcaps {
+	struct vcap c[CFG_NTYPES][MAX_CANDIDATES];
+	unsigned n[CFG_NTYPES];
+};
+
+static void note_vendor_cap(const struct pci_fn *f, uint8_t pos, struct vcaps *caps)
+{
+	uint8_t type = cfg_r8(f, (uint16_t)(pos + CAP_CFG_TYPE));
+	uint8_t len = cfg_r8(f, (uint16_t)(pos + CAP_LEN));
+	uint8_t bar = cfg_r8(f, (uint16_t)(pos + CAP_BAR));
+	unsigned need = type == CFG_NOTIFY ? NOTIFY_CAP_SIZE : CAP_SIZE;
+	struct vcap *c;
+
+	if (type < CFG_COMMON || type > CFG_DEVICE)
+		return;
+	if (len < need || pos + need > 256) {
+		vnet_log(VNET_LOG_WARN, FN_FMT "virtio capability at 0x%02x (type %u) is truncated "
+		         "(cap_len %u): ignored", FN_ARG(f), pos, type, len);
+		return;
+	}
+	if (bar >= NUM_BARS || caps->n[type] == MAX_CANDIDATES)
+		return; /* reserved BAR value: ignored, spec 4.1.4.1 */
+	c = &caps->c[type][caps->n[type]++];
+	c->pos = pos;
+	c->bar = bar;
+	c->offset = cfg_r32(f, (uint16_t)(pos + CAP_OFFSET));
+	c->length = cfg_r32(f, (uint16_t)(pos + CAP_LENGTH));
+	c->mult = type == CFG_NOTIFY ? cfg_r32(f, (uint16_t)(pos + CAP_NOTIFY_MULT)) : 0;
+}
+
+/*
+ * Collect the virtio vendor capabilities (spec 4.1.4), in list order (the
+ * device's order of preference). The walk is bounded by the 48 positions
+ * a capability can occupy and stops with -ENODEV on a position seen twice.
+ * A pointer into the header ends the walk (a corrupt or truncated list);
+ * what was found up to there is kept.
+ */
+static int walk_caps(const struct pci_fn *f, struct vcaps *caps)
+{
+	uint64_t seen = 0;
+	unsigned steps;
+	uint8_t pos;
+
+	memset(caps, 0, sizeof(*caps));
+	if (!(cfg_r16(f, VNET_PCI_STATUS) & VNET_PCI_STATUS_CAP_LIST))
+		return 0;
+	pos = cfg_r8(f, VNET_PCI_CAP_PTR) & 0xfc;
+	for (steps = 0; pos != 0; steps++) {
+		if (pos < CAP_AREA_START || steps >= MAX_CAPS) {
+			vnet_log(VNET_LOG_WARN, FN_FMT "capability pointer 0x%02x is invalid: "
+			         "list cut short", FN_ARG(f), pos);
+			return 0;
+		}
+		if (seen & (1ull << (pos >> 2))) {
+			vnet_log(VNET_LOG_ERR, FN_FMT "capability list loops back to 0x%02x",
+			         FN_ARG(f), pos);
+			return -ENODEV;
+		}
+		seen |= 1ull << (pos >> 2);
+		if (cfg_r8(f, pos) == VNET_PCI_CAP_ID_VNDR)
+			note_vendor_cap(f, pos, caps);
+		pos = cfg_r8(f, (uint16_t)(pos + CAP_NEXT)) & 0xfc;
+	}
+	return 0;
+}
+
+/* -------------------------------------------------------------- BARs -- */
+
+struct bar {
+	uint64_t addr, size;
+	uint8_t io, is64;
+};
+
+/* Lowest set bit: the size a BAR decodes (its writable address bits). */
+static uint64_t lowest_bit(uint64_t v)
+{
+	return v & (~v + 1);
+}
+
+/*
+ * Size BAR @i (write all ones, read back, restore; PCI 6.2.5.1) with
+ * decoding off. @return the number of BAR registers it uses (2 if 64-bit).
+ */
+static unsigned size_bar(const struct pci_fn *f, unsigned i, struct bar *b)
+{
+	uint16_t off = (uint16_t)(VNET_PCI_BAR0 + 4 * i);
+	uint32_t lo = cfg_r32(f, off), hi = 0, slo, shi = 0xffffffffu;
+	uint64_t mask;
+
+	memset(b, 0, sizeof(*b));
+	if (lo & VNET_PCI_BAR_IO) {
+		b->io = 1; /* I/O BARs are not used by the modern interface here */
+		return 1;
+	}
+	b->is64 = (lo & VNET_PCI_BAR_TYPE_MASK) == VNET_PCI_BAR_TYPE_64;
+	if (b->is64 && i == NUM_BARS - 1) {
+		vnet_log(VNET_LOG_WARN, FN_FMT "BAR5 claims 64 bits: ignored", FN_ARG(f));
+		b->is64 = 0;
+		return 1;
+	}
+	cfg_w32(f, off, 0xffffffffu);
+	slo = cfg_r32(f, off);
+	cfg_w32(f, off, lo);
+	if (b->is64) {
+		hi = cfg_r32(f, (uint16_t)(off + 4));
+		cfg_w32(f, (uint16_t)(off + 4), 0xffffffffu);
+		shi = cfg_r32(f, (uint16_t)(off + 4));
+		cfg_w32(f, (uint16_t)(off + 4), hi);
+	}
+	mask = ((uint64_t)shi << 32) | (slo & ~0xfu);
+	if ((uint32_t)mask == 0 && (!b->is64 || shi == 0))
+		return b->is64 ? 2 : 1; /* not implemented: size 0 */
+	b->size = lowest_bit(mask);
+	b->addr = ((uint64_t)hi << 32) | (lo & ~0xfu);
+	return b->is64 ? 2 : 1;
+}
+
+static int overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+/*
+ * Place an unassigned memory BAR: naturally aligned, upward from @cursor,
+ * past any BAR of this function already there (bounded: each retry steps
+ * over one of at most six BARs).
+ */
+static int place_bar(struct bar *bars, unsigned i, uint64_t *cursor)
+{
+	uint64_t size = bars[i].size, a = 0;
+	unsigned tries, j;
+	int clash = 1;
+
+	for (tries = 0; clash && tries <= NUM_BARS; tries++) {
+		if (*cursor > UINT64_MAX - (size - 1))
+			return -ENOSPC;
+		a = (*cursor + size - 1) & ~(size - 1);
+		if (a == 0 || a > UINT64_MAX - size)
+			return -ENOSPC;
+		clash = 0;
+		for (j = 0; j < NUM_BARS; j++) {
+			if (j != i && bars[j].size && !bars[j].io && bars[j].addr &&
+			    overlaps(a, size, bars[j].addr, bars[j].size)) {
+				*cursor = bars[j].addr + bars[j].size;
+				clash = 1;
+				break;
+			}
+		}
+	}
+	if (clash || (!bars[i].is64 && a + size > (1ull << 32)))
+		return -ENOSPC;
+	bars[i].addr = a;
+	*cursor = a + size;
+	return 0;
+}
+
+/*
+ * Size every BAR and give the unassigned memory BARs an address from
+ * @window (qboot leaves them 0), with decoding off throughout; the caller
+ * then either enables the function or puts @cmd back.
+ */
+static int setup_bars(const struct pci_fn *f, uint64_t window, struct bar bars[NUM_BARS],
+                      uint16_t *cmd)
+{
+	uint64_t cursor = window;
+	unsigned i;
+
+	memset(bars, 0, sizeof(struct bar) * NUM_BARS);
+	*cmd = cfg_r16(f, VNET_PCI_COMMAND);
+	cfg_w16(f, VNET_PCI_COMMAND, *cmd & (uint16_t)~(VNET_PCI_CMD_IO | VNET_PCI_CMD_MEMORY));
+	for (i = 0; i < NUM_BARS;)
+		i += size_bar(f, i, &bars[i]);
+
+	for (i = 0; i < NUM_BARS; i++) {
+		uint16_t off = (uint16_t)(VNET_PCI_BAR0 + 4 * i);
+
+		if (bars[i].io || !bars[i].size || bars[i].addr)
+			continue;
+		if (place_bar(bars, i, &cursor)) {
+			vnet_log(VNET_LOG_ERR, FN_FMT "no room for BAR%u (%llu bytes, %s) in the "
+			         "window from 0x%llx", FN_ARG(f), i, (unsigned long long)bars[i].size,
+			         bars[i].is64 ? "64-bit" : "32-bit", (unsigned long long)window);
+			return -ENOSPC;
+		}
+		cfg_w32(f, off, (uint32_t)bars[i].addr);
+		if (bars[i].is64)
+			cfg_w32(f, (uint16_t)(off + 4), (uint32_t)(bars[i].addr >> 32));
+		if ((cfg_r32(f, off) & ~0xfu) != (uint32_t)bars[i].addr) {
+			vnet_log(VNET_LOG_ERR, FN_FMT "BAR%u did not take address 0x%llx", FN_ARG(f),
+			         i, (unsigned long long)bars[i].addr);
+			return -EIO;
+		}
+		vnet_log(VNET_LOG_INFO, FN_FMT "assigned BAR%u at 0x%llx (%llu bytes)", FN_ARG(f), i,
+		         (unsigned long long)bars[i].addr, (unsigned long long)bars[i].size);
+	}
+	return 0;
+}
+
+/* --------------------------------------------------------- transport -- */
+
+struct pci_map {
+	void *va;
+	uint64_t len;
+};
+
+struct pci_transport {
+	struct vnet_transport base;
+	volatile struct virtio_pci_common_cfg *common;
+	volatile uint8_t *device;         /* device-specific config (spec 4.1.4.6) */
+	volatile uint8_t *notify;         /* start of the notify structure (4.1.4.4) */
+	volatile uint8_t *isr;            /* ISR status (4.1.4.5), unused when polling */
+	volatile uint16_t **queue_notify; /* per queue, set by queue_setup */
+	uint32_t device_len, notify_len, notify_mult;
+	uint16_t num_queues;
+	struct pci_fn loc;
+	struct pci_map map[NUM_BARS];
+	void (*unmap)(void *arg, void *va, uint64_t len);
+	void *map_arg;
+};
+
+static struct pci_transport *to_pci(struct vnet_transport *t)
+{
+	return (struct pci_transport *)t;
+}
+
+static int pci_reset(struct vnet_transport *t)
+{
+	struct pci_transport *p = to_pci(t);
+
+	/* 4.1.4.3.2: write 0, then wait for a read of 0 before going on. */
+	vnet_write8(&p->common->device_status, 0);
+	return vnet_wait_reset(t);
+}
+
+static uint8_t pci_get_status(struct vnet_transport *t)
+{
+	return vnet_read8(&to_pci(t)->common->device_status);
+}
+
+static void pci_set_status(struct vnet_transport *t, uint8_t status)
+{
+	vnet_write8(&to_pci(t)->common->device_status, status);
+}
+
+static uint64_t pci_get_features(struct vnet_transport *t)
+{
+	volatile struct virtio_pci_common_cfg *c = to_pci(t)->common;
+	uint32_t lo, hi;
+
+	vnet_write32(&c->device_feature_select, 0);
+	lo = vnet_read32(&c->device_feature);
+	vnet_write32(&c->device_feature_select, 1);
+	hi = vnet_read32(&c->device_feature);
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static void pci_set_features(struct vnet_transport *t, uint64_t features)
+{
+	volatile struct virtio_pci_common_cfg *c = to_pci(t)->common;
+
+	vnet_write32(&c->driver_feature_select, 0);
+	vnet_write32(&c->driver_feature, (uint32_t)features);
+	vnet_write32(&c->driver_feature_select, 1);
+	vnet_write32(&c->driver_feature, (uint32_t)(features >> 32));
+}
+
+static uint32_t pci_config_generation(struct vnet_transport *t)
+{
+	return vnet_read8(&to_pci(t)->common->config_generation);
+}
+
+static void pci_read_config(struct vnet_transport *t, uint32_t off, void *buf, uint32_t len)
+{
+	struct pci_transport *p = to_pci(t);
+
+	if (len > p->device_len || off > p->device_len - len) {
+		vnet_log(VNET_LOG_ERR, FN_FMT "config read %u+%u beyond the %u-byte device "
+		         "config", FN_ARG(&p->loc), off, len, p->device_len);
+		memset(buf, 0, len);
+		return;
+	}
+	vnet_window_read(p->device, off, buf, len);
+}
+
+/* The device's maximum until the driver programs a size (4.1.4.3). */
+static uint16_t pci_queue_max(struct vnet_transport *t, uint16_t q)
+{
+	struct pci_transport *p = to_pci(t);
+	uint16_t n;
+
+	if (q >= p->num_queues)
+		return 0;
+	vnet_write16(&p->common->queue_select, q);
+	n = vnet_read16(&p->common->queue_size);
+	return n > QUEUE_SIZE_MAX ? QUEUE_SIZE_MAX : n;
+}
+
+/* Virtqueue configuration, spec 4.1.5.1.3. */
+static int pci_queue_setup(struct vnet_transport *t, uint16_t q, uint16_t size,
+                           const struct vnet_vq_addrs *a)
+{
+	struct pci_transport *p = to_pci(t);
+	volatile struct virtio_pci_common_cfg *c = p->common;
+	uint64_t noff;
+	uint16_t max;
+
+	if (q >= p->num_queues) {
+		vnet_log(VNET_LOG_ERR, FN_FMT "queue %u: the device has %u queues", FN_ARG(&p->loc),
+		         q, p->num_queues);
+		return -EINVAL;
+	}
+	if ((a->desc & (VRING_DESC_ALIGN - 1)) || (a->avail & (VRING_AVAIL_ALIGN - 1)) ||
+	    (a->used & (VRING_USED_ALIGN - 1))) {
+		vnet_log(VNET_LOG_ERR, FN_FMT "queue %u: ring parts misaligned (spec 2.7)",
+		         FN_ARG(&p->loc), q);
+		return -EINVAL;
+	}
+	vnet_write16(&c->queue_select, q);
+	if (vnet_read16(&c->queue_enable)) {
+		vnet_log(VNET_LOG_ERR, FN_FMT "queue %u is already enabled (reset first)",
+		         FN_ARG(&p->loc), q);
+		return -EBUSY;
+	}
+	max = vnet_read16(&c->queue_size);
+	if (size == 0 || size > max) {
+		vnet_log(VNET_LOG_ERR, FN_FMT "queue %u: size %u, device allows 1..%u",
+		         FN_ARG(&p->loc), q, size, max);
+		return -EINVAL;
+	}
+	/* 4.1.4.4: notify address = cap.offset + queue_notify_off * multiplier;
+	 * the 16-bit write there must stay inside the notify structure. */
+	noff = (uint64_t)vnet_read16(&c->queue_notify_off) * p->notify_mult;
+	if (noff > p->notify_len || p->notify_len - noff < 2) {
+		vnet_log(VNET_LOG_ERR, FN_FMT "queue %u: notify offset 0x%llx outside the %u-byte "
+		         "notify structure", FN_ARG(&p->loc), q, (unsigned long long)noff,
+		         p->notify_len);
+		return -EIO;
+	}
+
+	vnet_write16(&c->queue_size, size);
+	vnet_write32(&c->queue_desc_lo, (uint32_t)a->desc);
+	vnet_write32(&c->queue_desc_hi, (uint32_t)(a->desc >> 32));
+	vnet_write32(&c->queue_driver_lo, (uint32_t)a->avail);
+	vnet_write32(&c->queue_driver_hi, (uint32_t)(a->avail >> 32));
+	vnet_write32(&c->queue_device_lo, (uint32_t)a->used);
+	vnet_write32(&c->queue_device_hi, (uint32_t)(a->used >> 32));
+	p->queue_notify[q] = (volatile uint16_t *)(p->notify + noff);
+	vnet_write16(&c->queue_enable, 1); /* last: everything above is set */
+	return 0;
+}
+
+/* 4.1.5.2: without NOTIFICATION_DATA, the 16-bit queue index. */
+static void pci_notify(struct vnet_transport *t, uint16_t q)
+{
+	struct pci_transport *p = to_pci(t);
+
+	if (vnet_likely(q < p->num_queues && p->queue_notify[q]))
+		vnet_write16(p->queue_notify[q], q);
+}
+
+static void unmap_bars(struct pci_transport *p)
+{
+	unsigned i;
+
+	for (i = 0; i < NUM_BARS; i++) {
+		if (p->map[i].va && p->unmap)
+			p->unmap(p->map_arg, p->map[i].va, p->map[i].len);
+		p->map[i].va = NULL;
+	}
+}
+
+static void pci_close(struct vnet_transport *t)
+{
+	struct pci_transport *p = to_pci(t);
+
+	free(p->queue_notify);
+	unmap_bars(p);
+	free(p);
+}
+
+static const struct vnet_transport_ops pci_ops = {
+	.name = "pci",
+	.reset = pci_reset,
+	.get_status = pci_get_status,
+	.set_status = pci_set_status,
+	.get_features = pci_get_features,
+	.set_features = pci_set_features,
+	.config_generation = pci_config_generation,
+	.read_config = pci_read_config,
+	.queue_max = pci_queue_max,
+	.queue_setup = pci_queue_setup,
+	.notify = pci_notify,
+	.close = pci_close,
+};
+
+void vnet_transport_close(struct vnet_transport *t)
+{
+	if (t && t->ops && t->ops->close)
+		t->ops->close(t);
+}
+
+/* ------------------------------------------------------------- open -- */
+
+static const char *const cfg_name[CFG_NTYPES] = {
+	[CFG_COMMON] = "common", [CFG_NOTIFY] = "notify", [CFG_ISR] = "ISR", [CFG_DEVICE] = "device",
+};
+
+/* Smallest structure the driver needs, and the offset alignment the
+ * device promises (4.1.4.3.1, 4.1.4.4.1, 4.1.4.6.1). */
+static const uint32_t cfg_min_len[CFG_NTYPES] = {
+	[CFG_COMMON] = sizeof(struct virtio_pci_common_cfg), [CFG_NOTIFY] = 2, [CFG_ISR] = 1,
+	[CFG_DEVICE] = 1,
+};
+static const uint32_t cfg_align[CFG_NTYPES] = {
+	[CFG_COMMON] = 4, [CFG_NOTIFY] = 2, [CFG_ISR] = 1, [CFG_DEVICE] = 4,
+};
+
+/* The first capability of @type (device's preference order, 4.1.4.1)
+ * whose structure lies inside an implemented memory BAR; NULL if none. */
+static const struct vcap *choose_cap(const struct pci_fn *f, const struct vcaps *caps,
+                                     const struct bar *bars, unsigned type)
+{
+	unsigned i;
+
+	for (i = 0; i < caps->n[type]; i++) {
+		const struct vcap *c = &caps->c[type][i];
+		const struct bar *b = &bars[c->bar];
+
+		if (b->io || !b->size) {
+			vnet_log(VNET_LOG_WARN, FN_FMT "%s structure in BAR%u: %s", FN_ARG(f),
+			         cfg_name[type], c->bar, b->io ? "an I/O BAR, not supported" :
+			         "not implemented");
+			continue;
+		}
+		if (c->length < cfg_min_len[type] || c->offset % cfg_align[type] ||
+		    (uint64_t)c->offset + c->length > b->size) {
+			vnet_log(VNET_LOG_WARN, FN_FMT "%s structure 0x%x+0x%x does not fit BAR%u "
+			         "(%llu bytes)", FN_ARG(f), cfg_name[type], c->offset, c->length,
+			         c->bar, (unsigned long long)b->size);
+			continue;
+		}
+		return c;
+	}
+	return NULL;
+}
+
+static void *identity_map(void *arg, uint64_t phys, uint64_t len)
+{
+	(void)arg;
+	(void)len;
+	return (void *)(uintptr_t)phys;
+}
+
+static volatile uint8_t *map_cap(struct pci_transport *p, const struct vnet_pci_opts *o,
+                                 const struct bar *bars, const struct vcap *c)
+{
+	struct pci_map *m = &p->map[c->bar];
+
+	if (!m->va) {
+		m->va = o->map ? o->map(o->map_arg, bars[c->bar].addr, bars[c->bar].size)
+		               : identity_map(NULL, bars[c->bar].addr, bars[c->bar].size);
+		if (!m->va) {
+			vnet_log(VNET_LOG_ERR, FN_FMT "cannot map BAR%u at 0x%llx", FN_ARG(&p->loc),
+			         c->bar, (unsigned long long)bars[c->bar].addr);
+			return NULL;
+		}
+		m->len = bars[c->bar].size;
+	}
+	return (volatile uint8_t *)m->va + c->offset;
+}
+
+/* Which config access: the caller's, ECAM, or (bare metal) port IO. */
+static int pick_cfg_access(const struct vnet_pci_opts *o, struct pci_fn *f, void **ecam)
+{
+	*ecam = NULL;
+	if (o->cfg) {
+		f->ops = o->cfg;
+		f->ctx = o->cfg_arg;
+		return 0;
+	}
+	if (o->ecam_base) {
+		*ecam = o->map ? o->map(o->map_arg, o->ecam_base, VNET_PCI_ECAM_SIZE)
+		               : identity_map(NULL, o->ecam_base, VNET_PCI_ECAM_SIZE);
+		if (!*ecam) {
+			vnet_log(VNET_LOG_ERR, "pci: cannot map ECAM at 0x%llx",
+			         (unsigned long long)o->ecam_base);
+			return -ENOMEM;
+		}
+		f->ops = &vnet_pci_cfg_ecam_ops;
+		f->ctx = *ecam;
+		return 0;
+	}
+#if defined(__x86_64__) && !__STDC_HOSTED__
+	f->ops = &vnet_pci_cfg_portio_ops;
+	f->ctx = NULL;
+	return 0;
+#else
+	vnet_log(VNET_LOG_ERR, "pci: no config-space access: give cfg ops or ecam_base "
+	         "(port IO is the default only on bare metal)");
+	return -EINVAL;
+#endif
+}
+
+/* Find the virtio structures, refusing legacy-only and broken devices. */
+static int check_caps(const struct pci_fn *f, const struct vcaps *caps)
+{
+	uint16_t did = cfg_r16(f, VNET_PCI_DEVICE_ID);
+
+	if (!caps->n[CFG_COMMON] && !caps->n[CFG_NOTIFY] && !caps->n[CFG_DEVICE] &&
+	    did == VIRTIO_PCI_NET_TRANS) {
+		vnet_log(VNET_LOG_ERR, FN_FMT "virtio-net 1af4:1000 is legacy-only (no virtio 1.0 "
+		         "capabilities); vnet drives modern devices: start QEMU with "
+		         "-device virtio-net-pci,disable-legacy=on", FN_ARG(f));
+		return -ENOTSUP;
+	}
+	if (!caps->n[CFG_COMMON] || !caps->n[CFG_NOTIFY] || !caps->n[CFG_DEVICE]) {
+		vnet_log(VNET_LOG_ERR, FN_FMT "virtio-net 1af4:%04x lacks a usable%s%s%s capability",
+		         FN_ARG(f), did, caps->n[CFG_COMMON] ? "" : " common",
+		         caps->n[CFG_NOTIFY] ? "" : " notify", caps->n[CFG_DEVICE] ? "" : " device");
+		return -ENODEV;
+	}
+	return 0;
+}
+
+int vnet_pci_open(struct vnet_transport **t, const struct vnet_pci_opts *opts)
+{
+	static const struct vnet_pci_opts defaults;
+	const struct vnet_pci_opts *o = opts ? opts : &defaults;
+	const struct vcap *chosen[CFG_NTYPES] = { NULL };
+	struct bar bars[NUM_BARS];
+	struct vcaps caps;
+	struct pci_transport *p;
+	struct pci_fn f;
+	uint16_t cmd;
+	void *ecam;
+	unsigned type;
+	int err;
+
+	if (!t)
+		return -EINVAL;
+	*t = NULL;
+	err = pick_cfg_access(o, &f, &ecam);
+	if (err)
+		return err;
+	err = find_net_fn(&f, o->index);
+	if (err)
+		goto err_ecam;
+	err = walk_caps(&f, &caps);
+	if (err)
+		goto err_ecam;
+	err = check_caps(&f, &caps);
+	if (err)
+		goto err_ecam;
+
+	/* From here on the function is touched: decoding is off until the
+	 * end, and every failure puts the command register back. */
+	err = setup_bars(&f, o->bar_window ? o->bar_window : VNET_PCI_BAR_WINDOW_DEFAULT, bars,
+	                 &cmd);
+	if (err)
+		goto err_cmd;
+	for (type = CFG_COMMON; type < CFG_NTYPES; type++) {
+		chosen[type] = choose_cap(&f, &caps, bars, type);
+		if (!chosen[type] && type != CFG_ISR) {
+			vnet_log(VNET_LOG_ERR, FN_FMT "no usable %s structure", FN_ARG(&f),
+			         cfg_name[type]);
+			err = -ENODEV;
+			goto err_cmd;
+		}
+	}
+	/* Memory space on, and bus mastering, which SeaBIOS leaves off. */
+	cfg_w16(&f, VNET_PCI_COMMAND, cmd | VNET_PCI_CMD_MEMORY | VNET_PCI_CMD_BUS_MASTER);
+
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		err = -ENOMEM;
+		goto err_cmd;
+	}
+	p->base.ops = &pci_ops;
+	p->loc = f;
+	p->loc.ops = NULL; /* config space is not needed after open */
+	p->loc.ctx = NULL;
+	p->unmap = o->map ? o->unmap : NULL;
+	p->map_arg = o->map_arg;
+	err = -ENOMEM;
+	p->common = (volatile struct virtio_pci_common_cfg *)map_cap(p, o, bars, chosen[CFG_COMMON]);
+	p->notify = map_cap(p, o, bars, chosen[CFG_NOTIFY]);
+	p->device = map_cap(p, o, bars, chosen[CFG_DEVICE]);
+	p->isr = chosen[CFG_ISR] ? map_cap(p, o, bars, chosen[CFG_ISR]) : NULL;
+	if (!p->common || !p->notify || !p->device || (chosen[CFG_ISR] && !p->isr))
+		goto err_unmap;
+	p->notify_len = chosen[CFG_NOTIFY]->length;
+	p->notify_mult = chosen[CFG_NOTIFY]->mult;
+	p->device_len = chosen[CFG_DEVICE]->length;
+
+	p->num_queues = vnet_read16(&p->common->num_queues);
+	if (!p->num_queues) {
+		vnet_log(VNET_LOG_ERR, FN_FMT "device reports no queues", FN_ARG(&f));
+		err = -ENODEV;
+		goto err_unmap;
+	}
+	p->queue_notify = calloc(p->num_queues, sizeof(*p->queue_notify));
+	if (!p->queue_notify)
+		goto err_unmap;
+
+	vnet_log(VNET_LOG_INFO, FN_FMT "virtio-net 1af4:%04x, %u queues", FN_ARG(&f),
+	         cfg_r16(&f, VNET_PCI_DEVICE_ID), p->num_queues);
+	if (ecam && o->map && o->unmap)
+		o->unmap(o->map_arg, ecam, VNET_PCI_ECAM_SIZE);
+	*t = &p->base;
+	return 0;
+
+err_unmap:
+	unmap_bars(p);
+	free(p);
+err_cmd:
+	cfg_w16(&f, VNET_PCI_COMMAND, cmd);
+err_ecam:
+	if (ecam && o->map && o->unmap)
+		o->unmap(o->map_arg, ecam, VNET_PCI_ECAM_SIZE);
+	return err;
+}

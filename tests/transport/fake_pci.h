@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A fake PCI bus (config space behind struct vnet_pci_cfg_ops, with BAR
+ * sizing semantics) and a fake modern virtio-net device behind one BAR:
+ * common cfg, ISR, device cfg and notify structures in a trapped region
+ * (see trap.h), laid out like QEMU's virtio-net-pci.
+ */
+#ifndef VNET_TEST_FAKE_PCI_H
+#define VNET_TEST_FAKE_PCI_H
+
+#include <stdint.h>
+
+#include "trap.h"
+#include "virtio/pci_cfg.h"
+
+/* ---- config space ---- */
+
+#define FAKE_MAX_FNS 8
+
+struct fake_fn {
+	uint8_t bus, dev, fn;
+	uint8_t cfg[256];
+	uint64_t bar_size[6]; /* 0: not implemented */
+	uint8_t bar64[6];
+	uint8_t last_cap;     /* tail of the capability list (0: empty) */
+	unsigned illegal_writes; /* writes outside the command register and BARs */
+	unsigned cmd_writes;
+};
+
+struct fake_pci {
+	struct fake_fn fns[FAKE_MAX_FNS];
+	unsigned nfns;
+	unsigned reads, writes;
+};
+
+extern const struct vnet_pci_cfg_ops fake_pci_cfg_ops; /* ctx: struct fake_pci * */
+
+struct fake_fn *fake_pci_add(struct fake_pci *p, uint8_t bus, uint8_t dev, uint8_t fn,
+                             uint16_t vendor, uint16_t device);
+/* BAR @i: memory, @size bytes (power of 2), at @addr (0: unassigned). */
+void fake_fn_bar(struct fake_fn *f, unsigned i, uint64_t size, int is64, uint64_t addr);
+/* Append a capability (@len bytes at @pos, id @id) to the list. */
+void fake_fn_cap(struct fake_fn *f, uint8_t pos, uint8_t id, uint8_t len);
+/* Append a virtio capability (spec 4.1.4). @mult only for NOTIFY. */
+void fake_fn_vcap(struct fake_fn *f, uint8_t pos, uint8_t type, uint8_t bar, uint32_t offset,
+                  uint32_t length, uint32_t mult);
+uint32_t fake_fn_r32(const struct fake_fn *f, uint16_t off);
+uint16_t fake_fn_r16(const struct fake_fn *f, uint16_t off);
+void fake_fn_w8(struct fake_fn *f, uint16_t off, uint8_t v);
+void fake_fn_w16(struct fake_fn *f, uint16_t off, uint16_t v);
+void fake_fn_w32(struct fake_fn *f, uint16_t off, uint32_t v);
+/* The config write path a device sees (BAR masks, read-only fields). */
+void fake_fn_cfg_write(struct fake_fn *f, uint16_t off, unsigned width, uint32_t v);
+
+/* ---- the virtio device behind the BAR ---- */
+
+#define VDEV_BAR_SIZE   0x4000u
+#define VDEV_COMMON     0x0000u
+#define VDEV_ISR        0x1000u
+#define VDEV_DEVICE     0x2000u
+#define VDEV_NOTIFY     0x3000u
+#define VDEV_NOTIFY_MULT 4u
+#define VDEV_QUEUES     3
+#define VDEV_MAX_LOG    64
+
+struct fake_vq {
+	uint16_t max, size, enable, notify_off;
+	uint32_t desc[2], driver[2], device[2];
+	unsigned addr_writes; /* address halves written since reset */
+};
+
+struct fake_vdev {
+	struct trap_region bar;
+	uint64_t dev_features, drv_features;
+	uint32_t dfs, drfs;
+	uint8_t status, generation;
+	uint16_t num_queues, qsel;
+	struct fake_vq q[VDEV_QUEUES];
+	/* fault injection */
+	int reset_stuck;          /* status never reads back 0 */
+	unsigned reset_delay;     /* status reads before a reset completes */
+	unsigned reset_left;
+	/* what the driver did */
+	unsigned status_reads, resets;
+	unsigned bad_width;       /* accesses of the wrong width/alignment */
+	unsigned ro_writes;       /* writes to read-only fields */
+	unsigned enable_early;    /* queue_enable=1 before size/addresses */
+	unsigned enable_zero;     /* queue_enable=0 written (spec forbids) */
+	unsigned notifies, notify_bad_width;
+	uint32_t last_notify_off;
+	uint16_t last_notify_val;
+	unsigned ncfg;            /* device-config accesses logged */
+	struct { uint32_t off; unsigned width; } cfg_log[VDEV_MAX_LOG];
+};
+
+/* Map the BAR region, arm the common, device and notify pages. 0 or -1. */
+int fake_vdev_init(struct fake_vdev *d);
+void fake_vdev_fini(struct fake_vdev *d);
+
+#endif

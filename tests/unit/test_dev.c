@@ -1,0 +1,509 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The net device over the in-process model: the handshake (spec 3.1.1)
+ * with every refusal, config generation, a million packets through the
+ * loopback device with content and order checked, and each fault hook of
+ * the model counted and dropped with no crash and no leak.
+ */
+#include <errno.h>
+
+#include "testutil.h"
+
+#define F_BASE (VNET_F_VERSION_1 | VNET_F_MAC | VNET_F_MTU | VNET_F_STATUS | VNET_F_EVENT_IDX)
+
+START_TEST(negotiates_offer_and_want)
+{
+	struct vnet_model_conf mc = {.features = F_BASE | VNET_F_GUEST_TSO4 | VNET_F_GUEST_CSUM | VNET_F_MRG_RXBUF,
+	                             .mac = {2, 0, 0, 0xaa, 0xbb, 0xcc}, .mtu = 1400};
+	struct vnet_net_config c;
+	struct rig r;
+
+	ck_assert_int_eq(rig_open(&r, &mc, NULL, 0, 1), 0);
+	ck_assert_int_eq(vnet_dev_config(r.dev, &c), 0);
+	/* the negotiated set is offer ∩ wanted (and read back through
+	 * FEATURES_OK): VERSION_1, MAC, MTU, STATUS, EVENT_IDX stick;
+	 * offloads we did not ask for do not */
+	ck_assert_uint_eq(c.features, F_BASE);
+	ck_assert_uint_eq(c.mtu, 1400);
+	ck_assert_mem_eq(c.mac, mc.mac, 6);
+	ck_assert(c.link_up);
+	ck_assert_uint_eq(c.max_pairs, 1);
+	ck_assert_uint_eq(vnet_dev_hdr_len(r.dev), 12);
+	/* the RX ring is full of buffers */
+	ck_assert_uint_eq(vnet_pool_in_use(r.pool), 256);
+	rig_close(&r);
+}
+END_TEST
+
+START_TEST(minimal_device)
+{
+	/* only VERSION_1: no MAC, no STATUS (link assumed up), no MTU */
+	struct vnet_model_conf mc = {.features = VNET_F_VERSION_1};
+	struct vnet_net_config c;
+	struct rig r;
+
+	ck_assert_int_eq(rig_open(&r, &mc, NULL, 0, 1), 0);
+	ck_assert_int_eq(vnet_dev_config(r.dev, &c), 0);
+	ck_assert_uint_eq(c.features, VNET_F_VERSION_1);
+	ck_assert(c.link_up);
+	ck_assert_uint_eq(c.mtu, 1500);
+	rig_close(&r);
+}
+END_TEST
+
+START_TEST(refuses_legacy_device)
+{
+	struct vnet_model_conf mc = {.features = VNET_F_MAC | VNET_F_STATUS};
+	struct rig r;
+
+	ck_assert_int_eq(rig_open(&r, &mc, NULL, 0, 1), -ENOTSUP);
+	ck_assert_ptr_null(r.dev);
+	rig_close(&r); /* nothing half-initialised: the pool is whole */
+}
+END_TEST
+
+START_TEST(features_ok_refused)
+{
+	struct rig r;
+
+	ck_assert_int_eq(rig_open(&r, NULL, NULL, 0, 0), 0);
+	vnet_model_fault(r.m, VNET_FAULT_REFUSE_FEATURES, 1);
+	{
+		struct vnet_dev_conf dc = {.pool = r.pool};
+		ck_assert_int_eq(vnet_dev_open(&r.dev, vnet_model_transport(r.m), &dc), -EPROTO);
+	}
+	ck_assert_ptr_null(r.dev);
+	rig_close(&r);
+}
+END_TEST
+
+START_TEST(reset_never_completes)
+{
+	struct vnet_dev_conf dc = {0};
+	struct rig r;
+
+	ck_assert_int_eq(rig_open(&r, NULL, NULL, 0, 0), 0);
+	vnet_model_fault(r.m, VNET_FAULT_RESET_STUCK, 1000);
+	dc.pool = r.pool;
+	ck_assert_int_eq(vnet_dev_open(&r.dev, vnet_model_transport(r.m), &dc), -ETIMEDOUT);
+	ck_assert_ptr_null(r.dev);
+	vnet_model_fault(r.m, VNET_FAULT_NONE, 0);
+	vnet_model_fault(r.m, VNET_FAULT_RESET_STUCK, 0);
+	rig_close(&r);
+}
+END_TEST
+
+START_TEST(bad_conf)
+{
+	struct vnet_dev_conf dc = {0};
+	struct rig r;
+
+	ck_assert_int_eq(rig_open(&r, NULL, NULL, 300, 0), 0);
+	dc.pool = r.pool;
+	dc.rx_ring_size = 100; /* not a power of two */
+	ck_assert_int_eq(vnet_dev_open(&r.dev, vnet_model_transport(r.m), &dc), -EINVAL);
+	dc.rx_ring_size = 4096; /* beyond the device's maximum (1024) */
+	ck_assert_int_eq(vnet_dev_open(&r.dev, vnet_model_transport(r.m), &dc), -EINVAL);
+	dc.rx_ring_size = 256; /* 256 + 256 > 300 buffers: pool smaller than the rings */
+	ck_assert_int_eq(vnet_dev_open(&r.dev, vnet_model_transport(r.m), &dc), -EINVAL);
+	dc.hdr_len = 9;
+	dc.rx_ring_size = dc.tx_ring_size = 64;
+	ck_assert_int_eq(vnet_dev_open(&r.dev, vnet_model_transport(r.m), &dc), -EINVAL);
+	ck_assert_int_eq(vnet_dev_open(&r.dev, vnet_model_transport(r.m), NULL), -EINVAL);
+	dc.pool = NULL;
+	ck_assert_int_eq(vnet_dev_open(&r.dev, vnet_model_transport(r.m), &dc), -EINVAL);
+	ck_assert_ptr_null(r.dev);
+	ck_assert_uint_eq(vnet_pool_in_use(r.pool), 0);
+	rig_close(&r);
+}
+END_TEST
+
+START_TEST(mtu_too_big_for_pool)
+{
+	struct vnet_model_conf mc = {.mtu = 9000};
+	struct rig r;
+
+	ck_assert_int_eq(rig_open(&r, &mc, NULL, 0, 1), -EINVAL);
+	rig_close(&r);
+}
+END_TEST
+
+START_TEST(mac_strings)
+{
+	uint8_t mac[6] = {1, 2, 3, 4, 5, 6}, want[6] = {0x52, 0x54, 0, 0x12, 0xab, 0xCD};
+
+	ck_assert_int_eq(vnet_parse_mac("52:54:00:12:ab:CD", mac), 0);
+	ck_assert_mem_eq(mac, want, 6);
+	ck_assert_int_eq(vnet_parse_mac("52:54:00:12:ab", mac), -EINVAL);
+	ck_assert_int_eq(vnet_parse_mac("52:54:00:12:ab:cd:", mac), -EINVAL);
+	ck_assert_int_eq(vnet_parse_mac("52-54-00-12-ab-cd", mac), -EINVAL);
+	ck_assert_int_eq(vnet_parse_mac("zz:54:00:12:ab:cd", mac), -EINVAL);
+	ck_assert_int_eq(vnet_parse_mac("", mac), -EINVAL);
+	ck_assert_int_eq(vnet_parse_mac(NULL, mac), -EINVAL);
+	ck_assert_mem_eq(mac, want, 6); /* failures leave it untouched */
+}
+END_TEST
+
+START_TEST(config_generation_retry)
+{
+	struct vnet_net_config c;
+	struct rig r;
+
+	ck_assert_int_eq(rig_open(&r, NULL, NULL, 0, 1), 0);
+	/* a few torn reads: the retry hides them */
+	vnet_model_fault(r.m, VNET_FAULT_CONFIG_CHURN, 3);
+	ck_assert_int_eq(vnet_dev_config(r.dev, &c), 0);
+	/* a device that never settles: a clear error, not a torn value */
+	vnet_model_fault(r.m, VNET_FAULT_CONFIG_CHURN, 1000);
+	ck_assert_int_eq(vnet_dev_config(r.dev, &c), -EAGAIN);
+	vnet_model_fault(r.m, VNET_FAULT_CONFIG_CHURN, 0);
+	rig_close(&r);
+}
+END_TEST
+
+START_TEST(link_status_reread)
+{
+	struct vnet_net_config c;
+	struct rig r;
+
+	ck_assert_int_eq(rig_open(&r, NULL, NULL, 0, 1), 0);
+	vnet_model_set_link(r.m, false);
+	ck_assert_int_eq(vnet_dev_config(r.dev, &c), 0);
+	ck_assert(!c.link_up);
+	vnet_model_set_link(r.m, true);
+	ck_assert_int_eq(vnet_dev_config(r.dev, &c), 0);
+	ck_assert(c.link_up);
+	rig_close(&r);
+}
+END_TEST
+
+/* ---- traffic ---------------------------------------------------------- */
+
+static void put_seq(struct vnet_buf *b, uint64_t seq, uint32_t len)
+{
+	uint32_t i;
+	static const uint8_t hdr[14] = {0x52, 0x54, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x88, 0xb5};
+	memcpy(b->data, hdr, 14);
+	memcpy(b->data + 14, &seq, 8);
+	for (i = 22; i < len; i++)
+		b->data[i] = (uint8_t)(seq * 7 + i);
+	b->len = len;
+}
+
+static int check_seq(const struct vnet_buf *b, uint64_t seq, uint32_t len)
+{
+	uint64_t s;
+	uint32_t i;
+
+	if (b->len != len)
+		return 0;
+	memcpy(&s, b->data + 14, 8);
+	if (s != seq)
+		return 0;
+	for (i = 22; i < len; i++)
+		if (b->data[i] != (uint8_t)(seq * 7 + i))
+			return 0;
+	return 1;
+}
+
+/* Push @total frames through a loopback device in bursts; every frame
+ * must come back intact and in order. Returns frames received. */
+static uint64_t loop_traffic(struct rig *r, uint64_t total, uint16_t burst, int tolerate_loss)
+{
+	struct vnet_buf *b[64], *in[64];
+	uint64_t sent = 0, got = 0, iter;
+	uint64_t max_iter = total * 4 + 10000;
+
+	for (iter = 0; got < total && iter < max_iter; iter++) {
+		uint16_t n = 0, k, i;
+		uint64_t want = total - sent;
+		if (want > burst)
+			want = burst;
+		if (want && vnet_pool_alloc_bulk(r->pool, b, (uint32_t)want) == 0) {
+			for (i = 0; i < want; i++)
+				put_seq(b[i], sent + i, 60 + (uint32_t)((sent + i) % 1400));
+			k = vnet_tx_burst(r->dev, 0, b, (uint16_t)want);
+			vnet_pool_free_bulk(b + k, (uint32_t)(want - k));
+			sent += k;
+		}
+		vnet_model_poll(r->m);
+		n = vnet_rx_burst(r->dev, 0, in, 64);
+		for (i = 0; i < n; i++) {
+			if (!tolerate_loss) {
+				ck_assert_msg(check_seq(in[i], got, 60 + (uint32_t)(got % 1400)),
+				              "frame %llu damaged or out of order", (unsigned long long)got);
+			}
+			got++;
+		}
+		vnet_pool_free_bulk(in, n);
+		vnet_rx_refill(r->dev, 0);
+		if (tolerate_loss && sent == total && n == 0 && iter > total)
+			break;
+	}
+	return got;
+}
+
+START_TEST(million_packets_loopback)
+{
+	struct vnet_queue_stats rx, tx;
+	struct rig r;
+
+	ck_assert_int_eq(rig_open(&r, NULL, NULL, 0, 1), 0);
+	ck_assert_uint_eq(loop_traffic(&r, 1000000, 32, 0), 1000000);
+	ck_assert_int_eq(vnet_queue_stats(r.dev, 0, true, &rx), 0);
+	ck_assert_int_eq(vnet_queue_stats(r.dev, 0, false, &tx), 0);
+	ck_assert_uint_eq(rx.packets, 1000000);
+	ck_assert_uint_eq(tx.packets, 1000000);
+	ck_assert_uint_eq(rx.drop_bad_id + rx.drop_bad_len + rx.drop_bad_idx, 0);
+	/* the model polls and asked for no notifications: the only kicks are
+	 * the forced one per 32768 un-kicked entries (16-bit wrap guard) */
+	ck_assert_uint_le(tx.kicks, 1000000 / 32768 + 1);
+	rig_close(&r);
+}
+END_TEST
+
+START_TEST(slow_device_never_reuses)
+{
+	/* completes TX late: in-flight descriptors must not be reused */
+	struct vnet_model_conf mc = {.latency = 5};
+	struct vnet_dev_conf dc = {.tx_ring_size = 16, .rx_ring_size = 256};
+	struct rig r;
+
+	ck_assert_int_eq(rig_open(&r, &mc, &dc, 0, 1), 0);
+	ck_assert_uint_eq(loop_traffic(&r, 20000, 32, 0), 20000);
+	rig_close(&r);
+}
+END_TEST
+
+START_TEST(notifications_when_asked)
+{
+	struct vnet_model_conf mc = {.want_notify = true};
+	struct vnet_model_stats ms;
+	struct vnet_queue_stats tx;
+	struct rig r;
+
+	ck_assert_int_eq(rig_open(&r, &mc, NULL, 0, 1), 0);
+	ck_assert_uint_eq(loop_traffic(&r, 1000, 10, 0), 1000);
+	vnet_queue_stats(r.dev, 0, false, &tx);
+	vnet_model_stats(r.m, &ms);
+	ck_assert_uint_gt(tx.kicks, 0);
+	ck_assert_uint_ge(ms.notifies, tx.kicks);
+	rig_close(&r);
+}
+END_TEST
+
+START_TEST(no_event_idx)
+{
+	struct vnet_model_conf mc = {.features = VNET_F_VERSION_1 | VNET_F_MAC};
+	struct rig r;
+
+	ck_assert_int_eq(rig_open(&r, &mc, NULL, 0, 1), 0);
+	ck_assert_uint_eq(loop_traffic(&r, 10000, 32, 0), 10000);
+	rig_close(&r);
+}
+END_TEST
+
+START_TEST(tx_ring_full_is_backpressure)
+{
+	struct vnet_model_conf mc = {.backend = VNET_MODEL_SINK};
+	struct vnet_dev_conf dc = {.tx_ring_size = 8, .rx_ring_size = 8};
+	struct vnet_buf *b[16];
+	struct vnet_queue_stats tx;
+	struct rig r;
+	uint16_t i;
+
+	ck_assert_int_eq(rig_open(&r, &mc, &dc, 64, 1), 0);
+	ck_assert_int_eq(vnet_pool_alloc_bulk(r.pool, b, 16), 0);
+	for (i = 0; i < 16; i++)
+		put_seq(b[i], i, 64);
+	/* the device does not poll: only 8 fit */
+	ck_assert_uint_eq(vnet_tx_burst(r.dev, 0, b, 16), 8);
+	vnet_queue_stats(r.dev, 0, false, &tx);
+	ck_assert_uint_eq(tx.drop_ring_full, 8);
+	ck_assert_uint_eq(vnet_tx_free(r.dev, 0), 0);
+	vnet_model_poll(r.m);
+	ck_assert_uint_eq(vnet_tx_burst(r.dev, 0, b + 8, 8), 8);
+	rig_close(&r);
+}
+END_TEST
+
+START_TEST(tx_rejects_bad_buffers)
+{
+	struct vnet_buf *b;
+	struct rig r;
+
+	ck_assert_int_eq(rig_open(&r, NULL, NULL, 0, 1), 0);
+	b = vnet_buf_alloc(r.pool);
+	b->data = b->base + 4; /* no headroom left for the header */
+	b->len = 64;
+	ck_assert_uint_eq(vnet_tx_burst(r.dev, 0, &b, 1), 0);
+	b->data = b->base + 64;
+	b->len = 5000; /* past the end of the buffer */
+	ck_assert_uint_eq(vnet_tx_burst(r.dev, 0, &b, 1), 0);
+	vnet_buf_free(b);
+	rig_close(&r);
+}
+END_TEST
+
+START_TEST(pool_exhaustion)
+{
+	struct vnet_model_conf mc = {.backend = VNET_MODEL_SOURCE};
+	struct vnet_dev_conf dc = {.tx_ring_size = 64, .rx_ring_size = 64};
+	struct vnet_buf *held[128], *in[64];
+	struct vnet_queue_stats rx;
+	struct rig r;
+	uint32_t nheld = 0;
+	int i;
+
+	/* 128 buffers: 64 on the RX ring, 64 free */
+	ck_assert_int_eq(rig_open(&r, &mc, &dc, 128, 1), 0);
+	/* the application keeps every frame it receives: the pool runs dry */
+	for (i = 0; i < 10; i++) {
+		uint16_t n;
+		vnet_model_poll(r.m);
+		n = vnet_rx_burst(r.dev, 0, held + nheld, 64);
+		nheld += n;
+		vnet_rx_refill(r.dev, 0);
+	}
+	ck_assert_uint_eq(nheld, 128);
+	ck_assert_uint_eq(vnet_pool_in_use(r.pool), 128);
+	vnet_queue_stats(r.dev, 0, true, &rx);
+	ck_assert_uint_gt(rx.drop_pool_empty, 0);
+	/* the ring is empty: polling the device moves nothing */
+	ck_assert_uint_eq(vnet_model_poll(r.m), 0);
+	ck_assert_uint_eq(vnet_rx_burst(r.dev, 0, in, 64), 0);
+	/* once the application lets go, RX comes back */
+	vnet_pool_free_bulk(held, nheld);
+	ck_assert_uint_eq(vnet_rx_refill(r.dev, 0), 64);
+	vnet_model_poll(r.m);
+	i = vnet_rx_burst(r.dev, 0, in, 64);
+	ck_assert_int_eq(i, 64);
+	vnet_pool_free_bulk(in, 64);
+	rig_close(&r);
+}
+END_TEST
+
+/* ---- fault hooks -------------------------------------------------------- */
+
+static void fault_run(enum vnet_model_fault f, uint32_t count, int expect_drop_field)
+{
+	struct vnet_queue_stats rx, tx;
+	struct vnet_model_stats ms;
+	struct rig r;
+	uint64_t got;
+
+	ck_assert_int_eq(rig_open(&r, NULL, NULL, 0, 1), 0);
+	vnet_model_fault(r.m, f, count);
+	got = loop_traffic(&r, 2000, 16, 1);
+	vnet_model_stats(r.m, &ms);
+	vnet_queue_stats(r.dev, 0, true, &rx);
+	vnet_queue_stats(r.dev, 0, false, &tx);
+	ck_assert_uint_gt(ms.faults_fired, 0);
+	switch (expect_drop_field) {
+	case 0: /* bad id */
+		ck_assert_uint_ge(rx.drop_bad_id + tx.drop_bad_id, 1);
+		ck_assert_uint_ge(got, 2000 - count);
+		break;
+	case 1: /* bad len */
+		ck_assert_uint_ge(rx.drop_bad_len, 1);
+		ck_assert_uint_ge(got, 2000 - count);
+		break;
+	}
+	ck_assert(!vnet_dev_broken(r.dev));
+	rig_close(&r); /* no buffer lost */
+}
+
+START_TEST(fault_used_id_range) { fault_run(VNET_FAULT_USED_ID_RANGE, 5, 0); }
+END_TEST
+START_TEST(fault_used_id_idle) { fault_run(VNET_FAULT_USED_ID_IDLE, 5, 0); }
+END_TEST
+START_TEST(fault_used_dup) { fault_run(VNET_FAULT_USED_DUP, 5, 0); }
+END_TEST
+START_TEST(fault_used_len) { fault_run(VNET_FAULT_USED_LEN, 5, 1); }
+END_TEST
+
+START_TEST(fault_used_idx_jump)
+{
+	struct vnet_queue_stats rx, tx;
+	struct rig r;
+
+	ck_assert_int_eq(rig_open(&r, NULL, NULL, 0, 1), 0);
+	vnet_model_fault(r.m, VNET_FAULT_USED_IDX_JUMP, 1);
+	loop_traffic(&r, 200, 16, 1);
+	vnet_queue_stats(r.dev, 0, true, &rx);
+	vnet_queue_stats(r.dev, 0, false, &tx);
+	ck_assert_uint_eq(rx.drop_bad_idx + tx.drop_bad_idx, 1);
+	ck_assert_int_eq(vnet_dev_broken(r.dev), 1);
+	/* a broken ring stops the fast path; recovery resets the device and
+	 * gets every buffer back, then traffic flows again */
+	ck_assert_int_eq(vnet_dev_recover(r.dev), 0);
+	ck_assert_int_eq(vnet_dev_broken(r.dev), 0);
+	ck_assert_uint_eq(loop_traffic(&r, 1000, 16, 0), 1000);
+	rig_close(&r);
+}
+END_TEST
+
+START_TEST(fault_needs_reset)
+{
+	struct rig r;
+
+	ck_assert_int_eq(rig_open(&r, NULL, NULL, 0, 1), 0);
+	ck_assert_uint_eq(loop_traffic(&r, 100, 16, 0), 100);
+	vnet_model_fault(r.m, VNET_FAULT_NEEDS_RESET, 1);
+	loop_traffic(&r, 100, 16, 1); /* the device stops mid-traffic */
+	ck_assert_int_eq(vnet_dev_broken(r.dev), 1);
+	ck_assert_int_eq(vnet_dev_recover(r.dev), 0);
+	ck_assert_int_eq(vnet_dev_broken(r.dev), 0);
+	ck_assert_uint_eq(loop_traffic(&r, 1000, 16, 0), 1000);
+	rig_close(&r);
+}
+END_TEST
+
+START_TEST(link_down_drops_then_recovers)
+{
+	struct rig r;
+
+	ck_assert_int_eq(rig_open(&r, NULL, NULL, 0, 1), 0);
+	vnet_model_set_link(r.m, false);
+	ck_assert_uint_eq(loop_traffic(&r, 100, 16, 1), 0);
+	vnet_model_set_link(r.m, true);
+	ck_assert_uint_eq(loop_traffic(&r, 100, 16, 0), 100);
+	rig_close(&r);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("dev");
+	TCase *hs = tcase_create("handshake"), *tr = tcase_create("traffic"), *fa = tcase_create("faults");
+
+	tcase_add_test(hs, negotiates_offer_and_want);
+	tcase_add_test(hs, minimal_device);
+	tcase_add_test(hs, refuses_legacy_device);
+	tcase_add_test(hs, features_ok_refused);
+	tcase_add_test(hs, reset_never_completes);
+	tcase_add_test(hs, bad_conf);
+	tcase_add_test(hs, mtu_too_big_for_pool);
+	tcase_add_test(hs, mac_strings);
+	tcase_add_test(hs, config_generation_retry);
+	tcase_add_test(hs, link_status_reread);
+	tcase_set_timeout(tr, 120);
+	tcase_add_test(tr, million_packets_loopback);
+	tcase_add_test(tr, slow_device_never_reuses);
+	tcase_add_test(tr, notifications_when_asked);
+	tcase_add_test(tr, no_event_idx);
+	tcase_add_test(tr, tx_ring_full_is_backpressure);
+	tcase_add_test(tr, tx_rejects_bad_buffers);
+	tcase_add_test(tr, pool_exhaustion);
+	tcase_add_test(fa, fault_used_id_range);
+	tcase_add_test(fa, fault_used_id_idle);
+	tcase_add_test(fa, fault_used_dup);
+	tcase_add_test(fa, fault_used_len);
+	tcase_add_test(fa, fault_used_idx_jump);
+	tcase_add_test(fa, fault_needs_reset);
+	tcase_add_test(fa, link_down_drops_then_recovers);
+	suite_add_tcase(s, hs);
+	suite_add_tcase(s, tr);
+	suite_add_tcase(s, fa);
+	return suite_run(s);
+}
