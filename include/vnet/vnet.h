@@ -38,6 +38,9 @@ typedef void (*vnet_log_fn)(enum vnet_log_level level, const char *msg, void *ar
 /** Install a log sink (NULL to silence). Messages above @p max are dropped. */
 void vnet_set_log(vnet_log_fn fn, void *arg, enum vnet_log_level max);
 
+/** Monotonic microseconds from the platform's clock (TSC on bare metal). */
+uint64_t vnet_now_us(void);
+
 /* --------------------------------------------------------------- pool -- */
 
 /** A packet buffer from a pool. The frame lives at data[0..len). */

@@ -173,9 +173,12 @@ static void *iova_ptr(uint64_t iova)
 
 /* ------------------------------------------------------------ rings -- */
 
+/* The le16 after used->ring[size] (spec 2.7.8), addressed by bytes: it is
+ * not part of any used element. */
 static volatile uint16_t *avail_event(const struct mq *q)
 {
-	return (volatile uint16_t *)&q->used->ring[q->size]; /* spec 2.7.8 */
+	return (volatile uint16_t *)(void *)((uint8_t *)q->used + offsetof(struct vring_used, ring) +
+	                                     sizeof(struct vring_used_elem) * q->size);
 }
 
 /*

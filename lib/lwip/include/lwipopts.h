@@ -96,6 +96,9 @@
 #define IP_REASSEMBLY               1
 #define IP_FRAG                     1
 #define MEMP_NUM_REASSDATA          8
+/* Fragments are copied into PBUF_POOL (not held in pool buffers); 48
+ * of them carry the largest UDP datagram (64 KiB / 1480). */
+#define IP_REASS_MAX_PBUFS          48
 #define LWIP_ICMP                   1
 #define LWIP_BROADCAST_PING         0
 #define LWIP_RAW                    1

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The echo appliance: a bare-metal x86_64 image (QEMU -kernel, PVH) that
+ * serves the network with vnet + lwIP:
+ *   ICMP echo; TCP and UDP echo on port 7; lwiperf (iperf2 server) on 5001;
+ *   UDP port 9: "quit" ends the appliance, "stats" prints its counters.
+ * Command line: see appliance.h, plus timeout=SEC (0: run until told) and
+ * stats=SEC (print counters this often; 0: only at exit).
+ * Prints "READY" when it serves; exits with status 0x10 (QEMU: 33).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vnet/baremetal.h>
+
+#include "appliance.h"
+#include "lwip/apps/lwiperf.h"
+
+#define ECHO_PORT 7
+#define CTL_PORT 9
+#define MAX_CONNS 16
+#define PENDING (256 * 1024) /* bytes a connection may hold while its peer reads slowly */
+
+struct echo_conn {
+	struct vnet_tcp *c;
+	uint8_t *buf; /* ring of bytes received but not yet accepted by send */
+	size_t head, len;
+};
+
+static struct echo_conn conns[MAX_CONNS];
+static struct appliance app;
+static int quit;
+static unsigned long tcp_dropped_conns;
+
+static void flush(struct echo_conn *e)
+{
+	/* bounded: each round sends or stops */
+	for (int round = 0; round < 4 && e->len; round++) {
+		size_t chunk = e->len;
+		int n;
+		if (e->head + chunk > PENDING)
+			chunk = PENDING - e->head;
+		n = vnet_tcp_send(e->c, e->buf + e->head, chunk);
+		if (n <= 0)
+			return;
+		e->head = (e->head + (size_t)n) % PENDING;
+		e->len -= (size_t)n;
+	}
+}
+
+static void conn_free(struct echo_conn *e)
+{
+	free(e->buf);
+	memset(e, 0, sizeof(*e));
+}
+
+static void on_recv(struct vnet_tcp *c, const void *data, size_t len, void *arg)
+{
+	struct echo_conn *e = arg;
+	size_t tail, first;
+
+	if (len == 0) { /* peer closed: send what is left, then close */
+		flush(e);
+		vnet_tcp_close(c);
+		conn_free(e);
+		return;
+	}
+	if (e->len + len > PENDING) {
+		/* the peer sends far more than it reads: give up on it */
+		tcp_dropped_conns++;
+		vnet_tcp_abort(c);
+		conn_free(e);
+		return;
+	}
+	tail = (e->head + e->len) % PENDING;
+	first = len < PENDING - tail ? len : PENDING - tail;
+	memcpy(e->buf + tail, data, first);
+	memcpy(e->buf, (const uint8_t *)data + first, len - first);
+	e->len += len;
+	flush(e);
+}
+
+static void on_sent(struct vnet_tcp *c, size_t acked, void *arg)
+{
+	(void)c;
+	(void)acked;
+	flush(arg);
+}
+
+static void on_err(struct vnet_tcp *c, int err, void *arg)
+{
+	(void)c;
+	(void)err;
+	conn_free(arg);
+}
+
+static void on_accept(struct vnet_tcp *c, void *arg)
+{
+	int i;
+
+	(void)arg;
+	for (i = 0; i < MAX_CONNS; i++) {
+		if (!conns[i].c) {
+			conns[i].buf = malloc(PENDING);
+			if (!conns[i].buf)
+				break;
+			conns[i].c = c;
+			vnet_tcp_set_callbacks(c, on_recv, on_sent, on_err, &conns[i]);
+			return;
+		}
+	}
+	vnet_tcp_abort(c); /* no room */
+}
+
+static void on_udp_echo(struct vnet_udp *u, const void *data, size_t len, uint32_t ip, uint16_t port, void *arg)
+{
+	(void)arg;
+	vnet_udp_sendto(u, ip, port, data, len);
+}
+
+static void on_udp_ctl(struct vnet_udp *u, const void *data, size_t len, uint32_t ip, uint16_t port, void *arg)
+{
+	(void)u;
+	(void)ip;
+	(void)port;
+	(void)arg;
+	if (len >= 4 && !memcmp(data, "quit", 4))
+		quit = 1;
+	else if (len >= 5 && !memcmp(data, "stats", 5))
+		appliance_print_stats(&app);
+}
+
+static void on_iperf(void *arg, enum lwiperf_report_type type, const ip_addr_t *la, u16_t lp,
+                     const ip_addr_t *ra, u16_t rp, u32_t bytes, u32_t ms, u32_t kbps)
+{
+	(void)arg;
+	(void)la;
+	(void)lp;
+	(void)ra;
+	(void)rp;
+	printf("lwiperf: report type %d: %lu bytes in %lu ms, %lu kbit/s\n", (int)type,
+	       (unsigned long)bytes, (unsigned long)ms, (unsigned long)kbps);
+}
+
+int vnet_main(const char *cmdline)
+{
+	struct vnet_tcp_listener *l = NULL;
+	struct vnet_udp *ue = NULL, *uc = NULL;
+	uint64_t deadline = 0, next_stats = 0, stats_us;
+	uint32_t timeout_s;
+	unsigned long recovered = 0;
+	int rc;
+
+	printf("echo: vnet %s, command line \"%s\"\n", vnet_version(), cmdline);
+	rc = appliance_up(&app);
+	if (rc)
+		return 1;
+	timeout_s = appliance_arg_u32("timeout", 0);
+	stats_us = (uint64_t)appliance_arg_u32("stats", 0) * 1000000u;
+	vnet_iface_enable_icmp(app.ifc, true);
+	if ((rc = vnet_tcp_listen(app.ifc, ECHO_PORT, on_accept, NULL, &l)) ||
+	    (rc = vnet_udp_bind(app.ifc, ECHO_PORT, on_udp_echo, NULL, &ue)) ||
+	    (rc = vnet_udp_bind(app.ifc, CTL_PORT, on_udp_ctl, NULL, &uc)) ||
+	    (lwiperf_start_tcp_server_default(on_iperf, NULL) == NULL && (rc = -12))) {
+		printf("echo: cannot listen: %s\n", vnet_strerror(rc));
+		appliance_down(&app);
+		return 1;
+	}
+	if (timeout_s)
+		deadline = vnet_now_us() + (uint64_t)timeout_s * 1000000u;
+	if (stats_us)
+		next_stats = vnet_now_us() + stats_us;
+	printf("READY ip=%u.%u.%u.%u transport=%s\n", app.ip >> 24, (app.ip >> 16) & 255, (app.ip >> 8) & 255,
+	       app.ip & 255, app.transport);
+	while (!quit) {
+		int w = vnet_iface_poll(app.ifc);
+		if (w < 0) { /* the device broke the protocol or asked for a reset */
+			printf("echo: device needs recovery: %s\n", vnet_strerror(vnet_dev_recover(app.dev)));
+			recovered++;
+			if (recovered > 100)
+				break;
+		}
+		if (w == 0) {
+			uint64_t now = vnet_now_us();
+			if (deadline && now >= deadline) {
+				printf("echo: timeout after %u s\n", (unsigned)timeout_s);
+				break;
+			}
+			if (next_stats && now >= next_stats) {
+				appliance_print_stats(&app);
+				next_stats = now + stats_us;
+			}
+		}
+	}
+	appliance_print_stats(&app);
+	printf("echo: %s, %lu connections dropped for overrun, %lu recoveries\n", quit ? "quit" : "stopped",
+	       tcp_dropped_conns, recovered);
+	vnet_udp_close(ue);
+	vnet_udp_close(uc);
+	vnet_tcp_listener_close(l);
+	appliance_down(&app);
+	printf("PASS echo exit\n");
+	return VNET_EXIT_SUCCESS;
+}

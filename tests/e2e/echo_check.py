@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Host side of the echo appliance's end-to-end test.
+
+Runs inside the test's network namespace (tools/qemu-run starts it there)
+against the guest at $GUEST_IP: ping, TCP echo (content checked), UDP
+echo, iperf2 against lwiperf, then the quit command on the control port.
+Every step is bounded in time. Prints one JSON line with the results and
+exits non-zero if a check failed.
+
+  echo_check.py [--pings N] [--tcp-bytes N] [--iperf-seconds S] [--no-quit]
+"""
+import argparse
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+PORT_ECHO = 7
+PORT_IPERF = 5001
+PORT_CTL = 9
+
+
+def log(msg):
+    print(f"echo_check: {msg}", file=sys.stderr, flush=True)
+
+
+def ping(ip, count):
+    out = subprocess.run(["ping", "-c", str(count), "-i", "0.01", "-W", "2", "-q", ip],
+                         capture_output=True, text=True, timeout=60 + count // 10)
+    m = re.search(r"(\d+) packets transmitted, (\d+) received", out.stdout)
+    rtt = re.search(r"= [\d.]+/([\d.]+)/", out.stdout)
+    if not m:
+        return {"ok": False, "error": out.stdout + out.stderr}
+    sent, got = int(m.group(1)), int(m.group(2))
+    return {"ok": sent == count and got == count, "sent": sent, "received": got,
+            "avg_rtt_ms": float(rtt.group(1)) if rtt else None}
+
+
+def tcp_echo(ip, nbytes):
+    data = os.urandom(nbytes)
+    got = bytearray()
+    t0 = time.monotonic()
+    with socket.create_connection((ip, PORT_ECHO), timeout=10) as s:
+        s.settimeout(10)
+        # a sender thread, so that reading back never waits on writing
+        th = threading.Thread(target=s.sendall, args=(data,), daemon=True)
+        th.start()
+        while len(got) < nbytes and time.monotonic() - t0 < 60:
+            chunk = s.recv(262144)
+            if not chunk:
+                break
+            got += chunk
+        th.join(5)
+    dt = time.monotonic() - t0
+    ok = bytes(got) == data
+    return {"ok": ok, "bytes": nbytes, "echoed": len(got), "seconds": round(dt, 3),
+            "mbit_s": round(nbytes * 8 / dt / 1e6, 2) if dt > 0 else None}
+
+
+def udp_echo(ip, count=20):
+    ok = 0
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(2)
+        for i in range(count):
+            msg = f"vnet-udp-{i}-".encode() + os.urandom(32 + i * 37)
+            s.sendto(msg, (ip, PORT_ECHO))
+            try:
+                data, _ = s.recvfrom(4096)
+                ok += data == msg
+            except socket.timeout:
+                pass
+    return {"ok": ok == count, "sent": count, "echoed": ok}
+
+
+def iperf(ip, seconds):
+    try:
+        out = subprocess.run(["iperf", "-c", ip, "-p", str(PORT_IPERF), "-t", str(seconds),
+                              "-f", "m", "-y", "C"], capture_output=True, text=True,
+                             timeout=seconds + 30)
+    except subprocess.TimeoutExpired:
+        return {"ok": False, "error": "iperf timed out"}
+    line = [l for l in out.stdout.splitlines() if l.count(",") >= 8]
+    if not line:
+        return {"ok": False, "error": (out.stdout + out.stderr).strip()[-300:]}
+    f = line[-1].split(",")
+    bps = float(f[8])
+    return {"ok": bps > 0, "seconds": seconds, "mbit_s": round(bps / 1e6, 1)}
+
+
+def quit_guest(ip):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        for _ in range(3):
+            s.sendto(b"quit", (ip, PORT_CTL))
+            time.sleep(0.2)
+    return {"ok": True}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pings", type=int, default=100)
+    ap.add_argument("--tcp-bytes", type=int, default=1 << 20)
+    ap.add_argument("--iperf-seconds", type=int, default=3)
+    ap.add_argument("--no-quit", action="store_true")
+    ap.add_argument("--label", default="")
+    a = ap.parse_args()
+    ip = os.environ.get("GUEST_IP", "10.99.0.2")
+    res = {"label": a.label, "guest": ip}
+    for name, fn in (("ping", lambda: ping(ip, a.pings)),
+                     ("tcp_echo", lambda: tcp_echo(ip, a.tcp_bytes)),
+                     ("udp_echo", lambda: udp_echo(ip)),
+                     ("iperf", lambda: iperf(ip, a.iperf_seconds))):
+        log(f"{name} ...")
+        try:
+            res[name] = fn()
+        except Exception as e:  # a failed step is a result, not a crash
+            res[name] = {"ok": False, "error": repr(e)}
+        log(f"{name}: {res[name]}")
+    if not a.no_quit:
+        res["quit"] = quit_guest(ip)
+    print(json.dumps(res), flush=True)
+    out = os.environ.get("ECHO_RESULT")
+    if out:
+        with open(out, "w") as f:
+            json.dump(res, f)
+    return 0 if all(res[k]["ok"] for k in ("ping", "tcp_echo", "udp_echo", "iperf")) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A fake virtio-mmio register window (spec 4.2.2) whose registers behave
+ * on trapped accesses (trap.h): feature and queue select, QueueReady,
+ * reset, notify, config at +0x100. It also records what a driver must not
+ * do: wrong widths, reads of write-only and writes of read-only registers.
+ */
+#ifndef VNET_TEST_FAKE_MMIO_H
+#define VNET_TEST_FAKE_MMIO_H
+
+#include <stdint.h>
+
+#include "trap.h"
+
+#define FMMIO_QUEUES  3
+#define FMMIO_MAX_LOG 64
+
+struct fake_mmio_vq {
+	uint32_t max, num, ready;
+	uint32_t desc[2], driver[2], device[2];
+	unsigned addr_writes;
+};
+
+struct fake_mmio {
+	struct trap_region win; /* the window is the first 0x200 bytes */
+	uint32_t magic, version, devid, vendor;
+	uint64_t dev_features, drv_features;
+	uint32_t dfs, drfs, qsel, status, generation;
+	struct fake_mmio_vq q[FMMIO_QUEUES];
+	int reset_stuck;
+	unsigned accesses, status_reads, resets;
+	unsigned bad_width, wo_reads, ro_writes, after_empty_id, ready_early, notifies;
+	uint32_t last_notify;
+	unsigned ncfg;
+	struct { uint32_t off; unsigned width; } cfg_log[FMMIO_MAX_LOG];
+};
+
+/* A window with magic, @version and @devid. 0 or -1. */
+int fake_mmio_init(struct fake_mmio *m, uint32_t version, uint32_t devid);
+void fake_mmio_fini(struct fake_mmio *m);
+
+#endif

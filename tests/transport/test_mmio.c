@@ -1,0 +1,479 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * MMIO v2 transport (virtio spec 4.2): probing, command-line and fixed
+ * range discovery, and the transport methods against a fake window.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <vnet/transports.h>
+#include <vnet/vnet.h>
+
+#include "fake_mmio.h"
+#include "logcap.h"
+#include "virtio/transport.h"
+
+#define SKIP_UNLESS_TRAPS()                                                     \
+	do {                                                                    \
+		if (!trap_supported()) {                                        \
+			fprintf(stderr, "%s: skipped (no single-step traps here)\n", \
+			        __func__);                                      \
+			return;                                                 \
+		}                                                               \
+	} while (0)
+
+static struct fake_mmio fm;
+static struct vnet_transport *t;
+
+static void setup(void)
+{
+	logcap_start();
+	ck_assert_int_eq(fake_mmio_init(&fm, 2, 1), 0);
+	t = NULL;
+}
+
+static void teardown(void)
+{
+	vnet_transport_close(t);
+	t = NULL;
+	fake_mmio_fini(&fm);
+	vnet_set_log(NULL, NULL, VNET_LOG_ERR);
+}
+
+static void close_t(void)
+{
+	vnet_transport_close(t);
+	t = NULL;
+}
+
+static void open_ok(void)
+{
+	int rc = vnet_mmio_open(&t, (uintptr_t)fm.win.mem);
+
+	ck_assert_msg(rc == 0, "vnet_mmio_open: %d\n%s", rc, logcap_buf);
+	ck_assert_str_eq(t->ops->name, "mmio");
+}
+
+/* ---------------------------------------------------------- probing -- */
+
+START_TEST(opens_version2_net)
+{
+	open_ok();
+	ck_assert_uint_eq(logcap_errors, 0);
+}
+END_TEST
+
+START_TEST(refuses_version1_with_hint)
+{
+	fm.version = 1;
+	ck_assert_int_eq(vnet_mmio_open(&t, (uintptr_t)fm.win.mem), -ENOTSUP);
+	ck_assert_ptr_null(t);
+	ck_assert(logcap_has("-global virtio-mmio.force-legacy=false"));
+	fm.version = 3;
+	ck_assert_int_eq(vnet_mmio_open(&t, (uintptr_t)fm.win.mem), -ENOTSUP);
+	ck_assert(logcap_has("unknown version 3"));
+}
+END_TEST
+
+START_TEST(bad_magic_is_not_a_device)
+{
+	SKIP_UNLESS_TRAPS();
+	fm.magic = 0x12345678;
+	ck_assert_int_eq(vnet_mmio_open(&t, (uintptr_t)fm.win.mem), -ENODEV);
+	ck_assert(logcap_has("no virtio-mmio magic"));
+	ck_assert_uint_eq(fm.after_empty_id, 0); /* stopped at MagicValue */
+}
+END_TEST
+
+START_TEST(empty_slot_is_silent_and_untouched)
+{
+	SKIP_UNLESS_TRAPS();
+	fm.devid = 0;
+	ck_assert_int_eq(vnet_mmio_open(&t, (uintptr_t)fm.win.mem), -ENODEV);
+	ck_assert_uint_eq(logcap_lines, 0);      /* 4.2.2.2: no error for DeviceID 0 */
+	ck_assert_uint_eq(fm.after_empty_id, 0); /* ...and no other register touched */
+	ck_assert_uint_eq(fm.accesses, 3);
+}
+END_TEST
+
+START_TEST(other_device_types_are_refused)
+{
+	fm.devid = 2; /* block */
+	ck_assert_int_eq(vnet_mmio_open(&t, (uintptr_t)fm.win.mem), -ENODEV);
+	ck_assert(logcap_has("virtio device type 2, not a network device"));
+	ck_assert_int_eq(vnet_mmio_open(&t, 0), -EINVAL);
+	ck_assert_int_eq(vnet_mmio_open(&t, (uintptr_t)fm.win.mem + 2), -EINVAL);
+	ck_assert_int_eq(vnet_mmio_open(NULL, (uintptr_t)fm.win.mem), -EINVAL);
+}
+END_TEST
+
+/* ------------------------------------------------------ transport ops -- */
+
+START_TEST(features_go_through_select_registers)
+{
+	SKIP_UNLESS_TRAPS();
+	open_ok();
+	ck_assert_uint_eq(t->ops->get_features(t), 0x0000010130bf8024ull);
+	fm.dev_features = 0x8000000100000001ull;
+	ck_assert_uint_eq(t->ops->get_features(t), 0x8000000100000001ull);
+	t->ops->set_features(t, 0x0000000300010020ull);
+	ck_assert_uint_eq(fm.drv_features, 0x0000000300010020ull);
+	ck_assert_uint_eq(fm.bad_width, 0);
+	ck_assert_uint_eq(fm.wo_reads, 0);
+	ck_assert_uint_eq(fm.ro_writes, 0);
+}
+END_TEST
+
+START_TEST(status_generation_reset)
+{
+	SKIP_UNLESS_TRAPS();
+	open_ok();
+	t->ops->set_status(t, VIRTIO_STATUS_ACKNOWLEDGE);
+	ck_assert_uint_eq(fm.status, 1);
+	ck_assert_uint_eq(t->ops->get_status(t), 1);
+	fm.generation = 0x1234;
+	ck_assert_uint_eq(t->ops->config_generation(t), 0x1234);
+	ck_assert_int_eq(t->ops->reset(t), 0);
+	ck_assert_uint_eq(fm.resets, 1);
+	ck_assert_uint_eq(fm.status, 0);
+	ck_assert_uint_eq(fm.bad_width, 0);
+	ck_assert_uint_eq(fm.wo_reads, 0);
+}
+END_TEST
+
+START_TEST(reset_times_out_on_stuck_device)
+{
+	struct timespec a, b;
+	double s;
+
+	SKIP_UNLESS_TRAPS();
+	open_ok();
+	fm.reset_stuck = 1;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	ck_assert_int_eq(t->ops->reset(t), -ETIMEDOUT);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	s = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	ck_assert_msg(s >= 0.9 && s < 5.0, "reset took %.3f s", s);
+	ck_assert_uint_lt(fm.status_reads, 200);
+	ck_assert(logcap_has("mmio: device reset did not complete"));
+}
+END_TEST
+
+START_TEST(queue_setup_and_notify)
+{
+	struct vnet_vq_addrs a = {
+		.desc = 0x0000123456789000ull, .avail = 0x00000abc00001002ull,
+		.used = 0x00000001fffff004ull,
+	};
+
+	SKIP_UNLESS_TRAPS();
+	open_ok();
+	fm.q[1].max = 1024;
+	ck_assert_uint_eq(t->ops->queue_max(t, 0), 256);
+	ck_assert_uint_eq(t->ops->queue_max(t, 1), 1024);
+	ck_assert_uint_eq(t->ops->queue_max(t, 5), 0); /* QueueNumMax 0: no such queue */
+	ck_assert_int_eq(t->ops->queue_setup(t, 1, 512, &a), 0);
+	ck_assert_uint_eq(fm.q[1].num, 512);
+	ck_assert_uint_eq(fm.q[1].desc[0], 0x56789000u);
+	ck_assert_uint_eq(fm.q[1].desc[1], 0x00001234u);
+	ck_assert_uint_eq(fm.q[1].driver[0], 0x00001002u);
+	ck_assert_uint_eq(fm.q[1].driver[1], 0x00000abcu);
+	ck_assert_uint_eq(fm.q[1].device[0], 0xfffff004u);
+	ck_assert_uint_eq(fm.q[1].device[1], 0x00000001u);
+	ck_assert_uint_eq(fm.q[1].ready, 1);
+	ck_assert_uint_eq(fm.ready_early, 0);
+	t->ops->notify(t, 1);
+	ck_assert_uint_eq(fm.notifies, 1);
+	ck_assert_uint_eq(fm.last_notify, 1);
+
+	ck_assert_int_eq(t->ops->queue_setup(t, 1, 512, &a), -EBUSY);
+	ck_assert_int_eq(t->ops->queue_setup(t, 0, 512, &a), -EINVAL); /* > max */
+	ck_assert_int_eq(t->ops->queue_setup(t, 0, 0, &a), -EINVAL);
+	ck_assert_int_eq(t->ops->queue_setup(t, 5, 64, &a), -ENOENT);
+	a.used |= 2;
+	ck_assert_int_eq(t->ops->queue_setup(t, 0, 64, &a), -EINVAL);
+	ck_assert_uint_eq(fm.q[0].ready, 0);
+	ck_assert_uint_eq(fm.bad_width, 0);
+	ck_assert_uint_eq(fm.wo_reads, 0);
+	ck_assert_uint_eq(fm.ro_writes, 0);
+}
+END_TEST
+
+START_TEST(read_config_widths_and_bounds)
+{
+	uint8_t mac[6];
+	uint16_t mtu;
+	uint32_t w = 0xffffffffu;
+
+	SKIP_UNLESS_TRAPS();
+	open_ok();
+	t->ops->read_config(t, 0, mac, 6);
+	ck_assert_mem_eq(mac, "\x52\x54\x00\x12\x34\x57", 6);
+	ck_assert_uint_eq(fm.ncfg, 6);
+	ck_assert_uint_eq(fm.cfg_log[5].width, 1);
+	t->ops->read_config(t, 10, &mtu, 2);
+	ck_assert_uint_eq(mtu, 1500);
+	ck_assert_uint_eq(fm.cfg_log[6].width, 2);
+	ck_assert_uint_eq(fm.cfg_log[6].off, 10);
+	t->ops->read_config(t, 0xfe, &w, 4); /* window is 0x200: config ends at 0x100 */
+	ck_assert_uint_eq(w, 0);
+	ck_assert_uint_eq(fm.ncfg, 7);
+	ck_assert(logcap_has("beyond the 256-byte config"));
+	ck_assert_uint_eq(fm.bad_width, 0);
+}
+END_TEST
+
+/* ---------------------------------------------------------- cmdline -- */
+
+START_TEST(cmdline_entries_parse)
+{
+	const char *cl = "console=ttyS0 virtio_mmio.device=512@0xfeb00e00:12 "
+	                 "virtio_mmio.device=4K@0xFEB00C00:11:3\tvirtio_mmio.device=1M@268435456:5\n"
+	                 "virtio_mmio.device=2g@0x100000000:40";
+	uint64_t base, size;
+	uint32_t irq;
+
+	ck_assert_int_eq(vnet_mmio_cmdline_entry(cl, 0, &base, &size, &irq), 0);
+	ck_assert_uint_eq(base, 0xfeb00e00u);
+	ck_assert_uint_eq(size, 512);
+	ck_assert_uint_eq(irq, 12);
+	ck_assert_int_eq(vnet_mmio_cmdline_entry(cl, 1, &base, &size, &irq), 0);
+	ck_assert_uint_eq(base, 0xfeb00c00u);
+	ck_assert_uint_eq(size, 4096);
+	ck_assert_uint_eq(irq, 11);
+	ck_assert_int_eq(vnet_mmio_cmdline_entry(cl, 2, &base, &size, &irq), 0);
+	ck_assert_uint_eq(base, 0x10000000u);
+	ck_assert_uint_eq(size, 1u << 20);
+	ck_assert_int_eq(vnet_mmio_cmdline_entry(cl, 3, &base, &size, NULL), 0);
+	ck_assert_uint_eq(base, 0x100000000ull);
+	ck_assert_uint_eq(size, 2ull << 30);
+	ck_assert_int_eq(vnet_mmio_cmdline_entry(cl, 4, &base, &size, &irq), -ENOENT);
+	ck_assert_int_eq(vnet_mmio_cmdline_entry(NULL, 0, &base, &size, &irq), -ENOENT);
+	ck_assert_int_eq(vnet_mmio_cmdline_entry("", 0, &base, &size, &irq), -ENOENT);
+}
+END_TEST
+
+START_TEST(cmdline_malformed_entries_are_skipped)
+{
+	static const char *const bad[] = {
+		"virtio_mmio.device=",
+		"virtio_mmio.device=512",
+		"virtio_mmio.device=512@",
+		"virtio_mmio.device=512@0xfeb00e00",
+		"virtio_mmio.device=512@0xfeb00e00:",
+		"virtio_mmio.device=@0xfeb00e00:12",
+		"virtio_mmio.device=512@0xfeb00e00:12x",
+		"virtio_mmio.device=512@0xfeb00e00:12:",
+		"virtio_mmio.device=512@0xzz:12",
+		"virtio_mmio.device=512@0x:12",
+		"virtio_mmio.device=12Q@0xfeb00e00:12",
+		"virtio_mmio.device=16@0xfeb00e00:12",          /* smaller than the registers */
+		"virtio_mmio.device=512@0xfeb00e01:12",         /* unaligned */
+		"virtio_mmio.device=512@0:12",
+		"virtio_mmio.device=512@0x10000000000000000:1", /* overflows */
+		"virtio_mmio.device=99999999999999999999@0x1000:1",
+		"virtio_mmio.device=17179869184G@0x1000:1",     /* size overflows */
+		"virtio_mmio.device=512@0xfeb00e00:4294967296",
+		"virtio_mmio.device=512@-0x1000:1",
+		"xvirtio_mmio.device=512@0xfeb00e00:12",        /* not this key */
+		"virtio_mmio.devices=512@0xfeb00e00:12",
+		"virtio_mmio.device 512@0xfeb00e00:12",
+	};
+	char cl[256];
+	uint64_t base;
+	unsigned i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(vnet_mmio_cmdline_entry(bad[i], 0, &base, NULL, NULL) == -ENOENT,
+		              "accepted '%s'", bad[i]);
+	/* A good entry after bad ones is entry 0. */
+	snprintf(cl, sizeof(cl), "%s %s virtio_mmio.device=0x200@0x1000:7", bad[1], bad[6]);
+	ck_assert_int_eq(vnet_mmio_cmdline_entry(cl, 0, &base, NULL, NULL), 0);
+	ck_assert_uint_eq(base, 0x1000);
+}
+END_TEST
+
+/* ------------------------------------------------------------- find -- */
+
+/* Plain-memory windows (probing needs no register semantics). */
+struct slots {
+	uint8_t *mem;
+	unsigned n;
+};
+
+static void slot_set(struct slots *s, unsigned i, uint32_t version, uint32_t devid)
+{
+	uint8_t *w = s->mem + (size_t)i * VNET_MMIO_WINDOW_SIZE;
+
+	memset(w, 0, VNET_MMIO_WINDOW_SIZE);
+	*(uint32_t *)(w + 0) = 0x74726976u;
+	*(uint32_t *)(w + 4) = version;
+	*(uint32_t *)(w + 8) = devid;
+	w[0x100] = (uint8_t)i; /* marker in the config space */
+}
+
+static void slots_init(struct slots *s, unsigned n)
+{
+	unsigned i;
+
+	s->n = n;
+	s->mem = aligned_alloc(4096, (size_t)n * VNET_MMIO_WINDOW_SIZE);
+	ck_assert_ptr_nonnull(s->mem);
+	for (i = 0; i < n; i++)
+		slot_set(s, i, 2, 0); /* empty */
+}
+
+static uintptr_t slot_addr(const struct slots *s, unsigned i)
+{
+	return (uintptr_t)s->mem + (uintptr_t)i * VNET_MMIO_WINDOW_SIZE;
+}
+
+static unsigned marker(struct vnet_transport *tr)
+{
+	uint8_t b = 0xff;
+
+	tr->ops->read_config(tr, 0, &b, 1);
+	return b;
+}
+
+START_TEST(find_from_cmdline_then_range)
+{
+	struct slots s;
+	struct vnet_mmio_range r;
+	char cl[512];
+
+	slots_init(&s, 24);
+	r.base = slot_addr(&s, 0);
+	r.stride = VNET_MMIO_WINDOW_SIZE;
+	r.count = 24;
+	slot_set(&s, 23, 2, 1); /* microvm: first NIC in the highest slot */
+	slot_set(&s, 22, 2, 2); /* a block device */
+	slot_set(&s, 21, 2, 1);
+	slot_set(&s, 5, 2, 1);  /* listed on the command line */
+	slot_set(&s, 4, 2, 1);  /* listed on the command line, after a malformed entry */
+	snprintf(cl, sizeof(cl), "mmio virtio_mmio.device=512@0x%lx:12 virtio_mmio.device=oops "
+	         "virtio_mmio.device=512@0x%lx:11", (unsigned long)slot_addr(&s, 5),
+	         (unsigned long)slot_addr(&s, 4));
+
+	ck_assert_int_eq(vnet_mmio_find_in(&t, cl, &r, 0), 0);
+	ck_assert_uint_eq(marker(t), 5);
+	close_t();
+	ck_assert_int_eq(vnet_mmio_find_in(&t, cl, &r, 1), 0);
+	ck_assert_uint_eq(marker(t), 4);
+	close_t();
+	ck_assert(logcap_has("ignoring malformed command-line entry 'virtio_mmio.device=oops'"));
+	/* Then the range from the top; slots 5 and 4 are not counted twice. */
+	ck_assert_int_eq(vnet_mmio_find_in(&t, cl, &r, 2), 0);
+	ck_assert_uint_eq(marker(t), 23);
+	close_t();
+	ck_assert_int_eq(vnet_mmio_find_in(&t, cl, &r, 3), 0);
+	ck_assert_uint_eq(marker(t), 21);
+	close_t();
+	ck_assert_int_eq(vnet_mmio_find_in(&t, cl, &r, 4), -ENODEV);
+	ck_assert_ptr_null(t);
+	ck_assert(logcap_has("no virtio-net device #4 (found 4)"));
+
+	/* Range only. */
+	ck_assert_int_eq(vnet_mmio_find_in(&t, NULL, &r, 0), 0);
+	ck_assert_uint_eq(marker(t), 23);
+	close_t();
+	free(s.mem);
+}
+END_TEST
+
+START_TEST(find_legacy_device_fails_with_hint)
+{
+	struct slots s;
+	struct vnet_mmio_range r;
+
+	slots_init(&s, 8);
+	r.base = slot_addr(&s, 0);
+	r.stride = VNET_MMIO_WINDOW_SIZE;
+	r.count = 8;
+	slot_set(&s, 7, 1, 1); /* QEMU 7.2 microvm default: version 1 */
+	ck_assert_int_eq(vnet_mmio_find_in(&t, NULL, &r, 0), -ENOTSUP);
+	ck_assert(logcap_has("force-legacy=false"));
+	ck_assert_ptr_null(t);
+	r.stride = 0x80; /* narrower than the registers */
+	ck_assert_int_eq(vnet_mmio_find_in(&t, NULL, &r, 0), -EINVAL);
+	free(s.mem);
+}
+END_TEST
+
+START_TEST(hosted_find_does_not_probe_fixed_range)
+{
+	/* Reading 0xfeb00000 in a process would crash: only the command line. */
+	ck_assert_int_eq(vnet_mmio_find(&t, NULL, 0), -ENODEV);
+	ck_assert_int_eq(vnet_mmio_find(&t, "console=ttyS0", 0), -ENODEV);
+	ck_assert_int_eq(vnet_mmio_find(NULL, NULL, 0), -EINVAL);
+}
+END_TEST
+
+START_TEST(find_from_cmdline_size_bounds_config)
+{
+	char cl[128];
+
+	/* A 0x110-byte window leaves 16 bytes of config. */
+	snprintf(cl, sizeof(cl), "virtio_mmio.device=0x110@0x%lx:1", (unsigned long)(uintptr_t)fm.win.mem);
+	ck_assert_int_eq(vnet_mmio_find(&t, cl, 0), 0);
+	{
+		uint32_t v = 1;
+
+		t->ops->read_config(t, 12, &v, 4);
+		t->ops->read_config(t, 14, &v, 4);
+		ck_assert_uint_eq(v, 0);
+		ck_assert(logcap_has("config read 14+4 beyond the 16-byte config"));
+	}
+}
+END_TEST
+
+static Suite *mmio_suite(void)
+{
+	Suite *s = suite_create("transport_mmio");
+	TCase *p = tcase_create("probe");
+	TCase *o = tcase_create("ops");
+	TCase *c = tcase_create("discovery");
+
+	tcase_add_checked_fixture(p, setup, teardown);
+	tcase_add_test(p, opens_version2_net);
+	tcase_add_test(p, refuses_version1_with_hint);
+	tcase_add_test(p, bad_magic_is_not_a_device);
+	tcase_add_test(p, empty_slot_is_silent_and_untouched);
+	tcase_add_test(p, other_device_types_are_refused);
+	suite_add_tcase(s, p);
+
+	tcase_add_checked_fixture(o, setup, teardown);
+	tcase_set_timeout(o, 30);
+	tcase_add_test(o, features_go_through_select_registers);
+	tcase_add_test(o, status_generation_reset);
+	tcase_add_test(o, reset_times_out_on_stuck_device);
+	tcase_add_test(o, queue_setup_and_notify);
+	tcase_add_test(o, read_config_widths_and_bounds);
+	suite_add_tcase(s, o);
+
+	tcase_add_checked_fixture(c, setup, teardown);
+	tcase_add_test(c, cmdline_entries_parse);
+	tcase_add_test(c, cmdline_malformed_entries_are_skipped);
+	tcase_add_test(c, find_from_cmdline_then_range);
+	tcase_add_test(c, find_legacy_device_fails_with_hint);
+	tcase_add_test(c, hosted_find_does_not_probe_fixed_range);
+	tcase_add_test(c, find_from_cmdline_size_bounds_config);
+	suite_add_tcase(s, c);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(mmio_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
