@@ -301,7 +301,7 @@ START_TEST(test_create_conf)
 		c.source_len = bad[i].source_len;
 		c.backend = (enum vnet_model_backend)bad[i].backend;
 		c.features = bad[i].features;
-		m = (struct vnet_model *)&c; /* must be cleared on failure */
+		m = (struct vnet_model *)(uintptr_t)0x1000; /* must be cleared on failure */
 		ck_assert_int_eq(vnet_model_create(&m, &c), -EINVAL);
 		ck_assert_ptr_null(m);
 	}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# End-to-end test of the echo appliance under QEMU, on a tap in a private
+# namespace (tools/qemu-run removes it afterwards, even on failure):
+# 100 pings with none lost, 1 MiB TCP echo with its content checked, UDP
+# echo, iperf2 against lwiperf for 3 s, then "quit" and exit status 33.
+#   run_echo.sh IMAGE q35|microvm [qemu-run options...]
+# Writes the JSON result to $ECHO_RESULT when set. Exits 77 (skip) when
+# not root or QEMU is missing.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+image=$1 machine=$2; shift 2
+[ "$(id -u)" = 0 ] || { echo "run_echo: needs root for the namespace; skipped"; exit 77; }
+command -v qemu-system-x86_64 >/dev/null || { echo "run_echo: no QEMU; skipped"; exit 77; }
+exec timeout 240 "$here/../../tools/qemu-run" --machine "$machine" --timeout 180 "$@" \
+	--append "ip=10.99.0.2/24 gw=10.99.0.1" "$image" -- \
+	python3 "$here/echo_check.py" --pings 100 --tcp-bytes 1048576 --iperf-seconds 3 --label "$machine"
