@@ -49,6 +49,7 @@ struct vnet_buf {
 	uint32_t len;           /**< frame length in bytes */
 	uint16_t flags;         /**< VNET_BUF_F_* (RX: from the virtio_net_hdr) */
 	uint16_t idx;           /**< index of this buffer in its pool */
+	uint32_t size;          /**< bytes from base to the end of the buffer */
 	uint8_t *base;          /**< start of the buffer (headroom begins here) */
 	uint64_t iova;          /**< bus (DMA) address of base */
 	struct vnet_pool *pool; /**< the pool this buffer returns to */

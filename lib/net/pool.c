@@ -51,6 +51,7 @@ int vnet_pool_create(struct vnet_pool **out, const struct vnet_pool_conf *conf)
 		b->iova = p->mem.iova + (uint64_t)i * size;
 		b->data = b->base + head;
 		b->idx = (uint16_t)i;
+		b->size = size;
 		b->pool = p;
 		p->stack[count - 1 - i] = b; /* buffer 0 comes out first */
 	}

@@ -6,7 +6,7 @@
  */
 #include "net/dev.h"
 
-#define RECLAIM_CHUNK 64
+#define REFILL_CHUNK 64
 
 uint16_t vnet_rx_burst(struct vnet_dev *d, uint16_t q, struct vnet_buf **bufs, uint16_t n)
 {
@@ -17,7 +17,7 @@ uint16_t vnet_rx_burst(struct vnet_dev *d, uint16_t q, struct vnet_buf **bufs, u
 	(void)q;
 	if (vnet_unlikely(vq->broken))
 		return 0;
-	got = vnet_vq_harvest(vq, bufs, n, d->hdr_len);
+	got = vnet_vq_harvest(vq, bufs, n, d->hdr_len, &bytes);
 	if (d->features & VNET_F_GUEST_CSUM) {
 		for (i = 0; i < got; i++) {
 			const struct virtio_net_hdr *h =
@@ -27,8 +27,6 @@ uint16_t vnet_rx_burst(struct vnet_dev *d, uint16_t q, struct vnet_buf **bufs, u
 			                            ((f & VIRTIO_NET_HDR_F_NEEDS_CSUM) ? VNET_BUF_F_NEEDS_CSUM : 0));
 		}
 	}
-	for (i = 0; i < got; i++)
-		bytes += bufs[i]->len;
 	vq->stats.packets += got;
 	vq->stats.bytes += bytes;
 	vq->stats.bursts++;
@@ -38,14 +36,14 @@ uint16_t vnet_rx_burst(struct vnet_dev *d, uint16_t q, struct vnet_buf **bufs, u
 uint16_t vnet_rx_refill(struct vnet_dev *d, uint16_t q)
 {
 	struct vnet_vq *vq = &d->rxq;
-	struct vnet_buf *bufs[RECLAIM_CHUNK];
+	struct vnet_buf *bufs[REFILL_CHUNK];
 	uint16_t total = 0;
 
 	(void)q;
 	if (vnet_unlikely(vq->broken))
 		return 0;
 	while (vq->num_free) {
-		uint16_t n = vq->num_free < RECLAIM_CHUNK ? vq->num_free : RECLAIM_CHUNK;
+		uint16_t n = vq->num_free < REFILL_CHUNK ? vq->num_free : REFILL_CHUNK;
 		uint32_t have = d->pool->top;
 
 		if (have < n) {
@@ -55,9 +53,9 @@ uint16_t vnet_rx_refill(struct vnet_dev *d, uint16_t q)
 				break;
 		}
 		vnet_pool_take(d->pool, bufs, n);
-		vnet_vq_post(vq, bufs, n, 0);
+		vnet_vq_post(vq, bufs, n, 0, NULL);
 		total = (uint16_t)(total + n);
-		if (n < RECLAIM_CHUNK && vq->num_free)
+		if (n < REFILL_CHUNK && vq->num_free)
 			break; /* pool ran dry */
 	}
 	if (total)
@@ -68,22 +66,11 @@ uint16_t vnet_rx_refill(struct vnet_dev *d, uint16_t q)
 uint16_t vnet_tx_reclaim(struct vnet_dev *d, uint16_t q)
 {
 	struct vnet_vq *vq = &d->txq;
-	struct vnet_buf *done[RECLAIM_CHUNK];
-	uint16_t total = 0, n;
-	int rounds;
 
 	(void)q;
-	/* bounded: a ring holds at most 32768 entries */
-	for (rounds = 0; rounds < 32768 / RECLAIM_CHUNK + 1; rounds++) {
-		if (vnet_vq_in_flight(vq) == 0 || vq->broken)
-			break;
-		n = vnet_vq_harvest(vq, done, RECLAIM_CHUNK, 0);
-		vnet_pool_put(done, n);
-		total = (uint16_t)(total + n);
-		if (n < RECLAIM_CHUNK)
-			break;
-	}
-	return total;
+	if (vnet_vq_in_flight(vq) == 0 || vq->broken)
+		return 0;
+	return vnet_vq_harvest(vq, NULL, vq->size, 0, NULL);
 }
 
 uint16_t vnet_tx_burst(struct vnet_dev *d, uint16_t q, struct vnet_buf **bufs, uint16_t n)
@@ -91,7 +78,6 @@ uint16_t vnet_tx_burst(struct vnet_dev *d, uint16_t q, struct vnet_buf **bufs, u
 	struct vnet_vq *vq = &d->txq;
 	uint32_t hdr = d->hdr_len;
 	uint64_t bytes = 0;
-	uint16_t i;
 
 	if (vnet_unlikely(vq->broken))
 		return 0;
@@ -106,17 +92,9 @@ uint16_t vnet_tx_burst(struct vnet_dev *d, uint16_t q, struct vnet_buf **bufs, u
 		n = vq->num_free;
 	}
 	/* a frame needs headroom for the header and must fit its buffer */
-	for (i = 0; i < n; i++) {
-		const struct vnet_buf *b = bufs[i];
-		if (vnet_unlikely((uint32_t)(b->data - b->base) < hdr ||
-		                  (uint32_t)(b->data - b->base) + b->len > b->pool->buf_size))
-			break;
-		bytes += b->len;
-	}
-	n = i;
+	n = vnet_vq_post(vq, bufs, n, hdr, &bytes);
 	if (!n)
 		return 0;
-	vnet_vq_post(vq, bufs, n, hdr);
 	vnet_vq_publish(vq, d->t);
 	vq->stats.packets += n;
 	vq->stats.bytes += bytes;

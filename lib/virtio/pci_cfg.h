@@ -71,7 +71,7 @@ void vnet_window_read(const volatile uint8_t *base, uint32_t off, void *buf, uin
 
 /*
  * After the caller wrote 0 to the device status: poll get_status until it
- * reads 0 (spec 4.1.4.3.2, 4.2.2.2), backing off from 1 us up to 10 ms per
+ * reads 0 (spec 2.4, 4.1.4.3.2), backing off from 1 us up to 10 ms per
  * poll, for at most VNET_RESET_TIMEOUT_US in total. 0 or -ETIMEDOUT.
  */
 #define VNET_RESET_TIMEOUT_US 1000000u

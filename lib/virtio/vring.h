@@ -17,6 +17,7 @@
 
 #include "platform/platform.h"
 #include "virtio/transport.h"
+#include "net/pool.h"
 #include "virtio/virtio_spec.h"
 #include <vnet/vnet.h>
 
@@ -63,7 +64,8 @@ static inline uint16_t vnet_vq_in_flight(const struct vnet_vq *vq)
 }
 
 /*
- * Harvest up to @n used entries into @out. Reads the device's used index
+ * Harvest up to @n used entries into @out (or, with @out NULL, straight
+ * back to each buffer's pool: the TX reclaim). Reads the device's used index
  * once. Every id is checked (range, in flight) and, for RX (@rx_hdr != 0),
  * every length (at least the header, at most the buffer); what is wrong is
  * counted and dropped, and a bad-length RX buffer goes back to its pool.
@@ -71,13 +73,24 @@ static inline uint16_t vnet_vq_in_flight(const struct vnet_vq *vq)
  * device can only return what was made available).
  */
 static inline uint16_t vnet_vq_harvest(struct vnet_vq *vq, struct vnet_buf **out, uint16_t n,
-                                       uint32_t rx_hdr)
+                                       uint32_t rx_hdr, uint64_t *bytes)
 {
-	uint16_t used_idx = vnet_load16(&vq->used->idx);
-	uint16_t ready = (uint16_t)(used_idx - vq->last_used);
-	uint16_t last = vq->last_used, got = 0, i;
+	/* Locals: the stores below go through pointers the compiler cannot
+	 * prove apart from *vq, so keep the hot fields in registers (and in
+	 * 32-bit registers, which need no zero-extension). */
+	const volatile struct vring_used_elem *ring = vq->used->ring;
+	struct vnet_buf **cookie = vq->cookie;
+	uint16_t *free_ids = vq->free_ids;
+	uint16_t last = vq->last_used;
+	uint32_t ready = (uint16_t)(vnet_load16(&vq->used->idx) - last);
+	uint32_t mask = vq->mask, size = vq->size, slot = last & mask;
+	uint32_t num_free = vq->num_free, got = 0, i;
+	uint32_t off = vq->buf_off + rx_hdr, max_len = vq->buf_len;
+	struct vnet_pool *pool = NULL;
+	uint32_t top = 0;
+	uint64_t sum = 0;
 
-	if (vnet_unlikely(ready > vq->size)) {
+	if (vnet_unlikely(ready > size)) {
 		vq->stats.drop_bad_idx++;
 		vq->broken = true;
 		return 0;
@@ -87,67 +100,109 @@ static inline uint16_t vnet_vq_harvest(struct vnet_vq *vq, struct vnet_buf **out
 	if (ready == 0)
 		return 0;
 	vnet_rmb(); /* entries are read after the index that covers them */
-	for (i = 0; i < ready; i++) {
-		const struct vring_used_elem *e = &vq->used->ring[(uint16_t)(last + i) & vq->mask];
+	/* prefetch the used entries, one cache line (8 entries) at a time */
+	for (i = 8; i < ready + 8; i += 8)
+		vnet_prefetch(&ring[(slot + i) & mask]);
+	for (i = 0; i < ready; i++, slot = (slot + 1) & mask) {
 		/* read each device-written field exactly once */
-		uint32_t id = ((const volatile struct vring_used_elem *)e)->id;
-		uint32_t len = ((const volatile struct vring_used_elem *)e)->len;
+		uint32_t id = ring[slot].id;
 		struct vnet_buf *b;
 
-		vnet_prefetch(&vq->used->ring[(uint16_t)(last + i + 1) & vq->mask]);
-		if (vnet_unlikely(id >= vq->size) || vnet_unlikely((b = vq->cookie[id]) == NULL)) {
+		if (vnet_unlikely(id >= size) || vnet_unlikely((b = cookie[id]) == NULL)) {
 			vq->stats.drop_bad_id++;
 			continue;
 		}
-		vq->cookie[id] = NULL;
-		vq->free_ids[vq->num_free++] = (uint16_t)id;
+		cookie[id] = NULL;
+		free_ids[num_free++] = (uint16_t)id;
 		if (rx_hdr) {
-			if (vnet_unlikely(len < rx_hdr || len > vq->buf_len)) {
+			uint32_t len = ring[slot].len;
+			if (vnet_unlikely(len < rx_hdr || len > max_len)) {
 				vq->stats.drop_bad_len++;
 				vnet_buf_free(b);
 				continue;
 			}
-			b->data = b->base + vq->buf_off + rx_hdr;
+			b->data = b->base + off;
 			b->len = len - rx_hdr;
+			sum += len - rx_hdr;
 			vnet_prefetch(b->data);
 		}
-		out[got++] = b;
+		if (out) {
+			out[got++] = b;
+		} else { /* TX reclaim: straight back to the pool's free stack */
+			if (vnet_unlikely(b->pool != pool)) {
+				if (pool)
+					pool->top = top;
+				pool = b->pool;
+				top = pool->top;
+			}
+			pool->stack[top++] = b;
+			got++;
+		}
 	}
+	if (pool)
+		pool->top = top;
+	vq->num_free = (uint16_t)num_free;
 	vq->last_used = (uint16_t)(last + ready);
 	/* We never want interrupts: keep used_event half a ring-space away. */
 	if (vq->event_idx)
 		vnet_store16(vq->used_event, (uint16_t)(vq->last_used + 0x8000));
-	return got;
+	if (bytes)
+		*bytes += sum;
+	return (uint16_t)got;
 }
 
 /*
- * Put @n buffers on the ring (the caller checked num_free >= n). RX
- * buffers are offered whole (buf_off/buf_len); TX buffers from data minus
- * a zeroed virtio_net_hdr of @tx_hdr bytes.
+ * Put up to @n buffers on the ring (the caller checked num_free >= n).
+ * RX buffers are offered whole (buf_off/buf_len); TX buffers from data
+ * minus a zeroed virtio_net_hdr of @tx_hdr bytes, and only if the header
+ * fits before data and the frame inside the buffer: posting stops at the
+ * first that does not. @return buffers posted.
  */
-static inline void vnet_vq_post(struct vnet_vq *vq, struct vnet_buf *const *bufs, uint16_t n,
-                                uint32_t tx_hdr)
+static inline uint16_t vnet_vq_post(struct vnet_vq *vq, struct vnet_buf *const *bufs, uint16_t n,
+                                    uint32_t tx_hdr, uint64_t *bytes)
 {
-	uint16_t idx = vq->avail_idx, i;
+	struct vring_desc *desc = vq->desc;
+	uint16_t *aring = vq->avail->ring;
+	struct vnet_buf **cookie = vq->cookie;
+	const uint16_t *free_ids = vq->free_ids;
+	uint32_t mask = vq->mask, num_free = vq->num_free, slot = vq->avail_idx & mask, i;
+	uint32_t off = vq->buf_off, blen = vq->buf_len;
+	uint64_t sum = 0;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++, slot = (slot + 1) & mask) {
 		struct vnet_buf *b = bufs[i];
-		uint16_t id = vq->free_ids[--vq->num_free];
-		struct vring_desc *d = &vq->desc[id];
+		struct vring_desc *d;
+		uint32_t id;
 
 		if (tx_hdr) {
 			uint8_t *h = b->data - tx_hdr;
-			memset(h, 0, tx_hdr);
-			d->addr = b->iova + (uint64_t)(h - b->base);
+			uint64_t rel = (uint64_t)(h - b->base); /* huge if data < base + hdr */
+			if (vnet_unlikely(rel > b->size || rel + tx_hdr + b->len > b->size))
+				break;
+			id = free_ids[--num_free];
+			d = &desc[id];
+			/* constant sizes, so the compiler writes two stores */
+			if (tx_hdr == sizeof(struct virtio_net_hdr))
+				memset(h, 0, sizeof(struct virtio_net_hdr));
+			else
+				memset(h, 0, tx_hdr);
+			d->addr = b->iova + rel;
 			d->len = b->len + tx_hdr;
+			sum += b->len;
 		} else {
-			d->addr = b->iova + vq->buf_off;
-			d->len = vq->buf_len;
+			id = free_ids[--num_free];
+			d = &desc[id];
+			d->addr = b->iova + off;
+			d->len = blen;
 		}
-		vq->cookie[id] = b;
-		vq->avail->ring[(uint16_t)(idx + i) & vq->mask] = id;
+		cookie[id] = b;
+		aring[slot] = (uint16_t)id;
 	}
-	vq->avail_idx = (uint16_t)(idx + n);
+	vq->num_free = (uint16_t)num_free;
+	vq->avail_idx = (uint16_t)(vq->avail_idx + i);
+	if (bytes)
+		*bytes += sum;
+	return (uint16_t)i;
 }
 
 /* Publish the avail index once and notify only if the device asked

@@ -165,6 +165,12 @@ int fake_mmio_init(struct fake_mmio *m, uint32_t version, uint32_t devid)
 	return 0;
 }
 
+void fake_mmio_sync(struct fake_mmio *m)
+{
+	if (!trap_supported())
+		refresh(m, m->win.mem);
+}
+
 void fake_mmio_fini(struct fake_mmio *m)
 {
 	trap_fini(&m->win);

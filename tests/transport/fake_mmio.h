@@ -38,5 +38,8 @@ struct fake_mmio {
 /* A window with magic, @version and @devid. 0 or -1. */
 int fake_mmio_init(struct fake_mmio *m, uint32_t version, uint32_t devid);
 void fake_mmio_fini(struct fake_mmio *m);
+/* After changing ID registers in @m: without traps (valgrind) the window
+ * is plain memory and needs the new values written into it. */
+void fake_mmio_sync(struct fake_mmio *m);
 
 #endif

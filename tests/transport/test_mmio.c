@@ -71,10 +71,12 @@ END_TEST
 START_TEST(refuses_version1_with_hint)
 {
 	fm.version = 1;
+	fake_mmio_sync(&fm);
 	ck_assert_int_eq(vnet_mmio_open(&t, (uintptr_t)fm.win.mem), -ENOTSUP);
 	ck_assert_ptr_null(t);
 	ck_assert(logcap_has("-global virtio-mmio.force-legacy=false"));
 	fm.version = 3;
+	fake_mmio_sync(&fm);
 	ck_assert_int_eq(vnet_mmio_open(&t, (uintptr_t)fm.win.mem), -ENOTSUP);
 	ck_assert(logcap_has("unknown version 3"));
 }
@@ -104,6 +106,7 @@ END_TEST
 START_TEST(other_device_types_are_refused)
 {
 	fm.devid = 2; /* block */
+	fake_mmio_sync(&fm);
 	ck_assert_int_eq(vnet_mmio_open(&t, (uintptr_t)fm.win.mem), -ENODEV);
 	ck_assert(logcap_has("virtio device type 2, not a network device"));
 	ck_assert_int_eq(vnet_mmio_open(&t, 0), -EINVAL);
