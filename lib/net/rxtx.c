@@ -6,7 +6,8 @@
  */
 #include "net/dev.h"
 
-#define REFILL_CHUNK 64
+#define HDR12 ((uint32_t)sizeof(struct virtio_net_hdr))
+
 
 uint16_t vnet_rx_burst(struct vnet_dev *d, uint16_t q, struct vnet_buf **bufs, uint16_t n)
 {
@@ -17,7 +18,11 @@ uint16_t vnet_rx_burst(struct vnet_dev *d, uint16_t q, struct vnet_buf **bufs, u
 	(void)q;
 	if (vnet_unlikely(vq->broken))
 		return 0;
-	got = vnet_vq_harvest(vq, bufs, n, d->hdr_len, &bytes);
+	/* the usual 12-byte header as a constant lets the compiler fold it */
+	if (vnet_likely(d->hdr_len == HDR12))
+		got = vnet_vq_harvest(vq, bufs, n, HDR12, &bytes);
+	else
+		got = vnet_vq_harvest(vq, bufs, n, d->hdr_len, &bytes);
 	if (d->features & VNET_F_GUEST_CSUM) {
 		for (i = 0; i < got; i++) {
 			const struct virtio_net_hdr *h =
@@ -36,31 +41,20 @@ uint16_t vnet_rx_burst(struct vnet_dev *d, uint16_t q, struct vnet_buf **bufs, u
 uint16_t vnet_rx_refill(struct vnet_dev *d, uint16_t q)
 {
 	struct vnet_vq *vq = &d->rxq;
-	struct vnet_buf *bufs[REFILL_CHUNK];
-	uint16_t total = 0;
+	uint32_t n = vq->num_free;
 
 	(void)q;
-	if (vnet_unlikely(vq->broken))
+	if (vnet_unlikely(vq->broken) || n == 0)
 		return 0;
-	while (vq->num_free) {
-		uint16_t n = vq->num_free < REFILL_CHUNK ? vq->num_free : REFILL_CHUNK;
-		uint32_t have = d->pool->top;
-
-		if (have < n) {
-			vq->stats.drop_pool_empty++;
-			n = (uint16_t)have;
-			if (!n)
-				break;
-		}
-		vnet_pool_take(d->pool, bufs, n);
-		vnet_vq_post(vq, bufs, n, 0, NULL);
-		total = (uint16_t)(total + n);
-		if (n < REFILL_CHUNK && vq->num_free)
-			break; /* pool ran dry */
+	if (vnet_unlikely(d->pool->top < n)) {
+		vq->stats.drop_pool_empty++;
+		n = d->pool->top;
+		if (!n)
+			return 0;
 	}
-	if (total)
-		vnet_vq_publish(vq, d->t);
-	return total;
+	n = vnet_vq_post(vq, NULL, (uint16_t)n, 0, NULL, d->pool);
+	vnet_vq_publish(vq, d->t);
+	return (uint16_t)n;
 }
 
 uint16_t vnet_tx_reclaim(struct vnet_dev *d, uint16_t q)
@@ -79,7 +73,7 @@ uint16_t vnet_tx_burst(struct vnet_dev *d, uint16_t q, struct vnet_buf **bufs, u
 	uint32_t hdr = d->hdr_len;
 	uint64_t bytes = 0;
 
-	if (vnet_unlikely(vq->broken))
+	if (vnet_unlikely(vq->broken || bufs == NULL))
 		return 0;
 	/* Reclaim everything the device finished before posting: the buffers
 	 * go back to the pool while still hot, and a stray completion the
@@ -92,7 +86,10 @@ uint16_t vnet_tx_burst(struct vnet_dev *d, uint16_t q, struct vnet_buf **bufs, u
 		n = vq->num_free;
 	}
 	/* a frame needs headroom for the header and must fit its buffer */
-	n = vnet_vq_post(vq, bufs, n, hdr, &bytes);
+	if (vnet_likely(hdr == HDR12))
+		n = vnet_vq_post(vq, bufs, n, HDR12, &bytes, NULL);
+	else
+		n = vnet_vq_post(vq, bufs, n, hdr, &bytes, NULL);
 	if (!n)
 		return 0;
 	vnet_vq_publish(vq, d->t);

@@ -32,6 +32,35 @@
  *    bad_desc++ and DEVICE_NEEDS_RESET (spec 2.1.2), as QEMU does.
  *  - Indirect descriptors are not implemented (INDIRECT_DESC cannot be
  *    offered; a descriptor with the INDIRECT flag is bad).
+ *  - A TX frame (chain minus the header) must be 14 .. mtu + 18 bytes, else
+ *    it is bad. TX used len is 0 (the device writes nothing there).
+ *  - vnet_model_poll() returns TX chains consumed (bad ones included) plus
+ *    frames SOURCE generated; 0 means the device found nothing to do.
+ *  - Reset keeps armed faults, counters, link state and the SOURCE sequence.
+ *
+ * Faults (vnet_model_fault(m, f, n): the next n times it can take effect;
+ * each one that does counts in faults_fired). A fault belongs to the model
+ * whose ring or register it touches: for WIRE, arm RX faults on the
+ * receiving model.
+ *  USED_ID_RANGE   used ring, one EXTRA entry {id = size, len 0} right
+ *                  before the next genuine completion (any queue).
+ *  USED_ID_IDLE    used ring, one EXTRA entry {id = lowest descriptor id not
+ *                  in flight, len 0} right before the next genuine one.
+ *  USED_DUP        used ring, the next genuine entry written twice in a row.
+ *                  (These three wait until the extra fits: extra_room().)
+ *  USED_LEN        used ring, next RX completion: the genuine buffer with
+ *                  len = its chain's total length + 1; data written right.
+ *  USED_IDX_JUMP   used->idx, next store that publishes new entries: true
+ *                  idx + size + 7; the next store on that queue is true.
+ *  CONFIG_CHURN    config space: each of the next n read_config calls bumps
+ *                  the generation and sees LINK_UP flipped.
+ *  REFUSE_FEATURES status: the next n FEATURES_OK writes do not stick.
+ *  NEEDS_RESET     status: next poll of a live device sets
+ *                  DEVICE_NEEDS_RESET; no ring is touched until reset.
+ *  RESET_STUCK     status: the next n writes of 0 are ignored, status reads
+ *                  old | DEVICE_NEEDS_RESET; the reset op gives -ETIMEDOUT.
+ *  BAD_CSUM        RX data: the next n frames delivered get one byte flipped
+ *                  (last byte of the IPv4 datagram, else of the frame).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -215,16 +244,16 @@ static void suppress(const struct vnet_model *m, const struct mq *q)
 	}
 }
 
-/* Read avail->idx once (spec 2.7.13: the driver exposes entries by moving
- * it after a barrier; our rmb pairs with its wmb). A driver must never
- * move it back (2.7.6) nor more than a ring ahead of what the device
- * consumed. */
 /* Avail entries seen and not consumed. */
 static uint32_t window(const struct mq *q)
 {
 	return q->size ? (uint16_t)(q->seen - q->last_avail) : 0;
 }
 
+/* Read avail->idx once (spec 2.7.13: the driver exposes entries by moving
+ * it after a barrier; our rmb pairs with its wmb). A driver must never
+ * move it back (2.7.6) nor more than a ring ahead of what the device
+ * consumed. TX entries get the poll at which `latency` lets them go. */
 static int refresh_avail(struct vnet_model *m, struct mq *q, bool tx)
 {
 	uint16_t idx = vnet_load16(&q->avail->idx);
@@ -304,7 +333,8 @@ static void segs_read(const struct seg *s, uint32_t n, uint64_t off, uint8_t *ds
 	}
 }
 
-static void segs_write(const struct seg *s, uint32_t n, uint64_t off, const uint8_t *src, uint32_t len)
+static void segs_write(const struct seg *s, uint32_t n, uint64_t off, const uint8_t *src,
+                       uint32_t len)
 {
 	for (uint32_t i = 0; i < n && len; i++) {
 		uint32_t c;

@@ -33,6 +33,9 @@ void vnet_vq_reset(struct vnet_vq *vq, uint16_t desc_flags, bool event_idx)
 	/* One descriptor per packet: the flags never change, set them once. */
 	for (i = 0; i < vq->size; i++) {
 		vq->desc[i].flags = desc_flags;
+		/* RX descriptors always offer a whole buffer */
+		if (desc_flags & VRING_DESC_F_WRITE)
+			vq->desc[i].len = vq->buf_len;
 		/* ids pop in ascending order */
 		vq->free_ids[i] = (uint16_t)(vq->size - 1 - i);
 	}

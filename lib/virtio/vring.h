@@ -72,9 +72,10 @@ static inline uint16_t vnet_vq_in_flight(const struct vnet_vq *vq)
  * An index more than a ring ahead marks the queue broken (spec 2.7.8: the
  * device can only return what was made available).
  */
-static inline uint16_t vnet_vq_harvest(struct vnet_vq *vq, struct vnet_buf **out, uint16_t n,
+static inline __attribute__((always_inline)) uint16_t vnet_vq_harvest(struct vnet_vq *vq, struct vnet_buf **out, uint16_t n,
                                        uint32_t rx_hdr, uint64_t *bytes)
 {
+	const int to_pool = out == NULL; /* a constant at every call site */
 	/* Locals: the stores below go through pointers the compiler cannot
 	 * prove apart from *vq, so keep the hot fields in registers (and in
 	 * 32-bit registers, which need no zero-extension). */
@@ -116,7 +117,8 @@ static inline uint16_t vnet_vq_harvest(struct vnet_vq *vq, struct vnet_buf **out
 		free_ids[num_free++] = (uint16_t)id;
 		if (rx_hdr) {
 			uint32_t len = ring[slot].len;
-			if (vnet_unlikely(len < rx_hdr || len > max_len)) {
+			/* one unsigned compare: below the header wraps around */
+			if (vnet_unlikely(len - rx_hdr > max_len - rx_hdr)) {
 				vq->stats.drop_bad_len++;
 				vnet_buf_free(b);
 				continue;
@@ -126,7 +128,7 @@ static inline uint16_t vnet_vq_harvest(struct vnet_vq *vq, struct vnet_buf **out
 			sum += len - rx_hdr;
 			vnet_prefetch(b->data);
 		}
-		if (out) {
+		if (!to_pool) {
 			out[got++] = b;
 		} else { /* TX reclaim: straight back to the pool's free stack */
 			if (vnet_unlikely(b->pool != pool)) {
@@ -152,25 +154,30 @@ static inline uint16_t vnet_vq_harvest(struct vnet_vq *vq, struct vnet_buf **out
 }
 
 /*
- * Put up to @n buffers on the ring (the caller checked num_free >= n).
+ * Put up to @n buffers on the ring (the caller checked num_free >= n),
+ * from @bufs, or with @bufs NULL straight off @src's free stack (the
+ * caller checked it holds @n).
  * RX buffers are offered whole (buf_off/buf_len); TX buffers from data
  * minus a zeroed virtio_net_hdr of @tx_hdr bytes, and only if the header
  * fits before data and the frame inside the buffer: posting stops at the
  * first that does not. @return buffers posted.
  */
-static inline uint16_t vnet_vq_post(struct vnet_vq *vq, struct vnet_buf *const *bufs, uint16_t n,
-                                    uint32_t tx_hdr, uint64_t *bytes)
+static inline __attribute__((always_inline)) uint16_t vnet_vq_post(struct vnet_vq *vq, struct vnet_buf *const *bufs, uint16_t n,
+                                    uint32_t tx_hdr, uint64_t *bytes, struct vnet_pool *src)
 {
+	struct vnet_buf *const *stack = src ? src->stack : NULL;
+	uint32_t top = src ? src->top : 0;
 	struct vring_desc *desc = vq->desc;
 	uint16_t *aring = vq->avail->ring;
 	struct vnet_buf **cookie = vq->cookie;
 	const uint16_t *free_ids = vq->free_ids;
 	uint32_t mask = vq->mask, num_free = vq->num_free, slot = vq->avail_idx & mask, i;
-	uint32_t off = vq->buf_off, blen = vq->buf_len;
+	uint32_t off = vq->buf_off;
 	uint64_t sum = 0;
 
 	for (i = 0; i < n; i++, slot = (slot + 1) & mask) {
-		struct vnet_buf *b = bufs[i];
+		/* RX refill passes no array: buffers come off the pool's stack */
+		struct vnet_buf *b = bufs ? bufs[i] : stack[--top];
 		struct vring_desc *d;
 		uint32_t id;
 
@@ -192,12 +199,13 @@ static inline uint16_t vnet_vq_post(struct vnet_vq *vq, struct vnet_buf *const *
 		} else {
 			id = free_ids[--num_free];
 			d = &desc[id];
-			d->addr = b->iova + off;
-			d->len = blen;
+			d->addr = b->iova + off; /* len was set once, at reset */
 		}
 		cookie[id] = b;
 		aring[slot] = (uint16_t)id;
 	}
+	if (src)
+		src->top = top;
 	vq->num_free = (uint16_t)num_free;
 	vq->avail_idx = (uint16_t)(vq->avail_idx + i);
 	if (bytes)
@@ -207,7 +215,7 @@ static inline uint16_t vnet_vq_post(struct vnet_vq *vq, struct vnet_buf *const *
 
 /* Publish the avail index once and notify only if the device asked
  * (spec 2.7.10 and 2.7.7). */
-static inline void vnet_vq_publish(struct vnet_vq *vq, struct vnet_transport *t)
+static inline __attribute__((always_inline)) void vnet_vq_publish(struct vnet_vq *vq, struct vnet_transport *t)
 {
 	uint16_t idx = vq->avail_idx;
 	bool kick;

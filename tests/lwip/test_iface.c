@@ -38,7 +38,7 @@ static void log_sink(enum vnet_log_level level, const char *msg, void *arg)
 
 static void setup(void)
 {
-	vnet_set_log(log_sink, NULL, VNET_LOG_WARN);
+	vnet_set_log(log_sink, NULL, getenv("VNET_TEST_DEBUG") ? VNET_LOG_DEBUG : VNET_LOG_WARN);
 	log_errors = 0;
 	pair_open(&P, 0);
 }

@@ -62,7 +62,7 @@ static uint16_t post(uint16_t n)
 	struct vnet_buf *b[8];
 
 	ck_assert_int_eq(vnet_pool_alloc_bulk(pool, b, n), 0);
-	vnet_vq_post(&vq, b, n, 0, NULL);
+	vnet_vq_post(&vq, b, n, 0, NULL, NULL);
 	vnet_vq_publish(&vq, &ft.t);
 	return n;
 }

@@ -126,11 +126,18 @@
 /* Only the socket API reads this "writable" mark; lwIP's sanity check
  * wants it well below 64 KiB even with window scaling. */
 #define TCP_SNDLOWAT                (16 * TCP_MSS)
-/* The out-of-order queue holds received frames (pool buffers, zero-copy):
- * bound it per connection; the glue copies when the pool runs low. */
+/* The out-of-order queue holds received frames (pool buffers, zero-copy).
+ * Bounded per connection at one window: a smaller bound drops the rest of
+ * the window after a single loss, and without SACK lwIP then recovers the
+ * holes one RTO at a time. Pool pressure from many connections is handled
+ * by the glue, which copies into PBUF_POOL when the pool runs low. */
 #define TCP_QUEUE_OOSEQ             1
-#define TCP_OOSEQ_MAX_PBUFS         16
-#define TCP_OOSEQ_MAX_BYTES         (16 * TCP_MSS)
+#define TCP_OOSEQ_MAX_PBUFS         (TCP_WND / TCP_MSS)
+#define TCP_OOSEQ_MAX_BYTES         TCP_WND
+/* TCP timer tick: fast timer (delayed ACKs) every 100 ms, slow timer
+ * (RTO granularity) every 200 ms instead of 250/500: on a LAN the RTO
+ * floor of 3 slow ticks is then 0.6 s instead of 1.5 s. */
+#define TCP_TMR_INTERVAL            100
 #define TCP_LISTEN_BACKLOG          0
 #define LWIP_TCP_TIMESTAMPS         0
 #define LWIP_TCP_KEEPALIVE          0
@@ -181,7 +188,11 @@ struct netif *vnet_lwip_route_src(const struct ip4_addr *src, const struct ip4_a
 #define LWIP_HOOK_IP4_ROUTE_SRC(src, dest) vnet_lwip_route_src((src), (dest))
 
 /* ---- debug: off (LWIP_PLATFORM_DIAG is silent unless VNET_LWIP_DIAG) -- */
+#ifndef LWIP_DBG_MIN_LEVEL
 #define LWIP_DBG_MIN_LEVEL          LWIP_DBG_LEVEL_ALL
+#endif
+#ifndef LWIP_DBG_TYPES_ON
 #define LWIP_DBG_TYPES_ON           LWIP_DBG_OFF
+#endif
 
 #endif
