@@ -50,6 +50,10 @@ typedef long ssize_t;
 uint32_t vnet_lwip_rand(void);
 #define LWIP_RAND() ((u32_t)vnet_lwip_rand())
 
+/* ---- the Internet checksum, 8 bytes per load (lib/lwip/port.c) ---- */
+uint16_t vnet_lwip_chksum(const void *data, int len);
+#define LWIP_CHKSUM vnet_lwip_chksum
+
 /* ---- diagnostics: the library never prints. Assertions are logged
  * through vnet_log at ERR level and counted, and execution goes on (an
  * appliance keeps running; tests fail on a non-zero count, see
