@@ -19,6 +19,12 @@
  * Handles (struct vnet_tcp, struct vnet_udp, ...) come from fixed tables
  * sized at init; a handle is invalid once closed, or once its error or
  * failed-connect callback has returned.
+ *
+ * Callbacks run inside vnet_iface_poll(). They may send, close and dial,
+ * but must not call vnet_iface_close() on the interface being polled.
+ *
+ * Counters: lwIP's statistics are global to the process; with several
+ * interfaces, the lwIP part of vnet_iface_stats is their sum.
  */
 #ifndef VNET_IFACE_H
 #define VNET_IFACE_H
@@ -33,10 +39,15 @@
 extern "C" {
 #endif
 
+/** An interface: one lwIP netif over one vnet device (opaque). */
 struct vnet_iface;
+/** A TCP connection (opaque). */
 struct vnet_tcp;
+/** A listening TCP port (opaque). */
 struct vnet_tcp_listener;
+/** A UDP endpoint (opaque). */
 struct vnet_udp;
+/** lwIP's netif (lwip/netif.h), for raw-API users. */
 struct netif;
 
 /** Interface options. Zero fields take the defaults shown. */

@@ -101,7 +101,11 @@ uint32_t vnet_pool_data_room(const struct vnet_pool *pool);
 #define VNET_F_MRG_RXBUF       (1ULL << 15)
 #define VNET_F_STATUS          (1ULL << 16)
 #define VNET_F_CTRL_VQ         (1ULL << 17)
+#define VNET_F_CTRL_RX         (1ULL << 18)
+#define VNET_F_CTRL_VLAN       (1ULL << 19)
+#define VNET_F_GUEST_ANNOUNCE  (1ULL << 21)
 #define VNET_F_MQ              (1ULL << 22)
+#define VNET_F_CTRL_MAC_ADDR   (1ULL << 23)
 #define VNET_F_SPEED_DUPLEX    (1ULL << 63)
 #define VNET_F_INDIRECT_DESC   (1ULL << 28)
 #define VNET_F_EVENT_IDX       (1ULL << 29)
@@ -120,7 +124,10 @@ struct vnet_dev_conf {
 	uint16_t tx_ring_size;   /**< TX descriptors (min(256, device max)) */
 	uint64_t features;       /**< features wanted (VNET_F_DEFAULT) */
 	uint8_t hdr_len;         /**< virtio_net_hdr length override (follow features) */
-	uint8_t _pad[7];
+	uint8_t _pad;
+	uint16_t queue_pairs;    /**< queue pairs to use (1); more needs VNET_F_MQ and VNET_F_CTRL_VQ */
+	uint16_t ctrl_ring_size; /**< control queue descriptors (min(64, device max)) */
+	uint16_t _pad2;
 };
 
 /** Device configuration (virtio spec 5.1.4), as negotiated. */
@@ -131,6 +138,8 @@ struct vnet_net_config {
 	uint16_t max_pairs;     /**< max_virtqueue_pairs (1 without MQ) */
 	uint16_t mtu;           /**< MTU (1500 without F_MTU) */
 	uint64_t features;      /**< negotiated feature bits */
+	uint32_t speed_mbps;    /**< link speed with SPEED_DUPLEX (UINT32_MAX: unknown) */
+	uint8_t duplex;         /**< 1 full, 0 half, 0xff unknown */
 };
 
 /** Per-queue counters. Failures on the fast path land here. */
@@ -184,6 +193,26 @@ uint16_t vnet_rx_refill(struct vnet_dev *dev, uint16_t q);
 uint16_t vnet_tx_burst(struct vnet_dev *dev, uint16_t q, struct vnet_buf **bufs, uint16_t n);
 /** Reclaim finished TX buffers without sending. @return buffers reclaimed. */
 uint16_t vnet_tx_reclaim(struct vnet_dev *dev, uint16_t q);
+/** Queue pairs in use (what vnet_dev_set_queue_pairs() last set). */
+uint16_t vnet_dev_queue_pairs(const struct vnet_dev *dev);
+
+/* Control queue (spec 5.1.6.5). Each waits (bounded, 1 s) for the device's
+ * answer: 0, -ENOTSUP (feature not negotiated), -EIO (device said ERR),
+ * -ETIMEDOUT. Not for the fast path. */
+/** Promiscuous and all-multicast receive modes (VNET_F_CTRL_RX). */
+int vnet_dev_set_rx_mode(struct vnet_dev *dev, bool promisc, bool allmulti);
+/** Set the device's MAC address (VNET_F_CTRL_MAC_ADDR). */
+int vnet_dev_set_mac(struct vnet_dev *dev, const uint8_t mac[6]);
+/** Replace the unicast and multicast MAC filter tables (VNET_F_CTRL_RX). */
+int vnet_dev_set_mac_table(struct vnet_dev *dev, const uint8_t (*uc)[6], uint32_t n_uc,
+                           const uint8_t (*mc)[6], uint32_t n_mc);
+/** Add or remove VLAN @p vid (0..4095) from the filter (VNET_F_CTRL_VLAN). */
+int vnet_dev_vlan(struct vnet_dev *dev, uint16_t vid, bool add);
+/** Acknowledge a STATUS ANNOUNCE request after sending gratuitous ARPs (VNET_F_GUEST_ANNOUNCE). */
+int vnet_dev_announce_ack(struct vnet_dev *dev);
+/** Use @p pairs queue pairs (1..those opened; VNET_F_MQ). */
+int vnet_dev_set_queue_pairs(struct vnet_dev *dev, uint16_t pairs);
+
 /** Copy a queue's counters (rx = true for the RX queue). */
 int vnet_queue_stats(const struct vnet_dev *dev, uint16_t q, bool rx, struct vnet_queue_stats *out);
 /** Descriptors of TX queue @p q not in flight. */

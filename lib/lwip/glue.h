@@ -59,6 +59,7 @@ struct vnet_netif {
 	bool link_up;
 	bool announce;
 	bool broken;               /* vnet_dev_broken() said so at the last check */
+	bool guest_csum;           /* GUEST_CSUM negotiated: RX buf flags are valid */
 	uint64_t link_poll_us;
 	uint64_t link_next_us;
 	vnet_iface_link_fn link_cb;

@@ -236,10 +236,15 @@ static struct vnet_tcp *conn_alloc(struct vnet_iface *ifc)
 	return c;
 }
 
+/* A handle is DEAD while its error or failed-connect callback runs: the
+ * API ignores it then, and the caller releases it when the callback
+ * returns (so a dial from inside the callback cannot be handed this slot). */
 static void conn_release(struct vnet_tcp *c)
 {
 	struct vnet_iface *ifc = c->ifc;
 
+	if (c->state == CONN_FREE)
+		return;
 	if (c->state == CONN_DIALING && ifc->dialing > 0)
 		ifc->dialing--;
 	c->state = CONN_FREE;
@@ -564,6 +569,8 @@ int vnet_iface_poll(struct vnet_iface *ifc)
 	uint64_t now, tx0;
 	uint32_t work;
 
+	if (ifc == NULL)
+		return -EINVAL;
 	/* vnet_dev_broken() reads the device status (a VM exit on real
 	 * hardware): only on the link-check schedule, or while broken. */
 	if (vnet_unlikely(ifc->vn.broken)) {
@@ -608,11 +615,15 @@ int vnet_iface_enable_icmp(struct vnet_iface *ifc, bool on)
 
 void vnet_iface_set_rx_copy(struct vnet_iface *ifc, bool on)
 {
+	if (ifc == NULL)
+		return;
 	ifc->vn.rx_copy = on;
 }
 
 void vnet_iface_set_rx_csum_check(struct vnet_iface *ifc, bool on)
 {
+	if (ifc == NULL)
+		return;
 	ifc->vn.rx_csum_check = on;
 	NETIF_SET_CHECKSUM_CTRL(&ifc->vn.nif, on ? NETIF_CHECKSUM_ENABLE_ALL :
 	                        (NETIF_CHECKSUM_GEN_IP | NETIF_CHECKSUM_GEN_UDP |
@@ -621,6 +632,8 @@ void vnet_iface_set_rx_csum_check(struct vnet_iface *ifc, bool on)
 
 uint32_t vnet_iface_ip4(const struct vnet_iface *ifc)
 {
+	if (ifc == NULL)
+		return 0;
 	return lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(&ifc->vn.nif)));
 }
 
@@ -631,6 +644,8 @@ void vnet_iface_mac(const struct vnet_iface *ifc, uint8_t mac[6])
 
 bool vnet_iface_link_up(const struct vnet_iface *ifc)
 {
+	if (ifc == NULL)
+		return false;
 	return netif_is_link_up(&ifc->vn.nif) != 0;
 }
 
@@ -641,12 +656,16 @@ struct netif *vnet_iface_netif(struct vnet_iface *ifc)
 
 void vnet_iface_set_link_cb(struct vnet_iface *ifc, vnet_iface_link_fn fn, void *arg)
 {
+	if (ifc == NULL)
+		return;
 	ifc->vn.link_cb = fn;
 	ifc->vn.link_arg = arg;
 }
 
 void vnet_iface_set_frame_hook(struct vnet_iface *ifc, vnet_iface_frame_fn fn, void *arg)
 {
+	if (ifc == NULL)
+		return;
 	ifc->vn.frame_hook = fn;
 	ifc->vn.frame_arg = arg;
 }
@@ -832,7 +851,7 @@ int vnet_tcp_dial(struct vnet_iface *ifc, const char *addr, uint32_t timeout_ms,
 void vnet_tcp_set_callbacks(struct vnet_tcp *c, vnet_tcp_recv_fn recv, vnet_tcp_sent_fn sent,
                             vnet_tcp_err_fn err, void *arg)
 {
-	if (c == NULL || c->state == CONN_FREE)
+	if (c == NULL || c->state == CONN_FREE || c->state == CONN_DEAD)
 		return;
 	c->on_recv = recv;
 	c->on_sent = sent;
@@ -895,6 +914,8 @@ int vnet_tcp_close(struct vnet_tcp *c)
 
 	if (c == NULL || c->state == CONN_FREE)
 		return -EINVAL;
+	if (c->state == CONN_DEAD)
+		return 0; /* already gone; released after its callback */
 	pcb = c->pcb;
 	if (pcb != NULL) {
 		if (c->state == CONN_DIALING) {
@@ -913,7 +934,7 @@ int vnet_tcp_close(struct vnet_tcp *c)
 
 void vnet_tcp_abort(struct vnet_tcp *c)
 {
-	if (c == NULL || c->state == CONN_FREE)
+	if (c == NULL || c->state == CONN_FREE || c->state == CONN_DEAD)
 		return;
 	if (c->pcb != NULL)
 		pcb_kill(c->pcb);

@@ -207,7 +207,8 @@ static void rx_one(struct vnet_netif *vn, struct vnet_buf *b)
 {
 	const uint8_t *f = b->data;
 	uint32_t len = b->len;
-	uint16_t flags = b->flags;
+	/* the flags mean something only when GUEST_CSUM was negotiated */
+	uint16_t flags = vn->guest_csum ? b->flags : 0;
 	uint16_t type;
 	struct pbuf *p;
 
@@ -318,11 +319,16 @@ void vnet_netif_link_check(struct vnet_netif *vn, uint64_t now_us, bool force)
 		if (vn->link_cb != NULL)
 			vn->link_cb(vn->ifc, cfg.link_up, vn->link_arg);
 	}
-	/* STATUS ANNOUNCE (spec 5.1.4): the device asks for a gratuitous ARP,
-	 * e.g. after a migration. Without a control queue it cannot be acked,
-	 * so announce once per rising edge. */
-	if (cfg.announce && !vn->announce && vn->link_up)
+	/* STATUS ANNOUNCE (spec 5.1.4, 5.1.6.5.4): the device asks for a
+	 * gratuitous ARP, e.g. after a migration; the driver sends it, then
+	 * acknowledges (VNET_F_GUEST_ANNOUNCE), which clears the bit. Without
+	 * the control queue it cannot be acked: announce once per rising edge. */
+	if (cfg.announce && !vn->announce && vn->link_up) {
 		etharp_gratuitous(&vn->nif);
+		vnet_netif_tx_flush(vn);
+		if (vnet_dev_announce_ack(vn->dev) == 0)
+			cfg.announce = false; /* a new request will be a new edge */
+	}
 	vn->announce = cfg.announce;
 }
 
@@ -350,6 +356,7 @@ static err_t netif_init_cb(struct netif *nif)
 	NETIF_SET_CHECKSUM_CTRL(nif, csum_flags(vn));
 	vn->link_up = cfg.link_up;
 	vn->announce = cfg.announce;
+	vn->guest_csum = (cfg.features & VNET_F_GUEST_CSUM) != 0;
 	return ERR_OK;
 }
 

@@ -2,7 +2,8 @@
 /*
  * virtio-net device bring-up (spec 3.1.1 driver initialisation, 5.1.5),
  * configuration (5.1.4, read under the config generation of 2.5.1),
- * recovery and teardown. The bursts are in rxtx.c.
+ * recovery and teardown. The bursts are in rxtx.c, the control queue in
+ * ctrl.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "net/dev.h"
 
 #define CONFIG_RETRIES 16
+#define CTRL_BUF_SIZE 4096
 
 static int config_read(struct vnet_dev *d, struct vnet_net_config *c)
 {
@@ -18,8 +20,8 @@ static int config_read(struct vnet_dev *d, struct vnet_net_config *c)
 	int tries;
 
 	for (tries = 0; tries < CONFIG_RETRIES; tries++) {
-		uint32_t gen = t->ops->config_generation(t);
-		uint8_t mac[6] = {0};
+		uint32_t gen = t->ops->config_generation(t), speed = UINT32_MAX;
+		uint8_t mac[6] = {0}, duplex = 0xff;
 		uint16_t status = VIRTIO_NET_S_LINK_UP, pairs = 1, mtu = 1500;
 
 		if (d->features & VNET_F_MAC)
@@ -30,14 +32,20 @@ static int config_read(struct vnet_dev *d, struct vnet_net_config *c)
 			t->ops->read_config(t, VIRTIO_NET_CFG_MAX_PAIRS, &pairs, 2);
 		if (d->features & VNET_F_MTU)
 			t->ops->read_config(t, VIRTIO_NET_CFG_MTU, &mtu, 2);
+		if (d->features & VNET_F_SPEED_DUPLEX) {
+			t->ops->read_config(t, VIRTIO_NET_CFG_SPEED, &speed, 4);
+			t->ops->read_config(t, VIRTIO_NET_CFG_DUPLEX, &duplex, 1);
+		}
 		if (t->ops->config_generation(t) != gen)
 			continue; /* torn read: the device changed config meanwhile */
 		memcpy(c->mac, mac, 6);
 		c->link_up = (status & VIRTIO_NET_S_LINK_UP) != 0;
-		c->announce = (status & VIRTIO_NET_S_ANNOUNCE) != 0;
+		c->announce = (d->features & VNET_F_GUEST_ANNOUNCE) && (status & VIRTIO_NET_S_ANNOUNCE);
 		c->max_pairs = pairs ? pairs : 1;
 		c->mtu = mtu;
 		c->features = d->features;
+		c->speed_mbps = speed;
+		c->duplex = duplex <= 1 ? duplex : 0xff; /* 5.1.4: anything else is unknown */
 		return 0;
 	}
 	vnet_log(VNET_LOG_ERR, "net: device config kept changing over %d reads", CONFIG_RETRIES);
@@ -89,6 +97,10 @@ static int negotiate(struct vnet_dev *d, uint64_t want)
 		return -ENOTSUP;
 	}
 	d->features = offer & (want | VNET_F_VERSION_1) & VNET_F_IMPLEMENTED;
+	/* spec 5.1.3.1: what depends on the control queue goes without it */
+	if (!(d->features & VNET_F_CTRL_VQ))
+		d->features &= ~(VNET_F_CTRL_RX | VNET_F_CTRL_VLAN | VNET_F_GUEST_ANNOUNCE | VNET_F_MQ |
+		                 VNET_F_CTRL_MAC_ADDR);
 	t->ops->set_features(t, d->features);
 	t->ops->set_status(t, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
 	if (!(t->ops->get_status(t) & VIRTIO_STATUS_FEATURES_OK)) {
@@ -100,30 +112,45 @@ static int negotiate(struct vnet_dev *d, uint64_t want)
 	return 0;
 }
 
-/* Program both queues, post RX buffers, DRIVER_OK. The queues are
- * allocated; their state is reset here. */
+static int setup_queue(struct vnet_dev *d, struct vnet_vq *vq)
+{
+	struct vnet_vq_addrs a;
+	int rc;
+
+	vnet_vq_addrs(vq, &a);
+	rc = d->t->ops->queue_setup(d->t, vq->qidx, vq->size, &a);
+	if (rc)
+		vnet_log(VNET_LOG_ERR, "net: %s: queue %u setup failed: %s", d->t->ops->name,
+		         (unsigned)vq->qidx, vnet_strerror(rc));
+	return rc;
+}
+
+/* Program every queue, post RX buffers, DRIVER_OK, then (MQ) tell the
+ * device how many pairs to use. The queues are allocated; their state is
+ * reset here. */
 static int start_queues(struct vnet_dev *d)
 {
 	struct vnet_transport *t = d->t;
 	bool ev = (d->features & VNET_F_EVENT_IDX) != 0;
-	struct vnet_vq *qs[2] = {&d->rxq, &d->txq};
-	int i, rc;
+	uint16_t p;
+	int rc;
 
-	vnet_vq_reset(&d->rxq, VRING_DESC_F_WRITE, ev);
-	vnet_vq_reset(&d->txq, 0, ev);
-	for (i = 0; i < 2; i++) {
-		struct vnet_vq_addrs a;
-		vnet_vq_addrs(qs[i], &a);
-		rc = t->ops->queue_setup(t, qs[i]->qidx, qs[i]->size, &a);
-		if (rc) {
-			vnet_log(VNET_LOG_ERR, "net: %s: queue %u setup failed: %s", t->ops->name,
-			         (unsigned)qs[i]->qidx, vnet_strerror(rc));
+	for (p = 0; p < d->npairs; p++) {
+		vnet_vq_reset(&d->rxq[p], VRING_DESC_F_WRITE, ev);
+		vnet_vq_reset(&d->txq[p], 0, ev);
+		if ((rc = setup_queue(d, &d->rxq[p])) || (rc = setup_queue(d, &d->txq[p])))
 			return rc;
+		if (vnet_rx_refill(d, p) != d->rxq[p].size) {
+			vnet_log(VNET_LOG_ERR, "net: pool has too few free buffers to fill RX ring %u",
+			         (unsigned)p);
+			return -ENOBUFS;
 		}
 	}
-	if (vnet_rx_refill(d, 0) != d->rxq.size) {
-		vnet_log(VNET_LOG_ERR, "net: pool has too few free buffers to fill the RX ring");
-		return -ENOBUFS;
+	if (d->ctrlq.size) {
+		vnet_vq_reset(&d->ctrlq, 0, false);
+		rc = setup_queue(d, &d->ctrlq);
+		if (rc)
+			return rc;
 	}
 	t->ops->set_status(t, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
 	                         VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
@@ -132,6 +159,12 @@ static int start_queues(struct vnet_dev *d)
 		return -EIO;
 	}
 	d->started = true;
+	d->active = 1; /* spec 5.1.6.5.5: one pair until VQ_PAIRS_SET */
+	if (d->npairs > 1) {
+		rc = vnet_dev_set_queue_pairs(d, d->npairs);
+		if (rc)
+			return rc;
+	}
 	return 0;
 }
 
@@ -139,38 +172,142 @@ static int start_queues(struct vnet_dev *d)
  * every buffer back. */
 static void stop(struct vnet_dev *d)
 {
+	uint16_t p;
+
 	d->t->ops->reset(d->t);
-	vnet_vq_drain(&d->rxq, vnet_buf_free);
-	vnet_vq_drain(&d->txq, vnet_buf_free);
+	for (p = 0; p < d->npairs; p++) {
+		vnet_vq_drain(&d->rxq[p], vnet_buf_free);
+		vnet_vq_drain(&d->txq[p], vnet_buf_free);
+	}
 	d->started = false;
 }
 
-static uint16_t pick_size(uint16_t want, uint16_t max)
+static uint16_t pick_size(uint16_t want, uint16_t max, uint16_t def)
 {
 	if (want)
 		return want;
-	return max < 256 ? max : 256;
+	return max < def ? max : def;
+}
+
+static int size_ok(uint16_t size, uint16_t max)
+{
+	return size && !(size & (size - 1)) && size <= max;
+}
+
+static void free_queues(struct vnet_dev *d)
+{
+	uint16_t p;
+
+	for (p = 0; p < d->npairs; p++) {
+		if (d->rxq)
+			vnet_vq_free(&d->rxq[p]);
+		if (d->txq)
+			vnet_vq_free(&d->txq[p]);
+	}
+	free(d->rxq);
+	free(d->txq);
+	d->rxq = d->txq = NULL;
+	vnet_vq_free(&d->ctrlq);
+	if (d->ctrl_buf.va)
+		vnet_dma_free(&d->ctrl_buf);
+}
+
+/* Check the ring and pool geometry against the device, then allocate
+ * every queue. */
+static int alloc_queues(struct vnet_dev *d)
+{
+	struct vnet_transport *t = d->t;
+	const struct vnet_dev_conf *c = &d->conf;
+	uint16_t rx_max = t->ops->queue_max(t, VNET_RXQ(0)), tx_max = t->ops->queue_max(t, VNET_TXQ(0));
+	uint16_t rx_size = pick_size(c->rx_ring_size, rx_max, 256);
+	uint16_t tx_size = pick_size(c->tx_ring_size, tx_max, 256);
+	uint16_t p, ctrl_idx;
+	uint32_t room = vnet_pool_data_room(d->pool);
+	int rc;
+
+	if (!rx_max || !tx_max) {
+		vnet_log(VNET_LOG_ERR, "net: %s: device has no receiveq1/transmitq1", t->ops->name);
+		return -ENODEV;
+	}
+	if (!size_ok(rx_size, rx_max) || !size_ok(tx_size, tx_max)) {
+		vnet_log(VNET_LOG_ERR, "net: ring sizes rx %u tx %u must be powers of two within the "
+		         "device's maxima (%u, %u)", (unsigned)rx_size, (unsigned)tx_size,
+		         (unsigned)rx_max, (unsigned)tx_max);
+		return -EINVAL;
+	}
+	if (vnet_pool_count(d->pool) < ((uint32_t)rx_size + tx_size) * d->npairs) {
+		vnet_log(VNET_LOG_ERR, "net: pool of %u buffers is smaller than the rings (%u x (%u + %u))",
+		         (unsigned)vnet_pool_count(d->pool), (unsigned)d->npairs, (unsigned)rx_size,
+		         (unsigned)tx_size);
+		return -EINVAL;
+	}
+	if (d->pool->headroom < d->hdr_len || (uint32_t)d->cfg.mtu + 18 > room) {
+		vnet_log(VNET_LOG_ERR, "net: device MTU %u needs %u-byte buffers with %u bytes of headroom; "
+		         "the pool has %u and %u", (unsigned)d->cfg.mtu, (unsigned)d->cfg.mtu + 18,
+		         (unsigned)d->hdr_len, (unsigned)room, (unsigned)d->pool->headroom);
+		return -EINVAL;
+	}
+	d->rxq = calloc(d->npairs, sizeof(*d->rxq));
+	d->txq = calloc(d->npairs, sizeof(*d->txq));
+	if (!d->rxq || !d->txq)
+		return -ENOMEM;
+	for (p = 0; p < d->npairs; p++) {
+		d->rxq[p].mem.fd = d->txq[p].mem.fd = -1;
+		if (t->ops->queue_max(t, VNET_RXQ(p)) < rx_size || t->ops->queue_max(t, VNET_TXQ(p)) < tx_size) {
+			vnet_log(VNET_LOG_ERR, "net: queue pair %u is missing or too small", (unsigned)p);
+			return -ENODEV;
+		}
+		if ((rc = vnet_vq_alloc(&d->rxq[p], VNET_RXQ(p), rx_size, VRING_DESC_F_WRITE)) ||
+		    (rc = vnet_vq_alloc(&d->txq[p], VNET_TXQ(p), tx_size, 0)))
+			return rc;
+		/* RX descriptors cover the header and the data room */
+		d->rxq[p].buf_off = d->pool->headroom - d->hdr_len;
+		d->rxq[p].buf_len = room + d->hdr_len;
+		d->txq[p].buf_len = UINT32_MAX;
+	}
+	if (d->features & VNET_F_CTRL_VQ) {
+		uint16_t max;
+		ctrl_idx = (d->features & VNET_F_MQ) ? (uint16_t)(2 * d->cfg.max_pairs) : 2;
+		max = t->ops->queue_max(t, ctrl_idx);
+		if (!max) {
+			vnet_log(VNET_LOG_ERR, "net: device offers CTRL_VQ without a control queue");
+			return -ENODEV;
+		}
+		rc = vnet_vq_alloc(&d->ctrlq, ctrl_idx, pick_size(c->ctrl_ring_size, max, 64), 0);
+		if (rc)
+			return rc;
+		if (!size_ok(d->ctrlq.size, max))
+			return -EINVAL;
+		rc = vnet_dma_alloc(&d->ctrl_buf, CTRL_BUF_SIZE, 64);
+		if (rc)
+			return rc;
+	}
+	return 0;
 }
 
 int vnet_dev_open(struct vnet_dev **out, struct vnet_transport *t, const struct vnet_dev_conf *conf)
 {
 	struct vnet_dev *d;
-	uint16_t rx_max, tx_max, rx_size, tx_size;
-	uint32_t room;
 	int rc;
 
 	if (!out || !t || !conf || !conf->pool)
 		return -EINVAL;
 	*out = NULL;
+	if (conf->queue_pairs > VNET_MAX_PAIRS) {
+		vnet_log(VNET_LOG_ERR, "net: at most %d queue pairs", VNET_MAX_PAIRS);
+		return -EINVAL;
+	}
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
 	d->t = t;
 	d->conf = *conf;
 	d->pool = conf->pool;
-	d->rxq.mem.fd = d->txq.mem.fd = -1;
+	d->npairs = conf->queue_pairs ? conf->queue_pairs : 1;
+	d->ctrlq.mem.fd = d->ctrl_buf.fd = -1;
 
-	rc = negotiate(d, conf->features ? conf->features : VNET_F_DEFAULT);
+	rc = negotiate(d, (conf->features ? conf->features : VNET_F_DEFAULT) |
+	                          (d->npairs > 1 ? VNET_F_MQ | VNET_F_CTRL_VQ : 0));
 	if (rc)
 		goto fail_free;
 	/* spec 5.1.6: 12 bytes with VERSION_1 (or MRG_RXBUF), 10 for legacy */
@@ -180,63 +317,29 @@ int vnet_dev_open(struct vnet_dev **out, struct vnet_transport *t, const struct 
 		rc = -EINVAL;
 		goto fail_reset;
 	}
-	rx_max = t->ops->queue_max(t, VNET_RXQ(0));
-	tx_max = t->ops->queue_max(t, VNET_TXQ(0));
-	if (!rx_max || !tx_max) {
-		vnet_log(VNET_LOG_ERR, "net: %s: device has no receiveq1/transmitq1", t->ops->name);
-		rc = -ENODEV;
-		goto fail_reset;
-	}
-	rx_size = pick_size(conf->rx_ring_size, rx_max);
-	tx_size = pick_size(conf->tx_ring_size, tx_max);
-	if ((rx_size & (rx_size - 1)) || (tx_size & (tx_size - 1)) || rx_size > rx_max || tx_size > tx_max) {
-		vnet_log(VNET_LOG_ERR, "net: ring sizes rx %u tx %u must be powers of two within the "
-		         "device's maxima (%u, %u)", (unsigned)rx_size, (unsigned)tx_size,
-		         (unsigned)rx_max, (unsigned)tx_max);
-		rc = -EINVAL;
-		goto fail_reset;
-	}
-	if (vnet_pool_count(d->pool) < (uint32_t)rx_size + tx_size) {
-		vnet_log(VNET_LOG_ERR, "net: pool of %u buffers is smaller than the rings (%u + %u)",
-		         (unsigned)vnet_pool_count(d->pool), (unsigned)rx_size, (unsigned)tx_size);
-		rc = -EINVAL;
-		goto fail_reset;
-	}
-	if (d->pool->headroom < d->hdr_len) {
-		rc = -EINVAL;
-		goto fail_reset;
-	}
 	rc = config_read(d, &d->cfg);
 	if (rc)
 		goto fail_reset;
-	room = vnet_pool_data_room(d->pool);
-	if ((uint32_t)d->cfg.mtu + 18 > room) {
-		vnet_log(VNET_LOG_ERR, "net: device MTU %u needs %u-byte buffers, pool data room is %u",
-		         (unsigned)d->cfg.mtu, (unsigned)d->cfg.mtu + 18, (unsigned)room);
-		rc = -EINVAL;
+	if (d->npairs > 1 && (!(d->features & VNET_F_MQ) || d->npairs > d->cfg.max_pairs)) {
+		vnet_log(VNET_LOG_ERR, "net: %u queue pairs asked; the device offers %s%u", (unsigned)d->npairs,
+		         (d->features & VNET_F_MQ) ? "" : "no MQ, so ",
+		         (d->features & VNET_F_MQ) ? (unsigned)d->cfg.max_pairs : 1u);
+		rc = -ENOTSUP;
 		goto fail_reset;
 	}
-	rc = vnet_vq_alloc(&d->rxq, VNET_RXQ(0), rx_size, VRING_DESC_F_WRITE);
-	if (rc)
-		goto fail_reset;
-	rc = vnet_vq_alloc(&d->txq, VNET_TXQ(0), tx_size, 0);
-	if (rc)
-		goto fail_rxq;
-	/* RX descriptors cover the header and the data room. */
-	d->rxq.buf_off = d->pool->headroom - d->hdr_len;
-	d->rxq.buf_len = room + d->hdr_len;
-	d->txq.buf_len = UINT32_MAX;
-	rc = start_queues(d);
+	rc = alloc_queues(d);
 	if (rc)
 		goto fail_queues;
+	rc = start_queues(d);
+	if (rc)
+		goto fail_started;
 	*out = d;
 	return 0;
 
-fail_queues:
+fail_started:
 	stop(d);
-	vnet_vq_free(&d->txq);
-fail_rxq:
-	vnet_vq_free(&d->rxq);
+fail_queues:
+	free_queues(d);
 fail_reset:
 	fail_device(t);
 fail_free:
@@ -249,21 +352,25 @@ void vnet_dev_close(struct vnet_dev *d)
 	if (!d)
 		return;
 	stop(d);
-	vnet_vq_free(&d->rxq);
-	vnet_vq_free(&d->txq);
+	free_queues(d);
 	free(d);
 }
 
 uint8_t vnet_dev_hdr_len(const struct vnet_dev *d) { return (uint8_t)d->hdr_len; }
+uint16_t vnet_dev_queue_pairs(const struct vnet_dev *d) { return d->active; }
 
 int vnet_dev_broken(struct vnet_dev *d)
 {
+	uint16_t p;
 	uint8_t st;
 
 	if (!d)
 		return -EINVAL;
-	if (d->rxq.broken || d->txq.broken || d->needs_reset)
+	if (d->needs_reset || d->ctrlq.broken)
 		return 1;
+	for (p = 0; p < d->npairs; p++)
+		if (d->rxq[p].broken || d->txq[p].broken)
+			return 1;
 	st = d->t->ops->get_status(d->t);
 	if (st & (VIRTIO_STATUS_DEVICE_NEEDS_RESET | VIRTIO_STATUS_FAILED)) {
 		d->needs_reset = true;
@@ -299,14 +406,13 @@ int vnet_dev_recover(struct vnet_dev *d)
 
 int vnet_queue_stats(const struct vnet_dev *d, uint16_t q, bool rx, struct vnet_queue_stats *out)
 {
-	if (!d || !out || q != 0)
+	if (!d || !out || q >= d->npairs)
 		return -EINVAL;
-	*out = rx ? d->rxq.stats : d->txq.stats;
+	*out = rx ? d->rxq[q].stats : d->txq[q].stats;
 	return 0;
 }
 
 uint16_t vnet_tx_free(const struct vnet_dev *d, uint16_t q)
 {
-	(void)q;
-	return d->txq.num_free;
+	return q < d->npairs ? d->txq[q].num_free : 0;
 }

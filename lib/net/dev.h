@@ -8,21 +8,32 @@
 /* Features this driver implements (others are never negotiated). */
 #define VNET_F_IMPLEMENTED                                                                  \
 	(VNET_F_VERSION_1 | VNET_F_MAC | VNET_F_MTU | VNET_F_STATUS | VNET_F_EVENT_IDX |     \
-	 VNET_F_SPEED_DUPLEX | VNET_F_GUEST_CSUM)
+	 VNET_F_SPEED_DUPLEX | VNET_F_GUEST_CSUM | VNET_F_CTRL_VQ | VNET_F_CTRL_RX |        \
+	 VNET_F_CTRL_VLAN | VNET_F_GUEST_ANNOUNCE | VNET_F_MQ | VNET_F_CTRL_MAC_ADDR)
 
+/* spec 5.1.2: receiveqN = 2(N-1), transmitqN = 2(N-1)+1, controlq = 2N
+ * with MQ (N = max_virtqueue_pairs), 2 without */
 #define VNET_RXQ(pair) ((uint16_t)(2 * (pair)))
 #define VNET_TXQ(pair) ((uint16_t)(2 * (pair) + 1))
+#define VNET_MAX_PAIRS 64
 
 struct vnet_dev {
-	struct vnet_vq rxq, txq;   /* one queue pair */
+	struct vnet_vq *rxq, *txq; /* [npairs] */
+	uint16_t npairs;           /* pairs opened (set up at DRIVER_OK) */
+	uint16_t active;           /* pairs the device uses now (MQ) */
 	struct vnet_transport *t;
 	struct vnet_pool *pool;
 	uint64_t features;         /* negotiated */
 	uint32_t hdr_len;
 	struct vnet_dev_conf conf;
 	struct vnet_net_config cfg;
+	struct vnet_vq ctrlq;      /* size 0 without CTRL_VQ */
+	struct vnet_dma ctrl_buf;  /* request and ack bytes */
 	bool started;
 	bool needs_reset;
 };
+
+/* ctrl.c */
+int vnet_ctrl_cmd(struct vnet_dev *d, uint8_t cls, uint8_t cmd, const void *data, uint32_t len);
 
 #endif

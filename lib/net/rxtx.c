@@ -11,11 +11,13 @@
 
 uint16_t vnet_rx_burst(struct vnet_dev *d, uint16_t q, struct vnet_buf **bufs, uint16_t n)
 {
-	struct vnet_vq *vq = &d->rxq;
+	struct vnet_vq *vq;
 	uint16_t got, i;
 	uint64_t bytes = 0;
 
-	(void)q;
+	if (vnet_unlikely(q >= d->npairs))
+		return 0;
+	vq = &d->rxq[q];
 	if (vnet_unlikely(vq->broken))
 		return 0;
 	/* the usual 12-byte header as a constant lets the compiler fold it */
@@ -40,10 +42,13 @@ uint16_t vnet_rx_burst(struct vnet_dev *d, uint16_t q, struct vnet_buf **bufs, u
 
 uint16_t vnet_rx_refill(struct vnet_dev *d, uint16_t q)
 {
-	struct vnet_vq *vq = &d->rxq;
-	uint32_t n = vq->num_free;
+	struct vnet_vq *vq;
+	uint32_t n;
 
-	(void)q;
+	if (vnet_unlikely(q >= d->npairs))
+		return 0;
+	vq = &d->rxq[q];
+	n = vq->num_free;
 	if (vnet_unlikely(vq->broken) || n == 0)
 		return 0;
 	if (vnet_unlikely(d->pool->top < n)) {
@@ -59,9 +64,11 @@ uint16_t vnet_rx_refill(struct vnet_dev *d, uint16_t q)
 
 uint16_t vnet_tx_reclaim(struct vnet_dev *d, uint16_t q)
 {
-	struct vnet_vq *vq = &d->txq;
+	struct vnet_vq *vq;
 
-	(void)q;
+	if (vnet_unlikely(q >= d->npairs))
+		return 0;
+	vq = &d->txq[q];
 	if (vnet_vq_in_flight(vq) == 0 || vq->broken)
 		return 0;
 	return vnet_vq_harvest(vq, NULL, vq->size, 0, NULL);
@@ -69,11 +76,14 @@ uint16_t vnet_tx_reclaim(struct vnet_dev *d, uint16_t q)
 
 uint16_t vnet_tx_burst(struct vnet_dev *d, uint16_t q, struct vnet_buf **bufs, uint16_t n)
 {
-	struct vnet_vq *vq = &d->txq;
+	struct vnet_vq *vq;
 	uint32_t hdr = d->hdr_len;
 	uint64_t bytes = 0;
 
-	if (vnet_unlikely(vq->broken || bufs == NULL))
+	if (vnet_unlikely(q >= d->npairs || bufs == NULL))
+		return 0;
+	vq = &d->txq[q];
+	if (vnet_unlikely(vq->broken))
 		return 0;
 	/* Reclaim everything the device finished before posting: the buffers
 	 * go back to the pool while still hot, and a stray completion the

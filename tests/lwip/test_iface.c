@@ -125,6 +125,46 @@ START_TEST(init_rejects_bad_input)
 }
 END_TEST
 
+/* The port's checksum (LWIP_CHKSUM) against RFC 1071 done the slow way,
+ * at every alignment and many lengths, and on all-ones data. */
+static uint16_t rfc1071(const uint8_t *b, size_t len)
+{
+	uint32_t s = 0;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		s += (uint32_t)(b[i] << 8 | b[i + 1]);
+	if (len & 1)
+		s += (uint32_t)b[len - 1] << 8;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+START_TEST(checksum_matches_rfc1071)
+{
+	static uint8_t buf[70000];
+	static const size_t big[] = {1499, 1500, 1514, 9000, 65535};
+	uint32_t x = 12345;
+	size_t i, off, len;
+
+	for (i = 0; i < sizeof(buf); i++) {
+		x = x * 1103515245u + 12345u;
+		buf[i] = (uint8_t)(x >> 16);
+	}
+	for (off = 0; off < 8; off++) {
+		for (len = 0; len < 300; len++)
+			ck_assert_uint_eq(lwip_ntohs(inet_chksum(buf + off, (u16_t)len)), rfc1071(buf + off, len));
+		for (i = 0; i < sizeof(big) / sizeof(big[0]); i++)
+			ck_assert_uint_eq(lwip_ntohs(inet_chksum(buf + off, (u16_t)big[i])), rfc1071(buf + off, big[i]));
+	}
+	memset(buf, 0xff, 4096);
+	for (off = 0; off < 4; off++)
+		for (len = 0; len < 64; len++)
+			ck_assert_uint_eq(lwip_ntohs(inet_chksum(buf + off, (u16_t)len)), rfc1071(buf + off, len));
+}
+END_TEST
+
 /* ------------------------------------------------------- ARP + ping -- */
 
 struct ping {
@@ -919,6 +959,58 @@ START_TEST(raw_frame_hook)
 }
 END_TEST
 
+/* STATUS ANNOUNCE: the interface sends a gratuitous ARP (once). */
+START_TEST(announce_sends_gratuitous_arp)
+{
+	struct vnet_iface_conf c;
+	struct vnet_iface_stats s0, s1;
+
+	memset(&c, 0, sizeof(c));
+	c.link_poll_ms = 5;
+	pair_up(&P, &c, &c);
+	settle(&P, 30);
+	ck_assert_int_eq(vnet_iface_stats(P.a.ifc, &s0), 0);
+	vnet_model_announce(P.b.m);
+	settle(&P, 60);
+	ck_assert_int_eq(vnet_iface_stats(P.a.ifc, &s1), 0);
+	ck_assert_uint_eq(s1.etharp.recv - s0.etharp.recv, 1);
+}
+END_TEST
+
+/* The device asks for a reset: poll says -EIO, vnet_dev_recover brings it
+ * back under the same interface, and traffic flows again. */
+START_TEST(device_reset_recovers)
+{
+	struct ping pg;
+	uint64_t start;
+	int rc = 0, i;
+
+	pair_up(&P, NULL, NULL);
+	ck_assert_int_eq(vnet_iface_enable_icmp(P.b.ifc, true), 0);
+	ping_open(&pg, P.a.ifc);
+	ping_send(&pg, IP_B);
+	ck_assert(pair_run(&P, ping_done, NULL, &pg, 100000, 5000));
+	vnet_model_fault(P.a.m, VNET_FAULT_NEEDS_RESET, 1);
+	start = rig_now_us();
+	for (i = 0; i < 1000000 && rc != -EIO && rig_now_us() - start < 2000000; i++) {
+		vnet_model_poll(P.a.m);
+		rc = vnet_iface_poll(P.a.ifc);
+		vnet_iface_poll(P.b.ifc);
+		vnet_model_poll(P.b.m);
+		if (rc == 0)
+			usleep(100);
+	}
+	ck_assert_int_eq(rc, -EIO);
+	ck_assert_int_eq(vnet_iface_poll(P.a.ifc), -EIO); /* until recovered */
+	ck_assert_int_eq(vnet_dev_recover(P.a.dev), 0);
+	ck_assert_int_ge(vnet_iface_poll(P.a.ifc), 0);
+	ping_send(&pg, IP_B);
+	ck_assert(pair_run(&P, ping_done, NULL, &pg, 100000, 5000));
+	ck_assert_uint_eq(pg.bad, 0);
+	raw_remove(pg.pcb);
+}
+END_TEST
+
 /* Closing an interface in the middle of a transfer: every buffer back. */
 START_TEST(close_mid_transfer)
 {
@@ -945,6 +1037,7 @@ static Suite *lwip_suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, parse_addresses);
 	tcase_add_test(tc, init_rejects_bad_input);
+	tcase_add_test(tc, checksum_matches_rfc1071);
 	tcase_add_test(tc, arp_and_ping);
 	tcase_add_test(tc, tcp_16mib_zero_copy);
 	tcase_add_test(tc, tcp_16mib_copy);
@@ -955,6 +1048,8 @@ static Suite *lwip_suite(void)
 	tcase_add_test(tc, dial_timeout_and_refused);
 	tcase_add_test(tc, udp_echo);
 	tcase_add_test(tc, raw_frame_hook);
+	tcase_add_test(tc, announce_sends_gratuitous_arp);
+	tcase_add_test(tc, device_reset_recovers);
 	tcase_add_test(tc, close_mid_transfer);
 	suite_add_tcase(s, tc);
 	return s;

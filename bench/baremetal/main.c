@@ -1,0 +1,397 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vnet-bench-bm: vnet-bench as a bare-metal image, booted by QEMU (PVH)
+ * and configured from its command line (-append):
+ *
+ *   mode=txonly|rxonly|forward|macswap|latency   (txonly)
+ *   frame=60..1518     bytes per frame, without FCS           (60)
+ *   burst=1..256       frames per burst                        (32)
+ *   ring=N             RX/TX descriptors, a power of two       (256)
+ *   pool=N             buffers                                 (2*ring+1024)
+ *   duration=SEC       measured time, decimals allowed         (2)
+ *   warmup=SEC         unmeasured time before it               (0.2)
+ *   wait=SEC           rxonly/forward/latency: first-frame wait (10)
+ *   timeout=MS         latency: one round trip's limit         (100)
+ *   peer=MAC           destination MAC of generated frames     (02:00:00:00:00:01)
+ *   ip=A.B.C.D[/N]     source IPv4                             (10.99.0.2)
+ *   peer_ip=A.B.C.D    destination IPv4                        (10.99.0.1)
+ *   stages=0|1         per-stage cycle accounting              (1)
+ *   hist=0|1           print the latency histogram as JSON     (1)
+ *   transport=auto|pci|mmio                                    (auto)
+ *
+ * Prints "READY mac=... transport=..." once the device is up, then one
+ * JSON line per result and a table (bench/bench_out.c's format), a
+ * "stages:" line and, for latency, a {"hist":...} line. Exits with
+ * VNET_EXIT_SUCCESS (QEMU status 33) when it measured something.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vnet/baremetal.h>
+#include <vnet/transports.h>
+
+#include "bench_out.h"
+#include "bm.h"
+#include "platform/platform.h"
+
+static const char *const mode_names[] = {"txonly", "rxonly", "forward", "latency"};
+
+static void console_log(enum vnet_log_level lvl, const char *msg, void *arg)
+{
+	static const char *names[] = {"error", "warn", "info", "debug"};
+
+	(void)arg;
+	printf("vnet %s: %s\n", names[lvl <= VNET_LOG_DEBUG ? lvl : VNET_LOG_DEBUG], msg);
+}
+
+static int arg_u32(const char *key, uint32_t lo, uint32_t hi, uint32_t *out)
+{
+	char v[32], *end;
+	unsigned long n;
+
+	if (vnet_cmdline_get(key, v, sizeof(v)))
+		return 0; /* absent: keep the default */
+	n = strtoul(v, &end, 0);
+	if (end == v || *end || n < lo || n > hi) {
+		printf("vnet-bench-bm: %s=%s: want %u..%u\n", key, v, (unsigned)lo, (unsigned)hi);
+		return -EINVAL;
+	}
+	*out = (uint32_t)n;
+	return 0;
+}
+
+/* "2", "0.25", "10.5": seconds with up to 6 decimals, into microseconds. */
+static int arg_seconds(const char *key, uint64_t *out_us)
+{
+	char v[32];
+	const char *p;
+	uint64_t whole = 0, frac = 0, scale = 1000000;
+	int digits = 0;
+
+	if (vnet_cmdline_get(key, v, sizeof(v)))
+		return 0;
+	for (p = v; *p >= '0' && *p <= '9' && digits < 6; p++, digits++)
+		whole = whole * 10 + (uint64_t)(*p - '0');
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9' && scale > 1; p++) {
+			scale /= 10;
+			frac += (uint64_t)(*p - '0') * scale;
+		}
+	}
+	if (*p || p == v || whole > 3600) {
+		printf("vnet-bench-bm: %s=%s: want seconds (0..3600, e.g. 2.5)\n", key, v);
+		return -EINVAL;
+	}
+	*out_us = whole * 1000000 + frac;
+	return 0;
+}
+
+static int parse_ip4(const char *s, uint32_t *ip)
+{
+	uint32_t v = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		char *end;
+		unsigned long n = strtoul(s, &end, 10);
+		if (end == s || n > 255 || (i < 3 && *end != '.'))
+			return -EINVAL;
+		v = v << 8 | (uint32_t)n;
+		s = end + (i < 3);
+		if (i == 3 && *end && *end != '/')
+			return -EINVAL;
+	}
+	*ip = v;
+	return 0;
+}
+
+static int arg_ip(const char *key, uint32_t *ip)
+{
+	char v[40];
+
+	if (vnet_cmdline_get(key, v, sizeof(v)))
+		return 0;
+	if (parse_ip4(v, ip)) {
+		printf("vnet-bench-bm: %s=%s: want A.B.C.D\n", key, v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_opts(struct bm_opts *o)
+{
+	static const uint8_t def_peer[6] = {0x02, 0, 0, 0, 0, 0x01};
+	uint32_t frame = 60, burst = 32, ring = 256, pool = 0, stages = 1, hist = 1, tmo_ms = 100;
+	char v[32];
+
+	memset(o, 0, sizeof(*o));
+	o->mode = BM_TXONLY;
+	o->duration_us = 2000000;
+	o->warmup_us = 200000;
+	o->wait_us = 10000000;
+	o->ip = 0x0a630002;      /* 10.99.0.2 */
+	o->peer_ip = 0x0a630001; /* 10.99.0.1 */
+	memcpy(o->peer, def_peer, 6);
+	if (vnet_cmdline_get("mode", v, sizeof(v)) == 0) {
+		if (!strcmp(v, "txonly"))
+			o->mode = BM_TXONLY;
+		else if (!strcmp(v, "rxonly"))
+			o->mode = BM_RXONLY;
+		else if (!strcmp(v, "forward") || !strcmp(v, "macswap"))
+			o->mode = BM_FORWARD;
+		else if (!strcmp(v, "latency"))
+			o->mode = BM_LATENCY;
+		else {
+			printf("vnet-bench-bm: mode=%s: want txonly, rxonly, forward (macswap) or latency\n", v);
+			return -EINVAL;
+		}
+	}
+	if (arg_u32("frame", BM_MIN_FRAME, BM_MAX_FRAME, &frame) || arg_u32("burst", 1, BM_MAX_BURST, &burst) ||
+	    arg_u32("ring", 2, 32768, &ring) || arg_u32("pool", 0, 1u << 20, &pool) ||
+	    arg_u32("stages", 0, 1, &stages) || arg_u32("hist", 0, 1, &hist) ||
+	    arg_u32("timeout", 1, 10000, &tmo_ms) || arg_seconds("duration", &o->duration_us) ||
+	    arg_seconds("warmup", &o->warmup_us) || arg_seconds("wait", &o->wait_us) || arg_ip("ip", &o->ip) ||
+	    arg_ip("peer_ip", &o->peer_ip))
+		return -EINVAL;
+	if (ring & (ring - 1)) {
+		printf("vnet-bench-bm: ring=%u: want a power of two\n", (unsigned)ring);
+		return -EINVAL;
+	}
+	if (vnet_cmdline_get("peer", v, sizeof(v)) == 0 && vnet_parse_mac(v, o->peer)) {
+		printf("vnet-bench-bm: peer=%s: want aa:bb:cc:dd:ee:ff\n", v);
+		return -EINVAL;
+	}
+	if (o->duration_us == 0) {
+		printf("vnet-bench-bm: duration must be > 0\n");
+		return -EINVAL;
+	}
+	o->frame = frame;
+	o->burst = (uint16_t)burst;
+	o->ring = (uint16_t)ring;
+	o->pool = pool ? pool : 2u * ring + 4u * BM_MAX_BURST;
+	o->stages = (int)stages;
+	o->hist = (int)hist;
+	o->timeout_us = (uint64_t)tmo_ms * 1000;
+	return 0;
+}
+
+static int rig_open(struct bm_rig *r, const struct bm_opts *o)
+{
+	char which[8] = "auto";
+	struct vnet_pool_conf pc = {0};
+	struct vnet_dev_conf dc = {0};
+	struct vnet_net_config cfg;
+	int rc = -ENODEV;
+
+	memset(r, 0, sizeof(*r));
+	vnet_cmdline_get("transport", which, sizeof(which));
+	if (!strcmp(which, "auto") || !strcmp(which, "pci")) {
+		rc = vnet_pci_open(&r->t, NULL);
+		r->transport = "pci";
+	}
+	if (rc && (!strcmp(which, "auto") || !strcmp(which, "mmio"))) {
+		rc = vnet_mmio_find(&r->t, vnet_cmdline(), 0);
+		r->transport = "mmio";
+	}
+	if (rc) {
+		printf("vnet-bench-bm: no virtio-net device (%s): %s\n", which, vnet_strerror(rc));
+		return rc;
+	}
+	pc.count = o->pool;
+	if ((rc = vnet_pool_create(&r->pool, &pc))) {
+		printf("vnet-bench-bm: pool of %u: %s\n", (unsigned)o->pool, vnet_strerror(rc));
+		goto fail_t;
+	}
+	if (vnet_pool_data_room(r->pool) < o->frame) {
+		printf("vnet-bench-bm: frame %u does not fit a buffer\n", (unsigned)o->frame);
+		rc = -EINVAL;
+		goto fail_pool;
+	}
+	dc.pool = r->pool;
+	dc.rx_ring_size = dc.tx_ring_size = o->ring;
+	if ((rc = vnet_dev_open(&r->dev, r->t, &dc))) {
+		printf("vnet-bench-bm: device: %s\n", vnet_strerror(rc));
+		goto fail_pool;
+	}
+	vnet_dev_config(r->dev, &cfg);
+	printf("vnet-bench-bm: %s nic %02x:%02x:%02x:%02x:%02x:%02x link %s features 0x%llx, tsc %llu kHz\n",
+	       r->transport, cfg.mac[0], cfg.mac[1], cfg.mac[2], cfg.mac[3], cfg.mac[4], cfg.mac[5],
+	       cfg.link_up ? "up" : "down", (unsigned long long)cfg.features,
+	       (unsigned long long)(vnet_cycles_hz() / 1000));
+	return 0;
+fail_pool:
+	vnet_pool_destroy(r->pool);
+fail_t:
+	vnet_transport_close(r->t);
+	return rc;
+}
+
+static void rig_close(struct bm_rig *r)
+{
+	vnet_dev_close(r->dev);
+	if (vnet_pool_in_use(r->pool))
+		printf("vnet-bench-bm: %u buffers still out\n", (unsigned)vnet_pool_in_use(r->pool));
+	vnet_pool_destroy(r->pool);
+	vnet_transport_close(r->t);
+}
+
+static uint64_t hist_sum(const uint64_t *h)
+{
+	uint64_t n = 0;
+	uint32_t b;
+
+	for (b = 0; b < BM_HIST_BUCKETS; b++)
+		n += h[b];
+	return n;
+}
+
+static double hist_p50(const uint64_t *h)
+{
+	uint64_t n = hist_sum(h);
+
+	return n ? bm_hist_pct(h, n, 50) : 0;
+}
+
+/* Cycles per packet of each stage, means (mean[]) and medians (p50[]):
+ * harvest, app, refill, publish, kick. The kick is what calls that kicked
+ * cost beyond a call that did not, spread over all packets. With few
+ * calls that did not kick (ping-pong kicks every time), the latency
+ * mode's calibration train stands in for them. */
+static void stage_costs(const struct bm_result *res, double mean[5], double p50[5])
+{
+	const struct bm_stages *s = &res->st;
+	double pk = res->packets ? (double)res->packets : 1, per_call = 0, kick = 0, frac;
+	const uint64_t *pub = s->h[BM_ST_TX_NOKICK];
+
+	if (s->n_nokick >= 16 || !s->cal_n)
+		per_call = s->n_nokick ? (double)s->tx_nokick / (double)s->n_nokick : 0;
+	else
+		per_call = (double)s->cal_nokick / (double)s->cal_n;
+	if (s->n_kick) {
+		kick = (double)s->tx_kick - per_call * (double)s->n_kick;
+		if (kick < 0)
+			kick = 0;
+	}
+	mean[0] = (double)s->harvest / pk;
+	mean[1] = (double)s->app / pk;
+	mean[2] = (double)s->refill / pk;
+	mean[3] = ((double)(s->tx_nokick + s->tx_kick) - kick) / pk;
+	mean[4] = kick / pk;
+
+	if (hist_sum(pub) < 16 && hist_sum(s->h[BM_ST_CAL]))
+		pub = s->h[BM_ST_CAL];
+	p50[0] = hist_p50(s->h[BM_ST_HARVEST]);
+	p50[1] = hist_p50(s->h[BM_ST_APP]);
+	p50[2] = hist_p50(s->h[BM_ST_REFILL]);
+	p50[3] = hist_p50(pub);
+	frac = s->pk_kick + s->pk_nokick ? (double)s->pk_kick / (double)(s->pk_kick + s->pk_nokick) : 0;
+	p50[4] = s->n_kick ? (hist_p50(s->h[BM_ST_TX_KICK]) - p50[3]) * frac : 0;
+	if (p50[4] < 0)
+		p50[4] = 0;
+}
+
+static void report(const struct bm_rig *r, const struct bm_opts *o, const struct bm_result *res)
+{
+	char backend[16];
+	struct bench_row row = {0};
+	static const char *const stage[5] = {"harvest", "app", "refill", "publish", "kick"};
+	double hz = (double)vnet_cycles_hz(), secs = (double)res->cycles / hz, mean[5], c[5];
+	int lat = o->mode == BM_LATENCY, i;
+
+	stage_costs(res, mean, c);
+	snprintf(backend, sizeof(backend), "qemu-%s", r->transport);
+	bench_row_str(&row, "backend", backend);
+	bench_row_str(&row, "mode", mode_names[o->mode]);
+	bench_row_u64(&row, "frame", o->frame);
+	bench_row_u64(&row, "burst", lat ? 1 : o->burst);
+	bench_row_u64(&row, "ring", o->ring);
+	bench_row_u64(&row, "packets", res->packets);
+	bench_row_num(&row, "seconds", "%.3f", secs);
+	bench_row_num(&row, "mpps", "%.4f", secs > 0 ? (double)res->packets / secs / 1e6 : 0);
+	bench_row_num(&row, "gbps", "%.3f", secs > 0 ? (double)res->bytes * 8 / secs / 1e9 : 0);
+	bench_row_u64(&row, "tx_kicks", res->tx.kicks);
+	bench_row_u64(&row, "rx_kicks", res->rx.kicks);
+	bench_row_u64(&row, "drops", res->rx.drop_bad_id + res->rx.drop_bad_len + res->rx.drop_bad_idx +
+	                                res->tx.drop_bad_id + res->tx.drop_bad_idx);
+	bench_row_u64(&row, "lost", res->lost);
+	bench_row_num(&row, "p50_ns", "%.0f", lat ? bm_hist_pct(res->hist, res->samples, 50) : 0);
+	bench_row_num(&row, "p90_ns", "%.0f", lat ? bm_hist_pct(res->hist, res->samples, 90) : 0);
+	bench_row_num(&row, "p99_ns", "%.0f", lat ? bm_hist_pct(res->hist, res->samples, 99) : 0);
+	bench_row_num(&row, "p999_ns", "%.0f", lat ? bm_hist_pct(res->hist, res->samples, 99.9) : 0);
+	bench_row_num(&row, "max_ns", "%.0f", lat ? (double)res->max_cycles * 1e9 / hz : 0);
+	bench_row_num(&row, "cyc_harvest", "%.0f", c[0]);
+	bench_row_num(&row, "cyc_app", "%.0f", c[1]);
+	bench_row_num(&row, "cyc_refill", "%.0f", c[2]);
+	bench_row_num(&row, "cyc_publish", "%.0f", c[3]);
+	bench_row_num(&row, "cyc_kick", "%.0f", c[4]);
+	bench_emit(&row);
+	printf("stages: median harvest %.0f app %.0f refill %.0f publish %.0f kick %.0f cycles/packet; "
+	       "means %.0f %.0f %.0f %.0f %.0f (tsc %.0f MHz; %llu of %llu tx calls kicked; %llu idle polls; "
+	       "%llu other frames)\n",
+	       c[0], c[1], c[2], c[3], c[4], mean[0], mean[1], mean[2], mean[3], mean[4], hz / 1e6,
+	       (unsigned long long)res->st.n_kick, (unsigned long long)(res->st.n_kick + res->st.n_nokick),
+	       (unsigned long long)res->idle_polls, (unsigned long long)res->other);
+	if (o->stages) {
+		printf("{\"stages\":\"%s\",\"frame\":%u,\"unit\":\"cycles/packet\",\"tsc_mhz\":%.0f,\"p50\":{",
+		       mode_names[o->mode], (unsigned)o->frame, hz / 1e6);
+		for (i = 0; i < 5; i++)
+			printf("%s\"%s\":%.0f", i ? "," : "", stage[i], c[i]);
+		printf("},\"mean\":{");
+		for (i = 0; i < 5; i++)
+			printf("%s\"%s\":%.0f", i ? "," : "", stage[i], mean[i]);
+		printf("},\"tx_calls\":%llu,\"tx_calls_kicked\":%llu}\n",
+		       (unsigned long long)(res->st.n_kick + res->st.n_nokick), (unsigned long long)res->st.n_kick);
+	}
+	if (lat && o->hist) {
+		uint32_t b;
+		int first = 1;
+
+		printf("{\"hist\":\"guest_rtt\",\"unit\":\"ns\",\"buckets\":[");
+		for (b = 0; b < BM_HIST_BUCKETS; b++) {
+			if (!res->hist[b])
+				continue;
+			printf("%s[%.0f,%llu]", first ? "" : ",", bm_bucket_ns(b), (unsigned long long)res->hist[b]);
+			first = 0;
+		}
+		printf("]}\n");
+	}
+}
+
+int vnet_main(const char *cmdline)
+{
+	static struct bm_result res;
+	struct bm_opts o;
+	struct bm_rig r;
+	uint8_t *m;
+	int rc;
+
+	printf("vnet-bench-bm: vnet %s, command line \"%s\"\n", vnet_version(), cmdline);
+	vnet_set_log(console_log, NULL, VNET_LOG_WARN);
+	if (parse_opts(&o))
+		return 1;
+	if (rig_open(&r, &o))
+		return 1;
+	{
+		struct vnet_net_config cfg;
+		vnet_dev_config(r.dev, &cfg);
+		memcpy(o.mac, cfg.mac, 6);
+	}
+	m = o.mac;
+	printf("READY mac=%02x:%02x:%02x:%02x:%02x:%02x transport=%s mode=%s frame=%u burst=%u ring=%u\n", m[0],
+	       m[1], m[2], m[3], m[4], m[5], r.transport, mode_names[o.mode], (unsigned)o.frame,
+	       (unsigned)o.burst, (unsigned)o.ring);
+	rc = bm_run(&r, &o, &res);
+	if (rc) {
+		printf("vnet-bench-bm: %s: %s (rx %llu, tx %llu packets)\n", mode_names[o.mode], vnet_strerror(rc),
+		       (unsigned long long)res.rx.packets, (unsigned long long)res.tx.packets);
+		rig_close(&r);
+		return 1;
+	}
+	report(&r, &o, &res);
+	bench_table();
+	rig_close(&r);
+	printf("vnet-bench-bm: done\n");
+	return VNET_EXIT_SUCCESS;
+}

@@ -1,0 +1,365 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The measured loops. Each is the run-to-completion body of DESIGN.md,
+ * with the stages timed around the public calls when stages=1:
+ *   harvest = vnet_rx_burst, app = the mode's own work (fill, macswap,
+ *   free), refill = vnet_rx_refill, publish/kick = vnet_tx_burst (split
+ *   by whether the TX queue's kick counter moved during the call).
+ * Every loop is bounded by the clock and by an iteration count.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "bm.h"
+#include "platform/platform.h"
+
+#define MAX_ITERS (1ull << 36)
+#define LAT_MAX_LOST_IN_A_ROW 1000
+#define CAL_TRAIN 64
+#define SEQ_CAL 0x80000000u
+
+enum { W_WAIT, W_WARM, W_MEASURE, W_DONE };
+
+struct window {
+	uint64_t hz, warm_end, end, wait_end;
+	int state;
+	const struct bm_opts *o;
+};
+
+static uint64_t us_to_cycles(uint64_t us, uint64_t hz)
+{
+	return us * (hz / 1000000) + us * (hz % 1000000) / 1000000;
+}
+
+static void win_init(struct window *w, const struct bm_opts *o, int wait_first)
+{
+	uint64_t now = vnet_cycles();
+
+	w->o = o;
+	w->hz = vnet_cycles_hz();
+	w->wait_end = now + us_to_cycles(o->wait_us, w->hz);
+	w->state = wait_first ? W_WAIT : W_WARM;
+	w->warm_end = now + us_to_cycles(o->warmup_us, w->hz);
+	w->end = w->warm_end + us_to_cycles(o->duration_us, w->hz);
+}
+
+/* Advance the window's state at time @now; @got_traffic starts the
+ * warm-up of a mode that waits for its first frame. */
+static void win_tick(struct window *w, uint64_t now, int got_traffic)
+{
+	switch (w->state) {
+	case W_WAIT:
+		if (got_traffic) {
+			w->state = W_WARM;
+			w->warm_end = now + us_to_cycles(w->o->warmup_us, w->hz);
+			w->end = w->warm_end + us_to_cycles(w->o->duration_us, w->hz);
+		} else if (now >= w->wait_end) {
+			w->state = W_DONE;
+		}
+		break;
+	case W_WARM:
+		if (now >= w->warm_end) {
+			w->state = W_MEASURE;
+			w->warm_end = now;
+			w->end = now + us_to_cycles(w->o->duration_us, w->hz);
+		}
+		break;
+	case W_MEASURE:
+		if (now >= w->end) {
+			w->state = W_DONE;
+			w->end = now; /* the iteration that crossed the end was counted */
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static inline uint64_t stamp(int on)
+{
+	return on ? vnet_cycles() : 0;
+}
+
+static uint64_t tx_kicks(const struct bm_rig *r)
+{
+	struct vnet_queue_stats s;
+
+	vnet_queue_stats(r->dev, 0, false, &s);
+	return s.kicks;
+}
+
+/* One vnet_tx_burst, timed and classified when @st is not NULL. */
+static uint16_t tx_timed(struct bm_rig *r, struct vnet_buf **b, uint16_t n, struct bm_stages *st)
+{
+	uint64_t k0, t0, t1;
+	uint16_t sent;
+
+	if (!st)
+		return vnet_tx_burst(r->dev, 0, b, n);
+	k0 = tx_kicks(r);
+	t0 = vnet_cycles();
+	sent = vnet_tx_burst(r->dev, 0, b, n);
+	t1 = vnet_cycles();
+	if (sent == 0)
+		return 0; /* ring full: no packet to charge it to */
+	if (tx_kicks(r) != k0) {
+		st->tx_kick += t1 - t0;
+		st->n_kick++;
+		st->pk_kick += sent;
+		st->h[BM_ST_TX_KICK][bm_hist_bucket((t1 - t0) / sent)]++;
+	} else {
+		st->tx_nokick += t1 - t0;
+		st->n_nokick++;
+		st->pk_nokick += sent;
+		st->h[BM_ST_TX_NOKICK][bm_hist_bucket((t1 - t0) / sent)]++;
+	}
+	return sent;
+}
+
+static void add_stages(struct bm_stages *st, uint16_t n, uint64_t harvest, uint64_t app, uint64_t refill)
+{
+	st->harvest += harvest;
+	st->app += app;
+	st->refill += refill;
+	st->h[BM_ST_HARVEST][bm_hist_bucket(harvest / n)]++;
+	st->h[BM_ST_APP][bm_hist_bucket(app / n)]++;
+	st->h[BM_ST_REFILL][bm_hist_bucket(refill / n)]++;
+}
+
+static void fill_burst(struct vnet_buf **b, uint16_t n, const uint8_t *tmpl, uint32_t frame)
+{
+	uint32_t head = frame < 64 ? frame : 64;
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		memcpy(b[i]->data, tmpl, head);
+		b[i]->len = frame;
+	}
+}
+
+/* txonly, rxonly, forward: throughput. */
+static int run_pps(struct bm_rig *r, const struct bm_opts *o, struct bm_result *res)
+{
+	static uint8_t tmpl[BM_MAX_FRAME];
+	struct vnet_buf *b[BM_MAX_BURST];
+	struct bm_stages *st = NULL;
+	struct window w;
+	uint64_t it;
+
+	bm_frame_build(tmpl, o, o->frame);
+	win_init(&w, o, o->mode != BM_TXONLY);
+	for (it = 0; it < MAX_ITERS && w.state != W_DONE; it++) {
+		uint64_t t0, t1, t2, t3, t4;
+		uint16_t n = 0, sent = 0;
+
+		/* count stages only inside the measured window */
+		st = (o->stages && w.state == W_MEASURE) ? &res->st : NULL;
+		t0 = stamp(st != NULL);
+		if (o->mode == BM_TXONLY) {
+			/* take back what the device sent, then fill only free slots:
+			 * the TX reclaim is this mode's harvest */
+			uint16_t room;
+
+			vnet_tx_reclaim(r->dev, 0);
+			room = vnet_tx_free(r->dev, 0);
+			n = room < o->burst ? room : o->burst;
+			t1 = stamp(st != NULL);
+			if (n && vnet_pool_alloc_bulk(r->pool, b, n) == 0) {
+				fill_burst(b, n, tmpl, o->frame);
+				t2 = stamp(st != NULL);
+				sent = tx_timed(r, b, n, st);
+				t3 = stamp(st != NULL);
+				if (sent < n)
+					vnet_pool_free_bulk(b + sent, (uint32_t)(n - sent));
+			} else {
+				t2 = t3 = t1;
+			}
+			n = sent;
+			t4 = t3;
+		} else {
+			uint16_t i;
+
+			n = vnet_rx_burst(r->dev, 0, b, o->burst);
+			t1 = stamp(st != NULL);
+			if (o->mode == BM_RXONLY) {
+				vnet_pool_free_bulk(b, n);
+				t2 = t3 = stamp(st != NULL);
+			} else {
+				for (i = 0; i < n; i++)
+					bm_macswap(b[i]->data);
+				t2 = stamp(st != NULL);
+				sent = n ? tx_timed(r, b, n, st) : 0;
+				t3 = stamp(st != NULL);
+				if (sent < n)
+					vnet_pool_free_bulk(b + sent, (uint32_t)(n - sent));
+			}
+			vnet_rx_refill(r->dev, 0);
+			t4 = stamp(st != NULL);
+			if (o->mode == BM_FORWARD)
+				n = sent;
+		}
+		if (n == 0) {
+			if (w.state == W_MEASURE)
+				res->idle_polls++;
+		} else if (w.state == W_MEASURE) {
+			res->packets += n;
+			res->bytes += (uint64_t)n * o->frame;
+			if (st)
+				add_stages(st, n, t1 - t0, t2 - t1, t4 - t3);
+		}
+		win_tick(&w, vnet_cycles(), n != 0);
+	}
+	if (w.warm_end >= w.end || res->packets == 0)
+		return -ETIMEDOUT; /* never saw traffic, or never reached the window */
+	res->cycles = w.end - w.warm_end;
+	return 0;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/* Send one probe; NULL pool means the pool is empty (TX ring full). */
+static int send_probe(struct bm_rig *r, const uint8_t *tmpl, uint32_t frame, uint32_t seq,
+                      struct bm_stages *st, uint64_t *t_sent)
+{
+	struct vnet_buf *b = vnet_buf_alloc(r->pool);
+	uint64_t ts;
+
+	if (!b) {
+		vnet_tx_reclaim(r->dev, 0);
+		return -ENOBUFS;
+	}
+	fill_burst(&b, 1, tmpl, frame);
+	memcpy(b->data + BM_OFF_SEQ, &seq, 4);
+	ts = vnet_cycles();
+	memcpy(b->data + BM_OFF_TS, &ts, 8);
+	if (tx_timed(r, &b, 1, st) != 1) {
+		vnet_buf_free(b);
+		return -ENOBUFS;
+	}
+	*t_sent = ts;
+	return 0;
+}
+
+/* A train of back-to-back probes: most of these calls find the device
+ * still busy and do not kick, which gives publish's own cost even when
+ * every ping-pong send kicks. Replies are drained later as "other". */
+static void calibrate(struct bm_rig *r, const uint8_t *tmpl, uint32_t frame, struct bm_stages *st)
+{
+	uint64_t ts, nokick = st->tx_nokick, n = st->n_nokick, pk = st->pk_nokick, kick = st->tx_kick;
+	uint64_t nk = st->n_kick, pkk = st->pk_kick;
+	uint32_t i;
+
+	/* borrow the no-kick histogram, then move what the train added */
+	for (i = 0; i < CAL_TRAIN; i++)
+		send_probe(r, tmpl, frame, SEQ_CAL | i, st, &ts);
+	st->cal_nokick = st->tx_nokick - nokick;
+	st->cal_n = st->n_nokick - n;
+	memcpy(st->h[BM_ST_CAL], st->h[BM_ST_TX_NOKICK], sizeof(st->h[0]));
+	memset(st->h[BM_ST_TX_NOKICK], 0, sizeof(st->h[0]));
+	memset(st->h[BM_ST_TX_KICK], 0, sizeof(st->h[0]));
+	st->tx_nokick = nokick;
+	st->n_nokick = n;
+	st->pk_nokick = pk;
+	st->tx_kick = kick;
+	st->n_kick = nk;
+	st->pk_kick = pkk;
+}
+
+/* latency: ping-pong with a reflector on the other end (the host peer's
+ * `reflect`, or another vnet-bench in forward mode). */
+static int run_latency(struct bm_rig *r, const struct bm_opts *o, struct bm_result *res)
+{
+	static uint8_t tmpl[BM_MAX_FRAME];
+	struct vnet_buf *in[BM_MAX_BURST];
+	struct bm_stages *st;
+	struct window w;
+	uint64_t timeout, it, lost_in_a_row = 0;
+	uint32_t seq = 0;
+	int calibrated = 0;
+
+	bm_frame_build(tmpl, o, o->frame);
+	win_init(&w, o, 1);
+	timeout = us_to_cycles(o->timeout_us, w.hz);
+	for (it = 0; it < MAX_ITERS && w.state != W_DONE; it++) {
+		uint64_t t_sent, t_deadline, now = 0, t0 = 0, t1 = 0, t2;
+		uint32_t spins;
+		int got = 0;
+
+		if (w.state == W_MEASURE && !calibrated && o->stages) {
+			calibrate(r, tmpl, o->frame, &res->st);
+			calibrated = 1;
+		}
+		st = (o->stages && w.state == W_MEASURE) ? &res->st : NULL;
+		seq = (seq + 1) & ~SEQ_CAL;
+		if (send_probe(r, tmpl, o->frame, seq, st, &t_sent)) {
+			win_tick(&w, vnet_cycles(), 0);
+			continue;
+		}
+		t_deadline = t_sent + timeout;
+		/* poll for the reply: bounded by the deadline and a spin count */
+		for (spins = 0; spins < 100000000u && !got; spins++) {
+			uint16_t n, i;
+
+			t0 = vnet_cycles();
+			n = vnet_rx_burst(r->dev, 0, in, BM_MAX_BURST);
+			t1 = vnet_cycles();
+			for (i = 0; i < n; i++) {
+				const uint8_t *d = in[i]->data;
+				if (in[i]->len >= BM_OFF_TS + 8 && get32(d + BM_OFF_MAGIC) == BM_MAGIC &&
+				    get32(d + BM_OFF_SEQ) == seq)
+					got = 1;
+				else
+					res->other++;
+			}
+			if (got)
+				now = t1; /* the reply is the application's from here */
+			vnet_pool_free_bulk(in, n);
+			t2 = vnet_cycles();
+			if (n)
+				vnet_rx_refill(r->dev, 0);
+			if (got && st)
+				add_stages(st, 1, t1 - t0, t2 - t1, vnet_cycles() - t2);
+			if (t1 >= t_deadline)
+				break;
+		}
+		if (got) {
+			lost_in_a_row = 0;
+			if (w.state == W_MEASURE) {
+				uint64_t c = now - t_sent;
+				res->hist[bm_hist_bucket(c * 1000000000ull / w.hz)]++;
+				if (c > res->max_cycles)
+					res->max_cycles = c;
+				res->samples++;
+				res->packets++;
+				res->bytes += o->frame;
+			}
+		} else {
+			if (w.state == W_MEASURE)
+				res->lost++;
+			if (w.state != W_WAIT && ++lost_in_a_row > LAT_MAX_LOST_IN_A_ROW)
+				break;
+		}
+		win_tick(&w, vnet_cycles(), got);
+	}
+	if (w.warm_end >= w.end || res->samples == 0)
+		return -ETIMEDOUT;
+	res->cycles = w.end - w.warm_end;
+	return 0;
+}
+
+int bm_run(struct bm_rig *r, const struct bm_opts *o, struct bm_result *res)
+{
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	rc = o->mode == BM_LATENCY ? run_latency(r, o, res) : run_pps(r, o, res);
+	vnet_queue_stats(r->dev, 0, true, &res->rx);
+	vnet_queue_stats(r->dev, 0, false, &res->tx);
+	return rc;
+}

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file linux.h
+ * @brief Transports for a Linux process: a vhost-user frontend (the role of
+ * DPDK's virtio_user) and a virtio-net PCI device reached through
+ * libpciaccess.
+ *
+ * Both return a transport for vnet_dev_open(); close it with
+ * vnet_transport_close() after vnet_dev_close(). Everything returns 0 or a
+ * negative errno, with the reason logged through vnet_set_log().
+ * Create the packet pools BEFORE vnet_dev_open(): vhost-user shares the
+ * DMA memory that is live when the queues are set up.
+ */
+#ifndef VNET_LINUX_H
+#define VNET_LINUX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct vnet_transport;
+
+/* ---------------------------------------------------------- vhost-user -- */
+
+/** MAC address of the synthesized config when none is given (locally administered). */
+#define VNET_VHOST_USER_DEFAULT_MAC {0x02, 0x76, 0x6e, 0x65, 0x74, 0x01}
+
+/** Options for vnet_vhost_user_open(). Zero fields take the defaults shown. */
+struct vnet_vhost_user_opts {
+	/** MAC of the synthesized config (a backend without the CONFIG
+	 * protocol feature has none): VNET_VHOST_USER_DEFAULT_MAC unless @c mac_set. */
+	uint8_t mac[6];
+	bool mac_set;          /**< use @c mac */
+	uint16_t queue_max;    /**< largest ring offered to the driver (1024) */
+	uint32_t timeout_ms;   /**< bound on each reply from the backend (2000) */
+};
+
+/**
+ * Connect to the vhost-user backend listening on the unix socket @p path
+ * (the frontend is the client, as DPDK's virtio_user), take ownership
+ * (SET_OWNER) and read its features and protocol features. The memory
+ * table is sent when the driver sets up its queues.
+ * @return 0; -ENOENT (no socket at @p path); -ECONNREFUSED (nobody
+ * listens there); -ETIMEDOUT / -EPROTO / -ECONNRESET (the backend did not
+ * answer, answered wrongly, or hung up); -ENOMEM; -EINVAL.
+ */
+int vnet_vhost_user_open(struct vnet_transport **t, const char *path,
+                         const struct vnet_vhost_user_opts *opts);
+
+/**
+ * Is the backend still there? A non-blocking look at the socket (a
+ * syscall: call it periodically, not per burst). vnet_dev_broken() uses it
+ * too, through the device status (DEVICE_NEEDS_RESET once it is gone).
+ * @return 0 while connected; -ECONNRESET once the backend has gone away.
+ */
+int vnet_vhost_user_alive(struct vnet_transport *t);
+
+/* ------------------------------------------------------ PCI, libpciaccess -- */
+
+/** Options for vnet_pciaccess_open(). */
+struct vnet_pciaccess_opts {
+	/** Exact PCI address "DDDD:BB:DD.F" or "BB:DD.F" of the device.
+	 * Required unless the process runs inside a virtual machine (then
+	 * NULL picks the first unbound virtio-net function). */
+	const char *bdf;
+	/** Hugepages reserved for DMA memory (2 MiB each; 0: 8). */
+	uint32_t hugepages;
+};
+
+/**
+ * Open a virtio-net PCI function (1af4:1041, or 1af4:1000 with modern
+ * capabilities) through libpciaccess: refuse it when a kernel driver is
+ * bound to it (the log names the driver and the unbind command), map its
+ * BARs, enable bus mastering, and switch the process's DMA memory to
+ * pinned hugepages addressed by physical address (/proc/self/pagemap).
+ * Never touches a device the caller did not name unless the process runs
+ * inside a VM. Needs root.
+ * @return 0; -EPERM (not root, or no VM and no @c bdf); -ENODEV (no such
+ * device); -EBUSY (a kernel driver owns it); -ENOMEM (no hugepages:
+ * `echo 64 > /proc/sys/vm/nr_hugepages`); or as vnet_pci_open().
+ */
+int vnet_pciaccess_open(struct vnet_transport **t, const struct vnet_pciaccess_opts *opts);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,739 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vhost-user frontend transport (QEMU docs/interop/vhost-user.rst): vnet
+ * plays the frontend (the role of QEMU or DPDK's virtio_user), connects to
+ * a backend's unix socket and shares its DMA memory and rings with it.
+ *
+ * How the virtio status handshake maps onto the protocol:
+ *   open          connect, SET_OWNER, GET_FEATURES, protocol features
+ *   reset         stop every started ring (SET_VRING_ENABLE 0 and
+ *                 GET_VRING_BASE, which the backend answers only once it
+ *                 has stopped touching the ring), forget the memory table
+ *   FEATURES_OK   SET_FEATURES (with REPLY_ACK the backend may refuse, and
+ *                 without it a round trip shows whether it hung up)
+ *   queue_setup   SET_MEM_TABLE of all live DMA memory (once per reset),
+ *                 then SET_VRING_NUM/BASE/ADDR/CALL/KICK
+ *   DRIVER_OK     SET_VRING_ENABLE 1 on the queues set up
+ *   config        GET_CONFIG with the CONFIG protocol feature, otherwise
+ *                 synthesized (MAC from the options, link up)
+ * The connection is kept across resets: RESET_OWNER is deprecated.
+ * Kicks are eventfd writes, made only when the ring asks (vring.h decides).
+ * The backend gets a call eventfd per ring that is never read: vnet polls.
+ * A backend that hangs up shows as DEVICE_NEEDS_RESET in the status.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <vnet/linux.h>
+#include <vnet/transports.h>
+#include <vnet/vnet.h>
+
+#include "platform/platform.h"
+#include "virtio/transport.h"
+#include "virtio/vhost_user.h"
+#include "virtio/virtio_spec.h"
+
+#define NQUEUES 2                   /* receiveq1, transmitq1 */
+#define DEF_QUEUE_MAX 1024
+#define DEF_TIMEOUT_MS 2000
+#define NET_CONFIG_LEN 12           /* mac, status, max pairs, mtu (spec 5.1.4) */
+
+/* Protocol features vnet implements, and so the only ones it accepts. */
+#define PROTOCOL_WANTED ((1ull << VHOST_USER_PROTOCOL_F_REPLY_ACK) | \
+                         (1ull << VHOST_USER_PROTOCOL_F_CONFIG))
+
+/* Features the transport provides itself when it synthesizes the config. */
+#define EMULATED_FEATURES ((1ull << 5) /* MAC */ | (1ull << 16) /* STATUS */)
+/* Backend bits that are no virtio feature, or need config vnet cannot give. */
+#define MASKED_FEATURES (VHOST_USER_F_PROTOCOL_FEATURES | VHOST_F_LOG_ALL | (1ull << 3) /* MTU */)
+
+struct vu_queue {
+	int kick_fd, call_fd;
+	uint16_t size;
+	bool set_up, enabled;
+};
+
+struct vu_transport {
+	struct vnet_transport base;
+	int sock;
+	bool dead;
+	uint8_t status;
+	uint64_t dev_features;      /* backend's offer, raw */
+	uint64_t proto;             /* negotiated protocol features */
+	uint64_t features;          /* the driver's choice */
+	bool table_sent;
+	uint32_t generation;
+	uint32_t timeout_ms;
+	uint16_t queue_max;
+	uint8_t mac[6];
+	struct vu_queue q[NQUEUES];
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+static struct vu_transport *to_vu(struct vnet_transport *t)
+{
+	return (struct vu_transport *)t;
+}
+
+static bool has_proto(const struct vu_transport *v, unsigned bit)
+{
+	return (v->proto >> bit) & 1;
+}
+
+static void gone(struct vu_transport *v, const char *when)
+{
+	if (!v->dead)
+		vnet_log(VNET_LOG_ERR, "vhost-user %s: backend went away (%s)", v->path, when);
+	v->dead = true;
+}
+
+/* ------------------------------------------------------------ messages -- */
+
+/* Send one message with up to VHOST_USER_MAX_REGIONS fds. 0 or -errno. */
+static int vu_send(struct vu_transport *v, struct vhost_user_msg *m, const int *fds, unsigned nfds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * VHOST_USER_MAX_REGIONS)];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {m, sizeof(m->hdr) + m->hdr.size};
+	struct msghdr mh = {0};
+	ssize_t n;
+
+	if (v->dead)
+		return -ECONNRESET;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (nfds) {
+		struct cmsghdr *c;
+
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+	}
+	do {
+		n = sendmsg(v->sock, &mh, MSG_NOSIGNAL);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		int e = errno;
+		if (e == EPIPE || e == ECONNRESET || e == ENOTCONN) {
+			gone(v, "send");
+			return -ECONNRESET;
+		}
+		vnet_log(VNET_LOG_ERR, "vhost-user %s: send: %s", v->path, vnet_strerror(-e));
+		return -e;
+	}
+	if ((size_t)n != iov.iov_len) {
+		vnet_log(VNET_LOG_ERR, "vhost-user %s: short send", v->path);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Read exactly @len bytes before @deadline_us. */
+static int read_full(struct vu_transport *v, void *buf, size_t len, uint64_t deadline_us)
+{
+	uint8_t *p = buf;
+
+	while (len) {
+		struct pollfd pfd = {v->sock, POLLIN, 0};
+		uint64_t now = vnet_now_us();
+		ssize_t n;
+		int rc;
+
+		if (now >= deadline_us)
+			return -ETIMEDOUT;
+		rc = poll(&pfd, 1, (int)((deadline_us - now + 999) / 1000));
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc < 0)
+			return -errno;
+		if (rc == 0)
+			return -ETIMEDOUT;
+		n = recv(v->sock, p, len, MSG_DONTWAIT);
+		if (n == 0)
+			return -ECONNRESET;
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			return errno == EPIPE || errno == ECONNRESET ? -ECONNRESET : -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Wait for the reply to @request; its payload goes to @out (up to @max). */
+static int vu_recv(struct vu_transport *v, uint32_t request, struct vhost_user_msg *out, uint32_t max)
+{
+	uint64_t deadline = vnet_now_us() + (uint64_t)v->timeout_ms * 1000u;
+	int rc;
+
+	if (v->dead)
+		return -ECONNRESET;
+	rc = read_full(v, &out->hdr, sizeof(out->hdr), deadline);
+	if (rc == 0 && out->hdr.size > sizeof(out->p)) {
+		vnet_log(VNET_LOG_ERR, "vhost-user %s: reply of %u bytes is too large", v->path,
+		         out->hdr.size);
+		rc = -EPROTO;
+	}
+	if (rc == 0)
+		rc = read_full(v, &out->p, out->hdr.size, deadline);
+	if (rc == -ECONNRESET) {
+		gone(v, "waiting for a reply");
+		return rc;
+	}
+	if (rc == -ETIMEDOUT) {
+		vnet_log(VNET_LOG_ERR, "vhost-user %s: no reply to request %u within %u ms", v->path,
+		         request, v->timeout_ms);
+		return rc;
+	}
+	if (rc)
+		return rc;
+	if (out->hdr.request != request || !(out->hdr.flags & VHOST_USER_FLAG_REPLY) ||
+	    (out->hdr.flags & VHOST_USER_VERSION_MASK) != VHOST_USER_VERSION || out->hdr.size > max) {
+		vnet_log(VNET_LOG_ERR, "vhost-user %s: bad reply (request %u flags 0x%x size %u) to "
+		         "request %u", v->path, out->hdr.request, out->hdr.flags, out->hdr.size, request);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static void msg_init(struct vhost_user_msg *m, uint32_t request, uint32_t size)
+{
+	memset(m, 0, sizeof(m->hdr) + size);
+	m->hdr.request = request;
+	m->hdr.flags = VHOST_USER_VERSION;
+	m->hdr.size = size;
+}
+
+/*
+ * Send a request that has no reply of its own. With REPLY_ACK, ask for
+ * the acknowledgement and turn a non-zero one into -EPROTO (the backend
+ * refused), so that failures surface where they happen.
+ */
+static int vu_request(struct vu_transport *v, struct vhost_user_msg *m, const int *fds, unsigned nfds)
+{
+	uint32_t request = m->hdr.request;
+	struct vhost_user_msg r;
+	int rc;
+
+	if (has_proto(v, VHOST_USER_PROTOCOL_F_REPLY_ACK))
+		m->hdr.flags |= VHOST_USER_FLAG_NEED_REPLY;
+	rc = vu_send(v, m, fds, nfds);
+	if (rc || !has_proto(v, VHOST_USER_PROTOCOL_F_REPLY_ACK))
+		return rc;
+	rc = vu_recv(v, request, &r, sizeof(uint64_t));
+	if (rc)
+		return rc;
+	if (r.hdr.size != sizeof(uint64_t) || r.p.u64 != 0) {
+		vnet_log(VNET_LOG_ERR, "vhost-user %s: backend refused request %u", v->path, request);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static int vu_get_u64(struct vu_transport *v, uint32_t request, uint64_t *out)
+{
+	struct vhost_user_msg m;
+	int rc;
+
+	msg_init(&m, request, 0);
+	rc = vu_send(v, &m, NULL, 0);
+	if (!rc)
+		rc = vu_recv(v, request, &m, sizeof(uint64_t));
+	if (!rc && m.hdr.size != sizeof(uint64_t))
+		rc = -EPROTO;
+	if (!rc)
+		*out = m.p.u64;
+	return rc;
+}
+
+static int vu_set_u64(struct vu_transport *v, uint32_t request, uint64_t val, int fd)
+{
+	struct vhost_user_msg m;
+
+	msg_init(&m, request, sizeof(uint64_t));
+	m.p.u64 = val;
+	return vu_request(v, &m, &fd, fd >= 0 ? 1 : 0);
+}
+
+static int vu_set_state(struct vu_transport *v, uint32_t request, uint32_t index, uint32_t num)
+{
+	struct vhost_user_msg m;
+
+	msg_init(&m, request, sizeof(struct vhost_user_state));
+	m.p.state.index = index;
+	m.p.state.num = num;
+	return vu_request(v, &m, NULL, 0);
+}
+
+/* ---------------------------------------------------------- liveness -- */
+
+int vnet_vhost_user_alive(struct vnet_transport *t)
+{
+	struct vu_transport *v = to_vu(t);
+	struct pollfd pfd;
+	unsigned i;
+
+	if (!v)
+		return -EINVAL;
+	if (v->dead)
+		return -ECONNRESET;
+	pfd.fd = v->sock;
+	pfd.events = POLLIN | POLLRDHUP;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) > 0) {
+		char c;
+		if (pfd.revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL) ||
+		    recv(v->sock, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0) {
+			gone(v, "liveness check");
+			return -ECONNRESET;
+		}
+	}
+	/* The call eventfds are never waited on; keep their counters low. */
+	for (i = 0; i < NQUEUES; i++) {
+		uint64_t x;
+		if (v->q[i].call_fd >= 0 && read(v->q[i].call_fd, &x, sizeof(x)) < 0)
+			continue;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------- memory table -- */
+
+/*
+ * Tell the backend about every live DMA allocation (the pools and the
+ * rings): guest address = iova (what descriptors carry), user address =
+ * our virtual address (what ring addresses are, spec "Memory access").
+ */
+static int send_mem_table(struct vu_transport *v)
+{
+	struct vnet_dma live[VNET_DMA_MAX_LIVE];
+	int fds[VHOST_USER_MAX_REGIONS];
+	struct vhost_user_msg m;
+	unsigned n, i, k = 0;
+	int rc;
+
+	n = vnet_dma_live(live, VNET_DMA_MAX_LIVE);
+	msg_init(&m, VHOST_USER_SET_MEM_TABLE, sizeof(struct vhost_user_mem));
+	for (i = 0; i < n && i < VNET_DMA_MAX_LIVE; i++) {
+		struct vhost_user_region r;
+
+		if (live[i].fd < 0)
+			continue; /* not shareable: it cannot hold rings or buffers */
+		if (k == VHOST_USER_MAX_REGIONS) {
+			vnet_log(VNET_LOG_ERR, "vhost-user %s: more than %u DMA regions are live; a "
+			         "backend maps at most %u (fewer pools or devices per process)",
+			         v->path, VHOST_USER_MAX_REGIONS, VHOST_USER_MAX_REGIONS);
+			return -E2BIG;
+		}
+		r.guest_addr = live[i].iova;
+		r.size = live[i].len;
+		r.user_addr = (uint64_t)(uintptr_t)live[i].va;
+		r.mmap_offset = live[i].fd_off;
+		memcpy((uint8_t *)&m + sizeof(m.hdr) + offsetof(struct vhost_user_mem, r) + k * sizeof(r),
+		       &r, sizeof(r));
+		fds[k++] = live[i].fd;
+	}
+	m.p.mem.nregions = k;
+	m.hdr.size = (uint32_t)(offsetof(struct vhost_user_mem, r) + k * sizeof(struct vhost_user_region));
+	rc = vu_request(v, &m, fds, k);
+	if (rc)
+		return rc;
+	v->table_sent = true;
+	vnet_log(VNET_LOG_DEBUG, "vhost-user %s: memory table of %u regions sent", v->path, k);
+	return 0;
+}
+
+/* ---------------------------------------------------------- transport -- */
+
+/* Stop every started ring; the backend answers GET_VRING_BASE only once it
+ * no longer touches the ring, so its memory may be freed afterwards. */
+static int vu_reset(struct vnet_transport *t)
+{
+	struct vu_transport *v = to_vu(t);
+	unsigned i;
+	int rc = 0;
+
+	for (i = 0; i < NQUEUES && !v->dead; i++) {
+		struct vu_queue *q = &v->q[i];
+		struct vhost_user_msg m;
+
+		if (!q->set_up)
+			continue;
+		if (q->enabled && (v->dev_features & VHOST_USER_F_PROTOCOL_FEATURES))
+			vu_set_state(v, VHOST_USER_SET_VRING_ENABLE, i, 0);
+		msg_init(&m, VHOST_USER_GET_VRING_BASE, sizeof(struct vhost_user_state));
+		m.p.state.index = i;
+		rc = vu_send(v, &m, NULL, 0);
+		if (!rc)
+			rc = vu_recv(v, VHOST_USER_GET_VRING_BASE, &m, sizeof(struct vhost_user_state));
+		if (rc)
+			break;
+	}
+	for (i = 0; i < NQUEUES; i++)
+		v->q[i].set_up = v->q[i].enabled = false;
+	v->status = 0;
+	v->features = 0;
+	v->table_sent = false;
+	if (v->dead)
+		return -ECONNRESET;
+	return rc;
+}
+
+static uint8_t vu_get_status(struct vnet_transport *t)
+{
+	struct vu_transport *v = to_vu(t);
+
+	if (v->dead || vnet_vhost_user_alive(t))
+		return (uint8_t)(v->status | VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+	return v->status;
+}
+
+/* SET_FEATURES, then make sure the backend took them: with REPLY_ACK it
+ * says so; without, a GET_FEATURES round trip shows it did not hang up. */
+static int send_features(struct vu_transport *v)
+{
+	uint64_t f = v->features, echo;
+	int rc;
+
+	f &= ~EMULATED_FEATURES | v->dev_features;
+	if (v->dev_features & VHOST_USER_F_PROTOCOL_FEATURES)
+		f |= VHOST_USER_F_PROTOCOL_FEATURES;
+	rc = vu_set_u64(v, VHOST_USER_SET_FEATURES, f, -1);
+	if (!rc && !has_proto(v, VHOST_USER_PROTOCOL_F_REPLY_ACK))
+		rc = vu_get_u64(v, VHOST_USER_GET_FEATURES, &echo);
+	if (rc)
+		vnet_log(VNET_LOG_ERR, "vhost-user %s: backend refused features 0x%llx (offered "
+		         "0x%llx)", v->path, (unsigned long long)f,
+		         (unsigned long long)v->dev_features);
+	return rc;
+}
+
+static void vu_set_status(struct vnet_transport *t, uint8_t status)
+{
+	struct vu_transport *v = to_vu(t);
+	unsigned i;
+
+	if (status == 0) {
+		vu_reset(t);
+		return;
+	}
+	if ((status & VIRTIO_STATUS_FEATURES_OK) && !(v->status & VIRTIO_STATUS_FEATURES_OK)) {
+		if (send_features(v))
+			status &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK; /* does not stick (spec 3.1.1) */
+	}
+	if ((status & VIRTIO_STATUS_DRIVER_OK) && !(v->status & VIRTIO_STATUS_DRIVER_OK)) {
+		for (i = 0; i < NQUEUES; i++) {
+			struct vu_queue *q = &v->q[i];
+			if (!q->set_up || q->enabled)
+				continue;
+			/* without protocol features the rings start enabled */
+			if ((v->dev_features & VHOST_USER_F_PROTOCOL_FEATURES) &&
+			    vu_set_state(v, VHOST_USER_SET_VRING_ENABLE, i, 1)) {
+				vnet_log(VNET_LOG_ERR, "vhost-user %s: enabling ring %u failed", v->path, i);
+				status |= VIRTIO_STATUS_DEVICE_NEEDS_RESET;
+				break;
+			}
+			q->enabled = true;
+		}
+	}
+	v->status = status;
+}
+
+static uint64_t vu_get_features(struct vnet_transport *t)
+{
+	struct vu_transport *v = to_vu(t);
+	uint64_t f = v->dev_features & ~MASKED_FEATURES;
+
+	if (!has_proto(v, VHOST_USER_PROTOCOL_F_CONFIG))
+		f |= EMULATED_FEATURES;
+	return f;
+}
+
+static void vu_set_features(struct vnet_transport *t, uint64_t features)
+{
+	struct vu_transport *v = to_vu(t);
+
+	if (!(v->status & VIRTIO_STATUS_FEATURES_OK))
+		v->features = features;
+}
+
+static uint32_t vu_config_generation(struct vnet_transport *t)
+{
+	return to_vu(t)->generation;
+}
+
+static void synth_config(const struct vu_transport *v, uint8_t *img)
+{
+	memset(img, 0, NET_CONFIG_LEN);
+	memcpy(img + VIRTIO_NET_CFG_MAC, v->mac, 6);
+	img[VIRTIO_NET_CFG_STATUS] = VIRTIO_NET_S_LINK_UP;
+	img[VIRTIO_NET_CFG_MAX_PAIRS] = 1;
+	img[VIRTIO_NET_CFG_MTU] = 1500 & 0xff;
+	img[VIRTIO_NET_CFG_MTU + 1] = 1500 >> 8;
+}
+
+static void vu_read_config(struct vnet_transport *t, uint32_t off, void *buf, uint32_t len)
+{
+	struct vu_transport *v = to_vu(t);
+	uint8_t img[VHOST_USER_MAX_CONFIG];
+	uint32_t i;
+
+	memset(buf, 0, len);
+	if (off >= VHOST_USER_MAX_CONFIG || len > VHOST_USER_MAX_CONFIG - off)
+		return;
+	if (has_proto(v, VHOST_USER_PROTOCOL_F_CONFIG)) {
+		struct vhost_user_msg m;
+		int rc;
+
+		msg_init(&m, VHOST_USER_GET_CONFIG, VHOST_USER_CONFIG_HDR + off + len);
+		m.p.config.offset = 0;
+		m.p.config.size = off + len;
+		rc = vu_send(v, &m, NULL, 0);
+		if (!rc)
+			rc = vu_recv(v, VHOST_USER_GET_CONFIG, &m, sizeof(m.p.config));
+		/* a zero-size payload is the backend's error (spec GET_CONFIG) */
+		if (rc || m.hdr.size != VHOST_USER_CONFIG_HDR + off + len) {
+			vnet_log(VNET_LOG_WARN, "vhost-user %s: GET_CONFIG %u+%u failed", v->path, off, len);
+			return;
+		}
+		memcpy(buf, m.p.config.payload + off, len);
+		return;
+	}
+	synth_config(v, img);
+	for (i = 0; i < len; i++)
+		((uint8_t *)buf)[i] = off + i < NET_CONFIG_LEN ? img[off + i] : 0;
+}
+
+static uint16_t vu_queue_max(struct vnet_transport *t, uint16_t q)
+{
+	return q < NQUEUES ? to_vu(t)->queue_max : 0;
+}
+
+static int new_eventfd(int *fd)
+{
+	if (*fd >= 0)
+		return 0;
+	*fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	return *fd < 0 ? -errno : 0;
+}
+
+/* Ring set-up in the order QEMU and virtio_user use: the memory table
+ * first (the backend translates ring addresses through it), the kick fd
+ * last (a backend starts the ring when it gets one). */
+static int vu_queue_setup(struct vnet_transport *t, uint16_t qi, uint16_t size,
+                          const struct vnet_vq_addrs *a)
+{
+	struct vu_transport *v = to_vu(t);
+	struct vu_queue *q;
+	struct vhost_user_msg m;
+	int rc;
+
+	if (qi >= NQUEUES || size == 0 || size > v->queue_max || (size & (size - 1)))
+		return -EINVAL;
+	if (v->dead)
+		return -ECONNRESET;
+	q = &v->q[qi];
+	if ((rc = new_eventfd(&q->kick_fd)) || (rc = new_eventfd(&q->call_fd)))
+		return rc;
+	if (!v->table_sent && (rc = send_mem_table(v)))
+		return rc;
+	if ((rc = vu_set_state(v, VHOST_USER_SET_VRING_NUM, qi, size)) ||
+	    (rc = vu_set_state(v, VHOST_USER_SET_VRING_BASE, qi, 0)))
+		goto fail;
+	msg_init(&m, VHOST_USER_SET_VRING_ADDR, sizeof(struct vhost_user_addr));
+	/* ring addresses are user (virtual) addresses: translate the iovas */
+	{
+		struct vnet_dma live[VNET_DMA_MAX_LIVE];
+		unsigned n = vnet_dma_live(live, VNET_DMA_MAX_LIVE), i, found = 0;
+		uint64_t iova[3] = {a->desc, a->used, a->avail}, va[3] = {0, 0, 0};
+
+		for (i = 0; i < n && i < VNET_DMA_MAX_LIVE; i++) {
+			unsigned k;
+			for (k = 0; k < 3; k++) {
+				if (iova[k] >= live[i].iova && iova[k] - live[i].iova < live[i].len) {
+					va[k] = (uint64_t)(uintptr_t)live[i].va + (iova[k] - live[i].iova);
+					found |= 1u << k;
+				}
+			}
+		}
+		if (found != 7) {
+			vnet_log(VNET_LOG_ERR, "vhost-user %s: ring %u is not in DMA memory", v->path, qi);
+			rc = -EFAULT;
+			goto fail;
+		}
+		m.p.addr.index = qi;
+		m.p.addr.desc = va[0];
+		m.p.addr.used = va[1];
+		m.p.addr.avail = va[2];
+	}
+	if ((rc = vu_request(v, &m, NULL, 0)) ||
+	    (rc = vu_set_u64(v, VHOST_USER_SET_VRING_CALL, qi, q->call_fd)) ||
+	    (rc = vu_set_u64(v, VHOST_USER_SET_VRING_KICK, qi, q->kick_fd)))
+		goto fail;
+	q->size = size;
+	q->set_up = true;
+	q->enabled = !(v->dev_features & VHOST_USER_F_PROTOCOL_FEATURES);
+	return 0;
+fail:
+	vnet_log(VNET_LOG_ERR, "vhost-user %s: setting up ring %u failed: %s", v->path, qi,
+	         vnet_strerror(rc));
+	return rc;
+}
+
+/* An eventfd write: the backend watches the fd. It cannot fail while the
+ * fd is ours; a dead backend is seen by the liveness check instead. */
+static void vu_notify(struct vnet_transport *t, uint16_t qi)
+{
+	struct vu_transport *v = to_vu(t);
+	uint64_t one = 1;
+
+	if (vnet_likely(qi < NQUEUES && v->q[qi].kick_fd >= 0) &&
+	    write(v->q[qi].kick_fd, &one, sizeof(one)) < 0)
+		return; /* EAGAIN: the counter is saturated, the backend has a kick pending */
+}
+
+static void vu_close(struct vnet_transport *t)
+{
+	struct vu_transport *v = to_vu(t);
+	unsigned i;
+
+	if (!v)
+		return;
+	vu_reset(t);
+	for (i = 0; i < NQUEUES; i++) {
+		if (v->q[i].kick_fd >= 0)
+			close(v->q[i].kick_fd);
+		if (v->q[i].call_fd >= 0)
+			close(v->q[i].call_fd);
+	}
+	if (v->sock >= 0)
+		close(v->sock);
+	free(v);
+}
+
+static const struct vnet_transport_ops vu_ops = {
+	.name = "vhost-user",
+	.reset = vu_reset,
+	.get_status = vu_get_status,
+	.set_status = vu_set_status,
+	.get_features = vu_get_features,
+	.set_features = vu_set_features,
+	.config_generation = vu_config_generation,
+	.read_config = vu_read_config,
+	.queue_max = vu_queue_max,
+	.queue_setup = vu_queue_setup,
+	.notify = vu_notify,
+	.close = vu_close,
+};
+
+/* --------------------------------------------------------------- open -- */
+
+static int vu_connect(struct vu_transport *v, const char *path)
+{
+	struct sockaddr_un sa;
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		vnet_log(VNET_LOG_ERR, "vhost-user: socket path '%s' is longer than %zu bytes", path,
+		         sizeof(sa.sun_path) - 1);
+		return -EINVAL;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+		close(fd);
+		if (e == ENOENT)
+			vnet_log(VNET_LOG_ERR, "vhost-user: no socket at %s (is the backend running?)", path);
+		else if (e == ECONNREFUSED)
+			vnet_log(VNET_LOG_ERR, "vhost-user: nobody listens on %s (stale socket?)", path);
+		else
+			vnet_log(VNET_LOG_ERR, "vhost-user: connect %s: %s", path, vnet_strerror(-e));
+		return -e;
+	}
+	v->sock = fd;
+	return 0;
+}
+
+static int vu_handshake(struct vu_transport *v)
+{
+	struct vhost_user_msg m;
+	uint64_t proto = 0;
+	int rc;
+
+	msg_init(&m, VHOST_USER_SET_OWNER, 0);
+	if ((rc = vu_send(v, &m, NULL, 0)) ||
+	    (rc = vu_get_u64(v, VHOST_USER_GET_FEATURES, &v->dev_features)))
+		return rc;
+	if (v->dev_features & VHOST_USER_F_PROTOCOL_FEATURES) {
+		if ((rc = vu_get_u64(v, VHOST_USER_GET_PROTOCOL_FEATURES, &proto)))
+			return rc;
+		proto &= PROTOCOL_WANTED;
+		/* not acked: REPLY_ACK is not in force before the backend knows it */
+		if ((rc = vu_set_u64(v, VHOST_USER_SET_PROTOCOL_FEATURES, proto, -1)))
+			return rc;
+		v->proto = proto;
+	}
+	vnet_log(VNET_LOG_INFO, "vhost-user %s: features 0x%llx, protocol features 0x%llx", v->path,
+	         (unsigned long long)v->dev_features, (unsigned long long)v->proto);
+	return 0;
+}
+
+int vnet_vhost_user_open(struct vnet_transport **t, const char *path,
+                         const struct vnet_vhost_user_opts *o)
+{
+	static const uint8_t def_mac[6] = VNET_VHOST_USER_DEFAULT_MAC;
+	struct vu_transport *v;
+	unsigned i;
+	int rc;
+
+	if (!t || !path || !*path)
+		return -EINVAL;
+	*t = NULL;
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v->base.ops = &vu_ops;
+	v->sock = -1;
+	for (i = 0; i < NQUEUES; i++)
+		v->q[i].kick_fd = v->q[i].call_fd = -1;
+	v->timeout_ms = o && o->timeout_ms ? o->timeout_ms : DEF_TIMEOUT_MS;
+	v->queue_max = o && o->queue_max ? o->queue_max : DEF_QUEUE_MAX;
+	memcpy(v->mac, o && o->mac_set ? o->mac : def_mac, 6);
+	snprintf(v->path, sizeof(v->path), "%s", path);
+	rc = vu_connect(v, path);
+	if (!rc)
+		rc = vu_handshake(v);
+	if (rc) {
+		if (rc != -ENOENT && rc != -ECONNREFUSED && rc != -EINVAL)
+			vnet_log(VNET_LOG_ERR, "vhost-user %s: handshake failed: %s", path, vnet_strerror(rc));
+		if (v->sock >= 0)
+			close(v->sock);
+		free(v);
+		return rc;
+	}
+	*t = &v->base;
+	return 0;
+}

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Shared by the fuzz targets: a reader over the fuzzer's bytes (past the
+ * end every read is 0, so every input is a complete script), and the
+ * accounting invariants checked after every step:
+ *   pool in use == buffers the test holds + descriptors the driver has out
+ * and, after close, every buffer back in its pool. A violated invariant
+ * prints what it saw and aborts (libFuzzer reports it as a crash).
+ *
+ * The targets look at the driver's private queue state (lib/net/dev.h) to
+ * count descriptors in flight: a white-box check, for tests only.
+ */
+#ifndef VNET_FUZZ_COMMON_H
+#define VNET_FUZZ_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/dev.h"
+#include <vnet/vnet.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+struct fin {
+	const uint8_t *p;
+	size_t n, off;
+};
+
+static inline void fin_init(struct fin *f, const uint8_t *p, size_t n)
+{
+	f->p = p;
+	f->n = n;
+	f->off = 0;
+}
+
+static inline bool fin_more(const struct fin *f) { return f->off < f->n; }
+
+static inline uint8_t fin_u8(struct fin *f)
+{
+	return f->off < f->n ? f->p[f->off++] : 0;
+}
+
+static inline uint16_t fin_u16(struct fin *f)
+{
+	uint16_t lo = fin_u8(f);
+
+	return (uint16_t)(lo | (uint16_t)fin_u8(f) << 8);
+}
+
+static inline uint32_t fin_u32(struct fin *f)
+{
+	uint32_t lo = fin_u16(f);
+
+	return lo | (uint32_t)fin_u16(f) << 16;
+}
+
+static inline uint64_t fin_u64(struct fin *f)
+{
+	uint64_t lo = fin_u32(f);
+
+	return lo | (uint64_t)fin_u32(f) << 32;
+}
+
+/* Up to @max bytes of the input, without copying. @return bytes given. */
+static inline size_t fin_bytes(struct fin *f, size_t max, const uint8_t **out)
+{
+	size_t left = f->n - f->off;
+
+	if (max > left)
+		max = left;
+	*out = f->p + f->off;
+	f->off += max;
+	return max;
+}
+
+#define FUZZ_FAIL(...)                                                              \
+	do {                                                                        \
+		fprintf(stderr, "fuzz invariant violated at %s:%d: ", __FILE__, __LINE__); \
+		fprintf(stderr, __VA_ARGS__);                                       \
+		fputc('\n', stderr);                                                \
+		abort();                                                            \
+	} while (0)
+
+#define FUZZ_ASSERT(cond, ...)                                                      \
+	do {                                                                        \
+		if (!(cond))                                                        \
+			FUZZ_FAIL(__VA_ARGS__);                                     \
+	} while (0)
+
+/* Descriptors of @vq the driver has given the device (a cookie is set). */
+static inline uint32_t fuzz_vq_out(const struct vnet_vq *vq)
+{
+	uint32_t n = 0, i;
+
+	if (!vq->cookie)
+		return 0;
+	for (i = 0; i < vq->size; i++)
+		n += vq->cookie[i] != NULL;
+	return n;
+}
+
+/*
+ * The driver's book-keeping of one queue: every descriptor id is either on
+ * the free stack or in flight (its cookie set), never both, never neither.
+ * Only meaningful while the queue is started (a failed recover leaves the
+ * queues drained until the next successful recover resets them).
+ */
+static inline void fuzz_vq_check(const struct vnet_vq *vq, const char *name)
+{
+	uint8_t seen[4096];
+	uint32_t i;
+
+	if (!vq->cookie || vq->size > sizeof(seen))
+		return;
+	memset(seen, 0, vq->size);
+	FUZZ_ASSERT(vq->num_free <= vq->size, "%s: num_free %u > size %u", name,
+	            (unsigned)vq->num_free, (unsigned)vq->size);
+	for (i = 0; i < vq->num_free; i++) {
+		uint16_t id = vq->free_ids[i];
+		FUZZ_ASSERT(id < vq->size, "%s: free id %u out of range", name, (unsigned)id);
+		FUZZ_ASSERT(!seen[id], "%s: id %u twice on the free stack", name, (unsigned)id);
+		FUZZ_ASSERT(vq->cookie[id] == NULL, "%s: free id %u is in flight", name, (unsigned)id);
+		seen[id] = 1;
+	}
+	for (i = 0; i < vq->size; i++)
+		FUZZ_ASSERT(seen[i] || vq->cookie[i] != NULL, "%s: id %u neither free nor in flight",
+		            name, (unsigned)i);
+}
+
+/* Buffers the test holds, by pool index: a buffer given to the test twice
+ * (a double completion leaking through) is caught here. */
+struct held {
+	struct vnet_buf *b[1024];
+	uint32_t n;
+	uint8_t mark[65536 / 8];
+};
+
+static inline void held_reset(struct held *h)
+{
+	h->n = 0;
+	memset(h->mark, 0, sizeof(h->mark));
+}
+
+static inline bool held_room(const struct held *h, uint32_t k)
+{
+	return h->n + k <= sizeof(h->b) / sizeof(h->b[0]);
+}
+
+static inline void held_add(struct held *h, struct vnet_buf *b)
+{
+	uint32_t bit = b->idx;
+
+	FUZZ_ASSERT(!(h->mark[bit / 8] & (1u << (bit % 8))), "buffer %u given out twice", (unsigned)bit);
+	FUZZ_ASSERT(held_room(h, 1), "held table full");
+	FUZZ_ASSERT(b->data >= b->base && b->data + b->len <= b->base + b->size,
+	            "buffer %u: frame [%ld, +%u) outside the buffer of %u", (unsigned)bit,
+	            (long)(b->data - b->base), (unsigned)b->len, (unsigned)b->size);
+	h->mark[bit / 8] |= (uint8_t)(1u << (bit % 8));
+	h->b[h->n++] = b;
+}
+
+/* Give back the @k most recent (all if @k >= n). */
+static inline void held_free(struct held *h, uint32_t k)
+{
+	if (k > h->n)
+		k = h->n;
+	while (k > 0) {
+		struct vnet_buf *b = h->b[--h->n];
+		h->mark[b->idx / 8] &= (uint8_t)~(1u << (b->idx % 8));
+		vnet_buf_free(b);
+		k--;
+	}
+}
+
+/* The device's queue pairs (lib/net/dev.h). FUZZ_OLD_DEV_LAYOUT: the
+ * single-pair struct of before multiqueue, for building against an older
+ * tree. */
+#ifdef FUZZ_OLD_DEV_LAYOUT
+#define DEV_NPAIRS(d) ((uint16_t)1)
+#define DEV_RXQ(d, p) (&(d)->rxq)
+#define DEV_TXQ(d, p) (&(d)->txq)
+#else
+#define DEV_NPAIRS(d) ((d)->rxq ? (d)->npairs : (uint16_t)0)
+#define DEV_RXQ(d, p) (&(d)->rxq[p])
+#define DEV_TXQ(d, p) (&(d)->txq[p])
+#endif
+
+/* Pool buffers the driver has given the device, over every queue. */
+static inline uint32_t fuzz_dev_out(const struct vnet_dev *d, uint32_t *rx_out, uint32_t *tx_out)
+{
+	uint32_t rx = 0, tx = 0;
+	uint16_t p;
+
+	for (p = 0; p < DEV_NPAIRS(d); p++) {
+		rx += fuzz_vq_out(DEV_RXQ(d, p));
+		tx += fuzz_vq_out(DEV_TXQ(d, p));
+	}
+	if (rx_out)
+		*rx_out = rx;
+	if (tx_out)
+		*tx_out = tx;
+	return rx + tx;
+}
+
+/* The central invariant. @extra: buffers held elsewhere (e.g. by lwIP). */
+static inline void fuzz_check_accounting(const struct vnet_dev *d, const struct vnet_pool *p,
+                                         uint32_t held, uint32_t extra)
+{
+	uint32_t rx, tx;
+	uint32_t in_use = vnet_pool_in_use(p);
+	uint16_t q;
+
+	fuzz_dev_out(d, &rx, &tx);
+
+	FUZZ_ASSERT(in_use <= vnet_pool_count(p), "pool in use %u > count %u (double free)",
+	            (unsigned)in_use, (unsigned)vnet_pool_count(p));
+	FUZZ_ASSERT(in_use == held + extra + rx + tx,
+	            "pool in use %u != held %u + elsewhere %u + rx out %u + tx out %u",
+	            (unsigned)in_use, (unsigned)held, (unsigned)extra, (unsigned)rx, (unsigned)tx);
+	if (d->started && !d->needs_reset) {
+		for (q = 0; q < DEV_NPAIRS(d); q++) {
+			fuzz_vq_check(DEV_RXQ(d, q), "rxq");
+			fuzz_vq_check(DEV_TXQ(d, q), "txq");
+		}
+	}
+}
+
+static inline void fuzz_quiet_log(void)
+{
+	vnet_set_log(NULL, NULL, VNET_LOG_ERR);
+}
+
+#endif

@@ -1,0 +1,498 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The vhost-user frontend transport against the test backend
+ * (vu_backend.c) in a child process: handshake, traffic both ways with the
+ * content checked, kicks only when asked, config, reset and reopen, and
+ * the failures: no socket, a refused feature, a backend that dies.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <vnet/linux.h>
+#include <vnet/transports.h>
+#include <vnet/vnet.h>
+
+#include "transport/logcap.h"
+#include "vu_backend.h"
+
+#define F_VERSION_1 (1ull << 32)
+#define F_EVENT_IDX (1ull << 29)
+#define F_MRG_RXBUF (1ull << 15)
+#define F_CTRL_VQ   (1ull << 17)
+#define F_MAC       (1ull << 5)
+#define F_STATUS    (1ull << 16)
+#define P_MQ        (1ull << 0)
+#define P_REPLY_ACK (1ull << 3)
+#define P_CONFIG    (1ull << 9)
+
+struct vrig {
+	char dir[64];
+	struct vub_conf c;
+	struct vub_stats *st;
+	pid_t pid;
+	struct vnet_transport *t;
+	struct vnet_pool *pool;
+	struct vnet_dev *dev;
+};
+
+static void conf_default(struct vrig *r)
+{
+	static const uint8_t mac[6] = {0x02, 0x11, 0x22, 0x33, 0x44, 0x55};
+
+	memset(&r->c, 0, sizeof(r->c));
+	snprintf(r->c.path, sizeof(r->c.path), "%s/vu.sock", r->dir);
+	r->c.features = F_VERSION_1 | F_EVENT_IDX | F_MRG_RXBUF | F_CTRL_VQ;
+	r->c.proto = P_MQ | P_REPLY_ACK;
+	memcpy(r->c.mac, mac, 6);
+	r->c.max_seconds = 20;
+}
+
+static void rig_init(struct vrig *r)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->dir, sizeof(r->dir), "/tmp/vnet-vu-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(r->dir));
+	r->st = vub_stats_map();
+	ck_assert_ptr_nonnull(r->st);
+	conf_default(r);
+	logcap_start();
+}
+
+static void rig_start(struct vrig *r)
+{
+	r->pid = vub_start(&r->c, r->st);
+	ck_assert_int_gt(r->pid, 0);
+}
+
+static int rig_open(struct vrig *r, uint16_t ring)
+{
+	struct vnet_pool_conf pc = {.count = 1024};
+	struct vnet_dev_conf dc = {0};
+	int rc;
+
+	rc = vnet_vhost_user_open(&r->t, r->c.path, NULL);
+	if (rc)
+		return rc;
+	if (!r->pool)
+		ck_assert_int_eq(vnet_pool_create(&r->pool, &pc), 0);
+	dc.pool = r->pool;
+	dc.rx_ring_size = dc.tx_ring_size = ring;
+	return vnet_dev_open(&r->dev, r->t, &dc);
+}
+
+static void rig_done(struct vrig *r)
+{
+	char path[128];
+
+	vnet_dev_close(r->dev);
+	vnet_transport_close(r->t);
+	if (r->pool) {
+		ck_assert_uint_eq(vnet_pool_in_use(r->pool), 0);
+		ck_assert_int_eq(vnet_pool_destroy(r->pool), 0);
+	}
+	vub_kill(r->pid);
+	vub_stats_unmap(r->st);
+	unlink(r->c.path);
+	snprintf(path, sizeof(path), "%s", r->dir);
+	ck_assert_int_eq(rmdir(path), 0);
+	vnet_set_log(NULL, NULL, VNET_LOG_ERR);
+}
+
+static void fill(struct vnet_buf *b, uint64_t seq, uint32_t len)
+{
+	uint32_t i;
+
+	memset(b->data, 0xff, 6);
+	memcpy(b->data + 6, "\x02\x00\x00\x00\x00\x01\x88\xb5", 8);
+	memcpy(b->data + 14, &seq, 8);
+	for (i = 22; i < len; i++)
+		b->data[i] = vub_pattern(seq, i);
+	b->len = len;
+}
+
+static int check(const struct vnet_buf *b, uint64_t seq, uint32_t len)
+{
+	uint64_t s;
+	uint32_t i;
+
+	if (b->len != len)
+		return 0;
+	memcpy(&s, b->data + 14, 8);
+	if (s != seq)
+		return 0;
+	for (i = 22; i < len; i++)
+		if (b->data[i] != vub_pattern(seq, i))
+			return 0;
+	return 1;
+}
+
+static uint32_t len_of(uint64_t seq)
+{
+	return 60 + (uint32_t)((seq * 97) % 1455); /* 60..1514 */
+}
+
+/* Send @n frames through the loopback backend and check each one that
+ * comes back, in order. Bounded by @secs. @return frames back intact. */
+static uint64_t loop_traffic(struct vrig *r, uint64_t n, unsigned secs)
+{
+	uint64_t sent = 0, got = 0, deadline = vnet_now_us() + secs * 1000000ull;
+
+	while (got < n && vnet_now_us() < deadline) {
+		struct vnet_buf *b[32];
+		uint16_t k, i, m = 32;
+
+		if (n - sent < m)
+			m = (uint16_t)(n - sent);
+		if (m && vnet_pool_alloc_bulk(r->pool, b, m) == 0) {
+			for (i = 0; i < m; i++)
+				fill(b[i], sent + i, len_of(sent + i));
+			k = vnet_tx_burst(r->dev, 0, b, m);
+			vnet_pool_free_bulk(b + k, (uint32_t)(m - k));
+			sent += k;
+		} else if (m) {
+			vnet_tx_reclaim(r->dev, 0); /* the pool is in the TX ring */
+		}
+		k = vnet_rx_burst(r->dev, 0, b, 32);
+		for (i = 0; i < k; i++) {
+			ck_assert_msg(check(b[i], got, len_of(got)), "frame %llu corrupt or out of order",
+			              (unsigned long long)got);
+			got++;
+		}
+		vnet_pool_free_bulk(b, k);
+		vnet_rx_refill(r->dev, 0);
+	}
+	vnet_tx_reclaim(r->dev, 0);
+	return got;
+}
+
+START_TEST(test_handshake)
+{
+	struct vrig r;
+	struct vnet_net_config cfg;
+	const uint8_t def_mac[6] = VNET_VHOST_USER_DEFAULT_MAC;
+
+	rig_init(&r);
+	rig_start(&r);
+	ck_assert_int_eq(rig_open(&r, 256), 0);
+	ck_assert_int_eq(vnet_dev_config(r.dev, &cfg), 0);
+	/* offer ∩ wanted, plus MAC and STATUS that the transport provides */
+	ck_assert_uint_eq(cfg.features, F_VERSION_1 | F_EVENT_IDX | F_MAC | F_STATUS);
+	ck_assert_mem_eq(cfg.mac, def_mac, 6);
+	ck_assert(cfg.link_up);
+	ck_assert_uint_eq(r.st->set_owner, 1);
+	ck_assert_uint_eq(r.st->mem_tables, 1);
+	ck_assert_uint_eq(r.st->nregions, 3); /* the pool and two rings */
+	/* what the backend was told: no MAC/STATUS (not offered), PROTOCOL_FEATURES */
+	ck_assert_uint_eq(r.st->acked_features, F_VERSION_1 | F_EVENT_IDX | (1ull << 30));
+	ck_assert_uint_eq(r.st->vring_addr, 2);
+	ck_assert_uint_eq(r.st->vring_kick, 2);
+	ck_assert_uint_eq(r.st->vring_call, 2);
+	ck_assert_uint_eq(r.st->vring_enable_on, 2);
+	ck_assert_int_eq(vnet_vhost_user_alive(r.t), 0);
+	ck_assert_int_eq(vnet_dev_broken(r.dev), 0);
+	rig_done(&r);
+}
+END_TEST
+
+START_TEST(test_loopback_polling)
+{
+	struct vnet_queue_stats tx, rx;
+	struct vrig r;
+
+	rig_init(&r);
+	rig_start(&r);
+	ck_assert_int_eq(rig_open(&r, 256), 0);
+	ck_assert_uint_eq(loop_traffic(&r, 20000, 10), 20000);
+	ck_assert_uint_eq(r.st->tx_bad, 0);
+	ck_assert_int_eq(vnet_queue_stats(r.dev, 0, false, &tx), 0);
+	ck_assert_int_eq(vnet_queue_stats(r.dev, 0, true, &rx), 0);
+	ck_assert_uint_eq(tx.packets, 20000);
+	ck_assert_uint_eq(rx.packets, 20000);
+	/* a polling backend asks for no kicks: at most the very first ones */
+	ck_assert_uint_le(tx.kicks + rx.kicks, 4);
+	ck_assert_uint_eq(rx.drop_bad_id + rx.drop_bad_len + rx.drop_bad_idx, 0);
+	rig_done(&r);
+}
+END_TEST
+
+START_TEST(test_loopback_kicks)
+{
+	struct vnet_queue_stats tx;
+	struct vrig r;
+
+	rig_init(&r);
+	r.c.want_kicks = 1; /* the backend sleeps on the kick eventfds */
+	rig_start(&r);
+	ck_assert_int_eq(rig_open(&r, 128), 0);
+	ck_assert_uint_eq(loop_traffic(&r, 5000, 10), 5000);
+	ck_assert_int_eq(vnet_queue_stats(r.dev, 0, false, &tx), 0);
+	ck_assert_uint_gt(tx.kicks, 0);
+	ck_assert_uint_gt(r.st->kicks_seen, 0);
+	rig_done(&r);
+}
+END_TEST
+
+START_TEST(test_no_event_idx)
+{
+	struct vrig r;
+
+	rig_init(&r);
+	r.c.features = F_VERSION_1; /* flags-based suppression (spec 2.7.7) */
+	r.c.want_kicks = 1;
+	rig_start(&r);
+	ck_assert_int_eq(rig_open(&r, 64), 0);
+	ck_assert_uint_eq(loop_traffic(&r, 3000, 10), 3000);
+	rig_done(&r);
+}
+END_TEST
+
+/* RX alone (the backend generates) and TX alone (the backend checks). */
+START_TEST(test_source_and_sink)
+{
+	const uint64_t n = 10000;
+	uint64_t got = 0, sent = 0, deadline;
+	struct vrig r;
+
+	rig_init(&r);
+	r.c.mode = VUB_SOURCE;
+	r.c.source_count = n;
+	r.c.source_len = 1000;
+	rig_start(&r);
+	ck_assert_int_eq(rig_open(&r, 256), 0);
+	deadline = vnet_now_us() + 10000000ull;
+	while ((got < n || sent < n) && vnet_now_us() < deadline) {
+		struct vnet_buf *b[32];
+		uint16_t k, i;
+
+		k = vnet_rx_burst(r.dev, 0, b, 32);
+		for (i = 0; i < k; i++, got++)
+			ck_assert_msg(check(b[i], got, 1000), "RX frame %llu", (unsigned long long)got);
+		vnet_pool_free_bulk(b, k);
+		vnet_rx_refill(r.dev, 0);
+		if (sent < n && vnet_pool_alloc_bulk(r.pool, b, 16) == 0) {
+			for (i = 0; i < 16; i++)
+				fill(b[i], sent + i, len_of(sent + i));
+			k = vnet_tx_burst(r.dev, 0, b, 16);
+			vnet_pool_free_bulk(b + k, (uint32_t)(16 - k));
+			sent += k;
+		}
+	}
+	ck_assert_uint_eq(got, n);
+	ck_assert_uint_ge(sent, n);
+	deadline = vnet_now_us() + 5000000ull;
+	while (r.st->tx_frames + r.st->tx_bad < sent && vnet_now_us() < deadline)
+		vnet_tx_reclaim(r.dev, 0);
+	ck_assert_uint_eq(r.st->tx_bad, 0);
+	ck_assert_uint_eq(r.st->tx_frames, sent);
+	rig_done(&r);
+}
+END_TEST
+
+START_TEST(test_config_from_backend)
+{
+	struct vnet_net_config cfg;
+	struct vrig r;
+
+	rig_init(&r);
+	r.c.proto = P_REPLY_ACK | P_CONFIG;
+	r.c.features |= F_MAC | F_STATUS;
+	rig_start(&r);
+	ck_assert_int_eq(rig_open(&r, 256), 0);
+	ck_assert_int_eq(vnet_dev_config(r.dev, &cfg), 0);
+	ck_assert_mem_eq(cfg.mac, r.c.mac, 6);
+	ck_assert(cfg.link_up);
+	ck_assert_uint_gt(r.st->get_config, 0);
+	ck_assert_uint_eq(loop_traffic(&r, 1000, 10), 1000);
+	rig_done(&r);
+}
+END_TEST
+
+/* No protocol features at all: no REPLY_ACK, rings start enabled. */
+START_TEST(test_legacy_backend)
+{
+	struct vrig r;
+
+	rig_init(&r);
+	r.c.no_proto_bit = 1;
+	r.c.proto = 0;
+	rig_start(&r);
+	ck_assert_int_eq(rig_open(&r, 256), 0);
+	ck_assert_uint_eq(r.st->acked_features, F_VERSION_1 | F_EVENT_IDX);
+	ck_assert_uint_eq(r.st->vring_enable_on, 0);
+	ck_assert_uint_eq(loop_traffic(&r, 2000, 10), 2000);
+	rig_done(&r);
+}
+END_TEST
+
+/* Close and reopen over one connection: rings stopped with GET_VRING_BASE,
+ * a fresh memory table for the new rings, traffic again. */
+START_TEST(test_reopen)
+{
+	struct vnet_dev_conf dc = {0};
+	struct vrig r;
+
+	rig_init(&r);
+	rig_start(&r);
+	ck_assert_int_eq(rig_open(&r, 256), 0);
+	ck_assert_uint_eq(loop_traffic(&r, 3000, 10), 3000);
+	vnet_dev_close(r.dev);
+	r.dev = NULL;
+	ck_assert_uint_eq(r.st->get_vring_base, 2);
+	dc.pool = r.pool;
+	dc.rx_ring_size = dc.tx_ring_size = 512;
+	ck_assert_int_eq(vnet_dev_open(&r.dev, r.t, &dc), 0);
+	ck_assert_uint_eq(r.st->mem_tables, 2);
+	ck_assert_uint_eq(loop_traffic(&r, 3000, 10), 3000);
+	ck_assert_int_eq(vnet_dev_recover(r.dev), 0);
+	ck_assert_uint_eq(loop_traffic(&r, 3000, 10), 3000);
+	rig_done(&r);
+}
+END_TEST
+
+START_TEST(test_missing_socket)
+{
+	struct vnet_transport *t = NULL;
+	struct vrig r;
+
+	rig_init(&r);
+	ck_assert_int_eq(vnet_vhost_user_open(&t, r.c.path, NULL), -ENOENT);
+	ck_assert_ptr_null(t);
+	ck_assert(logcap_has(r.c.path));
+	ck_assert(logcap_has("no socket"));
+	rig_done(&r);
+}
+END_TEST
+
+START_TEST(test_refused_feature_nack)
+{
+	struct vrig r;
+
+	rig_init(&r);
+	r.c.refuse = F_EVENT_IDX;
+	rig_start(&r);
+	ck_assert_int_eq(rig_open(&r, 256), -EPROTO);
+	ck_assert_ptr_null(r.dev);
+	ck_assert_uint_eq(r.st->refused, 1);
+	ck_assert(logcap_has("refused"));
+	ck_assert_uint_eq(vnet_pool_in_use(r.pool), 0);
+	rig_done(&r);
+}
+END_TEST
+
+START_TEST(test_refused_feature_hangup)
+{
+	struct vrig r;
+
+	rig_init(&r);
+	r.c.refuse = F_EVENT_IDX;
+	r.c.refuse_by_hangup = 1;
+	r.c.proto = 0; /* no REPLY_ACK: the frontend must notice the hang-up */
+	rig_start(&r);
+	ck_assert_int_eq(rig_open(&r, 256), -EPROTO);
+	ck_assert(logcap_has("refused"));
+	ck_assert(logcap_has("went away"));
+	ck_assert_int_eq(vnet_vhost_user_alive(r.t), -ECONNRESET);
+	rig_done(&r);
+}
+END_TEST
+
+START_TEST(test_no_listener)
+{
+	struct vnet_transport *t = NULL;
+	struct vrig r;
+	struct stat sb;
+
+	rig_init(&r);
+	rig_start(&r);
+	/* kill the backend before anyone connects: a stale socket file */
+	kill(r.pid, SIGKILL);
+	vub_kill(r.pid);
+	r.pid = 0;
+	ck_assert_int_eq(stat(r.c.path, &sb), 0);
+	ck_assert_int_eq(vnet_vhost_user_open(&t, r.c.path, NULL), -ECONNREFUSED);
+	ck_assert_ptr_null(t);
+	ck_assert(logcap_has("nobody listens"));
+	rig_done(&r);
+}
+END_TEST
+
+/* The backend dies mid-run: the run ends cleanly, with the counters kept. */
+START_TEST(test_backend_dies)
+{
+	struct vnet_queue_stats tx;
+	uint64_t deadline, got;
+	struct vrig r;
+	int broken = 0;
+
+	rig_init(&r);
+	rig_start(&r);
+	ck_assert_int_eq(rig_open(&r, 256), 0);
+	got = loop_traffic(&r, 2000, 10);
+	ck_assert_uint_eq(got, 2000);
+	kill(r.pid, SIGKILL);
+	deadline = vnet_now_us() + 3000000ull;
+	while (!broken && vnet_now_us() < deadline) {
+		struct vnet_buf *b[32];
+		uint16_t k;
+
+		/* the fast path goes on harmlessly; a periodic check notices */
+		if (vnet_pool_alloc_bulk(r.pool, b, 8) == 0) {
+			for (k = 0; k < 8; k++)
+				fill(b[k], k, 64);
+			k = vnet_tx_burst(r.dev, 0, b, 8);
+			vnet_pool_free_bulk(b + k, (uint32_t)(8 - k));
+		}
+		k = vnet_rx_burst(r.dev, 0, b, 32);
+		vnet_pool_free_bulk(b, k);
+		broken = vnet_dev_broken(r.dev);
+		usleep(1000);
+	}
+	ck_assert_int_eq(broken, 1);
+	ck_assert_int_eq(vnet_vhost_user_alive(r.t), -ECONNRESET);
+	ck_assert_int_eq(vnet_queue_stats(r.dev, 0, false, &tx), 0);
+	ck_assert_uint_ge(tx.packets, 2000);
+	ck_assert(logcap_has("went away"));
+	rig_done(&r); /* close must not hang or raise SIGPIPE */
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("vhost_user");
+	TCase *tc = tcase_create("vhost_user");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_handshake);
+	tcase_add_test(tc, test_loopback_polling);
+	tcase_add_test(tc, test_loopback_kicks);
+	tcase_add_test(tc, test_no_event_idx);
+	tcase_add_test(tc, test_source_and_sink);
+	tcase_add_test(tc, test_config_from_backend);
+	tcase_add_test(tc, test_legacy_backend);
+	tcase_add_test(tc, test_reopen);
+	tcase_add_test(tc, test_missing_socket);
+	tcase_add_test(tc, test_refused_feature_nack);
+	tcase_add_test(tc, test_refused_feature_hangup);
+	tcase_add_test(tc, test_no_listener);
+	tcase_add_test(tc, test_backend_dies);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
