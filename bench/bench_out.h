@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#define BENCH_MAX_FIELDS 24
+#define BENCH_MAX_FIELDS 40
 
 struct bench_row {
 	const char *name[BENCH_MAX_FIELDS];

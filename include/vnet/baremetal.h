@@ -58,7 +58,9 @@ const char *vnet_cmdline(void);
  *
  * Words are separated by spaces; a value may be double-quoted to hold
  * spaces. A bare `key` yields an empty value. The last occurrence wins.
+ * @param key the key to look for, without the `=`.
  * @param out receives the NUL-terminated value; may be NULL if @p outlen is 0.
+ * @param outlen bytes at @p out, the terminating NUL included.
  * @return 0, -ENOENT when the key is absent, -ERANGE when the value did not
  *         fit (@p out then holds a truncated copy).
  */

@@ -54,7 +54,7 @@ struct vnet_model_conf {
 	uint16_t mtu;            /**< (1500) */
 	uint16_t queue_max;      /**< largest ring per queue (1024) */
 	uint16_t source_len;     /**< SOURCE: frame length (64) */
-	enum vnet_model_backend backend;
+	enum vnet_model_backend backend; /**< what happens to TX frames (LOOPBACK) */
 	bool link_down;          /**< start with the link down */
 	bool want_notify;        /**< ask for notifications (default: suppress) */
 	uint32_t latency;        /**< complete TX only after this many polls (0) */
@@ -63,15 +63,22 @@ struct vnet_model_conf {
 
 /** Per-device counters kept by the model. */
 struct vnet_model_stats {
-	uint64_t tx_frames, tx_bytes;   /**< frames the driver sent */
-	uint64_t rx_frames, rx_bytes;   /**< frames delivered into RX buffers */
+	uint64_t tx_frames;             /**< frames the driver sent */
+	uint64_t tx_bytes;              /**< their bytes */
+	uint64_t rx_frames;             /**< frames delivered into RX buffers */
+	uint64_t rx_bytes;              /**< their bytes */
 	uint64_t rx_no_buffer;          /**< frames dropped: no RX buffer posted */
 	uint64_t notifies;              /**< driver notifications seen */
 	uint64_t faults_fired;          /**< injected faults that took effect */
 	uint64_t bad_desc;              /**< driver descriptors the model rejected */
 };
 
+/**
+ * Create a device model (@p conf NULL or zeroed: the defaults). Its
+ * transport goes to vnet_dev_open(). 0, -EINVAL or -ENOMEM.
+ */
 int vnet_model_create(struct vnet_model **m, const struct vnet_model_conf *conf);
+/** Destroy a model, after vnet_dev_close() of the device opened on it. NULL is ignored. */
 void vnet_model_destroy(struct vnet_model *m);
 /** The transport to pass to vnet_dev_open(). Owned by the model. */
 struct vnet_transport *vnet_model_transport(struct vnet_model *m);
@@ -93,12 +100,14 @@ void vnet_model_stats(const struct vnet_model *m, struct vnet_model_stats *out);
  * header followed by the 64-bit sequence number and a pattern.
  */
 typedef void (*vnet_model_gen_fn)(uint8_t *frame, uint32_t len, uint64_t seq, void *arg);
+/** Install (or clear, with NULL) the SOURCE frame generator; @p arg goes to @p fn. */
 void vnet_model_set_generator(struct vnet_model *m, vnet_model_gen_fn fn, void *arg);
 /**
  * Optional: a callback for every frame the driver sends (SINK sees it
  * before dropping). Returns nothing; for content checks in tests.
  */
 typedef void (*vnet_model_tap_fn)(const uint8_t *frame, uint32_t len, void *arg);
+/** Install (or clear, with NULL) the TX tap; @p arg goes to @p fn. */
 void vnet_model_set_tap(struct vnet_model *m, vnet_model_tap_fn fn, void *arg);
 
 #ifdef __cplusplus

@@ -18,9 +18,9 @@
 extern "C" {
 #endif
 
-#define VNET_VERSION_MAJOR 0
-#define VNET_VERSION_MINOR 1
-#define VNET_VERSION_PATCH 0
+#define VNET_VERSION_MAJOR 0 /**< major version: changes when the API or ABI breaks */
+#define VNET_VERSION_MINOR 1 /**< minor version: changes when the API grows */
+#define VNET_VERSION_PATCH 0 /**< patch version: fixes only */
 
 /** @return the library version as "MAJOR.MINOR.PATCH". */
 const char *vnet_version(void);
@@ -30,7 +30,13 @@ const char *vnet_strerror(int err);
 
 /* ---------------------------------------------------------------- log -- */
 
-enum vnet_log_level { VNET_LOG_ERR = 0, VNET_LOG_WARN, VNET_LOG_INFO, VNET_LOG_DEBUG };
+/** Severity of a log message; a sink gets those up to the level set with vnet_set_log(). */
+enum vnet_log_level {
+	VNET_LOG_ERR = 0, /**< an operation failed */
+	VNET_LOG_WARN,    /**< something is off, the operation went on (the default level) */
+	VNET_LOG_INFO,    /**< what the driver negotiated and set up */
+	VNET_LOG_DEBUG,   /**< details, for debugging */
+};
 
 /** A log sink. The library never prints; it calls the installed sink. */
 typedef void (*vnet_log_fn)(enum vnet_log_level level, const char *msg, void *arg);
@@ -45,19 +51,51 @@ uint64_t vnet_now_us(void);
 
 /** A packet buffer from a pool. The frame lives at data[0..len). */
 struct vnet_buf {
-	uint8_t *data;          /**< first byte of the Ethernet frame */
-	uint32_t len;           /**< frame length in bytes */
-	uint16_t flags;         /**< VNET_BUF_F_* (RX: from the virtio_net_hdr) */
+	uint8_t *data;          /**< first byte of the Ethernet frame (of this segment) */
+	uint32_t len;           /**< bytes at data (this segment) */
+	uint16_t flags;         /**< VNET_BUF_F_* */
 	uint16_t idx;           /**< index of this buffer in its pool */
 	uint32_t size;          /**< bytes from base to the end of the buffer */
+	uint16_t nb_segs;       /**< RX: segments of this frame (> 1 only with VNET_F_MRG_RXBUF) */
+	uint16_t _pad;
 	uint8_t *base;          /**< start of the buffer (headroom begins here) */
 	uint64_t iova;          /**< bus (DMA) address of base */
 	struct vnet_pool *pool; /**< the pool this buffer returns to */
 	void *priv;             /**< free for the owner's use (e.g. the lwIP glue) */
+	struct vnet_buf *next;  /**< next segment; meaningful only while nb_segs > 1 */
 };
 
-#define VNET_BUF_F_DATA_VALID 0x1 /**< device validated the checksum */
-#define VNET_BUF_F_NEEDS_CSUM 0x2 /**< device left a partial checksum */
+#define VNET_BUF_F_DATA_VALID 0x1 /**< RX: the device validated the checksum */
+#define VNET_BUF_F_NEEDS_CSUM 0x2 /**< RX: the device left a partial checksum (csum_start/offset) */
+#define VNET_BUF_F_TX_HDR     0x4 /**< TX: the virtio_net_hdr before data is filled in (offloads) */
+
+/**
+ * The virtio_net_hdr (spec 5.1.6) that sits in a buffer's headroom, right
+ * before data: written by the device on RX (untrusted: check csum_start,
+ * csum_offset and gso_size against the frame before use), by the
+ * application on TX when it sets VNET_BUF_F_TX_HDR (checksum and
+ * segmentation offload, if VNET_F_CSUM / VNET_F_HOST_TSO* were negotiated).
+ */
+struct vnet_net_hdr {
+	uint8_t flags;          /**< VNET_HDR_F_* */
+	uint8_t gso_type;       /**< VNET_HDR_GSO_* */
+	uint16_t hdr_len;       /**< bytes of headers (Ethernet + IP + TCP) with GSO */
+	uint16_t gso_size;      /**< payload bytes per segment with GSO */
+	uint16_t csum_start;    /**< checksum from here to the end of the frame ... */
+	uint16_t csum_offset;   /**< ... stored at csum_start + csum_offset */
+	uint16_t num_buffers;   /**< RX with MRG_RXBUF: buffers of this frame */
+};
+#define VNET_HDR_F_NEEDS_CSUM 1
+#define VNET_HDR_F_DATA_VALID 2
+#define VNET_HDR_GSO_NONE  0
+#define VNET_HDR_GSO_TCPV4 1
+#define VNET_HDR_GSO_TCPV6 4
+
+/** The header in front of @p b's data (@p hdr_len from vnet_dev_hdr_len()). */
+static inline struct vnet_net_hdr *vnet_buf_hdr(struct vnet_buf *b, uint8_t hdr_len)
+{
+	return (struct vnet_net_hdr *)(void *)(b->data - hdr_len);
+}
 
 /** Pool geometry. Zero fields take the defaults shown. */
 struct vnet_pool_conf {
@@ -80,6 +118,8 @@ void vnet_pool_free_bulk(struct vnet_buf **bufs, uint32_t n);
 struct vnet_buf *vnet_buf_alloc(struct vnet_pool *pool);
 /** Return one buffer to its pool. */
 void vnet_buf_free(struct vnet_buf *buf);
+/** Return a received frame and all its segments (nb_segs, next). */
+void vnet_buf_free_chain(struct vnet_buf *buf);
 /** Buffers currently taken out of the pool (by the driver or the app). */
 uint32_t vnet_pool_in_use(const struct vnet_pool *pool);
 /** Total buffers in the pool. */
@@ -89,30 +129,33 @@ uint32_t vnet_pool_data_room(const struct vnet_pool *pool);
 
 /* ------------------------------------------------------------- device -- */
 
-/* Feature bits (virtio spec 5.1.3 and 6). */
-#define VNET_F_CSUM            (1ULL << 0)
-#define VNET_F_GUEST_CSUM      (1ULL << 1)
-#define VNET_F_MTU             (1ULL << 3)
-#define VNET_F_MAC             (1ULL << 5)
-#define VNET_F_GUEST_TSO4      (1ULL << 7)
-#define VNET_F_GUEST_TSO6      (1ULL << 8)
-#define VNET_F_HOST_TSO4       (1ULL << 11)
-#define VNET_F_HOST_TSO6       (1ULL << 12)
-#define VNET_F_MRG_RXBUF       (1ULL << 15)
-#define VNET_F_STATUS          (1ULL << 16)
-#define VNET_F_CTRL_VQ         (1ULL << 17)
-#define VNET_F_CTRL_RX         (1ULL << 18)
-#define VNET_F_CTRL_VLAN       (1ULL << 19)
-#define VNET_F_GUEST_ANNOUNCE  (1ULL << 21)
-#define VNET_F_MQ              (1ULL << 22)
-#define VNET_F_CTRL_MAC_ADDR   (1ULL << 23)
-#define VNET_F_SPEED_DUPLEX    (1ULL << 63)
-#define VNET_F_INDIRECT_DESC   (1ULL << 28)
-#define VNET_F_EVENT_IDX       (1ULL << 29)
-#define VNET_F_VERSION_1       (1ULL << 32)
-#define VNET_F_ACCESS_PLATFORM (1ULL << 33)
-#define VNET_F_RING_PACKED     (1ULL << 34)
-#define VNET_F_IN_ORDER        (1ULL << 35)
+/** @name Feature bits (virtio spec 5.1.3 and 6), for vnet_dev_conf.features
+ * and vnet_net_config.features.
+ * @{ */
+#define VNET_F_CSUM            (1ULL << 0) /**< device takes frames with a partial checksum (TX checksum offload) */
+#define VNET_F_GUEST_CSUM      (1ULL << 1) /**< driver takes frames with a partial checksum (RX) */
+#define VNET_F_MTU             (1ULL << 3) /**< device reports its maximum MTU */
+#define VNET_F_MAC             (1ULL << 5) /**< device has a MAC address in its config */
+#define VNET_F_GUEST_TSO4      (1ULL << 7) /**< driver can receive TSOv4 segments */
+#define VNET_F_GUEST_TSO6      (1ULL << 8) /**< driver can receive TSOv6 segments */
+#define VNET_F_HOST_TSO4       (1ULL << 11) /**< device can take TSOv4 segments */
+#define VNET_F_HOST_TSO6       (1ULL << 12) /**< device can take TSOv6 segments */
+#define VNET_F_MRG_RXBUF       (1ULL << 15) /**< driver can merge receive buffers */
+#define VNET_F_STATUS          (1ULL << 16) /**< config has a link status field */
+#define VNET_F_CTRL_VQ         (1ULL << 17) /**< control virtqueue */
+#define VNET_F_CTRL_RX         (1ULL << 18) /**< control queue: RX mode and MAC filter tables */
+#define VNET_F_CTRL_VLAN       (1ULL << 19) /**< control queue: VLAN filtering */
+#define VNET_F_GUEST_ANNOUNCE  (1ULL << 21) /**< driver sends gratuitous packets when asked */
+#define VNET_F_MQ              (1ULL << 22) /**< several queue pairs, with receive steering */
+#define VNET_F_CTRL_MAC_ADDR   (1ULL << 23) /**< control queue: set the MAC address */
+#define VNET_F_SPEED_DUPLEX    (1ULL << 63) /**< config reports link speed and duplex */
+#define VNET_F_INDIRECT_DESC   (1ULL << 28) /**< indirect descriptor tables */
+#define VNET_F_EVENT_IDX       (1ULL << 29) /**< used_event / avail_event notification suppression */
+#define VNET_F_VERSION_1       (1ULL << 32) /**< virtio 1.0 or later (required) */
+#define VNET_F_ACCESS_PLATFORM (1ULL << 33) /**< device DMA goes through a platform IOMMU */
+#define VNET_F_RING_PACKED     (1ULL << 34) /**< packed virtqueue layout (spec 2.8) */
+#define VNET_F_IN_ORDER        (1ULL << 35) /**< device uses buffers in the order they were made available */
+/** @} */
 
 /** What vnet asks for by default when a device offers it. */
 #define VNET_F_DEFAULT (VNET_F_VERSION_1 | VNET_F_MAC | VNET_F_MTU | VNET_F_STATUS | VNET_F_EVENT_IDX)
@@ -132,7 +175,7 @@ struct vnet_dev_conf {
 
 /** Device configuration (virtio spec 5.1.4), as negotiated. */
 struct vnet_net_config {
-	uint8_t mac[6];
+	uint8_t mac[6];         /**< MAC address (VNET_F_MAC; all zero without it) */
 	bool link_up;           /**< STATUS LINK_UP (true when STATUS not negotiated) */
 	bool announce;          /**< STATUS ANNOUNCE */
 	uint16_t max_pairs;     /**< max_virtqueue_pairs (1 without MQ) */
@@ -144,7 +187,10 @@ struct vnet_net_config {
 
 /** Per-queue counters. Failures on the fast path land here. */
 struct vnet_queue_stats {
-	uint64_t packets, bytes, bursts, kicks;
+	uint64_t packets;        /**< frames received or sent */
+	uint64_t bytes;          /**< their bytes (frames, without the virtio_net_hdr) */
+	uint64_t bursts;         /**< bursts that moved at least one frame */
+	uint64_t kicks;          /**< notifications sent to the device */
 	uint64_t drop_bad_id;    /**< used id out of range or not in flight */
 	uint64_t drop_bad_len;   /**< used len larger than the buffer (or too short) */
 	uint64_t drop_bad_idx;   /**< used index ahead of what is in flight */

@@ -320,9 +320,10 @@ void vnet_netif_link_check(struct vnet_netif *vn, uint64_t now_us, bool force)
 			vn->link_cb(vn->ifc, cfg.link_up, vn->link_arg);
 	}
 	/* STATUS ANNOUNCE (spec 5.1.4, 5.1.6.5.4): the device asks for a
-	 * gratuitous ARP, e.g. after a migration; the driver sends it, then
-	 * acknowledges (VNET_F_GUEST_ANNOUNCE), which clears the bit. Without
-	 * the control queue it cannot be acked: announce once per rising edge. */
+	 * gratuitous ARP, e.g. after a migration (the driver reports it only
+	 * with VNET_F_GUEST_ANNOUNCE); send it, then acknowledge on the control
+	 * queue, which clears the bit. If the ack fails, announce once per
+	 * rising edge rather than on every check. */
 	if (cfg.announce && !vn->announce && vn->link_up) {
 		etharp_gratuitous(&vn->nif);
 		vnet_netif_tx_flush(vn);

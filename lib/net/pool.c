@@ -91,6 +91,7 @@ int vnet_pool_alloc_bulk(struct vnet_pool *p, struct vnet_buf **bufs, uint32_t n
 		b->data = b->base + p->headroom;
 		b->len = 0;
 		b->flags = 0;
+		b->nb_segs = 1;
 		bufs[i] = b;
 	}
 	return 0;
@@ -108,6 +109,18 @@ void vnet_buf_free(struct vnet_buf *b)
 	struct vnet_pool *p = b->pool;
 
 	p->stack[p->top++] = b;
+}
+
+void vnet_buf_free_chain(struct vnet_buf *b)
+{
+	uint32_t n = b->nb_segs > 1 ? b->nb_segs : 1, i;
+
+	/* bounded by the segment count, not by the links */
+	for (i = 0; i < n && b; i++) {
+		struct vnet_buf *next = b->next;
+		vnet_buf_free(b);
+		b = next;
+	}
 }
 
 void vnet_pool_free_bulk(struct vnet_buf **bufs, uint32_t n)

@@ -4,9 +4,17 @@
  * index read and one avail index publish per burst; no locks, no
  * allocation, no printing; failures are counters.
  */
+#include <stddef.h>
+
 #include "net/dev.h"
 
 #define HDR12 ((uint32_t)sizeof(struct virtio_net_hdr))
+
+_Static_assert(sizeof(struct vnet_net_hdr) == sizeof(struct virtio_net_hdr), "public mirror, spec 5.1.6");
+_Static_assert(offsetof(struct vnet_net_hdr, csum_start) == offsetof(struct virtio_net_hdr, csum_start),
+               "public mirror, spec 5.1.6");
+_Static_assert(offsetof(struct vnet_net_hdr, num_buffers) == offsetof(struct virtio_net_hdr, num_buffers),
+               "public mirror, spec 5.1.6");
 
 
 uint16_t vnet_rx_burst(struct vnet_dev *d, uint16_t q, struct vnet_buf **bufs, uint16_t n)
@@ -20,11 +28,13 @@ uint16_t vnet_rx_burst(struct vnet_dev *d, uint16_t q, struct vnet_buf **bufs, u
 	vq = &d->rxq[q];
 	if (vnet_unlikely(vq->broken))
 		return 0;
-	/* the usual 12-byte header as a constant lets the compiler fold it */
-	if (vnet_likely(d->hdr_len == HDR12))
-		got = vnet_vq_harvest(vq, bufs, n, HDR12, &bytes);
+	/* constants for the usual cases let the compiler fold them */
+	if (vnet_unlikely(d->features & VNET_F_MRG_RXBUF))
+		got = vnet_vq_harvest(vq, bufs, n, HDR12, 1, &bytes);
+	else if (vnet_likely(d->hdr_len == HDR12))
+		got = vnet_vq_harvest(vq, bufs, n, HDR12, 0, &bytes);
 	else
-		got = vnet_vq_harvest(vq, bufs, n, d->hdr_len, &bytes);
+		got = vnet_vq_harvest(vq, bufs, n, d->hdr_len, 0, &bytes);
 	if (d->features & VNET_F_GUEST_CSUM) {
 		for (i = 0; i < got; i++) {
 			const struct virtio_net_hdr *h =
@@ -71,7 +81,7 @@ uint16_t vnet_tx_reclaim(struct vnet_dev *d, uint16_t q)
 	vq = &d->txq[q];
 	if (vnet_vq_in_flight(vq) == 0 || vq->broken)
 		return 0;
-	return vnet_vq_harvest(vq, NULL, vq->size, 0, NULL);
+	return vnet_vq_harvest(vq, NULL, vq->size, 0, 0, NULL);
 }
 
 uint16_t vnet_tx_burst(struct vnet_dev *d, uint16_t q, struct vnet_buf **bufs, uint16_t n)

@@ -13,6 +13,20 @@
 
 #include "platform/platform.h"
 
+/* The live allocations, for vnet_dma_live(). Set-up time only, one
+ * thread (like the rest of the control path). */
+static struct vnet_dma live[VNET_DMA_MAX_LIVE];
+static unsigned nlive;
+
+unsigned vnet_dma_live(struct vnet_dma *out, unsigned max)
+{
+	unsigned i;
+
+	for (i = 0; i < nlive && i < max; i++)
+		out[i] = live[i];
+	return nlive;
+}
+
 int vnet_dma_alloc(struct vnet_dma *d, size_t len, size_t align)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
@@ -39,16 +53,30 @@ int vnet_dma_alloc(struct vnet_dma *d, size_t len, size_t align)
 		close(fd);
 		return e;
 	}
+	if (nlive == VNET_DMA_MAX_LIVE) {
+		munmap(va, sz);
+		close(fd);
+		return -ENOSPC;
+	}
 	d->va = va;
 	d->iova = (uint64_t)(uintptr_t)va;
 	d->len = sz;
 	d->fd = fd;
 	d->fd_off = 0;
+	live[nlive++] = *d;
 	return 0;
 }
 
 void vnet_dma_free(struct vnet_dma *d)
 {
+	unsigned i;
+
+	for (i = 0; i < nlive; i++) {
+		if (live[i].va == d->va) {
+			live[i] = live[--nlive];
+			break;
+		}
+	}
 	if (d->va)
 		munmap(d->va, d->len);
 	if (d->fd >= 0)

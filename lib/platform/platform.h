@@ -21,6 +21,30 @@ static inline void vnet_mb(void) { __asm__ __volatile__("lock; addl $0,-4(%%rsp)
 static inline void vnet_rmb(void) { vnet_barrier(); }
 static inline void vnet_wmb(void) { vnet_barrier(); }
 static inline void vnet_cpu_relax(void) { __asm__ __volatile__("pause" ::: "memory"); }
+#elif defined(__aarch64__)
+/* aarch64: a device is an observer in the outer-shareable domain, so
+ * these are Linux's dma_*() barriers (arch/arm64/include/asm/barrier.h:
+ * dma_wmb = dmb oshst, dma_rmb = dmb oshld, dma_mb = dmb osh), which
+ * virtio_ring.c uses for rmb/wmb when the device need not be another CPU
+ * (VIRTIO_F_ORDER_PLATFORM). The full barrier only has to order the avail
+ * index store before the load of the device's event index: dmb osh, not
+ * Linux's dsb sy, as nothing here waits for completion. The doorbell is a
+ * Device store, ordered after the ring stores by vnet_write16 itself
+ * (see the accessors below). */
+#define vnet_barrier() __asm__ __volatile__("" ::: "memory")
+static inline void vnet_mb(void) { __asm__ __volatile__("dmb osh" ::: "memory"); }
+static inline void vnet_rmb(void) { __asm__ __volatile__("dmb oshld" ::: "memory"); }
+static inline void vnet_wmb(void) { __asm__ __volatile__("dmb oshst" ::: "memory"); }
+static inline void vnet_cpu_relax(void) { __asm__ __volatile__("yield" ::: "memory"); }
+#elif defined(__riscv)
+/* RISC-V (RVWMO): Linux's mandatory barriers (arch/riscv/include/asm/
+ * barrier.h), which order memory and device I/O alike. */
+#define vnet_barrier() __asm__ __volatile__("" ::: "memory")
+static inline void vnet_mb(void) { __asm__ __volatile__("fence iorw,iorw" ::: "memory"); }
+static inline void vnet_rmb(void) { __asm__ __volatile__("fence ir,ir" ::: "memory"); }
+static inline void vnet_wmb(void) { __asm__ __volatile__("fence ow,ow" ::: "memory"); }
+/* pause (Zihintpause) is a FENCE hint: a no-op where not implemented. */
+static inline void vnet_cpu_relax(void) { __asm__ __volatile__(".insn i 0x0f, 0, x0, x0, 0x010" ::: "memory"); }
 #else
 #define vnet_barrier() __asm__ __volatile__("" ::: "memory")
 static inline void vnet_mb(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
@@ -38,13 +62,37 @@ static inline void vnet_cpu_relax(void) { vnet_barrier(); }
 static inline uint16_t vnet_load16(const volatile void *p) { return *(const volatile uint16_t *)p; }
 static inline void vnet_store16(volatile void *p, uint16_t v) { *(volatile uint16_t *)p = v; }
 
-/* ---- MMIO register accessors (device register windows) ---- */
+/* ---- MMIO register accessors (device register windows) ----
+ * Ordered against normal memory as Linux's writel()/readl() are: a write
+ * comes after every earlier memory store (so the ring update is visible
+ * before the doorbell), a read before every later memory load (so a
+ * status read is not overtaken). x86 gets this from its memory model;
+ * aarch64 and RISC-V need the barrier in the accessor (Linux: __iowmb =
+ * dma_wmb, __iormb = dma_rmb on arm64; fence w,o / fence i,ir on riscv).
+ * One plain load/store each, no writeback addressing, so a trapped access
+ * under KVM has a usable syndrome. */
+#if defined(__aarch64__)
+static inline uint8_t vnet_read8(const volatile void *a) { uint32_t v; __asm__ __volatile__("ldrb %w0, [%1]\n\tdmb oshld" : "=r"(v) : "r"(a) : "memory"); return (uint8_t)v; }
+static inline uint16_t vnet_read16(const volatile void *a) { uint32_t v; __asm__ __volatile__("ldrh %w0, [%1]\n\tdmb oshld" : "=r"(v) : "r"(a) : "memory"); return (uint16_t)v; }
+static inline uint32_t vnet_read32(const volatile void *a) { uint32_t v; __asm__ __volatile__("ldr %w0, [%1]\n\tdmb oshld" : "=r"(v) : "r"(a) : "memory"); return v; }
+static inline void vnet_write8(volatile void *a, uint8_t v) { __asm__ __volatile__("dmb oshst\n\tstrb %w0, [%1]" : : "rZ"((uint32_t)v), "r"(a) : "memory"); }
+static inline void vnet_write16(volatile void *a, uint16_t v) { __asm__ __volatile__("dmb oshst\n\tstrh %w0, [%1]" : : "rZ"((uint32_t)v), "r"(a) : "memory"); }
+static inline void vnet_write32(volatile void *a, uint32_t v) { __asm__ __volatile__("dmb oshst\n\tstr %w0, [%1]" : : "rZ"(v), "r"(a) : "memory"); }
+#elif defined(__riscv)
+static inline uint8_t vnet_read8(const volatile void *a) { uint8_t v; __asm__ __volatile__("lbu %0, 0(%1)\n\tfence i,ir" : "=r"(v) : "r"(a) : "memory"); return v; }
+static inline uint16_t vnet_read16(const volatile void *a) { uint16_t v; __asm__ __volatile__("lhu %0, 0(%1)\n\tfence i,ir" : "=r"(v) : "r"(a) : "memory"); return v; }
+static inline uint32_t vnet_read32(const volatile void *a) { uint32_t v; __asm__ __volatile__("lw %0, 0(%1)\n\tfence i,ir" : "=r"(v) : "r"(a) : "memory"); return v; }
+static inline void vnet_write8(volatile void *a, uint8_t v) { __asm__ __volatile__("fence w,o\n\tsb %z0, 0(%1)" : : "rJ"(v), "r"(a) : "memory"); }
+static inline void vnet_write16(volatile void *a, uint16_t v) { __asm__ __volatile__("fence w,o\n\tsh %z0, 0(%1)" : : "rJ"(v), "r"(a) : "memory"); }
+static inline void vnet_write32(volatile void *a, uint32_t v) { __asm__ __volatile__("fence w,o\n\tsw %z0, 0(%1)" : : "rJ"(v), "r"(a) : "memory"); }
+#else
 static inline uint8_t vnet_read8(const volatile void *a) { return *(const volatile uint8_t *)a; }
 static inline uint16_t vnet_read16(const volatile void *a) { return *(const volatile uint16_t *)a; }
 static inline uint32_t vnet_read32(const volatile void *a) { return *(const volatile uint32_t *)a; }
 static inline void vnet_write8(volatile void *a, uint8_t v) { *(volatile uint8_t *)a = v; }
 static inline void vnet_write16(volatile void *a, uint16_t v) { *(volatile uint16_t *)a = v; }
 static inline void vnet_write32(volatile void *a, uint32_t v) { *(volatile uint32_t *)a = v; }
+#endif
 
 /* ---- port IO (x86 only; bare metal) ---- */
 #if defined(__x86_64__)
@@ -69,6 +117,10 @@ struct vnet_dma {
 };
 int vnet_dma_alloc(struct vnet_dma *d, size_t len, size_t align);
 void vnet_dma_free(struct vnet_dma *d);
+/* Linux: the live allocations (a vhost-user frontend sends them as its
+ * memory table). Copies at most @max into @out; returns how many are live. */
+#define VNET_DMA_MAX_LIVE 64
+unsigned vnet_dma_live(struct vnet_dma *out, unsigned max);
 
 /* ---- time ---- */
 uint64_t vnet_cycles(void);     /* a monotonic cycle counter */

@@ -42,6 +42,16 @@ struct vnet_vq {
 	uint32_t buf_off;           /* RX: offset of the descriptor in a buffer */
 	struct vnet_queue_stats stats;
 	struct vnet_dma mem;        /* ring memory */
+	/* packed ring (packed.h): set up by vnet_pq_alloc/reset; then
+	 * avail_idx/last_used/kick_idx are descriptor positions and the split
+	 * pointers above are unused */
+	struct pvirtq_desc *pk_desc;                 /* descriptor ring */
+	struct pvirtq_event_suppress *pk_driver;     /* driver area: written by us */
+	const struct pvirtq_event_suppress *pk_device; /* device area: written by the device */
+	uint16_t pk_pub;            /* positions below this are visible to the device */
+	uint16_t pk_head_flags;     /* flags of the descriptor at pk_pub, stored at publish */
+	uint16_t pk_wflags;         /* VIRTQ_DESC_F_WRITE for RX, 0 for TX */
+	bool packed;                /* VIRTIO_F_RING_PACKED layout */
 };
 
 /* Ring part offsets inside one DMA allocation (each part on its own
@@ -65,15 +75,24 @@ static inline uint16_t vnet_vq_in_flight(const struct vnet_vq *vq)
 
 /*
  * Harvest up to @n used entries into @out (or, with @out NULL, straight
- * back to each buffer's pool: the TX reclaim). Reads the device's used index
- * once. Every id is checked (range, in flight) and, for RX (@rx_hdr != 0),
- * every length (at least the header, at most the buffer); what is wrong is
- * counted and dropped, and a bad-length RX buffer goes back to its pool.
- * An index more than a ring ahead marks the queue broken (spec 2.7.8: the
- * device can only return what was made available).
+ * back to each buffer's pool: the TX reclaim). Reads the device's used
+ * index once. Every id is checked (range, in flight) and, for RX
+ * (@rx_hdr != 0), every length (at least the header, at most the buffer);
+ * what is wrong is counted and dropped, and a bad-length RX buffer goes
+ * back to its pool. An index more than a ring ahead marks the queue broken
+ * (spec 2.7.8: the device can only return what was made available).
+ *
+ * With @mrg (VIRTIO_NET_F_MRG_RXBUF, spec 5.1.6.4) a frame spans
+ * num_buffers used entries: the first buffer (with the header) is returned
+ * with the others linked through next/nb_segs; @n counts frames, and a
+ * frame is taken whole or not at all. A frame whose num_buffers runs past
+ * what the device published, or with a bad segment, is dropped whole.
+ * @rx_hdr and @mrg are constants at every call site, so each use compiles
+ * to its own lean loop.
  */
-static inline __attribute__((always_inline)) uint16_t vnet_vq_harvest(struct vnet_vq *vq, struct vnet_buf **out, uint16_t n,
-                                       uint32_t rx_hdr, uint64_t *bytes)
+static inline __attribute__((always_inline)) uint16_t vnet_vq_harvest(struct vnet_vq *vq, struct vnet_buf **out,
+                                                                     uint16_t n, uint32_t rx_hdr, int mrg,
+                                                                     uint64_t *bytes)
 {
 	const int to_pool = out == NULL; /* a constant at every call site */
 	/* Locals: the stores below go through pointers the compiler cannot
@@ -88,17 +107,18 @@ static inline __attribute__((always_inline)) uint16_t vnet_vq_harvest(struct vne
 	uint32_t num_free = vq->num_free, got = 0, i;
 	uint32_t off = vq->buf_off + rx_hdr, max_len = vq->buf_len;
 	struct vnet_pool *pool = NULL;
-	uint32_t top = 0;
-	uint64_t sum = 0;
+	struct vnet_buf *head = NULL, *tail = NULL;
+	uint32_t top = 0, cont = 0, head_bad = 0;
+	uint64_t sum = 0, frame = 0;
 
 	if (vnet_unlikely(ready > size)) {
 		vq->stats.drop_bad_idx++;
 		vq->broken = true;
 		return 0;
 	}
-	if (ready > n)
+	if (!mrg && ready > n)
 		ready = n;
-	if (ready == 0)
+	if (ready == 0 || n == 0)
 		return 0;
 	vnet_rmb(); /* entries are read after the index that covers them */
 	/* prefetch the used entries, one cache line (8 entries) at a time */
@@ -106,17 +126,46 @@ static inline __attribute__((always_inline)) uint16_t vnet_vq_harvest(struct vne
 		vnet_prefetch(&ring[(slot + i) & mask]);
 	for (i = 0; i < ready; i++, slot = (slot + 1) & mask) {
 		/* read each device-written field exactly once */
-		uint32_t id = ring[slot].id;
+		uint32_t id, len;
 		struct vnet_buf *b;
 
+		if (mrg && cont == 0 && got == n)
+			break; /* whole frames only */
+		id = ring[slot].id;
 		if (vnet_unlikely(id >= size) || vnet_unlikely((b = cookie[id]) == NULL)) {
 			vq->stats.drop_bad_id++;
+			if (mrg && cont) { /* a frame with a hole: drop it whole */
+				head_bad = 1;
+				if (--cont == 0)
+					goto drop_frame;
+			}
 			continue;
 		}
 		cookie[id] = NULL;
 		free_ids[num_free++] = (uint16_t)id;
 		if (rx_hdr) {
-			uint32_t len = ring[slot].len;
+			len = ring[slot].len;
+			if (mrg && cont) { /* a continuation segment: data only, no header */
+				cont--;
+				if (vnet_unlikely(len == 0 || len > max_len || head_bad)) {
+					vq->stats.drop_bad_len += !head_bad;
+					head_bad = 1;
+					vnet_buf_free(b);
+				} else {
+					b->data = b->base + vq->buf_off;
+					b->len = len;
+					tail->next = b;
+					tail = b;
+					head->nb_segs++;
+					frame += len;
+				}
+				if (cont == 0) {
+					if (head_bad)
+						goto drop_frame;
+					sum += frame;
+				}
+				continue;
+			}
 			/* one unsigned compare: below the header wraps around */
 			if (vnet_unlikely(len - rx_hdr > max_len - rx_hdr)) {
 				vq->stats.drop_bad_len++;
@@ -125,8 +174,25 @@ static inline __attribute__((always_inline)) uint16_t vnet_vq_harvest(struct vne
 			}
 			b->data = b->base + off;
 			b->len = len - rx_hdr;
-			sum += len - rx_hdr;
+			b->flags = 0;
+			b->nb_segs = 1;
 			vnet_prefetch(b->data);
+			if (mrg) {
+				uint32_t nb = ((const volatile struct virtio_net_hdr *)(b->data - rx_hdr))->num_buffers;
+				if (vnet_unlikely(nb == 0 || nb - 1 > ready - i - 1)) {
+					vq->stats.drop_bad_len++;
+					vnet_buf_free(b);
+					continue;
+				}
+				cont = nb - 1;
+				head = tail = b;
+				head_bad = 0;
+				frame = len - rx_hdr;
+				if (cont == 0)
+					sum += frame;
+			} else {
+				sum += len - rx_hdr;
+			}
 		}
 		if (!to_pool) {
 			out[got++] = b;
@@ -140,11 +206,17 @@ static inline __attribute__((always_inline)) uint16_t vnet_vq_harvest(struct vne
 			pool->stack[top++] = b;
 			got++;
 		}
+		continue;
+drop_frame:
+		/* the head was the last buffer handed out: take it back */
+		got--;
+		vnet_buf_free_chain(head);
+		head_bad = 0;
 	}
 	if (pool)
 		pool->top = top;
 	vq->num_free = (uint16_t)num_free;
-	vq->last_used = (uint16_t)(last + ready);
+	vq->last_used = (uint16_t)(last + i);
 	/* We never want interrupts: keep used_event half a ring-space away. */
 	if (vq->event_idx)
 		vnet_store16(vq->used_event, (uint16_t)(vq->last_used + 0x8000));
@@ -188,11 +260,14 @@ static inline __attribute__((always_inline)) uint16_t vnet_vq_post(struct vnet_v
 				break;
 			id = free_ids[--num_free];
 			d = &desc[id];
-			/* constant sizes, so the compiler writes two stores */
-			if (tx_hdr == sizeof(struct virtio_net_hdr))
-				memset(h, 0, sizeof(struct virtio_net_hdr));
-			else
-				memset(h, 0, tx_hdr);
+			/* a zero header unless the application filled in
+			 * offloads; constant sizes, so two stores */
+			if (vnet_likely(!(b->flags & VNET_BUF_F_TX_HDR))) {
+				if (tx_hdr == sizeof(struct virtio_net_hdr))
+					memset(h, 0, sizeof(struct virtio_net_hdr));
+				else
+					memset(h, 0, tx_hdr);
+			}
 			d->addr = b->iova + rel;
 			d->len = b->len + tx_hdr;
 			sum += b->len;

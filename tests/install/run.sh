@@ -26,10 +26,12 @@ fail=0
 run() { # run <what> <command...>: quiet on success, the log on failure
 	what=$1
 	shift
-	if timeout "$tmo" "$@" >"$log" 2>&1; then
+	timeout "$tmo" "$@" >"$log" 2>&1
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
 		return 0
 	fi
-	echo "FAIL $what (exit $?): $*"
+	echo "FAIL $what (exit $rc): $*"
 	sed 's/^/  | /' "$log" | tail -n 60
 	fail=1
 	return 1

@@ -25,11 +25,13 @@ log=$work/log.txt
 step() { # step <what> <command...>
 	what=$1
 	shift
-	if timeout "$tmo" "$@" >"$log" 2>&1; then
+	timeout "$tmo" "$@" >"$log" 2>&1
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
 		echo "ok   $what"
 		return 0
 	fi
-	echo "FAIL $what (exit $?): $*"
+	echo "FAIL $what (exit $rc): $*"
 	sed 's/^/  | /' "$log" | tail -n 60
 	exit 1
 }

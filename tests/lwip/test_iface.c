@@ -959,24 +959,6 @@ START_TEST(raw_frame_hook)
 }
 END_TEST
 
-/* STATUS ANNOUNCE: the interface sends a gratuitous ARP (once). */
-START_TEST(announce_sends_gratuitous_arp)
-{
-	struct vnet_iface_conf c;
-	struct vnet_iface_stats s0, s1;
-
-	memset(&c, 0, sizeof(c));
-	c.link_poll_ms = 5;
-	pair_up(&P, &c, &c);
-	settle(&P, 30);
-	ck_assert_int_eq(vnet_iface_stats(P.a.ifc, &s0), 0);
-	vnet_model_announce(P.b.m);
-	settle(&P, 60);
-	ck_assert_int_eq(vnet_iface_stats(P.a.ifc, &s1), 0);
-	ck_assert_uint_eq(s1.etharp.recv - s0.etharp.recv, 1);
-}
-END_TEST
-
 /* The device asks for a reset: poll says -EIO, vnet_dev_recover brings it
  * back under the same interface, and traffic flows again. */
 START_TEST(device_reset_recovers)
@@ -1048,7 +1030,6 @@ static Suite *lwip_suite(void)
 	tcase_add_test(tc, dial_timeout_and_refused);
 	tcase_add_test(tc, udp_echo);
 	tcase_add_test(tc, raw_frame_hook);
-	tcase_add_test(tc, announce_sends_gratuitous_arp);
 	tcase_add_test(tc, device_reset_recovers);
 	tcase_add_test(tc, close_mid_transfer);
 	suite_add_tcase(s, tc);

@@ -106,7 +106,7 @@ START_TEST(wraparound)
 		ck_assert_uint_eq(vq.avail->idx, (uint16_t)(base + 8));
 		for (i = 0; i < 8; i++) /* complete in reverse order */
 			dev_complete_id(vq.avail->ring[(uint16_t)(base + 7 - i) & vq.mask], 100);
-		got = vnet_vq_harvest(&vq, out, 8, 12, NULL);
+		got = vnet_vq_harvest(&vq, out, 8, 12, 0, NULL);
 		ck_assert_uint_eq(got, 8);
 		ck_assert_uint_eq(vq.num_free, 8);
 		ck_assert_uint_eq(vq.last_used, (uint16_t)(base + 8));
@@ -128,11 +128,11 @@ START_TEST(harvest_partial)
 	post(8);
 	for (i = 0; i < 8; i++)
 		dev_complete_id(vq.avail->ring[i], 60);
-	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 3, 12, NULL), 3);
+	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 3, 12, 0, NULL), 3);
 	vnet_pool_free_bulk(out, 3);
-	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12, NULL), 5);
+	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12, 0, NULL), 5);
 	vnet_pool_free_bulk(out, 5);
-	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12, NULL), 0);
+	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12, 0, NULL), 0);
 }
 END_TEST
 
@@ -149,7 +149,7 @@ START_TEST(bad_used_entries)
 	dev_complete_id(a0, 60);      /* good */
 	dev_complete_id(a0, 60);      /* duplicate: no longer in flight */
 	dev_complete_id(a1, 5);       /* shorter than the header */
-	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12, NULL), 1);
+	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12, 0, NULL), 1);
 	ck_assert_uint_eq(out[0]->len, 48);
 	vnet_buf_free(out[0]);
 	ck_assert_uint_eq(vq.stats.drop_bad_id, 3);
@@ -158,7 +158,7 @@ START_TEST(bad_used_entries)
 	ck_assert_uint_eq(vnet_pool_in_use(pool), 2);
 	ck_assert_uint_eq(vnet_vq_in_flight(&vq), 2);
 	dev_complete_id(vq.avail->ring[2], 2048 - 64 + 12 + 1); /* longer than the buffer */
-	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12, NULL), 0);
+	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12, 0, NULL), 0);
 	ck_assert_uint_eq(vq.stats.drop_bad_len, 2);
 	ck_assert(!vq.broken);
 }
@@ -170,7 +170,7 @@ START_TEST(index_jump_breaks)
 
 	post(2);
 	vq.used->idx = (uint16_t)(vq.used->idx + 9); /* more than a ring ahead */
-	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12, NULL), 0);
+	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12, 0, NULL), 0);
 	ck_assert(vq.broken);
 	ck_assert_uint_eq(vq.stats.drop_bad_idx, 1);
 	ck_assert_uint_eq(vnet_vq_drain(&vq, vnet_buf_free), 2);
@@ -203,7 +203,7 @@ START_TEST(notify_event_idx)
 	ck_assert_int_eq(ft.notifies, 1);
 	for (i = 0; i < 4; i++)
 		dev_complete_id(vq.avail->ring[i], 60);
-	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12, NULL), 4);
+	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12, 0, NULL), 4);
 	vnet_pool_free_bulk(out, 4);
 	/* harvest keeps used_event half a ring-space ahead: no interrupts */
 	ck_assert_uint_eq(*vq.used_event, (uint16_t)(4 + 0x8000));

@@ -277,6 +277,17 @@ static void wait_ring(struct rx_ring *r, double until)
 	poll(&p, 1, ms > 0 ? ms : 0);
 }
 
+static uint64_t ring_drops(struct rx_ring *r)
+{
+	struct tpacket_stats_v3 st;
+	socklen_t sl = sizeof(st);
+
+	memset(&st, 0, sizeof(st));
+	if (getsockopt(r->fd, SOL_PACKET, PACKET_STATISTICS, &st, &sl) < 0)
+		return 0;
+	return st.tp_drops;
+}
+
 static int do_sink(const struct peer_opts *o)
 {
 	struct rx_ring r;
@@ -284,7 +295,7 @@ static int do_sink(const struct peer_opts *o)
 	struct counters c0 = {0}, c1 = {0};
 	double start = now_s(), mono_lo = 0, mono_hi = 0, realoff;
 	struct timespec rt;
-	uint64_t loops;
+	uint64_t loops, drops = 0;
 	int snap = 0;
 
 	if (ring_open(&r, o->iface))
@@ -303,10 +314,12 @@ static int do_sink(const struct peer_opts *o)
 		}
 		if (snap == 1 && t >= mono_lo) {
 			read_counters(o->iface, &c0);
+			ring_drops(&r); /* reading the ring's statistics resets them */
 			snap = 2;
 		}
 		if (snap == 2 && t >= mono_hi) {
 			read_counters(o->iface, &c1);
+			drops = ring_drops(&r);
 			snap = 3;
 		}
 		if (snap == 3 && t >= mono_hi + 0.05) { /* let the last block retire */
@@ -321,14 +334,9 @@ static int do_sink(const struct peer_opts *o)
 		}
 		wait_ring(&r, snap == 1 ? mono_lo : snap == 2 ? mono_hi : t + 0.05);
 	}
-	{
-		struct tpacket_stats_v3 st;
-		socklen_t sl = sizeof(st);
-		memset(&st, 0, sizeof(st));
-		getsockopt(r.fd, SOL_PACKET, PACKET_STATISTICS, &st, &sl);
-		if (st.tp_drops)
-			fprintf(stderr, "vmb-peer: sink: the ring dropped %u frames\n", st.tp_drops);
-	}
+	if (drops)
+		fprintf(stderr, "vmb-peer: sink: the ring dropped %llu frames in the window\n",
+		        (unsigned long long)drops);
 	ring_close(&r);
 	emit(o, "sink", c.bench, o->duration, c.bytes, c1.rx_packets - c0.rx_packets, c1.rx_dropped - c0.rx_dropped,
 	     c.frames - c.bench - c.early - c.late);

@@ -138,6 +138,9 @@
  * (RTO granularity) every 200 ms instead of 250/500: on a LAN the RTO
  * floor of 3 slow ticks is then 0.6 s instead of 1.5 s. */
 #define TCP_TMR_INTERVAL            100
+/* lwiperf counts its idle timeout in tcp_poll calls of 2 slow ticks,
+ * which it takes for 1 s each: 25 x 0.4 s keeps its 10 s. */
+#define LWIPERF_TCP_MAX_IDLE_SEC    25U
 #define TCP_LISTEN_BACKLOG          0
 #define LWIP_TCP_TIMESTAMPS         0
 #define LWIP_TCP_KEEPALIVE          0

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What the bare-metal environments of QEMU's DTB-described "virt"
+ * machines (lib/arch/aarch64, lib/arch/riscv64) share: the machine as
+ * its device tree describes it, the command line, the heap, DMA memory
+ * and the time base. Each architecture's arch.h provides the fixed-map
+ * fallbacks (VIRT_*) and vnet_arch_counter(); this code is the same for
+ * both.
+ */
+#ifndef VNET_VIRT_H
+#define VNET_VIRT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define VIRT_MAX_BANKS 4
+#define VIRT_MAX_RESV  8
+
+struct virt_range {
+	uint64_t base, size;
+};
+
+struct virt_info {
+	const void *dtb;                       /* NULL: booted without one */
+	struct virt_range ram[VIRT_MAX_BANKS]; /* /memory */
+	unsigned n_ram;
+	struct virt_range resv[VIRT_MAX_RESV]; /* /memreserve/ and /reserved-memory */
+	unsigned n_resv;
+	uint64_t ram_total;
+	uint64_t pci_ecam, pci_ecam_size;      /* pci-host-ecam-generic reg */
+	uint64_t pci_mem, pci_mem_size;        /* its 32-bit memory window (ranges) */
+	uint64_t mmio_base;                    /* virtio,mmio windows, evenly spaced */
+	uint32_t mmio_stride, mmio_count;
+	uint64_t timebase_hz;                  /* /cpus timebase-frequency (RISC-V) */
+	uint64_t test_dev;                     /* sifive,test0 (RISC-V exit) */
+	bool psci_smc;                         /* /psci method "smc" (aarch64) */
+};
+
+extern struct virt_info virt;
+
+/* Fill `virt` from the fixed map, then from @dtb when it is a valid DTB
+ * (the command line included). @return 0, or -EINVAL when @dtb is not one
+ * (the fixed map stands). */
+int virt_parse(const void *dtb);
+/* The heap: from the image end to the end of its RAM bank, stopping below
+ * any reserved range. The DTB may be overwritten afterwards. */
+void virt_heap_setup(uintptr_t image_end);
+/* Time base from a counter of @hz ticks per second (vnet_arch_counter). */
+void virt_time_init(uint64_t hz);
+
+/* lib/arch/x86_64/cmdline.c (architecture-neutral). */
+void vnet_cmdline_set(const char *s);
+
+#endif

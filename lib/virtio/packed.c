@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Packed virtqueue set-up (spec 2.8); the hot path is in packed.h.
+ * Teardown is shared with the split ring: vnet_vq_drain() and
+ * vnet_vq_free() only use cookie[], free_ids and mem, which a packed queue
+ * fills the same way.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "virtio/packed.h"
+
+#define CACHE_LINE 64
+
+static size_t align_up(size_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
+
+/* desc ring | driver event suppression | device event suppression, each
+ * part on its own cache line: the ring is written by both sides, the
+ * driver area only by us, the device area only by the device. */
+static size_t driver_off(uint16_t size) { return align_up((size_t)16 * size, CACHE_LINE); }
+static size_t device_off(uint16_t size) { return driver_off(size) + CACHE_LINE; }
+
+size_t vnet_pq_mem_size(uint16_t size)
+{
+	return device_off(size) + CACHE_LINE;
+}
+
+void vnet_pq_reset(struct vnet_vq *vq, uint16_t desc_flags, bool event_idx)
+{
+	uint16_t i;
+
+	/* spec 2.8.13: the descriptor ring starts zeroed (flags 0 never look
+	 * available to a device whose wrap counter starts at 1) */
+	memset(vq->mem.va, 0, vq->mem.len);
+	memset(vq->cookie, 0, sizeof(vq->cookie[0]) * vq->size);
+	for (i = 0; i < vq->size; i++)
+		vq->free_ids[i] = (uint16_t)(vq->size - 1 - i); /* ids pop in ascending order */
+	vq->num_free = vq->size;
+	vq->avail_idx = vq->last_used = vq->kick_idx = 0;
+	vq->pk_pub = 0;
+	vq->pk_head_flags = 0;
+	vq->pk_wflags = (uint16_t)(desc_flags & VIRTQ_DESC_F_WRITE);
+	vq->event_idx = event_idx;
+	vq->broken = false;
+	/* We never want used buffer notifications (spec 2.8.10). */
+	vnet_store16(&vq->pk_driver->desc, 0);
+	vnet_store16(&vq->pk_driver->flags, RING_EVENT_FLAGS_DISABLE);
+}
+
+int vnet_pq_alloc(struct vnet_vq *vq, uint16_t qidx, uint16_t size, uint16_t desc_flags)
+{
+	int rc;
+
+	memset(vq, 0, sizeof(*vq));
+	vq->mem.fd = -1;
+	/* Powers of two only (the spec allows any size up to 2^15): positions
+	 * then run free over 16 bits and carry the wrap counter. */
+	if (size == 0 || (size & (size - 1)) != 0 || size > PVIRTQ_MAX_SIZE)
+		return -EINVAL;
+	rc = vnet_dma_alloc(&vq->mem, vnet_pq_mem_size(size), 4096);
+	if (rc)
+		return rc;
+	vq->cookie = calloc(size, sizeof(vq->cookie[0]));
+	vq->free_ids = calloc(size, sizeof(vq->free_ids[0]));
+	if (!vq->cookie || !vq->free_ids) {
+		vnet_vq_free(vq);
+		return -ENOMEM;
+	}
+	vq->size = size;
+	vq->mask = (uint16_t)(size - 1);
+	vq->qidx = qidx;
+	vq->packed = true;
+	vq->pk_desc = vq->mem.va;
+	vq->pk_driver = (struct pvirtq_event_suppress *)((uint8_t *)vq->mem.va + driver_off(size));
+	vq->pk_device = (const struct pvirtq_event_suppress *)((uint8_t *)vq->mem.va + device_off(size));
+	vnet_pq_reset(vq, desc_flags, false);
+	return 0;
+}
+
+void vnet_pq_addrs(const struct vnet_vq *vq, struct vnet_vq_addrs *a)
+{
+	a->desc = vq->mem.iova;
+	a->avail = vq->mem.iova + (uint64_t)((const uint8_t *)vq->pk_driver - (const uint8_t *)vq->mem.va);
+	a->used = vq->mem.iova + (uint64_t)((const uint8_t *)vq->pk_device - (const uint8_t *)vq->mem.va);
+}

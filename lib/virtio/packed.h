@@ -1,0 +1,448 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Driver side of a packed virtqueue (spec 2.8), with the same contracts as
+ * the split ring's hot helpers in vring.h: vnet_pq_harvest / vnet_pq_post /
+ * vnet_pq_publish mirror vnet_vq_harvest / vnet_vq_post / vnet_vq_publish,
+ * so rxtx.c can dispatch on vq->packed once per burst (or call the
+ * vnet_ring_* dispatchers at the end of this file). Set-up is in packed.c;
+ * vnet_vq_drain(), vnet_vq_free() and vnet_vq_in_flight() work on both kinds.
+ *
+ * How struct vnet_vq is used for a packed ring:
+ *  - avail_idx, last_used and kick_idx are free-running 16-bit descriptor
+ *    POSITIONS (slot = pos & mask). The ring size is a power of two, so it
+ *    divides 65536 and the wrap counters of spec 2.8.1 are bit log2(size) of
+ *    the positions, inverted: a position's lap has wrap counter 1 when
+ *    (pos & size) == 0. Both counters start at 1 (position 0) and flip each
+ *    time a position crosses the end of the ring, as the spec requires.
+ *  - cookie[id], free_ids, num_free, buf_len, buf_off, stats, broken,
+ *    event_idx, qidx, size, mask and mem as for the split ring. Buffer ids
+ *    come from the private free-id stack, never from device memory.
+ *  - desc/avail/used/avail_event/used_event are NULL (split only); the
+ *    packed pointers and state are the pk_* block at the end of the struct.
+ *
+ * One descriptor per packet (no chains, no indirect tables), so every used
+ * descriptor the device writes completes exactly one buffer and moves the
+ * harvest position by one. VIRTIO_F_IN_ORDER must not be negotiated with
+ * these helpers: a batched used descriptor would complete only the buffer it
+ * names (the skipped ones would stay in flight until vnet_vq_drain).
+ *
+ * Write ordering (spec 2.8.21.1): post writes addr/len/id (and flags) of
+ * every descriptor except the FIRST one not yet published; publish then
+ * issues one write barrier and stores that first descriptor's flags, so the
+ * device sees the whole batch at once - the packed ring's "publish once".
+ * The device polls descriptors in ring order (spec 2.8.2) and never looks
+ * past one it has not seen made available, so the later descriptors need no
+ * barrier of their own.
+ *
+ * Notifications (spec 2.8.10, 2.8.14): we never want used buffer
+ * notifications, so the driver event suppression structure says DISABLE
+ * from reset on and is never touched again. A kick is sent when the device
+ * event suppression flags say ENABLE, or, with VIRTIO_F_EVENT_IDX, DESC and
+ * the descriptor it names (offset + wrap counter) is among those made
+ * available since the last kick. Reserved flag values (or DESC without
+ * EVENT_IDX) kick: a spurious notification is harmless, a missing one is not.
+ */
+#ifndef VNET_PACKED_H
+#define VNET_PACKED_H
+
+#include "virtio/vring.h"
+
+/* Packed virtqueue descriptor (spec 2.8.13); all fields little-endian. */
+struct pvirtq_desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t id;
+	uint16_t flags;
+};
+_Static_assert(sizeof(struct pvirtq_desc) == 16, "spec 2.8.13");
+_Static_assert(offsetof(struct pvirtq_desc, len) == 8, "spec 2.8.13");
+_Static_assert(offsetof(struct pvirtq_desc, id) == 12, "spec 2.8.13");
+_Static_assert(offsetof(struct pvirtq_desc, flags) == 14, "spec 2.8.13");
+
+/* Event suppression structure (spec 2.8.14): desc = offset (bits 0-14) and
+ * wrap counter (bit 15) of the descriptor an event is wanted for. */
+struct pvirtq_event_suppress {
+	uint16_t desc;
+	uint16_t flags;
+};
+_Static_assert(sizeof(struct pvirtq_event_suppress) == 4, "spec 2.8.14");
+_Static_assert(offsetof(struct pvirtq_event_suppress, flags) == 2, "spec 2.8.14");
+
+/* Flags (spec 2.8.1, 2.8.3, 2.8.6, 2.8.7). */
+#define VIRTQ_DESC_F_NEXT     1
+#define VIRTQ_DESC_F_WRITE    2
+#define VIRTQ_DESC_F_INDIRECT 4
+#define VIRTQ_DESC_F_AVAIL    (1u << 7)
+#define VIRTQ_DESC_F_USED     (1u << 15)
+/* Event suppression flags (spec 2.8.10). */
+#define RING_EVENT_FLAGS_ENABLE  0x0
+#define RING_EVENT_FLAGS_DISABLE 0x1
+#define RING_EVENT_FLAGS_DESC    0x2
+#define RING_EVENT_WRAP_SHIFT    15
+
+/* Alignment of the three parts (spec 2.8.10.1). */
+#define PVIRTQ_DESC_ALIGN  16
+#define PVIRTQ_EVENT_ALIGN 4
+
+/* Largest packed queue (spec 2.8: up to 2^15 entries). */
+#define PVIRTQ_MAX_SIZE 32768
+
+/* Bytes of DMA memory a packed queue of @size needs. */
+size_t vnet_pq_mem_size(uint16_t size);
+/* Allocate a packed queue: @size a power of two <= 32768, else -EINVAL;
+ * -ENOMEM. Sets vq->packed and leaves the queue reset. @desc_flags is
+ * VRING_DESC_F_WRITE for RX (buffers the device writes), 0 for TX. */
+int vnet_pq_alloc(struct vnet_vq *vq, uint16_t qidx, uint16_t size, uint16_t desc_flags);
+/* Zero the ring and return to the just-allocated state (wrap counters 1,
+ * positions 0, driver event flags DISABLE); the caller has taken every
+ * buffer back first (vnet_vq_drain). */
+void vnet_pq_reset(struct vnet_vq *vq, uint16_t desc_flags, bool event_idx);
+/* Bus addresses for the transport: desc = Descriptor Area, avail = Driver
+ * Area (driver event suppression), used = Device Area (device event
+ * suppression), as the transports name them (spec 4.1.4.3, 4.2.2). */
+void vnet_pq_addrs(const struct vnet_vq *vq, struct vnet_vq_addrs *a);
+
+/* Wrap counter of the lap position @pos belongs to (spec 2.8.1). */
+static inline uint32_t vnet_pq_wrap(const struct vnet_vq *vq, uint32_t pos)
+{
+	return (pos & vq->size) == 0;
+}
+
+/*
+ * Harvest up to @n used descriptors into @out (or, with @out NULL, straight
+ * back to each buffer's pool: the TX reclaim). Same contract as
+ * vnet_vq_harvest, @mrg included: RX (@rx_hdr != 0) lengths must cover the
+ * header and fit the buffer; with @mrg a frame spans num_buffers used
+ * descriptors, returned as one head linked through next/nb_segs, @n counts
+ * frames and a frame is taken whole or not at all (a frame whose
+ * num_buffers runs past the used run, or with a bad segment, is dropped
+ * whole). What is wrong is counted and dropped.
+ *
+ * Only descriptors already published are looked at. Reading stops at the
+ * first descriptor not marked used in the current lap (spec 2.8.22: poll
+ * the next descriptor in ring order; spec 2.8.9: the device marks the first
+ * buffer of a multi-buffer frame used last). The flags of the run are read
+ * first, then one read barrier, then each id and len exactly once.
+ * Validation of what the device wrote:
+ *  - flags AVAIL == USED == wrap counter: a used descriptor. id out of range
+ *    or not in flight (also a duplicate): drop_bad_id, the position is
+ *    consumed; RX len below the header or above the buffer: drop_bad_len,
+ *    the buffer goes back to its pool. The WRITE flag of a used descriptor
+ *    is not required (devices differ); len is validated instead.
+ *  - flags AVAIL == USED == the other lap's wrap counter: a used descriptor
+ *    with a wrong wrap state. Nothing in it is trusted: drop_bad_idx, the
+ *    position is consumed, the buffer posted there stays in flight (until
+ *    vnet_vq_drain), and this harvest ends there.
+ *  - flags AVAIL != USED but not the pattern we wrote for this lap: no
+ *    device ever writes that (spec 2.8.1: used descriptors have AVAIL ==
+ *    USED) - an impossible state: drop_bad_idx and vq->broken.
+ */
+static inline __attribute__((always_inline)) uint16_t vnet_pq_harvest(struct vnet_vq *vq, struct vnet_buf **out,
+                                                                     uint16_t n, uint32_t rx_hdr, int mrg,
+                                                                     uint64_t *bytes)
+{
+	const int to_pool = out == NULL; /* a constant at every call site */
+	const volatile struct pvirtq_desc *ring = vq->pk_desc;
+	struct vnet_buf **cookie = vq->cookie;
+	uint16_t *free_ids = vq->free_ids;
+	uint32_t last = vq->last_used;
+	uint32_t todo = (uint16_t)(vq->pk_pub - last);
+	uint32_t mask = vq->mask, size = vq->size;
+	uint32_t num_free = vq->num_free, got = 0, ready, i, pos;
+	uint32_t off = vq->buf_off + rx_hdr, max_len = vq->buf_len;
+	uint32_t stop_flags = 0;
+	struct vnet_pool *pool = NULL;
+	struct vnet_buf *head = NULL, *tail = NULL;
+	uint32_t top = 0, cont = 0, head_bad = 0;
+	uint64_t sum = 0, frame = 0;
+
+	if (!mrg && todo > n)
+		todo = n;
+	if (todo == 0 || n == 0)
+		return 0;
+	/* Pass 1: how many in a row are used in their lap. */
+	for (ready = 0, pos = last; ready < todo; ready++, pos++) {
+		uint32_t f = vnet_load16(&ring[pos & mask].flags) & (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED);
+		uint32_t used = (pos & size) ? 0 : (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED);
+
+		if (vnet_unlikely(f != used)) {
+			stop_flags = f | 0x10000; /* remember what stopped us */
+			break;
+		}
+		if ((ready & 3) == 3) /* four descriptors to a cache line */
+			vnet_prefetch(&ring[(pos + 1) & mask]);
+	}
+	vnet_rmb(); /* id and len are read after the flags that cover them */
+	/* Pass 2: each id and len once. */
+	for (i = 0, pos = last; i < ready; i++, pos++) {
+		uint32_t slot = pos & mask;
+		uint32_t id, len;
+		struct vnet_buf *b;
+
+		if (mrg && cont == 0 && got == n)
+			break; /* whole frames only */
+		id = ring[slot].id;
+		if (vnet_unlikely(id >= size) || vnet_unlikely((b = cookie[id]) == NULL)) {
+			vq->stats.drop_bad_id++;
+			if (mrg && cont) { /* a frame with a hole: drop it whole */
+				head_bad = 1;
+				if (--cont == 0)
+					goto drop_frame;
+			}
+			continue;
+		}
+		cookie[id] = NULL;
+		free_ids[num_free++] = (uint16_t)id;
+		if (rx_hdr) {
+			len = ring[slot].len;
+			if (mrg && cont) { /* a continuation segment: data only, no header */
+				cont--;
+				if (vnet_unlikely(len == 0 || len > max_len || head_bad)) {
+					vq->stats.drop_bad_len += !head_bad;
+					head_bad = 1;
+					vnet_buf_free(b);
+				} else {
+					b->data = b->base + vq->buf_off;
+					b->len = len;
+					tail->next = b;
+					tail = b;
+					head->nb_segs++;
+					frame += len;
+				}
+				if (cont == 0) {
+					if (head_bad)
+						goto drop_frame;
+					sum += frame;
+				}
+				continue;
+			}
+			/* one unsigned compare: below the header wraps around */
+			if (vnet_unlikely(len - rx_hdr > max_len - rx_hdr)) {
+				vq->stats.drop_bad_len++;
+				vnet_buf_free(b);
+				continue;
+			}
+			b->data = b->base + off;
+			b->len = len - rx_hdr;
+			b->flags = 0;
+			b->nb_segs = 1;
+			vnet_prefetch(b->data);
+			if (mrg) {
+				uint32_t nb = ((const volatile struct virtio_net_hdr *)(b->data - rx_hdr))->num_buffers;
+				if (vnet_unlikely(nb == 0 || nb - 1 > ready - i - 1)) {
+					vq->stats.drop_bad_len++;
+					vnet_buf_free(b);
+					continue;
+				}
+				cont = nb - 1;
+				head = tail = b;
+				head_bad = 0;
+				frame = len - rx_hdr;
+				if (cont == 0)
+					sum += frame;
+			} else {
+				sum += len - rx_hdr;
+			}
+		}
+		if (!to_pool) {
+			out[got++] = b;
+		} else { /* TX reclaim: straight back to the pool's free stack */
+			if (vnet_unlikely(b->pool != pool)) {
+				if (pool)
+					pool->top = top;
+				pool = b->pool;
+				top = pool->top;
+			}
+			pool->stack[top++] = b;
+			got++;
+		}
+		continue;
+drop_frame:
+		/* the head was the last buffer handed out: take it back */
+		got--;
+		vnet_buf_free_chain(head);
+		head_bad = 0;
+	}
+	if (pool)
+		pool->top = top;
+	if (vnet_unlikely(stop_flags) && i == ready) {
+		/* The descriptor at last + ready (published by us) is neither
+		 * ours-for-this-lap nor used in this lap. */
+		uint32_t mine = (pos & size) ? VIRTQ_DESC_F_USED : VIRTQ_DESC_F_AVAIL;
+		uint32_t f = stop_flags & 0xffff;
+
+		if (f != mine) {
+			vq->stats.drop_bad_idx++;
+			if (f == (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED) || f == 0)
+				i++; /* used, wrong wrap: consume the position */
+			else
+				vq->broken = true; /* AVAIL != USED, not ours: impossible */
+		}
+	}
+	vq->num_free = (uint16_t)num_free;
+	vq->last_used = (uint16_t)(last + i);
+	if (bytes)
+		*bytes += sum;
+	return (uint16_t)got;
+}
+
+/*
+ * Put up to @n buffers on the ring (the caller checked num_free >= n), from
+ * @bufs, or with @bufs NULL straight off @src's free stack (the caller
+ * checked it holds @n). Same contract as vnet_vq_post: RX buffers are
+ * offered whole (buf_off/buf_len), TX buffers from data minus a zeroed
+ * virtio_net_hdr of @tx_hdr bytes, and posting stops at the first TX buffer
+ * whose header does not fit before data or whose frame does not fit the
+ * buffer. @return buffers posted. Nothing is visible to the device until
+ * vnet_pq_publish().
+ */
+static inline __attribute__((always_inline)) uint16_t vnet_pq_post(struct vnet_vq *vq, struct vnet_buf *const *bufs, uint16_t n,
+                                                                  uint32_t tx_hdr, uint64_t *bytes, struct vnet_pool *src)
+{
+	struct vnet_buf *const *stack = src ? src->stack : NULL;
+	uint32_t top = src ? src->top : 0;
+	volatile struct pvirtq_desc *ring = vq->pk_desc;
+	struct vnet_buf **cookie = vq->cookie;
+	const uint16_t *free_ids = vq->free_ids;
+	uint32_t mask = vq->mask, size = vq->size, num_free = vq->num_free, i;
+	uint32_t pos = vq->avail_idx, wflags = vq->pk_wflags, off = vq->buf_off, rx_len = vq->buf_len;
+	/* the first descriptor not yet published keeps its flags back */
+	const bool hold_first = vq->avail_idx == vq->pk_pub;
+	uint64_t sum = 0;
+
+	for (i = 0; i < n; i++, pos++) {
+		/* RX refill passes no array: buffers come off the pool's stack */
+		struct vnet_buf *b = bufs ? bufs[i] : stack[--top];
+		volatile struct pvirtq_desc *d = &ring[pos & mask];
+		uint32_t id, f, len;
+		uint64_t addr;
+
+		if (tx_hdr) {
+			uint8_t *h = b->data - tx_hdr;
+			uint64_t rel = (uint64_t)(h - b->base); /* huge if data < base + hdr */
+			if (vnet_unlikely(rel > b->size || rel + tx_hdr + b->len > b->size))
+				break;
+			/* a zero header unless the application filled in
+			 * offloads; constant sizes, so two stores */
+			if (vnet_likely(!(b->flags & VNET_BUF_F_TX_HDR))) {
+				if (tx_hdr == sizeof(struct virtio_net_hdr))
+					memset(h, 0, sizeof(struct virtio_net_hdr));
+				else
+					memset(h, 0, tx_hdr);
+			}
+			addr = b->iova + rel;
+			len = b->len + tx_hdr;
+			sum += b->len;
+		} else {
+			addr = b->iova + off;
+			len = rx_len; /* RX buffers are offered whole */
+		}
+		id = free_ids[--num_free];
+		cookie[id] = b;
+		d->addr = addr;
+		d->len = len;
+		d->id = (uint16_t)id;
+		/* AVAIL = wrap counter, USED = its inverse (spec 2.8.1) */
+		f = wflags | ((pos & size) ? VIRTQ_DESC_F_USED : VIRTQ_DESC_F_AVAIL);
+		if (hold_first && i == 0)
+			vq->pk_head_flags = (uint16_t)f;
+		else
+			d->flags = (uint16_t)f;
+	}
+	if (src)
+		src->top = top;
+	vq->num_free = (uint16_t)num_free;
+	vq->avail_idx = (uint16_t)pos;
+	if (bytes)
+		*bytes += sum;
+	return (uint16_t)i;
+}
+
+/*
+ * Make everything posted since the last publish visible at once (spec
+ * 2.8.21.1: barrier, then the first descriptor's flags), then notify only if
+ * the device asked (spec 2.8.21.2: full barrier before reading the device
+ * event suppression structure).
+ */
+static inline __attribute__((always_inline)) void vnet_pq_publish(struct vnet_vq *vq, struct vnet_transport *t)
+{
+	uint32_t pub = vq->pk_pub, idx = vq->avail_idx;
+	uint32_t ev_flags;
+	bool kick;
+
+	if (pub == idx)
+		return; /* nothing new: nothing to expose, nothing to tell */
+	vnet_wmb(); /* every descriptor of the batch before the first's flags */
+	vnet_store16(&vq->pk_desc[pub & vq->mask].flags, vq->pk_head_flags);
+	vq->pk_pub = (uint16_t)idx;
+	vnet_mb(); /* the flags store before reading the device's wishes */
+	ev_flags = vnet_load16(&vq->pk_device->flags) & 0x3;
+	if (ev_flags == RING_EVENT_FLAGS_DISABLE) {
+		kick = false;
+	} else if (ev_flags == RING_EVENT_FLAGS_DESC && vq->event_idx) {
+		/* The device wants a kick when the descriptor at (off, wrap) is
+		 * made available. As a position modulo two laps that is off, plus
+		 * a lap when its wrap counter is 0. Kick if the last position of
+		 * that class before idx is not before the last kick (or if two
+		 * laps or more went by since the last kick). */
+		uint32_t e = vnet_load16(&vq->pk_device->desc);
+		uint32_t e_off = e & 0x7fff, period = 2u * vq->size;
+		uint32_t ep = e_off + ((e >> RING_EVENT_WRAP_SHIFT) ? 0 : vq->size);
+		uint32_t dist = (uint16_t)(idx - vq->kick_idx);
+
+		kick = e_off >= vq->size || dist >= period || ((idx - 1 - ep) & (period - 1)) < dist;
+	} else {
+		kick = true; /* ENABLE, or a value we cannot honour */
+	}
+	if (kick) {
+		t->ops->notify(t, vq->qidx);
+		vq->kick_idx = (uint16_t)idx;
+		vq->stats.kicks++;
+	}
+}
+
+/* ---- one call site for both ring layouts (a predictable branch per
+ * burst; each layout's helper is inlined behind it) ---- */
+
+static inline __attribute__((always_inline)) uint16_t vnet_ring_harvest(struct vnet_vq *vq, struct vnet_buf **out, uint16_t n,
+                                                                       uint32_t rx_hdr, int mrg, uint64_t *bytes)
+{
+	if (vq->packed)
+		return vnet_pq_harvest(vq, out, n, rx_hdr, mrg, bytes);
+	return vnet_vq_harvest(vq, out, n, rx_hdr, mrg, bytes);
+}
+
+static inline __attribute__((always_inline)) uint16_t vnet_ring_post(struct vnet_vq *vq, struct vnet_buf *const *bufs, uint16_t n,
+                                                                    uint32_t tx_hdr, uint64_t *bytes, struct vnet_pool *src)
+{
+	if (vq->packed)
+		return vnet_pq_post(vq, bufs, n, tx_hdr, bytes, src);
+	return vnet_vq_post(vq, bufs, n, tx_hdr, bytes, src);
+}
+
+static inline __attribute__((always_inline)) void vnet_ring_publish(struct vnet_vq *vq, struct vnet_transport *t)
+{
+	if (vq->packed)
+		vnet_pq_publish(vq, t);
+	else
+		vnet_vq_publish(vq, t);
+}
+
+/* Set-up dispatchers (cold). */
+static inline void vnet_ring_reset(struct vnet_vq *vq, uint16_t desc_flags, bool event_idx)
+{
+	if (vq->packed)
+		vnet_pq_reset(vq, desc_flags, event_idx);
+	else
+		vnet_vq_reset(vq, desc_flags, event_idx);
+}
+
+static inline void vnet_ring_addrs(const struct vnet_vq *vq, struct vnet_vq_addrs *a)
+{
+	if (vq->packed)
+		vnet_pq_addrs(vq, a);
+	else
+		vnet_vq_addrs(vq, a);
+}
+
+#endif

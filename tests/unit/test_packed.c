@@ -1,0 +1,680 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Packed ring, driver side, with the test playing the device by hand:
+ * wrap counters across laps and across the 16-bit position wrap, the
+ * batched publish (first descriptor's flags last), out-of-order
+ * completions, every kind of bad used descriptor counted and dropped, the
+ * impossible state that breaks the queue, merged RX buffers and the
+ * notification decision in both the flags and the event-index form.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+
+#include "virtio/packed.h"
+
+#define RX_OFF (64 - 12)
+#define RX_LEN (2048 - 64 + 12)
+#define F_AU (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED)
+
+struct fake_t {
+	struct vnet_transport t;
+	int notifies;
+};
+
+static void fake_notify(struct vnet_transport *t, uint16_t q)
+{
+	(void)q;
+	((struct fake_t *)t)->notifies++;
+}
+
+static const struct vnet_transport_ops fake_ops = {.name = "fake", .notify = fake_notify};
+
+static struct fake_t ft;
+static struct vnet_vq vq;
+static struct vnet_pool *pool;
+static uint16_t dev_used;  /* device: next used position (free-running) */
+static uint16_t dev_avail; /* device: next position to read */
+
+static void setup_q(uint16_t desc_flags)
+{
+	struct vnet_pool_conf pc = {.count = 64};
+
+	ft.t.ops = &fake_ops;
+	ft.notifies = 0;
+	dev_used = dev_avail = 0;
+	ck_assert_int_eq(vnet_pool_create(&pool, &pc), 0);
+	ck_assert_int_eq(vnet_pq_alloc(&vq, 0, 8, desc_flags), 0);
+	vq.buf_off = RX_OFF;
+	vq.buf_len = RX_LEN;
+}
+
+static void setup(void) { setup_q(VRING_DESC_F_WRITE); }
+static void setup_tx(void) { setup_q(0); }
+
+static void teardown(void)
+{
+	vnet_vq_drain(&vq, vnet_buf_free);
+	vnet_vq_free(&vq);
+	/* every test gives every buffer back */
+	ck_assert_uint_eq(vnet_pool_in_use(pool), 0);
+	ck_assert_int_eq(vnet_pool_destroy(pool), 0);
+}
+
+static struct pvirtq_desc *slot(uint16_t pos) { return &vq.pk_desc[pos & vq.mask]; }
+static uint16_t wrap(uint16_t pos) { return (pos & vq.size) == 0; }
+
+/* Device: is the descriptor at @pos available in its lap? (spec 2.8.1) */
+static int dev_is_avail(uint16_t pos)
+{
+	uint16_t f = slot(pos)->flags & F_AU;
+	return f == (wrap(pos) ? VIRTQ_DESC_F_AVAIL : VIRTQ_DESC_F_USED);
+}
+
+/* Device: read the next available descriptor's id. */
+static uint16_t dev_take(void)
+{
+	ck_assert(dev_is_avail(dev_avail));
+	return slot(dev_avail++)->id;
+}
+
+/* Device: write the next used descriptor (flags last). */
+static void dev_use(uint16_t id, uint32_t len)
+{
+	struct pvirtq_desc *d = slot(dev_used);
+
+	d->id = id;
+	d->len = len;
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	d->flags = (uint16_t)((wrap(dev_used) ? F_AU : 0) | (len ? VIRTQ_DESC_F_WRITE : 0));
+	dev_used++;
+}
+
+static void set_device_event(uint16_t flags, uint16_t off, uint16_t wrapc)
+{
+	struct pvirtq_event_suppress *e = (struct pvirtq_event_suppress *)vq.pk_device;
+
+	e->desc = (uint16_t)(off | (wrapc << RING_EVENT_WRAP_SHIFT));
+	e->flags = flags;
+}
+
+static uint16_t post_rx(uint16_t n)
+{
+	struct vnet_buf *b[8];
+
+	ck_assert_int_eq(vnet_pool_alloc_bulk(pool, b, n), 0);
+	ck_assert_uint_eq(vnet_pq_post(&vq, b, n, 0, NULL, NULL), n);
+	vnet_pq_publish(&vq, &ft.t);
+	return n;
+}
+
+/* Put the queue (and the device's view) at position @p, nothing in flight. */
+static void start_at(uint16_t p)
+{
+	vq.avail_idx = vq.last_used = vq.kick_idx = vq.pk_pub = p;
+	dev_used = dev_avail = p;
+	/* what the ring would hold after the previous lap: used descriptors */
+	for (uint16_t i = 0; i < vq.size; i++) {
+		uint16_t q = (uint16_t)(p - vq.size + i);
+		slot(q)->flags = wrap(q) ? F_AU : 0;
+	}
+}
+
+START_TEST(bad_sizes)
+{
+	struct vnet_vq q2;
+
+	ck_assert_int_eq(vnet_pq_alloc(&q2, 0, 0, 0), -EINVAL);
+	ck_assert_int_eq(vnet_pq_alloc(&q2, 0, 100, 0), -EINVAL);
+	ck_assert_int_eq(vnet_pq_alloc(&q2, 0, 32768, 0), 0);
+	ck_assert(q2.packed);
+	vnet_vq_free(&q2);
+}
+END_TEST
+
+START_TEST(layout)
+{
+	struct vnet_vq_addrs a;
+
+	vnet_pq_addrs(&vq, &a);
+	ck_assert(vq.packed);
+	ck_assert_uint_eq(a.desc % PVIRTQ_DESC_ALIGN, 0); /* spec 2.8.10.1 */
+	ck_assert_uint_eq(a.avail % PVIRTQ_EVENT_ALIGN, 0);
+	ck_assert_uint_eq(a.used % PVIRTQ_EVENT_ALIGN, 0);
+	ck_assert_uint_ge(a.avail, a.desc + 16 * 8);
+	ck_assert_uint_ge(a.used, a.avail + 4);
+	ck_assert_uint_le(a.used + 4, vq.mem.iova + vq.mem.len);
+	ck_assert_uint_eq(vq.num_free, 8);
+	/* we never want used buffer notifications */
+	ck_assert_uint_eq(vq.pk_driver->flags, RING_EVENT_FLAGS_DISABLE);
+	/* the ring starts zeroed: nothing looks available */
+	for (uint16_t i = 0; i < 8; i++)
+		ck_assert(!dev_is_avail(i));
+	ck_assert_uint_eq(vnet_pq_wrap(&vq, 0), 1);
+	ck_assert_uint_eq(vnet_pq_wrap(&vq, 8), 0);
+	ck_assert_uint_eq(vnet_pq_wrap(&vq, 16), 1);
+}
+END_TEST
+
+/* spec 2.8.21.1: the batch shows up at once, first descriptor last. */
+START_TEST(publish_once)
+{
+	struct vnet_buf *b[4];
+	struct vnet_buf *out[8];
+
+	ck_assert_int_eq(vnet_pool_alloc_bulk(pool, b, 4), 0);
+	ck_assert_uint_eq(vnet_pq_post(&vq, b, 3, 0, NULL, NULL), 3);
+	ck_assert(!dev_is_avail(0)); /* held back */
+	ck_assert(dev_is_avail(1));
+	ck_assert(dev_is_avail(2));
+	ck_assert_uint_eq(slot(1)->addr, b[1]->iova + RX_OFF);
+	ck_assert_uint_eq(slot(1)->len, RX_LEN);
+	ck_assert_uint_eq(slot(1)->flags & VIRTQ_DESC_F_WRITE, VIRTQ_DESC_F_WRITE);
+	/* a second post before publishing holds nothing back: the first
+	 * descriptor still guards the whole batch */
+	ck_assert_uint_eq(vnet_pq_post(&vq, b + 3, 1, 0, NULL, NULL), 1);
+	ck_assert(dev_is_avail(3));
+	ck_assert(!dev_is_avail(0));
+	/* not published: harvest does not look at the held-back head, even
+	 * though its stale flags (zero) are those of a used descriptor of
+	 * the other lap */
+	ck_assert_uint_eq(vnet_pq_harvest(&vq, out, 8, 12, 0, NULL), 0);
+	ck_assert_uint_eq(vq.stats.drop_bad_idx, 0);
+	vnet_pq_publish(&vq, &ft.t);
+	ck_assert(dev_is_avail(0));
+	ck_assert_uint_eq(vq.pk_pub, 4);
+	/* ids come from the free stack, ascending */
+	for (uint16_t i = 0; i < 4; i++)
+		ck_assert_uint_eq(dev_take(), i);
+	/* nothing new: publish is a no-op, no kick */
+	ft.notifies = 0;
+	vnet_pq_publish(&vq, &ft.t);
+	ck_assert_int_eq(ft.notifies, 0);
+}
+END_TEST
+
+START_TEST(wraparound)
+{
+	struct vnet_buf *out[8];
+	uint32_t round;
+
+	/* start just below the 16-bit wrap, in the middle of a lap */
+	start_at(65530);
+	for (round = 0; round < 40; round++) {
+		uint16_t i, got, ids[8], base = vq.avail_idx;
+		struct vnet_buf *posted[8];
+
+		post_rx(8);
+		ck_assert_uint_eq(vq.num_free, 0);
+		for (i = 0; i < 8; i++) {
+			/* AVAIL = the lap's wrap counter, USED its inverse */
+			uint16_t f = slot((uint16_t)(base + i))->flags & F_AU;
+			ck_assert_uint_eq(f, wrap((uint16_t)(base + i)) ? VIRTQ_DESC_F_AVAIL : VIRTQ_DESC_F_USED);
+			ids[i] = dev_take();
+			posted[i] = vq.cookie[ids[i]];
+		}
+		for (i = 0; i < 8; i++) /* complete in reverse order */
+			dev_use(ids[7 - i], (uint32_t)(100 + i));
+		got = vnet_pq_harvest(&vq, out, 8, 12, 0, NULL);
+		ck_assert_uint_eq(got, 8);
+		ck_assert_uint_eq(vq.num_free, 8);
+		ck_assert_uint_eq(vq.last_used, (uint16_t)(base + 8));
+		/* returned in used order (the reverse of posting), each with
+		 * its own length */
+		for (i = 0; i < got; i++) {
+			ck_assert_ptr_eq(out[i], posted[7 - i]);
+			ck_assert_uint_eq(out[i]->len, 100 + i - 12);
+			ck_assert_ptr_eq(out[i]->data, out[i]->base + 64);
+		}
+		vnet_pool_free_bulk(out, got);
+		ck_assert_uint_eq(vq.stats.drop_bad_idx + vq.stats.drop_bad_id + vq.stats.drop_bad_len, 0);
+	}
+	ck_assert_uint_lt(vq.avail_idx, 65530); /* it did wrap */
+	ck_assert(!vq.broken);
+}
+END_TEST
+
+/* Partial batches across laps: 3 at a time on an 8-ring. */
+START_TEST(uneven_laps)
+{
+	struct vnet_buf *out[8];
+
+	for (uint32_t r = 0; r < 50; r++) {
+		uint16_t ids[3];
+
+		post_rx(3);
+		for (int i = 0; i < 3; i++)
+			ids[i] = dev_take();
+		dev_use(ids[1], 40);
+		dev_use(ids[0], 41);
+		ck_assert_uint_eq(vnet_pq_harvest(&vq, out, 8, 12, 0, NULL), 2);
+		ck_assert_uint_eq(out[0]->len, 40 - 12);
+		ck_assert_uint_eq(out[1]->len, 41 - 12);
+		vnet_pool_free_bulk(out, 2);
+		dev_use(ids[2], 42);
+		ck_assert_uint_eq(vnet_pq_harvest(&vq, out, 1, 12, 0, NULL), 1);
+		ck_assert_uint_eq(out[0]->len, 42 - 12);
+		vnet_buf_free(out[0]);
+	}
+	ck_assert_uint_eq(vq.num_free, 8);
+}
+END_TEST
+
+START_TEST(harvest_partial)
+{
+	struct vnet_buf *out[8];
+	uint16_t i;
+
+	post_rx(8);
+	for (i = 0; i < 8; i++)
+		dev_use(dev_take(), 60);
+	ck_assert_uint_eq(vnet_pq_harvest(&vq, out, 3, 12, 0, NULL), 3);
+	vnet_pool_free_bulk(out, 3);
+	ck_assert_uint_eq(vnet_pq_harvest(&vq, out, 8, 12, 0, NULL), 5);
+	vnet_pool_free_bulk(out, 5);
+	ck_assert_uint_eq(vnet_pq_harvest(&vq, out, 8, 12, 0, NULL), 0);
+	/* device used only some of a new batch: harvest stops at the first
+	 * descriptor still available */
+	post_rx(4);
+	dev_use(dev_take(), 60);
+	ck_assert_uint_eq(vnet_pq_harvest(&vq, out, 8, 12, 0, NULL), 1);
+	vnet_buf_free(out[0]);
+	ck_assert_uint_eq(vnet_vq_in_flight(&vq), 3);
+}
+END_TEST
+
+START_TEST(bad_used_descriptors)
+{
+	struct vnet_buf *out[8];
+	uint16_t id[6];
+
+	post_rx(6);
+	for (int i = 0; i < 6; i++)
+		id[i] = dev_take();
+	dev_use(8, 60);      /* out of range */
+	dev_use(0xffff, 60); /* far out of range */
+	dev_use(id[2], 60);  /* good */
+	dev_use(id[2], 60);  /* duplicate: no longer in flight */
+	dev_use(id[3], 5);   /* shorter than the header */
+	dev_use(id[4], RX_LEN + 1); /* longer than the buffer */
+	ck_assert_uint_eq(vnet_pq_harvest(&vq, out, 8, 12, 0, NULL), 1);
+	ck_assert_uint_eq(out[0]->len, 48);
+	vnet_buf_free(out[0]);
+	ck_assert_uint_eq(vq.stats.drop_bad_id, 3);
+	ck_assert_uint_eq(vq.stats.drop_bad_len, 2);
+	ck_assert_uint_eq(vq.last_used, 6); /* every position consumed */
+	/* the bad-length buffers went back to the pool; the three whose
+	 * completions were lost stay in flight until drained */
+	ck_assert_uint_eq(vnet_vq_in_flight(&vq), 3);
+	ck_assert_uint_eq(vnet_pool_in_use(pool), 3);
+	ck_assert(!vq.broken);
+	/* the ring goes on: the free slots are posted again */
+	post_rx(2);
+	dev_use(dev_take(), 70);
+	dev_use(dev_take(), 71);
+	ck_assert_uint_eq(vnet_pq_harvest(&vq, out, 8, 12, 0, NULL), 2);
+	vnet_pool_free_bulk(out, 2);
+}
+END_TEST
+
+/* A used descriptor with the other lap's wrap state is dropped, never
+ * trusted; the harvest goes on from the next position. */
+START_TEST(wrong_wrap_dropped)
+{
+	struct vnet_buf *out[8];
+	uint16_t a, b, c;
+
+	post_rx(3);
+	a = dev_take();
+	b = dev_take();
+	c = dev_take();
+	dev_use(a, 60);
+	/* position 1 (lap 1): AVAIL == USED == 0, the previous lap's state */
+	slot(1)->id = b;
+	slot(1)->len = 60;
+	slot(1)->flags = VIRTQ_DESC_F_WRITE;
+	dev_used++;
+	dev_use(c, 62);
+	ck_assert_uint_eq(vnet_pq_harvest(&vq, out, 8, 12, 0, NULL), 1);
+	ck_assert_uint_eq(out[0]->len, 48);
+	vnet_buf_free(out[0]);
+	ck_assert_uint_eq(vq.stats.drop_bad_idx, 1);
+	ck_assert_uint_eq(vq.last_used, 2);
+	ck_assert(!vq.broken);
+	ck_assert_uint_eq(vnet_pq_harvest(&vq, out, 8, 12, 0, NULL), 1);
+	ck_assert_uint_eq(out[0]->len, 50);
+	vnet_buf_free(out[0]);
+	ck_assert_uint_eq(vnet_vq_in_flight(&vq), 1); /* b: its completion was not trusted */
+	ck_assert_uint_eq(vq.stats.drop_bad_id, 0);
+}
+END_TEST
+
+/* AVAIL != USED and not what we wrote: no device writes that. */
+START_TEST(impossible_state_breaks)
+{
+	struct vnet_buf *out[8];
+
+	post_rx(2);
+	dev_use(dev_take(), 60);
+	slot(1)->flags = VIRTQ_DESC_F_USED; /* lap 1 would be AVAIL */
+	ck_assert_uint_eq(vnet_pq_harvest(&vq, out, 8, 12, 0, NULL), 1);
+	vnet_buf_free(out[0]);
+	ck_assert(vq.broken);
+	ck_assert_uint_eq(vq.stats.drop_bad_idx, 1);
+	ck_assert_uint_eq(vq.last_used, 1);
+	ck_assert_uint_eq(vnet_vq_drain(&vq, vnet_buf_free), 1);
+}
+END_TEST
+
+START_TEST(tx_reclaim_to_pool)
+{
+	struct vnet_buf *b[6];
+	uint64_t bytes = 0;
+	uint16_t ids[6];
+	struct vnet_net_hdr *h;
+
+	ck_assert_int_eq(vnet_pool_alloc_bulk(pool, b, 6), 0);
+	for (int i = 0; i < 6; i++) {
+		b[i]->len = (uint32_t)(60 + i);
+		memset(b[i]->data - 12, 0xaa, 12);
+	}
+	/* an application-filled header is kept */
+	b[1]->flags = VNET_BUF_F_TX_HDR;
+	/* b[5]: the frame runs past the buffer: posting stops there */
+	b[5]->len = b[5]->size;
+	ck_assert_uint_eq(vnet_pq_post(&vq, b, 6, 12, &bytes, NULL), 5);
+	ck_assert_uint_eq(bytes, 60 + 61 + 62 + 63 + 64);
+	vnet_pq_publish(&vq, &ft.t);
+	for (int i = 0; i < 5; i++) {
+		ids[i] = dev_take();
+		ck_assert_uint_eq(slot((uint16_t)i)->flags & VIRTQ_DESC_F_WRITE, 0);
+		ck_assert_uint_eq(slot((uint16_t)i)->len, 12 + 60 + (uint32_t)i);
+		ck_assert_uint_eq(slot((uint16_t)i)->addr, b[i]->iova + (uint64_t)(b[i]->data - 12 - b[i]->base));
+	}
+	h = vnet_buf_hdr(b[0], 12);
+	ck_assert_uint_eq(h->flags | h->gso_type | h->num_buffers, 0);
+	h = vnet_buf_hdr(b[1], 12);
+	ck_assert_uint_eq(h->flags, 0xaa);
+	b[1]->flags = 0;
+	vnet_buf_free(b[5]);
+	dev_use(ids[3], 0);
+	dev_use(ids[0], 0);
+	ck_assert_uint_eq(vnet_pool_in_use(pool), 5);
+	ck_assert_uint_eq(vnet_pq_harvest(&vq, NULL, vq.size, 0, 0, NULL), 2);
+	ck_assert_uint_eq(vnet_pool_in_use(pool), 3);
+	ck_assert_uint_eq(vq.num_free, 5);
+	dev_use(ids[1], 0);
+	dev_use(ids[2], 0);
+	dev_use(ids[4], 0);
+	ck_assert_uint_eq(vnet_pq_harvest(&vq, NULL, vq.size, 0, 0, NULL), 3);
+	ck_assert_uint_eq(vnet_pool_in_use(pool), 0);
+}
+END_TEST
+
+/* RX refill straight off the pool's stack. */
+START_TEST(refill_from_pool)
+{
+	uint32_t top = pool->top;
+
+	ck_assert_uint_eq(vnet_pq_post(&vq, NULL, 8, 0, NULL, pool), 8);
+	vnet_pq_publish(&vq, &ft.t);
+	ck_assert_uint_eq(pool->top, top - 8);
+	for (uint16_t i = 0; i < 8; i++) {
+		ck_assert(dev_is_avail(i));
+		ck_assert_uint_eq(slot(i)->len, RX_LEN);
+	}
+}
+END_TEST
+
+/* MRG_RXBUF: one frame over three buffers, taken whole. */
+START_TEST(merged_rx)
+{
+	struct vnet_buf *out[8];
+	uint16_t id[6];
+	struct vnet_buf *s;
+	struct virtio_net_hdr *h;
+	uint64_t bytes = 0;
+
+	post_rx(6);
+	for (int i = 0; i < 6; i++)
+		id[i] = dev_take();
+	h = (struct virtio_net_hdr *)(void *)(vq.cookie[id[0]]->base + RX_OFF);
+	h->num_buffers = 3;
+	h = (struct virtio_net_hdr *)(void *)(vq.cookie[id[3]]->base + RX_OFF);
+	h->num_buffers = 1;
+	/* spec 2.8.9: the first buffer's descriptor is marked used last */
+	slot(1)->id = id[1];
+	slot(1)->len = RX_LEN;
+	slot(2)->id = id[2];
+	slot(2)->len = 100;
+	slot(1)->flags = slot(2)->flags = F_AU | VIRTQ_DESC_F_WRITE;
+	ck_assert_uint_eq(vnet_pq_harvest(&vq, out, 8, 12, 1, NULL), 0);
+	dev_used = 3;
+	slot(0)->id = id[0];
+	slot(0)->len = RX_LEN;
+	slot(0)->flags = F_AU | VIRTQ_DESC_F_WRITE;
+	dev_use(id[3], 12 + 70);
+	/* one frame per call */
+	ck_assert_uint_eq(vnet_pq_harvest(&vq, out, 1, 12, 1, &bytes), 1);
+	ck_assert_uint_eq(out[0]->nb_segs, 3);
+	ck_assert_uint_eq(out[0]->len, RX_LEN - 12);
+	s = out[0]->next;
+	ck_assert_uint_eq(s->len, RX_LEN);
+	ck_assert_ptr_eq(s->data, s->base + RX_OFF);
+	ck_assert_uint_eq(s->next->len, 100);
+	ck_assert_uint_eq(bytes, RX_LEN - 12 + RX_LEN + 100);
+	vnet_buf_free_chain(out[0]);
+	ck_assert_uint_eq(vq.last_used, 3);
+	ck_assert_uint_eq(vnet_pq_harvest(&vq, out, 8, 12, 1, NULL), 1);
+	ck_assert_uint_eq(out[0]->nb_segs, 1);
+	ck_assert_uint_eq(out[0]->len, 70);
+	vnet_buf_free(out[0]);
+	/* num_buffers beyond the used run: dropped (and counted) */
+	h = (struct virtio_net_hdr *)(void *)(vq.cookie[id[4]]->base + RX_OFF);
+	h->num_buffers = 3;
+	dev_use(id[4], RX_LEN);
+	dev_use(id[5], 50);
+	ck_assert_uint_eq(vnet_pq_harvest(&vq, out, 8, 12, 1, NULL), 0);
+	ck_assert_uint_eq(vq.stats.drop_bad_len, 2); /* the head, then id 5 alone: 50 - 12 has num_buffers 0 */
+	ck_assert_uint_eq(vnet_vq_in_flight(&vq), 0);
+}
+END_TEST
+
+/* Flags form (no EVENT_IDX): ENABLE kicks, DISABLE does not. */
+START_TEST(notify_flags)
+{
+	set_device_event(RING_EVENT_FLAGS_ENABLE, 0, 0);
+	post_rx(1);
+	ck_assert_int_eq(ft.notifies, 1);
+	set_device_event(RING_EVENT_FLAGS_DISABLE, 0, 0);
+	post_rx(1);
+	ck_assert_int_eq(ft.notifies, 1);
+	/* DESC without EVENT_IDX, or the reserved value: kick (harmless) */
+	set_device_event(RING_EVENT_FLAGS_DESC, 7, 1);
+	post_rx(1);
+	ck_assert_int_eq(ft.notifies, 2);
+	set_device_event(3, 0, 0);
+	post_rx(1);
+	ck_assert_int_eq(ft.notifies, 3);
+	ck_assert_uint_eq(vq.stats.kicks, 3);
+}
+END_TEST
+
+/* Event-index form (spec 2.8.10): kick when the descriptor at (off, wrap)
+ * is among those made available since the last kick. */
+START_TEST(notify_event_idx)
+{
+	struct vnet_buf *out[8];
+	uint16_t i;
+
+	vnet_pq_reset(&vq, VRING_DESC_F_WRITE, true);
+	set_device_event(RING_EVENT_FLAGS_DESC, 0, 1); /* position 0 */
+	post_rx(2);                                    /* 0, 1 */
+	ck_assert_int_eq(ft.notifies, 1);
+	set_device_event(RING_EVENT_FLAGS_DESC, 5, 1); /* position 5 */
+	post_rx(2);                                    /* 2, 3 */
+	ck_assert_int_eq(ft.notifies, 1);
+	for (i = 0; i < 4; i++)
+		dev_use(dev_take(), 60);
+	ck_assert_uint_eq(vnet_pq_harvest(&vq, out, 8, 12, 0, NULL), 4);
+	vnet_pool_free_bulk(out, 4);
+	post_rx(2); /* 4, 5: crosses 5 */
+	ck_assert_int_eq(ft.notifies, 2);
+	/* the event position belongs to the range since the last kick */
+	set_device_event(RING_EVENT_FLAGS_DESC, 6, 1);
+	post_rx(1); /* 6 */
+	ck_assert_int_eq(ft.notifies, 3);
+	/* the wrap counter matters: offset 1 in lap 0 is position 9 */
+	set_device_event(RING_EVENT_FLAGS_DESC, 1, 0);
+	for (i = 0; i < 3; i++)
+		dev_use(dev_take(), 60);
+	ck_assert_uint_eq(vnet_pq_harvest(&vq, out, 8, 12, 0, NULL), 3);
+	vnet_pool_free_bulk(out, 3);
+	post_rx(2); /* 7, 8 */
+	ck_assert_int_eq(ft.notifies, 3);
+	post_rx(1); /* 9 */
+	ck_assert_int_eq(ft.notifies, 4);
+	/* offset 1 in lap 1 is position 17 (or 1): not in 10..11 */
+	set_device_event(RING_EVENT_FLAGS_DESC, 1, 1);
+	for (i = 0; i < 3; i++)
+		dev_use(dev_take(), 60);
+	ck_assert_uint_eq(vnet_pq_harvest(&vq, out, 8, 12, 0, NULL), 3);
+	vnet_pool_free_bulk(out, 3);
+	post_rx(2);
+	ck_assert_int_eq(ft.notifies, 4);
+	/* DISABLE still wins with EVENT_IDX; ENABLE still kicks */
+	set_device_event(RING_EVENT_FLAGS_DISABLE, 0, 0);
+	post_rx(1);
+	ck_assert_int_eq(ft.notifies, 4);
+	set_device_event(RING_EVENT_FLAGS_ENABLE, 0, 0);
+	post_rx(1);
+	ck_assert_int_eq(ft.notifies, 5);
+	/* an offset beyond the ring cannot be honoured: kick */
+	set_device_event(RING_EVENT_FLAGS_DESC, 100, 1);
+	post_rx(1);
+	ck_assert_int_eq(ft.notifies, 6);
+}
+END_TEST
+
+/* Event index across the 16-bit position wrap and after long silences. */
+START_TEST(notify_event_idx_wrap)
+{
+	struct vnet_buf *out[8];
+	uint16_t p;
+
+	vnet_pq_reset(&vq, VRING_DESC_F_WRITE, true);
+	start_at(65528); /* slot 0, lap wrap counter 0 (65528 & 8) */
+	ck_assert_uint_eq(vnet_pq_wrap(&vq, 65528), 0);
+	/* the device wants position 65534 = slot 6, wrap 0 */
+	set_device_event(RING_EVENT_FLAGS_DESC, 6, 0);
+	post_rx(4); /* 65528..65531 */
+	ck_assert_int_eq(ft.notifies, 0);
+	for (int i = 0; i < 4; i++)
+		dev_use(dev_take(), 60);
+	ck_assert_uint_eq(vnet_pq_harvest(&vq, out, 8, 12, 0, NULL), 4);
+	vnet_pool_free_bulk(out, 4);
+	post_rx(4); /* 65532..65535: contains 65534 */
+	ck_assert_int_eq(ft.notifies, 1);
+	/* wants position 2 (slot 2, wrap 1) after the 16-bit wrap */
+	set_device_event(RING_EVENT_FLAGS_DESC, 2, 1);
+	for (int i = 0; i < 4; i++)
+		dev_use(dev_take(), 60);
+	ck_assert_uint_eq(vnet_pq_harvest(&vq, out, 8, 12, 0, NULL), 4);
+	vnet_pool_free_bulk(out, 4);
+	post_rx(2); /* 0, 1 */
+	ck_assert_int_eq(ft.notifies, 1);
+	post_rx(2); /* 2, 3 */
+	ck_assert_int_eq(ft.notifies, 2);
+	/* two laps without a kick (DISABLE), then DESC: kick once */
+	set_device_event(RING_EVENT_FLAGS_DISABLE, 0, 0);
+	for (p = 0; p < 5; p++) {
+		for (int i = 0; i < 4; i++)
+			dev_use(dev_take(), 60);
+		ck_assert_uint_eq(vnet_pq_harvest(&vq, out, 8, 12, 0, NULL), 4);
+		vnet_pool_free_bulk(out, 4);
+		post_rx(4);
+	}
+	ck_assert_int_eq(ft.notifies, 2);
+	set_device_event(RING_EVENT_FLAGS_DESC, 0, 0);
+	for (int i = 0; i < 4; i++)
+		dev_use(dev_take(), 60);
+	ck_assert_uint_eq(vnet_pq_harvest(&vq, out, 8, 12, 0, NULL), 4);
+	vnet_pool_free_bulk(out, 4);
+	post_rx(1);
+	ck_assert_int_eq(ft.notifies, 3);
+}
+END_TEST
+
+START_TEST(reset_and_drain)
+{
+	post_rx(5);
+	ck_assert_uint_eq(vnet_vq_drain(&vq, vnet_buf_free), 5);
+	vnet_pq_reset(&vq, VRING_DESC_F_WRITE, false);
+	ck_assert_uint_eq(vq.num_free, 8);
+	ck_assert_uint_eq(vq.avail_idx, 0);
+	ck_assert_uint_eq(vq.pk_pub, 0);
+	ck_assert_uint_eq(vq.pk_driver->flags, RING_EVENT_FLAGS_DISABLE);
+	for (uint16_t i = 0; i < 8; i++)
+		ck_assert_uint_eq(slot(i)->flags, 0);
+	dev_used = dev_avail = 0;
+	post_rx(1);
+	ck_assert_uint_eq(dev_take(), 0);
+}
+END_TEST
+
+/* The dispatchers pick the packed helpers. */
+START_TEST(dispatch)
+{
+	struct vnet_buf *b[2], *out[2];
+	struct vnet_vq_addrs a, a2;
+
+	ck_assert_int_eq(vnet_pool_alloc_bulk(pool, b, 2), 0);
+	ck_assert_uint_eq(vnet_ring_post(&vq, b, 2, 0, NULL, NULL), 2);
+	vnet_ring_publish(&vq, &ft.t);
+	dev_use(dev_take(), 30);
+	dev_use(dev_take(), 31);
+	ck_assert_uint_eq(vnet_ring_harvest(&vq, out, 2, 12, 0, NULL), 2);
+	vnet_pool_free_bulk(out, 2);
+	vnet_ring_addrs(&vq, &a);
+	vnet_pq_addrs(&vq, &a2);
+	ck_assert_uint_eq(a.used, a2.used);
+	vnet_ring_reset(&vq, VRING_DESC_F_WRITE, false);
+	ck_assert_uint_eq(vq.last_used, 0);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("packed");
+	TCase *tc = tcase_create("rx");
+	TCase *tt = tcase_create("tx");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, bad_sizes);
+	tcase_add_test(tc, layout);
+	tcase_add_test(tc, publish_once);
+	tcase_add_test(tc, wraparound);
+	tcase_add_test(tc, uneven_laps);
+	tcase_add_test(tc, harvest_partial);
+	tcase_add_test(tc, bad_used_descriptors);
+	tcase_add_test(tc, wrong_wrap_dropped);
+	tcase_add_test(tc, impossible_state_breaks);
+	tcase_add_test(tc, refill_from_pool);
+	tcase_add_test(tc, merged_rx);
+	tcase_add_test(tc, notify_flags);
+	tcase_add_test(tc, notify_event_idx);
+	tcase_add_test(tc, notify_event_idx_wrap);
+	tcase_add_test(tc, reset_and_drain);
+	tcase_add_test(tc, dispatch);
+	suite_add_tcase(s, tc);
+	tcase_add_checked_fixture(tt, setup_tx, teardown);
+	tcase_add_test(tt, tx_reclaim_to_pool);
+	suite_add_tcase(s, tt);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
