@@ -7,6 +7,7 @@
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "virtio/vring.h"
 
@@ -228,6 +229,132 @@ START_TEST(need_event_table)
 }
 END_TEST
 
+
+/* MRG_RXBUF (spec 5.1.6.4): the device writes num_buffers in the first
+ * buffer's header; the frame's other buffers follow in the used ring. */
+static void dev_mrg_head(uint16_t id, uint16_t nb)
+{
+	struct vnet_buf *b = vq.cookie[id];
+	struct virtio_net_hdr *h = (struct virtio_net_hdr *)(b->base + vq.buf_off);
+	h->num_buffers = nb;
+}
+
+START_TEST(mrg_chain)
+{
+	struct vnet_buf *out[8];
+	uint16_t ids[8], i;
+	uint64_t bytes = 0;
+
+	post(8);
+	for (i = 0; i < 8; i++)
+		ids[i] = vq.avail->ring[i];
+	dev_mrg_head(ids[0], 3);
+	dev_complete_id(ids[0], 12 + 1000);
+	dev_complete_id(ids[1], 1500);
+	dev_complete_id(ids[2], 7);
+	dev_mrg_head(ids[3], 1);
+	dev_complete_id(ids[3], 12 + 60);
+	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12, 1, &bytes), 2);
+	ck_assert_uint_eq(out[0]->nb_segs, 3);
+	ck_assert_uint_eq(out[0]->len, 1000);
+	ck_assert_uint_eq(out[0]->next->len, 1500);
+	ck_assert_ptr_eq(out[0]->next->data, out[0]->next->base + vq.buf_off); /* no header */
+	ck_assert_uint_eq(out[0]->next->next->len, 7);
+	ck_assert_uint_eq(out[1]->nb_segs, 1);
+	ck_assert_uint_eq(out[1]->len, 60);
+	ck_assert_uint_eq(bytes, 1000 + 1500 + 7 + 60);
+	vnet_buf_free_chain(out[0]);
+	vnet_buf_free_chain(out[1]);
+}
+END_TEST
+
+START_TEST(mrg_frames_whole_or_not_at_all)
+{
+	struct vnet_buf *out[8];
+	uint16_t ids[8], i;
+
+	post(8);
+	for (i = 0; i < 8; i++)
+		ids[i] = vq.avail->ring[i];
+	dev_mrg_head(ids[0], 2);
+	dev_complete_id(ids[0], 100);
+	dev_complete_id(ids[1], 100);
+	dev_mrg_head(ids[2], 2);
+	dev_complete_id(ids[2], 100);
+	dev_complete_id(ids[3], 100);
+	/* one frame asked: both of its buffers, nothing of the next */
+	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 1, 12, 1, NULL), 1);
+	ck_assert_uint_eq(out[0]->nb_segs, 2);
+	ck_assert_uint_eq(vq.last_used, 2);
+	vnet_buf_free_chain(out[0]);
+	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 1, 12, 1, NULL), 1);
+	vnet_buf_free_chain(out[0]);
+}
+END_TEST
+
+START_TEST(mrg_bad_frames_dropped_whole)
+{
+	struct vnet_buf *out[8];
+	uint16_t ids[8], i;
+
+	post(8);
+	for (i = 0; i < 8; i++)
+		ids[i] = vq.avail->ring[i];
+	/* a hole in the chain: a bad id where the 2nd segment should be */
+	dev_mrg_head(ids[0], 3);
+	dev_complete_id(ids[0], 100);
+	dev_complete_id(999, 100);
+	dev_complete_id(ids[1], 100);
+	/* a segment longer than the buffer */
+	dev_mrg_head(ids[2], 2);
+	dev_complete_id(ids[2], 100);
+	dev_complete_id(ids[3], 5000);
+	/* num_buffers 0 */
+	dev_mrg_head(ids[4], 0);
+	dev_complete_id(ids[4], 100);
+	/* a good frame after all that */
+	dev_mrg_head(ids[5], 1);
+	dev_complete_id(ids[5], 112);
+	/* num_buffers beyond what was published */
+	dev_mrg_head(ids[6], 5);
+	dev_complete_id(ids[6], 100);
+	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12, 1, NULL), 1);
+	ck_assert_uint_eq(out[0]->len, 100);
+	ck_assert_uint_eq(out[0]->nb_segs, 1);
+	vnet_buf_free(out[0]);
+	ck_assert_uint_eq(vq.stats.drop_bad_id, 1);
+	ck_assert_uint_eq(vq.stats.drop_bad_len, 3);
+	/* everything but the one still posted went back to the pool */
+	ck_assert_uint_eq(vnet_pool_in_use(pool), 1);
+	ck_assert(!vq.broken);
+}
+END_TEST
+
+START_TEST(tx_header_zeroed_unless_set)
+{
+	struct vnet_buf *b[2];
+	struct vnet_net_hdr *h;
+
+	ck_assert_int_eq(vnet_pool_alloc_bulk(pool, b, 2), 0);
+	memset(b[0]->base, 0xaa, 64);
+	memset(b[1]->base, 0xaa, 64);
+	b[0]->len = b[1]->len = 60;
+	h = vnet_buf_hdr(b[1], 12);
+	memset(h, 0, 12);
+	h->flags = VNET_HDR_F_NEEDS_CSUM;
+	h->csum_start = 34;
+	h->csum_offset = 16;
+	b[1]->flags = VNET_BUF_F_TX_HDR;
+	ck_assert_uint_eq(vnet_vq_post(&vq, b, 2, 12, NULL, NULL), 2);
+	h = vnet_buf_hdr(b[0], 12);
+	ck_assert_uint_eq(h->flags | h->csum_start | h->num_buffers, 0);
+	h = vnet_buf_hdr(b[1], 12);
+	ck_assert_uint_eq(h->flags, VNET_HDR_F_NEEDS_CSUM);
+	ck_assert_uint_eq(h->csum_start, 34);
+	ck_assert_uint_eq(vq.desc[vq.avail->ring[0]].len, 72);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("vring");
@@ -245,6 +372,10 @@ int main(void)
 	tcase_add_test(tc, notify_flags);
 	tcase_add_test(tc, notify_event_idx);
 	tcase_add_test(tc, need_event_table);
+	tcase_add_test(tc, mrg_chain);
+	tcase_add_test(tc, mrg_frames_whole_or_not_at_all);
+	tcase_add_test(tc, mrg_bad_frames_dropped_whole);
+	tcase_add_test(tc, tx_header_zeroed_unless_set);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
