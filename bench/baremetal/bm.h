@@ -59,8 +59,9 @@ struct bm_result {
 	uint64_t idle_polls;
 	struct vnet_queue_stats rx, tx;
 	struct bm_stages st;
-	uint64_t hist[BM_HIST_BUCKETS];
+	uint64_t hist[BM_HIST_BUCKETS]; /* latency: round trips in TSC cycles */
 	uint64_t samples, max_cycles;
+	uint64_t ref_ns;                /* the window by the HPET (0: none) */
 };
 
 struct bm_rig {
@@ -78,6 +79,10 @@ void bm_macswap(uint8_t *frame);
 uint32_t bm_hist_bucket(uint64_t ns);
 double bm_bucket_ns(uint32_t b);
 double bm_hist_pct(const uint64_t *h, uint64_t total, double pct);
+
+/* clock.c: the HPET, to check the TSC rate against (0 or -ENODEV) */
+int bm_clock_init(void);
+int bm_clock_ns(uint64_t *ns);
 
 /* run.c */
 int bm_run(struct bm_rig *r, const struct bm_opts *o, struct bm_result *res);

@@ -297,7 +297,11 @@ static void report(const struct bm_rig *r, const struct bm_opts *o, const struct
 	char backend[16];
 	struct bench_row row = {0};
 	static const char *const stage[5] = {"harvest", "app", "refill", "publish", "kick"};
-	double hz = (double)vnet_cycles_hz(), secs = (double)res->cycles / hz, mean[5], c[5];
+	/* the TSC rate over the window by the HPET when there is one; else the
+	 * platform's boot-time calibration */
+	double hz = res->ref_ns > 100000000u ? (double)res->cycles * 1e9 / (double)res->ref_ns
+	                                     : (double)vnet_cycles_hz();
+	double secs = (double)res->cycles / hz, mean[5], c[5], ns = 1e9 / hz;
 	int lat = o->mode == BM_LATENCY, i;
 
 	stage_costs(res, mean, c);
@@ -316,11 +320,11 @@ static void report(const struct bm_rig *r, const struct bm_opts *o, const struct
 	bench_row_u64(&row, "drops", res->rx.drop_bad_id + res->rx.drop_bad_len + res->rx.drop_bad_idx +
 	                                res->tx.drop_bad_id + res->tx.drop_bad_idx);
 	bench_row_u64(&row, "lost", res->lost);
-	bench_row_num(&row, "p50_ns", "%.0f", lat ? bm_hist_pct(res->hist, res->samples, 50) : 0);
-	bench_row_num(&row, "p90_ns", "%.0f", lat ? bm_hist_pct(res->hist, res->samples, 90) : 0);
-	bench_row_num(&row, "p99_ns", "%.0f", lat ? bm_hist_pct(res->hist, res->samples, 99) : 0);
-	bench_row_num(&row, "p999_ns", "%.0f", lat ? bm_hist_pct(res->hist, res->samples, 99.9) : 0);
-	bench_row_num(&row, "max_ns", "%.0f", lat ? (double)res->max_cycles * 1e9 / hz : 0);
+	bench_row_num(&row, "p50_ns", "%.0f", lat ? bm_hist_pct(res->hist, res->samples, 50) * ns : 0);
+	bench_row_num(&row, "p90_ns", "%.0f", lat ? bm_hist_pct(res->hist, res->samples, 90) * ns : 0);
+	bench_row_num(&row, "p99_ns", "%.0f", lat ? bm_hist_pct(res->hist, res->samples, 99) * ns : 0);
+	bench_row_num(&row, "p999_ns", "%.0f", lat ? bm_hist_pct(res->hist, res->samples, 99.9) * ns : 0);
+	bench_row_num(&row, "max_ns", "%.0f", lat ? (double)res->max_cycles * ns : 0);
 	bench_row_num(&row, "cyc_harvest", "%.0f", c[0]);
 	bench_row_num(&row, "cyc_app", "%.0f", c[1]);
 	bench_row_num(&row, "cyc_refill", "%.0f", c[2]);
@@ -328,10 +332,10 @@ static void report(const struct bm_rig *r, const struct bm_opts *o, const struct
 	bench_row_num(&row, "cyc_kick", "%.0f", c[4]);
 	bench_emit(&row);
 	printf("stages: median harvest %.0f app %.0f refill %.0f publish %.0f kick %.0f cycles/packet; "
-	       "means %.0f %.0f %.0f %.0f %.0f (tsc %.0f MHz; %llu of %llu tx calls kicked; %llu idle polls; "
+	       "means %.0f %.0f %.0f %.0f %.0f (tsc %.0f MHz by the %s; %llu of %llu tx calls kicked; %llu idle polls; "
 	       "%llu other frames)\n",
 	       c[0], c[1], c[2], c[3], c[4], mean[0], mean[1], mean[2], mean[3], mean[4], hz / 1e6,
-	       (unsigned long long)res->st.n_kick, (unsigned long long)(res->st.n_kick + res->st.n_nokick),
+	       res->ref_ns > 100000000u ? "HPET over the window" : "boot calibration", (unsigned long long)res->st.n_kick, (unsigned long long)(res->st.n_kick + res->st.n_nokick),
 	       (unsigned long long)res->idle_polls, (unsigned long long)res->other);
 	if (o->stages) {
 		printf("{\"stages\":\"%s\",\"frame\":%u,\"unit\":\"cycles/packet\",\"tsc_mhz\":%.0f,\"p50\":{",
@@ -348,11 +352,12 @@ static void report(const struct bm_rig *r, const struct bm_opts *o, const struct
 		uint32_t b;
 		int first = 1;
 
-		printf("{\"hist\":\"guest_rtt\",\"unit\":\"ns\",\"buckets\":[");
+		/* buckets were kept in cycles: their lower edges, converted */
+		printf("{\"hist\":\"guest_rtt\",\"unit\":\"ns\",\"frame\":%u,\"buckets\":[", (unsigned)o->frame);
 		for (b = 0; b < BM_HIST_BUCKETS; b++) {
 			if (!res->hist[b])
 				continue;
-			printf("%s[%.0f,%llu]", first ? "" : ",", bm_bucket_ns(b), (unsigned long long)res->hist[b]);
+			printf("%s[%.0f,%llu]", first ? "" : ",", bm_bucket_ns(b) * ns, (unsigned long long)res->hist[b]);
 			first = 0;
 		}
 		printf("]}\n");
@@ -371,6 +376,8 @@ int vnet_main(const char *cmdline)
 	vnet_set_log(console_log, NULL, VNET_LOG_WARN);
 	if (parse_opts(&o))
 		return 1;
+	if (bm_clock_init())
+		printf("vnet-bench-bm: no HPET: rates use the boot-time TSC calibration\n");
 	if (rig_open(&r, &o))
 		return 1;
 	{

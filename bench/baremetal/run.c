@@ -22,6 +22,7 @@ enum { W_WAIT, W_WARM, W_MEASURE, W_DONE };
 
 struct window {
 	uint64_t hz, warm_end, end, wait_end;
+	uint64_t ref_lo, ref_hi; /* HPET ns at the window's ends */
 	int state;
 	const struct bm_opts *o;
 };
@@ -60,6 +61,8 @@ static void win_tick(struct window *w, uint64_t now, int got_traffic)
 	case W_WARM:
 		if (now >= w->warm_end) {
 			w->state = W_MEASURE;
+			bm_clock_ns(&w->ref_lo);
+			now = vnet_cycles();
 			w->warm_end = now;
 			w->end = now + us_to_cycles(w->o->duration_us, w->hz);
 		}
@@ -68,6 +71,8 @@ static void win_tick(struct window *w, uint64_t now, int got_traffic)
 		if (now >= w->end) {
 			w->state = W_DONE;
 			w->end = now; /* the iteration that crossed the end was counted */
+			if (bm_clock_ns(&w->ref_hi) == 0)
+				w->end = vnet_cycles();
 		}
 		break;
 	default:
@@ -137,6 +142,62 @@ static void fill_burst(struct vnet_buf **b, uint16_t n, const uint8_t *tmpl, uin
 	}
 }
 
+static uint32_t get32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/* Send one probe; NULL pool means the pool is empty (TX ring full). */
+static int send_probe(struct bm_rig *r, const uint8_t *tmpl, uint32_t frame, uint32_t seq,
+                      struct bm_stages *st, uint64_t *t_sent)
+{
+	struct vnet_buf *b = vnet_buf_alloc(r->pool);
+	uint64_t ts;
+
+	if (!b) {
+		vnet_tx_reclaim(r->dev, 0);
+		return -ENOBUFS;
+	}
+	fill_burst(&b, 1, tmpl, frame);
+	memcpy(b->data + BM_OFF_SEQ, &seq, 4);
+	ts = vnet_cycles();
+	memcpy(b->data + BM_OFF_TS, &ts, 8);
+	if (tx_timed(r, &b, 1, st) != 1) {
+		vnet_buf_free(b);
+		return -ENOBUFS;
+	}
+	*t_sent = ts;
+	return 0;
+}
+
+/* A train of back-to-back probes: most of these calls find the device
+ * still busy and do not kick, which gives publish's own cost even when
+ * every ping-pong send kicks. Replies are drained later as "other". */
+static void calibrate(struct bm_rig *r, const uint8_t *tmpl, uint32_t frame, struct bm_stages *st)
+{
+	uint64_t ts, nokick = st->tx_nokick, n = st->n_nokick, pk = st->pk_nokick, kick = st->tx_kick;
+	uint64_t nk = st->n_kick, pkk = st->pk_kick;
+	uint32_t i;
+
+	/* borrow the no-kick histogram, then move what the train added */
+	for (i = 0; i < CAL_TRAIN; i++)
+		send_probe(r, tmpl, frame, SEQ_CAL | i, st, &ts);
+	st->cal_nokick = st->tx_nokick - nokick;
+	st->cal_n = st->n_nokick - n;
+	memcpy(st->h[BM_ST_CAL], st->h[BM_ST_TX_NOKICK], sizeof(st->h[0]));
+	memset(st->h[BM_ST_TX_NOKICK], 0, sizeof(st->h[0]));
+	memset(st->h[BM_ST_TX_KICK], 0, sizeof(st->h[0]));
+	st->tx_nokick = nokick;
+	st->n_nokick = n;
+	st->pk_nokick = pk;
+	st->tx_kick = kick;
+	st->n_kick = nk;
+	st->pk_kick = pkk;
+}
+
 /* txonly, rxonly, forward: throughput. */
 static int run_pps(struct bm_rig *r, const struct bm_opts *o, struct bm_result *res)
 {
@@ -145,6 +206,7 @@ static int run_pps(struct bm_rig *r, const struct bm_opts *o, struct bm_result *
 	struct bm_stages *st = NULL;
 	struct window w;
 	uint64_t it;
+	int calibrated = 0;
 
 	bm_frame_build(tmpl, o, o->frame);
 	win_init(&w, o, o->mode != BM_TXONLY);
@@ -152,6 +214,10 @@ static int run_pps(struct bm_rig *r, const struct bm_opts *o, struct bm_result *
 		uint64_t t0, t1, t2, t3, t4;
 		uint16_t n = 0, sent = 0;
 
+		if (o->mode == BM_FORWARD && o->stages && w.state == W_MEASURE && !calibrated) {
+			calibrate(r, tmpl, o->frame, &res->st);
+			calibrated = 1;
+		}
 		/* count stages only inside the measured window */
 		st = (o->stages && w.state == W_MEASURE) ? &res->st : NULL;
 		t0 = stamp(st != NULL);
@@ -212,63 +278,8 @@ static int run_pps(struct bm_rig *r, const struct bm_opts *o, struct bm_result *
 	if (w.warm_end >= w.end || res->packets == 0)
 		return -ETIMEDOUT; /* never saw traffic, or never reached the window */
 	res->cycles = w.end - w.warm_end;
+	res->ref_ns = w.ref_hi > w.ref_lo ? w.ref_hi - w.ref_lo : 0;
 	return 0;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-/* Send one probe; NULL pool means the pool is empty (TX ring full). */
-static int send_probe(struct bm_rig *r, const uint8_t *tmpl, uint32_t frame, uint32_t seq,
-                      struct bm_stages *st, uint64_t *t_sent)
-{
-	struct vnet_buf *b = vnet_buf_alloc(r->pool);
-	uint64_t ts;
-
-	if (!b) {
-		vnet_tx_reclaim(r->dev, 0);
-		return -ENOBUFS;
-	}
-	fill_burst(&b, 1, tmpl, frame);
-	memcpy(b->data + BM_OFF_SEQ, &seq, 4);
-	ts = vnet_cycles();
-	memcpy(b->data + BM_OFF_TS, &ts, 8);
-	if (tx_timed(r, &b, 1, st) != 1) {
-		vnet_buf_free(b);
-		return -ENOBUFS;
-	}
-	*t_sent = ts;
-	return 0;
-}
-
-/* A train of back-to-back probes: most of these calls find the device
- * still busy and do not kick, which gives publish's own cost even when
- * every ping-pong send kicks. Replies are drained later as "other". */
-static void calibrate(struct bm_rig *r, const uint8_t *tmpl, uint32_t frame, struct bm_stages *st)
-{
-	uint64_t ts, nokick = st->tx_nokick, n = st->n_nokick, pk = st->pk_nokick, kick = st->tx_kick;
-	uint64_t nk = st->n_kick, pkk = st->pk_kick;
-	uint32_t i;
-
-	/* borrow the no-kick histogram, then move what the train added */
-	for (i = 0; i < CAL_TRAIN; i++)
-		send_probe(r, tmpl, frame, SEQ_CAL | i, st, &ts);
-	st->cal_nokick = st->tx_nokick - nokick;
-	st->cal_n = st->n_nokick - n;
-	memcpy(st->h[BM_ST_CAL], st->h[BM_ST_TX_NOKICK], sizeof(st->h[0]));
-	memset(st->h[BM_ST_TX_NOKICK], 0, sizeof(st->h[0]));
-	memset(st->h[BM_ST_TX_KICK], 0, sizeof(st->h[0]));
-	st->tx_nokick = nokick;
-	st->n_nokick = n;
-	st->pk_nokick = pk;
-	st->tx_kick = kick;
-	st->n_kick = nk;
-	st->pk_kick = pkk;
 }
 
 /* latency: ping-pong with a reflector on the other end (the host peer's
@@ -332,7 +343,7 @@ static int run_latency(struct bm_rig *r, const struct bm_opts *o, struct bm_resu
 			lost_in_a_row = 0;
 			if (w.state == W_MEASURE) {
 				uint64_t c = now - t_sent;
-				res->hist[bm_hist_bucket(c * 1000000000ull / w.hz)]++;
+				res->hist[bm_hist_bucket(c)]++;
 				if (c > res->max_cycles)
 					res->max_cycles = c;
 				res->samples++;
@@ -350,6 +361,7 @@ static int run_latency(struct bm_rig *r, const struct bm_opts *o, struct bm_resu
 	if (w.warm_end >= w.end || res->samples == 0)
 		return -ETIMEDOUT;
 	res->cycles = w.end - w.warm_end;
+	res->ref_ns = w.ref_hi > w.ref_lo ? w.ref_hi - w.ref_lo : 0;
 	return 0;
 }
 

@@ -6,7 +6,13 @@
  * would see. For tests, fuzzing and microbenchmarks; no VM needed.
  *
  * The model is single-threaded and deterministic: it does its work only in
- * vnet_model_poll() (the driver's notifications are counted, not acted on).
+ * vnet_model_poll() (the driver's notifications are counted, not acted on),
+ * except that a notification of the control queue executes the commands
+ * waiting there at once, as a real device does (a driver waits for them).
+ * Features beyond the defaults (control queue, multiqueue, offloads,
+ * MRG_RXBUF, packed ring, IN_ORDER, indirect descriptors) take effect only
+ * when conf.features offers them and the driver accepts them; what the
+ * model does with each is listed at the top of lib/virtio/model.c.
  */
 #ifndef VNET_MODEL_H
 #define VNET_MODEL_H
@@ -59,6 +65,32 @@ struct vnet_model_conf {
 	bool want_notify;        /**< ask for notifications (default: suppress) */
 	uint32_t latency;        /**< complete TX only after this many polls (0) */
 	uint32_t rx_budget;      /**< max frames moved per queue per poll (0 = all) */
+	/* Appended; zero keeps the behaviour of a model without them. */
+	uint16_t max_pairs;      /**< MQ: max_virtqueue_pairs, 1..VNET_MODEL_MAX_PAIRS (1); > 1 needs VNET_F_MQ */
+	uint8_t duplex;          /**< SPEED_DUPLEX: VNET_MODEL_DUPLEX_* (unknown) */
+	uint8_t rx_csum;         /**< GUEST_CSUM: VNET_MODEL_RX_CSUM_* (NONE); needs VNET_F_GUEST_CSUM */
+	uint32_t speed;          /**< SPEED_DUPLEX: Mbit/s, 1..0x7fffffff (0: unknown) */
+};
+
+/** Most queue pairs a model offers (conf.max_pairs). */
+#define VNET_MODEL_MAX_PAIRS 32
+/** MAC filter table entries the model keeps per table (more: that table
+ * overflows and accepts every address of its kind, as QEMU does). */
+#define VNET_MODEL_MAC_TABLE 32
+
+/** conf.duplex: what config space shows (spec 5.1.4: 0x01 full, 0x00 half, 0xff unknown). */
+enum vnet_model_duplex {
+	VNET_MODEL_DUPLEX_UNKNOWN = 0, /**< 0xff */
+	VNET_MODEL_DUPLEX_FULL,        /**< 0x01 */
+	VNET_MODEL_DUPLEX_HALF,        /**< 0x00 */
+};
+
+/** conf.rx_csum: what a receiver that negotiated GUEST_CSUM is told. */
+enum vnet_model_rx_csum {
+	VNET_MODEL_RX_CSUM_NONE = 0, /**< flags 0: every checksum is complete (also with CSUM) */
+	VNET_MODEL_RX_CSUM_VALID,    /**< DATA_VALID on TCP/UDP over IPv4/IPv6 whose checksum the model verified */
+	VNET_MODEL_RX_CSUM_PARTIAL,  /**< as VALID, and a NEEDS_CSUM frame from the sender is passed on
+	                                  unfinished: NEEDS_CSUM, csum_start/offset, pseudo-header sum */
 };
 
 /** Per-device counters kept by the model. */
@@ -71,6 +103,36 @@ struct vnet_model_stats {
 	uint64_t notifies;              /**< driver notifications seen */
 	uint64_t faults_fired;          /**< injected faults that took effect */
 	uint64_t bad_desc;              /**< driver descriptors the model rejected */
+	/* Appended. */
+	uint64_t ctrl_cmds;             /**< control queue commands executed */
+	uint64_t ctrl_errs;             /**< ... of them answered VIRTIO_NET_ERR */
+	uint64_t announce_acks;         /**< ANNOUNCE_ACK commands */
+	uint64_t rx_filtered;           /**< frames dropped by the RX filter (MAC, RX mode, VLAN) */
+	uint64_t rx_merged;             /**< frames spread over more than one RX buffer (MRG_RXBUF) */
+	uint64_t rx_data_valid;         /**< frames delivered with DATA_VALID */
+	uint64_t rx_partial;            /**< frames delivered with NEEDS_CSUM (partial checksum) */
+	uint64_t rx_gso;                /**< frames delivered whole with a GSO type (GUEST_TSO*) */
+	uint64_t tx_csum;               /**< checksums completed for NEEDS_CSUM frames */
+	uint64_t tx_tso;                /**< TSO frames the driver sent (also in tx_frames) */
+	uint64_t tx_tso_segs;           /**< segments the model cut from them */
+	uint64_t tx_bad_hdr;            /**< TX frames dropped: a virtio_net_hdr the features do not allow */
+	uint64_t used_batches;          /**< IN_ORDER: used entries written for more than one buffer */
+	uint64_t indirect;              /**< indirect descriptor tables read */
+};
+
+/** What the driver set up through the control queue (and the feature handshake). */
+struct vnet_model_state {
+	uint64_t features;        /**< features the driver accepted */
+	uint8_t mac[6];           /**< the device's MAC now (conf.mac, or MAC_ADDR_SET) */
+	bool promisc;             /**< RX mode (CTRL_RX); on after reset, as on QEMU */
+	bool allmulti;            /**< RX mode (CTRL_RX); off after reset */
+	bool announce;            /**< STATUS ANNOUNCE set, not yet acked */
+	bool uc_overflow;         /**< the unicast table was given more than VNET_MODEL_MAC_TABLE entries */
+	bool mc_overflow;         /**< the multicast table was given more than VNET_MODEL_MAC_TABLE entries */
+	uint16_t active_pairs;    /**< queue pairs in use (1 until VQ_PAIRS_SET) */
+	uint32_t uc_entries;      /**< unicast MAC table entries as last set */
+	uint32_t mc_entries;      /**< multicast MAC table entries as last set */
+	uint32_t vlans;           /**< VLAN ids in the filter table (CTRL_VLAN) */
 };
 
 /**
@@ -109,6 +171,22 @@ void vnet_model_set_generator(struct vnet_model *m, vnet_model_gen_fn fn, void *
 typedef void (*vnet_model_tap_fn)(const uint8_t *frame, uint32_t len, void *arg);
 /** Install (or clear, with NULL) the TX tap; @p arg goes to @p fn. */
 void vnet_model_set_tap(struct vnet_model *m, vnet_model_tap_fn fn, void *arg);
+
+/** Copy what the driver set up (RX mode, MAC, tables, pairs...). */
+void vnet_model_get_state(const struct vnet_model *m, struct vnet_model_state *out);
+/**
+ * Entry @p i of the unicast (@p multicast false) or multicast MAC filter
+ * table. 0, or -ENOENT past the entries stored.
+ */
+int vnet_model_mac_entry(const struct vnet_model *m, bool multicast, uint32_t i, uint8_t mac[6]);
+/** Is VLAN @p vid in the filter table (CTRL_VLAN)? */
+bool vnet_model_vlan(const struct vnet_model *m, uint16_t vid);
+/**
+ * Frames through transport queue @p q since create: TX frames consumed
+ * (bad ones included), RX frames delivered (a merged frame counts once),
+ * control commands executed. 0 for a queue that does not exist.
+ */
+uint64_t vnet_model_queue_frames(const struct vnet_model *m, uint16_t q);
 
 #ifdef __cplusplus
 }

@@ -85,11 +85,11 @@ struct vnet_net_hdr {
 	uint16_t csum_offset;   /**< ... stored at csum_start + csum_offset */
 	uint16_t num_buffers;   /**< RX with MRG_RXBUF: buffers of this frame */
 };
-#define VNET_HDR_F_NEEDS_CSUM 1
-#define VNET_HDR_F_DATA_VALID 2
-#define VNET_HDR_GSO_NONE  0
-#define VNET_HDR_GSO_TCPV4 1
-#define VNET_HDR_GSO_TCPV6 4
+#define VNET_HDR_F_NEEDS_CSUM 1 /**< flags: checksum from csum_start, stored at csum_start + csum_offset, still to do */
+#define VNET_HDR_F_DATA_VALID 2 /**< flags (RX): the device validated the checksum */
+#define VNET_HDR_GSO_NONE  0 /**< gso_type: not a segmentation offload */
+#define VNET_HDR_GSO_TCPV4 1 /**< gso_type: TCP over IPv4, cut into gso_size segments */
+#define VNET_HDR_GSO_TCPV6 4 /**< gso_type: TCP over IPv6, cut into gso_size segments */
 
 /** The header in front of @p b's data (@p hdr_len from vnet_dev_hdr_len()). */
 static inline struct vnet_net_hdr *vnet_buf_hdr(struct vnet_buf *b, uint8_t hdr_len)
@@ -239,6 +239,8 @@ uint16_t vnet_rx_refill(struct vnet_dev *dev, uint16_t q);
 uint16_t vnet_tx_burst(struct vnet_dev *dev, uint16_t q, struct vnet_buf **bufs, uint16_t n);
 /** Reclaim finished TX buffers without sending. @return buffers reclaimed. */
 uint16_t vnet_tx_reclaim(struct vnet_dev *dev, uint16_t q);
+/** The pool the device takes RX buffers from. */
+struct vnet_pool *vnet_dev_pool(const struct vnet_dev *dev);
 /** Queue pairs in use (what vnet_dev_set_queue_pairs() last set). */
 uint16_t vnet_dev_queue_pairs(const struct vnet_dev *dev);
 

@@ -20,7 +20,6 @@
 #include "lwip/udp.h"
 
 #include "platform/platform.h"
-#include "net/dev.h"
 #include "glue.h"
 
 #ifndef VNET_LWIP_RX_COPY
@@ -77,11 +76,9 @@ struct vnet_iface {
 
 static bool lwip_ready;
 
-/* The pool the device was opened with. vnet.h has no getter (yet): the
- * glue is part of the library and reads the device's own record. */
 static struct vnet_pool *dev_pool(const struct vnet_dev *dev)
 {
-	return dev->pool;
+	return vnet_dev_pool(dev);
 }
 
 /* ------------------------------------------------------------ helpers -- */

@@ -358,6 +358,7 @@ void vnet_dev_close(struct vnet_dev *d)
 
 uint8_t vnet_dev_hdr_len(const struct vnet_dev *d) { return (uint8_t)d->hdr_len; }
 uint16_t vnet_dev_queue_pairs(const struct vnet_dev *d) { return d->active; }
+struct vnet_pool *vnet_dev_pool(const struct vnet_dev *d) { return d ? d->pool : NULL; }
 
 int vnet_dev_broken(struct vnet_dev *d)
 {

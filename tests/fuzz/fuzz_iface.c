@@ -38,6 +38,7 @@ struct rig {
 	bool tcp_reads;     /* the TCP server reads (echoes) or never does */
 	bool hook_takes;
 	uint64_t asserts0;
+	uint32_t b_snd_nxt, b_rcv_nxt; /* from B's last TCP segment */
 	uint8_t frame[1600];
 };
 
@@ -128,13 +129,14 @@ static uint32_t build_ip(struct fin *in, uint8_t ctl, uint8_t *f, uint32_t room)
 	uint8_t *ip = f + 14, *l4;
 	const uint8_t *src;
 	uint32_t plen, ihl = 20, l4len, sum;
-	uint8_t proto = protos[fin_u8(in) & 3];
+	uint8_t psel = fin_u8(in);
+	uint8_t proto = protos[psel & 3];
 
 	if (proto == 0)
 		proto = fin_u8(in);
 	if (ctl & 0x40)
 		ihl = 4u * (5u + fin_u8(in) % 11u); /* options, garbage ones */
-	memset(ip, 0, ihl);
+	memset(ip, 0, ihl); /* options, if any, stay zero: end of list */
 	ip[0] = (uint8_t)(0x40 | ihl / 4);
 	ip[1] = fin_u8(in);
 	put16(ip + 4, fin_u16(in));
@@ -144,8 +146,6 @@ static uint32_t build_ip(struct fin *in, uint8_t ctl, uint8_t *f, uint32_t room)
 	ip[9] = proto;
 	put32(ip + 12, (ctl & 0x10) ? fin_u32(in) : IP_A);
 	put32(ip + 16, (ctl & 0x20) ? 0x0A0000FFu : IP_B);
-	if (ihl > 20)
-		fin_bytes(in, 0, &src); /* options stay zero (end of list) */
 	l4 = ip + ihl;
 	plen = fin_u16(in) % (room - 14u - ihl + 1u);
 	memset(l4, 0, plen);
@@ -160,7 +160,11 @@ static uint32_t build_ip(struct fin *in, uint8_t ctl, uint8_t *f, uint32_t room)
 	if (proto == 6 && l4len >= 20) {
 		if (!(ctl & 0x80))
 			put16(l4 + 2, 80);
-		l4[12] = (uint8_t)((l4[12] & 0xf0) | 0);
+		if (psel & 4) {
+			/* in step with B's last segment: past the handshake */
+			put32(l4 + 4, R.b_rcv_nxt);
+			put32(l4 + 8, R.b_snd_nxt);
+		}
 		put16(l4 + 16, 0);
 		put16(l4 + 16, fold(sum16(l4, l4len, sum)));
 	} else if (proto == 17 && l4len >= 8) {
@@ -214,15 +218,45 @@ static void check(void)
 	fuzz_check_accounting(R.a.dev, R.a.pool, 0, 0);
 }
 
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Note where B's TCP stands (its next sequence number and what it
+ * acknowledged), so that the fuzzer's next segment can be in step. */
+static void watch_b(const struct vnet_buf *b)
+{
+	const uint8_t *f = b->data, *ip = f + 14, *tcp;
+	uint32_t ihl, thl, tot, dlen;
+
+	if (b->len < 54 || f[12] != 0x08 || f[13] != 0x00 || ip[9] != 6)
+		return;
+	ihl = (ip[0] & 0xfu) * 4u;
+	tot = (uint32_t)ip[2] << 8 | ip[3];
+	if (ihl < 20 || tot > b->len - 14u || tot < ihl + 20u)
+		return;
+	tcp = ip + ihl;
+	thl = (uint32_t)(tcp[12] >> 4) * 4u;
+	if (thl < 20 || ihl + thl > tot)
+		return;
+	dlen = tot - ihl - thl;
+	R.b_snd_nxt = get32(tcp + 4) + dlen + ((tcp[13] & 0x02) ? 1u : 0u) + ((tcp[13] & 0x01) ? 1u : 0u);
+	if (tcp[13] & 0x10)
+		R.b_rcv_nxt = get32(tcp + 8);
+}
+
 /* Frames B sent come back to A: take them and let go. */
 static void drain_a(void)
 {
 	struct vnet_buf *b[64];
-	uint16_t n;
+	uint16_t n, j;
 	int i;
 
 	for (i = 0; i < 4; i++) {
 		n = vnet_rx_burst(R.a.dev, 0, b, 64);
+		for (j = 0; j < n; j++)
+			watch_b(b[j]);
 		vnet_pool_free_bulk(b, n);
 		if (n < 64)
 			break;

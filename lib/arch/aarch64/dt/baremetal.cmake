@@ -1,0 +1,87 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# The bare-metal environment of a QEMU "virt" machine described by a device
+# tree, included by lib/arch/aarch64 and lib/arch/riscv64 with:
+#   VNET_ARCH_SRCS      the architecture's entry, console, traps
+#   VNET_LINKER_SCRIPT  its linker script (CACHE INTERNAL)
+#   VNET_IMAGE_BINARY   ON to also write <name>.img (objcopy -O binary) next
+#                       to <name>.elf (CACHE INTERNAL; aarch64's Linux Image)
+# It defines what lib/arch/x86_64/CMakeLists.txt defines, with the same
+# names: vnet_libc, vnet_arch, vnet (the driver), vnet_baremetal_image()
+# and the boot_test image.
+
+set(VNET_DT_DIR ${CMAKE_CURRENT_LIST_DIR})
+set(VNET_LIBC_DIR ${PROJECT_SOURCE_DIR}/lib/libc)
+
+# ---- vnet_libc ------------------------------------------------------------
+add_library(vnet_libc STATIC
+  ${VNET_LIBC_DIR}/src/string.c
+  ${VNET_LIBC_DIR}/src/stdlib.c
+  ${VNET_LIBC_DIR}/src/stdio.c
+  ${VNET_LIBC_DIR}/src/malloc.c
+)
+target_include_directories(vnet_libc SYSTEM PUBLIC ${VNET_LIBC_DIR}/include)
+target_include_directories(vnet_libc PRIVATE ${PROJECT_SOURCE_DIR}/include)
+# Without it gcc turns memcpy's own loop into a call to memcpy.
+target_compile_options(vnet_libc PRIVATE ${VNET_WARN} -fno-tree-loop-distribute-patterns)
+
+# ---- vnet_arch: entry, console, traps, device tree, platform.h ------------
+# The command-line parser is architecture-neutral; it lives with x86_64's.
+add_library(vnet_arch STATIC
+  ${VNET_ARCH_SRCS}
+  ${VNET_DT_DIR}/fdt.c
+  ${VNET_DT_DIR}/virt.c
+  ${VNET_DT_DIR}/platform.c
+  ${PROJECT_SOURCE_DIR}/lib/arch/x86_64/cmdline.c
+)
+target_include_directories(vnet_arch
+  PUBLIC ${PROJECT_SOURCE_DIR}/include
+  PRIVATE ${PROJECT_SOURCE_DIR}/lib ${CMAKE_CURRENT_SOURCE_DIR})
+target_compile_options(vnet_arch PRIVATE $<$<COMPILE_LANGUAGE:C>:${VNET_WARN}>)
+# libc needs the console and vnet_exit, the arch needs libc: CMake repeats
+# the two on the link line. libgcc: 128-bit multiply and the like.
+target_link_libraries(vnet_arch PUBLIC vnet_libc)
+target_link_libraries(vnet_libc PUBLIC vnet_arch gcc)
+
+# ---- vnet: the driver for bare metal --------------------------------------
+set(_vnet_srcs)
+foreach(s ${VNET_CORE_SRCS} ${VNET_BAREMETAL_TRANSPORT_SRCS})
+  if(NOT IS_ABSOLUTE ${s})
+    set(s ${PROJECT_SOURCE_DIR}/${s})
+  endif()
+  list(APPEND _vnet_srcs ${s})
+endforeach()
+add_library(vnet STATIC ${_vnet_srcs})
+target_include_directories(vnet
+  PUBLIC ${PROJECT_SOURCE_DIR}/include
+  PRIVATE ${PROJECT_SOURCE_DIR}/lib)
+target_compile_options(vnet PRIVATE ${VNET_WARN})
+target_link_libraries(vnet PUBLIC vnet_arch)
+
+# vnet_baremetal_image(<target> SOURCES <srcs...> [LIBS <libs...>])
+#
+# Links <target>.elf (and <target>.img when VNET_IMAGE_BINARY is on) for
+# qemu-system-<arch> -machine virt -kernel. As on x86_64, the sources
+# define int vnet_main(const char *cmdline).
+function(vnet_baremetal_image name)
+  cmake_parse_arguments(IMG "" "" "SOURCES;LIBS" ${ARGN})
+  if(NOT IMG_SOURCES)
+    message(FATAL_ERROR "vnet_baremetal_image(${name}): SOURCES is required")
+  endif()
+  add_executable(${name} ${IMG_SOURCES})
+  set_target_properties(${name} PROPERTIES SUFFIX ".elf" LINK_DEPENDS ${VNET_LINKER_SCRIPT})
+  target_compile_options(${name} PRIVATE ${VNET_WARN})
+  target_link_options(${name} PRIVATE -Wl,-T,${VNET_LINKER_SCRIPT})
+  target_link_libraries(${name} PRIVATE ${IMG_LIBS} vnet_arch vnet_libc)
+  if(VNET_IMAGE_BINARY)
+    set(img ${CMAKE_CURRENT_BINARY_DIR}/${name}.img)
+    add_custom_command(TARGET ${name} POST_BUILD
+      COMMAND ${CMAKE_OBJCOPY} -O binary $<TARGET_FILE:${name}> ${img}
+      BYPRODUCTS ${img}
+      VERBATIM)
+  endif()
+endfunction()
+
+# ---- the environment's boot test (tests/e2e/boot/boot_test.c), run by
+# tests/e2e/virt/run_boot.sh from the host build ----------------------------
+vnet_baremetal_image(boot_test SOURCES ${PROJECT_SOURCE_DIR}/tests/e2e/boot/boot_test.c)
+target_include_directories(boot_test PRIVATE ${PROJECT_SOURCE_DIR}/lib)

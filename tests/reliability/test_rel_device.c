@@ -1,0 +1,461 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Faults survived, at the device level, over the in-process model:
+ * DEVICE_NEEDS_RESET mid-traffic -> broken -> recover with no buffer lost
+ * (the application keeps holding frames across it); recover that fails
+ * (stuck reset, refused features, pool too empty) with a clear error and
+ * works once the cause is gone; link down/up; pool exhaustion on both
+ * sides; a TX ring full for a long time; a device that never completes
+ * (reset, TX) gives a bounded wait and a clear error, never a hang.
+ *
+ * After every step: pool in use == buffers the test holds + descriptors
+ * the driver has out; after close every buffer is back (rig_close).
+ */
+#include <errno.h>
+#include <time.h>
+
+#include "testutil.h"
+#include "fuzz/fuzz_common.h" /* fuzz_dev_out: descriptors out, white box */
+
+#define MAC_DEV {0x52, 0x54, 0, 0, 0, 1}
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* ---- frames with a sequence number and a payload pattern -------------- */
+
+static uint32_t seq_len(uint64_t seq)
+{
+	return 60u + (uint32_t)(seq * 37u % 1400u);
+}
+
+static void put_seq(struct vnet_buf *b, uint64_t seq)
+{
+	static const uint8_t hdr[14] = {0x52, 0x54, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x88, 0xb5};
+	uint32_t i, len = seq_len(seq);
+
+	memcpy(b->data, hdr, 14);
+	memcpy(b->data + 14, &seq, 8);
+	for (i = 22; i < len; i++)
+		b->data[i] = (uint8_t)(seq * 7 + i);
+	b->len = len;
+}
+
+/* @return the frame's sequence number; fails the test if damaged */
+static uint64_t check_seq(const struct vnet_buf *b)
+{
+	uint64_t s;
+	uint32_t i;
+
+	ck_assert_uint_ge(b->len, 22);
+	memcpy(&s, b->data + 14, 8);
+	ck_assert_uint_eq(b->len, seq_len(s));
+	for (i = 22; i < b->len; i++)
+		ck_assert_msg(b->data[i] == (uint8_t)(s * 7 + i), "seq %llu byte %u damaged",
+		              (unsigned long long)s, (unsigned)i);
+	return s;
+}
+
+/* ---- a loopback flow: the application's side ---------------------------- */
+
+struct flow {
+	struct rig *r;
+	uint64_t next;      /* next sequence number to send */
+	uint64_t expect;    /* lowest acceptable next received */
+	uint64_t got;       /* frames received */
+	struct vnet_buf *held[256];
+	uint32_t nheld;     /* frames the application keeps */
+};
+
+static void account(const struct flow *f)
+{
+	uint32_t out = fuzz_dev_out(f->r->dev, NULL, NULL);
+
+	ck_assert_msg(vnet_pool_in_use(f->r->pool) == f->nheld + out,
+	              "pool in use %u != held %u + out %u", (unsigned)vnet_pool_in_use(f->r->pool),
+	              (unsigned)f->nheld, (unsigned)out);
+}
+
+/* One round: send up to @burst, let the device work, receive (keeping
+ * up to @keep frames), refill. Frames may be lost to faults, but never
+ * damaged, duplicated or reordered. */
+static void flow_round(struct flow *f, uint16_t burst, uint32_t keep, bool poll)
+{
+	struct vnet_buf *b[64], *in[64];
+	uint16_t k, n, i;
+
+	if (burst && vnet_pool_alloc_bulk(f->r->pool, b, burst) == 0) {
+		for (i = 0; i < burst; i++)
+			put_seq(b[i], f->next + i);
+		k = vnet_tx_burst(f->r->dev, 0, b, burst);
+		f->next += k;
+		vnet_pool_free_bulk(b + k, (uint32_t)(burst - k));
+	}
+	if (poll)
+		vnet_model_poll(f->r->m);
+	n = vnet_rx_burst(f->r->dev, 0, in, 64);
+	for (i = 0; i < n; i++) {
+		uint64_t s = check_seq(in[i]);
+		ck_assert_msg(s >= f->expect && s < f->next, "seq %llu: duplicate, reordered or never sent",
+		              (unsigned long long)s);
+		f->expect = s + 1;
+		f->got++;
+		if (f->nheld < keep && f->nheld < 256)
+			f->held[f->nheld++] = in[i];
+		else
+			vnet_buf_free(in[i]);
+	}
+	vnet_rx_refill(f->r->dev, 0);
+	account(f);
+}
+
+static void flow_release(struct flow *f)
+{
+	vnet_pool_free_bulk(f->held, f->nheld);
+	f->nheld = 0;
+}
+
+/* Send @total more frames with no fault armed: all of them arrive. */
+static void flow_clean(struct flow *f, uint64_t total)
+{
+	uint64_t got0 = f->got, sent0 = f->next, iter;
+
+	for (iter = 0; iter < total * 4 + 1000 && f->got - got0 < total; iter++)
+		flow_round(f, f->next - sent0 < total ? 16 : 0, 0, true);
+	ck_assert_uint_eq(f->got - got0, total);
+}
+
+/* ------------------------------------------------------------------ tests -- */
+
+START_TEST(needs_reset_mid_traffic)
+{
+	struct rig r;
+	struct flow f = {0};
+	struct vnet_queue_stats rx;
+	int i, rounds;
+
+	ck_assert_int_eq(rig_open(&r, NULL, NULL, 0, 1), 0);
+	f.r = &r;
+	flow_clean(&f, 500);
+	/* the application holds 40 frames while the device breaks */
+	for (i = 0; i < 20; i++)
+		flow_round(&f, 16, 40, true);
+	ck_assert_uint_eq(f.nheld, 40);
+	vnet_model_fault(r.m, VNET_FAULT_NEEDS_RESET, 1);
+	for (rounds = 0; rounds < 100 && !vnet_dev_broken(r.dev); rounds++)
+		flow_round(&f, 16, 40, true);
+	ck_assert_int_eq(vnet_dev_broken(r.dev), 1);
+	/* a broken device keeps everything it has, and the traffic that
+	 * follows before the application notices is refused or parked */
+	for (i = 0; i < 10; i++)
+		flow_round(&f, 16, 40, true);
+	ck_assert_int_eq(vnet_dev_recover(r.dev), 0);
+	ck_assert_int_eq(vnet_dev_broken(r.dev), 0);
+	account(&f);
+	/* the frames the application held are still intact and its own */
+	for (i = 0; i < (int)f.nheld; i++)
+		check_seq(f.held[i]);
+	flow_release(&f);
+	account(&f);
+	f.expect = f.next; /* what was in flight at the reset is gone */
+	flow_clean(&f, 2000);
+	vnet_queue_stats(r.dev, 0, true, &rx);
+	ck_assert_uint_eq(rx.drop_bad_id + rx.drop_bad_len + rx.drop_bad_idx, 0);
+	rig_close(&r);
+}
+END_TEST
+
+START_TEST(recover_fails_clearly_then_works)
+{
+	struct vnet_dev_conf dc = {.rx_ring_size = 64, .tx_ring_size = 64};
+	struct vnet_buf *all[256];
+	struct rig r;
+	struct flow f = {0};
+	uint32_t nall;
+
+	ck_assert_int_eq(rig_open(&r, NULL, &dc, 256, 1), 0);
+	f.r = &r;
+	flow_clean(&f, 300);
+	vnet_model_fault(r.m, VNET_FAULT_NEEDS_RESET, 1);
+	vnet_model_poll(r.m);
+	ck_assert_int_eq(vnet_dev_broken(r.dev), 1);
+
+	/* a reset that does not complete: -ETIMEDOUT, still broken, no leak */
+	vnet_model_fault(r.m, VNET_FAULT_RESET_STUCK, 2);
+	ck_assert_int_eq(vnet_dev_recover(r.dev), -ETIMEDOUT);
+	ck_assert_int_eq(vnet_dev_broken(r.dev), 1);
+	account(&f);
+	/* the device refuses the features: -EPROTO */
+	vnet_model_fault(r.m, VNET_FAULT_RESET_STUCK, 0);
+	vnet_model_fault(r.m, VNET_FAULT_REFUSE_FEATURES, 1);
+	ck_assert_int_eq(vnet_dev_recover(r.dev), -EPROTO);
+	ck_assert_int_eq(vnet_dev_broken(r.dev), 1);
+	account(&f);
+	/* the application holds so much that the RX ring cannot be filled */
+	nall = vnet_pool_count(r.pool) - vnet_pool_in_use(r.pool) - 10;
+	ck_assert_int_eq(vnet_pool_alloc_bulk(r.pool, all, nall), 0);
+	ck_assert_int_eq(vnet_dev_recover(r.dev), -ENOBUFS);
+	ck_assert_int_eq(vnet_dev_broken(r.dev), 1);
+	ck_assert_uint_eq(vnet_pool_in_use(r.pool), nall + fuzz_dev_out(r.dev, NULL, NULL));
+	vnet_pool_free_bulk(all, nall);
+	/* the causes gone, recover works and traffic flows */
+	ck_assert_int_eq(vnet_dev_recover(r.dev), 0);
+	ck_assert_int_eq(vnet_dev_broken(r.dev), 0);
+	f.expect = f.next;
+	flow_clean(&f, 1000);
+	rig_close(&r);
+}
+END_TEST
+
+START_TEST(link_down_up)
+{
+	struct vnet_net_config c;
+	struct rig r;
+	struct flow f = {0};
+	uint64_t got0;
+	uint32_t rx_out;
+	int flap, i;
+
+	ck_assert_int_eq(rig_open(&r, NULL, NULL, 0, 1), 0);
+	f.r = &r;
+	flow_clean(&f, 200);
+	for (flap = 0; flap < 5; flap++) {
+		vnet_model_set_link(r.m, false);
+		ck_assert_int_eq(vnet_dev_config(r.dev, &c), 0);
+		ck_assert(!c.link_up);
+		got0 = f.got;
+		for (i = 0; i < 50; i++)
+			flow_round(&f, 16, 0, true);
+		ck_assert_uint_eq(f.got, got0); /* dropped by the device, never stuck */
+		fuzz_dev_out(r.dev, &rx_out, NULL);
+		ck_assert_uint_eq(rx_out, 256); /* the RX ring stays full */
+		vnet_model_set_link(r.m, true);
+		ck_assert_int_eq(vnet_dev_config(r.dev, &c), 0);
+		ck_assert(c.link_up);
+		f.expect = f.next;
+		flow_clean(&f, 300);
+	}
+	/* flaps in the middle of bursts */
+	for (i = 0; i < 400; i++) {
+		if (i % 37 == 0)
+			vnet_model_set_link(r.m, (i / 37) % 2 == 1);
+		flow_round(&f, 16, 0, true);
+	}
+	vnet_model_set_link(r.m, true);
+	f.expect = f.next;
+	flow_clean(&f, 300);
+	rig_close(&r);
+}
+END_TEST
+
+START_TEST(pool_exhaustion_both_ways)
+{
+	struct vnet_dev_conf dc = {.rx_ring_size = 64, .tx_ring_size = 64};
+	struct vnet_queue_stats rx;
+	struct vnet_buf *grab[200], *b[16];
+	struct rig r;
+	struct flow f = {0};
+	uint32_t n;
+	int i;
+
+	ck_assert_int_eq(rig_open(&r, NULL, &dc, 192, 1), 0);
+	f.r = &r;
+	flow_clean(&f, 200);
+	/* the application keeps every frame it receives and grabs the rest */
+	for (i = 0; i < 50; i++)
+		flow_round(&f, 16, 256, true);
+	n = vnet_pool_count(r.pool) - vnet_pool_in_use(r.pool);
+	ck_assert_int_eq(vnet_pool_alloc_bulk(r.pool, grab, n), 0);
+	ck_assert_ptr_null(vnet_buf_alloc(r.pool));
+	ck_assert_int_eq(vnet_pool_alloc_bulk(r.pool, b, 1), -ENOBUFS);
+	/* nothing to send, nothing to refill with: a long dry spell */
+	for (i = 0; i < 1000; i++) {
+		flow_round(&f, 0, 256, true);
+		account(&f);
+	}
+	vnet_queue_stats(r.dev, 0, true, &rx);
+	ck_assert_uint_gt(rx.drop_pool_empty, 0);
+	/* every buffer accounted for: held by the app or posted */
+	ck_assert_uint_eq(vnet_pool_in_use(r.pool), vnet_pool_count(r.pool));
+	vnet_pool_free_bulk(grab, n);
+	flow_release(&f);
+	f.expect = f.next;
+	flow_clean(&f, 1000);
+	rig_close(&r);
+}
+END_TEST
+
+START_TEST(tx_ring_full_for_a_long_time)
+{
+	struct vnet_dev_conf dc = {.rx_ring_size = 64, .tx_ring_size = 32};
+	struct vnet_queue_stats tx;
+	struct rig r;
+	struct flow f = {0};
+	uint64_t t0, refused = 0;
+	int i;
+
+	ck_assert_int_eq(rig_open(&r, NULL, &dc, 256, 1), 0);
+	f.r = &r;
+	flow_clean(&f, 100);
+	/* the device stops polling for 100000 of the application's rounds */
+	t0 = now_us();
+	for (i = 0; i < 100000; i++) {
+		uint64_t before = f.next;
+		flow_round(&f, 8, 0, false);
+		refused += 8 - (f.next - before);
+	}
+	ck_assert_uint_lt(now_us() - t0, 30u * 1000000u); /* each round returns at once */
+	ck_assert_uint_eq(vnet_tx_free(r.dev, 0), 0);
+	vnet_queue_stats(r.dev, 0, false, &tx);
+	ck_assert_uint_eq(tx.drop_ring_full, refused);
+	ck_assert_uint_eq(f.next, 100 + 32);
+	/* the device wakes up: the 32 frames it was sitting on arrive intact */
+	flow_clean(&f, 1000);
+	ck_assert_uint_eq(f.got, 100 + 32 + 1000);
+	rig_close(&r);
+}
+END_TEST
+
+START_TEST(reset_never_completes)
+{
+	struct vnet_dev_conf dc = {0};
+	struct rig r;
+	uint64_t t0;
+	int i;
+
+	/* open: bounded wait, -ETIMEDOUT, nothing half-initialised */
+	ck_assert_int_eq(rig_open(&r, NULL, NULL, 0, 0), 0);
+	vnet_model_fault(r.m, VNET_FAULT_RESET_STUCK, 1000000);
+	dc.pool = r.pool;
+	t0 = now_us();
+	ck_assert_int_eq(vnet_dev_open(&r.dev, vnet_model_transport(r.m), &dc), -ETIMEDOUT);
+	ck_assert_uint_lt(now_us() - t0, 5u * 1000000u);
+	ck_assert_ptr_null(r.dev);
+	ck_assert_uint_eq(vnet_pool_in_use(r.pool), 0);
+	vnet_model_fault(r.m, VNET_FAULT_RESET_STUCK, 0);
+	/* a live device whose resets then stop completing */
+	ck_assert_int_eq(vnet_dev_open(&r.dev, vnet_model_transport(r.m), &dc), 0);
+	vnet_model_fault(r.m, VNET_FAULT_NEEDS_RESET, 1);
+	vnet_model_poll(r.m);
+	vnet_model_fault(r.m, VNET_FAULT_RESET_STUCK, 1000000);
+	t0 = now_us();
+	for (i = 0; i < 100; i++) {
+		ck_assert_int_eq(vnet_dev_recover(r.dev), -ETIMEDOUT);
+		ck_assert_int_eq(vnet_dev_broken(r.dev), 1);
+	}
+	ck_assert_uint_lt(now_us() - t0, 10u * 1000000u);
+	/* close does not wait forever either, and gives every buffer back */
+	rig_close(&r);
+}
+END_TEST
+
+START_TEST(tx_never_completes)
+{
+	/* a sink that never polls: the TX ring fills and stays full */
+	struct vnet_model_conf mc = {.backend = VNET_MODEL_SINK};
+	struct vnet_dev_conf dc = {.rx_ring_size = 32, .tx_ring_size = 32};
+	struct vnet_queue_stats tx;
+	struct vnet_buf *b[32];
+	struct rig r;
+	uint64_t t0, refused = 0, sent = 0;
+	int i;
+	uint16_t k, j;
+
+	ck_assert_int_eq(rig_open(&r, &mc, &dc, 128, 1), 0);
+	t0 = now_us();
+	for (i = 0; i < 200000; i++) {
+		ck_assert_int_eq(vnet_pool_alloc_bulk(r.pool, b, 4), 0);
+		for (j = 0; j < 4; j++)
+			put_seq(b[j], sent + j);
+		k = vnet_tx_burst(r.dev, 0, b, 4);
+		sent += k;
+		refused += 4u - k;
+		vnet_pool_free_bulk(b + k, 4u - k);
+		ck_assert_uint_eq(vnet_tx_reclaim(r.dev, 0), 0);
+	}
+	ck_assert_uint_lt(now_us() - t0, 30u * 1000000u);
+	ck_assert_uint_eq(sent, 32);
+	vnet_queue_stats(r.dev, 0, false, &tx);
+	ck_assert_uint_eq(tx.drop_ring_full, refused);
+	ck_assert_uint_eq(vnet_pool_in_use(r.pool), 32 + 32);
+	rig_close(&r); /* the 32 stuck frames come back at close */
+}
+END_TEST
+
+START_TEST(config_never_settles)
+{
+	struct vnet_net_config c;
+	struct rig r;
+	uint64_t t0;
+
+	ck_assert_int_eq(rig_open(&r, NULL, NULL, 0, 1), 0);
+	vnet_model_fault(r.m, VNET_FAULT_CONFIG_CHURN, 1000000);
+	t0 = now_us();
+	ck_assert_int_eq(vnet_dev_config(r.dev, &c), -EAGAIN);
+	ck_assert_uint_lt(now_us() - t0, 1000000u);
+	vnet_model_fault(r.m, VNET_FAULT_CONFIG_CHURN, 0);
+	ck_assert_int_eq(vnet_dev_config(r.dev, &c), 0);
+	rig_close(&r);
+}
+END_TEST
+
+/* Every used-ring fault, one after another, with the application holding
+ * frames and the device stalling now and then: traffic always resumes. */
+START_TEST(used_ring_faults_in_sequence)
+{
+	static const enum vnet_model_fault faults[] = {
+		VNET_FAULT_USED_ID_RANGE, VNET_FAULT_USED_ID_IDLE, VNET_FAULT_USED_DUP,
+		VNET_FAULT_USED_LEN, VNET_FAULT_USED_IDX_JUMP, VNET_FAULT_NEEDS_RESET};
+	struct rig r;
+	struct flow f = {0};
+	unsigned k;
+	int i;
+
+	ck_assert_int_eq(rig_open(&r, NULL, NULL, 0, 1), 0);
+	f.r = &r;
+	for (k = 0; k < 3 * sizeof(faults) / sizeof(faults[0]); k++) {
+		vnet_model_fault(r.m, faults[k % 6], 1 + k / 6);
+		for (i = 0; i < 200; i++) {
+			flow_round(&f, 16, (uint32_t)(i % 50), i % 7 != 0);
+			if (i % 50 == 49)
+				flow_release(&f);
+			if (vnet_dev_broken(r.dev) == 1) {
+				ck_assert_int_eq(vnet_dev_recover(r.dev), 0);
+				f.expect = f.next;
+			}
+		}
+		flow_release(&f);
+		vnet_model_fault(r.m, faults[k % 6], 0);
+		if (vnet_dev_broken(r.dev) == 1)
+			ck_assert_int_eq(vnet_dev_recover(r.dev), 0);
+		f.expect = f.next;
+		flow_clean(&f, 200);
+	}
+	rig_close(&r);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("reliability-device");
+	TCase *tc = tcase_create("faults");
+
+	vnet_set_log(NULL, NULL, VNET_LOG_ERR);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, needs_reset_mid_traffic);
+	tcase_add_test(tc, recover_fails_clearly_then_works);
+	tcase_add_test(tc, link_down_up);
+	tcase_add_test(tc, pool_exhaustion_both_ways);
+	tcase_add_test(tc, tx_ring_full_for_a_long_time);
+	tcase_add_test(tc, reset_never_completes);
+	tcase_add_test(tc, tx_never_completes);
+	tcase_add_test(tc, config_never_settles);
+	tcase_add_test(tc, used_ring_faults_in_sequence);
+	suite_add_tcase(s, tc);
+	return suite_run(s);
+}

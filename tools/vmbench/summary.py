@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Summarise a tools/vmbench-run output folder: DIR/results.jsonl (one
+record per measurement) and a Markdown report on stdout (medians over
+rounds; ratios are vnet-bench / Linux guest, both counted on the host)."""
+import argparse
+import glob
+import json
+import os
+import re
+import statistics
+
+
+def json_lines(path):
+    out = []
+    try:
+        with open(path, errors="replace") as f:
+            for line in f:
+                line = line.strip()
+                if line.startswith("{") and line.endswith("}"):
+                    try:
+                        out.append(json.loads(line))
+                    except ValueError:
+                        pass
+    except OSError:
+        pass
+    return out
+
+
+def first(rows, key, value=None):
+    for r in rows:
+        if key in r and (value is None or r[key] == value):
+            return r
+    return None
+
+
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def kpps(v):
+    return "-" if v is None else f"{v / 1e3:.1f}"
+
+
+def collect(d):
+    recs = []
+    for path in sorted(glob.glob(os.path.join(d, "r*-*.json")) + glob.glob(os.path.join(d, "r*-*.log"))):
+        name = os.path.basename(path)
+        m = re.match(r"r(\d+)-(vnet|linux)-(?:([a-z]+)-)?(\d+)\.(json|log)$", name)
+        if not m:
+            continue
+        rnd, who, kind, frame, ext = int(m[1]), m[2], m[3], int(m[4]), m[5]
+        rows = json_lines(path)
+        base = {"round": rnd, "guest": who, "frame": frame}
+        if ext == "json":
+            h = first(rows, "side", "host")
+            if not h:
+                continue
+            if kind in ("tx", "rx"):
+                recs.append(dict(base, kind=kind, where="host", pps=h["mpps"] * 1e6, drops=h.get("iface_drops")))
+            elif kind == "ping":
+                recs.append(dict(base, kind="rtt_host", **{k: h[k] for k in h if k.endswith("_ns") or k in ("samples", "lost")}))
+        else:
+            g = first(rows, "backend")
+            st = first(rows, "stages")
+            if g:
+                mode = g["mode"]
+                rec = dict(base, kind={"txonly": "tx", "rxonly": "rx"}.get(mode, mode), where="guest",
+                           pps=g["mpps"] * 1e6, backend=g["backend"])
+                if mode == "latency":
+                    rec.update({k: g[k] for k in g if k.endswith("_ns")}, samples=g["packets"], lost=g["lost"])
+                recs.append(rec)
+            if st:
+                recs.append(dict(base, kind="stages", mode=st["stages"], tsc_mhz=st["tsc_mhz"], p50=st["p50"],
+                                 mean=st["mean"], tx_calls=st.get("tx_calls"), kicked=st.get("tx_calls_kicked")))
+            if who == "linux":
+                text = open(path, errors="replace").read()
+                t = re.search(r"LINUXTX tx_packets=(\d+) seconds=([\d.]+)", text)
+                p = re.search(r"(\d+)pps", text)
+                if t:
+                    recs.append(dict(base, kind="tx", where="guest", pps=float(p[1]) if p else None))
+    return recs
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("dir")
+    ap.add_argument("--accel", default="?")
+    ap.add_argument("--machine", default="q35")
+    a = ap.parse_args()
+    recs = collect(a.dir)
+    with open(os.path.join(a.dir, "results.jsonl"), "w") as f:
+        for r in recs:
+            f.write(json.dumps(r) + "\n")
+    rounds = max([r["round"] for r in recs] or [0])
+    frames = sorted({r["frame"] for r in recs})
+    print(f"# vmbench: vnet-bench-bm vs a Linux guest ({a.machine}, {a.accel}, {rounds} round(s))\n")
+    print("Packets per second in thousands (kpps), medians over rounds. *host* = counted on the host side")
+    print("of the tap (sink: frames that arrived; generator: frames QEMU took from the tap); *guest* = the")
+    print("guest's own count (vnet-bench-bm's JSON; pktgen's result).\n")
+    print("| direction | frame | vnet-bench (host) | vnet-bench (guest) | Linux (host) | Linux (guest) | vnet / Linux |")
+    print("|---|---|---|---|---|---|---|")
+    for kind, label in (("tx", "guest TX (txonly / pktgen)"), ("rx", "guest RX (rxonly / driver)")):
+        for fr in frames:
+            def sel(who, where):
+                return med([r["pps"] for r in recs if r.get("kind") == kind and r["guest"] == who
+                            and r.get("where") == where and r["frame"] == fr])
+            vh, vg, lh, lg = sel("vnet", "host"), sel("vnet", "guest"), sel("linux", "host"), sel("linux", "guest")
+            if vh is None and lh is None:
+                continue
+            ratio = f"{vh / lh:.2f}" if vh and lh else "-"
+            print(f"| {label} | {fr} | {kpps(vh)} | {kpps(vg)} | {kpps(lh)} | {kpps(lg)} | {ratio} |")
+    lat = [r for r in recs if r.get("kind") in ("latency", "rtt_host")]
+    if lat:
+        print("\nRound trips, microseconds (median over rounds of each percentile):\n")
+        print("| measured | frame | p50 | p90 | p99 | p99.9 | max | samples | lost |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for kind, label in (("latency", "guest-side: vnet-bench latency <-> host reflector"),
+                            ("rtt_host", "host-side: host ping-pong <-> vnet-bench forward")):
+            for fr in frames:
+                rs = [r for r in lat if r["kind"] == kind and r["frame"] == fr]
+                if not rs:
+                    continue
+                cells = [f"{med([r.get(k) for r in rs]) / 1e3:.1f}" for k in ("p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns")]
+                print(f"| {label} | {fr} | " + " | ".join(cells) +
+                      f" | {int(med([r.get('samples') for r in rs]))} | {int(med([r.get('lost', 0) for r in rs]))} |")
+    st = [r for r in recs if r.get("kind") == "stages"]
+    if st:
+        print("\nPer-stage cost inside the guest, TSC cycles per packet: median (mean), around the public calls")
+        print("(harvest = vnet_rx_burst, or the TX reclaim in txonly; app = fill/macswap/free; refill =")
+        print("vnet_rx_refill; publish + kick = vnet_tx_burst, split by whether the call kicked):\n")
+        print("| mode | frame | harvest | app | refill | publish | kick | tx calls kicked | TSC MHz |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for mode in ("txonly", "rxonly", "forward", "latency"):
+            for fr in frames:
+                rs = [r for r in st if r["mode"] == mode and r["frame"] == fr]
+                if not rs:
+                    continue
+                cells = []
+                for k in ("harvest", "app", "refill", "publish", "kick"):
+                    cells.append(f"{med([r['p50'][k] for r in rs]):.0f} ({med([r['mean'][k] for r in rs]):.0f})")
+                calls = med([r["tx_calls"] or 0 for r in rs])
+                kicked = med([r["kicked"] or 0 for r in rs])
+                kk = f"{kicked / calls * 100:.0f}%" if calls else "-"
+                print(f"| {mode} | {fr} | " + " | ".join(cells) + f" | {kk} | {med([r['tsc_mhz'] for r in rs]):.0f} |")
+
+
+if __name__ == "__main__":
+    main()
