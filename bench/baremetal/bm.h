@@ -34,6 +34,7 @@ struct bm_opts {
 	uint32_t ip, peer_ip; /* host byte order */
 	int stages;           /* per-stage cycle accounting */
 	int hist;             /* print the latency histogram */
+	int relax;            /* PAUSE on an idle poll */
 };
 
 enum { BM_ST_HARVEST, BM_ST_APP, BM_ST_REFILL, BM_ST_TX_NOKICK, BM_ST_TX_KICK, BM_ST_CAL, BM_ST_N };
@@ -75,7 +76,7 @@ struct bm_rig {
 void bm_frame_build(uint8_t *dst, const struct bm_opts *o, uint32_t len);
 void bm_macswap(uint8_t *frame);
 
-/* hist.c (nanosecond buckets, log-linear: 16 per power of two) */
+/* hist.c (log-linear buckets of any integer unit: 16 per power of two) */
 uint32_t bm_hist_bucket(uint64_t ns);
 double bm_bucket_ns(uint32_t b);
 double bm_hist_pct(const uint64_t *h, uint64_t total, double pct);

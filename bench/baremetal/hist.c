@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Latency histogram: log-linear buckets, 16 per power of two, so that a
- * bucket's width is at most 1/16 of its value at any scale. */
+/* Histograms of integers (ns on the host, TSC cycles in the guest):
+ * log-linear buckets, 16 per power of two, so that a bucket's width is at
+ * most 1/16 of its value at any scale. */
 #include "bm.h"
 
 uint32_t bm_hist_bucket(uint64_t ns)
@@ -15,7 +16,7 @@ uint32_t bm_hist_bucket(uint64_t ns)
 	return b < BM_HIST_BUCKETS ? b : BM_HIST_BUCKETS - 1;
 }
 
-/* The lower edge of bucket @b, in ns. */
+/* The lower edge of bucket @b, in the histogram's unit. */
 double bm_bucket_ns(uint32_t b)
 {
 	if (b < 16)

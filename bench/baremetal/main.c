@@ -17,6 +17,7 @@
  *   peer_ip=A.B.C.D    destination IPv4                        (10.99.0.1)
  *   stages=0|1         per-stage cycle accounting              (1)
  *   hist=0|1           print the latency histogram as JSON     (1)
+ *   relax=0|1          PAUSE after a poll that found no work   (0)
  *   transport=auto|pci|mmio                                    (auto)
  *
  * Prints "READY mac=... transport=..." once the device is up, then one
@@ -123,7 +124,7 @@ static int arg_ip(const char *key, uint32_t *ip)
 static int parse_opts(struct bm_opts *o)
 {
 	static const uint8_t def_peer[6] = {0x02, 0, 0, 0, 0, 0x01};
-	uint32_t frame = 60, burst = 32, ring = 256, pool = 0, stages = 1, hist = 1, tmo_ms = 100;
+	uint32_t frame = 60, burst = 32, ring = 256, pool = 0, stages = 1, hist = 1, tmo_ms = 100, relax = 0;
 	char v[32];
 
 	memset(o, 0, sizeof(*o));
@@ -150,7 +151,7 @@ static int parse_opts(struct bm_opts *o)
 	}
 	if (arg_u32("frame", BM_MIN_FRAME, BM_MAX_FRAME, &frame) || arg_u32("burst", 1, BM_MAX_BURST, &burst) ||
 	    arg_u32("ring", 2, 32768, &ring) || arg_u32("pool", 0, 1u << 20, &pool) ||
-	    arg_u32("stages", 0, 1, &stages) || arg_u32("hist", 0, 1, &hist) ||
+	    arg_u32("stages", 0, 1, &stages) || arg_u32("hist", 0, 1, &hist) || arg_u32("relax", 0, 1, &relax) ||
 	    arg_u32("timeout", 1, 10000, &tmo_ms) || arg_seconds("duration", &o->duration_us) ||
 	    arg_seconds("warmup", &o->warmup_us) || arg_seconds("wait", &o->wait_us) || arg_ip("ip", &o->ip) ||
 	    arg_ip("peer_ip", &o->peer_ip))
@@ -173,6 +174,7 @@ static int parse_opts(struct bm_opts *o)
 	o->pool = pool ? pool : 2u * ring + 4u * BM_MAX_BURST;
 	o->stages = (int)stages;
 	o->hist = (int)hist;
+	o->relax = (int)relax;
 	o->timeout_us = (uint64_t)tmo_ms * 1000;
 	return 0;
 }

@@ -267,6 +267,8 @@ static int run_pps(struct bm_rig *r, const struct bm_opts *o, struct bm_result *
 		if (n == 0) {
 			if (w.state == W_MEASURE)
 				res->idle_polls++;
+			if (o->relax)
+				vnet_cpu_relax();
 		} else if (w.state == W_MEASURE) {
 			res->packets += n;
 			res->bytes += (uint64_t)n * o->frame;

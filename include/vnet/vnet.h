@@ -158,7 +158,8 @@ uint32_t vnet_pool_data_room(const struct vnet_pool *pool);
 /** @} */
 
 /** What vnet asks for by default when a device offers it. */
-#define VNET_F_DEFAULT (VNET_F_VERSION_1 | VNET_F_MAC | VNET_F_MTU | VNET_F_STATUS | VNET_F_EVENT_IDX)
+#define VNET_F_DEFAULT                                                                     \
+	(VNET_F_VERSION_1 | VNET_F_MAC | VNET_F_MTU | VNET_F_STATUS | VNET_F_EVENT_IDX | VNET_F_IN_ORDER)
 
 /** Device options. Zero fields take the defaults shown. */
 struct vnet_dev_conf {

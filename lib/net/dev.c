@@ -138,6 +138,7 @@ static int start_queues(struct vnet_dev *d)
 	for (p = 0; p < d->npairs; p++) {
 		vnet_vq_reset(&d->rxq[p], VRING_DESC_F_WRITE, ev);
 		vnet_vq_reset(&d->txq[p], 0, ev);
+		d->rxq[p].in_order = d->txq[p].in_order = (d->features & VNET_F_IN_ORDER) != 0;
 		if ((rc = setup_queue(d, &d->rxq[p])) || (rc = setup_queue(d, &d->txq[p])))
 			return rc;
 		if (vnet_rx_refill(d, p) != d->rxq[p].size) {

@@ -67,7 +67,10 @@ uint16_t vnet_rx_refill(struct vnet_dev *d, uint16_t q)
 		if (!n)
 			return 0;
 	}
-	n = vnet_vq_post(vq, NULL, (uint16_t)n, 0, NULL, d->pool);
+	if (vq->in_order)
+		n = vnet_vq_post(vq, NULL, (uint16_t)n, 0, NULL, d->pool, 1);
+	else
+		n = vnet_vq_post(vq, NULL, (uint16_t)n, 0, NULL, d->pool, 0);
 	vnet_vq_publish(vq, d->t);
 	return (uint16_t)n;
 }
@@ -106,10 +109,12 @@ uint16_t vnet_tx_burst(struct vnet_dev *d, uint16_t q, struct vnet_buf **bufs, u
 		n = vq->num_free;
 	}
 	/* a frame needs headroom for the header and must fit its buffer */
-	if (vnet_likely(hdr == HDR12))
-		n = vnet_vq_post(vq, bufs, n, HDR12, &bytes, NULL);
+	if (vq->in_order)
+		n = vnet_vq_post(vq, bufs, n, hdr == HDR12 ? HDR12 : hdr, &bytes, NULL, 1);
+	else if (vnet_likely(hdr == HDR12))
+		n = vnet_vq_post(vq, bufs, n, HDR12, &bytes, NULL, 0);
 	else
-		n = vnet_vq_post(vq, bufs, n, hdr, &bytes, NULL);
+		n = vnet_vq_post(vq, bufs, n, hdr, &bytes, NULL, 0);
 	if (!n)
 		return 0;
 	vnet_vq_publish(vq, d->t);

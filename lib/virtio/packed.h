@@ -413,11 +413,12 @@ static inline __attribute__((always_inline)) uint16_t vnet_ring_harvest(struct v
 }
 
 static inline __attribute__((always_inline)) uint16_t vnet_ring_post(struct vnet_vq *vq, struct vnet_buf *const *bufs, uint16_t n,
-                                                                    uint32_t tx_hdr, uint64_t *bytes, struct vnet_pool *src)
+                                                                    uint32_t tx_hdr, uint64_t *bytes, struct vnet_pool *src,
+                                                                    int in_order)
 {
 	if (vq->packed)
 		return vnet_pq_post(vq, bufs, n, tx_hdr, bytes, src);
-	return vnet_vq_post(vq, bufs, n, tx_hdr, bytes, src);
+	return vnet_vq_post(vq, bufs, n, tx_hdr, bytes, src, in_order);
 }
 
 static inline __attribute__((always_inline)) void vnet_ring_publish(struct vnet_vq *vq, struct vnet_transport *t)

@@ -38,6 +38,7 @@ struct vnet_vq {
 	uint16_t qidx;              /* queue index on the transport */
 	bool event_idx;
 	bool broken;                /* device broke the ring protocol */
+	bool in_order;              /* VIRTIO_F_IN_ORDER: id = avail position */
 	uint32_t buf_len;           /* RX: descriptor length; used len must fit */
 	uint32_t buf_off;           /* RX: offset of the descriptor in a buffer */
 	struct vnet_queue_stats stats;
@@ -74,6 +75,64 @@ static inline uint16_t vnet_vq_in_flight(const struct vnet_vq *vq)
 }
 
 /*
+ * TX reclaim under VIRTIO_F_IN_ORDER (spec 2.7.9): descriptor ids are
+ * avail positions, buffers are used in the order they were made
+ * available, and one used entry, at the position of a batch's first
+ * buffer, may carry the id of its last one while the used index moves by
+ * the whole batch. So: read the entry at our position, take every buffer
+ * up to the id it names. A batch that reaches past what is in flight or
+ * past the published index marks the queue broken.
+ */
+static inline __attribute__((always_inline)) uint16_t vnet_vq_reclaim_in_order(struct vnet_vq *vq)
+{
+	const volatile struct vring_used_elem *ring = vq->used->ring;
+	struct vnet_buf **cookie = vq->cookie;
+	uint16_t last = vq->last_used;
+	uint32_t ready = (uint16_t)(vnet_load16(&vq->used->idx) - last);
+	uint32_t mask = vq->mask, slot = last & mask, done = 0;
+	uint32_t in_flight = (uint32_t)(vq->size - vq->num_free);
+	struct vnet_pool *pool = NULL;
+	uint32_t top = 0;
+
+	if (ready == 0)
+		return 0;
+	if (vnet_unlikely(ready > in_flight)) {
+		vq->stats.drop_bad_idx++;
+		vq->broken = true;
+		return 0;
+	}
+	vnet_rmb();
+	while (done < ready) {
+		uint32_t id = ring[slot].id, batch = ((id - slot) & mask) + 1, k;
+
+		if (vnet_unlikely(id > mask || batch > ready - done)) {
+			vq->stats.drop_bad_id++;
+			vq->broken = true;
+			break;
+		}
+		for (k = 0; k < batch; k++, slot = (slot + 1) & mask) {
+			struct vnet_buf *b = cookie[slot];
+			cookie[slot] = NULL;
+			if (vnet_unlikely(b->pool != pool)) {
+				if (pool)
+					pool->top = top;
+				pool = b->pool;
+				top = pool->top;
+			}
+			pool->stack[top++] = b;
+		}
+		done += batch;
+	}
+	if (pool)
+		pool->top = top;
+	vq->num_free = (uint16_t)(vq->num_free + done);
+	vq->last_used = (uint16_t)(last + done);
+	if (vq->event_idx)
+		vnet_store16(vq->used_event, (uint16_t)(vq->last_used + 0x8000));
+	return (uint16_t)done;
+}
+
+/*
  * Harvest up to @n used entries into @out (or, with @out NULL, straight
  * back to each buffer's pool: the TX reclaim). Reads the device's used
  * index once. Every id is checked (range, in flight) and, for RX
@@ -94,6 +153,10 @@ static inline __attribute__((always_inline)) uint16_t vnet_vq_harvest(struct vne
                                                                      uint16_t n, uint32_t rx_hdr, int mrg,
                                                                      uint64_t *bytes)
 {
+	/* TX under VIRTIO_F_IN_ORDER: entries may stand for batches */
+	if (out == NULL && vq->in_order)
+		return vnet_vq_reclaim_in_order(vq);
+	{
 	const int to_pool = out == NULL; /* a constant at every call site */
 	/* Locals: the stores below go through pointers the compiler cannot
 	 * prove apart from *vq, so keep the hot fields in registers (and in
@@ -223,6 +286,7 @@ drop_frame:
 	if (bytes)
 		*bytes += sum;
 	return (uint16_t)got;
+	}
 }
 
 /*
@@ -235,7 +299,7 @@ drop_frame:
  * first that does not. @return buffers posted.
  */
 static inline __attribute__((always_inline)) uint16_t vnet_vq_post(struct vnet_vq *vq, struct vnet_buf *const *bufs, uint16_t n,
-                                    uint32_t tx_hdr, uint64_t *bytes, struct vnet_pool *src)
+                                    uint32_t tx_hdr, uint64_t *bytes, struct vnet_pool *src, int in_order)
 {
 	struct vnet_buf *const *stack = src ? src->stack : NULL;
 	uint32_t top = src ? src->top : 0;
@@ -249,16 +313,27 @@ static inline __attribute__((always_inline)) uint16_t vnet_vq_post(struct vnet_v
 
 	for (i = 0; i < n; i++, slot = (slot + 1) & mask) {
 		/* RX refill passes no array: buffers come off the pool's stack */
-		struct vnet_buf *b = bufs ? bufs[i] : stack[--top];
+		struct vnet_buf *b;
 		struct vring_desc *d;
 		uint32_t id;
+
+		/* in order, the id is the position; it must be free again (a
+		 * device that broke the order would otherwise lose a buffer) */
+		if (in_order && vnet_unlikely(cookie[slot] != NULL))
+			break;
+		b = bufs ? bufs[i] : stack[--top];
 
 		if (tx_hdr) {
 			uint8_t *h = b->data - tx_hdr;
 			uint64_t rel = (uint64_t)(h - b->base); /* huge if data < base + hdr */
 			if (vnet_unlikely(rel > b->size || rel + tx_hdr + b->len > b->size))
 				break;
-			id = free_ids[--num_free];
+			if (in_order) {
+				id = slot;
+				num_free--;
+			} else {
+				id = free_ids[--num_free];
+			}
 			d = &desc[id];
 			/* a zero header unless the application filled in
 			 * offloads; constant sizes, so two stores */
@@ -272,7 +347,12 @@ static inline __attribute__((always_inline)) uint16_t vnet_vq_post(struct vnet_v
 			d->len = b->len + tx_hdr;
 			sum += b->len;
 		} else {
-			id = free_ids[--num_free];
+			if (in_order) {
+				id = slot;
+				num_free--;
+			} else {
+				id = free_ids[--num_free];
+			}
 			d = &desc[id];
 			d->addr = b->iova + off; /* len was set once, at reset */
 		}

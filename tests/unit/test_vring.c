@@ -63,7 +63,7 @@ static uint16_t post(uint16_t n)
 	struct vnet_buf *b[8];
 
 	ck_assert_int_eq(vnet_pool_alloc_bulk(pool, b, n), 0);
-	vnet_vq_post(&vq, b, n, 0, NULL, NULL);
+	vnet_vq_post(&vq, b, n, 0, NULL, NULL, 0);
 	vnet_vq_publish(&vq, &ft.t);
 	return n;
 }
@@ -345,13 +345,65 @@ START_TEST(tx_header_zeroed_unless_set)
 	h->csum_start = 34;
 	h->csum_offset = 16;
 	b[1]->flags = VNET_BUF_F_TX_HDR;
-	ck_assert_uint_eq(vnet_vq_post(&vq, b, 2, 12, NULL, NULL), 2);
+	ck_assert_uint_eq(vnet_vq_post(&vq, b, 2, 12, NULL, NULL, 0), 2);
 	h = vnet_buf_hdr(b[0], 12);
 	ck_assert_uint_eq(h->flags | h->csum_start | h->num_buffers, 0);
 	h = vnet_buf_hdr(b[1], 12);
 	ck_assert_uint_eq(h->flags, VNET_HDR_F_NEEDS_CSUM);
 	ck_assert_uint_eq(h->csum_start, 34);
 	ck_assert_uint_eq(vq.desc[vq.avail->ring[0]].len, 72);
+}
+END_TEST
+
+/* VIRTIO_F_IN_ORDER (spec 2.7.9): ids are avail positions; one used
+ * entry may stand for a batch ending at the id it names. */
+START_TEST(in_order_batches)
+{
+	struct vnet_buf *b[8];
+	uint16_t i;
+
+	vq.in_order = true;
+	ck_assert_int_eq(vnet_pool_alloc_bulk(pool, b, 6), 0);
+	for (i = 0; i < 6; i++)
+		b[i]->len = 60;
+	ck_assert_uint_eq(vnet_vq_post(&vq, b, 6, 12, NULL, NULL, 1), 6);
+	for (i = 0; i < 6; i++)
+		ck_assert_uint_eq(vq.avail->ring[i], i); /* id = position */
+	/* one entry for the first four buffers, one for the next */
+	vq.used->ring[0].id = 3;
+	vq.used->ring[4].id = 4;
+	vq.used->idx = 5;
+	ck_assert_uint_eq(vnet_vq_reclaim_in_order(&vq), 5);
+	ck_assert_uint_eq(vnet_pool_in_use(pool), 1);
+	ck_assert_uint_eq(vq.num_free, 7);
+	/* a batch naming a buffer past what was published breaks the queue */
+	vq.used->ring[5].id = 7;
+	vq.used->idx = 6;
+	ck_assert_uint_eq(vnet_vq_reclaim_in_order(&vq), 0);
+	ck_assert(vq.broken);
+	ck_assert_uint_eq(vq.stats.drop_bad_id, 1);
+}
+END_TEST
+
+START_TEST(in_order_position_still_busy)
+{
+	struct vnet_buf *b[8];
+
+	/* a device that completed out of order leaves a position busy: the
+	 * driver stops posting there rather than lose the buffer in it */
+	vq.in_order = true;
+	ck_assert_int_eq(vnet_pool_alloc_bulk(pool, b, 8), 0);
+	ck_assert_uint_eq(vnet_vq_post(&vq, b, 8, 0, NULL, NULL, 1), 8);
+	dev_complete_id(1, 100); /* only the second one */
+	{
+		struct vnet_buf *out[8];
+		ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12, 0, NULL), 1);
+		vnet_buf_free(out[0]);
+	}
+	ck_assert_uint_eq(vq.num_free, 1);
+	/* position 8 & 7 = 0 is still in flight: nothing is posted */
+	ck_assert_uint_eq(vnet_vq_post(&vq, NULL, 1, 0, NULL, pool, 1), 0);
+	ck_assert_uint_eq(vnet_pool_in_use(pool), 7);
 }
 END_TEST
 
@@ -376,6 +428,8 @@ int main(void)
 	tcase_add_test(tc, mrg_frames_whole_or_not_at_all);
 	tcase_add_test(tc, mrg_bad_frames_dropped_whole);
 	tcase_add_test(tc, tx_header_zeroed_unless_set);
+	tcase_add_test(tc, in_order_batches);
+	tcase_add_test(tc, in_order_position_still_busy);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -12,8 +12,8 @@ mkdir -p "$cache/dl"
 
 need=()
 command -v cpio >/dev/null || need+=(cpio)
-[ -x /bin/busybox ] && /bin/busybox --help 2>&1 | grep -q 'statically\|static' || \
-	dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install ok installed' || need+=(busybox-static)
+# the initramfs has no libc: it needs the static busybox
+dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install ok installed' || need+=(busybox-static)
 if ((${#need[@]})); then
 	log "installing ${need[*]}"
 	DEBIAN_FRONTEND=noninteractive apt-get install -o DPkg::Lock::Timeout=300 -y -q --no-install-recommends "${need[@]}" >&2

@@ -26,17 +26,25 @@
 /* PSCI 1.0 (Arm DEN 0022) SYSTEM_OFF, SMC32 calling convention. */
 #define PSCI_SYSTEM_OFF 0x84000008u
 
+/* A PSCI call through the conduit the device tree names (SMC Calling
+ * Convention, Arm DEN 0028: function id in x0, result in x0). */
+static uint64_t psci_call(uint32_t fn)
+{
+	register uint64_t x0 __asm__("x0") = fn;
+
+	if (virt.psci_smc)
+		__asm__ __volatile__("smc #0" : "+r"(x0) : : "x1", "x2", "x3", "memory");
+	else
+		__asm__ __volatile__("hvc #0" : "+r"(x0) : : "x1", "x2", "x3", "memory");
+	return x0;
+}
+
 void vnet_exit_psci(void)
 {
-	register uint64_t x0 __asm__("x0") = PSCI_SYSTEM_OFF;
-
 	printf("vnet: no semihosting (QEMU -semihosting); powering off through PSCI, "
 	       "exit status lost\n");
 	vnet_uart_drain();
-	if (virt.psci_smc)
-		__asm__ __volatile__("smc #0" : "+r"(x0) : : "memory");
-	else
-		__asm__ __volatile__("hvc #0" : "+r"(x0) : : "memory");
+	psci_call(PSCI_SYSTEM_OFF);
 	for (;;) /* no PSCI either: stop here, interrupts masked */
 		__asm__ __volatile__("wfi");
 }
