@@ -9,7 +9,7 @@
 
 struct bench_row {
 	const char *name[BENCH_MAX_FIELDS];
-	char value[BENCH_MAX_FIELDS][32];
+	char value[BENCH_MAX_FIELDS][64];
 	int is_num[BENCH_MAX_FIELDS];
 	int n;
 };

@@ -111,7 +111,7 @@ set(VNET_LWIP_INSTALL_INCLUDEDIR ${CMAKE_INSTALL_INCLUDEDIR}/vnet/lwip)
 # wrapped in $<BUILD_INTERFACE:...> and given its installed counterpart
 # here; one this table does not know stops the configuration, so that a
 # new public include directory is not silently left out of the install.
-# Entries already written with $<BUILD_INTERFACE:...> are left alone.
+# Entries already written with $<BUILD_INTERFACE:...> are kept as they are.
 # The generated include directory (version.h) joins the source one.
 function(vnet_install_interface_includes target)
   set(map
@@ -152,7 +152,11 @@ function(vnet_install_interface_includes target)
         endif()
         math(EXPR i "${i} + 2")
       endwhile()
-      if(inst)
+      if(inst AND prop STREQUAL "INTERFACE_SYSTEM_INCLUDE_DIRECTORIES")
+        # install(EXPORT) leaves relative paths here as they are; imported
+        # include directories are system ones anyway
+        list(APPEND out "$<BUILD_INTERFACE:${d}>")
+      elseif(inst)
         list(APPEND out "$<BUILD_INTERFACE:${d}>" "$<INSTALL_INTERFACE:${inst}>")
         if(nd STREQUAL "${PROJECT_SOURCE_DIR}/include")
           list(APPEND out "$<BUILD_INTERFACE:${VNET_GENERATED_INCLUDE_DIR}>")

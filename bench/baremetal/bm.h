@@ -62,7 +62,8 @@ struct bm_result {
 	struct bm_stages st;
 	uint64_t hist[BM_HIST_BUCKETS]; /* latency: round trips in TSC cycles */
 	uint64_t samples, max_cycles;
-	uint64_t ref_ns;                /* the window by the HPET (0: none) */
+	uint64_t ref_ns;                /* the window in ns */
+	int ref_hpet;                   /* ... by the HPET (else by the TSC) */
 };
 
 struct bm_rig {

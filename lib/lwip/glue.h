@@ -39,6 +39,18 @@ struct vnet_netif_counters {
 	uint64_t rx_hooked, rx_unknown, rx_icmp_filtered, rx_csum_trusted;
 	uint64_t tx_frames, tx_ring_full, tx_nobuf, tx_link_down, tx_too_big;
 	uint64_t link_changes;
+	uint64_t rx_chained, rx_gso, rx_csum_partial, rx_csum_finished, rx_bad_hdr, rx_too_big;
+	uint64_t tx_csum_offload, tx_jumbo, tx_gso, tx_gso_segs, announces;
+};
+
+/* The TCP frame in the TX batch that later segments of the same flow may
+ * join (HOST_TSO): see tx_coalesce() in netif.c. */
+struct vnet_gso_open {
+	int32_t slot;              /* index in tx_batch, or -1: none open */
+	uint32_t next_seq;         /* sequence number the next segment must carry */
+	uint16_t mss;              /* payload of the first segment: gso_size */
+	uint16_t hlen;             /* Ethernet + IP + TCP header bytes */
+	uint16_t segs;             /* segments in the frame so far */
 };
 
 struct vnet_netif {
@@ -51,6 +63,14 @@ struct vnet_netif {
 	uint32_t rx_reserve;
 	uint32_t rx_held;          /* slots in use (lwIP holds the buffer) */
 	uint32_t data_room;
+	struct vnet_pool *jumbo;   /* TX buffers for frames past data_room (NULL: none) */
+	uint32_t jumbo_room;       /* their data room (0 without) */
+	uint8_t *scratch;          /* linearises chained frames for the frame hook (MRG_RXBUF) */
+	uint32_t scratch_len;
+	uint64_t features;         /* negotiated device features */
+	uint32_t speed_mbps;       /* SPEED_DUPLEX (UINT32_MAX: unknown) */
+	uint8_t duplex;            /* 1 full, 0 half, 0xff unknown */
+	uint8_t hdr_len;           /* virtio_net_hdr bytes before data */
 	uint16_t rx_burst;
 	uint16_t tx_n;
 	bool rx_copy;
@@ -60,6 +80,13 @@ struct vnet_netif {
 	bool announce;
 	bool broken;               /* vnet_dev_broken() said so at the last check */
 	bool guest_csum;           /* GUEST_CSUM negotiated: RX buf flags are valid */
+	bool mrg;                  /* MRG_RXBUF: RX frames may be chains */
+	bool tx_csum;              /* CSUM: TCP/UDP checksums left to the device */
+	bool tx_tso;               /* HOST_TSO4 (with CSUM and a jumbo pool): TCP segments coalesced */
+	bool lro;                  /* GUEST_TSO4: large segments arrive whole */
+	bool no_tx_csum, no_tso;   /* from the conf */
+	uint16_t conf_mtu;         /* from the conf (0: the device's) */
+	struct vnet_gso_open gso;
 	uint64_t link_poll_us;
 	uint64_t link_next_us;
 	vnet_iface_link_fn link_cb;
@@ -73,6 +100,9 @@ struct vnet_netif {
 struct vnet_netif_conf {
 	uint32_t ip, netmask, gateway;   /* host byte order */
 	struct vnet_pool *pool;
+	struct vnet_pool *jumbo_pool;    /* may be NULL */
+	uint16_t mtu;                    /* 0: the device's */
+	bool no_tx_csum, no_tso;         /* leave negotiated offloads unused */
 	uint32_t rx_reserve;
 	uint32_t link_poll_ms;
 	uint16_t rx_burst;
@@ -94,5 +124,9 @@ uint32_t vnet_netif_rx(struct vnet_netif *vn);
 uint32_t vnet_netif_tx_flush(struct vnet_netif *vn);
 /* Queue a raw frame (copied). 0 or -errno. */
 int vnet_netif_send_raw(struct vnet_netif *vn, const void *frame, uint32_t len);
+/* lwIP's per-netif checksum flags for the interface's settings. */
+uint16_t vnet_netif_csum_flags(const struct vnet_netif *vn);
+/* Apply them (after a change of rx_csum_check). */
+void vnet_netif_csum_apply(struct vnet_netif *vn);
 
 #endif

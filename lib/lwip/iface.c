@@ -484,6 +484,10 @@ int vnet_iface_init_conf(struct vnet_iface **out, struct vnet_dev *dev,
 	nc.icmp_echo = conf->icmp_echo;
 	nc.rx_csum_check = !conf->no_rx_csum_check;
 	nc.make_default = conf->default_netif || netif_default == NULL;
+	nc.jumbo_pool = conf->tx_jumbo_pool;
+	nc.mtu = conf->mtu;
+	nc.no_tx_csum = conf->no_tx_csum;
+	nc.no_tso = conf->no_tso;
 	rc = vnet_netif_add(&ifc->vn, dev, ifc, &nc);
 	if (rc != 0)
 		goto fail;
@@ -622,9 +626,7 @@ void vnet_iface_set_rx_csum_check(struct vnet_iface *ifc, bool on)
 	if (ifc == NULL)
 		return;
 	ifc->vn.rx_csum_check = on;
-	NETIF_SET_CHECKSUM_CTRL(&ifc->vn.nif, on ? NETIF_CHECKSUM_ENABLE_ALL :
-	                        (NETIF_CHECKSUM_GEN_IP | NETIF_CHECKSUM_GEN_UDP |
-	                         NETIF_CHECKSUM_GEN_TCP | NETIF_CHECKSUM_GEN_ICMP));
+	vnet_netif_csum_apply(&ifc->vn);
 }
 
 uint32_t vnet_iface_ip4(const struct vnet_iface *ifc)
@@ -644,6 +646,27 @@ bool vnet_iface_link_up(const struct vnet_iface *ifc)
 	if (ifc == NULL)
 		return false;
 	return netif_is_link_up(&ifc->vn.nif) != 0;
+}
+
+int vnet_iface_info(const struct vnet_iface *ifc, struct vnet_iface_info *out)
+{
+	const struct vnet_netif *vn;
+
+	if (ifc == NULL || out == NULL)
+		return -EINVAL;
+	vn = &ifc->vn;
+	memset(out, 0, sizeof(*out));
+	out->features = vn->features;
+	out->offloads = (vn->tx_csum ? VNET_IFACE_OFF_TX_CSUM : 0u) |
+	                (vn->guest_csum && vn->rx_csum_check ? VNET_IFACE_OFF_RX_CSUM : 0u) |
+	                (vn->tx_tso ? VNET_IFACE_OFF_TSO : 0u) | (vn->lro ? VNET_IFACE_OFF_LRO : 0u) |
+	                (vn->mrg ? VNET_IFACE_OFF_MRG : 0u);
+	out->mtu = vn->nif.mtu;
+	out->link_up = netif_is_link_up(&vn->nif) != 0;
+	out->duplex = vn->duplex;
+	out->speed_mbps = vn->speed_mbps;
+	out->max_frame = vn->jumbo_room > vn->data_room ? vn->jumbo_room : vn->data_room;
+	return 0;
 }
 
 struct netif *vnet_iface_netif(struct vnet_iface *ifc)
@@ -724,6 +747,17 @@ int vnet_iface_stats(const struct vnet_iface *ifc, struct vnet_iface_stats *out)
 		if (lwip_stats.memp[i] != NULL)
 			out->memp_err += lwip_stats.memp[i]->err;
 	out->lwip_asserts = vnet_lwip_assert_count();
+	out->rx_chained = c->rx_chained;
+	out->rx_gso = c->rx_gso;
+	out->rx_csum_partial = c->rx_csum_partial;
+	out->rx_csum_finished = c->rx_csum_finished;
+	out->rx_bad_hdr = c->rx_bad_hdr;
+	out->rx_too_big = c->rx_too_big;
+	out->tx_csum_offload = c->tx_csum_offload;
+	out->tx_jumbo = c->tx_jumbo;
+	out->tx_gso = c->tx_gso;
+	out->tx_gso_segs = c->tx_gso_segs;
+	out->announces = c->announces;
 	return 0;
 }
 
@@ -1057,7 +1091,9 @@ int vnet_udp_dial(struct vnet_iface *ifc, const char *laddr, const char *raddr,
 static int udp_out(struct vnet_udp *u, const ip4_addr_t *dst, uint16_t port,
                    const void *data, size_t len)
 {
+	struct vnet_netif *vn;
 	struct pbuf *p;
+	bool sw_csum;
 	err_t e;
 
 	if (u == NULL || !u->used || (data == NULL && len > 0))
@@ -1070,7 +1106,16 @@ static int udp_out(struct vnet_udp *u, const ip4_addr_t *dst, uint16_t port,
 	if (p == NULL)
 		return -ENOMEM;
 	p->payload = LWIP_CONST_CAST(void *, data);
+	/* With VNET_F_CSUM the device completes UDP checksums, but not across
+	 * IP fragments: a datagram that will be fragmented gets its checksum
+	 * from lwIP (input and output are synchronous in NO_SYS). */
+	vn = &u->ifc->vn;
+	sw_csum = vn->tx_csum && len + 28u > vn->nif.mtu;
+	if (sw_csum)
+		NETIF_SET_CHECKSUM_CTRL(&vn->nif, (u16_t)(vnet_netif_csum_flags(vn) | NETIF_CHECKSUM_GEN_UDP));
 	e = dst != NULL ? udp_sendto(u->pcb, p, dst, port) : udp_send(u->pcb, p);
+	if (sw_csum)
+		vnet_netif_csum_apply(vn);
 	pbuf_free(p);
 	return err_to_errno(e);
 }

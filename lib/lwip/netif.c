@@ -5,14 +5,46 @@
  *
  * RX: each frame of a burst becomes a pbuf_custom (PBUF_REF over the pool
  * buffer, no copy) from a slot table indexed by the buffer's pool index;
- * when lwIP frees the pbuf the buffer goes back to the pool. lwIP may hold
- * received frames for a long time (TCP out-of-order queue, reassembly), so
- * when the pool's free buffers fall under a reserve the frame is copied
- * into a PBUF_POOL pbuf and the pool buffer freed at once.
+ * when lwIP frees the pbuf the buffer goes back to the pool. A frame that
+ * spans several buffers (VNET_F_MRG_RXBUF, spec 5.1.6.4) becomes a chain
+ * of such pbufs, one per buffer. lwIP may hold received frames for a long
+ * time (TCP out-of-order queue, reassembly), so when the pool's free
+ * buffers fall under a reserve the frame is copied into PBUF_POOL pbufs
+ * and the pool buffers freed at once.
  *
- * TX: linkoutput copies the frame into one pool buffer and queues it in a
- * small batch; the batch goes to the ring in one vnet_tx_burst per poll
- * step (or earlier when it fills). Frames the ring refuses stay queued.
+ * TX: linkoutput copies the frame into one pool buffer (or one of the
+ * jumbo pool, for frames past the pool's data room: the driver sends a
+ * frame from one descriptor) and queues it in a small batch; the batch
+ * goes to the ring in one vnet_tx_burst per poll step (or earlier when it
+ * fills). Frames the ring refuses stay queued.
+ *
+ * Offloads (each used only when negotiated, spec 5.1.6.2 and 5.1.6.4):
+ *  - VNET_F_CSUM: lwIP leaves TCP and UDP checksums to the device (its
+ *    per-netif CHECKSUM_GEN flags off, so it writes 0 there); linkoutput
+ *    puts the pseudo-header sum in the field and asks for NEEDS_CSUM with
+ *    csum_start at the L4 header. IP fragments keep what lwIP wrote (a
+ *    partial sum cannot span fragments): the Interface API computes UDP
+ *    checksums in software for datagrams that will be fragmented.
+ *  - VNET_F_GUEST_CSUM: a frame the device marked DATA_VALID, or NEEDS_CSUM
+ *    with the layout of a TCP/UDP-over-IPv4 partial checksum (the spec
+ *    says the device validated everything before the field; the sum is
+ *    missing only because the sender was local), is handed to lwIP with
+ *    its L4 check skipped - per frame: input is synchronous in NO_SYS.
+ *    Any other NEEDS_CSUM layout is finished here (bounds-checked: the
+ *    header is device-written) and lwIP checks it as usual. The IPv4
+ *    header checksum is always checked, as Linux does.
+ *  - VNET_F_GUEST_TSO4: large TCP segments arrive whole (as MRG_RXBUF
+ *    chains) and go to lwIP as one segment; lwIP's TCP takes segments past
+ *    its MSS as long as they fit the window. lwIP's pbuf length is 16
+ *    bits: a frame past 65535 bytes is dropped (rx_too_big).
+ *  - VNET_F_HOST_TSO4: lwIP still builds MSS-sized segments (its MSS
+ *    follows the peer's option and the MTU); consecutive segments of one
+ *    flow queued back to back are coalesced here into one TSO frame with
+ *    gso_size = the first segment's payload, in a jumbo-pool buffer. The
+ *    device cuts it back into the very segments lwIP built (TCP header of
+ *    the first, sequence numbers advanced, PSH/FIN on the last only), so
+ *    lwIP's congestion control and retransmission are unaffected, and no
+ *    segment ever exceeds what the peer announced.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -21,6 +53,7 @@
 
 #include "lwip/opt.h"
 #include "lwip/etharp.h"
+#include "lwip/inet_chksum.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
 #include "lwip/stats.h"
@@ -33,25 +66,114 @@
 #include "glue.h"
 
 #define ETH_HDR_LEN 14u
-#define CSUM_GEN_ONLY (NETIF_CHECKSUM_GEN_IP | NETIF_CHECKSUM_GEN_UDP | \
-                       NETIF_CHECKSUM_GEN_TCP | NETIF_CHECKSUM_GEN_ICMP)
+#define IP4_HLEN 20u
+#define TCP_HLEN_MIN 20u
+#define TCP_CSUM_OFF 16u
+#define UDP_CSUM_OFF 6u
+#define FRAME_MAX 0xffffu         /* lwIP's pbuf tot_len is 16 bits */
+#define IP4_TOT_MAX 0xffffu
+#define GSO_HDR_MAX (ETH_HDR_LEN + IP4_HLEN + 60u)
+#define GSO_SEGS_MAX 64u          /* segments per TSO frame (Linux's default gso_max_segs is far larger) */
+#define TCPF_PSH 0x08u
+#define TCPF_ACK 0x10u
+
+#define CSUM_GEN_L4 (NETIF_CHECKSUM_GEN_UDP | NETIF_CHECKSUM_GEN_TCP)
+#define CSUM_CHECK_ALL (NETIF_CHECKSUM_CHECK_IP | NETIF_CHECKSUM_CHECK_UDP | \
+                        NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_CHECK_ICMP)
+#define CSUM_CHECK_L4 (NETIF_CHECKSUM_CHECK_UDP | NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_CHECK_ICMP)
 
 static struct vnet_netif *to_vn(struct netif *nif)
 {
 	return (struct vnet_netif *)(void *)((char *)nif - offsetof(struct vnet_netif, nif));
 }
 
-static uint16_t csum_flags(const struct vnet_netif *vn)
+static uint16_t get16(const uint8_t *p)
 {
-	return vn->rx_csum_check ? NETIF_CHECKSUM_ENABLE_ALL : CSUM_GEN_ONLY;
+	return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+static void put16(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static uint16_t eth_type(const uint8_t *f)
+{
+	return get16(f + 12);
+}
+
+/* ------------------------------------------------------------ checksums -- */
+
+uint16_t vnet_netif_csum_flags(const struct vnet_netif *vn)
+{
+	uint16_t f = NETIF_CHECKSUM_GEN_IP | NETIF_CHECKSUM_GEN_ICMP;
+
+	if (!vn->tx_csum)
+		f |= CSUM_GEN_L4;
+	if (vn->rx_csum_check)
+		f |= CSUM_CHECK_ALL;
+	return f;
+}
+
+void vnet_netif_csum_apply(struct vnet_netif *vn)
+{
+	NETIF_SET_CHECKSUM_CTRL(&vn->nif, vnet_netif_csum_flags(vn));
+}
+
+/* The TCP/UDP pseudo-header sum (RFC 793/768) over the IPv4 header at
+ * @ip, folded but not complemented: what the L4 checksum field holds for
+ * NEEDS_CSUM (spec 5.1.6.2). */
+static uint16_t pseudo_sum(const uint8_t *ip, uint8_t proto, uint32_t l4_len)
+{
+	uint32_t s = (uint32_t)get16(ip + 12) + get16(ip + 14) + get16(ip + 16) + get16(ip + 18) +
+	             proto + l4_len;
+
+	s = (s >> 16) + (s & 0xffffu);
+	s = (s >> 16) + (s & 0xffffu);
+	return (uint16_t)s;
+}
+
+/* The layout of an IPv4 frame, read from the first @len bytes of a frame
+ * of @total bytes. false: not IPv4, or lengths that do not add up. */
+struct ip4_view {
+	uint32_t l4;      /* offset of the L4 header in the frame */
+	uint32_t l4_len;  /* L4 bytes, by the IP total length */
+	uint8_t proto;
+	bool frag;        /* MF set or a non-zero offset */
+};
+
+static bool ip4_view(const uint8_t *f, uint32_t len, uint32_t total, struct ip4_view *v)
+{
+	const uint8_t *ip = f + ETH_HDR_LEN;
+	uint32_t ihl, tot;
+
+	if (len < ETH_HDR_LEN + IP4_HLEN || eth_type(f) != ETHTYPE_IP || (ip[0] >> 4) != 4)
+		return false;
+	ihl = (uint32_t)(ip[0] & 0x0f) * 4u;
+	tot = get16(ip + 2);
+	if (ihl < IP4_HLEN || len < ETH_HDR_LEN + ihl || tot < ihl || ETH_HDR_LEN + tot > total)
+		return false;
+	v->l4 = ETH_HDR_LEN + ihl;
+	v->l4_len = tot - ihl;
+	v->proto = ip[9];
+	v->frag = ((ip[6] & 0x3f) | ip[7]) != 0;
+	return true;
 }
 
 /* ------------------------------------------------------------------ TX -- */
 
-/* A pool buffer for a frame of @len bytes, or NULL with the refusal
- * counted and @err set to what lwIP should hear. */
+/* A buffer for a frame of @len bytes (from the jumbo pool past the main
+ * pool's data room), or NULL with the refusal counted and @err set to
+ * what lwIP should hear. */
 static struct vnet_buf *tx_get(struct vnet_netif *vn, uint32_t len, err_t *err)
 {
+	struct vnet_pool *pool = vn->pool;
 	struct vnet_buf *b;
 
 	if (vnet_unlikely(!vn->link_up)) {
@@ -61,10 +183,13 @@ static struct vnet_buf *tx_get(struct vnet_netif *vn, uint32_t len, err_t *err)
 		return NULL;
 	}
 	if (vnet_unlikely(len > vn->data_room)) {
-		vn->c.tx_too_big++;
-		LINK_STATS_INC(link.lenerr);
-		*err = ERR_BUF;
-		return NULL;
+		if (len > vn->jumbo_room) {
+			vn->c.tx_too_big++;
+			LINK_STATS_INC(link.lenerr);
+			*err = ERR_BUF;
+			return NULL;
+		}
+		pool = vn->jumbo;
 	}
 	if (vn->tx_n == VNET_NETIF_TX_BATCH) {
 		vnet_netif_tx_flush(vn);
@@ -75,13 +200,15 @@ static struct vnet_buf *tx_get(struct vnet_netif *vn, uint32_t len, err_t *err)
 			return NULL;
 		}
 	}
-	b = vnet_buf_alloc(vn->pool);
+	b = vnet_buf_alloc(pool);
 	if (vnet_unlikely(b == NULL)) {
 		vn->c.tx_nobuf++;
 		LINK_STATS_INC(link.memerr);
 		*err = ERR_MEM;
 		return NULL;
 	}
+	if (pool != vn->pool)
+		vn->c.tx_jumbo++;
 	*err = ERR_OK;
 	return b;
 }
@@ -89,9 +216,206 @@ static struct vnet_buf *tx_get(struct vnet_netif *vn, uint32_t len, err_t *err)
 static void tx_queue(struct vnet_netif *vn, struct vnet_buf *b, uint32_t len)
 {
 	b->len = len;
-	b->flags = 0;
 	vn->tx_batch[vn->tx_n++] = b;
 	LINK_STATS_INC(link.xmit);
+}
+
+/* A zeroed virtio_net_hdr in front of @b's data, marked as the
+ * application's (VNET_BUF_F_TX_HDR): the driver leaves it as written. */
+static struct vnet_net_hdr *tx_hdr(struct vnet_netif *vn, struct vnet_buf *b)
+{
+	struct vnet_net_hdr *h = vnet_buf_hdr(b, vn->hdr_len);
+
+	if (!(b->flags & VNET_BUF_F_TX_HDR)) {
+		memset(h, 0, vn->hdr_len);
+		b->flags |= VNET_BUF_F_TX_HDR;
+	}
+	return h;
+}
+
+/* VNET_F_CSUM (spec 5.1.6.2): leave a TCP or UDP checksum of an IPv4
+ * frame that is not a fragment to the device. lwIP wrote 0 there (or a
+ * full sum: replacing it is as good); the field gets the pseudo-header
+ * sum. */
+static void tx_csum_offload(struct vnet_netif *vn, struct vnet_buf *b)
+{
+	struct ip4_view v;
+	struct vnet_net_hdr *h;
+	uint32_t off;
+
+	if (!ip4_view(b->data, b->len, b->len, &v) || v.frag)
+		return;
+	if (v.proto == IP_PROTO_TCP)
+		off = TCP_CSUM_OFF;
+	else if (v.proto == IP_PROTO_UDP)
+		off = UDP_CSUM_OFF;
+	else
+		return;
+	if (v.l4_len < off + 2u)
+		return;
+	put16(b->data + v.l4 + off, pseudo_sum(b->data + ETH_HDR_LEN, v.proto, v.l4_len));
+	h = tx_hdr(vn, b);
+	h->flags = VNET_HDR_F_NEEDS_CSUM;
+	h->csum_start = (uint16_t)v.l4;
+	h->csum_offset = (uint16_t)off;
+	vn->c.tx_csum_offload++;
+}
+
+/* A TCP segment that may start or join a TSO frame: IPv4 without options
+ * or fragments, ACK (and maybe PSH) only, some payload, no padding. */
+struct seg_view {
+	uint32_t seq;
+	uint32_t payload;
+	uint32_t hlen;    /* Ethernet + IP + TCP headers */
+	uint8_t flags;
+};
+
+static bool tcp_seg_view(const uint8_t *f, uint32_t len, uint32_t total, struct seg_view *s)
+{
+	struct ip4_view v;
+	const uint8_t *tcp;
+	uint32_t doff;
+
+	if (!ip4_view(f, len, total, &v) || v.frag || v.proto != IP_PROTO_TCP ||
+	    v.l4 != ETH_HDR_LEN + IP4_HLEN || v.l4_len < TCP_HLEN_MIN ||
+	    v.l4 + v.l4_len != total || len < v.l4 + TCP_HLEN_MIN)
+		return false;
+	tcp = f + v.l4;
+	doff = (uint32_t)(tcp[12] >> 4) * 4u;
+	if (doff < TCP_HLEN_MIN || doff >= v.l4_len || v.l4 + doff > len)
+		return false;
+	if ((tcp[13] & (uint8_t)~TCPF_PSH) != TCPF_ACK)
+		return false; /* SYN, FIN, RST, URG, ECE, CWR: never coalesced */
+	s->seq = get32(tcp + 4);
+	s->payload = v.l4_len - doff;
+	s->hlen = v.l4 + doff;
+	s->flags = tcp[13];
+	return true;
+}
+
+/* Same flow, same everything a TSO device copies from the first header
+ * into every segment: MACs, TOS, DF, TTL, addresses, ports, ack, window,
+ * TCP options. */
+static bool gso_same_headers(const uint8_t *t, const uint8_t *f, uint32_t hlen)
+{
+	const uint8_t *ti = t + ETH_HDR_LEN, *fi = f + ETH_HDR_LEN;
+	const uint8_t *tt = ti + IP4_HLEN, *ft = fi + IP4_HLEN;
+
+	return memcmp(t, f, 12) == 0 && ti[1] == fi[1] && ti[6] == fi[6] && ti[8] == fi[8] &&
+	       memcmp(ti + 12, fi + 12, 8) == 0 && memcmp(tt, ft, 4) == 0 &&
+	       memcmp(tt + 8, ft + 8, 5) == 0 && memcmp(tt + 14, ft + 14, 2) == 0 &&
+	       memcmp(tt + TCP_HLEN_MIN, ft + TCP_HLEN_MIN, hlen - ETH_HDR_LEN - IP4_HLEN - TCP_HLEN_MIN) == 0;
+}
+
+/* Move a one-segment frame into a jumbo buffer, so that more fit after it. */
+static struct vnet_buf *gso_promote(struct vnet_netif *vn, struct vnet_buf *b)
+{
+	struct vnet_buf *jb;
+
+	if (b->pool == vn->jumbo)
+		return b;
+	jb = vnet_buf_alloc(vn->jumbo);
+	if (jb == NULL)
+		return NULL;
+	memcpy(jb->data, b->data, b->len);
+	jb->len = b->len;
+	vnet_buf_free(b);
+	vn->c.tx_jumbo++;
+	return jb;
+}
+
+/*
+ * VNET_F_HOST_TSO4: append @p to the open TSO frame if it is the next
+ * segment of the same flow, no larger than the first, and everything
+ * still fits (the jumbo buffer, IPv4's total length). The frame's headers
+ * are then those of a TSO frame (spec 5.1.6.2): IP total length and
+ * header checksum for the whole, PSH if any segment had it (the device
+ * puts it on the last), the TCP checksum field holding the pseudo-header
+ * sum over the whole length (as Linux does; a device recomputes it per
+ * segment), gso_size = the first segment's payload, hdr_len = all headers.
+ * @return true if @p was taken.
+ */
+static bool tx_coalesce(struct vnet_netif *vn, struct pbuf *p)
+{
+	struct vnet_gso_open *g = &vn->gso;
+	uint8_t copy[GSO_HDR_MAX];
+	const uint8_t *f;
+	struct seg_view s;
+	struct vnet_buf *b;
+	struct vnet_net_hdr *h;
+	uint8_t *ip, *tcp;
+	uint32_t need = p->tot_len < GSO_HDR_MAX ? p->tot_len : GSO_HDR_MAX;
+	uint32_t tot;
+	u16_t ipsum;
+
+	if (g->slot < 0 || (uint32_t)g->slot + 1u != vn->tx_n)
+		return false;
+	if (p->len >= need) {
+		f = p->payload;
+	} else {
+		if (pbuf_copy_partial(p, copy, (u16_t)need, 0) != need)
+			return false;
+		f = copy;
+	}
+	if (!tcp_seg_view(f, need, p->tot_len, &s) || s.hlen != g->hlen || s.seq != g->next_seq ||
+	    s.payload > g->mss || g->segs >= GSO_SEGS_MAX)
+		return false;
+	b = vn->tx_batch[g->slot];
+	if (!gso_same_headers(b->data, f, s.hlen))
+		return false;
+	ip = b->data + ETH_HDR_LEN;
+	tot = (uint32_t)get16(ip + 2) + s.payload;
+	if (tot > IP4_TOT_MAX || b->len + s.payload > vn->jumbo_room)
+		return false;
+	b = gso_promote(vn, b);
+	if (b == NULL)
+		return false;
+	vn->tx_batch[g->slot] = b;
+	if (pbuf_copy_partial(p, b->data + b->len, (u16_t)s.payload, (u16_t)s.hlen) != s.payload)
+		return false; /* cannot happen: lengths checked above; b->len is unchanged */
+	b->len += s.payload;
+	ip = b->data + ETH_HDR_LEN;
+	tcp = ip + IP4_HLEN;
+	put16(ip + 2, tot);
+	put16(ip + 10, 0);
+	ipsum = inet_chksum(ip, IP4_HLEN);
+	memcpy(ip + 10, &ipsum, sizeof(ipsum)); /* inet_chksum's result is in network order */
+	tcp[13] = (uint8_t)(tcp[13] | (s.flags & TCPF_PSH));
+	put16(tcp + TCP_CSUM_OFF, pseudo_sum(ip, IP_PROTO_TCP, tot - IP4_HLEN));
+	h = tx_hdr(vn, b);
+	h->flags = VNET_HDR_F_NEEDS_CSUM;
+	h->gso_type = VNET_HDR_GSO_TCPV4;
+	h->hdr_len = (uint16_t)s.hlen;
+	h->gso_size = g->mss;
+	h->csum_start = (uint16_t)(ETH_HDR_LEN + IP4_HLEN);
+	h->csum_offset = TCP_CSUM_OFF;
+	if (g->segs == 1) {
+		vn->c.tx_gso++;
+		vn->c.tx_gso_segs++;
+	}
+	g->segs++;
+	vn->c.tx_gso_segs++;
+	g->next_seq += s.payload;
+	if (s.payload < g->mss)
+		g->slot = -1; /* a short segment ends the frame */
+	LINK_STATS_INC(link.xmit);
+	return true;
+}
+
+/* After queueing @b (the last frame of the batch): open a TSO frame with
+ * it if it is a TCP segment that others may join. */
+static void gso_open(struct vnet_netif *vn, const struct vnet_buf *b)
+{
+	struct seg_view s;
+
+	vn->gso.slot = -1;
+	if (!tcp_seg_view(b->data, b->len, b->len, &s) || s.payload > 0xffffu)
+		return;
+	vn->gso.slot = (int32_t)vn->tx_n - 1;
+	vn->gso.next_seq = s.seq + s.payload;
+	vn->gso.mss = (uint16_t)s.payload;
+	vn->gso.hlen = (uint16_t)s.hlen;
+	vn->gso.segs = 1;
 }
 
 static err_t netif_linkoutput(struct netif *nif, struct pbuf *p)
@@ -100,6 +424,8 @@ static err_t netif_linkoutput(struct netif *nif, struct pbuf *p)
 	struct vnet_buf *b;
 	err_t err;
 
+	if (vn->tx_tso && vn->link_up && tx_coalesce(vn, p))
+		return ERR_OK;
 	b = tx_get(vn, p->tot_len, &err);
 	if (b == NULL)
 		return err;
@@ -108,7 +434,12 @@ static err_t netif_linkoutput(struct netif *nif, struct pbuf *p)
 		LINK_STATS_INC(link.err);
 		return ERR_BUF;
 	}
+	b->len = p->tot_len;
+	if (vn->tx_csum)
+		tx_csum_offload(vn, b);
 	tx_queue(vn, b, p->tot_len);
+	if (vn->tx_tso)
+		gso_open(vn, b);
 	return ERR_OK;
 }
 
@@ -131,6 +462,7 @@ uint32_t vnet_netif_tx_flush(struct vnet_netif *vn)
 {
 	uint16_t sent;
 
+	vn->gso.slot = -1; /* what is queued from here on starts afresh */
 	if (vn->tx_n == 0)
 		return 0;
 	sent = vnet_tx_burst(vn->dev, 0, vn->tx_batch, vn->tx_n);
@@ -157,13 +489,6 @@ static void rx_pbuf_free(struct pbuf *p)
 		vnet_buf_free(b);
 }
 
-static uint16_t eth_type(const uint8_t *f)
-{
-	return (uint16_t)((f[12] << 8) | f[13]);
-}
-
-/* IPv4 with MF set or a non-zero offset. Fragments are copied: lwIP's
- * reassembly may keep them past the interface's life. */
 static bool ip4_is_fragment(const uint8_t *f, uint32_t len)
 {
 	if (len < ETH_HDR_LEN + 20u)
@@ -186,91 +511,280 @@ static bool ip4_is_echo_request(const uint8_t *f, uint32_t len)
 	return ip[ihl] == 8; /* ICMP_ECHO */
 }
 
-static bool rx_want_copy(const struct vnet_netif *vn, const struct vnet_buf *b)
-{
-	if (vn->rx_copy || b->pool != vn->pool || b->idx >= vn->nslots ||
-	    vn->slots[b->idx].buf != NULL || b->len > 0xffffu)
-		return true;
-	if (vnet_pool_count(vn->pool) - vnet_pool_in_use(vn->pool) < vn->rx_reserve)
-		return true;
-	return eth_type(b->data) == ETHTYPE_IP && ip4_is_fragment(b->data, b->len);
-}
+/* A received frame: its head buffer, segment count and length. */
+struct rx_frame {
+	struct vnet_buf *b;
+	uint32_t nseg;
+	uint32_t total;
+};
 
-static void rx_drop(struct vnet_buf *b, uint64_t *counter)
+static void rx_drop(struct rx_frame *fr, uint64_t *counter)
 {
 	(*counter)++;
 	LINK_STATS_INC(link.drop);
-	vnet_buf_free(b);
+	vnet_buf_free_chain(fr->b);
+}
+
+/* Walk a chain once (bounded by nb_segs): its segment count and bytes.
+ * A chain shorter than nb_segs says (the driver never builds one) ends
+ * where its links do. */
+static void rx_frame_init(struct rx_frame *fr, struct vnet_buf *b, bool mrg)
+{
+	uint32_t n = (mrg && b->nb_segs > 1) ? b->nb_segs : 1, i, total = 0;
+	const struct vnet_buf *s = b;
+
+	for (i = 0; i < n && s != NULL; i++) {
+		total += s->len;
+		s = s->next;
+	}
+	fr->b = b;
+	fr->nseg = i;
+	fr->total = total;
+}
+
+/* Ones' complement sum of frame bytes [start, end) across the chain, as
+ * big-endian 16-bit words (an odd segment carries over). */
+static uint32_t chain_sum(const struct rx_frame *fr, uint32_t start, uint32_t end)
+{
+	const struct vnet_buf *s = fr->b;
+	uint64_t sum = 0;
+	uint32_t pos = 0, i, k, odd = 0;
+
+	for (i = 0; i < fr->nseg && s != NULL && pos < end; i++, s = s->next) {
+		uint32_t lo = start > pos ? start - pos : 0;
+		uint32_t hi = end - pos < s->len ? end - pos : s->len;
+
+		for (k = lo; k < hi; k++) {
+			sum += odd ? s->data[k] : (uint32_t)s->data[k] << 8;
+			odd ^= 1u;
+		}
+		pos += s->len;
+	}
+	while (sum >> 16)
+		sum = (sum >> 16) + (sum & 0xffffu);
+	return (uint32_t)sum;
+}
+
+enum rx_csum { RX_CHECK, RX_TRUST, RX_DROP };
+
+/*
+ * What to do about a frame's checksums (VNET_F_GUEST_CSUM, spec 5.1.6.4):
+ * RX_TRUST: the device validated the L4 checksum (DATA_VALID), or left a
+ * partial TCP/UDP-over-IPv4 checksum it vouches for (NEEDS_CSUM with
+ * csum_start at the L4 header and csum_offset at its checksum field);
+ * RX_CHECK: lwIP checks (a partial sum of any other layout was finished
+ * here first); RX_DROP: csum_start/csum_offset point outside the frame.
+ */
+static enum rx_csum rx_csum(struct vnet_netif *vn, struct rx_frame *fr)
+{
+	struct vnet_buf *b = fr->b;
+	const struct vnet_net_hdr *h;
+	struct ip4_view v;
+	uint32_t start, off, sum;
+
+	if (!(b->flags & VNET_BUF_F_NEEDS_CSUM))
+		return (b->flags & VNET_BUF_F_DATA_VALID) ? RX_TRUST : RX_CHECK;
+	h = vnet_buf_hdr(b, vn->hdr_len);
+	start = h->csum_start; /* device-written: read once, check before use */
+	off = h->csum_offset;
+	if (ip4_view(b->data, b->len, fr->total, &v) && !v.frag && start == v.l4 &&
+	    ((v.proto == IP_PROTO_TCP && off == TCP_CSUM_OFF) || (v.proto == IP_PROTO_UDP && off == UDP_CSUM_OFF)) &&
+	    v.l4_len >= off + 2u) {
+		vn->c.rx_csum_partial++;
+		return RX_TRUST;
+	}
+	/* The field must lie in the frame, in the first buffer. */
+	if (start >= fr->total || fr->total - start < 2u || off > fr->total - start - 2u ||
+	    start + off + 2u > b->len) {
+		vn->c.rx_bad_hdr++;
+		return RX_DROP;
+	}
+	sum = chain_sum(fr, start, fr->total);
+	put16(b->data + start + off, ~sum & 0xffffu);
+	vn->c.rx_csum_finished++;
+	return RX_CHECK;
+}
+
+static bool rx_want_copy(const struct vnet_netif *vn, const struct rx_frame *fr)
+{
+	const struct vnet_buf *s = fr->b;
+	uint32_t i;
+
+	if (vn->rx_copy)
+		return true;
+	if (vnet_pool_count(vn->pool) - vnet_pool_in_use(vn->pool) < vn->rx_reserve)
+		return true;
+	for (i = 0; i < fr->nseg; i++, s = s->next)
+		if (s->pool != vn->pool || s->idx >= vn->nslots || vn->slots[s->idx].buf != NULL)
+			return true;
+	/* Fragments are copied: lwIP's reassembly may keep them past the
+	 * interface's life. */
+	return eth_type(fr->b->data) == ETHTYPE_IP && ip4_is_fragment(fr->b->data, fr->b->len);
+}
+
+/* One pbuf_custom per buffer, chained: lwIP frees each buffer on its own. */
+static struct pbuf *rx_zero_copy(struct vnet_netif *vn, struct rx_frame *fr)
+{
+	struct vnet_buf *s = fr->b, *next;
+	struct pbuf *head = NULL, *prev = NULL, *q;
+	uint32_t i, left = fr->total;
+
+	for (i = 0; i < fr->nseg; i++, s = next) {
+		struct vnet_rx_slot *slot = &vn->slots[s->idx];
+		uint32_t room = s->size - (uint32_t)(s->data - s->base);
+
+		next = s->next;
+		slot->buf = s;
+		slot->vn = vn;
+		slot->pc.custom_free_function = rx_pbuf_free;
+		q = pbuf_alloced_custom(PBUF_RAW, (u16_t)s->len, PBUF_REF, &slot->pc, s->data,
+		                        (u16_t)(room > 0xffffu ? 0xffffu : room));
+		if (vnet_unlikely(q == NULL)) { /* cannot happen: len <= room */
+			slot->buf = NULL;
+			if (head != NULL)
+				pbuf_free(head); /* the buffers already chained */
+			for (; i < fr->nseg && s != NULL; i++, s = next) {
+				next = s->next;
+				vnet_buf_free(s);
+			}
+			return NULL;
+		}
+		vn->rx_held++;
+		/* lwIP's own pbuf_cat would walk the chain once per link */
+		q->tot_len = (u16_t)left;
+		left -= s->len;
+		if (prev != NULL)
+			prev->next = q;
+		else
+			head = q;
+		prev = q;
+	}
+	vn->c.rx_zero_copy++;
+	return head;
+}
+
+static struct pbuf *rx_copy(struct vnet_netif *vn, struct rx_frame *fr)
+{
+	const struct vnet_buf *s = fr->b;
+	struct pbuf *p;
+	uint32_t i, off = 0;
+
+	p = pbuf_alloc(PBUF_RAW, (u16_t)fr->total, PBUF_POOL);
+	if (p == NULL)
+		return NULL;
+	for (i = 0; i < fr->nseg; i++, s = s->next) {
+		pbuf_take_at(p, s->data, (u16_t)s->len, (u16_t)off);
+		off += s->len;
+	}
+	vnet_buf_free_chain(fr->b);
+	vn->c.rx_copied++;
+	return p;
+}
+
+/* The frame hook wants one contiguous frame: a chain is copied into the
+ * scratch buffer first. */
+static void rx_hook(struct vnet_netif *vn, struct rx_frame *fr, uint16_t type)
+{
+	const uint8_t *f = fr->b->data;
+	const struct vnet_buf *s = fr->b;
+	uint32_t i, off = 0;
+
+	if (vn->frame_hook == NULL) {
+		LINK_STATS_INC(link.proterr);
+		rx_drop(fr, &vn->c.rx_unknown);
+		return;
+	}
+	if (fr->nseg > 1) {
+		if (vn->scratch == NULL || fr->total > vn->scratch_len) {
+			rx_drop(fr, &vn->c.rx_unknown);
+			return;
+		}
+		for (i = 0; i < fr->nseg; i++, s = s->next) {
+			memcpy(vn->scratch + off, s->data, s->len);
+			off += s->len;
+		}
+		f = vn->scratch;
+	}
+	if (vn->frame_hook(vn->ifc, type, f, fr->total, vn->frame_arg)) {
+		vn->c.rx_hooked++;
+		vnet_buf_free_chain(fr->b);
+	} else {
+		LINK_STATS_INC(link.proterr);
+		rx_drop(fr, &vn->c.rx_unknown);
+	}
 }
 
 static void rx_one(struct vnet_netif *vn, struct vnet_buf *b)
 {
-	const uint8_t *f = b->data;
-	uint32_t len = b->len;
-	/* the flags mean something only when GUEST_CSUM was negotiated */
-	uint16_t flags = vn->guest_csum ? b->flags : 0;
+	struct rx_frame fr;
+	enum rx_csum cs = RX_CHECK;
 	uint16_t type;
 	struct pbuf *p;
 
-	if (vnet_unlikely(len < ETH_HDR_LEN)) {
+	rx_frame_init(&fr, b, vn->mrg);
+	if (fr.nseg > 1)
+		vn->c.rx_chained++;
+	if (vnet_unlikely(b->len < ETH_HDR_LEN)) {
 		LINK_STATS_INC(link.lenerr);
-		rx_drop(b, &vn->c.rx_runt);
+		rx_drop(&fr, &vn->c.rx_runt);
 		return;
 	}
-	type = eth_type(f);
-	if (type != ETHTYPE_IP && type != ETHTYPE_ARP) {
-		if (vn->frame_hook != NULL && vn->frame_hook(vn->ifc, type, f, len, vn->frame_arg)) {
-			vn->c.rx_hooked++;
-			vnet_buf_free(b);
-		} else {
-			LINK_STATS_INC(link.proterr);
-			rx_drop(b, &vn->c.rx_unknown);
+	if (vnet_unlikely(fr.total > FRAME_MAX)) {
+		LINK_STATS_INC(link.lenerr);
+		rx_drop(&fr, &vn->c.rx_too_big);
+		return;
+	}
+	/* the flags mean something only when GUEST_CSUM was negotiated */
+	if (vn->guest_csum) {
+		if (vnet_unlikely(b->flags & (VNET_BUF_F_DATA_VALID | VNET_BUF_F_NEEDS_CSUM))) {
+			cs = rx_csum(vn, &fr);
+			if (cs == RX_DROP) {
+				LINK_STATS_INC(link.drop);
+				vnet_buf_free_chain(b);
+				return;
+			}
 		}
+		if (vn->lro && vnet_buf_hdr(b, vn->hdr_len)->gso_type != VNET_HDR_GSO_NONE)
+			vn->c.rx_gso++;
+	}
+	type = eth_type(b->data);
+	if (type != ETHTYPE_IP && type != ETHTYPE_ARP) {
+		rx_hook(vn, &fr, type);
 		return;
 	}
-	if (!vn->icmp_echo && type == ETHTYPE_IP && ip4_is_echo_request(f, len)) {
-		rx_drop(b, &vn->c.rx_icmp_filtered);
+	if (!vn->icmp_echo && type == ETHTYPE_IP && ip4_is_echo_request(b->data, b->len)) {
+		rx_drop(&fr, &vn->c.rx_icmp_filtered);
 		return;
 	}
 
-	if (rx_want_copy(vn, b)) {
-		p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_POOL);
+	if (rx_want_copy(vn, &fr)) {
+		p = rx_copy(vn, &fr);
 		if (p == NULL) {
 			LINK_STATS_INC(link.memerr);
-			rx_drop(b, &vn->c.rx_nomem);
+			rx_drop(&fr, &vn->c.rx_nomem);
 			return;
 		}
-		pbuf_take(p, f, (u16_t)len);
-		vnet_buf_free(b);
-		vn->c.rx_copied++;
 	} else {
-		struct vnet_rx_slot *s = &vn->slots[b->idx];
-
-		s->buf = b;
-		s->vn = vn;
-		s->pc.custom_free_function = rx_pbuf_free;
-		p = pbuf_alloced_custom(PBUF_RAW, (u16_t)len, PBUF_REF, &s->pc, b->data,
-		                        (u16_t)(vn->data_room > 0xffffu ? 0xffffu : vn->data_room));
-		if (vnet_unlikely(p == NULL)) { /* cannot happen: len <= data room */
-			s->buf = NULL;
-			rx_drop(b, &vn->c.rx_nomem);
+		p = rx_zero_copy(vn, &fr);
+		if (vnet_unlikely(p == NULL)) { /* the buffers went back already */
+			vn->c.rx_nomem++;
+			LINK_STATS_INC(link.drop);
 			return;
 		}
-		vn->rx_held++;
-		vn->c.rx_zero_copy++;
 	}
 	LINK_STATS_INC(link.recv);
 
 	/* Checksum control is per netif in lwIP, but input is synchronous in
-	 * NO_SYS: skip the checks for this one frame when the device says its
-	 * checksums are good (DATA_VALID) or only partial from a local sender
-	 * (NEEDS_CSUM, spec 5.1.6.4). */
-	if (vnet_unlikely(flags & (VNET_BUF_F_DATA_VALID | VNET_BUF_F_NEEDS_CSUM)) && vn->rx_csum_check) {
+	 * NO_SYS: skip the L4 checks for this one frame. Frames lwIP sends
+	 * meanwhile (ACKs, replies) see the same GEN flags. */
+	if (cs == RX_TRUST && vn->rx_csum_check) {
+		uint16_t flags = vnet_netif_csum_flags(vn);
+
 		vn->c.rx_csum_trusted++;
-		NETIF_SET_CHECKSUM_CTRL(&vn->nif, CSUM_GEN_ONLY);
+		NETIF_SET_CHECKSUM_CTRL(&vn->nif, flags & (uint16_t)~CSUM_CHECK_L4);
 		if (vn->nif.input(p, &vn->nif) != ERR_OK)
 			pbuf_free(p);
-		NETIF_SET_CHECKSUM_CTRL(&vn->nif, csum_flags(vn));
+		NETIF_SET_CHECKSUM_CTRL(&vn->nif, flags);
 		return;
 	}
 	if (vn->nif.input(p, &vn->nif) != ERR_OK)
@@ -309,6 +823,8 @@ void vnet_netif_link_check(struct vnet_netif *vn, uint64_t now_us, bool force)
 	}
 	if (vnet_dev_config(vn->dev, &cfg) != 0)
 		return;
+	vn->speed_mbps = cfg.speed_mbps;
+	vn->duplex = cfg.duplex;
 	if (cfg.link_up != vn->link_up) {
 		vn->link_up = cfg.link_up;
 		vn->c.link_changes++;
@@ -326,6 +842,7 @@ void vnet_netif_link_check(struct vnet_netif *vn, uint64_t now_us, bool force)
 	 * rising edge rather than on every check. */
 	if (cfg.announce && !vn->announce && vn->link_up) {
 		etharp_gratuitous(&vn->nif);
+		vn->c.announces++;
 		vnet_netif_tx_flush(vn);
 		if (vnet_dev_announce_ack(vn->dev) == 0)
 			cfg.announce = false; /* a new request will be a new edge */
@@ -335,11 +852,36 @@ void vnet_netif_link_check(struct vnet_netif *vn, uint64_t now_us, bool force)
 
 /* ----------------------------------------------------------- lifecycle -- */
 
+#define LRO_RX_ROOM 65550u /* one buffer for a whole 64 KiB TCP segment, without MRG_RXBUF */
+
+/* The MTU the interface can carry: asked (or the device's), then capped
+ * by the device's maximum, by one receive buffer (unless frames may span
+ * several) and by the largest TX buffer. */
+static uint32_t pick_mtu(const struct vnet_netif *vn, const struct vnet_net_config *cfg)
+{
+	uint32_t mtu = vn->conf_mtu ? vn->conf_mtu : (cfg->mtu ? cfg->mtu : 1500u);
+	uint32_t tx_room = vn->jumbo_room > vn->data_room ? vn->jumbo_room : vn->data_room;
+
+	if ((cfg->features & VNET_F_MTU) && cfg->mtu && mtu > cfg->mtu)
+		mtu = cfg->mtu;
+	if (!vn->mrg && mtu + ETH_HDR_LEN > vn->data_room)
+		mtu = vn->data_room - ETH_HDR_LEN;
+	if (mtu + ETH_HDR_LEN > tx_room)
+		mtu = tx_room - ETH_HDR_LEN;
+	if (mtu + ETH_HDR_LEN > FRAME_MAX)
+		mtu = FRAME_MAX - ETH_HDR_LEN;
+	if (vn->conf_mtu && mtu != vn->conf_mtu)
+		vnet_log(VNET_LOG_WARN, "lwip: MTU %u asked, %u possible (device %u%s, buffers %u/%u)",
+		         (unsigned)vn->conf_mtu, (unsigned)mtu, (unsigned)cfg->mtu,
+		         (cfg->features & VNET_F_MRG_RXBUF) ? ", MRG_RXBUF" : "",
+		         (unsigned)vn->data_room, (unsigned)vn->jumbo_room);
+	return mtu;
+}
+
 static err_t netif_init_cb(struct netif *nif)
 {
 	struct vnet_netif *vn = to_vn(nif);
 	struct vnet_net_config cfg;
-	uint32_t mtu;
 
 	if (vnet_dev_config(vn->dev, &cfg) != 0)
 		return ERR_IF;
@@ -347,18 +889,50 @@ static err_t netif_init_cb(struct netif *nif)
 	nif->name[1] = 'n';
 	nif->output = etharp_output;
 	nif->linkoutput = netif_linkoutput;
-	mtu = cfg.mtu ? cfg.mtu : 1500u;
-	if (mtu + ETH_HDR_LEN > vn->data_room)
-		mtu = vn->data_room - ETH_HDR_LEN;
-	nif->mtu = (u16_t)mtu;
+	nif->mtu = (u16_t)pick_mtu(vn, &cfg);
 	nif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
 	nif->hwaddr_len = ETH_HWADDR_LEN;
 	memcpy(nif->hwaddr, cfg.mac, ETH_HWADDR_LEN);
-	NETIF_SET_CHECKSUM_CTRL(nif, csum_flags(vn));
+	vnet_netif_csum_apply(vn);
 	vn->link_up = cfg.link_up;
 	vn->announce = cfg.announce;
-	vn->guest_csum = (cfg.features & VNET_F_GUEST_CSUM) != 0;
+	vn->speed_mbps = cfg.speed_mbps;
+	vn->duplex = cfg.duplex;
 	return ERR_OK;
+}
+
+/* Decide which negotiated offloads the interface uses. */
+static int offloads_pick(struct vnet_netif *vn, const struct vnet_netif_conf *conf)
+{
+	struct vnet_net_config cfg;
+	int rc;
+
+	rc = vnet_dev_config(vn->dev, &cfg);
+	if (rc != 0)
+		return rc;
+	vn->features = cfg.features;
+	vn->hdr_len = vnet_dev_hdr_len(vn->dev);
+	vn->guest_csum = (cfg.features & VNET_F_GUEST_CSUM) != 0;
+	vn->mrg = (cfg.features & VNET_F_MRG_RXBUF) != 0;
+	vn->lro = vn->guest_csum && (cfg.features & VNET_F_GUEST_TSO4) != 0;
+	vn->tx_csum = (cfg.features & VNET_F_CSUM) && !conf->no_tx_csum;
+	vn->jumbo = conf->jumbo_pool;
+	vn->jumbo_room = vn->jumbo != NULL ? vnet_pool_data_room(vn->jumbo) : 0;
+	vn->tx_tso = vn->tx_csum && (cfg.features & VNET_F_HOST_TSO4) && !conf->no_tso &&
+	             vn->jumbo_room >= 2u * 1514u;
+	vn->gso.slot = -1;
+	if ((cfg.features & (VNET_F_GUEST_TSO4 | VNET_F_GUEST_TSO6)) && !vn->mrg && vn->data_room < LRO_RX_ROOM) {
+		vnet_log(VNET_LOG_ERR, "lwip: GUEST_TSO negotiated without MRG_RXBUF needs %u-byte receive "
+		         "buffers; the pool's hold %u", LRO_RX_ROOM, (unsigned)vn->data_room);
+		return -EINVAL;
+	}
+	if (vn->mrg) {
+		vn->scratch_len = FRAME_MAX;
+		vn->scratch = malloc(vn->scratch_len);
+		if (vn->scratch == NULL)
+			return -ENOMEM;
+	}
+	return 0;
 }
 
 int vnet_netif_add(struct vnet_netif *vn, struct vnet_dev *dev, struct vnet_iface *ifc,
@@ -366,6 +940,7 @@ int vnet_netif_add(struct vnet_netif *vn, struct vnet_dev *dev, struct vnet_ifac
 {
 	ip4_addr_t ip, mask, gw;
 	uint32_t count;
+	int rc;
 
 	if (conf->pool == NULL)
 		return -EINVAL;
@@ -383,20 +958,24 @@ int vnet_netif_add(struct vnet_netif *vn, struct vnet_dev *dev, struct vnet_ifac
 	vn->rx_copy = conf->rx_copy;
 	vn->icmp_echo = conf->icmp_echo;
 	vn->rx_csum_check = conf->rx_csum_check;
+	vn->conf_mtu = conf->mtu;
 	vn->link_poll_us = (uint64_t)(conf->link_poll_ms ? conf->link_poll_ms : 20u) * 1000u;
 	vn->link_next_us = vnet_now_us() + vn->link_poll_us;
+	rc = offloads_pick(vn, conf);
+	if (rc != 0)
+		goto fail;
+	rc = -ENOMEM;
 	vn->nslots = count;
 	vn->slots = calloc(count, sizeof(*vn->slots));
 	if (vn->slots == NULL)
-		return -ENOMEM;
+		goto fail;
 
 	ip4_addr_set_u32(&ip, lwip_htonl(conf->ip));
 	ip4_addr_set_u32(&mask, lwip_htonl(conf->netmask));
 	ip4_addr_set_u32(&gw, lwip_htonl(conf->gateway));
 	if (netif_add(&vn->nif, &ip, &mask, &gw, vn, netif_init_cb, ethernet_input) == NULL) {
-		free(vn->slots);
-		vn->slots = NULL;
-		return -EIO;
+		rc = -EIO;
+		goto fail;
 	}
 	if (conf->make_default)
 		netif_set_default(&vn->nif);
@@ -404,6 +983,12 @@ int vnet_netif_add(struct vnet_netif *vn, struct vnet_dev *dev, struct vnet_ifac
 	if (vn->link_up)
 		netif_set_link_up(&vn->nif);
 	return 0;
+fail:
+	free(vn->slots);
+	vn->slots = NULL;
+	free(vn->scratch);
+	vn->scratch = NULL;
+	return rc;
 }
 
 void vnet_netif_remove(struct vnet_netif *vn)
@@ -414,6 +999,9 @@ void vnet_netif_remove(struct vnet_netif *vn)
 	if (vn->tx_n > 0)
 		vnet_pool_free_bulk(vn->tx_batch, vn->tx_n);
 	vn->tx_n = 0;
+	vn->gso.slot = -1;
+	free(vn->scratch);
+	vn->scratch = NULL;
 	if (vn->rx_held == 0) {
 		free(vn->slots);
 	} else {

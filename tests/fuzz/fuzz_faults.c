@@ -78,7 +78,8 @@ static void check_payload(const struct vnet_buf *b, uint64_t seq, bool source)
 		uint8_t want = source ? (uint8_t)(seq + i) : pat(seq, i);
 		if (b->data[i] == want)
 			continue;
-		if (i == len - 1 && b->data[i] == (uint8_t)(want ^ 0xff) && R.bad_csum_armed > R.bad_csum_seen) {
+		uint8_t flipped = (uint8_t)~want;
+		if (i == len - 1 && b->data[i] == flipped && R.bad_csum_armed > R.bad_csum_seen) {
 			R.bad_csum_seen++;
 			continue;
 		}

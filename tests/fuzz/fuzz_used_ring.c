@@ -69,7 +69,7 @@ static void step(struct fin *in)
 	case 6: /* notification fields: used->flags, avail_event */
 		if (q->size) {
 			q->used->flags = fin_u16(in);
-			*(volatile uint16_t *)&q->used->ring[q->size] = fin_u16(in);
+			vnet_store16((void *)&q->used->ring[q->size], fin_u16(in));
 		}
 		break;
 	case 7: /* RX burst: the frames are the test's */

@@ -26,6 +26,7 @@
 struct side {
 	struct vnet_model *m;
 	struct vnet_pool *pool;
+	struct vnet_pool *jumbo; /* TX buffers for large frames (rig_opts.jumbo_count), or NULL */
 	struct vnet_dev *dev;
 	struct vnet_iface *ifc;
 	uint32_t in_use_start; /* pool in-use once the device is open */
@@ -43,7 +44,21 @@ static inline uint64_t rig_now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static inline void side_open(struct side *s, uint8_t mac_last, uint32_t pool_count)
+/* One side's device, as the offload tests vary it. Zero fields: defaults. */
+struct rig_opts {
+	uint64_t offer;        /* model: features offered (its defaults) */
+	uint64_t want;         /* driver: features asked (VNET_F_DEFAULT) */
+	uint16_t mtu;          /* model: MTU in config and the largest frame it passes (1500) */
+	uint8_t rx_csum;       /* model: VNET_MODEL_RX_CSUM_* (NONE) */
+	uint8_t duplex;        /* model: VNET_MODEL_DUPLEX_* (unknown) */
+	uint32_t speed;        /* model: Mbit/s (unknown) */
+	uint32_t pool_count;   /* RX/TX pool buffers (1024) */
+	uint32_t buf_size;     /* their size (2048) */
+	uint32_t jumbo_count;  /* jumbo TX pool buffers (0: no jumbo pool) */
+	uint32_t jumbo_size;   /* their size (65536) */
+};
+
+static inline void side_open_opts(struct side *s, uint8_t mac_last, const struct rig_opts *o)
 {
 	struct vnet_model_conf mc;
 	struct vnet_pool_conf pc;
@@ -53,14 +68,36 @@ static inline void side_open(struct side *s, uint8_t mac_last, uint32_t pool_cou
 	memset(&mc, 0, sizeof(mc));
 	mc.backend = VNET_MODEL_WIRE;
 	mc.mac[0] = 0x52; mc.mac[1] = 0x54; mc.mac[5] = mac_last;
+	mc.features = o->offer;
+	mc.mtu = o->mtu;
+	mc.rx_csum = o->rx_csum;
+	mc.duplex = o->duplex;
+	mc.speed = o->speed;
 	memset(&pc, 0, sizeof(pc));
-	pc.count = pool_count ? pool_count : 1024;
+	pc.count = o->pool_count ? o->pool_count : 1024;
+	pc.buf_size = o->buf_size;
 	ck_assert_int_eq(vnet_model_create(&s->m, &mc), 0);
 	ck_assert_int_eq(vnet_pool_create(&s->pool, &pc), 0);
+	if (o->jumbo_count) {
+		memset(&pc, 0, sizeof(pc));
+		pc.count = o->jumbo_count;
+		pc.buf_size = o->jumbo_size ? o->jumbo_size : 65536;
+		ck_assert_int_eq(vnet_pool_create(&s->jumbo, &pc), 0);
+	}
 	memset(&dc, 0, sizeof(dc));
 	dc.pool = s->pool;
+	dc.features = o->want;
 	ck_assert_int_eq(vnet_dev_open(&s->dev, vnet_model_transport(s->m), &dc), 0);
 	s->in_use_start = vnet_pool_in_use(s->pool);
+}
+
+static inline void side_open(struct side *s, uint8_t mac_last, uint32_t pool_count)
+{
+	struct rig_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.pool_count = pool_count;
+	side_open_opts(s, mac_last, &o);
 }
 
 /* Give back what the device still holds on TX, fill RX again: the pool's
@@ -85,8 +122,15 @@ static inline void side_close(struct side *s)
 	if (s->dev != NULL) {
 		side_settle(s);
 		ck_assert_uint_eq(vnet_pool_in_use(s->pool), s->in_use_start);
+		if (s->jumbo != NULL)
+			ck_assert_uint_eq(vnet_pool_in_use(s->jumbo), 0);
 		vnet_dev_close(s->dev);
 		s->dev = NULL;
+	}
+	if (s->jumbo != NULL) {
+		ck_assert_uint_eq(vnet_pool_in_use(s->jumbo), 0);
+		ck_assert_int_eq(vnet_pool_destroy(s->jumbo), 0);
+		s->jumbo = NULL;
 	}
 	if (s->pool != NULL) {
 		ck_assert_uint_eq(vnet_pool_in_use(s->pool), 0);
@@ -106,6 +150,17 @@ static inline void pair_open(struct pair *p, uint32_t pool_count)
 	ck_assert_int_eq(vnet_model_wire(p->a.m, p->b.m), 0);
 }
 
+/* Sides with options (NULL: defaults). */
+static inline void pair_open_opts(struct pair *p, const struct rig_opts *a, const struct rig_opts *b)
+{
+	struct rig_opts none;
+
+	memset(&none, 0, sizeof(none));
+	side_open_opts(&p->a, 1, a != NULL ? a : &none);
+	side_open_opts(&p->b, 2, b != NULL ? b : &none);
+	ck_assert_int_eq(vnet_model_wire(p->a.m, p->b.m), 0);
+}
+
 /* Interfaces with options (NULL: defaults). */
 static inline void pair_up(struct pair *p, const struct vnet_iface_conf *ca, const struct vnet_iface_conf *cb)
 {
@@ -119,6 +174,10 @@ static inline void pair_up(struct pair *p, const struct vnet_iface_conf *ca, con
 		b = *cb;
 	a.ip = IP_A; a.netmask = MASK24; a.pool = p->a.pool;
 	b.ip = IP_B; b.netmask = MASK24; b.pool = p->b.pool;
+	if (a.tx_jumbo_pool == NULL)
+		a.tx_jumbo_pool = p->a.jumbo;
+	if (b.tx_jumbo_pool == NULL)
+		b.tx_jumbo_pool = p->b.jumbo;
 	ck_assert_int_eq(vnet_iface_init_conf(&p->a.ifc, p->a.dev, &a), 0);
 	ck_assert_int_eq(vnet_iface_init_conf(&p->b.ifc, p->b.dev, &b), 0);
 }

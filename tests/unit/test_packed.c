@@ -629,7 +629,7 @@ START_TEST(dispatch)
 	struct vnet_vq_addrs a, a2;
 
 	ck_assert_int_eq(vnet_pool_alloc_bulk(pool, b, 2), 0);
-	ck_assert_uint_eq(vnet_ring_post(&vq, b, 2, 0, NULL, NULL), 2);
+	ck_assert_uint_eq(vnet_ring_post(&vq, b, 2, 0, NULL, NULL, 0), 2);
 	vnet_ring_publish(&vq, &ft.t);
 	dev_use(dev_take(), 30);
 	dev_use(dev_take(), 31);

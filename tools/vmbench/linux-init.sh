@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # /init of the Linux comparison guest (tools/vmbench/linux-guest.sh).
 # Kernel command line: vmb_tx=SEC vmb_rx=SEC vmb_frame=BYTES vmb_dst=MAC
 # vmb_dst_ip=A.B.C.D vmb_burst=N. Two phases, announced on the console:

@@ -79,16 +79,16 @@ def main():
         for fr in sorted({r["frame"] for r in st}):
             rs = [r for r in st if r["mode"] == mode and r["frame"] == fr]
             if rs:
-                groups.append((f"{mode}\n{fr} B", {k: med([r["p50"][k] for r in rs]) for k in STAGES}))
-    bottom = [0.0] * len(groups)
-    for k in STAGES:
-        vals = [g[1][k] for g in groups]
-        ax[1].bar(range(len(groups)), vals, 0.6, bottom=bottom, label=k)
-        bottom = [b + v for b, v in zip(bottom, vals)]
+                groups.append((f"{mode}\n{fr} B", {k: max(0, med([r["p50"][k] for r in rs])) for k in STAGES}))
+    width = 0.8 / len(STAGES)
+    for j, k in enumerate(STAGES):
+        vals = [max(g[1][k], 1) for g in groups]  # log axis: 1 = nothing
+        ax[1].bar([i - 0.4 + width * (j + 0.5) for i in range(len(groups))], vals, width, label=k)
+    ax[1].set_yscale("log")
     ax[1].set_xticks(range(len(groups)))
     ax[1].set_xticklabels([g[0] for g in groups], fontsize=8)
-    ax[1].set_ylabel("TSC cycles per packet (median per call)")
-    ax[1].set_title("Where the guest's time goes, per stage")
+    ax[1].set_ylabel("TSC cycles per packet (median per call, log)")
+    ax[1].set_title("Per-stage cost inside the guest")
     ax[1].legend(fontsize=8)
 
     # 3. round-trip histograms

@@ -129,7 +129,8 @@ def main():
     if st:
         print("\nPer-stage cost inside the guest, TSC cycles per packet: median (mean), around the public calls")
         print("(harvest = vnet_rx_burst, or the TX reclaim in txonly; app = fill/macswap/free; refill =")
-        print("vnet_rx_refill; publish + kick = vnet_tx_burst, split by whether the call kicked):\n")
+        print("vnet_rx_refill; publish + kick = vnet_tx_burst, split by whether the call kicked; n/a: every")
+        print("call kicked, so the kick column holds the whole call):\n")
         print("| mode | frame | harvest | app | refill | publish | kick | tx calls kicked | TSC MHz |")
         print("|---|---|---|---|---|---|---|---|---|")
         for mode in ("txonly", "rxonly", "forward", "latency"):
@@ -139,7 +140,8 @@ def main():
                     continue
                 cells = []
                 for k in ("harvest", "app", "refill", "publish", "kick"):
-                    cells.append(f"{med([r['p50'][k] for r in rs]):.0f} ({med([r['mean'][k] for r in rs]):.0f})")
+                    p, m = med([r["p50"][k] for r in rs]), med([r["mean"][k] for r in rs])
+                    cells.append("n/a" if p < 0 else f"{p:.0f} ({m:.0f})")
                 calls = med([r["tx_calls"] or 0 for r in rs])
                 kicked = med([r["kicked"] or 0 for r in rs])
                 kk = f"{kicked / calls * 100:.0f}%" if calls else "-"

@@ -30,9 +30,14 @@
 #ifndef MEM_SIZE
 #define MEM_SIZE                    (4 * 1024 * 1024)
 #endif
-/* PBUF_POOL backs the RX copy path (pool reserve low, or copy mode). */
+/* PBUF_POOL backs the RX copy path (pool reserve low, or copy mode).
+ * Sized for an Ethernet frame, not for TCP_MSS (lwIP's default): larger
+ * frames (jumbo, GUEST_TSO4) are copied into chains of them. */
 #ifndef PBUF_POOL_SIZE
 #define PBUF_POOL_SIZE              512
+#endif
+#ifndef PBUF_POOL_BUFSIZE
+#define PBUF_POOL_BUFSIZE           1536
 #endif
 /* PBUF_REF/ROM headers: UDP sends point at the caller's data. */
 #ifndef MEMP_NUM_PBUF
@@ -110,29 +115,42 @@
 
 /* ---- TCP -------------------------------------------------------------- */
 #define LWIP_TCP                    1
-#define TCP_MSS                     1460
+/* The largest MSS lwIP will use or announce: enough for a 9000-byte MTU.
+ * lwIP announces min(TCP_MSS, MTU - 40) and sends segments of at most
+ * min(TCP_MSS, the peer's MSS option, MTU - 40) (TCP_CALCULATE_EFF_SEND_MSS),
+ * so on a 1500-byte link this behaves as 1460. Sizes below are in bytes of
+ * a 1500-byte-MTU segment (VNET_WIRE_MSS), the common case. */
+#ifndef TCP_MSS
+#define TCP_MSS                     8960
+#endif
+#define VNET_WIRE_MSS               1460
 /* Window scaling lets the receive window exceed 64 KiB: a 16 MiB transfer
- * over the in-process wire is bound by per-packet work, and a wide window
- * keeps the sender's bursts (and so the TX/RX batches) large. */
+ * over the in-process wire is bound by per-packet work, a wide window
+ * keeps the sender's bursts (and so the TX/RX batches) large, and large
+ * received segments (GUEST_TSO4: up to 64 KiB each) need several in
+ * flight. */
 #define LWIP_WND_SCALE              1
-#define TCP_RCV_SCALE               2
+#define TCP_RCV_SCALE               3
+/* Below 128 KiB: lwIP compares TCP_WND / 2 with a 16-bit MSS. */
 #ifndef TCP_WND
-#define TCP_WND                     (64 * TCP_MSS)
+#define TCP_WND                     (120 * 1024)
 #endif
 #ifndef TCP_SND_BUF
-#define TCP_SND_BUF                 (128 * TCP_MSS)
+#define TCP_SND_BUF                 (128 * VNET_WIRE_MSS)
 #endif
-#define TCP_SND_QUEUELEN            ((4 * TCP_SND_BUF + (TCP_MSS - 1)) / TCP_MSS)
+#define TCP_SND_QUEUELEN            ((4 * TCP_SND_BUF + (VNET_WIRE_MSS - 1)) / VNET_WIRE_MSS)
 /* Only the socket API reads this "writable" mark; lwIP's sanity check
- * wants it well below 64 KiB even with window scaling. */
-#define TCP_SNDLOWAT                (16 * TCP_MSS)
+ * wants it below 64 KiB - 4 * TCP_MSS even with window scaling. */
+#define TCP_SNDLOWAT                (16 * VNET_WIRE_MSS)
 /* The out-of-order queue holds received frames (pool buffers, zero-copy).
  * Bounded per connection at one window: a smaller bound drops the rest of
  * the window after a single loss, and without SACK lwIP then recovers the
- * holes one RTO at a time. Pool pressure from many connections is handled
- * by the glue, which copies into PBUF_POOL when the pool runs low. */
+ * holes one RTO at a time. The pbuf bound counts buffers (a large segment
+ * is a chain of 2 KiB buffers), hence a window's worth of 1 KiB pieces.
+ * Pool pressure from many connections is handled by the glue, which
+ * copies into PBUF_POOL when the pool runs low. */
 #define TCP_QUEUE_OOSEQ             1
-#define TCP_OOSEQ_MAX_PBUFS         (TCP_WND / TCP_MSS)
+#define TCP_OOSEQ_MAX_PBUFS         (TCP_WND / 1024)
 #define TCP_OOSEQ_MAX_BYTES         TCP_WND
 /* TCP timer tick: fast timer (delayed ACKs) every 100 ms, slow timer
  * (RTO granularity) every 200 ms instead of 250/500: on a LAN the RTO
@@ -144,7 +162,7 @@
 #define TCP_LISTEN_BACKLOG          0
 #define LWIP_TCP_TIMESTAMPS         0
 #define LWIP_TCP_KEEPALIVE          0
-#define TCP_OVERSIZE                TCP_MSS
+#define TCP_OVERSIZE                TCP_MSS /* capped by each connection's MSS */
 #define LWIP_CHECKSUM_ON_COPY       1 /* sum while tcp_write copies */
 #define LWIP_ALTCP                  0
 

@@ -1,0 +1,682 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The lwIP interface with the device's offloads, end to end over the
+ * device model's wire: MRG_RXBUF chains and jumbo frames (zero-copy and
+ * copy RX), checksum offload both ways (DATA_VALID, partial checksums
+ * passed on, partial checksums of other layouts finished in the glue,
+ * device-written checksum fields out of bounds), TSO coalescing on TX with
+ * the device cutting or a GUEST_TSO receiver taking segments whole,
+ * STATUS ANNOUNCE, speed and duplex. Every transfer's content is checked;
+ * after every test each pool holds what it held at the start.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "lwip/inet_chksum.h"
+#include "lwip/stats.h"
+
+#include "lwip_xfer.h"
+
+#define BASE (VNET_F_VERSION_1 | VNET_F_MAC | VNET_F_STATUS | VNET_F_EVENT_IDX)
+#define CSUMS (VNET_F_CSUM | VNET_F_GUEST_CSUM)
+
+static struct pair P;
+static unsigned log_errors;
+
+static void log_sink(enum vnet_log_level level, const char *msg, void *arg)
+{
+	(void)arg;
+	if (level == VNET_LOG_ERR)
+		log_errors++;
+	fprintf(stderr, "vnet[%d]: %s\n", (int)level, msg);
+}
+
+static void setup(void)
+{
+	vnet_set_log(log_sink, NULL, getenv("VNET_TEST_DEBUG") ? VNET_LOG_DEBUG : VNET_LOG_WARN);
+	log_errors = 0;
+	memset(&P, 0, sizeof(P));
+}
+
+static void teardown(void)
+{
+	struct vnet_iface_stats st;
+
+	if (P.a.ifc != NULL) {
+		ck_assert_int_eq(vnet_iface_stats(P.a.ifc, &st), 0);
+		ck_assert_uint_eq(st.lwip_asserts, 0);
+	}
+	pair_close(&P); /* every pool (jumbo ones too) back to its start */
+	ck_assert_uint_eq(log_errors, 0);
+}
+
+static uint64_t chkerrs(void)
+{
+	return (uint64_t)lwip_stats.tcp.chkerr + lwip_stats.udp.chkerr + lwip_stats.ip.chkerr +
+	       lwip_stats.icmp.chkerr;
+}
+
+static void run_xfer(uint64_t total, uint16_t port, const char *what)
+{
+	struct xfer *x = xfer_start(&P, total, port);
+
+	ck_assert_msg(pair_run(&P, xfer_done, xfer_tick, x, 40000000, 60000),
+	              "%s stuck: sent %llu received %llu", what, (unsigned long long)x->sent,
+	              (unsigned long long)x->received);
+	settle(&P, 50);
+	xfer_finish(x, what);
+}
+
+static void stats2(struct vnet_iface_stats *sa, struct vnet_iface_stats *sb)
+{
+	ck_assert_int_eq(vnet_iface_stats(P.a.ifc, sa), 0);
+	ck_assert_int_eq(vnet_iface_stats(P.b.ifc, sb), 0);
+}
+
+/* --------------------------------------------------- MRG_RXBUF, jumbo -- */
+
+/* MTU 9000 over 2 KiB receive buffers: every full-sized frame spans five
+ * buffers (MRG_RXBUF), TX takes jumbo-pool buffers. No VNET_F_MTU: the
+ * MTU is the interface's choice (the driver's RX pool check assumes a
+ * frame fits one buffer when the device announces its MTU). */
+static void jumbo_pair(bool copy_rx)
+{
+	struct rig_opts o;
+	struct vnet_iface_conf c, cb;
+	struct vnet_iface_info ia, ib;
+	struct vnet_iface_stats sa, sb;
+	struct vnet_model_stats mb;
+	uint64_t chk0 = chkerrs();
+
+	memset(&o, 0, sizeof(o));
+	o.offer = BASE | VNET_F_MRG_RXBUF;
+	o.want = o.offer;
+	o.mtu = 9000;
+	o.jumbo_count = 64;
+	o.jumbo_size = 9216;
+	pair_open_opts(&P, &o, &o);
+	memset(&c, 0, sizeof(c));
+	c.mtu = 9000;
+	cb = c;
+	cb.rx_copy = copy_rx;
+	pair_up(&P, &c, &cb);
+	ck_assert_int_eq(vnet_iface_info(P.a.ifc, &ia), 0);
+	ck_assert_int_eq(vnet_iface_info(P.b.ifc, &ib), 0);
+	ck_assert_uint_eq(ia.mtu, 9000);
+	ck_assert_uint_eq(ib.mtu, 9000);
+	ck_assert(ib.offloads & VNET_IFACE_OFF_MRG);
+	ck_assert_uint_eq(ia.max_frame, 9216 - 64);
+	run_xfer(16u << 20, 5101, copy_rx ? "jumbo 16 MiB (MRG, copy RX)" : "jumbo 16 MiB (MRG, zero-copy)");
+	stats2(&sa, &sb);
+	vnet_model_stats(P.b.m, &mb);
+	printf("jumbo: A tx %llu frames (jumbo %llu), B rx %llu frames (chained %llu, zero-copy %llu, copied %llu), "
+	       "model B merged %llu\n", (unsigned long long)sa.tx_frames, (unsigned long long)sa.tx_jumbo,
+	       (unsigned long long)sb.rx_frames, (unsigned long long)sb.rx_chained,
+	       (unsigned long long)sb.rx_zero_copy, (unsigned long long)sb.rx_copied,
+	       (unsigned long long)mb.rx_merged);
+	ck_assert_uint_gt(sa.tx_jumbo, 1500);          /* 16 MiB / 8960 = 1873 segments */
+	ck_assert_uint_gt(sb.rx_chained, 1500);
+	ck_assert_uint_ge(mb.rx_merged, sb.rx_chained);
+	if (copy_rx) {
+		ck_assert_uint_eq(sb.rx_zero_copy, 0);
+	} else {
+		ck_assert_uint_gt(sb.rx_zero_copy, 1500);
+	}
+	ck_assert_uint_eq(sb.rx_held, 0);
+	ck_assert_uint_eq(chkerrs(), chk0);
+}
+
+START_TEST(mrg_jumbo_zero_copy) { jumbo_pair(false); }
+END_TEST
+
+START_TEST(mrg_jumbo_copy) { jumbo_pair(true); }
+END_TEST
+
+/* UDP datagrams of up to 8900 bytes in one jumbo frame, echoed back. */
+struct uecho {
+	unsigned got, bad;
+	size_t want;
+	uint8_t buf[65536];
+};
+
+static void uecho_srv(struct vnet_udp *u, const void *data, size_t len, uint32_t ip, uint16_t port, void *arg)
+{
+	(void)arg;
+	ck_assert_int_eq(vnet_udp_sendto(u, ip, port, data, len), 0);
+}
+
+static void uecho_cli(struct vnet_udp *u, const void *data, size_t len, uint32_t ip, uint16_t port, void *arg)
+{
+	struct uecho *e = arg;
+
+	(void)u;
+	(void)ip;
+	(void)port;
+	if (len != e->want || memcmp(data, e->buf, len) != 0)
+		e->bad++;
+	e->got++;
+}
+
+static bool uecho_done(void *arg)
+{
+	return ((struct uecho *)arg)->got > 0;
+}
+
+/* Echo datagrams of the given sizes from A to B and back. */
+static void udp_sizes(const size_t *sizes, unsigned n)
+{
+	struct vnet_udp *srv, *cli;
+	struct uecho *e = calloc(1, sizeof(*e));
+	unsigned i;
+
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(vnet_udp_bind(P.b.ifc, 7, uecho_srv, NULL, &srv), 0);
+	ck_assert_int_eq(vnet_udp_bind(P.a.ifc, 0, uecho_cli, e, &cli), 0);
+	for (i = 0; i < n; i++) {
+		e->want = sizes[i];
+		e->got = 0;
+		pattern_fill(e->buf, i * 7919u, e->want);
+		ck_assert_int_eq(vnet_udp_sendto(cli, IP_B, 7, e->buf, e->want), 0);
+		ck_assert_msg(pair_run(&P, uecho_done, NULL, e, 100000, 5000), "no echo of %zu bytes", e->want);
+		ck_assert_uint_eq(e->bad, 0);
+	}
+	vnet_udp_close(cli);
+	vnet_udp_close(srv);
+	free(e);
+}
+
+START_TEST(mrg_jumbo_udp)
+{
+	static const size_t sizes[] = {1, 1472, 1473, 4000, 8972, 8973, 20000};
+	struct rig_opts o;
+	struct vnet_iface_conf c;
+	struct vnet_iface_stats sa, sb;
+
+	memset(&o, 0, sizeof(o));
+	o.offer = BASE | VNET_F_MRG_RXBUF;
+	o.want = o.offer;
+	o.mtu = 9000;
+	o.jumbo_count = 16;
+	o.jumbo_size = 9216;
+	pair_open_opts(&P, &o, &o);
+	memset(&c, 0, sizeof(c));
+	c.mtu = 9000;
+	pair_up(&P, &c, &c);
+	udp_sizes(sizes, sizeof(sizes) / sizeof(sizes[0]));
+	stats2(&sa, &sb);
+	ck_assert_uint_ge(sb.rx_chained, 4); /* 4000, 8972, the 8973/20000 fragments */
+	ck_assert_uint_ge(sa.tx_jumbo, 4);
+}
+END_TEST
+
+/* The device's MTU (VNET_F_MTU) caps what the interface asks for. */
+START_TEST(mtu_capped_by_device)
+{
+	struct rig_opts o;
+	struct vnet_iface_conf c;
+	struct vnet_iface_info info;
+
+	memset(&o, 0, sizeof(o));
+	o.offer = BASE | VNET_F_MTU | VNET_F_MRG_RXBUF;
+	o.want = o.offer;
+	o.mtu = 1400;
+	o.jumbo_count = 4;
+	pair_open_opts(&P, &o, NULL);
+	memset(&c, 0, sizeof(c));
+	c.mtu = 9000;
+	pair_up(&P, &c, NULL);
+	ck_assert_int_eq(vnet_iface_info(P.a.ifc, &info), 0);
+	ck_assert_uint_eq(info.mtu, 1400);
+	ck_assert_uint_eq(info.features & VNET_F_MTU, VNET_F_MTU);
+	/* without MRG_RXBUF nor a jumbo pool, one 2 KiB buffer is the limit */
+	ck_assert_int_eq(vnet_iface_info(P.b.ifc, &info), 0);
+	ck_assert_uint_eq(info.mtu, 1500);
+}
+END_TEST
+
+/* ------------------------------------------------------ checksum offload -- */
+
+/* Checksums left to the device on TX (the model completes them), and the
+ * model's verdict trusted on RX (DATA_VALID). A few frames corrupted by
+ * the device after its check still get caught by lwIP and retransmitted. */
+START_TEST(csum_offload_data_valid)
+{
+	struct rig_opts o;
+	struct vnet_iface_info ia;
+	struct vnet_iface_stats sa, sb;
+	struct vnet_model_stats ma, mb;
+	uint64_t chk0 = chkerrs();
+
+	memset(&o, 0, sizeof(o));
+	o.offer = BASE | VNET_F_MTU | CSUMS;
+	o.want = o.offer;
+	o.rx_csum = VNET_MODEL_RX_CSUM_VALID;
+	pair_open_opts(&P, &o, &o);
+	pair_up(&P, NULL, NULL);
+	ck_assert_int_eq(vnet_iface_info(P.a.ifc, &ia), 0);
+	ck_assert_uint_eq(ia.offloads & (VNET_IFACE_OFF_TX_CSUM | VNET_IFACE_OFF_RX_CSUM),
+	                  VNET_IFACE_OFF_TX_CSUM | VNET_IFACE_OFF_RX_CSUM);
+	run_xfer(8u << 20, 5201, "tcp 8 MiB (csum offload, DATA_VALID)");
+	stats2(&sa, &sb);
+	vnet_model_stats(P.a.m, &ma);
+	vnet_model_stats(P.b.m, &mb);
+	printf("csum VALID: A tx_csum_offload %llu, model A completed %llu, B trusted %llu, model B valid %llu\n",
+	       (unsigned long long)sa.tx_csum_offload, (unsigned long long)ma.tx_csum,
+	       (unsigned long long)sb.rx_csum_trusted, (unsigned long long)mb.rx_data_valid);
+	ck_assert_uint_gt(sa.tx_csum_offload, 5000);
+	ck_assert_uint_ge(ma.tx_csum, sa.tx_csum_offload);
+	ck_assert_uint_gt(sb.rx_csum_trusted, 5000);
+	ck_assert_uint_eq(sb.rx_csum_partial, 0);
+	ck_assert_uint_eq(chkerrs(), chk0);
+
+	/* the device corrupts frames after validating nothing: lwIP checks those */
+	vnet_model_fault(P.b.m, VNET_FAULT_BAD_CSUM, 3);
+	run_xfer(1u << 20, 5202, "tcp 1 MiB (3 bad frames)");
+	vnet_model_stats(P.b.m, &mb);
+	ck_assert_uint_eq(mb.faults_fired, 3);
+	ck_assert_uint_eq(chkerrs() - chk0, 3);
+}
+END_TEST
+
+/* Partial checksums passed on to a GUEST_CSUM receiver (as between two
+ * guests of one host): trusted without summing. */
+START_TEST(csum_offload_partial)
+{
+	static const size_t sizes[] = {100, 1472, 3000};
+	struct rig_opts o;
+	struct vnet_iface_stats sa, sb;
+	struct vnet_model_stats mb;
+	uint64_t chk0 = chkerrs();
+
+	memset(&o, 0, sizeof(o));
+	o.offer = BASE | VNET_F_MTU | CSUMS;
+	o.want = o.offer;
+	o.rx_csum = VNET_MODEL_RX_CSUM_PARTIAL;
+	pair_open_opts(&P, &o, &o);
+	pair_up(&P, NULL, NULL);
+	run_xfer(8u << 20, 5203, "tcp 8 MiB (csum offload, partial)");
+	udp_sizes(sizes, sizeof(sizes) / sizeof(sizes[0]));
+	stats2(&sa, &sb);
+	vnet_model_stats(P.b.m, &mb);
+	printf("csum PARTIAL: A tx_csum_offload %llu, B partial %llu, model B partial %llu\n",
+	       (unsigned long long)sa.tx_csum_offload, (unsigned long long)sb.rx_csum_partial,
+	       (unsigned long long)mb.rx_partial);
+	ck_assert_uint_gt(sb.rx_csum_partial, 5000);
+	ck_assert_uint_eq(sb.rx_csum_partial, mb.rx_partial);
+	ck_assert_uint_eq(sb.rx_csum_finished, 0);
+	ck_assert_uint_eq(chkerrs(), chk0);
+}
+END_TEST
+
+/* UDP over the MTU with VNET_F_CSUM: fragments cannot carry a partial
+ * checksum, so lwIP computes it; the first fragment shows a real one. */
+struct frag_tap {
+	unsigned first_frags, zero_sums, partial_hdrs;
+};
+
+static void frag_tap_fn(const uint8_t *f, uint32_t len, void *arg)
+{
+	struct frag_tap *t = arg;
+
+	if (len < 14 + 20 + 8 || f[12] != 0x08 || f[13] != 0x00 || f[14 + 9] != 17)
+		return;
+	if ((f[14 + 6] & 0x20) && f[14 + 7] == 0 && (f[14 + 6] & 0x1f) == 0) { /* MF, offset 0 */
+		t->first_frags++;
+		if (f[14 + 20 + 6] == 0 && f[14 + 20 + 7] == 0)
+			t->zero_sums++;
+	}
+}
+
+START_TEST(csum_offload_udp_fragments)
+{
+	static const size_t sizes[] = {3000, 20000};
+	struct rig_opts o;
+	struct frag_tap t;
+
+	memset(&o, 0, sizeof(o));
+	memset(&t, 0, sizeof(t));
+	o.offer = BASE | VNET_F_MTU | CSUMS;
+	o.want = o.offer;
+	pair_open_opts(&P, &o, &o);
+	pair_up(&P, NULL, NULL);
+	vnet_model_set_tap(P.a.m, frag_tap_fn, &t);
+	udp_sizes(sizes, 2);
+	vnet_model_set_tap(P.a.m, NULL, NULL);
+	ck_assert_uint_eq(t.first_frags, 2);
+	ck_assert_uint_eq(t.zero_sums, 0);
+}
+END_TEST
+
+/* Hand-made frames with NEEDS_CSUM straight onto A's TX ring, passed on
+ * unfinished to B (PARTIAL): an ICMP echo request (csum_offset 2: not a
+ * TCP/UDP layout) is finished in B's glue and answered; a frame whose
+ * checksum field lies past B's first receive buffer is dropped. */
+static void put16be(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static struct vnet_buf *raw_ip4(struct vnet_pool *pool, uint32_t len, uint8_t proto)
+{
+	struct vnet_buf *b = vnet_buf_alloc(pool);
+	uint8_t *f;
+	u16_t sum;
+
+	ck_assert_ptr_nonnull(b);
+	f = b->data;
+	memset(f, 0, len);
+	f[0] = 0x52; f[1] = 0x54; f[5] = 2;  /* to B */
+	f[6] = 0x52; f[7] = 0x54; f[11] = 1; /* from A */
+	f[12] = 0x08;
+	f[14] = 0x45;
+	put16be(f + 16, (uint16_t)(len - 14));
+	f[22] = 64;
+	f[23] = proto;
+	put16be(f + 26, 0x0a00);
+	put16be(f + 28, 0x0001);
+	put16be(f + 30, 0x0a00);
+	put16be(f + 32, 0x0002);
+	sum = inet_chksum(f + 14, 20);
+	memcpy(f + 24, &sum, 2);
+	b->len = len;
+	return b;
+}
+
+static void raw_send(struct vnet_buf *b, uint16_t start, uint16_t off)
+{
+	struct vnet_net_hdr *h = vnet_buf_hdr(b, vnet_dev_hdr_len(P.a.dev));
+
+	memset(h, 0, sizeof(*h));
+	h->flags = VNET_HDR_F_NEEDS_CSUM;
+	h->csum_start = start;
+	h->csum_offset = off;
+	b->flags |= VNET_BUF_F_TX_HDR;
+	ck_assert_uint_eq(vnet_tx_burst(P.a.dev, 0, &b, 1), 1);
+}
+
+static bool b_finished(void *arg)
+{
+	struct vnet_iface_stats s;
+
+	(void)arg;
+	vnet_iface_stats(P.b.ifc, &s);
+	return s.rx_csum_finished > 0 && s.rx_bad_hdr > 0;
+}
+
+START_TEST(csum_partial_finished_or_dropped)
+{
+	struct rig_opts oa, ob;
+	struct vnet_iface_stats sb;
+	struct vnet_buf *b;
+	uint64_t chk0, icmp_xmit0;
+	uint8_t *f;
+
+	memset(&oa, 0, sizeof(oa));
+	oa.offer = BASE | CSUMS | VNET_F_MRG_RXBUF;
+	oa.want = oa.offer;
+	oa.mtu = 9000;
+	oa.rx_csum = VNET_MODEL_RX_CSUM_PARTIAL;
+	oa.jumbo_count = 4;
+	oa.jumbo_size = 9216;
+	ob = oa;
+	pair_open_opts(&P, &oa, &ob);
+	pair_up(&P, NULL, NULL);
+	vnet_iface_enable_icmp(P.b.ifc, true);
+	/* ARP both ways first: B answers A's MAC only once it knows it */
+	udp_sizes((const size_t[]){10}, 1);
+	chk0 = chkerrs();
+	icmp_xmit0 = lwip_stats.icmp.xmit;
+
+	b = raw_ip4(P.a.pool, 14 + 20 + 8 + 56, 1);
+	f = b->data;
+	f[34] = 8;                                   /* echo request */
+	put16be(f + 38, 0x1234);
+	memset(f + 42, 0xa5, 56);                    /* checksum field stays 0: the sum to finish */
+	raw_send(b, 34, 2);
+	b = raw_ip4(P.a.jumbo, 5000, 17);
+	put16be(b->data + 34, 9);
+	put16be(b->data + 36, 9);
+	put16be(b->data + 38, 5000 - 34);
+	raw_send(b, 14, 4900);                       /* inside the frame, past B's first buffer */
+	ck_assert(pair_run(&P, b_finished, NULL, NULL, 100000, 5000));
+	settle(&P, 20);
+	ck_assert_int_eq(vnet_iface_stats(P.b.ifc, &sb), 0);
+	ck_assert_uint_eq(sb.rx_csum_finished, 1);
+	ck_assert_uint_eq(sb.rx_bad_hdr, 1);
+	ck_assert_uint_eq(chkerrs(), chk0);                   /* finished right: lwIP agreed */
+	ck_assert_uint_eq(lwip_stats.icmp.xmit, icmp_xmit0 + 1); /* B answered */
+}
+END_TEST
+
+/* --------------------------------------------------------------- TSO -- */
+
+/* A coalesces consecutive segments into TSO frames (HOST_TSO4) and B takes
+ * them whole (GUEST_TSO4 over MRG_RXBUF) or the device cuts them. */
+static void tso_pair(bool lro)
+{
+	struct rig_opts oa, ob;
+	struct vnet_iface_info ia, ib;
+	struct vnet_iface_stats sa, sb;
+	struct vnet_model_stats ma, mb;
+	uint64_t chk0 = chkerrs();
+
+	memset(&oa, 0, sizeof(oa));
+	oa.offer = BASE | VNET_F_MTU | CSUMS | VNET_F_HOST_TSO4 | VNET_F_GUEST_TSO4 | VNET_F_MRG_RXBUF;
+	oa.want = BASE | VNET_F_MTU | VNET_F_CSUM | VNET_F_HOST_TSO4;
+	oa.jumbo_count = 32;
+	ob = oa;
+	ob.jumbo_count = 0;
+	ob.want = lro ? oa.offer : BASE | VNET_F_MTU;
+	ob.rx_csum = VNET_MODEL_RX_CSUM_VALID;
+	pair_open_opts(&P, &oa, &ob);
+	pair_up(&P, NULL, NULL);
+	ck_assert_int_eq(vnet_iface_info(P.a.ifc, &ia), 0);
+	ck_assert_int_eq(vnet_iface_info(P.b.ifc, &ib), 0);
+	ck_assert(ia.offloads & VNET_IFACE_OFF_TSO);
+	ck_assert_uint_eq(!!(ib.offloads & VNET_IFACE_OFF_LRO), lro);
+	run_xfer(16u << 20, lro ? 5301 : 5302, lro ? "tcp 16 MiB (TSO -> LRO)" : "tcp 16 MiB (TSO, cut)");
+	stats2(&sa, &sb);
+	vnet_model_stats(P.a.m, &ma);
+	vnet_model_stats(P.b.m, &mb);
+	printf("tso%s: A tx %llu frames, gso %llu (%llu segments), model A tso %llu cut into %llu; "
+	       "B rx %llu frames, gso %llu, chained %llu\n", lro ? "+lro" : "",
+	       (unsigned long long)sa.tx_frames, (unsigned long long)sa.tx_gso,
+	       (unsigned long long)sa.tx_gso_segs, (unsigned long long)ma.tx_tso,
+	       (unsigned long long)ma.tx_tso_segs, (unsigned long long)sb.rx_frames,
+	       (unsigned long long)sb.rx_gso, (unsigned long long)sb.rx_chained);
+	ck_assert_uint_gt(sa.tx_gso, 50);
+	ck_assert_uint_ge(sa.tx_gso_segs, 2 * sa.tx_gso);
+	ck_assert_uint_eq(ma.tx_tso, sa.tx_gso);
+	ck_assert_uint_eq(ma.tx_bad_hdr, 0);
+	if (lro) {
+		ck_assert_uint_eq(sb.rx_gso, sa.tx_gso);
+		ck_assert_uint_ge(sb.rx_chained, sb.rx_gso);
+		ck_assert_uint_eq(mb.rx_gso, sb.rx_gso);
+	} else {
+		ck_assert_uint_eq(sb.rx_gso, 0);
+		ck_assert_uint_eq(ma.tx_tso_segs, sa.tx_gso_segs);
+	}
+	ck_assert_uint_eq(sb.rx_held, 0);
+	ck_assert_uint_eq(chkerrs(), chk0);
+}
+
+START_TEST(tso_to_lro_receiver) { tso_pair(true); }
+END_TEST
+
+START_TEST(tso_cut_by_device) { tso_pair(false); }
+END_TEST
+
+/* GUEST_TSO4 with neither MRG_RXBUF nor 64 KiB buffers: refused at init. */
+START_TEST(lro_needs_mrg_or_big_buffers)
+{
+	struct rig_opts o;
+	struct vnet_iface_conf c;
+	struct vnet_iface *ifc = NULL;
+
+	memset(&o, 0, sizeof(o));
+	o.offer = BASE | VNET_F_GUEST_CSUM | VNET_F_GUEST_TSO4;
+	o.want = o.offer;
+	pair_open_opts(&P, &o, NULL);
+	memset(&c, 0, sizeof(c));
+	c.ip = IP_A;
+	c.netmask = MASK24;
+	ck_assert_int_eq(vnet_iface_init_conf(&ifc, P.a.dev, &c), -EINVAL);
+	ck_assert_ptr_null(ifc);
+	ck_assert_uint_eq(log_errors, 1);
+	log_errors = 0;
+}
+END_TEST
+
+/* What is negotiated is what is used, minus what the conf turns off. */
+START_TEST(offloads_follow_negotiation)
+{
+	struct rig_opts o;
+	struct vnet_iface_conf c;
+	struct vnet_iface_info ia, ib;
+	struct vnet_iface_stats sa;
+
+	memset(&o, 0, sizeof(o));
+	o.offer = BASE | VNET_F_MTU | CSUMS | VNET_F_HOST_TSO4 | VNET_F_GUEST_TSO4 | VNET_F_MRG_RXBUF;
+	o.want = VNET_IFACE_FEATURES;
+	pair_open_opts(&P, &o, &o); /* no jumbo pools: no TSO */
+	memset(&c, 0, sizeof(c));
+	c.no_tx_csum = true;
+	pair_up(&P, NULL, &c);
+	ck_assert_int_eq(vnet_iface_info(P.a.ifc, &ia), 0);
+	ck_assert_int_eq(vnet_iface_info(P.b.ifc, &ib), 0);
+	ck_assert_uint_eq(ia.features & o.offer, ia.features);
+	ck_assert_uint_eq(ia.offloads, VNET_IFACE_OFF_TX_CSUM | VNET_IFACE_OFF_RX_CSUM | VNET_IFACE_OFF_LRO |
+	                                VNET_IFACE_OFF_MRG);
+	ck_assert_uint_eq(ib.offloads, VNET_IFACE_OFF_RX_CSUM | VNET_IFACE_OFF_LRO | VNET_IFACE_OFF_MRG);
+	run_xfer(1u << 20, 5401, "tcp 1 MiB (B computes its checksums)");
+	ck_assert_int_eq(vnet_iface_stats(P.b.ifc, &sa), 0);
+	ck_assert_uint_eq(sa.tx_csum_offload, 0);
+}
+END_TEST
+
+/* ------------------------------------------------- announce, speed -- */
+
+struct garp {
+	unsigned seen;
+};
+
+/* A gratuitous ARP from A: request, sender IP = target IP = A's. */
+static void garp_tap(const uint8_t *f, uint32_t len, void *arg)
+{
+	static const uint8_t ip_a[4] = {10, 0, 0, 1};
+	struct garp *g = arg;
+
+	if (len >= 42 && f[12] == 0x08 && f[13] == 0x06 && f[21] == 1 &&
+	    memcmp(f + 28, ip_a, 4) == 0 && memcmp(f + 38, ip_a, 4) == 0)
+		g->seen++;
+}
+
+static bool announced(void *arg)
+{
+	struct vnet_model_stats ms;
+
+	(void)arg;
+	vnet_model_stats(P.a.m, &ms);
+	return ms.announce_acks > 0;
+}
+
+START_TEST(announce_sends_garp_and_acks)
+{
+	struct rig_opts o;
+	struct vnet_iface_conf c;
+	struct vnet_model_stats ms;
+	struct vnet_model_state st;
+	struct vnet_iface_stats sa;
+	struct garp g;
+
+	memset(&o, 0, sizeof(o));
+	memset(&g, 0, sizeof(g));
+	o.offer = BASE | VNET_F_CTRL_VQ | VNET_F_GUEST_ANNOUNCE;
+	o.want = o.offer;
+	pair_open_opts(&P, &o, NULL);
+	memset(&c, 0, sizeof(c));
+	c.link_poll_ms = 1;
+	pair_up(&P, &c, NULL);
+	settle(&P, 10);
+	vnet_model_set_tap(P.a.m, garp_tap, &g);
+	vnet_model_announce(P.a.m);
+	ck_assert(pair_run(&P, announced, NULL, NULL, 100000, 5000));
+	settle(&P, 10);
+	vnet_model_stats(P.a.m, &ms);
+	vnet_model_get_state(P.a.m, &st);
+	ck_assert_int_eq(vnet_iface_stats(P.a.ifc, &sa), 0);
+	ck_assert_uint_eq(g.seen, 1);
+	ck_assert_uint_eq(ms.announce_acks, 1);
+	ck_assert(!st.announce);
+	ck_assert_uint_eq(sa.announces, 1);
+	/* a second request is a second announcement */
+	vnet_model_announce(P.a.m);
+	settle(&P, 30);
+	vnet_model_stats(P.a.m, &ms);
+	vnet_model_set_tap(P.a.m, NULL, NULL);
+	ck_assert_uint_eq(g.seen, 2);
+	ck_assert_uint_eq(ms.announce_acks, 2);
+}
+END_TEST
+
+START_TEST(speed_and_duplex)
+{
+	struct rig_opts oa, ob;
+	struct vnet_iface_info ia, ib;
+
+	memset(&oa, 0, sizeof(oa));
+	oa.offer = BASE | VNET_F_SPEED_DUPLEX;
+	oa.want = oa.offer;
+	oa.speed = 25000;
+	oa.duplex = VNET_MODEL_DUPLEX_FULL;
+	ob = oa;
+	ob.want = BASE; /* not negotiated: unknown */
+	pair_open_opts(&P, &oa, &ob);
+	pair_up(&P, NULL, NULL);
+	ck_assert_int_eq(vnet_iface_info(P.a.ifc, &ia), 0);
+	ck_assert_int_eq(vnet_iface_info(P.b.ifc, &ib), 0);
+	ck_assert_uint_eq(ia.speed_mbps, 25000);
+	ck_assert_uint_eq(ia.duplex, 1);
+	ck_assert(ia.link_up);
+	ck_assert_uint_eq(ib.speed_mbps, UINT32_MAX);
+	ck_assert_uint_eq(ib.duplex, 0xff);
+}
+END_TEST
+
+static Suite *offload_suite(void)
+{
+	Suite *s = suite_create("lwip-offload");
+	TCase *tc = tcase_create("offload");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, mrg_jumbo_zero_copy);
+	tcase_add_test(tc, mrg_jumbo_copy);
+	tcase_add_test(tc, mrg_jumbo_udp);
+	tcase_add_test(tc, mtu_capped_by_device);
+	tcase_add_test(tc, csum_offload_data_valid);
+	tcase_add_test(tc, csum_offload_partial);
+	tcase_add_test(tc, csum_offload_udp_fragments);
+	tcase_add_test(tc, csum_partial_finished_or_dropped);
+	tcase_add_test(tc, tso_to_lro_receiver);
+	tcase_add_test(tc, tso_cut_by_device);
+	tcase_add_test(tc, lro_needs_mrg_or_big_buffers);
+	tcase_add_test(tc, offloads_follow_negotiation);
+	tcase_add_test(tc, announce_sends_garp_and_acks);
+	tcase_add_test(tc, speed_and_duplex);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(offload_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
