@@ -16,11 +16,11 @@
 #   include/vnet/lwip/       lwIP 2.1.3's headers, lwipopts.h, arch/cc.h:
 #                            the configuration libvnet_lwip was built with
 #   bin/vnet-bench, share/man/man1/vnet-bench.1, share/doc/vnet/
-# Bare-metal build (cmake/toolchain-x86_64-baremetal.cmake), laid out so
-# that both builds can share one prefix:
-#   LIBDIR/vnet/x86_64-baremetal/   libvnet.a libvnet_lwip.a libvnet_iface.a
+# Bare-metal build (cmake/toolchain-<cpu>-baremetal.cmake), laid out so
+# that it and the host build (and other CPUs) can share one prefix:
+#   LIBDIR/vnet/<cpu>-baremetal/    libvnet.a libvnet_lwip.a libvnet_iface.a
 #       libvnet_arch.a libvnet_libc.a linker.ld
-#       cmake/toolchain-x86_64-baremetal.cmake   (the tree's toolchain file)
+#       cmake/toolchain-<cpu>-baremetal.cmake    (the build's toolchain file)
 #       lib/libc/include/                        (the freestanding libc's
 #                                    headers, where that toolchain looks)
 #   LIBDIR/cmake/vnet/       vnet::vnet vnet::lwip vnet::iface vnet::arch
@@ -56,6 +56,10 @@ if(VNET_SHARED AND NOT VNET_BAREMETAL AND TARGET vnet)
   foreach(p INCLUDE_DIRECTORIES COMPILE_OPTIONS COMPILE_DEFINITIONS LINK_LIBRARIES
             INTERFACE_INCLUDE_DIRECTORIES INTERFACE_COMPILE_DEFINITIONS INTERFACE_LINK_LIBRARIES)
     get_target_property(v vnet ${p})
+    if(p STREQUAL "INTERFACE_LINK_LIBRARIES" AND v)
+      # a static library's private dependencies: linked into the .so instead
+      list(FILTER v EXCLUDE REGEX "^\\$<LINK_ONLY:")
+    endif()
     if(v)
       set_property(TARGET vnet_shared PROPERTY ${p} "${v}")
     endif()
@@ -95,10 +99,10 @@ foreach(t vnet vnet_shared vnet_lwip vnet_iface vnet_arch vnet_libc)
 endforeach()
 
 if(VNET_BAREMETAL)
-  set(VNET_BM_DIR ${CMAKE_INSTALL_LIBDIR}/vnet/x86_64-baremetal)
+  set(VNET_BM_DIR ${CMAKE_INSTALL_LIBDIR}/vnet/${CMAKE_SYSTEM_PROCESSOR}-baremetal)
   set(VNET_LIBC_INSTALL_INCLUDEDIR ${VNET_BM_DIR}/lib/libc/include)
   set(VNET_ARCHIVE_DIR ${VNET_BM_DIR})
-  set(VNET_TARGETS_FILE vnetBaremetalTargets.cmake)
+  set(VNET_TARGETS_FILE vnetBaremetal-${CMAKE_SYSTEM_PROCESSOR}Targets.cmake)
 else()
   set(VNET_ARCHIVE_DIR ${CMAKE_INSTALL_LIBDIR})
   set(VNET_TARGETS_FILE vnetTargets.cmake)
@@ -233,7 +237,11 @@ endif()
 
 if(VNET_BAREMETAL)
   install(FILES ${VNET_LINKER_SCRIPT} DESTINATION ${VNET_BM_DIR})
-  install(FILES ${PROJECT_SOURCE_DIR}/cmake/toolchain-x86_64-baremetal.cmake DESTINATION ${VNET_BM_DIR}/cmake)
+  # The toolchain file finds the C library's headers at ../lib/libc/include,
+  # as in the source tree: installed as it is, it works from here too.
+  if(CMAKE_TOOLCHAIN_FILE)
+    install(FILES ${CMAKE_TOOLCHAIN_FILE} DESTINATION ${VNET_BM_DIR}/cmake)
+  endif()
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/lib/libc/include/ DESTINATION ${VNET_LIBC_INSTALL_INCLUDEDIR}
     FILES_MATCHING PATTERN "*.h")
 else()
@@ -248,7 +256,8 @@ else()
   set(VNET_PC_LIBS_PRIVATE)
   get_target_property(_vnet_links vnet LINK_LIBRARIES)
   foreach(l IN LISTS _vnet_links)
-    if(l MATCHES "pciaccess")
+    string(TOLOWER "${l}" _l)
+    if(_l MATCHES "pciaccess")
       list(APPEND VNET_PC_REQUIRES_PRIVATE pciaccess)
     elseif(l MATCHES "^-l|^(m|rt|dl|pthread)$")
       string(REGEX REPLACE "^-l" "" l "${l}")
@@ -302,9 +311,13 @@ else()
 endif()
 
 # ---- the CMake package -----------------------------------------------------
-# One vnetConfig.cmake for both builds: it loads the bare-metal targets when
-# the consumer's CMAKE_SYSTEM_NAME is Generic, the host ones otherwise.
-set(VNET_PKG_DEPS)   # "PREFIX=module" pairs: PkgConfig:: targets the exported ones link
+# vnetConfig.cmake loads the bare-metal targets of the consumer's
+# CMAKE_SYSTEM_PROCESSOR when its CMAKE_SYSTEM_NAME is Generic, the host
+# ones otherwise. It is the same file from every build, so that installs can
+# share a prefix; what differs lives next to each targets file: the
+# pkg-config modules behind PkgConfig:: targets the exported ones link
+# ("PREFIX=module" pairs; e.g. libpciaccess), in vnet[Baremetal-<cpu>]Deps.cmake.
+set(VNET_PKG_DEPS)
 foreach(t ${VNET_INSTALL_TARGETS})
   get_target_property(_links ${t} INTERFACE_LINK_LIBRARIES)
   get_target_property(_plinks ${t} LINK_LIBRARIES)
@@ -321,17 +334,16 @@ foreach(t ${VNET_INSTALL_TARGETS})
   endforeach()
 endforeach()
 list(REMOVE_DUPLICATES VNET_PKG_DEPS)
-set(VNET_LINKER_SCRIPT_INSTALL ${VNET_BM_DIR}/linker.ld)
-set(VNET_TOOLCHAIN_INSTALL ${VNET_BM_DIR}/cmake/toolchain-x86_64-baremetal.cmake)
-if(NOT VNET_BAREMETAL)
-  # paths the config file names only in a bare-metal install
-  set(VNET_LINKER_SCRIPT_INSTALL ${CMAKE_INSTALL_LIBDIR}/vnet/x86_64-baremetal/linker.ld)
-  set(VNET_TOOLCHAIN_INSTALL ${CMAKE_INSTALL_LIBDIR}/vnet/x86_64-baremetal/cmake/toolchain-x86_64-baremetal.cmake)
-endif()
+string(REGEX REPLACE "Targets\\.cmake$" "Deps.cmake" _vnet_deps_file ${VNET_TARGETS_FILE})
+file(CONFIGURE OUTPUT ${PROJECT_BINARY_DIR}/cmake/${_vnet_deps_file}
+  CONTENT "# pkg-config modules the exported targets need (cmake/install.cmake)\nset(_vnet_pkg_deps \"@VNET_PKG_DEPS@\")\n"
+  @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/cmake/${_vnet_deps_file} DESTINATION ${VNET_CMAKE_DIR})
+set(VNET_LIBDIR_INSTALL ${CMAKE_INSTALL_LIBDIR})
 configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/vnetConfig.cmake.in
   ${PROJECT_BINARY_DIR}/cmake/vnetConfig.cmake
   INSTALL_DESTINATION ${VNET_CMAKE_DIR}
-  PATH_VARS VNET_LINKER_SCRIPT_INSTALL VNET_TOOLCHAIN_INSTALL)
+  PATH_VARS VNET_LIBDIR_INSTALL)
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/cmake/vnetConfigVersion.cmake
   VERSION ${PROJECT_VERSION} COMPATIBILITY SameMajorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/cmake/vnetConfig.cmake ${PROJECT_BINARY_DIR}/cmake/vnetConfigVersion.cmake

@@ -109,3 +109,9 @@ int vnet_parse_mac(const char *s, uint8_t mac[6])
 	memcpy(mac, tmp, sizeof(tmp)); /* only a whole MAC is written */
 	return 0;
 }
+
+#if VNET_STAGE_CYCLES
+#include "net/stage.h"
+uint64_t vnet_stage_cycles[VNET_STAGE__COUNT];
+uint64_t vnet_stage_calls[VNET_STAGE__COUNT];
+#endif

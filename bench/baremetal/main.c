@@ -259,8 +259,8 @@ static double hist_p50(const uint64_t *h)
 /* Cycles per packet of each stage, means (mean[]) and medians (p50[]):
  * harvest, app, refill, publish, kick. The kick is what calls that kicked
  * cost beyond a call that did not, spread over all packets. With few
- * calls that did not kick (ping-pong kicks every time), the latency
- * mode's calibration train stands in for them. */
+ * calls that did not kick (ping-pong kicks every time), the calibration
+ * train of the latency and forward modes stands in for them. */
 static void stage_costs(const struct bm_result *res, double mean[5], double p50[5])
 {
 	const struct bm_stages *s = &res->st;

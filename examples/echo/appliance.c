@@ -32,6 +32,20 @@ uint32_t appliance_arg_u32(const char *key, uint32_t def)
 	return (uint32_t)n;
 }
 
+int appliance_arg_bool(const char *key, int def)
+{
+	char v[8];
+
+	if (vnet_cmdline_get(key, v, sizeof(v)))
+		return def;
+	if (!strcmp(v, "on") || !strcmp(v, "1") || !strcmp(v, "yes"))
+		return 1;
+	if (!strcmp(v, "off") || !strcmp(v, "0") || !strcmp(v, "no"))
+		return 0;
+	printf("echo: ignoring %s=%s (want on or off)\n", key, v);
+	return def;
+}
+
 static int parse_cidr(const char *s, uint32_t *ip, uint32_t *mask)
 {
 	char buf[32];
@@ -78,12 +92,114 @@ static int find_nic(struct appliance *a, const char *which)
 	return rc;
 }
 
+static const struct {
+	uint64_t bit;
+	const char *name;
+} feature_names[] = {
+	{VNET_F_CSUM, "CSUM"}, {VNET_F_GUEST_CSUM, "GUEST_CSUM"}, {VNET_F_MTU, "MTU"},
+	{VNET_F_MAC, "MAC"}, {VNET_F_GUEST_TSO4, "GUEST_TSO4"}, {VNET_F_GUEST_TSO6, "GUEST_TSO6"},
+	{VNET_F_HOST_TSO4, "HOST_TSO4"}, {VNET_F_HOST_TSO6, "HOST_TSO6"}, {VNET_F_MRG_RXBUF, "MRG_RXBUF"},
+	{VNET_F_STATUS, "STATUS"}, {VNET_F_CTRL_VQ, "CTRL_VQ"}, {VNET_F_CTRL_RX, "CTRL_RX"},
+	{VNET_F_CTRL_VLAN, "CTRL_VLAN"}, {VNET_F_GUEST_ANNOUNCE, "GUEST_ANNOUNCE"}, {VNET_F_MQ, "MQ"},
+	{VNET_F_CTRL_MAC_ADDR, "CTRL_MAC_ADDR"}, {VNET_F_SPEED_DUPLEX, "SPEED_DUPLEX"},
+	{VNET_F_INDIRECT_DESC, "INDIRECT_DESC"}, {VNET_F_EVENT_IDX, "EVENT_IDX"},
+	{VNET_F_VERSION_1, "VERSION_1"}, {VNET_F_ACCESS_PLATFORM, "ACCESS_PLATFORM"},
+	{VNET_F_RING_PACKED, "RING_PACKED"}, {VNET_F_IN_ORDER, "IN_ORDER"},
+};
+
+static void print_features(const char *what, uint64_t f)
+{
+	size_t i;
+
+	printf("echo: %s:", what);
+	for (i = 0; i < sizeof(feature_names) / sizeof(feature_names[0]); i++)
+		if (f & feature_names[i].bit)
+			printf(" %s", feature_names[i].name);
+	printf("\n");
+}
+
+/* What to ask the device for, from offload= and the finer switches. The
+ * spec's dependencies (5.1.3.1) are kept: HOST_TSO4 needs CSUM, GUEST_TSO4
+ * needs GUEST_CSUM. */
+static uint64_t wanted_features(void)
+{
+	int all = appliance_arg_bool("offload", 1);
+	int csum = appliance_arg_bool("csum", all), tso = appliance_arg_bool("tso", all);
+	int lro = appliance_arg_bool("lro", all), mrg = appliance_arg_bool("mrg", all);
+	uint64_t f = VNET_F_DEFAULT | VNET_F_CTRL_VQ | VNET_F_GUEST_ANNOUNCE | VNET_F_SPEED_DUPLEX;
+
+	if (csum)
+		f |= VNET_F_CSUM | VNET_F_GUEST_CSUM;
+	if (tso && csum)
+		f |= VNET_F_HOST_TSO4;
+	if (lro && csum)
+		f |= VNET_F_GUEST_TSO4;
+	if ((tso || lro) && !csum)
+		printf("echo: tso/lro need csum=on; left off\n");
+	if (mrg)
+		f |= VNET_F_MRG_RXBUF;
+	return f;
+}
+
+static int open_device(struct appliance *a, struct vnet_dev_conf *dc)
+{
+	struct vnet_net_config cfg;
+	int rc;
+
+	rc = vnet_dev_open(&a->dev, a->t, dc);
+	if (rc)
+		return rc;
+	vnet_dev_config(a->dev, &cfg);
+	/* Large segments need somewhere to land: MRG_RXBUF or 64 KiB buffers.
+	 * A device offering GUEST_TSO4 without MRG_RXBUF gets asked again
+	 * without it. */
+	if ((cfg.features & (VNET_F_GUEST_TSO4 | VNET_F_GUEST_TSO6)) && !(cfg.features & VNET_F_MRG_RXBUF) &&
+	    vnet_pool_data_room(a->pool) < 65550) {
+		printf("echo: the device offers GUEST_TSO4 without MRG_RXBUF; asking again without it\n");
+		vnet_dev_close(a->dev);
+		a->dev = NULL;
+		dc->features &= ~(VNET_F_GUEST_TSO4 | VNET_F_GUEST_TSO6);
+		rc = vnet_dev_open(&a->dev, a->t, dc);
+	}
+	return rc;
+}
+
+/* The jumbo TX pool, when the interface will send frames past a pool
+ * buffer: TSO frames (64 KiB) or an MTU past the data room. */
+static int make_jumbo(struct appliance *a, uint32_t mtu)
+{
+	struct vnet_pool_conf pc = {0};
+	struct vnet_net_config cfg;
+	uint32_t need = 0;
+	int rc;
+
+	vnet_dev_config(a->dev, &cfg);
+	if (mtu + 14 > vnet_pool_data_room(a->pool))
+		need = (mtu + 14 + 64 + 63) / 64 * 64;
+	if ((cfg.features & (VNET_F_HOST_TSO4 | VNET_F_CSUM)) == (VNET_F_HOST_TSO4 | VNET_F_CSUM))
+		need = 65536;
+	if (need == 0)
+		return 0;
+	pc.count = appliance_arg_u32("jumbo", 64);
+	if (pc.count == 0)
+		return 0;
+	pc.buf_size = need > 65536 ? 65536 : need;
+	rc = vnet_pool_create(&a->jumbo, &pc);
+	if (rc)
+		printf("echo: jumbo pool (%u x %u): %s\n", (unsigned)pc.count, (unsigned)pc.buf_size,
+		       vnet_strerror(rc));
+	return rc;
+}
+
 int appliance_up(struct appliance *a)
 {
 	char ipstr[40] = "10.99.0.2/24", gwstr[20] = "10.99.0.1", which[8] = "auto";
 	struct vnet_pool_conf pc = {0};
 	struct vnet_dev_conf dc = {0};
+	struct vnet_iface_conf ic = {0};
+	struct vnet_iface_info info;
 	struct vnet_net_config cfg;
+	uint32_t mtu;
 	int rc;
 
 	memset(a, 0, sizeof(*a));
@@ -112,23 +228,48 @@ int appliance_up(struct appliance *a)
 	}
 	dc.pool = a->pool;
 	dc.rx_ring_size = dc.tx_ring_size = (uint16_t)appliance_arg_u32("ring", 0);
-	rc = vnet_dev_open(&a->dev, a->t, &dc);
+	dc.features = wanted_features();
+	rc = open_device(a, &dc);
 	if (rc) {
 		printf("echo: device: %s\n", vnet_strerror(rc));
 		goto fail_pool;
 	}
-	rc = vnet_iface_init4(&a->ifc, a->dev, a->ip, a->mask, a->gw);
+	vnet_dev_config(a->dev, &cfg);
+	mtu = appliance_arg_u32("mtu", 0);
+	rc = make_jumbo(a, mtu ? mtu : cfg.mtu);
+	if (rc)
+		goto fail_dev;
+	ic.ip = a->ip;
+	ic.netmask = a->mask;
+	ic.gateway = a->gw;
+	ic.pool = a->pool;
+	ic.tx_jumbo_pool = a->jumbo;
+	ic.mtu = (uint16_t)(mtu > 65535 ? 65535 : mtu);
+	rc = vnet_iface_init_conf(&a->ifc, a->dev, &ic);
 	if (rc) {
 		printf("echo: interface: %s\n", vnet_strerror(rc));
 		goto fail_dev;
 	}
-	vnet_dev_config(a->dev, &cfg);
+	vnet_iface_info(a->ifc, &info);
 	printf("echo: %s nic %02x:%02x:%02x:%02x:%02x:%02x mtu %u link %s features 0x%llx\n", a->transport,
-	       cfg.mac[0], cfg.mac[1], cfg.mac[2], cfg.mac[3], cfg.mac[4], cfg.mac[5], (unsigned)cfg.mtu,
+	       cfg.mac[0], cfg.mac[1], cfg.mac[2], cfg.mac[3], cfg.mac[4], cfg.mac[5], (unsigned)info.mtu,
 	       cfg.link_up ? "up" : "down", (unsigned long long)cfg.features);
+	print_features("asked", dc.features);
+	print_features("negotiated", cfg.features);
+	printf("echo: offloads in use:%s%s%s%s%s%s; mtu %u, largest TX frame %u", info.offloads ? "" : " none",
+	       (info.offloads & VNET_IFACE_OFF_TX_CSUM) ? " tx-csum" : "",
+	       (info.offloads & VNET_IFACE_OFF_RX_CSUM) ? " rx-csum" : "",
+	       (info.offloads & VNET_IFACE_OFF_TSO) ? " tso" : "", (info.offloads & VNET_IFACE_OFF_LRO) ? " lro" : "",
+	       (info.offloads & VNET_IFACE_OFF_MRG) ? " mrg" : "", (unsigned)info.mtu, (unsigned)info.max_frame);
+	if (info.speed_mbps != UINT32_MAX)
+		printf(", link %u Mbit/s %s", (unsigned)info.speed_mbps,
+		       info.duplex == 1 ? "full duplex" : info.duplex == 0 ? "half duplex" : "duplex unknown");
+	printf("\n");
 	return 0;
 fail_dev:
 	vnet_dev_close(a->dev);
+	if (a->jumbo)
+		vnet_pool_destroy(a->jumbo);
 fail_pool:
 	vnet_pool_destroy(a->pool);
 fail_t:
@@ -143,6 +284,11 @@ void appliance_down(struct appliance *a)
 	if (vnet_pool_in_use(a->pool))
 		printf("echo: %u buffers still out at exit\n", (unsigned)vnet_pool_in_use(a->pool));
 	vnet_pool_destroy(a->pool);
+	if (a->jumbo) {
+		if (vnet_pool_in_use(a->jumbo))
+			printf("echo: %u jumbo buffers still out at exit\n", (unsigned)vnet_pool_in_use(a->jumbo));
+		vnet_pool_destroy(a->jumbo);
+	}
 	vnet_transport_close(a->t);
 }
 
@@ -165,4 +311,14 @@ void appliance_print_stats(const struct appliance *a)
 	       (unsigned long long)s.rxq.drop_pool_empty, (unsigned long long)s.tcp.recv,
 	       (unsigned long long)s.tcp.xmit, (unsigned long long)s.icmp.recv,
 	       (unsigned long long)s.icmp.xmit, (unsigned long long)s.udp.recv, (unsigned long long)s.udp.xmit);
+	printf("stats: offloads: rx chained %llu gso %llu csum trusted %llu (partial %llu, finished %llu, "
+	       "bad hdr %llu) too-big %llu | tx csum %llu jumbo %llu gso %llu (%llu segments) | "
+	       "chkerr tcp %llu ip %llu | announces %llu\n",
+	       (unsigned long long)s.rx_chained, (unsigned long long)s.rx_gso,
+	       (unsigned long long)s.rx_csum_trusted, (unsigned long long)s.rx_csum_partial,
+	       (unsigned long long)s.rx_csum_finished, (unsigned long long)s.rx_bad_hdr,
+	       (unsigned long long)s.rx_too_big, (unsigned long long)s.tx_csum_offload,
+	       (unsigned long long)s.tx_jumbo, (unsigned long long)s.tx_gso, (unsigned long long)s.tx_gso_segs,
+	       (unsigned long long)s.tcp.chkerr, (unsigned long long)s.ip.chkerr,
+	       (unsigned long long)s.announces);
 }

@@ -12,6 +12,7 @@
 struct appliance {
 	struct vnet_transport *t;
 	struct vnet_pool *pool;
+	struct vnet_pool *jumbo; /* TX buffers for jumbo frames and TSO (NULL: none) */
 	struct vnet_dev *dev;
 	struct vnet_iface *ifc;
 	const char *transport;   /* "pci" or "mmio" */
@@ -21,12 +22,23 @@ struct appliance {
 /* Bring everything up from the command line:
  *   ip=A.B.C.D/LEN (10.99.0.2/24)  gw=A.B.C.D (10.99.0.1)
  *   transport=auto|pci|mmio (auto)  pool=N (2048)  ring=N (256)  log=0..3 (1)
- * Prints what it does; 0 or -errno. */
+ *   offload=on|off (on): the device offloads the interface can use, each
+ *     negotiated only if the device offers it; off asks for none of them.
+ *     Finer switches override it: csum=on|off (CSUM + GUEST_CSUM),
+ *     tso=on|off (HOST_TSO4: TCP segments coalesced on TX),
+ *     lro=on|off (GUEST_TSO4: large segments received whole),
+ *     mrg=on|off (MRG_RXBUF: frames over several receive buffers)
+ *   mtu=N (the device's, else 1500): jumbo frames need mrg=on (or big
+ *     buffers) and a jumbo TX pool
+ *   jumbo=N (64 when TSO or the MTU needs it): jumbo TX pool buffers
+ * Prints what it negotiated and uses; 0 or -errno. */
 int appliance_up(struct appliance *a);
 /* Close everything in reverse order. */
 void appliance_down(struct appliance *a);
 /* A number from the command line, or @def. */
 uint32_t appliance_arg_u32(const char *key, uint32_t def);
+/* on/off (1/0, yes/no) from the command line, or @def. */
+int appliance_arg_bool(const char *key, int def);
 /* Print the interface's counters on the console. */
 void appliance_print_stats(const struct appliance *a);
 

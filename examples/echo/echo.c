@@ -46,6 +46,7 @@ static void flush(struct echo_conn *e)
 			return;
 		e->head = (e->head + (size_t)n) % PENDING;
 		e->len -= (size_t)n;
+		vnet_tcp_recved(e->c, (size_t)n); /* room for as much more from the peer */
 	}
 }
 
@@ -67,7 +68,8 @@ static void on_recv(struct vnet_tcp *c, const void *data, size_t len, void *arg)
 		return;
 	}
 	if (e->len + len > PENDING) {
-		/* the peer sends far more than it reads: give up on it */
+		/* cannot happen while the receive window (lwipopts.h TCP_WND)
+		 * is below PENDING: the peer may only send what we echoed */
 		tcp_dropped_conns++;
 		vnet_tcp_abort(c);
 		conn_free(e);
@@ -107,6 +109,8 @@ static void on_accept(struct vnet_tcp *c, void *arg)
 				break;
 			conns[i].c = c;
 			vnet_tcp_set_callbacks(c, on_recv, on_sent, on_err, &conns[i]);
+			/* the window reopens as data is echoed, not as it arrives */
+			vnet_tcp_set_manual_window(c, true);
 			return;
 		}
 	}

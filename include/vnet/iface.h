@@ -294,6 +294,16 @@ int vnet_tcp_send(struct vnet_tcp *c, const void *data, size_t len);
 size_t vnet_tcp_sndbuf(const struct vnet_tcp *c);
 /** Bytes sent but not yet acknowledged, plus queued. */
 size_t vnet_tcp_unacked(const struct vnet_tcp *c);
+/**
+ * Flow control by the application: with @p on, data delivered to the recv
+ * callback keeps its room in the receive window until vnet_tcp_recved()
+ * gives it back (off, the default: the window reopens as data is
+ * delivered, so a peer can send as fast as the callback returns). Turning
+ * it off, and vnet_tcp_close(), give back what is still held.
+ */
+int vnet_tcp_set_manual_window(struct vnet_tcp *c, bool on);
+/** With a manual window: @p len bytes delivered earlier are consumed; reopen the window by as much. */
+int vnet_tcp_recved(struct vnet_tcp *c, size_t len);
 /** Close gracefully (FIN after queued data); @p c is invalid afterwards. */
 int vnet_tcp_close(struct vnet_tcp *c);
 /** Reset the connection (RST); @p c is invalid afterwards. */

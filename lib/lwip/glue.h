@@ -19,6 +19,7 @@
 #define VNET_LWIP_MAX_NETIFS 255u          /* lwIP numbers netifs in a u8 */
 uint64_t vnet_lwip_assert_count(void);
 void vnet_lwip_seed(uint64_t seed);
+extern bool vnet_lwip_rx_lro;  /* a large segment (GUEST_TSO4) is being input */
 
 /* ---- netif.c ---- */
 #define VNET_NETIF_TX_BATCH 32u  /* frames lwIP may queue between TX bursts */

@@ -41,7 +41,9 @@ struct vnet_tcp {
 	void *arg;
 	uint64_t deadline_us;      /* dial timeout (0: none) */
 	struct vnet_tcp *next_free;
+	uint32_t held;             /* bytes delivered, window not yet reopened (manual window) */
 	uint8_t state;
+	bool manual_wnd;           /* the application reopens the window (vnet_tcp_recved) */
 };
 
 struct vnet_tcp_listener {
@@ -324,8 +326,12 @@ static err_t on_tcp_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t e
 		return ERR_MEM; /* lwIP keeps it (refused data) until callbacks are set */
 
 	/* Reopen the window first: a close from inside the callback must not
-	 * find unread data (lwIP answers that with RST). */
-	tcp_recved(pcb, p->tot_len);
+	 * find unread data (lwIP answers that with RST). With a manual window
+	 * the application reopens it; vnet_tcp_close() reopens what is left. */
+	if (c->manual_wnd)
+		c->held += p->tot_len;
+	else
+		tcp_recved(pcb, p->tot_len);
 	cb_enter(&fr, pcb);
 	for (q = p; q != NULL && guard < 0x10000u; q = q->next, guard++) {
 		if (fr.aborted || c->pcb != pcb || c->state != CONN_OPEN || c->on_recv == NULL)
@@ -939,6 +945,42 @@ size_t vnet_tcp_unacked(const struct vnet_tcp *c)
 	return (size_t)TCP_SND_BUF - tcp_sndbuf(c->pcb);
 }
 
+/* Reopen @len bytes of the receive window (lwIP takes 16 bits at a time). */
+static void window_open(struct vnet_tcp *c, uint32_t len)
+{
+	unsigned guard;
+
+	if (len > c->held)
+		len = c->held;
+	c->held -= len;
+	if (c->pcb == NULL || c->state != CONN_OPEN)
+		return;
+	for (guard = 0; len > 0 && guard < 0x10000u; guard++) {
+		u16_t n = len > 0xffffu ? 0xffffu : (u16_t)len;
+
+		tcp_recved(c->pcb, n);
+		len -= n;
+	}
+}
+
+int vnet_tcp_set_manual_window(struct vnet_tcp *c, bool on)
+{
+	if (c == NULL || c->state == CONN_FREE || c->state == CONN_DEAD)
+		return -EINVAL;
+	c->manual_wnd = on;
+	if (!on)
+		window_open(c, c->held);
+	return 0;
+}
+
+int vnet_tcp_recved(struct vnet_tcp *c, size_t len)
+{
+	if (c == NULL || c->state == CONN_FREE || c->state == CONN_DEAD)
+		return -EINVAL;
+	window_open(c, len > c->held ? c->held : (uint32_t)len);
+	return 0;
+}
+
 int vnet_tcp_close(struct vnet_tcp *c)
 {
 	struct tcp_pcb *pcb;
@@ -947,6 +989,7 @@ int vnet_tcp_close(struct vnet_tcp *c)
 		return -EINVAL;
 	if (c->state == CONN_DEAD)
 		return 0; /* already gone; released after its callback */
+	window_open(c, c->held); /* unread data would make lwIP send RST */
 	pcb = c->pcb;
 	if (pcb != NULL) {
 		if (c->state == CONN_DIALING) {

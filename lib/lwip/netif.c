@@ -718,8 +718,10 @@ static void rx_one(struct vnet_netif *vn, struct vnet_buf *b)
 {
 	struct rx_frame fr;
 	enum rx_csum cs = RX_CHECK;
+	bool gso = false;
 	uint16_t type;
 	struct pbuf *p;
+	err_t err;
 
 	rx_frame_init(&fr, b, vn->mrg);
 	if (fr.nseg > 1)
@@ -744,8 +746,10 @@ static void rx_one(struct vnet_netif *vn, struct vnet_buf *b)
 				return;
 			}
 		}
-		if (vn->lro && vnet_buf_hdr(b, vn->hdr_len)->gso_type != VNET_HDR_GSO_NONE)
+		if (vn->lro && vnet_buf_hdr(b, vn->hdr_len)->gso_type != VNET_HDR_GSO_NONE) {
 			vn->c.rx_gso++;
+			gso = true;
+		}
 	}
 	type = eth_type(b->data);
 	if (type != ETHTYPE_IP && type != ETHTYPE_ARP) {
@@ -777,17 +781,19 @@ static void rx_one(struct vnet_netif *vn, struct vnet_buf *b)
 	/* Checksum control is per netif in lwIP, but input is synchronous in
 	 * NO_SYS: skip the L4 checks for this one frame. Frames lwIP sends
 	 * meanwhile (ACKs, replies) see the same GEN flags. */
+	vnet_lwip_rx_lro = gso; /* acknowledged at once: see port.c */
 	if (cs == RX_TRUST && vn->rx_csum_check) {
 		uint16_t flags = vnet_netif_csum_flags(vn);
 
 		vn->c.rx_csum_trusted++;
 		NETIF_SET_CHECKSUM_CTRL(&vn->nif, flags & (uint16_t)~CSUM_CHECK_L4);
-		if (vn->nif.input(p, &vn->nif) != ERR_OK)
-			pbuf_free(p);
+		err = vn->nif.input(p, &vn->nif);
 		NETIF_SET_CHECKSUM_CTRL(&vn->nif, flags);
-		return;
+	} else {
+		err = vn->nif.input(p, &vn->nif);
 	}
-	if (vn->nif.input(p, &vn->nif) != ERR_OK)
+	vnet_lwip_rx_lro = false;
+	if (err != ERR_OK)
 		pbuf_free(p);
 }
 

@@ -13,6 +13,7 @@
 #include "lwip/ip4_addr.h"
 #include "lwip/netif.h"
 #include "lwip/sys.h"
+#include "lwip/tcp.h"
 
 #include "vnet/vnet.h"
 #include "platform/platform.h"
@@ -169,4 +170,25 @@ struct netif *vnet_lwip_route_src(const struct ip4_addr *src, const struct ip4_a
 			return n;
 	}
 	return NULL;
+}
+
+/*
+ * LWIP_HOOK_TCP_INPACKET_PCB (lwipopts.h). A large segment received whole
+ * (VNET_F_GUEST_TSO4) stands for several full-sized ones, and TCP should
+ * acknowledge at least every second full-sized segment (RFC 5681 4.2).
+ * lwIP counts segments: it would delay the ACK of every other large
+ * segment by up to a fast-timer tick, which starves a sender in slow start
+ * (its window grows per ACK). While the glue hands such a segment to lwIP
+ * (vnet_lwip_rx_lro set, input is synchronous), mark an ACK as already
+ * pending: lwIP's delayed-ACK logic then acknowledges at once. Only the
+ * flag is touched, which the hook's contract allows.
+ */
+bool vnet_lwip_rx_lro;
+
+int vnet_lwip_tcp_inpkt(struct tcp_pcb *pcb)
+{
+	if (vnet_lwip_rx_lro && pcb != NULL && pcb->state != LISTEN && pcb->state != CLOSED &&
+	    pcb->state != TIME_WAIT)
+		pcb->flags = (tcpflags_t)(pcb->flags | TF_ACK_DELAY);
+	return ERR_OK;
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "net/dev.h"
+#include "net/stage.h"
 
 #define HDR12 ((uint32_t)sizeof(struct virtio_net_hdr))
 
@@ -28,6 +29,7 @@ uint16_t vnet_rx_burst(struct vnet_dev *d, uint16_t q, struct vnet_buf **bufs, u
 	vq = &d->rxq[q];
 	if (vnet_unlikely(vq->broken))
 		return 0;
+	VNET_STAGE_BEGIN(t0);
 	/* constants for the usual cases let the compiler fold them */
 	if (vnet_unlikely(d->features & VNET_F_MRG_RXBUF))
 		got = vnet_vq_harvest(vq, bufs, n, HDR12, 1, &bytes);
@@ -35,6 +37,7 @@ uint16_t vnet_rx_burst(struct vnet_dev *d, uint16_t q, struct vnet_buf **bufs, u
 		got = vnet_vq_harvest(vq, bufs, n, HDR12, 0, &bytes);
 	else
 		got = vnet_vq_harvest(vq, bufs, n, d->hdr_len, 0, &bytes);
+	VNET_STAGE_END(VNET_STAGE_HARVEST, t0);
 	if (d->features & VNET_F_GUEST_CSUM) {
 		for (i = 0; i < got; i++) {
 			const struct virtio_net_hdr *h =
@@ -67,10 +70,12 @@ uint16_t vnet_rx_refill(struct vnet_dev *d, uint16_t q)
 		if (!n)
 			return 0;
 	}
+	VNET_STAGE_BEGIN(t0);
 	if (vq->in_order)
 		n = vnet_vq_post(vq, NULL, (uint16_t)n, 0, NULL, d->pool, 1);
 	else
 		n = vnet_vq_post(vq, NULL, (uint16_t)n, 0, NULL, d->pool, 0);
+	VNET_STAGE_END(VNET_STAGE_REFILL, t0);
 	vnet_vq_publish(vq, d->t);
 	return (uint16_t)n;
 }
@@ -84,7 +89,10 @@ uint16_t vnet_tx_reclaim(struct vnet_dev *d, uint16_t q)
 	vq = &d->txq[q];
 	if (vnet_vq_in_flight(vq) == 0 || vq->broken)
 		return 0;
-	return vnet_vq_harvest(vq, NULL, vq->size, 0, 0, NULL);
+	VNET_STAGE_BEGIN(t0);
+	uint16_t got = vnet_vq_harvest(vq, NULL, vq->size, 0, 0, NULL);
+	VNET_STAGE_END(VNET_STAGE_HARVEST, t0);
+	return got;
 }
 
 uint16_t vnet_tx_burst(struct vnet_dev *d, uint16_t q, struct vnet_buf **bufs, uint16_t n)
@@ -109,12 +117,14 @@ uint16_t vnet_tx_burst(struct vnet_dev *d, uint16_t q, struct vnet_buf **bufs, u
 		n = vq->num_free;
 	}
 	/* a frame needs headroom for the header and must fit its buffer */
+	VNET_STAGE_BEGIN(t0);
 	if (vq->in_order)
 		n = vnet_vq_post(vq, bufs, n, hdr == HDR12 ? HDR12 : hdr, &bytes, NULL, 1);
 	else if (vnet_likely(hdr == HDR12))
 		n = vnet_vq_post(vq, bufs, n, HDR12, &bytes, NULL, 0);
 	else
 		n = vnet_vq_post(vq, bufs, n, hdr, &bytes, NULL, 0);
+	VNET_STAGE_END(VNET_STAGE_POST, t0);
 	if (!n)
 		return 0;
 	vnet_vq_publish(vq, d->t);

@@ -7,36 +7,23 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "platform/platform.h"
 
-/* The live allocations, for vnet_dma_live(). Set-up time only, one
- * thread (like the rest of the control path). */
-static struct vnet_dma live[VNET_DMA_MAX_LIVE];
-static unsigned nlive;
-
-unsigned vnet_dma_live(struct vnet_dma *out, unsigned max)
-{
-	unsigned i;
-
-	for (i = 0; i < nlive && i < max; i++)
-		out[i] = live[i];
-	return nlive;
-}
-
-int vnet_dma_alloc(struct vnet_dma *d, size_t len, size_t align)
+static int memfd_alloc(void *arg, struct vnet_dma *d, size_t len, size_t align)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	size_t sz;
 	void *va;
 	int fd;
 
-	d->va = NULL;
-	d->fd = -1;
-	if (len == 0 || align > page)
+	(void)arg;
+	if (align > page)
 		return -EINVAL;
 	sz = (len + page - 1) & ~(page - 1);
 	fd = memfd_create("vnet-dma", MFD_CLOEXEC);
@@ -53,34 +40,96 @@ int vnet_dma_alloc(struct vnet_dma *d, size_t len, size_t align)
 		close(fd);
 		return e;
 	}
-	if (nlive == VNET_DMA_MAX_LIVE) {
-		munmap(va, sz);
-		close(fd);
-		return -ENOSPC;
-	}
 	d->va = va;
 	d->iova = (uint64_t)(uintptr_t)va;
 	d->len = sz;
 	d->fd = fd;
 	d->fd_off = 0;
-	live[nlive++] = *d;
 	return 0;
+}
+
+static void memfd_free(void *arg, struct vnet_dma *d)
+{
+	(void)arg;
+	munmap(d->va, d->len);
+	if (d->fd >= 0)
+		close(d->fd);
+}
+
+static const struct vnet_dma_allocator memfd_allocator = {memfd_alloc, memfd_free, NULL};
+
+/* Live allocations and the allocator each came from (alloc/free only). */
+static struct {
+	struct vnet_dma d;
+	struct vnet_dma_allocator by;
+} live[VNET_DMA_MAX_LIVE];
+static unsigned nlive;
+static struct vnet_dma_allocator cur_alloc = {memfd_alloc, memfd_free, NULL};
+static pthread_mutex_t dma_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void vnet_dma_set_allocator(const struct vnet_dma_allocator *a)
+{
+	pthread_mutex_lock(&dma_lock);
+	cur_alloc = a ? *a : memfd_allocator;
+	pthread_mutex_unlock(&dma_lock);
+}
+
+unsigned vnet_dma_live(struct vnet_dma *out, unsigned max)
+{
+	unsigned i, n;
+
+	pthread_mutex_lock(&dma_lock);
+	n = nlive;
+	for (i = 0; i < n && i < max; i++)
+		out[i] = live[i].d;
+	pthread_mutex_unlock(&dma_lock);
+	return n;
+}
+
+int vnet_dma_alloc(struct vnet_dma *d, size_t len, size_t align)
+{
+	int rc;
+
+	d->va = NULL;
+	d->fd = -1;
+	if (len == 0)
+		return -EINVAL;
+	pthread_mutex_lock(&dma_lock);
+	if (nlive == VNET_DMA_MAX_LIVE) {
+		rc = -ENOMEM;
+	} else {
+		rc = cur_alloc.alloc(cur_alloc.arg, d, len, align);
+		if (rc == 0) {
+			live[nlive].d = *d;
+			live[nlive].by = cur_alloc;
+			nlive++;
+		}
+	}
+	pthread_mutex_unlock(&dma_lock);
+	if (rc) {
+		d->va = NULL;
+		d->fd = -1;
+	}
+	return rc;
 }
 
 void vnet_dma_free(struct vnet_dma *d)
 {
+	struct vnet_dma_allocator by = memfd_allocator;
 	unsigned i;
 
+	if (!d->va)
+		return;
+	pthread_mutex_lock(&dma_lock);
 	for (i = 0; i < nlive; i++) {
-		if (live[i].va == d->va) {
+		if (live[i].d.va == d->va) {
+			by = live[i].by;
 			live[i] = live[--nlive];
 			break;
 		}
 	}
-	if (d->va)
-		munmap(d->va, d->len);
-	if (d->fd >= 0)
-		close(d->fd);
+	pthread_mutex_unlock(&dma_lock);
+	by.free(by.arg, d);
 	d->va = NULL;
 	d->fd = -1;
 }

@@ -118,6 +118,25 @@ struct vnet_dma {
 };
 int vnet_dma_alloc(struct vnet_dma *d, size_t len, size_t align);
 void vnet_dma_free(struct vnet_dma *d);
+
+#if defined(__linux__) && __STDC_HOSTED__
+/* Linux only. A transport that must tell its device where DMA memory is
+ * (vhost-user's memory table) reads the live allocations; one that needs
+ * iova != va (a real PCI device: physical addresses of pinned hugepages)
+ * installs its own allocator. Neither is on the fast path. */
+#define VNET_DMA_MAX_LIVE 64
+/* Copy up to @max live allocations into @out. @return how many are live. */
+unsigned vnet_dma_live(struct vnet_dma *out, unsigned max);
+struct vnet_dma_allocator {
+	/* Fill all of *d (va, iova, len, fd or -1, fd_off). 0 or -errno. */
+	int (*alloc)(void *arg, struct vnet_dma *d, size_t len, size_t align);
+	void (*free)(void *arg, struct vnet_dma *d);
+	void *arg;
+};
+/* Use @a for the allocations that follow (NULL: back to memfd, iova = va).
+ * Memory is freed by the allocator that gave it. */
+void vnet_dma_set_allocator(const struct vnet_dma_allocator *a);
+#endif
 /* Linux: the live allocations (a vhost-user frontend sends them as its
  * memory table). Copies at most @max into @out; returns how many are live. */
 #define VNET_DMA_MAX_LIVE 64

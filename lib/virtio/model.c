@@ -595,8 +595,8 @@ static int refresh_avail(struct vnet_model *m, struct mq *q)
 /* Append one element to the chain: an address the device can reach, a
  * readable one never after a writable one (spec 2.7.4.2, 2.8.17), at most
  * `size` in all. */
-static int seg_add(struct vnet_model *m, const struct mq *q, struct chain *c, uint64_t addr, uint32_t len,
-                   bool write)
+static inline __attribute__((always_inline)) int seg_add(struct vnet_model *m, const struct mq *q,
+                                                         struct chain *c, uint64_t addr, uint32_t len, bool write)
 {
 	uint8_t *p = iova_ptr(addr);
 
@@ -652,8 +652,19 @@ static int chain_split(struct vnet_model *m, struct mq *q, uint16_t head, struct
 	bool in_order = has(m, VNET_F_IN_ORDER);
 	int rc = CHAIN_BAD; /* longer than the ring: a loop */
 
-	memset(c, 0, sizeof(*c));
+	c->nseg = 0;
+	c->rd = c->wr = 0;
+	c->ndesc = 0;
 	c->id = head;
+	if (vnet_likely(head < q->size && !in_order)) { /* the usual case: one descriptor */
+		const volatile struct vring_desc *d = &q->desc[head];
+		uint16_t flags = d->flags;
+
+		if (vnet_likely(!(flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT)))) {
+			c->ndesc = 1;
+			return seg_add(m, q, c, d->addr, d->len, flags & VRING_DESC_F_WRITE) < 0 ? CHAIN_BAD : CHAIN_OK;
+		}
+	}
 	for (uint32_t n = 0; n < q->size; n++) {
 		const volatile struct vring_desc *d;
 		uint64_t addr;
@@ -720,7 +731,10 @@ static int chain_packed(struct vnet_model *m, struct mq *q, uint16_t pos, struct
 	uint32_t avail = (uint16_t)(q->seen - pos);
 	bool bad = false;
 
-	memset(c, 0, sizeof(*c));
+	c->nseg = 0;
+	c->rd = c->wr = 0;
+	c->ndesc = 0;
+	c->id = 0;
 	for (uint32_t k = 0; k < avail; k++) {
 		const volatile struct pk_desc *d = &q->pdesc[(uint16_t)(pos + k) & q->mask];
 		uint64_t addr = d->addr;
@@ -744,7 +758,8 @@ static int chain_packed(struct vnet_model *m, struct mq *q, uint16_t pos, struct
 }
 
 /* The chain at avail entry / position @pos. */
-static int chain_at(struct vnet_model *m, struct mq *q, uint16_t pos, struct chain *c)
+static inline __attribute__((always_inline)) int chain_at(struct vnet_model *m, struct mq *q, uint16_t pos,
+                                                          struct chain *c)
 {
 	if (q->packed)
 		return chain_packed(m, q, pos, c);
@@ -759,6 +774,10 @@ static void consume(struct mq *q, const struct chain *c)
 
 static void segs_read(const struct seg *s, uint32_t n, uint64_t off, uint8_t *dst, uint32_t len)
 {
+	if (n == 1 && off + len <= s[0].len) { /* the usual case: one element */
+		memcpy(dst, s[0].p + off, len);
+		return;
+	}
 	for (uint32_t i = 0; i < n && len; i++) {
 		uint32_t c;
 
@@ -779,6 +798,10 @@ static void segs_read(const struct seg *s, uint32_t n, uint64_t off, uint8_t *ds
 static void segs_write(const struct seg *s, uint32_t n, uint64_t off, const uint8_t *src,
                        uint32_t len)
 {
+	if (n == 1 && off + len <= s[0].len) { /* the usual case: one element */
+		memcpy(s[0].p + off, src, len);
+		return;
+	}
 	for (uint32_t i = 0; i < n && len; i++) {
 		uint32_t c;
 
@@ -836,10 +859,8 @@ static void pk_used_write(struct mq *q, uint32_t id, uint32_t len, uint16_t ndes
 }
 
 /* IN_ORDER: write the batch of TX completions as one used entry. */
-static void batch_flush(struct vnet_model *m, struct mq *q)
+static void batch_write(struct vnet_model *m, struct mq *q)
 {
-	if (!q->batch_n)
-		return;
 	if (q->packed) {
 		pk_used_write(q, q->batch_id, 0, q->batch_n, false);
 	} else {
@@ -852,6 +873,12 @@ static void batch_flush(struct vnet_model *m, struct mq *q)
 	if (q->batch_bufs > 1)
 		m->st.used_batches++;
 	q->batch_n = q->batch_bufs = 0;
+}
+
+static inline void batch_flush(struct vnet_model *m, struct mq *q)
+{
+	if (vnet_unlikely(q->batch_n))
+		batch_write(m, q);
 }
 
 /*
@@ -976,7 +1003,8 @@ static void complete(struct vnet_model *m, struct mq *q, uint32_t id, uint32_t l
 	bool faults = q->role != ROLE_CTRL;
 	uint32_t upcoming = q->poll_left ? q->poll_left : 1; /* this one included */
 
-	if (q->role == ROLE_TX && has(m, VNET_F_IN_ORDER) && !used_fault_armed(m) && !q->dup_armed) {
+	if (vnet_unlikely(m->drv_features & VNET_F_IN_ORDER) && q->role == ROLE_TX && !used_fault_armed(m) &&
+	    !q->dup_armed) {
 		q->batch_id = (uint16_t)id;
 		q->batch_n = (uint16_t)(q->batch_n + (q->packed ? ndesc : 1));
 		q->batch_bufs++;
@@ -984,7 +1012,7 @@ static void complete(struct vnet_model *m, struct mq *q, uint32_t id, uint32_t l
 		return;
 	}
 	batch_flush(m, q);
-	if (q->packed) {
+	if (vnet_unlikely(q->packed)) {
 		complete_packed(m, q, id, len, ndesc, faults);
 		q->poll_left = upcoming - 1;
 		return;
@@ -1275,6 +1303,74 @@ static uint32_t mrg_find(struct vnet_model *dst, struct mq *q, uint32_t hlen, ui
 	return cap >= need ? k : 0;
 }
 
+/* The header flags for a frame about to be delivered: the sender's
+ * (partial checksum, GSO), or DATA_VALID for a checksum the model verified
+ * (GUEST_CSUM and conf.rx_csum). */
+static uint8_t rx_flags(const struct vnet_model *dst, const struct rxmeta *meta, const uint8_t *f, uint32_t len)
+{
+	if (!meta->flags && !meta->gso_type && dst->conf.rx_csum && has(dst, VNET_F_GUEST_CSUM) &&
+	    csum_verify(f, len))
+		return VIRTIO_NET_HDR_F_DATA_VALID;
+	return meta->flags;
+}
+
+static void rx_count(struct vnet_model *dst, struct mq *q, uint32_t len, uint8_t flags, uint8_t gso_type)
+{
+	dst->st.rx_frames++;
+	dst->st.rx_bytes += len;
+	q->frames++;
+	if (vnet_unlikely(flags | gso_type)) {
+		if (flags & VIRTIO_NET_HDR_F_DATA_VALID)
+			dst->st.rx_data_valid++;
+		if (flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+			dst->st.rx_partial++;
+		if (gso_type)
+			dst->st.rx_gso++;
+	}
+}
+
+/* MRG_RXBUF delivery (spec 5.1.6.4): as many buffers as the frame needs,
+ * every one but the last filled, num_buffers in the first header. */
+static __attribute__((noinline)) bool deliver_mrg(struct vnet_model *dst, struct mq *q, uint8_t *f, uint32_t len,
+                                                  const struct rxmeta *meta, uint32_t hlen)
+{
+	struct rxmeta r = *meta;
+	uint8_t hdr[12];
+	uint32_t k = mrg_find(dst, q, hlen, (uint64_t)hlen + len), off = 0;
+	struct chain c;
+
+	if (!k) {
+		dst->st.rx_no_buffer++;
+		return false;
+	}
+	if (fault_take(dst, VNET_FAULT_BAD_CSUM))
+		corrupt(f, len);
+	r.flags = rx_flags(dst, meta, f, len);
+	rx_hdr_build(hdr, &r, (uint16_t)k);
+	for (uint32_t j = 0; j < k; j++) {
+		uint32_t room, n, h = j ? 0 : hlen;
+
+		chain_at(dst, q, dst->grp_pos[j], &c); /* parsed fine a moment ago */
+		room = c.wr > UINT32_MAX ? UINT32_MAX : (uint32_t)c.wr;
+		n = min_u32(room - h, len - off);
+		if (h)
+			segs_write(dst->segs, c.nseg, 0, hdr, hlen);
+		segs_write(dst->segs, c.nseg, h, f + off, n);
+		off += n;
+		dst->grp_len[j] = h + n;
+		consume(q, &c);
+		/* completed one by one, in order; publish() exposes them all at
+		 * once (the used idx store, or the first's flags) */
+		if (j == 0 && fault_take(dst, VNET_FAULT_USED_LEN))
+			dst->grp_len[j] = c.wr >= UINT32_MAX ? UINT32_MAX : (uint32_t)c.wr + 1;
+		complete(dst, q, c.id, dst->grp_len[j], c.ndesc);
+	}
+	if (k > 1)
+		dst->st.rx_merged++;
+	rx_count(dst, q, len, r.flags, r.gso_type);
+	return true;
+}
+
 /*
  * Put @len bytes of @f into dst's receive queue of @pair (spec 5.1.6.3 -
  * 5.1.6.4): the header from @meta (num_buffers 1 without MRG_RXBUF) and
@@ -1285,9 +1381,8 @@ static uint32_t mrg_find(struct vnet_model *dst, struct mq *q, uint32_t hlen, ui
 static bool deliver(struct vnet_model *src, struct vnet_model *dst, uint32_t pair, uint8_t *f, uint32_t len,
                     const struct rxmeta *meta)
 {
+	static const uint8_t plain[12] = {[10] = 1}; /* flags 0, GSO_NONE, num_buffers 1 */
 	struct mq *q;
-	struct rxmeta r = *meta;
-	uint8_t hdr[12];
 	uint32_t hlen = hdr_len(dst);
 	struct chain c;
 
@@ -1295,60 +1390,29 @@ static bool deliver(struct vnet_model *src, struct vnet_model *dst, uint32_t pai
 		dst->st.rx_no_buffer++;
 		return false;
 	}
-	if (!rx_accept(dst, f, len)) {
+	if (vnet_unlikely(dst->drv_features & (VNET_F_CTRL_RX | VNET_F_CTRL_VLAN)) && !rx_accept(dst, f, len)) {
 		dst->st.rx_filtered++;
 		return false;
 	}
-	if (!rx_ready(src, dst, q)) {
+	if (dst != src && !rx_ready(src, dst, q)) {
 		dst->st.rx_no_buffer++;
 		return false;
 	}
-	if (has(dst, VNET_F_MRG_RXBUF)) {
-		uint32_t k = mrg_find(dst, q, hlen, (uint64_t)hlen + len), off = 0;
-
-		if (!k) {
-			dst->st.rx_no_buffer++;
-			return false;
-		}
-		if (fault_take(dst, VNET_FAULT_BAD_CSUM))
-			corrupt(f, len);
-		if (!r.flags && !r.gso_type && dst->conf.rx_csum && has(dst, VNET_F_GUEST_CSUM) && csum_verify(f, len))
-			r.flags = VIRTIO_NET_HDR_F_DATA_VALID;
-		rx_hdr_build(hdr, &r, (uint16_t)k);
-		for (uint32_t j = 0; j < k; j++) {
-			uint32_t room, n, h = j ? 0 : hlen;
-
-			chain_at(dst, q, dst->grp_pos[j], &c); /* parsed fine a moment ago */
-			room = c.wr > UINT32_MAX ? UINT32_MAX : (uint32_t)c.wr;
-			n = min_u32(room - h, len - off);
-			if (h)
-				segs_write(dst->segs, c.nseg, 0, hdr, hlen);
-			segs_write(dst->segs, c.nseg, h, f + off, n);
-			off += n;
-			dst->grp_len[j] = h + n;
-			consume(q, &c);
-			/* completed one by one, in order; publish() exposes them
-			 * all at once (the used idx store, or the first's flags) */
-			if (j == 0 && fault_take(dst, VNET_FAULT_USED_LEN))
-				dst->grp_len[j] = c.wr >= UINT32_MAX ? UINT32_MAX : (uint32_t)c.wr + 1;
-			complete(dst, q, c.id, dst->grp_len[j], c.ndesc);
-		}
-		if (k > 1)
-			dst->st.rx_merged++;
-		goto delivered;
-	}
+	if (vnet_unlikely(dst->drv_features & VNET_F_MRG_RXBUF))
+		return deliver_mrg(dst, q, f, len, meta, hlen);
 	for (uint32_t tries = 0; tries <= q->size; tries++) {
 		uint32_t used_len;
+		uint8_t flags, hdr[12];
 		int rc;
 
 		if (q->last_avail == q->seen)
 			break;
 		rc = chain_at(dst, q, q->last_avail, &c);
-		if (rc == CHAIN_FATAL) {
+		if (vnet_unlikely(rc == CHAIN_FATAL)) {
 			device_error(dst);
 			break;
 		}
-		if (rc != CHAIN_OK || c.rd) {
+		if (vnet_unlikely(rc != CHAIN_OK || c.rd)) {
 			consume(q, &c);
 			dst->st.bad_desc++;
 			complete(dst, q, c.id, 0, c.ndesc);
@@ -1357,35 +1421,30 @@ static bool deliver(struct vnet_model *src, struct vnet_model *dst, uint32_t pai
 		if ((uint64_t)hlen + len > c.wr)
 			break;
 		consume(q, &c);
-		if (fault_take(dst, VNET_FAULT_BAD_CSUM))
+		if (vnet_unlikely(dst->fault[VNET_FAULT_BAD_CSUM]) && fault_take(dst, VNET_FAULT_BAD_CSUM))
 			corrupt(f, len);
-		if (!r.flags && !r.gso_type && dst->conf.rx_csum && has(dst, VNET_F_GUEST_CSUM) && csum_verify(f, len))
-			r.flags = VIRTIO_NET_HDR_F_DATA_VALID;
-		rx_hdr_build(hdr, &r, 1);
-		segs_write(dst->segs, c.nseg, 0, hdr, hlen);
+		flags = rx_flags(dst, meta, f, len);
+		if (vnet_likely(!(flags | meta->gso_type))) {
+			segs_write(dst->segs, c.nseg, 0, plain, hlen);
+		} else {
+			struct rxmeta r = *meta;
+
+			r.flags = flags;
+			rx_hdr_build(hdr, &r, 1);
+			segs_write(dst->segs, c.nseg, 0, hdr, hlen);
+		}
 		segs_write(dst->segs, c.nseg, hlen, f, len);
 		used_len = hlen + len;
 		/* USED_LEN: the genuine buffer, completed with a len one byte
 		 * longer than its whole chain (the data written is right). */
-		if (fault_take(dst, VNET_FAULT_USED_LEN))
+		if (vnet_unlikely(dst->fault[VNET_FAULT_USED_LEN]) && fault_take(dst, VNET_FAULT_USED_LEN))
 			used_len = c.wr >= UINT32_MAX ? UINT32_MAX : (uint32_t)c.wr + 1;
 		complete(dst, q, c.id, used_len, c.ndesc);
-		goto delivered;
+		rx_count(dst, q, len, flags, meta->gso_type);
+		return true;
 	}
 	dst->st.rx_no_buffer++;
 	return false;
-
-delivered:
-	dst->st.rx_frames++;
-	dst->st.rx_bytes += len;
-	q->frames++;
-	if (r.flags & VIRTIO_NET_HDR_F_DATA_VALID)
-		dst->st.rx_data_valid++;
-	if (r.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
-		dst->st.rx_partial++;
-	if (r.gso_type)
-		dst->st.rx_gso++;
-	return true;
 }
 
 /* The model that receives what @m sends, if any. */
@@ -1437,11 +1496,24 @@ static int64_t tx_gather(struct vnet_model *m, const struct chain *c)
 {
 	uint32_t hlen = hdr_len(m);
 
+	uint32_t len;
+
 	if (c->wr || c->rd < (uint64_t)hlen + ETH_HLEN || c->rd - hlen > m->frame_max)
 		return -1;
+	len = (uint32_t)(c->rd - hlen);
+	if (c->nseg == 1) { /* the usual case: header and frame together */
+		const uint8_t *p = m->segs[0].p;
+
+		if (hlen == sizeof(m->txhdr))
+			memcpy(m->txhdr, p, sizeof(m->txhdr));
+		else
+			memcpy(m->txhdr, p, hlen);
+		memcpy(m->frame, p + hlen, len);
+		return len;
+	}
 	segs_read(m->segs, c->nseg, 0, m->txhdr, hlen);
-	segs_read(m->segs, c->nseg, hlen, m->frame, (uint32_t)(c->rd - hlen));
-	return (int64_t)(c->rd - hlen);
+	segs_read(m->segs, c->nseg, hlen, m->frame, len);
+	return len;
 }
 
 /* Parse a TSO frame (spec 5.1.6.2): TCP over IPv4 without fragments, or
@@ -1528,7 +1600,7 @@ static void tso_segment(struct vnet_model *m, uint32_t pair, const struct tso *t
  * frames or hand them whole to a GUEST_TSO receiver, tap and route.
  * @return false if the header (or size) is refused.
  */
-static bool tx_frame(struct vnet_model *m, struct mq *q, uint32_t len)
+static __attribute__((noinline)) bool tx_frame_offload(struct vnet_model *m, struct mq *q, uint32_t len)
 {
 	struct vnet_model *rcv = receiver(m);
 	struct rxmeta r = {0};
@@ -1601,6 +1673,25 @@ static bool tx_frame(struct vnet_model *m, struct mq *q, uint32_t len)
 bad_hdr:
 	m->st.tx_bad_hdr++;
 	return false;
+}
+
+/* The usual frame: no offload asked for in its header. */
+static inline bool tx_frame(struct vnet_model *m, struct mq *q, uint32_t len)
+{
+	static const struct rxmeta none;
+
+	if (vnet_unlikely((m->txhdr[0] & VIRTIO_NET_HDR_F_NEEDS_CSUM) | m->txhdr[1]))
+		return tx_frame_offload(m, q, len);
+	if (vnet_unlikely(len > (uint32_t)m->conf.mtu + ETH_HLEN + VLAN_HLEN)) {
+		m->st.bad_desc++;
+		return false;
+	}
+	m->st.tx_frames++;
+	m->st.tx_bytes += len;
+	if (m->tap)
+		m->tap(m->frame, len, m->tap_arg);
+	route(m, q->pair, m->frame, len, &none);
+	return true;
 }
 
 static uint32_t tx_run(struct vnet_model *m, struct mq *q)

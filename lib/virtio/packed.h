@@ -38,9 +38,10 @@
  * notifications, so the driver event suppression structure says DISABLE
  * from reset on and is never touched again. A kick is sent when the device
  * event suppression flags say ENABLE, or, with VIRTIO_F_EVENT_IDX, DESC and
- * the descriptor it names (offset + wrap counter) is among those made
- * available since the last kick. Reserved flag values (or DESC without
- * EVENT_IDX) kick: a spurious notification is harmless, a missing one is not.
+ * the descriptor it names (offset + wrap counter) is among those the
+ * publish exposes. Reserved flag values (or DESC without EVENT_IDX, or an
+ * offset beyond the ring) kick: a spurious notification is harmless, a
+ * missing one is not.
  */
 #ifndef VNET_PACKED_H
 #define VNET_PACKED_H
@@ -382,15 +383,16 @@ static inline __attribute__((always_inline)) void vnet_pq_publish(struct vnet_vq
 	} else if (ev_flags == RING_EVENT_FLAGS_DESC && vq->event_idx) {
 		/* The device wants a kick when the descriptor at (off, wrap) is
 		 * made available. As a position modulo two laps that is off, plus
-		 * a lap when its wrap counter is 0. Kick if the last position of
-		 * that class before idx is not before the last kick (or if two
-		 * laps or more went by since the last kick). */
+		 * a lap when its wrap counter is 0. Kick if it is among the
+		 * descriptors this publish exposes, [pub, idx): at most a ring,
+		 * so the position is never ambiguous. (A device sets its event,
+		 * then looks at the ring again, so what an earlier publish
+		 * exposed needs no kick now: spec 2.8.10, 2.8.21.2.) */
 		uint32_t e = vnet_load16(&vq->pk_device->desc);
 		uint32_t e_off = e & 0x7fff, period = 2u * vq->size;
 		uint32_t ep = e_off + ((e >> RING_EVENT_WRAP_SHIFT) ? 0 : vq->size);
-		uint32_t dist = (uint16_t)(idx - vq->kick_idx);
 
-		kick = e_off >= vq->size || dist >= period || ((idx - 1 - ep) & (period - 1)) < dist;
+		kick = e_off >= vq->size || ((idx - 1 - ep) & (period - 1)) < (uint16_t)(idx - pub);
 	} else {
 		kick = true; /* ENABLE, or a value we cannot honour */
 	}

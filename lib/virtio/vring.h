@@ -19,6 +19,7 @@
 #include "virtio/transport.h"
 #include "net/pool.h"
 #include "virtio/virtio_spec.h"
+#include "net/stage.h"
 #include <vnet/vnet.h>
 
 struct vnet_vq {
@@ -375,6 +376,7 @@ static inline __attribute__((always_inline)) void vnet_vq_publish(struct vnet_vq
 	uint16_t idx = vq->avail_idx;
 	bool kick;
 
+	VNET_STAGE_BEGIN(t0);
 	vnet_wmb(); /* ring entries before the index */
 	vnet_store16(&vq->avail->idx, idx);
 	vnet_mb(); /* the index store before reading the device's wishes */
@@ -385,10 +387,13 @@ static inline __attribute__((always_inline)) void vnet_vq_publish(struct vnet_vq
 		       (uint16_t)(idx - vq->kick_idx) >= 0x8000;
 	else
 		kick = !(vnet_load16(&vq->used->flags) & VRING_USED_F_NO_NOTIFY);
+	VNET_STAGE_END(VNET_STAGE_PUBLISH, t0);
 	if (kick) {
+		VNET_STAGE_BEGIN(t1);
 		t->ops->notify(t, vq->qidx);
 		vq->kick_idx = idx;
 		vq->stats.kicks++;
+		VNET_STAGE_END(VNET_STAGE_KICK, t1);
 	}
 }
 

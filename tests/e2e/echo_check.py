@@ -9,6 +9,12 @@ Every step is bounded in time. Prints one JSON line with the results and
 exits non-zero if a check failed.
 
   echo_check.py [--pings N] [--tcp-bytes N] [--iperf-seconds S] [--no-quit]
+                [--flood N] [--tap-mtu N] [--expect-serial REGEX]... [--min-iperf MBIT]
+
+--flood N: a flood ping of N echo requests (ping -f, bounded by -w), the
+rate in round trips per second. --tap-mtu: the host end's MTU (jumbo
+frames). --expect-serial: a regular expression the guest's console
+($SERIAL) must match, e.g. the offloads it negotiated.
 """
 import argparse
 import json
@@ -39,6 +45,23 @@ def ping(ip, count):
     sent, got = int(m.group(1)), int(m.group(2))
     return {"ok": sent == count and got == count, "sent": sent, "received": got,
             "avg_rtt_ms": float(rtt.group(1)) if rtt else None}
+
+
+def flood(ip, count, size=56):
+    """ping -f: the next request leaves when the reply arrives (or after
+    10 ms), so the rate is round trips per second."""
+    bound = max(10, count // 500)
+    out = subprocess.run(["ping", "-f", "-q", "-c", str(count), "-w", str(bound), "-s", str(size), ip],
+                         capture_output=True, text=True, timeout=bound + 15)
+    m = re.search(r"(\d+) packets transmitted, (\d+) received.*time (\d+)ms", out.stdout)
+    rtt = re.search(r"= [\d.]+/([\d.]+)/([\d.]+)/", out.stdout)
+    if not m:
+        return {"ok": False, "error": (out.stdout + out.stderr).strip()[-300:]}
+    sent, got, ms = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    return {"ok": got >= sent * 0.99 and got > 0, "sent": sent, "received": got, "ms": ms,
+            "rate_per_s": round(got * 1000.0 / ms) if ms > 0 else None,
+            "avg_rtt_ms": float(rtt.group(1)) if rtt else None,
+            "max_rtt_ms": float(rtt.group(2)) if rtt else None}
 
 
 def tcp_echo(ip, nbytes):
@@ -107,19 +130,40 @@ def main():
     ap.add_argument("--iperf-seconds", type=int, default=3)
     ap.add_argument("--no-quit", action="store_true")
     ap.add_argument("--label", default="")
+    ap.add_argument("--flood", type=int, default=0)
+    ap.add_argument("--tap-mtu", type=int, default=0)
+    ap.add_argument("--expect-serial", action="append", default=[])
+    ap.add_argument("--min-iperf", type=float, default=0.0)
     a = ap.parse_args()
     ip = os.environ.get("GUEST_IP", "10.99.0.2")
     res = {"label": a.label, "guest": ip}
-    for name, fn in (("ping", lambda: ping(ip, a.pings)),
-                     ("tcp_echo", lambda: tcp_echo(ip, a.tcp_bytes)),
-                     ("udp_echo", lambda: udp_echo(ip)),
-                     ("iperf", lambda: iperf(ip, a.iperf_seconds))):
+    if a.tap_mtu:
+        subprocess.run(["ip", "link", "set", "tap0", "mtu", str(a.tap_mtu)], check=True)
+        res["tap_mtu"] = a.tap_mtu
+    steps = [("ping", lambda: ping(ip, a.pings)),
+             ("tcp_echo", lambda: tcp_echo(ip, a.tcp_bytes)),
+             ("udp_echo", lambda: udp_echo(ip)),
+             ("iperf", lambda: iperf(ip, a.iperf_seconds))]
+    if a.flood:
+        steps.append(("flood", lambda: flood(ip, a.flood)))
+    for name, fn in steps:
         log(f"{name} ...")
         try:
             res[name] = fn()
         except Exception as e:  # a failed step is a result, not a crash
             res[name] = {"ok": False, "error": repr(e)}
         log(f"{name}: {res[name]}")
+    if a.min_iperf and res["iperf"].get("ok"):
+        res["iperf"]["ok"] = res["iperf"]["mbit_s"] >= a.min_iperf
+        res["iperf"]["min_mbit_s"] = a.min_iperf
+    if a.expect_serial:
+        log_text = ""
+        if os.environ.get("SERIAL"):
+            with open(os.environ["SERIAL"], errors="replace") as f:
+                log_text = f.read()
+        missing = [r for r in a.expect_serial if not re.search(r, log_text)]
+        res["serial"] = {"ok": not missing, "missing": missing}
+        log(f"serial: {res['serial']}")
     if not a.no_quit:
         res["quit"] = quit_guest(ip)
     print(json.dumps(res), flush=True)
@@ -127,7 +171,8 @@ def main():
     if out:
         with open(out, "w") as f:
             json.dump(res, f)
-    return 0 if all(res[k]["ok"] for k in ("ping", "tcp_echo", "udp_echo", "iperf")) else 1
+    checks = [k for k in ("ping", "tcp_echo", "udp_echo", "iperf", "flood", "serial") if k in res]
+    return 0 if all(res[k]["ok"] for k in checks) else 1
 
 
 if __name__ == "__main__":

@@ -2,14 +2,17 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # vnet's bare-metal build as an installed library.
 #
-#   run_baremetal.sh build <work dir> <source dir> <cmake> <lwIP dir>
+#   run_baremetal.sh build <work dir> <source dir> <cmake> <lwIP dir> [<host build dir>]
 #       configure and build the bare-metal libraries of <source dir> in
 #       <work dir>, install them into <work dir>/prefix, and link
 #       examples/minimal out of tree against that prefix (find_package and
-#       the installed toolchain file): <work dir>/app/minimal.elf
+#       the installed toolchain file): <work dir>/app/minimal.elf. With a
+#       host build, install it into the same prefix first: both must work
+#       from one prefix.
 #   run_baremetal.sh boot <work dir> ...
-#       boot that image under QEMU (q35, user networking) and echo a UDP
-#       datagram through it from the host; exit 77 without QEMU
+#       boot that image (built first, as above, if absent) under QEMU (q35,
+#       user networking) and echo a UDP datagram through it from the host;
+#       exit 77 without QEMU
 #
 # Every step is bounded by `timeout`.
 set -u
@@ -19,6 +22,7 @@ work=${2:?}
 src=${3:?}
 cmake=${4:?}
 lwip=${5:?}
+host=${6:-}
 tmo=${VNET_INSTALL_STEP_TIMEOUT:-600}
 log=$work/log.txt
 
@@ -52,11 +56,17 @@ if [ "$mode" = build ]; then
 		cmake/toolchain-x86_64-baremetal.cmake lib/libc/include/string.h; do
 		[ -e "$prefix/$bm/$f" ] || { echo "FAIL not installed: $bm/$f"; exit 1; }
 	done
-	for f in lib/cmake/vnet/vnetBaremetalTargets.cmake include/vnet/baremetal.h include/vnet/version.h \
+	for f in lib/cmake/vnet/vnetBaremetal-x86_64Targets.cmake include/vnet/baremetal.h include/vnet/version.h \
 		include/vnet/lwip/lwipopts.h; do
 		[ -e "$prefix/$f" ] || { echo "FAIL not installed: $f"; exit 1; }
 	done
 	echo "ok   installed: $(cd "$prefix" && find . -type f | wc -l) files"
+	if [ -n "$host" ]; then
+		step "install the host build into the same prefix" "$cmake" --install "$host" --prefix "$prefix"
+		step "configure a host consumer against it" "$cmake" -S "$src/tests/install/consumer" \
+			-B "$work/host-app" -DCMAKE_PREFIX_PATH="$prefix"
+		step "build and run it" sh -c '"$1" --build "$2" --target sample && "$2/sample"' sh "$cmake" "$work/host-app"
+	fi
 	step "configure the appliance out of tree" "$cmake" -S "$src/tests/install/baremetal" -B "$work/app" \
 		-DCMAKE_TOOLCHAIN_FILE="$prefix/$bm/cmake/toolchain-x86_64-baremetal.cmake" \
 		-DCMAKE_PREFIX_PATH="$prefix" -DVNET_MINIMAL_SRC="$src/examples/minimal/minimal.c"
@@ -77,7 +87,9 @@ qemu=${QEMU:-qemu-system-x86_64}
 command -v "$qemu" >/dev/null 2>&1 || { echo "SKIP: $qemu not installed"; exit 77; }
 command -v python3 >/dev/null 2>&1 || { echo "SKIP: python3 not installed"; exit 77; }
 elf=$work/app/minimal.elf
-[ -f "$elf" ] || { echo "FAIL: no image $elf (run the install_baremetal test first)"; exit 1; }
+if [ ! -f "$elf" ]; then
+	"$0" build "$work" "$src" "$cmake" "$lwip" "$host" || exit 1
+fi
 # A free UDP port on the host, forwarded by QEMU's user network to port 7.
 port=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 console=$work/console.txt

@@ -208,6 +208,15 @@ struct netif *vnet_lwip_route_src(const struct ip4_addr *src, const struct ip4_a
 #endif
 #define LWIP_HOOK_IP4_ROUTE_SRC(src, dest) vnet_lwip_route_src((src), (dest))
 
+/* ---- large received segments (GUEST_TSO4) are acknowledged at once; see
+ * vnet_lwip_tcp_inpkt() in lib/lwip/port.c. ----------------------------- */
+#if !defined(__ASSEMBLER__)
+struct tcp_pcb;
+int vnet_lwip_tcp_inpkt(struct tcp_pcb *pcb);
+#endif
+#define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) \
+	((err_t)vnet_lwip_tcp_inpkt((struct tcp_pcb *)(pcb)))
+
 /* ---- debug: off (LWIP_PLATFORM_DIAG is silent unless VNET_LWIP_DIAG) -- */
 #ifndef LWIP_DBG_MIN_LEVEL
 #define LWIP_DBG_MIN_LEVEL          LWIP_DBG_LEVEL_ALL

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# End-to-end test of the echo appliance's offloads under QEMU (q35,
+# virtio-net-pci on a tap in a private namespace; tools/qemu-run removes it
+# afterwards): the appliance negotiates what MODE asks for and says so on
+# its console (checked), then the host pings it (100 pings, none lost),
+# echoes TCP (content checked) and UDP through it, runs iperf2 against
+# lwiperf and a flood ping (ping -f, bounded), then sends "quit".
+#   run_offload.sh IMAGE MODE [qemu-run options...]
+#     MODE on     offload=on: CSUM, GUEST_CSUM, HOST_TSO4, GUEST_TSO4, MRG_RXBUF
+#     MODE off    offload=off: none of them (checksums in software, one
+#                 2 KiB buffer per frame)
+#     MODE jumbo  offload=off mrg=on mtu=9000, the host's tap at MTU 9000:
+#                 MRG_RXBUF chains and jumbo TX buffers, no TSO
+# Prints one JSON line (and writes it to $ECHO_RESULT when set); iperf in
+# Mbit/s and the flood ping in round trips per second are the figures to
+# compare with a Linux guest (/work/shared/notes/limits-and-baselines.md).
+# IPERF_SECONDS (5) and FLOOD (5000) change the run length; each run stays
+# under 60 s. Exits 77 (skip) when not root or QEMU is missing.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+image=${1:?usage: run_offload.sh IMAGE on|off|jumbo [qemu-run options...]}
+mode=${2:?usage: run_offload.sh IMAGE on|off|jumbo [qemu-run options...]}
+shift 2
+[ "$(id -u)" = 0 ] || { echo "run_offload: needs root for the namespace; skipped"; exit 77; }
+command -v qemu-system-x86_64 >/dev/null || { echo "run_offload: no QEMU; skipped"; exit 77; }
+command -v iperf >/dev/null || { echo "run_offload: no iperf; skipped"; exit 77; }
+
+secs=${IPERF_SECONDS:-5} flood=${FLOOD:-5000}
+check=(--pings 100 --tcp-bytes 1048576 --iperf-seconds "$secs" --flood "$flood" --label "offload-$mode")
+case $mode in
+on)
+	args="offload=on"
+	check+=(--expect-serial "negotiated:.* CSUM GUEST_CSUM .*GUEST_TSO4 HOST_TSO4 MRG_RXBUF"
+	        --expect-serial "offloads in use: tx-csum rx-csum tso lro mrg; mtu 1500") ;;
+off)
+	args="offload=off"
+	check+=(--expect-serial "offloads in use: none; mtu 1500") ;;
+jumbo)
+	args="offload=off mrg=on mtu=9000"
+	check+=(--tap-mtu 9000 --expect-serial "offloads in use: mrg; mtu 9000") ;;
+*)
+	echo "run_offload: MODE is on, off or jumbo" >&2; exit 2 ;;
+esac
+exec timeout 75 "$here/../../tools/qemu-run" --machine q35 --timeout 60 "$@" \
+	--append "ip=10.99.0.2/24 gw=10.99.0.1 $args" "$image" -- \
+	python3 "$here/echo_check.py" "${check[@]}"
