@@ -23,9 +23,13 @@
 #define PORT 5001
 #define MSS 1460
 
+#define OFFLOADS (VNET_F_VERSION_1 | VNET_F_MAC | VNET_F_MTU | VNET_F_STATUS | VNET_F_EVENT_IDX | \
+                  VNET_F_CSUM | VNET_F_GUEST_CSUM | VNET_F_HOST_TSO4 | VNET_F_GUEST_TSO4 | VNET_F_MRG_RXBUF)
+
 struct end {
 	struct vnet_model *m;
 	struct vnet_pool *pool;
+	struct vnet_pool *jumbo; /* TSO frames (offload) */
 	struct vnet_dev *dev;
 	struct vnet_iface *ifc;
 };
@@ -55,6 +59,8 @@ static void end_close(struct end *e)
 		vnet_dev_close(e->dev);
 	if (e->pool)
 		vnet_pool_destroy(e->pool);
+	if (e->jumbo)
+		vnet_pool_destroy(e->jumbo);
 	if (e->m)
 		vnet_model_destroy(e->m);
 	memset(e, 0, sizeof(*e));
@@ -76,9 +82,22 @@ static int end_open(struct end *e, uint8_t id, uint32_t ip, const struct vnet_be
 	pc.count = o->pool ? o->pool : 2048;
 	memset(&dc, 0, sizeof(dc));
 	dc.rx_ring_size = dc.tx_ring_size = o->ring ? o->ring : 256;
+	if (o->offload) {
+		mc.features = OFFLOADS;
+		mc.rx_csum = VNET_MODEL_RX_CSUM_VALID;
+		dc.features = OFFLOADS;
+	}
 	rc = vnet_model_create(&e->m, &mc);
 	if (rc == 0)
 		rc = vnet_pool_create(&e->pool, &pc);
+	if (rc == 0 && o->offload) {
+		struct vnet_pool_conf jc;
+
+		memset(&jc, 0, sizeof(jc));
+		jc.count = 64;
+		jc.buf_size = 65536;
+		rc = vnet_pool_create(&e->jumbo, &jc);
+	}
 	if (rc == 0) {
 		dc.pool = e->pool;
 		rc = vnet_dev_open(&e->dev, vnet_model_transport(e->m), &dc);
@@ -89,6 +108,7 @@ static int end_open(struct end *e, uint8_t id, uint32_t ip, const struct vnet_be
 		ic.netmask = 0xFFFFFF00u;
 		ic.pool = e->pool;
 		ic.rx_copy = o->rx_copy;
+		ic.tx_jumbo_pool = e->jumbo;
 		rc = vnet_iface_init_conf(&e->ifc, e->dev, &ic);
 	}
 	if (rc)
@@ -267,13 +287,14 @@ int vnet_bench_tcp_main(double duration, uint64_t packets, int quiet)
 {
 	int i, rc = 0;
 
-	for (i = 0; i < 2 && rc == 0; i++) {
+	for (i = 0; i < 3 && rc == 0; i++) {
 		struct vnet_bench_tcp_opts o;
 		struct vnet_bench_tcp_result r;
 		struct bench_row row = {0};
 
 		memset(&o, 0, sizeof(o));
 		o.rx_copy = i == 1;
+		o.offload = i == 2;
 		o.bytes = packets ? packets * MSS : 0;
 		o.duration = packets ? 0 : duration;
 		rc = vnet_bench_tcp(&o, &r);
@@ -284,7 +305,7 @@ int vnet_bench_tcp_main(double duration, uint64_t packets, int quiet)
 		}
 		bench_row_str(&row, "backend", "model");
 		bench_row_str(&row, "mode", "tcp");
-		bench_row_str(&row, "rx", o.rx_copy ? "copy" : "zero-copy");
+		bench_row_str(&row, "rx", o.rx_copy ? "copy" : o.offload ? "zero-copy+offload" : "zero-copy");
 		bench_row_u64(&row, "bytes", r.bytes);
 		bench_row_num(&row, "seconds", "%.3f", r.seconds);
 		bench_row_num(&row, "MB_per_s", "%.1f", r.mbytes_per_s);

@@ -18,6 +18,8 @@ struct vnet_bench_tcp_opts {
 	uint16_t ring;     /**< RX and TX ring size per device (256) */
 	uint32_t pool;     /**< buffers per device pool (2048) */
 	uint32_t chunk;    /**< bytes offered per vnet_tcp_send call (65536) */
+	bool offload;      /**< devices offer and the interfaces use CSUM, GUEST_CSUM (DATA_VALID),
+	                        HOST_TSO4, GUEST_TSO4 and MRG_RXBUF, with a jumbo TX pool */
 };
 
 /** What came out. */
@@ -37,7 +39,8 @@ struct vnet_bench_tcp_result {
 int vnet_bench_tcp(const struct vnet_bench_tcp_opts *o, struct vnet_bench_tcp_result *r);
 
 /**
- * vnet-bench --mode=tcp: zero-copy then copy RX, one result row each.
+ * vnet-bench --mode=tcp: zero-copy RX, copy RX, then zero-copy RX with the
+ * offloads, one result row each.
  * @p packets > 0 transfers that many full segments (fixed work, for
  * callgrind); otherwise each run streams for @p duration seconds.
  * @return the process exit code.

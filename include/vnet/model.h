@@ -152,7 +152,8 @@ uint32_t vnet_model_poll(struct vnet_model *m);
 void vnet_model_fault(struct vnet_model *m, enum vnet_model_fault f, uint32_t count);
 /** Change the link state (bumps the config generation). */
 void vnet_model_set_link(struct vnet_model *m, bool up);
-/** Set STATUS ANNOUNCE in config. */
+/** Set STATUS ANNOUNCE in config (bumps the generation), until the driver
+ * acks it on the control queue (GUEST_ANNOUNCE) or resets the device. */
 void vnet_model_announce(struct vnet_model *m);
 /** Copy the model's counters. */
 void vnet_model_stats(const struct vnet_model *m, struct vnet_model_stats *out);

@@ -18,9 +18,7 @@
 extern "C" {
 #endif
 
-#define VNET_VERSION_MAJOR 0 /**< major version: changes when the API or ABI breaks */
-#define VNET_VERSION_MINOR 1 /**< minor version: changes when the API grows */
-#define VNET_VERSION_PATCH 0 /**< patch version: fixes only */
+#include "vnet/version.h" /* VNET_VERSION_*: generated from the CMake project version */
 
 /** @return the library version as "MAJOR.MINOR.PATCH". */
 const char *vnet_version(void);

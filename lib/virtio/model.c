@@ -245,6 +245,7 @@ struct chain {
 	uint64_t rd, wr;
 	uint16_t id;    /* split: head index; packed: buffer id (of the last) */
 	uint16_t ndesc; /* descriptors it takes in the ring (packed positions) */
+	uint16_t next_desc; /* split: the table index after its last descriptor */
 };
 
 #define CHAIN_OK 0
@@ -645,8 +646,9 @@ static int indirect_split(struct vnet_model *m, const struct mq *q, struct chain
 /* Split chain at @head (spec 2.7.5): every descriptor within the table,
  * an address, at most `size` of them (which catches loops); an INDIRECT
  * one (negotiated, without NEXT) ends the chain. With IN_ORDER the chain
- * must start where the previous one ended and run in table order. */
-static int chain_split(struct vnet_model *m, struct mq *q, uint16_t head, struct chain *c)
+ * must start at @expect (where the chain before it ended) and run in table
+ * order. Parsing changes nothing: consume() takes c->next_desc. */
+static int chain_split(struct vnet_model *m, struct mq *q, uint16_t head, uint16_t expect, struct chain *c)
 {
 	uint32_t id = head;
 	bool in_order = has(m, VNET_F_IN_ORDER);
@@ -656,6 +658,7 @@ static int chain_split(struct vnet_model *m, struct mq *q, uint16_t head, struct
 	c->rd = c->wr = 0;
 	c->ndesc = 0;
 	c->id = head;
+	c->next_desc = (uint16_t)((head + 1) & q->mask);
 	if (vnet_likely(head < q->size && !in_order)) { /* the usual case: one descriptor */
 		const volatile struct vring_desc *d = &q->desc[head];
 		uint16_t flags = d->flags;
@@ -698,11 +701,9 @@ static int chain_split(struct vnet_model *m, struct mq *q, uint16_t head, struct
 	}
 	/* IN_ORDER (spec 2.7.5): chains start where the previous one ended;
 	 * after one that does not, expect the next one after it */
-	if (in_order && q->role != ROLE_CTRL) {
-		if (head != q->next_desc)
-			rc = CHAIN_BAD;
-		q->next_desc = (uint16_t)((id + 1) & q->mask);
-	}
+	c->next_desc = (uint16_t)((id + 1) & q->mask);
+	if (in_order && q->role != ROLE_CTRL && head != expect)
+		rc = CHAIN_BAD;
 	return rc;
 }
 
@@ -759,17 +760,22 @@ static int chain_packed(struct vnet_model *m, struct mq *q, uint16_t pos, struct
 
 /* The chain at avail entry / position @pos. */
 static inline __attribute__((always_inline)) int chain_at(struct vnet_model *m, struct mq *q, uint16_t pos,
-                                                          struct chain *c)
+                                                          uint16_t expect, struct chain *c)
 {
 	if (q->packed)
 		return chain_packed(m, q, pos, c);
-	return chain_split(m, q, q->avail->ring[pos & q->mask], c);
+	return chain_split(m, q, q->avail->ring[pos & q->mask], expect, c);
 }
 
 /* Consume the chain at last_avail (parsed into @c). */
 static void consume(struct mq *q, const struct chain *c)
 {
-	q->last_avail = (uint16_t)(q->last_avail + (q->packed ? c->ndesc : 1));
+	if (q->packed) {
+		q->last_avail = (uint16_t)(q->last_avail + c->ndesc);
+	} else {
+		q->last_avail++;
+		q->next_desc = c->next_desc; /* IN_ORDER: where the next chain starts */
+	}
 }
 
 static void segs_read(const struct seg *s, uint32_t n, uint64_t off, uint8_t *dst, uint32_t len)
@@ -1273,7 +1279,7 @@ static uint32_t mrg_find(struct vnet_model *dst, struct mq *q, uint32_t hlen, ui
 {
 	uint64_t cap = 0;
 	uint32_t k = 0;
-	uint16_t p = q->last_avail;
+	uint16_t p = q->last_avail, expect = q->next_desc;
 	struct chain c;
 
 	for (uint32_t tries = 0; tries <= 2u * q->size && cap < need; tries++) {
@@ -1281,7 +1287,7 @@ static uint32_t mrg_find(struct vnet_model *dst, struct mq *q, uint32_t hlen, ui
 
 		if (p == q->seen || k >= q->size)
 			return 0;
-		rc = chain_at(dst, q, p, &c);
+		rc = chain_at(dst, q, p, expect, &c);
 		if (rc == CHAIN_FATAL) {
 			device_error(dst);
 			return 0;
@@ -1291,6 +1297,7 @@ static uint32_t mrg_find(struct vnet_model *dst, struct mq *q, uint32_t hlen, ui
 			dst->grp_pos[k++] = p;
 			cap += c.wr;
 			p = (uint16_t)(p + (q->packed ? c.ndesc : 1));
+			expect = c.next_desc;
 			continue;
 		}
 		if (k)
@@ -1299,6 +1306,7 @@ static uint32_t mrg_find(struct vnet_model *dst, struct mq *q, uint32_t hlen, ui
 		dst->st.bad_desc++;
 		complete(dst, q, c.id, 0, c.ndesc);
 		p = q->last_avail;
+		expect = q->next_desc;
 	}
 	return cap >= need ? k : 0;
 }
@@ -1350,7 +1358,7 @@ static __attribute__((noinline)) bool deliver_mrg(struct vnet_model *dst, struct
 	for (uint32_t j = 0; j < k; j++) {
 		uint32_t room, n, h = j ? 0 : hlen;
 
-		chain_at(dst, q, dst->grp_pos[j], &c); /* parsed fine a moment ago */
+		chain_at(dst, q, dst->grp_pos[j], q->next_desc, &c); /* parsed fine a moment ago */
 		room = c.wr > UINT32_MAX ? UINT32_MAX : (uint32_t)c.wr;
 		n = min_u32(room - h, len - off);
 		if (h)
@@ -1407,7 +1415,7 @@ static bool deliver(struct vnet_model *src, struct vnet_model *dst, uint32_t pai
 
 		if (q->last_avail == q->seen)
 			break;
-		rc = chain_at(dst, q, q->last_avail, &c);
+		rc = chain_at(dst, q, q->last_avail, q->next_desc, &c);
 		if (vnet_unlikely(rc == CHAIN_FATAL)) {
 			device_error(dst);
 			break;
@@ -1707,7 +1715,7 @@ static uint32_t tx_run(struct vnet_model *m, struct mq *q)
 
 		if (due && (int32_t)(m->poll_no - due[pos & q->mask]) < 0)
 			break;
-		rc = chain_at(m, q, pos, &c);
+		rc = chain_at(m, q, pos, q->next_desc, &c);
 		if (rc == CHAIN_FATAL) {
 			device_error(m);
 			break;
@@ -1840,7 +1848,7 @@ static uint32_t ctrl_run(struct vnet_model *m)
 	for (n = 0; n < q->size && q->last_avail != q->seen; n++) {
 		struct chain c;
 		uint8_t ack;
-		int rc = chain_at(m, q, q->last_avail, &c);
+		int rc = chain_at(m, q, q->last_avail, q->next_desc, &c);
 
 		if (rc == CHAIN_FATAL) {
 			device_error(m);

@@ -106,8 +106,10 @@ static inline uint32_t fuzz_vq_out(const struct vnet_vq *vq)
 /*
  * The driver's book-keeping of one queue: every descriptor id is either on
  * the free stack or in flight (its cookie set), never both, never neither.
- * Only meaningful while the queue is started (a failed recover leaves the
- * queues drained until the next successful recover resets them).
+ * With IN_ORDER (ids are avail positions, no free stack) the cookies set
+ * must number what the queue counts in flight. Only meaningful while the
+ * queue is started (a failed recover leaves the queues drained until the
+ * next successful recover resets them).
  */
 static inline void fuzz_vq_check(const struct vnet_vq *vq, const char *name)
 {
@@ -116,9 +118,15 @@ static inline void fuzz_vq_check(const struct vnet_vq *vq, const char *name)
 
 	if (!vq->cookie || vq->size > sizeof(seen))
 		return;
-	memset(seen, 0, vq->size);
 	FUZZ_ASSERT(vq->num_free <= vq->size, "%s: num_free %u > size %u", name,
 	            (unsigned)vq->num_free, (unsigned)vq->size);
+	if (vq->in_order) {
+		FUZZ_ASSERT(fuzz_vq_out(vq) == (uint32_t)(vq->size - vq->num_free),
+		            "%s: %u cookies set, %u in flight", name, (unsigned)fuzz_vq_out(vq),
+		            (unsigned)(vq->size - vq->num_free));
+		return;
+	}
+	memset(seen, 0, vq->size);
 	for (i = 0; i < vq->num_free; i++) {
 		uint16_t id = vq->free_ids[i];
 		FUZZ_ASSERT(id < vq->size, "%s: free id %u out of range", name, (unsigned)id);
@@ -176,18 +184,10 @@ static inline void held_free(struct held *h, uint32_t k)
 	}
 }
 
-/* The device's queue pairs (lib/net/dev.h). FUZZ_OLD_DEV_LAYOUT: the
- * single-pair struct of before multiqueue, for building against an older
- * tree. */
-#ifdef FUZZ_OLD_DEV_LAYOUT
-#define DEV_NPAIRS(d) ((uint16_t)1)
-#define DEV_RXQ(d, p) (&(d)->rxq)
-#define DEV_TXQ(d, p) (&(d)->txq)
-#else
+/* The device's queue pairs (lib/net/dev.h). */
 #define DEV_NPAIRS(d) ((d)->rxq ? (d)->npairs : (uint16_t)0)
 #define DEV_RXQ(d, p) (&(d)->rxq[p])
 #define DEV_TXQ(d, p) (&(d)->txq[p])
-#endif
 
 /* Pool buffers the driver has given the device, over every queue. */
 static inline uint32_t fuzz_dev_out(const struct vnet_dev *d, uint32_t *rx_out, uint32_t *tx_out)

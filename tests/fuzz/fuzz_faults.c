@@ -210,7 +210,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct vnet_pool_conf pc = {.count = POOL_BUFS};
 	struct vnet_dev_conf dc = {0};
 	struct fin in;
-	uint8_t g, h;
+	enum vnet_model_fault pre_fault = VNET_FAULT_NONE;
+	uint8_t g, h, pre;
 	int rc, s;
 
 	fuzz_quiet_log();
@@ -232,19 +233,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mc.mtu = (h & 0x10) ? 576 : 1500;
 	R.mtu = mc.mtu;
 	memcpy(mc.mac, MAC_DEV, 6);
-	if (vnet_model_create(&R.m, &mc) != 0 || vnet_pool_create(&R.pool, &pc) != 0)
-		abort();
-	dc.pool = R.pool;
 	dc.features = VNET_F_DEFAULT | ((h & 0x20) ? VNET_F_GUEST_CSUM : 0);
 	dc.rx_ring_size = (uint16_t)(mc.queue_max >> ((h >> 6) & 1));
 	dc.tx_ring_size = (uint16_t)(mc.queue_max >> ((h >> 7) & 1));
-	/* faults armed before open hit the handshake */
-	if (fin_u8(&in) & 1) {
-		enum vnet_model_fault f = (enum vnet_model_fault)(1 + fin_u8(&in) % (VNET_FAULT__COUNT - 1));
-		vnet_model_fault(R.m, f, 1);
-		if (f == VNET_FAULT_BAD_CSUM)
+	/* a third byte: IN_ORDER (spec 2.7.9) and MRG_RXBUF wanted, and a
+	 * fault armed before open (it hits the handshake) */
+	pre = fin_u8(&in);
+	if (pre & 2) {
+		mc.features |= VNET_F_IN_ORDER;
+		dc.features |= VNET_F_IN_ORDER;
+	}
+	if (pre & 4)
+		dc.features |= VNET_F_MRG_RXBUF;
+	if (pre & 1) {
+		pre_fault = (enum vnet_model_fault)(1 + fin_u8(&in) % (VNET_FAULT__COUNT - 1));
+		if (pre_fault == VNET_FAULT_BAD_CSUM)
 			R.bad_csum_armed++;
 	}
+	if (vnet_model_create(&R.m, &mc) != 0 || vnet_pool_create(&R.pool, &pc) != 0)
+		abort();
+	dc.pool = R.pool;
+	if (pre_fault != VNET_FAULT_NONE)
+		vnet_model_fault(R.m, pre_fault, 1);
 	rc = vnet_dev_open(&R.dev, vnet_model_transport(R.m), &dc);
 	if (rc != 0) {
 		FUZZ_ASSERT(rc == -ETIMEDOUT || rc == -EPROTO || rc == -EAGAIN || rc == -EIO,

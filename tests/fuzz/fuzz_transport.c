@@ -232,7 +232,7 @@ void ft_rx_complete(struct ft_queue *q, struct fin *in)
 
 		memset(p, 0, 12);
 		p[0] = fin_u8(in); /* flags: DATA_VALID, NEEDS_CSUM or garbage */
-		p[10] = 1;
+		p[10] = (how & 4) ? fin_u8(in) : 1; /* num_buffers (MRG_RXBUF) */
 		memset(p + 12, 0xa5, flen);
 		len = 12 + flen;
 	} else if (how & 2) {

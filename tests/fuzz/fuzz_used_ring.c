@@ -136,7 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct vnet_pool_conf pc = {.count = POOL_BUFS};
 	struct vnet_dev_conf dc = {0};
 	struct fin in;
-	uint8_t cfgb;
+	uint8_t cfgb, feat;
 	int rc, s;
 
 	fuzz_quiet_log();
@@ -150,10 +150,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dc.tx_ring_size = (uint16_t)(1u << ((cfgb >> 3) & 7) > 64 ? 64 : 1u << ((cfgb >> 3) & 7));
 	if (cfgb & 0x40)
 		dc.hdr_len = 10;
-	R.ft.offer |= VNET_F_GUEST_CSUM;
+	/* and, from a second byte, IN_ORDER (batched TX completions, spec
+	 * 2.7.9) and MRG_RXBUF (RX frames over several buffers, 5.1.6.4) */
+	feat = fin_u8(&in);
+	R.ft.offer |= VNET_F_GUEST_CSUM | VNET_F_IN_ORDER | VNET_F_MRG_RXBUF;
 	dc.features = VNET_F_DEFAULT | VNET_F_GUEST_CSUM;
 	if (cfgb & 0x80)
 		dc.features &= ~VNET_F_EVENT_IDX;
+	if (feat & 1)
+		dc.features |= VNET_F_IN_ORDER;
+	if (feat & 2)
+		dc.features |= VNET_F_MRG_RXBUF;
 	if (vnet_pool_create(&R.pool, &pc) != 0)
 		abort();
 	dc.pool = R.pool;

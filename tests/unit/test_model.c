@@ -2070,7 +2070,7 @@ START_TEST(test_multiqueue)
 		rx_post(&d.r[2], i, BUF_SIZE);
 	}
 	make_frame(f, 60, 1);
-	/* before VQ_PAIRS_SET only pair 0 is served (spec 5.1.6.5.5) */
+	/* before VQ_PAIRS_SET only pair 0 is served (spec 5.1.6.5.6) */
 	tx_post(&d.r[3], 0, f, 60, HDR);
 	tx_post(&d.r[1], 0, f, 60, HDR);
 	ck_assert_uint_eq(vnet_model_poll(d.m), 1);
@@ -2446,6 +2446,48 @@ START_TEST(test_in_order_split)
 	tx_post(tx, 1, f, 60, HDR);
 	vnet_model_poll(d.m);
 	ck_assert_uint_eq(mstats(&d).faults_fired, 1);
+	mdev_stop(&d);
+
+	/* a buffer looked at but left posted (too small) is still the one
+	 * expected next: it is not out of order the next time */
+	mdev_start(&d, &c, c.features, 1, 8);
+	rx = &d.r[0];
+	tx = &d.r[1];
+	rx_post(rx, 0, 40);
+	tx_post(tx, 0, f, 60, HDR);
+	vnet_model_poll(d.m);
+	ck_assert_uint_eq(mstats(&d).rx_no_buffer, 1);
+	tx_post(tx, 1, f, 20, HDR);
+	vnet_model_poll(d.m);
+	ck_assert_uint_eq(used_idx(rx), 1);
+	ck_assert_uint_eq(used_at(rx, 0).len, HDR + 20);
+	ck_assert_uint_eq(mstats(&d).bad_desc, 0);
+	mdev_stop(&d);
+
+	/* the same with MRG_RXBUF: a frame that finds too little room, then
+	 * one that spreads over several buffers, in order */
+	c.features = F_V1 | VNET_F_IN_ORDER | VNET_F_MRG_RXBUF;
+	mdev_start(&d, &c, c.features, 1, 8);
+	rx = &d.r[0];
+	tx = &d.r[1];
+	for (uint16_t i = 0; i < 3; i++)
+		rx_post(rx, i, 300);
+	{
+		uint8_t g[1000];
+
+		make_frame(g, 1000, 2);
+		tx_post(tx, 0, g, 1000, HDR);
+		vnet_model_poll(d.m);
+		ck_assert_uint_eq(used_idx(rx), 0);
+		rx_post(rx, 3, 300);
+		tx_post(tx, 1, g, 1000, HDR);
+		vnet_model_poll(d.m);
+		ck_assert_uint_eq(used_idx(rx), 4);
+		ck_assert_uint_eq(rd_le16(buf(rx, 0) + 10), 4);
+		ck_assert_mem_eq(buf(rx, 3), g + 888, 112);
+	}
+	ck_assert_uint_eq(mstats(&d).bad_desc, 0);
+	ck_assert_uint_eq(mstats(&d).rx_no_buffer, 1);
 	mdev_stop(&d);
 }
 END_TEST
