@@ -71,11 +71,14 @@ static int parse_cidr(const char *s, uint32_t *ip, uint32_t *mask)
 
 static int find_nic(struct appliance *a, const char *which)
 {
+	const struct vnet_machine *m = vnet_machine();
 	int rc = -ENODEV;
 
 	if (!strcmp(which, "auto") || !strcmp(which, "pci")) {
 		struct vnet_pci_opts po;
 		memset(&po, 0, sizeof(po));
+		po.ecam_base = m->pci_ecam;
+		po.bar_window = m->pci_bar_window;
 		rc = vnet_pci_open(&a->t, &po);
 		if (rc == 0) {
 			a->transport = "pci";
@@ -85,7 +88,8 @@ static int find_nic(struct appliance *a, const char *which)
 			return rc;
 	}
 	if (!strcmp(which, "auto") || !strcmp(which, "mmio")) {
-		rc = vnet_mmio_find(&a->t, vnet_cmdline(), 0);
+		struct vnet_mmio_range r = { (uintptr_t)m->mmio_base, m->mmio_stride, m->mmio_count };
+		rc = vnet_mmio_find_in(&a->t, vnet_cmdline(), m->mmio_count ? &r : NULL, 0);
 		if (rc == 0)
 			a->transport = "mmio";
 	}

@@ -1,17 +1,22 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /**
  * @file baremetal.h
- * @brief The bare-metal x86_64 environment, for appliance authors.
+ * @brief The bare-metal environments, for appliance authors.
  *
- * An appliance is an ELF image QEMU boots with `-kernel` (PVH entry). The
- * environment sets up long mode, the serial console (COM1), the heap and
- * the TSC rate, then calls the application's vnet_main() with the kernel
- * command line (`-append`). Interrupts stay off: everything polls.
+ * An appliance is an image QEMU boots with `-kernel`: on x86_64 an ELF
+ * with a PVH entry (q35, microvm); on aarch64 and riscv64 an image for
+ * `-machine virt` (aarch64: the .img Linux arm64 Image or the .elf;
+ * riscv64: the .elf, after OpenSBI). The environment sets up the CPU, the
+ * serial console (COM1, PL011, 16550), the heap and the counter rate, then
+ * calls the application's vnet_main() with the kernel command line
+ * (`-append`). Interrupts stay off: everything polls.
  *
- * Exit codes: QEMU's isa-debug-exit device (`-device
- * isa-debug-exit,iobase=0xf4,iosize=0x04`) ends QEMU with status
- * (v << 1) | 1, so a guest can never produce 0; tests treat
- * VNET_EXIT_SUCCESS (QEMU status 33) as the pass code.
+ * Exit codes: QEMU ends with status (v << 1) | 1, so a guest can never
+ * produce 0; tests treat VNET_EXIT_SUCCESS (QEMU status 33) as the pass
+ * code. x86_64: isa-debug-exit (`-device
+ * isa-debug-exit,iobase=0xf4,iosize=0x04`); aarch64: semihosting
+ * SYS_EXIT (`-semihosting`; without it, PSCI SYSTEM_OFF and status 0);
+ * riscv64: virt's sifive_test device.
  */
 #ifndef VNET_BAREMETAL_H
 #define VNET_BAREMETAL_H
@@ -38,9 +43,9 @@ extern "C" {
 int vnet_main(const char *cmdline);
 
 /**
- * @brief Leave QEMU through isa-debug-exit with status (@p status << 1) | 1.
+ * @brief Leave QEMU with status (@p status << 1) | 1 (see above).
  *
- * Without that device the CPU halts forever with interrupts off.
+ * Without a way out the CPU halts forever with interrupts off.
  */
 void vnet_exit(int status) __attribute__((noreturn));
 
@@ -66,11 +71,28 @@ const char *vnet_cmdline(void);
  */
 int vnet_cmdline_get(const char *key, char *out, size_t outlen);
 
-/** @brief Bytes of usable RAM the firmware reported (E820 type 1). */
+/** @brief Bytes of usable RAM the firmware reported (E820, device tree). */
 uint64_t vnet_ram_size(void);
 
 /** @brief Bytes currently free in the heap (malloc and DMA memory share it). */
 size_t vnet_heap_free(void);
+
+/**
+ * @brief Where this machine's virtio devices can be, for the transports
+ * (vnet/transports.h): its fixed map, or what its device tree says.
+ * A zero field means none, or the transport's default.
+ */
+struct vnet_machine {
+	const char *name;        /**< "x86_64 PVH", "aarch64 virt", "riscv64 virt" */
+	uint64_t pci_ecam;       /**< vnet_pci_opts.ecam_base (0: x86 port IO) */
+	uint64_t pci_bar_window; /**< vnet_pci_opts.bar_window (0: the default) */
+	uint64_t mmio_base;      /**< struct vnet_mmio_range: first window */
+	uint32_t mmio_stride;    /**< bytes between windows */
+	uint32_t mmio_count;     /**< windows (0: none to probe) */
+};
+
+/** @brief The machine booted on; never NULL. */
+const struct vnet_machine *vnet_machine(void);
 
 #ifdef __cplusplus
 }

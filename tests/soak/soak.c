@@ -139,7 +139,9 @@ static void check_frame(const struct vnet_buf *b)
 	want = seq_pat(s);
 	if (memcmp(b->data + 22, want, len - 22) != 0) {
 		/* only the last byte flipped, and only while BAD_CSUM was armed */
-		if (S.flipped < S.bad_csum_armed && b->data[len - 1] == (uint8_t)(want[len - 23] ^ 0xff) &&
+		uint8_t flipped = (uint8_t)~want[len - 23];
+
+		if (S.flipped < S.bad_csum_armed && b->data[len - 1] == flipped &&
 		    memcmp(b->data + 22, want, len - 23) == 0)
 			S.flipped++;
 		else

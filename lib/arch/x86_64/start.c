@@ -28,6 +28,16 @@ uint64_t vnet_ram_size(void)
 	return ram_size;
 }
 
+const struct vnet_machine *vnet_machine(void)
+{
+	/* PCI config through port IO on q35; microvm's virtio-mmio windows. */
+	static const struct vnet_machine m = {
+		.name = "x86_64 PVH", .mmio_base = 0xfeb00000u, .mmio_stride = 0x200u, .mmio_count = 24u,
+	};
+
+	return &m;
+}
+
 void vnet_exit(int status)
 {
 	vnet_serial_drain();

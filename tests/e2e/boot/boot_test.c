@@ -185,7 +185,8 @@ static void test_time(void)
 	uint64_t hz = vnet_cycles_hz(), t0, t1, us0, us1;
 
 	printf("tsc: %" PRIu64 " Hz\n", hz);
-	CHECK(hz >= 100000000ull && hz <= 10000000000ull);
+	/* TSC ~GHz; aarch64 virt's generic timer 62.5 MHz; riscv64 virt 10 MHz */
+	CHECK(hz >= 1000000ull && hz <= 10000000000ull);
 
 	t0 = vnet_cycles();
 	us0 = vnet_now_us();
@@ -204,7 +205,7 @@ int vnet_main(const char *cmdline)
 {
 	if (vnet_cmdline_get("crash", NULL, 0) == 0) {
 		printf("crashing on purpose\n");
-		__asm__ __volatile__("ud2");
+		__builtin_trap(); /* x86_64 ud2, aarch64 brk, riscv64 ebreak */
 	}
 	printf("boot_test: RAM %" PRIu64 " MiB, heap free %zu KiB\n", vnet_ram_size() >> 20,
 	       vnet_heap_free() >> 10);
