@@ -59,6 +59,8 @@ struct opts {
 	uint64_t packets;
 	int cpu;
 	int quiet;
+	int packed;             /* --packed: VIRTIO_F_RING_PACKED */
+	int in_order;           /* --in-order: the model offers VIRTIO_F_IN_ORDER */
 };
 
 struct result {
@@ -80,6 +82,7 @@ static void usage(FILE *f)
 	        "                  --mode=txonly|rxonly|forward|flowgen|latency|tcp\n"
 	        "                  [--frame=64[,1518,...]] [--burst=32] [--ring=256] [--inflight=N]\n"
 	        "                  [--duration=SEC] [--warmup=SEC] [--packets=N] [--cpu=N] [--quiet]\n"
+	        "                  [--packed] [--in-order]\n"
 	        "  txonly: send only (model: the device sinks; peer: rxonly)\n"
 	        "  rxonly: receive only (model: the device generates; peer: txonly)\n"
 	        "  forward: macswap what comes in and send it back, --inflight frames\n"
@@ -90,6 +93,8 @@ static void usage(FILE *f)
 	        "  vhost-user:PATH connects to a backend's unix socket (DPDK net_vhost,\n"
 	        "  testpmd); pci:BDF opens that virtio-net PCI function through\n"
 	        "  libpciaccess (root, unbound device, inside a VM).\n"
+	        "  --packed asks for the packed ring (the model offers it); --in-order makes\n"
+	        "  the model offer VIRTIO_F_IN_ORDER (batched TX completions).\n"
 	        "Output: one JSON line per result, then a table; a progress line each\n"
 	        "second on stderr for runs of 3 s or more.\n");
 }
@@ -116,6 +121,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"warmup", required_argument, 0, 'w'},  {"packets", required_argument, 0, 'n'},
 		{"cpu", required_argument, 0, 'c'},     {"quiet", no_argument, 0, 'q'},
 		{"inflight", required_argument, 0, 'i'},
+		{"packed", no_argument, 0, 'P'},        {"in-order", no_argument, 0, 'O'},
 		{"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
 	unsigned long v;
 	int c, i;
@@ -200,6 +206,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'q':
 			o->quiet = 1;
+			break;
+		case 'P':
+			o->packed = 1;
+			break;
+		case 'O':
+			o->in_order = 1;
 			break;
 		case 'i':
 			if (parse_u(optarg, 1, 65535, &v)) {
@@ -315,6 +327,8 @@ static int rig_open(struct rig *r, const struct opts *o, enum vnet_model_backend
 		mc.backend = be;
 		mc.source_len = (uint16_t)frame;
 		mc.queue_max = o->ring > 1024 ? o->ring : 1024;
+		mc.features = VNET_F_VERSION_1 | VNET_F_MAC | VNET_F_MTU | VNET_F_STATUS | VNET_F_EVENT_IDX |
+		              (o->packed ? VNET_F_RING_PACKED : 0) | (o->in_order ? VNET_F_IN_ORDER : 0);
 		rc = vnet_model_create(&r->m, &mc);
 	} else {
 		/* first: the PCI transport switches DMA memory to hugepages */
@@ -336,6 +350,7 @@ static int rig_open(struct rig *r, const struct opts *o, enum vnet_model_backend
 	}
 	dc.pool = r->pool;
 	dc.rx_ring_size = dc.tx_ring_size = o->ring;
+	dc.features = VNET_F_DEFAULT | (o->packed ? VNET_F_RING_PACKED : 0);
 	rc = vnet_dev_open(&r->dev, t, &dc);
 	if (rc) {
 		fprintf(stderr, "vnet-bench: vnet_dev_open: %s\n", vnet_strerror(rc));
@@ -792,6 +807,7 @@ int main(int argc, char **argv)
 		bench_row_u64(&row, "frame", o.frames[i]);
 		bench_row_u64(&row, "burst", o.burst);
 		bench_row_u64(&row, "ring", o.ring);
+		bench_row_str(&row, "layout", o.packed ? "packed" : o.in_order ? "split+in_order" : "split");
 		bench_row_u64(&row, "packets", res.packets);
 		bench_row_num(&row, "seconds", "%.3f", res.seconds);
 		bench_row_num(&row, "mpps", "%.3f", mpps);

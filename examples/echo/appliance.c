@@ -225,6 +225,7 @@ int appliance_up(struct appliance *a)
 		return rc;
 	}
 	pc.count = appliance_arg_u32("pool", 2048);
+	pc.buf_size = appliance_arg_u32("buf", 0);
 	rc = vnet_pool_create(&a->pool, &pc);
 	if (rc) {
 		printf("echo: pool: %s\n", vnet_strerror(rc));

@@ -4,8 +4,13 @@
  * serves the network with vnet + lwIP:
  *   ICMP echo; TCP and UDP echo on port 7; lwiperf (iperf2 server) on 5001;
  *   UDP port 9: "quit" ends the appliance, "stats" prints its counters.
- * Command line: see appliance.h, plus timeout=SEC (0: run until told) and
- * stats=SEC (print counters this often; 0: only at exit).
+ * Command line: see appliance.h, plus timeout=SEC (0: run until told),
+ * stats=SEC (print counters this often; 0: only at exit) and, where the
+ * environment can halt the CPU (VNET_BAREMETAL_HAS_IDLE), idle=US (20; 0:
+ * never): after IDLE_AFTER empty polls the CPU halts for about US
+ * microseconds. A polling guest that never halts keeps a host CPU busy,
+ * which under QEMU takes it from the device emulation and the peer; halting
+ * briefly when idle costs at most US of latency.
  * Prints "READY" when it serves; exits with status 0x10 (QEMU: 33).
  */
 #include <stdio.h>
@@ -21,6 +26,7 @@
 #define CTL_PORT 9
 #define MAX_CONNS 16
 #define PENDING (256 * 1024) /* bytes a connection may hold while its peer reads slowly */
+#define IDLE_AFTER 16 /* empty polls in a row before the CPU may halt */
 
 struct echo_conn {
 	struct vnet_tcp *c;
@@ -179,7 +185,7 @@ int vnet_main(const char *cmdline)
 	struct vnet_tcp_listener *l = NULL;
 	struct vnet_udp *ue = NULL, *uc = NULL;
 	uint64_t deadline = 0, next_stats = 0, stats_us;
-	uint32_t timeout_s;
+	uint32_t timeout_s, idle_us = 0, idle_polls = 0;
 	unsigned long recovered = 0;
 	int rc;
 
@@ -205,12 +211,21 @@ int vnet_main(const char *cmdline)
 	printf("READY ip=%u.%u.%u.%u transport=%s\n", app.ip >> 24, (app.ip >> 16) & 255, (app.ip >> 8) & 255,
 	       app.ip & 255, app.transport);
 	start_ticks = ticks();
+#ifdef VNET_BAREMETAL_HAS_IDLE
+	idle_us = appliance_arg_u32("idle", 20);
+#endif
 	while (!quit) {
 		uint64_t t0 = ticks();
 		int w = vnet_iface_poll(app.ifc);
 
-		if (w > 0)
+		if (w > 0) {
 			busy_ticks += ticks() - t0;
+			idle_polls = 0;
+		} else if (idle_us && ++idle_polls >= IDLE_AFTER) {
+#ifdef VNET_BAREMETAL_HAS_IDLE
+			vnet_idle_us(idle_us);
+#endif
+		}
 		if (w < 0) { /* the device broke the protocol or asked for a reset */
 			printf("echo: device needs recovery: %s\n", vnet_strerror(vnet_dev_recover(app.dev)));
 			recovered++;

@@ -97,6 +97,10 @@ static int negotiate(struct vnet_dev *d, uint64_t want)
 		return -ENOTSUP;
 	}
 	d->features = offer & (want | VNET_F_VERSION_1) & VNET_F_IMPLEMENTED;
+	/* The packed layout here: no in-order batches (its harvest reads every
+	 * descriptor) and no control queue (ctrl.c writes split descriptors). */
+	if (d->features & VNET_F_RING_PACKED)
+		d->features &= ~(VNET_F_IN_ORDER | VNET_F_CTRL_VQ);
 	/* spec 5.1.3.1: what depends on the control queue goes without it */
 	if (!(d->features & VNET_F_CTRL_VQ))
 		d->features &= ~(VNET_F_CTRL_RX | VNET_F_CTRL_VLAN | VNET_F_GUEST_ANNOUNCE | VNET_F_MQ |
@@ -117,7 +121,7 @@ static int setup_queue(struct vnet_dev *d, struct vnet_vq *vq)
 	struct vnet_vq_addrs a;
 	int rc;
 
-	vnet_vq_addrs(vq, &a);
+	vnet_ring_addrs(vq, &a);
 	rc = d->t->ops->queue_setup(d->t, vq->qidx, vq->size, &a);
 	if (rc)
 		vnet_log(VNET_LOG_ERR, "net: %s: queue %u setup failed: %s", d->t->ops->name,
@@ -136,8 +140,8 @@ static int start_queues(struct vnet_dev *d)
 	int rc;
 
 	for (p = 0; p < d->npairs; p++) {
-		vnet_vq_reset(&d->rxq[p], VRING_DESC_F_WRITE, ev);
-		vnet_vq_reset(&d->txq[p], 0, ev);
+		vnet_ring_reset(&d->rxq[p], VRING_DESC_F_WRITE, ev);
+		vnet_ring_reset(&d->txq[p], 0, ev);
 		d->rxq[p].in_order = d->txq[p].in_order = (d->features & VNET_F_IN_ORDER) != 0;
 		if ((rc = setup_queue(d, &d->rxq[p])) || (rc = setup_queue(d, &d->txq[p])))
 			return rc;
@@ -258,8 +262,13 @@ static int alloc_queues(struct vnet_dev *d)
 			vnet_log(VNET_LOG_ERR, "net: queue pair %u is missing or too small", (unsigned)p);
 			return -ENODEV;
 		}
-		if ((rc = vnet_vq_alloc(&d->rxq[p], VNET_RXQ(p), rx_size, VRING_DESC_F_WRITE)) ||
-		    (rc = vnet_vq_alloc(&d->txq[p], VNET_TXQ(p), tx_size, 0)))
+		if (d->features & VNET_F_RING_PACKED)
+			rc = vnet_pq_alloc(&d->rxq[p], VNET_RXQ(p), rx_size, VRING_DESC_F_WRITE) ?:
+			     vnet_pq_alloc(&d->txq[p], VNET_TXQ(p), tx_size, 0);
+		else
+			rc = vnet_vq_alloc(&d->rxq[p], VNET_RXQ(p), rx_size, VRING_DESC_F_WRITE) ?:
+			     vnet_vq_alloc(&d->txq[p], VNET_TXQ(p), tx_size, 0);
+		if (rc)
 			return rc;
 		/* RX descriptors cover the header and the data room */
 		d->rxq[p].buf_off = d->pool->headroom - d->hdr_len;

@@ -3,6 +3,7 @@
 #define VNET_DEV_H
 
 #include "net/pool.h"
+#include "virtio/packed.h"
 #include "virtio/vring.h"
 
 /* Features this driver implements (others are never negotiated). */
@@ -11,7 +12,7 @@
 	 VNET_F_SPEED_DUPLEX | VNET_F_GUEST_CSUM | VNET_F_CTRL_VQ | VNET_F_CTRL_RX |        \
 	 VNET_F_CTRL_VLAN | VNET_F_GUEST_ANNOUNCE | VNET_F_MQ | VNET_F_CTRL_MAC_ADDR |          \
 	 VNET_F_MRG_RXBUF | VNET_F_CSUM | VNET_F_HOST_TSO4 | VNET_F_HOST_TSO6 |               \
-	 VNET_F_GUEST_TSO4 | VNET_F_GUEST_TSO6 | VNET_F_IN_ORDER)
+	 VNET_F_GUEST_TSO4 | VNET_F_GUEST_TSO6 | VNET_F_IN_ORDER | VNET_F_RING_PACKED)
 
 /* spec 5.1.2: receiveqN = 2(N-1), transmitqN = 2(N-1)+1, controlq = 2N
  * with MQ (N = max_virtqueue_pairs), 2 without */

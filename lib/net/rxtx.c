@@ -32,11 +32,11 @@ uint16_t vnet_rx_burst(struct vnet_dev *d, uint16_t q, struct vnet_buf **bufs, u
 	VNET_STAGE_BEGIN(t0);
 	/* constants for the usual cases let the compiler fold them */
 	if (vnet_unlikely(d->features & VNET_F_MRG_RXBUF))
-		got = vnet_vq_harvest(vq, bufs, n, HDR12, 1, &bytes);
+		got = vnet_ring_harvest(vq, bufs, n, HDR12, 1, &bytes);
 	else if (vnet_likely(d->hdr_len == HDR12))
-		got = vnet_vq_harvest(vq, bufs, n, HDR12, 0, &bytes);
+		got = vnet_ring_harvest(vq, bufs, n, HDR12, 0, &bytes);
 	else
-		got = vnet_vq_harvest(vq, bufs, n, d->hdr_len, 0, &bytes);
+		got = vnet_ring_harvest(vq, bufs, n, d->hdr_len, 0, &bytes);
 	VNET_STAGE_END(VNET_STAGE_HARVEST, t0);
 	if (d->features & VNET_F_GUEST_CSUM) {
 		for (i = 0; i < got; i++) {
@@ -72,11 +72,11 @@ uint16_t vnet_rx_refill(struct vnet_dev *d, uint16_t q)
 	}
 	VNET_STAGE_BEGIN(t0);
 	if (vq->in_order)
-		n = vnet_vq_post(vq, NULL, (uint16_t)n, 0, NULL, d->pool, 1);
+		n = vnet_ring_post(vq, NULL, (uint16_t)n, 0, NULL, d->pool, 1);
 	else
-		n = vnet_vq_post(vq, NULL, (uint16_t)n, 0, NULL, d->pool, 0);
+		n = vnet_ring_post(vq, NULL, (uint16_t)n, 0, NULL, d->pool, 0);
 	VNET_STAGE_END(VNET_STAGE_REFILL, t0);
-	vnet_vq_publish(vq, d->t);
+	vnet_ring_publish(vq, d->t);
 	return (uint16_t)n;
 }
 
@@ -90,7 +90,7 @@ uint16_t vnet_tx_reclaim(struct vnet_dev *d, uint16_t q)
 	if (vnet_vq_in_flight(vq) == 0 || vq->broken)
 		return 0;
 	VNET_STAGE_BEGIN(t0);
-	uint16_t got = vnet_vq_harvest(vq, NULL, vq->size, 0, 0, NULL);
+	uint16_t got = vnet_ring_harvest(vq, NULL, vq->size, 0, 0, NULL);
 	VNET_STAGE_END(VNET_STAGE_HARVEST, t0);
 	return got;
 }
@@ -119,15 +119,15 @@ uint16_t vnet_tx_burst(struct vnet_dev *d, uint16_t q, struct vnet_buf **bufs, u
 	/* a frame needs headroom for the header and must fit its buffer */
 	VNET_STAGE_BEGIN(t0);
 	if (vq->in_order)
-		n = vnet_vq_post(vq, bufs, n, hdr == HDR12 ? HDR12 : hdr, &bytes, NULL, 1);
+		n = vnet_ring_post(vq, bufs, n, hdr == HDR12 ? HDR12 : hdr, &bytes, NULL, 1);
 	else if (vnet_likely(hdr == HDR12))
-		n = vnet_vq_post(vq, bufs, n, HDR12, &bytes, NULL, 0);
+		n = vnet_ring_post(vq, bufs, n, HDR12, &bytes, NULL, 0);
 	else
-		n = vnet_vq_post(vq, bufs, n, hdr, &bytes, NULL, 0);
+		n = vnet_ring_post(vq, bufs, n, hdr, &bytes, NULL, 0);
 	VNET_STAGE_END(VNET_STAGE_POST, t0);
 	if (!n)
 		return 0;
-	vnet_vq_publish(vq, d->t);
+	vnet_ring_publish(vq, d->t);
 	vq->stats.packets += n;
 	vq->stats.bytes += bytes;
 	vq->stats.bursts++;

@@ -472,6 +472,127 @@ START_TEST(link_down_drops_then_recovers)
 }
 END_TEST
 
+START_TEST(layouts_and_in_order)
+{
+	/* the same traffic over the packed ring and over split + IN_ORDER
+	 * (the model then completes TX in batches, spec 2.7.9) */
+	static const uint64_t offers[] = {F_BASE | VNET_F_RING_PACKED, F_BASE | VNET_F_IN_ORDER,
+	                                  F_BASE | VNET_F_IN_ORDER | VNET_F_RING_PACKED};
+	unsigned k;
+
+	for (k = 0; k < 3; k++) {
+		struct vnet_model_conf mc = {.features = offers[k], .latency = k};
+		struct vnet_dev_conf dc = {.features = VNET_F_DEFAULT | VNET_F_RING_PACKED};
+		struct vnet_net_config c;
+		struct rig r;
+
+		ck_assert_int_eq(rig_open(&r, &mc, &dc, 0, 1), 0);
+		ck_assert_int_eq(vnet_dev_config(r.dev, &c), 0);
+		/* packed wins over in-order: the packed harvest has no batches */
+		ck_assert_uint_eq(!!(c.features & VNET_F_RING_PACKED), !!(offers[k] & VNET_F_RING_PACKED));
+		ck_assert_uint_eq(!!(c.features & VNET_F_IN_ORDER), k == 1);
+		ck_assert_uint_eq(loop_traffic(&r, 100000, 32, 0), 100000);
+		rig_close(&r);
+	}
+}
+END_TEST
+
+START_TEST(control_queue_and_multiqueue)
+{
+	struct vnet_model_conf mc = {.features = F_BASE | VNET_F_CTRL_VQ | VNET_F_CTRL_RX | VNET_F_CTRL_VLAN |
+	                                         VNET_F_GUEST_ANNOUNCE | VNET_F_MQ | VNET_F_CTRL_MAC_ADDR |
+	                                         VNET_F_SPEED_DUPLEX,
+	                             .max_pairs = 4, .speed = 10000, .duplex = VNET_MODEL_DUPLEX_FULL};
+	struct vnet_dev_conf dc = {.features = VNET_F_DEFAULT | VNET_F_CTRL_VQ | VNET_F_CTRL_RX | VNET_F_CTRL_VLAN |
+	                                       VNET_F_GUEST_ANNOUNCE | VNET_F_CTRL_MAC_ADDR | VNET_F_SPEED_DUPLEX,
+	                           .queue_pairs = 3, .rx_ring_size = 64, .tx_ring_size = 64};
+	static const uint8_t mac[6] = {2, 0, 0, 0, 0, 0x42}, mc1[1][6] = {{0x01, 0, 0x5e, 0, 0, 1}};
+	struct vnet_model_state st;
+	struct vnet_model_stats ms;
+	struct vnet_net_config c;
+	struct rig r;
+	uint16_t q;
+
+	ck_assert_int_eq(rig_open(&r, &mc, &dc, 0, 1), 0);
+	ck_assert_int_eq(vnet_dev_config(r.dev, &c), 0);
+	ck_assert_uint_eq(c.max_pairs, 4);
+	ck_assert_uint_eq(c.speed_mbps, 10000);
+	ck_assert_uint_eq(c.duplex, 1);
+	ck_assert_uint_eq(vnet_dev_queue_pairs(r.dev), 3); /* VQ_PAIRS_SET at open */
+	vnet_model_get_state(r.m, &st);
+	ck_assert_uint_eq(st.active_pairs, 3);
+	ck_assert_int_eq(vnet_dev_set_rx_mode(r.dev, false, true), 0);
+	ck_assert_int_eq(vnet_dev_set_mac(r.dev, mac), 0);
+	ck_assert_int_eq(vnet_dev_set_mac_table(r.dev, &mac, 1, mc1, 1), 0);
+	ck_assert_int_eq(vnet_dev_vlan(r.dev, 100, true), 0);
+	ck_assert_int_eq(vnet_dev_vlan(r.dev, 5000, true), -EINVAL);
+	vnet_model_announce(r.m);
+	ck_assert_int_eq(vnet_dev_config(r.dev, &c), 0);
+	ck_assert(c.announce);
+	ck_assert_int_eq(vnet_dev_announce_ack(r.dev), 0);
+	ck_assert_int_eq(vnet_dev_config(r.dev, &c), 0);
+	ck_assert(!c.announce);
+	vnet_model_get_state(r.m, &st);
+	ck_assert(!st.promisc);
+	ck_assert(st.allmulti);
+	ck_assert_mem_eq(st.mac, mac, 6);
+	ck_assert_uint_eq(st.uc_entries, 1);
+	ck_assert_uint_eq(st.mc_entries, 1);
+	ck_assert(vnet_model_vlan(r.m, 100));
+	vnet_model_stats(r.m, &ms);
+	ck_assert_uint_eq(ms.announce_acks, 1);
+	/* every active pair carries traffic of its own */
+	for (q = 0; q < 3; q++) {
+		struct vnet_buf *b, *in[8];
+		uint16_t n = 0;
+		int i;
+		b = vnet_buf_alloc(r.pool);
+		put_seq(b, q, 64);
+		memcpy(b->data, mac, 6); /* to our (new) address: not filtered */
+		ck_assert_uint_eq(vnet_tx_burst(r.dev, q, &b, 1), 1);
+		for (i = 0; i < 10 && n == 0; i++) {
+			vnet_model_poll(r.m);
+			n = vnet_rx_burst(r.dev, q, in, 8);
+		}
+		ck_assert_uint_eq(n, 1);
+		vnet_pool_free_bulk(in, n);
+		vnet_rx_refill(r.dev, q);
+		ck_assert_uint_eq(vnet_model_queue_frames(r.m, (uint16_t)(2 * q + 1)), 1);
+	}
+	ck_assert_uint_eq(vnet_tx_burst(r.dev, 3, NULL, 0), 0); /* no such pair */
+	ck_assert_int_eq(vnet_dev_set_queue_pairs(r.dev, 1), 0);
+	ck_assert_int_eq(vnet_dev_set_queue_pairs(r.dev, 4), -EINVAL); /* only 3 opened */
+	/* the control queue survives a device reset */
+	vnet_model_fault(r.m, VNET_FAULT_NEEDS_RESET, 1);
+	vnet_model_poll(r.m);
+	ck_assert_int_eq(vnet_dev_broken(r.dev), 1);
+	ck_assert_int_eq(vnet_dev_recover(r.dev), 0);
+	ck_assert_uint_eq(vnet_dev_queue_pairs(r.dev), 3);
+	ck_assert_int_eq(vnet_dev_set_rx_mode(r.dev, true, false), 0);
+	rig_close(&r);
+}
+END_TEST
+
+START_TEST(control_queue_needs_features)
+{
+	struct rig r;
+
+	ck_assert_int_eq(rig_open(&r, NULL, NULL, 0, 1), 0);
+	ck_assert_int_eq(vnet_dev_set_rx_mode(r.dev, true, true), -ENOTSUP);
+	ck_assert_int_eq(vnet_dev_announce_ack(r.dev), -ENOTSUP);
+	ck_assert_int_eq(vnet_dev_set_queue_pairs(r.dev, 1), 0); /* already */
+	ck_assert_int_eq(vnet_dev_set_queue_pairs(r.dev, 2), -EINVAL);
+	rig_close(&r);
+	{
+		/* more pairs than the device has */
+		struct vnet_model_conf mc = {.features = F_BASE | VNET_F_CTRL_VQ | VNET_F_MQ, .max_pairs = 2};
+		struct vnet_dev_conf dc = {.queue_pairs = 3, .rx_ring_size = 64, .tx_ring_size = 64};
+		ck_assert_int_eq(rig_open(&r, &mc, &dc, 0, 1), -ENOTSUP);
+		rig_close(&r);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("dev");
@@ -495,6 +616,9 @@ int main(void)
 	tcase_add_test(tr, tx_ring_full_is_backpressure);
 	tcase_add_test(tr, tx_rejects_bad_buffers);
 	tcase_add_test(tr, pool_exhaustion);
+	tcase_add_test(tr, layouts_and_in_order);
+	tcase_add_test(hs, control_queue_and_multiqueue);
+	tcase_add_test(hs, control_queue_needs_features);
 	tcase_add_test(fa, fault_used_id_range);
 	tcase_add_test(fa, fault_used_id_idle);
 	tcase_add_test(fa, fault_used_dup);
