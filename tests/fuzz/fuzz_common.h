@@ -139,17 +139,20 @@ static inline void fuzz_vq_check(const struct vnet_vq *vq, const char *name)
 		            name, (unsigned)i);
 }
 
-/* Buffers the test holds, by pool index: a buffer given to the test twice
- * (a double completion leaking through) is caught here. */
+/* Frames the test holds (each a chain of nb_segs buffers with MRG_RXBUF),
+ * marked by pool index: a buffer given to the test twice (a double
+ * completion leaking through) is caught here. */
 struct held {
 	struct vnet_buf *b[1024];
-	uint32_t n;
+	uint32_t n;     /* frames */
+	uint32_t bufs;  /* pool buffers in them */
 	uint8_t mark[65536 / 8];
 };
 
 static inline void held_reset(struct held *h)
 {
 	h->n = 0;
+	h->bufs = 0;
 	memset(h->mark, 0, sizeof(h->mark));
 }
 
@@ -158,28 +161,42 @@ static inline bool held_room(const struct held *h, uint32_t k)
 	return h->n + k <= sizeof(h->b) / sizeof(h->b[0]);
 }
 
-static inline void held_add(struct held *h, struct vnet_buf *b)
+static inline void held_add(struct held *h, struct vnet_buf *head)
 {
-	uint32_t bit = b->idx;
+	struct vnet_buf *b = head;
+	uint32_t k, segs = head->nb_segs ? head->nb_segs : 1;
 
-	FUZZ_ASSERT(!(h->mark[bit / 8] & (1u << (bit % 8))), "buffer %u given out twice", (unsigned)bit);
 	FUZZ_ASSERT(held_room(h, 1), "held table full");
-	FUZZ_ASSERT(b->data >= b->base && b->data + b->len <= b->base + b->size,
-	            "buffer %u: frame [%ld, +%u) outside the buffer of %u", (unsigned)bit,
-	            (long)(b->data - b->base), (unsigned)b->len, (unsigned)b->size);
-	h->mark[bit / 8] |= (uint8_t)(1u << (bit % 8));
-	h->b[h->n++] = b;
+	FUZZ_ASSERT(segs <= 4096, "frame of %u segments", (unsigned)segs);
+	for (k = 0; k < segs; k++, b = b->next) {
+		uint32_t bit;
+
+		FUZZ_ASSERT(b != NULL, "frame chain shorter than its %u segments", (unsigned)segs);
+		bit = b->idx;
+		FUZZ_ASSERT(!(h->mark[bit / 8] & (1u << (bit % 8))), "buffer %u given out twice", (unsigned)bit);
+		FUZZ_ASSERT(b->data >= b->base && b->data + b->len <= b->base + b->size,
+		            "buffer %u: frame [%ld, +%u) outside the buffer of %u", (unsigned)bit,
+		            (long)(b->data - b->base), (unsigned)b->len, (unsigned)b->size);
+		h->mark[bit / 8] |= (uint8_t)(1u << (bit % 8));
+	}
+	h->bufs += segs;
+	h->b[h->n++] = head;
 }
 
-/* Give back the @k most recent (all if @k >= n). */
+/* Give back the @k most recent frames (all if @k >= n). */
 static inline void held_free(struct held *h, uint32_t k)
 {
 	if (k > h->n)
 		k = h->n;
 	while (k > 0) {
 		struct vnet_buf *b = h->b[--h->n];
-		h->mark[b->idx / 8] &= (uint8_t)~(1u << (b->idx % 8));
-		vnet_buf_free(b);
+		uint32_t j, segs = b->nb_segs ? b->nb_segs : 1;
+		struct vnet_buf *s = b;
+
+		for (j = 0; j < segs && s != NULL; j++, s = s->next)
+			h->mark[s->idx / 8] &= (uint8_t)~(1u << (s->idx % 8));
+		h->bufs -= segs;
+		vnet_buf_free_chain(b);
 		k--;
 	}
 }

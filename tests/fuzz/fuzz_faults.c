@@ -34,10 +34,19 @@ struct rig {
 	uint64_t next_seq;    /* next sequence number to send */
 	uint64_t last_seq;    /* last one received + 1 (0: none yet) */
 	uint32_t bad_csum_armed, bad_csum_seen;
+	bool dup_armed;       /* USED_DUP or USED_ID_IDLE armed at some point */
+	bool packed;          /* RING_PACKED negotiated */
 	uint16_t mtu;
 };
 
 static struct rig R;
+static int trace; /* FUZZ_TRACE=1: print each step (for reproducers) */
+
+#define TRACE(...)                                              \
+	do {                                                    \
+		if (trace)                                      \
+			fprintf(stderr, "faults: " __VA_ARGS__); \
+	} while (0)
 
 static uint8_t pat(uint64_t seq, uint32_t i)
 {
@@ -126,7 +135,7 @@ static void recover(void)
 		rc = vnet_dev_recover(R.dev);
 		FUZZ_ASSERT(rc == 0 || rc == -ETIMEDOUT || rc == -EPROTO || rc == -EIO || rc == -ENOBUFS,
 		            "recover: %d", rc);
-		fuzz_check_accounting(R.dev, R.pool, R.held.n, 0);
+		fuzz_check_accounting(R.dev, R.pool, R.held.bufs, 0);
 		if (rc == -ENOBUFS)
 			held_free(&R.held, UINT32_MAX);
 	}
@@ -142,17 +151,28 @@ static void step(struct fin *in)
 	case 0: { /* arm a fault */
 		enum vnet_model_fault f = (enum vnet_model_fault)(1 + fin_u8(in) % (VNET_FAULT__COUNT - 1));
 		uint32_t count = 1u + fin_u8(in) % 4;
+		/* On a packed ring the model's DUP and IDLE faults put another
+		 * id on a genuine completion, one the driver may still hold in
+		 * flight (completed but not harvested, or posted again): no
+		 * driver can tell, so they would only test the model. */
+		if (R.packed && (f == VNET_FAULT_USED_DUP || f == VNET_FAULT_USED_ID_IDLE))
+			f = VNET_FAULT_USED_ID_RANGE;
+		TRACE("arm fault %d x%u\n", (int)f, (unsigned)count);
 		vnet_model_fault(R.m, f, count);
 		if (f == VNET_FAULT_BAD_CSUM)
 			R.bad_csum_armed += count;
+		if (f == VNET_FAULT_USED_DUP || f == VNET_FAULT_USED_ID_IDLE)
+			R.dup_armed = true;
 		break;
 	}
 	case 1:
+		TRACE("link\n");
 		vnet_model_set_link(R.m, fin_u8(in) & 1);
 		break;
 	case 2: /* the device polls (a stall is simply a run of other steps) */
 	case 3:
 		n = 1u + fin_u8(in) % 4;
+		TRACE("device polls %u times\n", (unsigned)n);
 		for (i = 0; i < n; i++)
 			vnet_model_poll(R.m);
 		break;
@@ -164,16 +184,28 @@ static void step(struct fin *in)
 		for (i = 0; i < n; i++)
 			fill(b[i], R.next_seq + i, frame_len(R.next_seq + i, (uint32_t)R.mtu + 14u));
 		k = vnet_tx_burst(R.dev, 0, b, n);
+		TRACE("tx %u frames from seq %llu: %u taken\n", (unsigned)n, (unsigned long long)R.next_seq, (unsigned)k);
 		R.next_seq += k;
 		/* unsent sequence numbers are simply never sent: renumber the rest */
 		vnet_pool_free_bulk(b + k, (uint32_t)(n - k));
 		break;
 	case 6: /* receive: the application keeps the frames for a while */
 		n = (uint16_t)(fin_u8(in) % 65);
+		/* A duplicated (or idle-id) used entry left unharvested by a short
+		 * burst names a descriptor the refill may post again: it then
+		 * "completes" the new buffer with the old length, and no split-ring
+		 * driver can tell. With those faults armed, harvest the whole ring
+		 * (64 is the largest here) before refilling, as the model asks. */
+		if (R.dup_armed)
+			n = 64;
 		if (!held_room(&R.held, n))
 			break;
 		k = vnet_rx_burst(R.dev, 0, b, n);
+		TRACE("rx up to %u: %u\n", (unsigned)n, (unsigned)k);
 		for (i = 0; i < k; i++) {
+			uint64_t sq;
+			memcpy(&sq, b[i]->data + 14, 8);
+			TRACE("  frame seq %llu len %u\n", (unsigned long long)sq, (unsigned)b[i]->len);
 			check_frame(b[i]);
 			held_add(&R.held, b[i]);
 		}
@@ -188,6 +220,7 @@ static void step(struct fin *in)
 		vnet_tx_reclaim(R.dev, 0);
 		break;
 	case 10:
+		TRACE("recover (broken %d)\n", vnet_dev_broken(R.dev));
 		recover();
 		break;
 	case 11: {
@@ -199,7 +232,7 @@ static void step(struct fin *in)
 		break;
 	}
 	}
-	fuzz_check_accounting(R.dev, R.pool, R.held.n, 0);
+	fuzz_check_accounting(R.dev, R.pool, R.held.bufs, 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -215,6 +248,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rc, s;
 
 	fuzz_quiet_log();
+	trace = getenv("FUZZ_TRACE") != NULL;
 	fin_init(&in, data, size);
 	memset(&R, 0, sizeof(R));
 	g = fin_u8(&in);
@@ -236,7 +270,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dc.features = VNET_F_DEFAULT | ((h & 0x20) ? VNET_F_GUEST_CSUM : 0);
 	dc.rx_ring_size = (uint16_t)(mc.queue_max >> ((h >> 6) & 1));
 	dc.tx_ring_size = (uint16_t)(mc.queue_max >> ((h >> 7) & 1));
-	/* a third byte: IN_ORDER (spec 2.7.9) and MRG_RXBUF wanted, and a
+	/* a third byte: IN_ORDER (spec 2.7.9), MRG_RXBUF, RING_PACKED, and a
 	 * fault armed before open (it hits the handshake) */
 	pre = fin_u8(&in);
 	if (pre & 2) {
@@ -245,10 +279,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (pre & 4)
 		dc.features |= VNET_F_MRG_RXBUF;
+	if (pre & 8) { /* the packed ring (spec 2.8) */
+		mc.features |= VNET_F_RING_PACKED;
+		dc.features |= VNET_F_RING_PACKED;
+	}
+	R.packed = (pre & 8) != 0;
 	if (pre & 1) {
 		pre_fault = (enum vnet_model_fault)(1 + fin_u8(&in) % (VNET_FAULT__COUNT - 1));
+		if (R.packed && (pre_fault == VNET_FAULT_USED_DUP || pre_fault == VNET_FAULT_USED_ID_IDLE))
+			pre_fault = VNET_FAULT_USED_ID_RANGE;
 		if (pre_fault == VNET_FAULT_BAD_CSUM)
 			R.bad_csum_armed++;
+		if (pre_fault == VNET_FAULT_USED_DUP || pre_fault == VNET_FAULT_USED_ID_IDLE)
+			R.dup_armed = true;
 	}
 	if (vnet_model_create(&R.m, &mc) != 0 || vnet_pool_create(&R.pool, &pc) != 0)
 		abort();

@@ -96,7 +96,7 @@ static void step(struct fin *in)
 		for (i = 0; i < 4 && vnet_dev_broken(R.dev) == 1; i++) {
 			rc = vnet_dev_recover(R.dev);
 			FUZZ_ASSERT(rc <= 0, "recover: %d", rc);
-			fuzz_check_accounting(R.dev, R.pool, R.held.n, 0);
+			fuzz_check_accounting(R.dev, R.pool, R.held.bufs, 0);
 		}
 		break;
 	case 6:
@@ -106,7 +106,7 @@ static void step(struct fin *in)
 		vnet_tx_reclaim(R.dev, 0);
 		break;
 	}
-	fuzz_check_accounting(R.dev, R.pool, R.held.n, 0);
+	fuzz_check_accounting(R.dev, R.pool, R.held.bufs, 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

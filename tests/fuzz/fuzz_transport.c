@@ -147,6 +147,7 @@ static int ft_queue_setup(struct vnet_transport *t, uint16_t qi, uint16_t size,
 	q->desc = (struct vring_desc *)(uintptr_t)a->desc;
 	q->avail = (struct vring_avail *)(uintptr_t)a->avail;
 	q->used = (struct vring_used *)(uintptr_t)a->used;
+	q->packed = (ft->drv_features & VNET_F_RING_PACKED) != 0;
 	return 0;
 }
 
@@ -195,7 +196,7 @@ void ft_init(struct ftrans *ft, uint16_t qmax)
 
 static int ft_next_avail(struct ft_queue *q, uint16_t *head)
 {
-	if (!q->size || q->last_avail == q->avail->idx)
+	if (!q->size || q->packed || q->last_avail == q->avail->idx)
 		return 0;
 	*head = q->avail->ring[q->last_avail & (q->size - 1)];
 	q->last_avail++;
@@ -253,6 +254,6 @@ void ft_tx_complete(struct ft_queue *q)
 
 void ft_publish(struct ft_queue *q)
 {
-	if (q->size)
+	if (q->size && !q->packed)
 		q->used->idx = q->used_idx;
 }

@@ -26,6 +26,8 @@ struct ft_queue {
 	struct vring_used *used;
 	uint16_t last_avail;    /* next avail entry the device takes */
 	uint16_t used_idx;      /* next used slot the device writes */
+	bool packed;            /* RING_PACKED negotiated: this device plays
+	                         * split rings only, so it leaves it alone */
 };
 
 struct ftrans {

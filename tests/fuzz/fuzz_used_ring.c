@@ -119,7 +119,7 @@ static void step(struct fin *in)
 				 * a clear error; letting go of them cures it */
 				FUZZ_ASSERT(free_bufs < DEV_RXQ(R.dev, 0)->size,
 				            "-ENOBUFS with %u free", (unsigned)free_bufs);
-				fuzz_check_accounting(R.dev, R.pool, R.held.n, 0);
+				fuzz_check_accounting(R.dev, R.pool, R.held.bufs, 0);
 				held_free(&R.held, UINT32_MAX);
 				rc = vnet_dev_recover(R.dev);
 			}
@@ -128,7 +128,7 @@ static void step(struct fin *in)
 		}
 		break;
 	}
-	fuzz_check_accounting(R.dev, R.pool, R.held.n, 0);
+	fuzz_check_accounting(R.dev, R.pool, R.held.bufs, 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

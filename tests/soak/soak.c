@@ -311,7 +311,7 @@ int main(int argc, char **argv)
 	t0 = now_s();
 	while (S.sent < packets) {
 		uint16_t want = (uint16_t)(packets - S.sent < BURST ? packets - S.sent : BURST);
-		uint16_t k, n, j;
+		uint16_t k, n, j, r;
 
 		if (fault_every && rnd() % fault_every == 0)
 			inject();
@@ -330,14 +330,20 @@ int main(int argc, char **argv)
 			vnet_model_poll(S.m);
 		if (S.link_down_left && --S.link_down_left == 0)
 			vnet_model_set_link(S.m, true);
-		/* receive: check, keep some for a while, or give back */
-		n = vnet_rx_burst(S.dev, 0, in, 64);
-		for (j = 0; j < n; j++) {
-			check_frame(in[j]);
-			if (S.hold_left && S.nheld < MAX_HOLD)
-				S.held[S.nheld++] = in[j];
-			else
-				vnet_buf_free(in[j]);
+		/* receive: check, keep some for a while, or give back. Harvest
+		 * all that is ready before refilling: a duplicated used entry
+		 * left behind would name a descriptor posted again meanwhile. */
+		for (r = 0; r < RING / 64 + 1; r++) {
+			n = vnet_rx_burst(S.dev, 0, in, 64);
+			for (j = 0; j < n; j++) {
+				check_frame(in[j]);
+				if (S.hold_left && S.nheld < MAX_HOLD)
+					S.held[S.nheld++] = in[j];
+				else
+					vnet_buf_free(in[j]);
+			}
+			if (n < 64)
+				break;
 		}
 		if (S.hold_left && --S.hold_left == 0) {
 			vnet_pool_free_bulk(S.held, S.nheld);
