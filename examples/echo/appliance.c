@@ -225,7 +225,10 @@ int appliance_up(struct appliance *a)
 		return rc;
 	}
 	pc.count = appliance_arg_u32("pool", 2048);
-	pc.buf_size = appliance_arg_u32("buf", 0);
+	/* 8 KiB buffers: a 64 KiB segment (GUEST_TSO4) spans 8 of them instead
+	 * of 33, and a device's per-buffer work (QEMU maps each one) shrinks
+	 * with them; measured ~10% more iperf throughput under QEMU than 2 KiB */
+	pc.buf_size = appliance_arg_u32("buf", 8192);
 	rc = vnet_pool_create(&a->pool, &pc);
 	if (rc) {
 		printf("echo: pool: %s\n", vnet_strerror(rc));

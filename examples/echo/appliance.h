@@ -21,7 +21,7 @@ struct appliance {
 
 /* Bring everything up from the command line:
  *   ip=A.B.C.D/LEN (10.99.0.2/24)  gw=A.B.C.D (10.99.0.1)
- *   transport=auto|pci|mmio (auto)  pool=N (2048)  buf=BYTES (2048: pool buffer size)
+ *   transport=auto|pci|mmio (auto)  pool=N (2048)  buf=BYTES (8192: pool buffer size)
  *   ring=N (256)  log=0..3 (1)
  *   offload=on|off (on): the device offloads the interface can use, each
  *     negotiated only if the device offers it; off asks for none of them.

@@ -18,30 +18,39 @@ struct vnet_pool {
 	struct vnet_dma mem;
 };
 
-/* Return n buffers, each to its own pool (inline for the TX reclaim path;
- * the common case, one pool for all, keeps the stack top in a register). */
+/* Buffers going back to their pools one by one, the current pool's stack
+ * top kept in a register (the common case is one pool for all). */
+struct vnet_pool_sink {
+	struct vnet_pool *pool;
+	uint32_t top;
+};
+
+static inline void vnet_sink_put(struct vnet_pool_sink *s, struct vnet_buf *b)
+{
+	if (vnet_unlikely(b->pool != s->pool)) {
+		if (s->pool)
+			s->pool->top = s->top;
+		s->pool = b->pool;
+		s->top = s->pool->top;
+	}
+	s->pool->stack[s->top++] = b;
+}
+
+static inline void vnet_sink_flush(const struct vnet_pool_sink *s)
+{
+	if (s->pool)
+		s->pool->top = s->top;
+}
+
+/* Return n buffers, each to its own pool. */
 static inline void vnet_pool_put(struct vnet_buf *const *bufs, uint32_t n)
 {
-	struct vnet_pool *p;
-	struct vnet_buf **stack;
-	uint32_t i, top;
+	struct vnet_pool_sink sink = {NULL, 0};
+	uint32_t i;
 
-	if (!n)
-		return;
-	p = bufs[0]->pool;
-	stack = p->stack;
-	top = p->top;
-	for (i = 0; i < n; i++) {
-		struct vnet_buf *b = bufs[i];
-		if (vnet_unlikely(b->pool != p)) {
-			p->top = top;
-			p = b->pool;
-			stack = p->stack;
-			top = p->top;
-		}
-		stack[top++] = b;
-	}
-	p->top = top;
+	for (i = 0; i < n; i++)
+		vnet_sink_put(&sink, bufs[i]);
+	vnet_sink_flush(&sink);
 }
 
 /* Take n buffers without resetting data/len (RX refill sets them). */

@@ -152,9 +152,9 @@ static inline __attribute__((always_inline)) uint16_t vnet_pq_harvest(struct vne
 	uint32_t num_free = vq->num_free, got = 0, ready, i, pos;
 	uint32_t off = vq->buf_off + rx_hdr, max_len = vq->buf_len;
 	uint32_t stop_flags = 0;
-	struct vnet_pool *pool = NULL;
+	struct vnet_pool_sink sink = {NULL, 0};
 	struct vnet_buf *head = NULL, *tail = NULL;
-	uint32_t top = 0, cont = 0, head_bad = 0;
+	uint32_t cont = 0, head_bad = 0;
 	uint64_t sum = 0, frame = 0;
 
 	if (!mrg && todo > n)
@@ -248,13 +248,7 @@ static inline __attribute__((always_inline)) uint16_t vnet_pq_harvest(struct vne
 		if (!to_pool) {
 			out[got++] = b;
 		} else { /* TX reclaim: straight back to the pool's free stack */
-			if (vnet_unlikely(b->pool != pool)) {
-				if (pool)
-					pool->top = top;
-				pool = b->pool;
-				top = pool->top;
-			}
-			pool->stack[top++] = b;
+			vnet_sink_put(&sink, b);
 			got++;
 		}
 		continue;
@@ -264,8 +258,7 @@ drop_frame:
 		vnet_buf_free_chain(head);
 		head_bad = 0;
 	}
-	if (pool)
-		pool->top = top;
+	vnet_sink_flush(&sink);
 	if (vnet_unlikely(stop_flags) && i == ready) {
 		/* The descriptor at last + ready (published by us) is neither
 		 * ours-for-this-lap nor used in this lap. */

@@ -92,8 +92,7 @@ static inline __attribute__((always_inline)) uint16_t vnet_vq_reclaim_in_order(s
 	uint32_t ready = (uint16_t)(vnet_load16(&vq->used->idx) - last);
 	uint32_t mask = vq->mask, slot = last & mask, done = 0;
 	uint32_t in_flight = (uint32_t)(vq->size - vq->num_free);
-	struct vnet_pool *pool = NULL;
-	uint32_t top = 0;
+	struct vnet_pool_sink sink = {NULL, 0};
 
 	if (ready == 0)
 		return 0;
@@ -114,18 +113,11 @@ static inline __attribute__((always_inline)) uint16_t vnet_vq_reclaim_in_order(s
 		for (k = 0; k < batch; k++, slot = (slot + 1) & mask) {
 			struct vnet_buf *b = cookie[slot];
 			cookie[slot] = NULL;
-			if (vnet_unlikely(b->pool != pool)) {
-				if (pool)
-					pool->top = top;
-				pool = b->pool;
-				top = pool->top;
-			}
-			pool->stack[top++] = b;
+			vnet_sink_put(&sink, b);
 		}
 		done += batch;
 	}
-	if (pool)
-		pool->top = top;
+	vnet_sink_flush(&sink);
 	vq->num_free = (uint16_t)(vq->num_free + done);
 	vq->last_used = (uint16_t)(last + done);
 	if (vq->event_idx)
@@ -170,9 +162,9 @@ static inline __attribute__((always_inline)) uint16_t vnet_vq_harvest(struct vne
 	uint32_t mask = vq->mask, size = vq->size, slot = last & mask;
 	uint32_t num_free = vq->num_free, got = 0, i;
 	uint32_t off = vq->buf_off + rx_hdr, max_len = vq->buf_len;
-	struct vnet_pool *pool = NULL;
+	struct vnet_pool_sink sink = {NULL, 0};
 	struct vnet_buf *head = NULL, *tail = NULL;
-	uint32_t top = 0, cont = 0, head_bad = 0;
+	uint32_t cont = 0, head_bad = 0;
 	uint64_t sum = 0, frame = 0;
 
 	if (vnet_unlikely(ready > size)) {
@@ -261,13 +253,7 @@ static inline __attribute__((always_inline)) uint16_t vnet_vq_harvest(struct vne
 		if (!to_pool) {
 			out[got++] = b;
 		} else { /* TX reclaim: straight back to the pool's free stack */
-			if (vnet_unlikely(b->pool != pool)) {
-				if (pool)
-					pool->top = top;
-				pool = b->pool;
-				top = pool->top;
-			}
-			pool->stack[top++] = b;
+			vnet_sink_put(&sink, b);
 			got++;
 		}
 		continue;
@@ -277,8 +263,7 @@ drop_frame:
 		vnet_buf_free_chain(head);
 		head_bad = 0;
 	}
-	if (pool)
-		pool->top = top;
+	vnet_sink_flush(&sink);
 	vq->num_free = (uint16_t)num_free;
 	vq->last_used = (uint16_t)(last + i);
 	/* We never want interrupts: keep used_event half a ring-space away. */
