@@ -183,6 +183,9 @@ static void stop(struct vnet_dev *d)
 	for (p = 0; p < d->npairs; p++) {
 		vnet_vq_drain(&d->rxq[p], vnet_buf_free);
 		vnet_vq_drain(&d->txq[p], vnet_buf_free);
+		/* the rings are stale until start_queues() resets them: the fast
+		 * path must not touch them (a failed recover leaves them so) */
+		d->rxq[p].broken = d->txq[p].broken = true;
 	}
 	d->started = false;
 }

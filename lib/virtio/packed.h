@@ -142,20 +142,13 @@ static inline __attribute__((always_inline)) uint16_t vnet_pq_harvest(struct vne
                                                                      uint16_t n, uint32_t rx_hdr, int mrg,
                                                                      uint64_t *bytes)
 {
-	const int to_pool = out == NULL; /* a constant at every call site */
 	const volatile struct pvirtq_desc *ring = vq->pk_desc;
-	struct vnet_buf **cookie = vq->cookie;
-	uint16_t *free_ids = vq->free_ids;
 	uint32_t last = vq->last_used;
 	uint32_t todo = (uint16_t)(vq->pk_pub - last);
 	uint32_t mask = vq->mask, size = vq->size;
-	uint32_t num_free = vq->num_free, got = 0, ready, i, pos;
-	uint32_t off = vq->buf_off + rx_hdr, max_len = vq->buf_len;
+	uint32_t ready, i, pos;
 	uint32_t stop_flags = 0;
-	struct vnet_pool_sink sink = {NULL, 0};
-	struct vnet_buf *head = NULL, *tail = NULL;
-	uint32_t cont = 0, head_bad = 0;
-	uint64_t sum = 0, frame = 0;
+	struct vnet_harvest h;
 
 	if (!mrg && todo > n)
 		todo = n;
@@ -174,91 +167,16 @@ static inline __attribute__((always_inline)) uint16_t vnet_pq_harvest(struct vne
 			vnet_prefetch(&ring[(pos + 1) & mask]);
 	}
 	vnet_rmb(); /* id and len are read after the flags that cover them */
-	/* Pass 2: each id and len once. */
+	/* Pass 2: each id and len once, through the split ring's per-entry
+	 * checks (vring.h). */
+	vnet_harvest_begin(&h, vq, out, rx_hdr);
 	for (i = 0, pos = last; i < ready; i++, pos++) {
 		uint32_t slot = pos & mask;
-		uint32_t id, len;
-		struct vnet_buf *b;
 
-		if (mrg && cont == 0 && got == n)
+		if (mrg && h.cont == 0 && h.got == n)
 			break; /* whole frames only */
-		id = ring[slot].id;
-		if (vnet_unlikely(id >= size) || vnet_unlikely((b = cookie[id]) == NULL)) {
-			vq->stats.drop_bad_id++;
-			if (mrg && cont) { /* a frame with a hole: drop it whole */
-				head_bad = 1;
-				if (--cont == 0)
-					goto drop_frame;
-			}
-			continue;
-		}
-		cookie[id] = NULL;
-		free_ids[num_free++] = (uint16_t)id;
-		if (rx_hdr) {
-			len = ring[slot].len;
-			if (mrg && cont) { /* a continuation segment: data only, no header */
-				cont--;
-				if (vnet_unlikely(len == 0 || len > max_len || head_bad)) {
-					vq->stats.drop_bad_len += !head_bad;
-					head_bad = 1;
-					vnet_buf_free(b);
-				} else {
-					b->data = b->base + vq->buf_off;
-					b->len = len;
-					tail->next = b;
-					tail = b;
-					head->nb_segs++;
-					frame += len;
-				}
-				if (cont == 0) {
-					if (head_bad)
-						goto drop_frame;
-					sum += frame;
-				}
-				continue;
-			}
-			/* one unsigned compare: below the header wraps around */
-			if (vnet_unlikely(len - rx_hdr > max_len - rx_hdr)) {
-				vq->stats.drop_bad_len++;
-				vnet_buf_free(b);
-				continue;
-			}
-			b->data = b->base + off;
-			b->len = len - rx_hdr;
-			b->flags = 0;
-			b->nb_segs = 1;
-			vnet_prefetch(b->data);
-			if (mrg) {
-				uint32_t nb = ((const volatile struct virtio_net_hdr *)(b->data - rx_hdr))->num_buffers;
-				if (vnet_unlikely(nb == 0 || nb - 1 > ready - i - 1)) {
-					vq->stats.drop_bad_len++;
-					vnet_buf_free(b);
-					continue;
-				}
-				cont = nb - 1;
-				head = tail = b;
-				head_bad = 0;
-				frame = len - rx_hdr;
-				if (cont == 0)
-					sum += frame;
-			} else {
-				sum += len - rx_hdr;
-			}
-		}
-		if (!to_pool) {
-			out[got++] = b;
-		} else { /* TX reclaim: straight back to the pool's free stack */
-			vnet_sink_put(&sink, b);
-			got++;
-		}
-		continue;
-drop_frame:
-		/* the head was the last buffer handed out: take it back */
-		got--;
-		vnet_buf_free_chain(head);
-		head_bad = 0;
+		vnet_harvest_entry(&h, ring[slot].id, &ring[slot].len, ready - i - 1, rx_hdr, mrg, out == NULL);
 	}
-	vnet_sink_flush(&sink);
 	if (vnet_unlikely(stop_flags) && i == ready) {
 		/* The descriptor at last + ready (published by us) is neither
 		 * ours-for-this-lap nor used in this lap. */
@@ -273,11 +191,8 @@ drop_frame:
 				vq->broken = true; /* AVAIL != USED, not ours: impossible */
 		}
 	}
-	vq->num_free = (uint16_t)num_free;
 	vq->last_used = (uint16_t)(last + i);
-	if (bytes)
-		*bytes += sum;
-	return (uint16_t)got;
+	return vnet_harvest_end(&h, bytes);
 }
 
 /*

@@ -113,7 +113,10 @@ static inline __attribute__((always_inline)) uint16_t vnet_vq_reclaim_in_order(s
 		for (k = 0; k < batch; k++, slot = (slot + 1) & mask) {
 			struct vnet_buf *b = cookie[slot];
 			cookie[slot] = NULL;
-			vnet_sink_put(&sink, b);
+			if (vnet_likely(b != NULL))
+				vnet_sink_put(&sink, b);
+			else
+				vq->stats.drop_bad_id++;
 		}
 		done += batch;
 	}
@@ -123,6 +126,143 @@ static inline __attribute__((always_inline)) uint16_t vnet_vq_reclaim_in_order(s
 	if (vq->event_idx)
 		vnet_store16(vq->used_event, (uint16_t)(vq->last_used + 0x8000));
 	return (uint16_t)done;
+}
+
+/* What a harvest carries from one used entry to the next; the same for
+ * both ring layouts (packed.h uses it too). A local, so it lives in
+ * registers. */
+struct vnet_harvest {
+	struct vnet_vq *vq;
+	struct vnet_buf **cookie, **out;
+	uint16_t *free_ids;
+	uint32_t num_free, got, size, off, seg_off, max_len;
+	struct vnet_pool_sink sink;
+	struct vnet_buf *head, *tail; /* MRG: the frame being assembled */
+	uint32_t cont, head_bad;      /* MRG: segments still due; a bad one seen */
+	uint64_t sum, frame;
+};
+
+static inline __attribute__((always_inline)) void vnet_harvest_begin(struct vnet_harvest *h, struct vnet_vq *vq,
+                                                                    struct vnet_buf **out, uint32_t rx_hdr)
+{
+	h->vq = vq;
+	h->cookie = vq->cookie;
+	h->out = out;
+	h->free_ids = vq->free_ids;
+	h->num_free = vq->num_free;
+	h->got = 0;
+	h->size = vq->size;
+	h->seg_off = vq->buf_off;
+	h->off = vq->buf_off + rx_hdr;
+	h->max_len = vq->buf_len;
+	h->sink.pool = NULL;
+	h->sink.top = 0;
+	h->head = h->tail = NULL;
+	h->cont = h->head_bad = 0;
+	h->sum = h->frame = 0;
+}
+
+/* A frame that cannot be completed: its head was the last buffer handed
+ * out; take it back with every segment. */
+static inline void vnet_harvest_drop_frame(struct vnet_harvest *h)
+{
+	h->got--;
+	vnet_buf_free_chain(h->head);
+	h->head_bad = 0;
+}
+
+/*
+ * One used entry naming descriptor @id; its length is at @lenp (read once,
+ * and only for RX). @left: entries the device published after this one.
+ * Checks the id (in range, in flight) and, for RX, the length; hands the
+ * buffer out (or, TX, back to its pool); with @mrg assembles frames.
+ */
+static inline __attribute__((always_inline)) void vnet_harvest_entry(struct vnet_harvest *h, uint32_t id,
+                                                                    const volatile uint32_t *lenp, uint32_t left,
+                                                                    uint32_t rx_hdr, int mrg, int to_pool)
+{
+	struct vnet_buf *b;
+	uint32_t len;
+
+	if (vnet_unlikely(id >= h->size) || vnet_unlikely((b = h->cookie[id]) == NULL)) {
+		h->vq->stats.drop_bad_id++;
+		if (mrg && h->cont) { /* a frame with a hole: drop it whole */
+			h->head_bad = 1;
+			if (--h->cont == 0)
+				vnet_harvest_drop_frame(h);
+		}
+		return;
+	}
+	h->cookie[id] = NULL;
+	h->free_ids[h->num_free++] = (uint16_t)id;
+	if (rx_hdr) {
+		len = *lenp;
+		if (mrg && h->cont) { /* a continuation segment: data only, no header */
+			h->cont--;
+			if (vnet_unlikely(len == 0 || len > h->max_len || h->head_bad)) {
+				h->vq->stats.drop_bad_len += !h->head_bad;
+				h->head_bad = 1;
+				vnet_buf_free(b);
+			} else {
+				b->data = b->base + h->seg_off;
+				b->len = len;
+				h->tail->next = b;
+				h->tail = b;
+				h->head->nb_segs++;
+				h->frame += len;
+			}
+			if (h->cont == 0) {
+				if (h->head_bad)
+					vnet_harvest_drop_frame(h);
+				else
+					h->sum += h->frame;
+			}
+			return;
+		}
+		/* one unsigned compare: below the header wraps around */
+		if (vnet_unlikely(len - rx_hdr > h->max_len - rx_hdr)) {
+			h->vq->stats.drop_bad_len++;
+			vnet_buf_free(b);
+			return;
+		}
+		b->data = b->base + h->off;
+		b->len = len - rx_hdr;
+		b->flags = 0;
+		b->nb_segs = 1;
+		vnet_prefetch(b->data);
+		if (mrg) {
+			uint32_t nb = ((const volatile struct virtio_net_hdr *)(b->data - rx_hdr))->num_buffers;
+			if (vnet_unlikely(nb == 0 || nb - 1 > left)) {
+				h->vq->stats.drop_bad_len++;
+				vnet_buf_free(b);
+				return;
+			}
+			h->cont = nb - 1;
+			h->head = h->tail = b;
+			h->head_bad = 0;
+			h->frame = len - rx_hdr;
+			if (h->cont == 0)
+				h->sum += h->frame;
+		} else {
+			h->sum += len - rx_hdr;
+		}
+	}
+	if (!to_pool)
+		h->out[h->got++] = b;
+	else { /* TX reclaim: straight back to the pool's free stack */
+		vnet_sink_put(&h->sink, b);
+		h->got++;
+	}
+}
+
+/* Write the pass's state back; @return buffers (frames) harvested. */
+static inline __attribute__((always_inline)) uint16_t vnet_harvest_end(struct vnet_harvest *h, uint64_t *bytes)
+{
+	vnet_sink_flush(&h->sink);
+	h->vq->num_free = (uint16_t)h->num_free;
+	if (bytes)
+		*bytes += h->sum;
+	return (uint16_t)h->got;
 }
 
 /*
@@ -146,28 +286,16 @@ static inline __attribute__((always_inline)) uint16_t vnet_vq_harvest(struct vne
                                                                      uint16_t n, uint32_t rx_hdr, int mrg,
                                                                      uint64_t *bytes)
 {
+	const volatile struct vring_used_elem *ring = vq->used->ring;
+	uint16_t last = vq->last_used;
+	uint32_t ready = (uint16_t)(vnet_load16(&vq->used->idx) - last);
+	uint32_t mask = vq->mask, slot = last & mask, i;
+	struct vnet_harvest h;
+
 	/* TX under VIRTIO_F_IN_ORDER: entries may stand for batches */
 	if (out == NULL && vq->in_order)
 		return vnet_vq_reclaim_in_order(vq);
-	{
-	const int to_pool = out == NULL; /* a constant at every call site */
-	/* Locals: the stores below go through pointers the compiler cannot
-	 * prove apart from *vq, so keep the hot fields in registers (and in
-	 * 32-bit registers, which need no zero-extension). */
-	const volatile struct vring_used_elem *ring = vq->used->ring;
-	struct vnet_buf **cookie = vq->cookie;
-	uint16_t *free_ids = vq->free_ids;
-	uint16_t last = vq->last_used;
-	uint32_t ready = (uint16_t)(vnet_load16(&vq->used->idx) - last);
-	uint32_t mask = vq->mask, size = vq->size, slot = last & mask;
-	uint32_t num_free = vq->num_free, got = 0, i;
-	uint32_t off = vq->buf_off + rx_hdr, max_len = vq->buf_len;
-	struct vnet_pool_sink sink = {NULL, 0};
-	struct vnet_buf *head = NULL, *tail = NULL;
-	uint32_t cont = 0, head_bad = 0;
-	uint64_t sum = 0, frame = 0;
-
-	if (vnet_unlikely(ready > size)) {
+	if (vnet_unlikely(ready > vq->size)) {
 		vq->stats.drop_bad_idx++;
 		vq->broken = true;
 		return 0;
@@ -180,99 +308,17 @@ static inline __attribute__((always_inline)) uint16_t vnet_vq_harvest(struct vne
 	/* prefetch the used entries, one cache line (8 entries) at a time */
 	for (i = 8; i < ready + 8; i += 8)
 		vnet_prefetch(&ring[(slot + i) & mask]);
+	vnet_harvest_begin(&h, vq, out, rx_hdr);
 	for (i = 0; i < ready; i++, slot = (slot + 1) & mask) {
-		/* read each device-written field exactly once */
-		uint32_t id, len;
-		struct vnet_buf *b;
-
-		if (mrg && cont == 0 && got == n)
+		if (mrg && h.cont == 0 && h.got == n)
 			break; /* whole frames only */
-		id = ring[slot].id;
-		if (vnet_unlikely(id >= size) || vnet_unlikely((b = cookie[id]) == NULL)) {
-			vq->stats.drop_bad_id++;
-			if (mrg && cont) { /* a frame with a hole: drop it whole */
-				head_bad = 1;
-				if (--cont == 0)
-					goto drop_frame;
-			}
-			continue;
-		}
-		cookie[id] = NULL;
-		free_ids[num_free++] = (uint16_t)id;
-		if (rx_hdr) {
-			len = ring[slot].len;
-			if (mrg && cont) { /* a continuation segment: data only, no header */
-				cont--;
-				if (vnet_unlikely(len == 0 || len > max_len || head_bad)) {
-					vq->stats.drop_bad_len += !head_bad;
-					head_bad = 1;
-					vnet_buf_free(b);
-				} else {
-					b->data = b->base + vq->buf_off;
-					b->len = len;
-					tail->next = b;
-					tail = b;
-					head->nb_segs++;
-					frame += len;
-				}
-				if (cont == 0) {
-					if (head_bad)
-						goto drop_frame;
-					sum += frame;
-				}
-				continue;
-			}
-			/* one unsigned compare: below the header wraps around */
-			if (vnet_unlikely(len - rx_hdr > max_len - rx_hdr)) {
-				vq->stats.drop_bad_len++;
-				vnet_buf_free(b);
-				continue;
-			}
-			b->data = b->base + off;
-			b->len = len - rx_hdr;
-			b->flags = 0;
-			b->nb_segs = 1;
-			vnet_prefetch(b->data);
-			if (mrg) {
-				uint32_t nb = ((const volatile struct virtio_net_hdr *)(b->data - rx_hdr))->num_buffers;
-				if (vnet_unlikely(nb == 0 || nb - 1 > ready - i - 1)) {
-					vq->stats.drop_bad_len++;
-					vnet_buf_free(b);
-					continue;
-				}
-				cont = nb - 1;
-				head = tail = b;
-				head_bad = 0;
-				frame = len - rx_hdr;
-				if (cont == 0)
-					sum += frame;
-			} else {
-				sum += len - rx_hdr;
-			}
-		}
-		if (!to_pool) {
-			out[got++] = b;
-		} else { /* TX reclaim: straight back to the pool's free stack */
-			vnet_sink_put(&sink, b);
-			got++;
-		}
-		continue;
-drop_frame:
-		/* the head was the last buffer handed out: take it back */
-		got--;
-		vnet_buf_free_chain(head);
-		head_bad = 0;
+		vnet_harvest_entry(&h, ring[slot].id, &ring[slot].len, ready - i - 1, rx_hdr, mrg, out == NULL);
 	}
-	vnet_sink_flush(&sink);
-	vq->num_free = (uint16_t)num_free;
 	vq->last_used = (uint16_t)(last + i);
 	/* We never want interrupts: keep used_event half a ring-space away. */
 	if (vq->event_idx)
 		vnet_store16(vq->used_event, (uint16_t)(vq->last_used + 0x8000));
-	if (bytes)
-		*bytes += sum;
-	return (uint16_t)got;
-	}
+	return vnet_harvest_end(&h, bytes);
 }
 
 /*
