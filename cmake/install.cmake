@@ -35,7 +35,7 @@ if(NOT PROJECT_VERSION MATCHES "^[0-9]+\\.[0-9]+\\.[0-9]+$")
   message(FATAL_ERROR "project(vnet VERSION ...) must be MAJOR.MINOR.PATCH, not '${PROJECT_VERSION}'")
 endif()
 set(VNET_GENERATED_INCLUDE_DIR ${PROJECT_BINARY_DIR}/include)
-configure_file(${CMAKE_CURRENT_LIST_DIR}/version.h.in ${VNET_GENERATED_INCLUDE_DIR}/vnet/version.h @ONLY)
+configure_file(${PROJECT_SOURCE_DIR}/include/vnet/version.h ${VNET_GENERATED_INCLUDE_DIR}/vnet/version.h COPYONLY)
 
 # ---- libvnet.so -----------------------------------------------------------
 # The same sources and options as the static libvnet, compiled again with

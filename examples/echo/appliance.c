@@ -84,7 +84,7 @@ static int find_nic(struct appliance *a, const char *which)
 			a->transport = "pci";
 			return 0;
 		}
-		if (strcmp(which, "auto"))
+		if (strcmp(which, "auto") != 0)
 			return rc;
 	}
 	if (!strcmp(which, "auto") || !strcmp(which, "mmio")) {

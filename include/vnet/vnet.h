@@ -18,7 +18,7 @@
 extern "C" {
 #endif
 
-#include "vnet/version.h" /* VNET_VERSION_*: generated from the CMake project version */
+#include "vnet/version.h" /* VNET_VERSION_*: the one place the version is set */
 
 /** @return the library version as "MAJOR.MINOR.PATCH". */
 const char *vnet_version(void);

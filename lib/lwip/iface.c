@@ -1156,7 +1156,10 @@ static int udp_out(struct vnet_udp *u, const ip4_addr_t *dst, uint16_t port,
 	sw_csum = vn->tx_csum && len + 28u > vn->nif.mtu;
 	if (sw_csum)
 		NETIF_SET_CHECKSUM_CTRL(&vn->nif, (u16_t)(vnet_netif_csum_flags(vn) | NETIF_CHECKSUM_GEN_UDP));
-	e = dst != NULL ? udp_sendto(u->pcb, p, dst, port) : udp_send(u->pcb, p);
+	if (dst != NULL)
+		e = udp_sendto(u->pcb, p, dst, port);
+	else
+		e = udp_send(u->pcb, p);
 	if (sw_csum)
 		vnet_netif_csum_apply(vn);
 	pbuf_free(p);

@@ -163,7 +163,7 @@ struct netif *vnet_lwip_route_src(const struct ip4_addr *src, const struct ip4_a
 	unsigned guard = 0;
 
 	(void)dest;
-	if (src == NULL || ip4_addr_isany(src))
+	if (src == NULL || ip4_addr_isany_val(*src))
 		return NULL;
 	for (n = netif_list; n != NULL && guard < VNET_LWIP_MAX_NETIFS; n = n->next, guard++) {
 		if (netif_is_up(n) && ip4_addr_cmp(src, netif_ip4_addr(n)))
