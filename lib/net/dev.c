@@ -105,6 +105,17 @@ static int negotiate(struct vnet_dev *d, uint64_t want)
 	if (!(d->features & VNET_F_CTRL_VQ))
 		d->features &= ~(VNET_F_CTRL_RX | VNET_F_CTRL_VLAN | VNET_F_GUEST_ANNOUNCE | VNET_F_MQ |
 		                 VNET_F_CTRL_MAC_ADDR);
+	/* spec 5.1.3.1: segmentation offloads need their checksum offload */
+	if (!(d->features & VNET_F_CSUM))
+		d->features &= ~(VNET_F_HOST_TSO4 | VNET_F_HOST_TSO6);
+	if (!(d->features & VNET_F_GUEST_CSUM))
+		d->features &= ~(VNET_F_GUEST_TSO4 | VNET_F_GUEST_TSO6);
+	/* spec 5.1.6.3.1: without MRG_RXBUF a large segment must fit one
+	 * buffer (65562 bytes with the header); smaller buffers cannot take
+	 * GUEST_TSO, and a device would have to drop (or truncate) it */
+	if (!(d->features & VNET_F_MRG_RXBUF) &&
+	    vnet_pool_data_room(d->pool) + sizeof(struct virtio_net_hdr) < 65562u)
+		d->features &= ~(VNET_F_GUEST_TSO4 | VNET_F_GUEST_TSO6);
 	t->ops->set_features(t, d->features);
 	t->ops->set_status(t, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
 	if (!(t->ops->get_status(t) & VIRTIO_STATUS_FEATURES_OK)) {
@@ -249,7 +260,10 @@ static int alloc_queues(struct vnet_dev *d)
 		         (unsigned)tx_size);
 		return -EINVAL;
 	}
-	if (d->pool->headroom < d->hdr_len || (uint32_t)d->cfg.mtu + 18 > room) {
+	/* spec 5.1.6.3.1: with MRG_RXBUF a frame spans buffers (each needs only
+	 * the header); without it one buffer holds an MTU-sized frame */
+	if (d->pool->headroom < d->hdr_len ||
+	    (!(d->features & VNET_F_MRG_RXBUF) && (uint32_t)d->cfg.mtu + 18 > room)) {
 		vnet_log(VNET_LOG_ERR, "net: device MTU %u needs %u-byte buffers with %u bytes of headroom; "
 		         "the pool has %u and %u", (unsigned)d->cfg.mtu, (unsigned)d->cfg.mtu + 18,
 		         (unsigned)d->hdr_len, (unsigned)room, (unsigned)d->pool->headroom);

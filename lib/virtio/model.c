@@ -1742,7 +1742,7 @@ static uint32_t tx_run(struct vnet_model *m, struct mq *q)
 static uint8_t ctrl_exec(struct vnet_model *m, const struct chain *c, uint32_t dlen)
 {
 	const struct seg *s = m->segs;
-	uint8_t cc[2], b[8];
+	uint8_t cc[2] = {0}, b[8] = {0}; /* segs_read may copy less than asked */
 
 	segs_read(s, c->nseg, 0, cc, 2);
 	switch (cc[0]) {

@@ -11,6 +11,7 @@
  * the e2e guest's /init does) picks a device by itself.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -187,7 +188,7 @@ static void huge_free(void *arg, struct vnet_dma *d)
 
 static int huge_alloc(void *arg, struct vnet_dma *d, size_t len, size_t align)
 {
-	struct vnet_dma tries[CONTIG_TRIES];
+	struct vnet_dma tries[CONTIG_TRIES] = {{0}};
 	size_t sz = (len + HUGEPAGE - 1) & ~(size_t)(HUGEPAGE - 1);
 	int pm, rc = 0, n = 0, contig = 0, i;
 
@@ -283,15 +284,35 @@ static int auto_allowed(void)
 	return strncmp(buf, "QEMU", 4) == 0;
 }
 
+/* One hex field of at most @max ended by @end ('\0': the string's end).
+ * strtoul, not sscanf: "%x" has undefined behaviour on overflow. */
+static int hex_field(const char **s, char end, unsigned long max, unsigned *out)
+{
+	unsigned long v;
+	char *e;
+
+	if (!isxdigit((unsigned char)**s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(*s, &e, 16);
+	if (errno || v > max || *e != end)
+		return -EINVAL;
+	*out = (unsigned)v;
+	*s = end ? e + 1 : e;
+	return 0;
+}
+
+/* [domain:]bus:dev.fn, in hex */
 static int parse_bdf(const char *s, unsigned *dom, unsigned *bus, unsigned *dev, unsigned *fn)
 {
-	char tail;
+	const char *p = s;
 
 	*dom = 0;
-	if (sscanf(s, "%x:%x:%x.%x%c", dom, bus, dev, fn, &tail) == 4 ||
-	    (sscanf(s, "%x:%x.%x%c", bus, dev, fn, &tail) == 3 && (*dom = 0, 1)))
-		return *bus < 256 && *dev < 32 && *fn < 8 ? 0 : -EINVAL;
-	return -EINVAL;
+	if (strchr(s, ':') != strrchr(s, ':') && hex_field(&p, ':', UINT_MAX, dom))
+		return -EINVAL;
+	if (hex_field(&p, ':', 255, bus) || hex_field(&p, '.', 31, dev) || hex_field(&p, '\0', 7, fn))
+		return -EINVAL;
+	return 0;
 }
 
 static int pick_device(const struct vnet_pciaccess_opts *o, struct pci_device **out)

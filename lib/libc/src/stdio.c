@@ -294,7 +294,7 @@ static int format(struct sink *k, const char *fmt, va_list ap)
 			if (len == -1)
 				sv = (short)sv;
 			else if (len == -2)
-				sv = (signed char)sv;
+				sv = (signed char)sv; /* NOLINT(bugprone-signed-char-misuse,cert-str34-c): %hhd */
 			mag = sv < 0 ? -(unsigned long long)sv : (unsigned long long)sv;
 			fmt_int(k, mag, sv < 0, 10, 0, flags, width, prec);
 			break;
