@@ -339,8 +339,11 @@ int vnet_dev_open(struct vnet_dev **out, struct vnet_transport *t, const struct 
 		goto fail_free;
 	/* spec 5.1.6: 12 bytes with VERSION_1 (or MRG_RXBUF), 10 for legacy */
 	d->hdr_len = conf->hdr_len ? conf->hdr_len : sizeof(struct virtio_net_hdr);
-	if (d->hdr_len < 10 || d->hdr_len > sizeof(struct virtio_net_hdr)) {
-		vnet_log(VNET_LOG_ERR, "net: header length override %u is not 10..12", (unsigned)d->hdr_len);
+	if (d->hdr_len < 10 || d->hdr_len > sizeof(struct virtio_net_hdr) ||
+	    (d->hdr_len != sizeof(struct virtio_net_hdr) && (d->features & VNET_F_MRG_RXBUF))) {
+		/* MRG_RXBUF needs num_buffers: the 12-byte header (5.1.6) */
+		vnet_log(VNET_LOG_ERR, "net: header length override %u is not 10..12 (12 with MRG_RXBUF)",
+		         (unsigned)d->hdr_len);
 		rc = -EINVAL;
 		goto fail_reset;
 	}

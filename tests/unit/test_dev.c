@@ -118,6 +118,17 @@ START_TEST(bad_conf)
 }
 END_TEST
 
+START_TEST(header_override_needs_num_buffers)
+{
+	struct vnet_model_conf mc = {.features = F_BASE | VNET_F_MRG_RXBUF};
+	struct vnet_dev_conf dc = {.features = VNET_F_DEFAULT | VNET_F_MRG_RXBUF, .hdr_len = 10};
+	struct rig r;
+
+	ck_assert_int_eq(rig_open(&r, &mc, &dc, 0, 1), -EINVAL);
+	rig_close(&r);
+}
+END_TEST
+
 START_TEST(mtu_too_big_for_pool)
 {
 	struct vnet_model_conf mc = {.mtu = 9000};
@@ -605,6 +616,7 @@ int main(void)
 	tcase_add_test(hs, reset_never_completes);
 	tcase_add_test(hs, bad_conf);
 	tcase_add_test(hs, mtu_too_big_for_pool);
+	tcase_add_test(hs, header_override_needs_num_buffers);
 	tcase_add_test(hs, mac_strings);
 	tcase_add_test(hs, config_generation_retry);
 	tcase_add_test(hs, link_status_reread);
