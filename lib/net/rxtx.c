@@ -40,9 +40,9 @@ uint16_t vnet_rx_burst(struct vnet_dev *d, uint16_t q, struct vnet_buf **bufs, u
 	VNET_STAGE_END(VNET_STAGE_HARVEST, t0);
 	if (d->features & VNET_F_GUEST_CSUM) {
 		for (i = 0; i < got; i++) {
-			const struct virtio_net_hdr *h =
-				(const struct virtio_net_hdr *)(bufs[i]->data - d->hdr_len);
-			uint8_t f = h->flags;
+			/* flags is the header's first byte; a header-length override
+			 * may leave the header unaligned, so no struct access */
+			uint8_t f = *(const volatile uint8_t *)(bufs[i]->data - d->hdr_len);
 			bufs[i]->flags = (uint16_t)(((f & VIRTIO_NET_HDR_F_DATA_VALID) ? VNET_BUF_F_DATA_VALID : 0) |
 			                            ((f & VIRTIO_NET_HDR_F_NEEDS_CSUM) ? VNET_BUF_F_NEEDS_CSUM : 0));
 		}

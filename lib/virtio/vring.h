@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "platform/platform.h"
@@ -231,7 +232,9 @@ static inline __attribute__((always_inline)) void vnet_harvest_entry(struct vnet
 		b->nb_segs = 1;
 		vnet_prefetch(b->data);
 		if (mrg) {
-			uint32_t nb = ((const volatile struct virtio_net_hdr *)(b->data - rx_hdr))->num_buffers;
+			/* num_buffers, read once, byte by byte (no alignment assumed) */
+			const volatile uint8_t *nbp = b->data - rx_hdr + offsetof(struct virtio_net_hdr, num_buffers);
+			uint32_t nb = (uint32_t)nbp[0] | (uint32_t)nbp[1] << 8;
 			if (vnet_unlikely(nb == 0 || nb - 1 > left)) {
 				h->vq->stats.drop_bad_len++;
 				vnet_buf_free(b);

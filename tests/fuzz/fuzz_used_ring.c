@@ -159,7 +159,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		dc.features &= ~VNET_F_EVENT_IDX;
 	if (feat & 1)
 		dc.features |= VNET_F_IN_ORDER;
-	if (feat & 2)
+	if ((feat & 2) && !dc.hdr_len) /* MRG_RXBUF needs the 12-byte header */
 		dc.features |= VNET_F_MRG_RXBUF;
 	if (vnet_pool_create(&R.pool, &pc) != 0)
 		abort();
