@@ -142,6 +142,8 @@ static uint64_t wanted_features(void)
 		printf("echo: tso/lro need csum=on; left off\n");
 	if (mrg)
 		f |= VNET_F_MRG_RXBUF;
+	if (appliance_arg_bool("packed", 0)) /* the packed ring (QEMU: packed=on) */
+		f |= VNET_F_RING_PACKED;
 	return f;
 }
 

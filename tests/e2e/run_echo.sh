@@ -12,5 +12,5 @@ image=$1 machine=$2; shift 2
 [ "$(id -u)" = 0 ] || { echo "run_echo: needs root for the namespace; skipped"; exit 77; }
 command -v qemu-system-x86_64 >/dev/null || { echo "run_echo: no QEMU; skipped"; exit 77; }
 exec timeout 240 "$here/../../tools/qemu-run" --machine "$machine" --timeout 180 "$@" \
-	--append "ip=10.99.0.2/24 gw=10.99.0.1" "$image" -- \
+	--append "ip=10.99.0.2/24 gw=10.99.0.1 ${ECHO_APPEND:-}" "$image" -- \
 	python3 "$here/echo_check.py" --pings 100 --tcp-bytes 1048576 --iperf-seconds 3 --label "$machine"
