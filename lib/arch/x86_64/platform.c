@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "arch.h"
+#include "platform/counter_clock.h"
 #include "platform/platform.h"
 
 int vnet_dma_alloc(struct vnet_dma *d, size_t len, size_t align)
@@ -43,16 +44,12 @@ void vnet_dma_free(struct vnet_dma *d)
 	d->len = 0;
 }
 
-/* ---- time: the TSC, with the rate from tsc.c ----
- * Microseconds are cycles * us_mult >> 32, one multiply and no division on
- * the path lwIP's sys_now() takes every poll. */
-static uint64_t tsc_base;
-static uint64_t us_mult;
+/* ---- time: the TSC, with the rate from tsc.c ---- */
+static struct counter_clock clk;
 
 void vnet_time_init(void)
 {
-	tsc_base = vnet_rdtsc();
-	us_mult = (1000000ull << 32) / vnet_tsc_hz;
+	counter_clock_init(&clk, vnet_tsc_hz, vnet_rdtsc());
 }
 
 uint64_t vnet_cycles(void)
@@ -62,20 +59,17 @@ uint64_t vnet_cycles(void)
 
 uint64_t vnet_cycles_hz(void)
 {
-	return vnet_tsc_hz;
+	return clk.hz;
 }
 
 uint64_t vnet_now_us(void)
 {
-	return (uint64_t)(((unsigned __int128)(vnet_rdtsc() - tsc_base) * us_mult) >> 32);
+	return counter_clock_us(&clk, vnet_rdtsc());
 }
 
 void vnet_delay_us(uint32_t us)
 {
-	/* us * hz / 1e6 without overflowing 64 bits for any uint32 us. */
-	uint64_t hz = vnet_tsc_hz;
-	uint64_t cycles = us * (hz / 1000000) + us * (hz % 1000000) / 1000000;
-	uint64_t t0 = vnet_rdtsc();
+	uint64_t cycles = counter_clock_ticks(&clk, us), t0 = vnet_rdtsc();
 
 	while (vnet_rdtsc() - t0 < cycles)
 		vnet_cpu_relax();

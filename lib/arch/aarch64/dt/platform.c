@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "arch.h"
+#include "platform/counter_clock.h"
 #include "platform/platform.h"
 #include "virt.h"
 
@@ -47,17 +48,12 @@ void vnet_dma_free(struct vnet_dma *d)
 }
 
 /* ---- time: the architecture's fixed-rate counter (aarch64 CNTVCT_EL0,
- * RISC-V time), whose rate firmware or the DTB gives. Microseconds are
- * ticks * us_mult >> 32: one multiply on the path sys_now() takes. */
-static uint64_t counter_hz = 1;
-static uint64_t counter_base;
-static uint64_t us_mult;
+ * RISC-V time), whose rate firmware or the DTB gives. */
+static struct counter_clock clk = {1, 0, 0};
 
 void virt_time_init(uint64_t hz)
 {
-	counter_hz = hz ? hz : 1;
-	counter_base = vnet_arch_counter();
-	us_mult = (1000000ull << 32) / counter_hz;
+	counter_clock_init(&clk, hz, vnet_arch_counter());
 }
 
 uint64_t vnet_cycles(void)
@@ -67,19 +63,17 @@ uint64_t vnet_cycles(void)
 
 uint64_t vnet_cycles_hz(void)
 {
-	return counter_hz;
+	return clk.hz;
 }
 
 uint64_t vnet_now_us(void)
 {
-	return (uint64_t)(((unsigned __int128)(vnet_arch_counter() - counter_base) * us_mult) >> 32);
+	return counter_clock_us(&clk, vnet_arch_counter());
 }
 
 void vnet_delay_us(uint32_t us)
 {
-	uint64_t hz = counter_hz;
-	uint64_t ticks = us * (hz / 1000000) + us * (hz % 1000000) / 1000000;
-	uint64_t t0 = vnet_arch_counter();
+	uint64_t ticks = counter_clock_ticks(&clk, us), t0 = vnet_arch_counter();
 
 	while (vnet_arch_counter() - t0 < ticks)
 		vnet_cpu_relax();
