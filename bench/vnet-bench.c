@@ -61,6 +61,8 @@ struct opts {
 	int quiet;
 	int packed;             /* --packed: VIRTIO_F_RING_PACKED */
 	int in_order;           /* --in-order: the model offers VIRTIO_F_IN_ORDER */
+	int indirect;           /* --indirect: VIRTIO_F_INDIRECT_DESC offered and asked */
+	uint16_t segs;          /* --segs: txonly frames as chains of this many buffers */
 };
 
 struct result {
@@ -82,7 +84,7 @@ static void usage(FILE *f)
 	        "                  --mode=txonly|rxonly|forward|flowgen|latency|tcp\n"
 	        "                  [--frame=64[,1518,...]] [--burst=32] [--ring=256] [--inflight=N]\n"
 	        "                  [--duration=SEC] [--warmup=SEC] [--packets=N] [--cpu=N] [--quiet]\n"
-	        "                  [--packed] [--in-order]\n"
+	        "                  [--packed] [--in-order] [--indirect] [--segs=N]\n"
 	        "  txonly: send only (model: the device sinks; peer: rxonly)\n"
 	        "  rxonly: receive only (model: the device generates; peer: txonly)\n"
 	        "  forward: macswap what comes in and send it back, --inflight frames\n"
@@ -95,6 +97,9 @@ static void usage(FILE *f)
 	        "  libpciaccess (root, unbound device, inside a VM).\n"
 	        "  --packed asks for the packed ring (the model offers it); --in-order makes\n"
 	        "  the model offer VIRTIO_F_IN_ORDER (batched TX completions).\n"
+	        "  --segs=N (txonly): each frame a chain of N buffers, 54 header bytes\n"
+	        "  in the first; --indirect: the model offers VIRTIO_F_INDIRECT_DESC and\n"
+	        "  the driver asks for it (a chain takes one descriptor; else copied).\n"
 	        "Output: one JSON line per result, then a table; a progress line each\n"
 	        "second on stderr for runs of 3 s or more.\n");
 }
@@ -122,6 +127,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"cpu", required_argument, 0, 'c'},     {"quiet", no_argument, 0, 'q'},
 		{"inflight", required_argument, 0, 'i'},
 		{"packed", no_argument, 0, 'P'},        {"in-order", no_argument, 0, 'O'},
+		{"indirect", no_argument, 0, 'I'},      {"segs", required_argument, 0, 'S'},
 		{"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
 	unsigned long v;
 	int c, i;
@@ -212,6 +218,16 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'O':
 			o->in_order = 1;
+			break;
+		case 'I':
+			o->indirect = 1;
+			break;
+		case 'S':
+			if (parse_u(optarg, 1, VNET_TX_MAX_SEGS, &v)) {
+				fprintf(stderr, "vnet-bench: segs is 1..%d\n", VNET_TX_MAX_SEGS);
+				return -EINVAL;
+			}
+			o->segs = (uint16_t)v;
 			break;
 		case 'i':
 			if (parse_u(optarg, 1, 65535, &v)) {
@@ -328,7 +344,8 @@ static int rig_open(struct rig *r, const struct opts *o, enum vnet_model_backend
 		mc.source_len = (uint16_t)frame;
 		mc.queue_max = o->ring > 1024 ? o->ring : 1024;
 		mc.features = VNET_F_VERSION_1 | VNET_F_MAC | VNET_F_MTU | VNET_F_STATUS | VNET_F_EVENT_IDX |
-		              (o->packed ? VNET_F_RING_PACKED : 0) | (o->in_order ? VNET_F_IN_ORDER : 0);
+		              (o->packed ? VNET_F_RING_PACKED : 0) | (o->in_order ? VNET_F_IN_ORDER : 0) |
+		              (o->indirect ? VNET_F_INDIRECT_DESC : 0);
 		rc = vnet_model_create(&r->m, &mc);
 	} else {
 		/* first: the PCI transport switches DMA memory to hugepages */
@@ -341,6 +358,8 @@ static int rig_open(struct rig *r, const struct opts *o, enum vnet_model_backend
 	}
 	t = r->m ? vnet_model_transport(r->m) : r->t;
 	pc.count = 2u * o->ring + 4u * MAX_BURST;
+	if (o->segs > 1) /* a ring and a burst of chains */
+		pc.count += ((uint32_t)o->ring + o->burst) * o->segs;
 	if (o->kind == BK_PCI) /* fit the hugepages: 2 MiB each */
 		pc.count = 2u * o->ring + 4u * o->burst + (o->inflight ? o->inflight : o->ring / 2);
 	if ((rc = vnet_pool_create(&r->pool, &pc))) {
@@ -350,7 +369,7 @@ static int rig_open(struct rig *r, const struct opts *o, enum vnet_model_backend
 	}
 	dc.pool = r->pool;
 	dc.rx_ring_size = dc.tx_ring_size = o->ring;
-	dc.features = VNET_F_DEFAULT | (o->packed ? VNET_F_RING_PACKED : 0);
+	dc.features = VNET_F_DEFAULT | (o->packed ? VNET_F_RING_PACKED : 0) | (o->indirect ? VNET_F_INDIRECT_DESC : 0);
 	rc = vnet_dev_open(&r->dev, t, &dc);
 	if (rc) {
 		fprintf(stderr, "vnet-bench: vnet_dev_open: %s\n", vnet_strerror(rc));
@@ -451,6 +470,36 @@ static void stages_take(struct result *res)
 #endif
 }
 
+/* txonly --segs: a burst of frames, each a chain of o->segs buffers (the
+ * first with 54 bytes of headers, the payload spread over the others). */
+static uint16_t tx_chains(struct rig *r, const struct opts *o, uint32_t frame)
+{
+	static struct vnet_buf *segs[MAX_BURST * VNET_TX_MAX_SEGS];
+	struct vnet_buf *heads[MAX_BURST];
+	uint32_t ns = o->segs, head = frame >= 54 + ns ? 54 : frame / ns, rest = frame - head;
+	uint32_t i, k;
+	uint16_t n;
+
+	if (vnet_pool_alloc_bulk(r->pool, segs, (uint32_t)o->burst * ns)) {
+		vnet_tx_reclaim(r->dev, 0);
+		return 0;
+	}
+	for (i = 0; i < o->burst; i++) {
+		struct vnet_buf **c = segs + (size_t)i * ns;
+
+		for (k = 0; k < ns; k++) {
+			c[k]->len = k == 0 ? head : k + 1 < ns ? rest / (ns - 1) : rest - (ns - 2) * (rest / (ns - 1));
+			c[k]->next = k + 1 < ns ? c[k + 1] : NULL;
+		}
+		c[0]->nb_segs = (uint16_t)ns;
+		heads[i] = c[0];
+	}
+	n = vnet_tx_burst(r->dev, 0, heads, o->burst);
+	for (i = n; i < o->burst; i++)
+		vnet_buf_free_chain(heads[i]);
+	return n;
+}
+
 static int run_pps(const struct opts *o, uint32_t frame, struct result *res)
 {
 	static const enum vnet_model_backend be[] = {VNET_MODEL_SINK, VNET_MODEL_SOURCE, VNET_MODEL_LOOPBACK};
@@ -488,6 +537,10 @@ static int run_pps(const struct opts *o, uint32_t frame, struct result *res)
 		rig_poll(&r); /* the device's side of the work */
 		switch (o->mode) {
 		case M_TXONLY:
+			if (o->segs > 1) {
+				n = tx_chains(&r, o, frame);
+				break;
+			}
 			if (vnet_pool_alloc_bulk(r.pool, bufs, o->burst) == 0) {
 				for (i = 0; i < o->burst; i++)
 					bufs[i]->len = frame;

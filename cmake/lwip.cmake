@@ -2,9 +2,9 @@
 # lwIP 2.1.3 (from ${LWIP_DIR}, fetched by tools/setup; never copied here)
 # built with vnet's options, and the vnet lwIP glue:
 #
-#   vnet_lwip   lwIP core (IPv4, ARP/Ethernet, ICMP, raw, UDP, TCP) and the
-#               lwiperf app, plus lib/lwip/port.c (sys_now, LWIP_RAND,
-#               assertions, source routing). Public include dirs: lwIP's and
+#   vnet_lwip   lwIP core (IPv4, ARP/Ethernet, ICMP, IPv6, ND, ICMPv6, raw,
+#               UDP, TCP) and the lwiperf app, plus lib/lwip/port.c (sys_now,
+#               LWIP_RAND, assertions, routing hooks). Public include dirs: lwIP's and
 #               lib/lwip/include (lwipopts.h, arch/cc.h).
 #   vnet_iface  the netif over a vnet device and the Interface API
 #               (include/vnet/iface.h). Links vnet_lwip.
@@ -39,6 +39,12 @@ set(VNET_LWIP_SRCS
   ${LWIP_DIR}/src/core/ipv4/ip4.c
   ${LWIP_DIR}/src/core/ipv4/ip4_addr.c
   ${LWIP_DIR}/src/core/ipv4/ip4_frag.c
+  ${LWIP_DIR}/src/core/ipv6/ethip6.c
+  ${LWIP_DIR}/src/core/ipv6/icmp6.c
+  ${LWIP_DIR}/src/core/ipv6/ip6.c
+  ${LWIP_DIR}/src/core/ipv6/ip6_addr.c
+  ${LWIP_DIR}/src/core/ipv6/ip6_frag.c
+  ${LWIP_DIR}/src/core/ipv6/nd6.c
   ${LWIP_DIR}/src/netif/ethernet.c
   ${LWIP_DIR}/src/apps/lwiperf/lwiperf.c
 )

@@ -8,6 +8,7 @@
 #include <vnet/vnet.h>
 
 #define BM_MAX_BURST 256
+#define BM_MAX_QUEUES 16 /* queue pairs the bench drives (queues=N) */
 #define BM_HIST_BUCKETS 512
 
 /* Payload layout after Ethernet(14) + IPv4(20) + UDP(8), shared with the
@@ -35,6 +36,10 @@ struct bm_opts {
 	int stages;           /* per-stage cycle accounting */
 	int hist;             /* print the latency histogram */
 	int relax;            /* PAUSE on an idle poll */
+	uint16_t queues;      /* queue pairs, one loop body each */
+	uint16_t sport;       /* UDP source port of generated frames (0: BM_UDP_PORT) */
+	int log;              /* the library's log level (enum vnet_log_level) */
+	uint32_t idle_us;     /* rxonly/forward: halt after this long without a frame (0: spin) */
 };
 
 enum { BM_ST_HARVEST, BM_ST_APP, BM_ST_REFILL, BM_ST_TX_NOKICK, BM_ST_TX_KICK, BM_ST_CAL, BM_ST_N };
@@ -58,7 +63,11 @@ struct bm_result {
 	uint64_t cycles;              /* measured window */
 	uint64_t lost, other;         /* latency: timeouts; frames not ours */
 	uint64_t idle_polls;
-	struct vnet_queue_stats rx, tx;
+	uint64_t halts;       /* idle_us: halts in the measured window */
+	struct vnet_queue_stats rx, tx;   /* summed over the queue pairs */
+	/* per queue pair: packets in the measured window, whole-run counters */
+	uint64_t q_packets[BM_MAX_QUEUES];
+	struct vnet_queue_stats rxq[BM_MAX_QUEUES], txq[BM_MAX_QUEUES];
 	struct bm_stages st;
 	uint64_t hist[BM_HIST_BUCKETS]; /* latency: round trips in TSC cycles */
 	uint64_t samples, max_cycles;
@@ -71,6 +80,7 @@ struct bm_rig {
 	struct vnet_pool *pool;
 	struct vnet_dev *dev;
 	const char *transport;
+	int irq;              /* MSI-X programmed: the loop may halt (idle_us) */
 };
 
 /* frame.c */

@@ -46,7 +46,7 @@ void bm_frame_build(uint8_t *f, const struct bm_opts *o, uint32_t len)
 	put32(ip + 12, o->ip);
 	put32(ip + 16, o->peer_ip);
 	put16(ip + 10, ip_csum(ip));
-	put16(udp, BM_UDP_PORT);
+	put16(udp, o->sport ? o->sport : BM_UDP_PORT);
 	put16(udp + 2, BM_UDP_PORT);
 	put16(udp + 4, (uint16_t)(len - 34));
 	/* UDP checksum 0: none (IPv4 allows it) */

@@ -5,10 +5,14 @@
  *   harvest = vnet_rx_burst, app = the mode's own work (fill, macswap,
  *   free), refill = vnet_rx_refill, publish/kick = vnet_tx_burst (split
  *   by whether the TX queue's kick counter moved during the call).
- * Every loop is bounded by the clock and by an iteration count.
+ * With queues=N, one iteration runs the body once per queue pair, each
+ * for its own pair (on one vCPU the N loops take turns); latency uses
+ * pair 0. Every loop is bounded by the clock and by an iteration count.
  */
 #include <errno.h>
 #include <string.h>
+
+#include <vnet/baremetal.h>
 
 #include "bm.h"
 #include "platform/platform.h"
@@ -122,29 +126,29 @@ static inline uint64_t stamp(int on)
 	return on ? vnet_cycles() : 0;
 }
 
-static uint64_t tx_kicks(const struct bm_rig *r)
+static uint64_t tx_kicks(const struct bm_rig *r, uint16_t q)
 {
 	struct vnet_queue_stats s;
 
-	vnet_queue_stats(r->dev, 0, false, &s);
+	vnet_queue_stats(r->dev, q, false, &s);
 	return s.kicks;
 }
 
-/* One vnet_tx_burst, timed and classified when @st is not NULL. */
-static uint16_t tx_timed(struct bm_rig *r, struct vnet_buf **b, uint16_t n, struct bm_stages *st)
+/* One vnet_tx_burst on queue @q, timed and classified when @st is not NULL. */
+static uint16_t tx_timed(struct bm_rig *r, uint16_t q, struct vnet_buf **b, uint16_t n, struct bm_stages *st)
 {
 	uint64_t k0, t0, t1;
 	uint16_t sent;
 
 	if (!st)
-		return vnet_tx_burst(r->dev, 0, b, n);
-	k0 = tx_kicks(r);
+		return vnet_tx_burst(r->dev, q, b, n);
+	k0 = tx_kicks(r, q);
 	t0 = vnet_cycles();
-	sent = vnet_tx_burst(r->dev, 0, b, n);
+	sent = vnet_tx_burst(r->dev, q, b, n);
 	t1 = vnet_cycles();
 	if (sent == 0)
 		return 0; /* ring full: no packet to charge it to */
-	if (tx_kicks(r) != k0) {
+	if (tx_kicks(r, q) != k0) {
 		st->tx_kick += t1 - t0;
 		st->n_kick++;
 		st->pk_kick += sent;
@@ -202,7 +206,7 @@ static int send_probe(struct bm_rig *r, const uint8_t *tmpl, uint32_t frame, uin
 	memcpy(b->data + BM_OFF_SEQ, &seq, 4);
 	ts = vnet_cycles();
 	memcpy(b->data + BM_OFF_TS, &ts, 8);
-	if (tx_timed(r, &b, 1, st) != 1) {
+	if (tx_timed(r, 0, &b, 1, st) != 1) {
 		vnet_buf_free(b);
 		return -ENOBUFS;
 	}
@@ -247,89 +251,145 @@ static int ours(struct vnet_buf *const *b, uint16_t n)
 	return 0;
 }
 
-/* txonly, rxonly, forward: throughput. */
+/* One pass of the run-to-completion body for queue pair @q: txonly
+ * reclaims and sends a burst; rxonly harvests, frees and refills; forward
+ * harvests, swaps the MACs, sends back and refills. Returns the packets
+ * it moved (sent, for forward) and times the stages into @st when set.
+ * With @check, *@seen says whether a harvest held one of the bench's
+ * frames (a scan kept out of the measured window). */
+static uint16_t step(struct bm_rig *r, const struct bm_opts *o, uint16_t q, const uint8_t *tmpl,
+                     struct bm_stages *st, int check, int *seen)
+{
+	struct vnet_buf *b[BM_MAX_BURST];
+	uint64_t t0, t1, t2, t3, t4;
+	uint16_t n, sent = 0, i;
+
+	t0 = stamp(st != NULL);
+	if (o->mode == BM_TXONLY) {
+		/* take back what the device sent, then fill only free slots:
+		 * the TX reclaim is this mode's harvest */
+		uint16_t room;
+
+		vnet_tx_reclaim(r->dev, q);
+		room = vnet_tx_free(r->dev, q);
+		n = room < o->burst ? room : o->burst;
+		t1 = stamp(st != NULL);
+		if (n && vnet_pool_alloc_bulk(r->pool, b, n) == 0) {
+			fill_burst(b, n, tmpl, o->frame);
+			t2 = stamp(st != NULL);
+			sent = tx_timed(r, q, b, n, st);
+			t3 = stamp(st != NULL);
+			if (sent < n)
+				vnet_pool_free_bulk(b + sent, (uint32_t)(n - sent));
+		} else {
+			t2 = t3 = t1;
+		}
+		if (st && sent)
+			add_stages(st, sent, t1 - t0, t2 - t1, 0);
+		return sent;
+	}
+	n = vnet_rx_burst(r->dev, q, b, o->burst);
+	t1 = stamp(st != NULL);
+	if (check)
+		*seen = ours(b, n);
+	if (o->mode == BM_RXONLY) {
+		vnet_pool_free_bulk(b, n);
+		t2 = t3 = stamp(st != NULL);
+	} else {
+		for (i = 0; i < n; i++)
+			bm_macswap(b[i]->data);
+		t2 = stamp(st != NULL);
+		sent = n ? tx_timed(r, q, b, n, st) : 0;
+		t3 = stamp(st != NULL);
+		if (sent < n)
+			vnet_pool_free_bulk(b + sent, (uint32_t)(n - sent));
+		n = sent;
+	}
+	vnet_rx_refill(r->dev, q);
+	t4 = stamp(st != NULL);
+	if (st && n)
+		add_stages(st, n, t1 - t0, t2 - t1, t4 - t3);
+	return n;
+}
+
+/* idle_us: every RX queue armed, none with a frame already: halt until
+ * the next frame's MSI-X message or 5 ms. @return 1 when it halted. */
+static int idle_halt(struct bm_rig *r, const struct bm_opts *o)
+{
+	int ready = 0, halted = 0;
+	uint16_t q;
+
+	for (q = 0; q < o->queues; q++)
+		ready |= vnet_dev_rx_intr_enable(r->dev, q) != 0;
+#ifdef VNET_BAREMETAL_HAS_IDLE
+	if (!ready)
+		halted = vnet_idle_wait(5000) >= 0;
+#endif
+	for (q = 0; q < o->queues; q++)
+		vnet_dev_rx_intr_disable(r->dev, q);
+	return halted;
+}
+
+/* txonly, rxonly, forward: throughput, over o->queues pairs in turn. */
 static int run_pps(struct bm_rig *r, const struct bm_opts *o, struct bm_result *res)
 {
-	static uint8_t tmpl[BM_MAX_FRAME];
-	struct vnet_buf *b[BM_MAX_BURST];
-	struct bm_stages *st = NULL;
+	/* one template per pair: pair q sends from UDP port BM_UDP_PORT + q,
+	 * one flow per queue (pair 0's frames are the single-queue ones) */
+	static uint8_t tmpl[BM_MAX_QUEUES][BM_MAX_FRAME];
+	struct bm_opts qo = *o;
 	struct window w;
-	uint64_t it;
+	uint64_t it, idle_since = 0, idle_cyc;
+	uint16_t q;
 	int calibrated = 0;
 
-	bm_frame_build(tmpl, o, o->frame);
+	for (q = 0; q < o->queues; q++) {
+		qo.sport = (uint16_t)(BM_UDP_PORT + q);
+		bm_frame_build(tmpl[q], &qo, o->frame);
+	}
 	win_init(&w, o, o->mode != BM_TXONLY);
+	idle_cyc = r->irq && o->mode != BM_TXONLY ? us_to_cycles(o->idle_us, vnet_cycles_hz()) : 0;
 	for (it = 0; it < MAX_ITERS && w.state != W_DONE; it++) {
-		uint64_t t0, t1, t2, t3, t4;
-		uint16_t n = 0, sent = 0;
-		int seen = 1;
+		struct bm_stages *st;
+		uint32_t moved = 0;
+		int seen_any = 0;
 
 		if (o->mode == BM_FORWARD && o->stages && w.state == W_MEASURE && !calibrated) {
-			calibrate(r, tmpl, o->frame, &res->st);
+			calibrate(r, tmpl[0], o->frame, &res->st);
 			calibrated = 1;
 		}
 		/* count stages only inside the measured window */
 		st = (o->stages && w.state == W_MEASURE) ? &res->st : NULL;
-		t0 = stamp(st != NULL);
-		if (o->mode == BM_TXONLY) {
-			/* take back what the device sent, then fill only free slots:
-			 * the TX reclaim is this mode's harvest */
-			uint16_t room;
+		for (q = 0; q < o->queues; q++) {
+			int seen = 1;
+			uint16_t n = step(r, o, q, tmpl[q], st, w.state == W_WAIT, &seen);
 
-			vnet_tx_reclaim(r->dev, 0);
-			room = vnet_tx_free(r->dev, 0);
-			n = room < o->burst ? room : o->burst;
-			t1 = stamp(st != NULL);
-			if (n && vnet_pool_alloc_bulk(r->pool, b, n) == 0) {
-				fill_burst(b, n, tmpl, o->frame);
-				t2 = stamp(st != NULL);
-				sent = tx_timed(r, b, n, st);
-				t3 = stamp(st != NULL);
-				if (sent < n)
-					vnet_pool_free_bulk(b + sent, (uint32_t)(n - sent));
-			} else {
-				t2 = t3 = t1;
+			if (n == 0) {
+				if (w.state == W_MEASURE)
+					res->idle_polls++;
+				continue;
 			}
-			n = sent;
-			t4 = t3;
-		} else {
-			uint16_t i;
-
-			n = vnet_rx_burst(r->dev, 0, b, o->burst);
-			t1 = stamp(st != NULL);
-			if (w.state == W_WAIT)
-				seen = ours(b, n);
-			if (o->mode == BM_RXONLY) {
-				vnet_pool_free_bulk(b, n);
-				t2 = t3 = stamp(st != NULL);
-			} else {
-				for (i = 0; i < n; i++)
-					bm_macswap(b[i]->data);
-				t2 = stamp(st != NULL);
-				sent = n ? tx_timed(r, b, n, st) : 0;
-				t3 = stamp(st != NULL);
-				if (sent < n)
-					vnet_pool_free_bulk(b + sent, (uint32_t)(n - sent));
+			moved += n;
+			seen_any |= seen;
+			if (w.state == W_MEASURE) {
+				res->packets += n;
+				res->q_packets[q] += n;
+				res->bytes += (uint64_t)n * o->frame;
 			}
-			vnet_rx_refill(r->dev, 0);
-			t4 = stamp(st != NULL);
-			if (o->mode == BM_FORWARD)
-				n = sent;
 		}
-		if (n == 0) {
-			if (w.state == W_MEASURE)
-				res->idle_polls++;
-			if (o->relax)
-				vnet_cpu_relax();
-		} else if (w.state == W_MEASURE) {
-			res->packets += n;
-			res->bytes += (uint64_t)n * o->frame;
-			if (st)
-				add_stages(st, n, t1 - t0, t2 - t1, t4 - t3);
+		if (moved == 0 && o->relax)
+			vnet_cpu_relax();
+		if (moved != 0 || !idle_cyc) {
+			idle_since = 0;
+		} else if (!idle_since) {
+			idle_since = vnet_cycles();
+		} else if (vnet_cycles() - idle_since >= idle_cyc) {
+			if (idle_halt(r, o) && w.state == W_MEASURE)
+				res->halts++;
+			idle_since = 0;
 		}
 		/* the window opens on the first bench frame, not on whatever the
 		 * host stack says when the tap comes up (IPv6 ND, MLD) */
-		win_tick(&w, vnet_cycles(), n != 0 && seen);
+		win_tick(&w, vnet_cycles(), moved != 0 && seen_any);
 	}
 	if (res->packets == 0)
 		return -ETIMEDOUT; /* never saw traffic */
@@ -402,6 +462,7 @@ static int run_latency(struct bm_rig *r, const struct bm_opts *o, struct bm_resu
 					res->max_cycles = c;
 				res->samples++;
 				res->packets++;
+				res->q_packets[0]++;
 				res->bytes += o->frame;
 			}
 		} else {
@@ -417,13 +478,31 @@ static int run_latency(struct bm_rig *r, const struct bm_opts *o, struct bm_resu
 	return win_result(&w, res);
 }
 
+static void stats_add(struct vnet_queue_stats *sum, const struct vnet_queue_stats *s)
+{
+	sum->packets += s->packets;
+	sum->bytes += s->bytes;
+	sum->bursts += s->bursts;
+	sum->kicks += s->kicks;
+	sum->drop_bad_id += s->drop_bad_id;
+	sum->drop_bad_len += s->drop_bad_len;
+	sum->drop_bad_idx += s->drop_bad_idx;
+	sum->drop_pool_empty += s->drop_pool_empty;
+	sum->drop_ring_full += s->drop_ring_full;
+}
+
 int bm_run(struct bm_rig *r, const struct bm_opts *o, struct bm_result *res)
 {
+	uint16_t q;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
 	rc = o->mode == BM_LATENCY ? run_latency(r, o, res) : run_pps(r, o, res);
-	vnet_queue_stats(r->dev, 0, true, &res->rx);
-	vnet_queue_stats(r->dev, 0, false, &res->tx);
+	for (q = 0; q < o->queues; q++) {
+		vnet_queue_stats(r->dev, q, true, &res->rxq[q]);
+		vnet_queue_stats(r->dev, q, false, &res->txq[q]);
+		stats_add(&res->rx, &res->rxq[q]);
+		stats_add(&res->tx, &res->txq[q]);
+	}
 	return rc;
 }

@@ -69,6 +69,45 @@ static int parse_cidr(const char *s, uint32_t *ip, uint32_t *mask)
 	return 0;
 }
 
+/* ip6=ADDR/LEN (the length defaults to 64). */
+static int parse_cidr6(const char *s, uint8_t ip[16], uint8_t *len)
+{
+	char buf[64];
+	char *slash;
+	unsigned long n = 64;
+
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (slash) {
+		char *end;
+		*slash = '\0';
+		n = strtoul(slash + 1, &end, 10);
+		if (end == slash + 1 || *end || n < 1 || n > 128)
+			return -EINVAL;
+	}
+	if (vnet_iface_parse_ip6(buf, ip))
+		return -EINVAL;
+	*len = (uint8_t)n;
+	return 0;
+}
+
+/* The interface's IPv6 addresses, one line. */
+static void print_ip6(const struct appliance *a)
+{
+	struct vnet_iface_ip6 v;
+	char txt[VNET_IFACE_IP6_STRLEN];
+	unsigned i;
+
+	printf("echo: ipv6");
+	for (i = 0; vnet_iface_ip6(a->ifc, i, &v) == 0; i++) {
+		vnet_iface_format_ip6(v.addr, txt, sizeof(txt));
+		printf(" %s/%u", txt, (unsigned)v.prefix_len);
+	}
+	printf("%s\n", i ? "" : " off");
+}
+
 static int find_nic(struct appliance *a, const char *which)
 {
 	const struct vnet_machine *m = vnet_machine();
@@ -79,9 +118,14 @@ static int find_nic(struct appliance *a, const char *which)
 		memset(&po, 0, sizeof(po));
 		po.ecam_base = m->pci_ecam;
 		po.bar_window = m->pci_bar_window;
+		if (m->msi_addr && appliance_arg_bool("irq", 1)) {
+			po.msi_addr = m->msi_addr;
+			po.msi_data = m->msi_data;
+		}
 		rc = vnet_pci_open(&a->t, &po);
 		if (rc == 0) {
 			a->transport = "pci";
+			a->irq = po.msi_addr != 0;
 			return 0;
 		}
 		if (strcmp(which, "auto") != 0)
@@ -123,8 +167,8 @@ static void print_features(const char *what, uint64_t f)
 }
 
 /* What to ask the device for, from offload= and the finer switches. The
- * spec's dependencies (5.1.3.1) are kept: HOST_TSO4 needs CSUM, GUEST_TSO4
- * needs GUEST_CSUM. */
+ * spec's dependencies (5.1.3.1) are kept: HOST_TSO4/6 need CSUM, GUEST_TSO4/6
+ * need GUEST_CSUM. */
 static uint64_t wanted_features(void)
 {
 	int all = appliance_arg_bool("offload", 1);
@@ -135,9 +179,9 @@ static uint64_t wanted_features(void)
 	if (csum)
 		f |= VNET_F_CSUM | VNET_F_GUEST_CSUM;
 	if (tso && csum)
-		f |= VNET_F_HOST_TSO4;
+		f |= VNET_F_HOST_TSO4 | VNET_F_HOST_TSO6;
 	if (lro && csum)
-		f |= VNET_F_GUEST_TSO4;
+		f |= VNET_F_GUEST_TSO4 | VNET_F_GUEST_TSO6;
 	if ((tso || lro) && !csum)
 		printf("echo: tso/lro need csum=on; left off\n");
 	if (mrg)
@@ -161,7 +205,7 @@ static int open_device(struct appliance *a, struct vnet_dev_conf *dc)
 	 * without it. */
 	if ((cfg.features & (VNET_F_GUEST_TSO4 | VNET_F_GUEST_TSO6)) && !(cfg.features & VNET_F_MRG_RXBUF) &&
 	    vnet_pool_data_room(a->pool) < 65550) {
-		printf("echo: the device offers GUEST_TSO4 without MRG_RXBUF; asking again without it\n");
+		printf("echo: the device offers GUEST_TSO4/6 without MRG_RXBUF; asking again without them\n");
 		vnet_dev_close(a->dev);
 		a->dev = NULL;
 		dc->features &= ~(VNET_F_GUEST_TSO4 | VNET_F_GUEST_TSO6);
@@ -182,7 +226,7 @@ static int make_jumbo(struct appliance *a, uint32_t mtu)
 	vnet_dev_config(a->dev, &cfg);
 	if (mtu + 14 > vnet_pool_data_room(a->pool))
 		need = (mtu + 14 + 64 + 63) / 64 * 64;
-	if ((cfg.features & (VNET_F_HOST_TSO4 | VNET_F_CSUM)) == (VNET_F_HOST_TSO4 | VNET_F_CSUM))
+	if ((cfg.features & VNET_F_CSUM) && (cfg.features & (VNET_F_HOST_TSO4 | VNET_F_HOST_TSO6)))
 		need = 65536;
 	if (need == 0)
 		return 0;
@@ -199,7 +243,7 @@ static int make_jumbo(struct appliance *a, uint32_t mtu)
 
 int appliance_up(struct appliance *a)
 {
-	char ipstr[40] = "10.99.0.2/24", gwstr[20] = "10.99.0.1", which[8] = "auto";
+	char ipstr[40] = "10.99.0.2/24", gwstr[20] = "10.99.0.1", which[8] = "auto", ip6str[64];
 	struct vnet_pool_conf pc = {0};
 	struct vnet_dev_conf dc = {0};
 	struct vnet_iface_conf ic = {0};
@@ -219,6 +263,10 @@ int appliance_up(struct appliance *a)
 	}
 	if (vnet_iface_parse_ip4(gwstr, &a->gw)) {
 		printf("echo: bad gw=%s\n", gwstr);
+		return -EINVAL;
+	}
+	if (vnet_cmdline_get("ip6", ip6str, sizeof(ip6str)) == 0 && parse_cidr6(ip6str, a->ip6, &a->ip6_len)) {
+		printf("echo: bad ip6=%s (want ADDR/LEN)\n", ip6str);
 		return -EINVAL;
 	}
 	rc = find_nic(a, which);
@@ -252,9 +300,12 @@ int appliance_up(struct appliance *a)
 	ic.ip = a->ip;
 	ic.netmask = a->mask;
 	ic.gateway = a->gw;
+	memcpy(ic.ip6, a->ip6, sizeof(ic.ip6));
+	ic.ip6_prefix_len = a->ip6_len;
 	ic.pool = a->pool;
 	ic.tx_jumbo_pool = a->jumbo;
 	ic.mtu = (uint16_t)(mtu > 65535 ? 65535 : mtu);
+	ic.no_gro = !appliance_arg_bool("gro", 1);
 	rc = vnet_iface_init_conf(&a->ifc, a->dev, &ic);
 	if (rc) {
 		printf("echo: interface: %s\n", vnet_strerror(rc));
@@ -266,15 +317,17 @@ int appliance_up(struct appliance *a)
 	       cfg.link_up ? "up" : "down", (unsigned long long)cfg.features);
 	print_features("asked", dc.features);
 	print_features("negotiated", cfg.features);
-	printf("echo: offloads in use:%s%s%s%s%s%s; mtu %u, largest TX frame %u", info.offloads ? "" : " none",
+	printf("echo: offloads in use:%s%s%s%s%s%s%s%s; mtu %u, largest TX frame %u", info.offloads ? "" : " none",
 	       (info.offloads & VNET_IFACE_OFF_TX_CSUM) ? " tx-csum" : "",
 	       (info.offloads & VNET_IFACE_OFF_RX_CSUM) ? " rx-csum" : "",
-	       (info.offloads & VNET_IFACE_OFF_TSO) ? " tso" : "", (info.offloads & VNET_IFACE_OFF_LRO) ? " lro" : "",
+	       (info.offloads & VNET_IFACE_OFF_TSO) ? " tso" : "", (info.offloads & VNET_IFACE_OFF_TSO6) ? " tso6" : "",
+	       (info.offloads & VNET_IFACE_OFF_LRO) ? " lro" : "", (info.offloads & VNET_IFACE_OFF_LRO6) ? " lro6" : "",
 	       (info.offloads & VNET_IFACE_OFF_MRG) ? " mrg" : "", (unsigned)info.mtu, (unsigned)info.max_frame);
 	if (info.speed_mbps != UINT32_MAX)
 		printf(", link %u Mbit/s %s", (unsigned)info.speed_mbps,
 		       info.duplex == 1 ? "full duplex" : info.duplex == 0 ? "half duplex" : "duplex unknown");
 	printf("\n");
+	print_ip6(a);
 	return 0;
 fail_dev:
 	vnet_dev_close(a->dev);
@@ -323,12 +376,18 @@ void appliance_print_stats(const struct appliance *a)
 	       (unsigned long long)s.icmp.xmit, (unsigned long long)s.udp.recv, (unsigned long long)s.udp.xmit);
 	printf("stats: offloads: rx chained %llu gso %llu csum trusted %llu (partial %llu, finished %llu, "
 	       "bad hdr %llu) too-big %llu | tx csum %llu jumbo %llu gso %llu (%llu segments) | "
-	       "chkerr tcp %llu ip %llu | announces %llu\n",
+	       "chkerr tcp %llu ip %llu | announces %llu | rx coalesced %llu (%llu segments)\n",
 	       (unsigned long long)s.rx_chained, (unsigned long long)s.rx_gso,
 	       (unsigned long long)s.rx_csum_trusted, (unsigned long long)s.rx_csum_partial,
 	       (unsigned long long)s.rx_csum_finished, (unsigned long long)s.rx_bad_hdr,
 	       (unsigned long long)s.rx_too_big, (unsigned long long)s.tx_csum_offload,
 	       (unsigned long long)s.tx_jumbo, (unsigned long long)s.tx_gso, (unsigned long long)s.tx_gso_segs,
 	       (unsigned long long)s.tcp.chkerr, (unsigned long long)s.ip.chkerr,
-	       (unsigned long long)s.announces);
+	       (unsigned long long)s.announces, (unsigned long long)s.rx_gro, (unsigned long long)s.rx_gro_segs);
+	printf("stats: ipv6: rx gso6 %llu bad-gso %llu | tx gso6 %llu (%llu segments) | ip6 rx %llu tx %llu "
+	       "drop %llu | icmp6 rx %llu tx %llu | nd6 rx %llu tx %llu\n",
+	       (unsigned long long)s.rx_gso6, (unsigned long long)s.rx_bad_gso, (unsigned long long)s.tx_gso6,
+	       (unsigned long long)s.tx_gso6_segs, (unsigned long long)s.ip6.recv, (unsigned long long)s.ip6.xmit,
+	       (unsigned long long)s.ip6.drop, (unsigned long long)s.icmp6.recv, (unsigned long long)s.icmp6.xmit,
+	       (unsigned long long)s.nd6.recv, (unsigned long long)s.nd6.xmit);
 }

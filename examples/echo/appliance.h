@@ -16,22 +16,31 @@ struct appliance {
 	struct vnet_dev *dev;
 	struct vnet_iface *ifc;
 	const char *transport;   /* "pci" or "mmio" */
+	int irq;                 /* the NIC can wake a halted CPU (MSI-X wired) */
 	uint32_t ip, mask, gw;   /* host byte order */
+	uint8_t ip6[16];         /* static IPv6 address (zero: only the link-local one) */
+	uint8_t ip6_len;         /* its prefix length */
 };
 
 /* Bring everything up from the command line:
  *   ip=A.B.C.D/LEN (10.99.0.2/24)  gw=A.B.C.D (10.99.0.1)
+ *   ip6=ADDR/LEN (none; LEN 64 if left out): a static IPv6 address besides
+ *     the link-local one made from the MAC
  *   transport=auto|pci|mmio (auto)  pool=N (2048)  buf=BYTES (8192: pool buffer size)
  *   ring=N (256)  log=0..3 (1)
  *   offload=on|off (on): the device offloads the interface can use, each
  *     negotiated only if the device offers it; off asks for none of them.
  *     Finer switches override it: csum=on|off (CSUM + GUEST_CSUM),
- *     tso=on|off (HOST_TSO4: TCP segments coalesced on TX),
- *     lro=on|off (GUEST_TSO4: large segments received whole),
+ *     tso=on|off (HOST_TSO4/6: TCP segments coalesced on TX),
+ *     lro=on|off (GUEST_TSO4/6: large segments received whole),
  *     mrg=on|off (MRG_RXBUF: frames over several receive buffers)
  *   mtu=N (the device's, else 1500): jumbo frames need mrg=on (or big
  *     buffers) and a jumbo TX pool
  *   jumbo=N (64 when TSO or the MTU needs it): jumbo TX pool buffers
+ *   gro=on|off (on): coalesce received TCP/IPv4 segments of a flow within a
+ *     burst into one for lwIP (software GRO; matters without GUEST_TSO4)
+ *   irq=on|off (on where the machine can take the NIC's MSI-X message):
+ *     program it, so that a loop may halt until the next frame
  * Prints what it negotiated and uses; 0 or -errno. */
 int appliance_up(struct appliance *a);
 /* Close everything in reverse order. */

@@ -3,14 +3,19 @@
  * The echo appliance: a bare-metal x86_64 image (QEMU -kernel, PVH) that
  * serves the network with vnet + lwIP:
  *   ICMP echo; TCP and UDP echo on port 7; lwiperf (iperf2 server) on 5001;
- *   UDP port 9: "quit" ends the appliance, "stats" prints its counters.
+ *   UDP port 9: "quit" ends the appliance, "stats" prints its counters;
+ *   all of it over IPv4 and IPv6 (appliance.h: ip6=).
  * Command line: see appliance.h, plus timeout=SEC (0: run until told),
  * stats=SEC (print counters this often; 0: only at exit) and, where the
- * environment can halt the CPU (VNET_BAREMETAL_HAS_IDLE), idle=US (20; 0:
- * never): after IDLE_AFTER empty polls the CPU halts for about US
- * microseconds. A polling guest that never halts keeps a host CPU busy,
- * which under QEMU takes it from the device emulation and the peer; halting
- * briefly when idle costs at most US of latency.
+ * CPU can halt until the NIC interrupts (VNET_BAREMETAL_HAS_IDLE, and the
+ * NIC's MSI-X wired: appliance irq=on), idle=US (IDLE_DEFAULT_US; 0: never
+ * halt): after US microseconds of polls that found nothing, the loop arms
+ * the RX queue's notification, looks at the ring once more and halts until
+ * the next frame or lwIP's next timer (at most IDLE_MAX_US). A polling
+ * guest that never halts keeps a host CPU busy, which under QEMU takes it
+ * from the device emulation and the peer; a halt costs the next frame one
+ * interrupt's wake-up, so the loop spins first for about a round trip
+ * (like Linux's busy polling) and halts only when traffic has paused.
  * Prints "READY" when it serves; exits with status 0x10 (QEMU: 33).
  */
 #include <stdio.h>
@@ -26,7 +31,8 @@
 #define CTL_PORT 9
 #define MAX_CONNS 16
 #define PENDING (256 * 1024) /* bytes a connection may hold while its peer reads slowly */
-#define IDLE_AFTER 16 /* empty polls in a row before the CPU may halt */
+#define IDLE_DEFAULT_US 200u /* idle=: spin this long without work before halting */
+#define IDLE_MAX_US 5000u /* longest halt (timeouts and stats are checked after) */
 
 struct echo_conn {
 	struct vnet_tcp *c;
@@ -39,6 +45,7 @@ static struct echo_conn conns[MAX_CONNS];
  * benchmarks: a guest busy near 100% is the bottleneck, one mostly idle
  * waits on the host). */
 static uint64_t busy_ticks, start_ticks;
+static unsigned long halts, timer_wakes; /* idle=: halts, and those the timer ended */
 
 static uint64_t ticks(void)
 {
@@ -55,9 +62,12 @@ static void print_busy(void)
 {
 	uint64_t all = ticks() - start_ticks;
 
-	printf("stats: guest busy %u.%u%% of the time since the last report\n",
-	       all ? (unsigned)(busy_ticks * 100 / all) : 0u, all ? (unsigned)(busy_ticks * 1000 / all % 10) : 0u);
+	printf("stats: guest busy %u.%u%% of the time since the last report; %lu halts (%lu ended by the "
+	       "timer, the rest by the NIC)\n",
+	       all ? (unsigned)(busy_ticks * 100 / all) : 0u, all ? (unsigned)(busy_ticks * 1000 / all % 10) : 0u,
+	       halts, timer_wakes);
 	busy_ticks = 0;
+	halts = timer_wakes = 0;
 	start_ticks = ticks();
 }
 static struct appliance app;
@@ -148,17 +158,17 @@ static void on_accept(struct vnet_tcp *c, void *arg)
 	vnet_tcp_abort(c); /* no room */
 }
 
-static void on_udp_echo(struct vnet_udp *u, const void *data, size_t len, uint32_t ip, uint16_t port, void *arg)
+/* UDP on both address families: the reply goes back to the sender's. */
+static void on_udp_echo(struct vnet_udp *u, const void *data, size_t len, const struct vnet_addr *src, void *arg)
 {
 	(void)arg;
-	vnet_udp_sendto(u, ip, port, data, len);
+	vnet_udp_sendto_addr(u, src, data, len);
 }
 
-static void on_udp_ctl(struct vnet_udp *u, const void *data, size_t len, uint32_t ip, uint16_t port, void *arg)
+static void on_udp_ctl(struct vnet_udp *u, const void *data, size_t len, const struct vnet_addr *src, void *arg)
 {
 	(void)u;
-	(void)ip;
-	(void)port;
+	(void)src;
 	(void)arg;
 	if (len >= 4 && !memcmp(data, "quit", 4))
 		quit = 1;
@@ -180,12 +190,33 @@ static void on_iperf(void *arg, enum lwiperf_report_type type, const ip_addr_t *
 	       (unsigned long)bytes, (unsigned long)ms, (unsigned long)kbps);
 }
 
+/* Halt until the next frame or lwIP's next timer, unless lwIP has frames
+ * waiting for TX room (TX completions do not interrupt). */
+static void idle_wait(void)
+{
+#ifdef VNET_BAREMETAL_HAS_IDLE
+	struct vnet_iface_stats s;
+	uint32_t ms = vnet_iface_sleeptime_ms();
+	uint32_t us = ms >= IDLE_MAX_US / 1000 ? IDLE_MAX_US : ms * 1000u;
+
+	if (us == 0 || vnet_iface_stats(app.ifc, &s) || s.tx_queued)
+		return;
+	if (vnet_dev_rx_intr_enable(app.dev, 0) == 0) {
+		halts++;
+		if (vnet_idle_wait(us) == 1)
+			timer_wakes++;
+	}
+	vnet_dev_rx_intr_disable(app.dev, 0);
+#endif
+}
+
 int vnet_main(const char *cmdline)
 {
 	struct vnet_tcp_listener *l = NULL;
 	struct vnet_udp *ue = NULL, *uc = NULL;
 	uint64_t deadline = 0, next_stats = 0, stats_us;
-	uint32_t timeout_s, idle_us = 0, idle_polls = 0;
+	uint64_t idle_since = 0;
+	uint32_t timeout_s, idle_us = 0;
 	unsigned long recovered = 0;
 	int rc;
 
@@ -197,9 +228,10 @@ int vnet_main(const char *cmdline)
 	stats_us = (uint64_t)appliance_arg_u32("stats", 0) * 1000000u;
 	vnet_iface_enable_icmp(app.ifc, true);
 	if ((rc = vnet_tcp_listen(app.ifc, ECHO_PORT, on_accept, NULL, &l)) ||
-	    (rc = vnet_udp_bind(app.ifc, ECHO_PORT, on_udp_echo, NULL, &ue)) ||
-	    (rc = vnet_udp_bind(app.ifc, CTL_PORT, on_udp_ctl, NULL, &uc)) ||
-	    (lwiperf_start_tcp_server_default(on_iperf, NULL) == NULL && (rc = -12))) {
+	    (rc = vnet_udp_bind_addr(app.ifc, ECHO_PORT, on_udp_echo, NULL, &ue)) ||
+	    (rc = vnet_udp_bind_addr(app.ifc, CTL_PORT, on_udp_ctl, NULL, &uc)) ||
+	    /* IP_ANY_TYPE: iperf over IPv4 and IPv6 (iperf -V) */
+	    (lwiperf_start_tcp_server(IP_ANY_TYPE, LWIPERF_TCP_PORT_DEFAULT, on_iperf, NULL) == NULL && (rc = -12))) {
 		printf("echo: cannot listen: %s\n", vnet_strerror(rc));
 		appliance_down(&app);
 		return 1;
@@ -212,19 +244,28 @@ int vnet_main(const char *cmdline)
 	       app.ip & 255, app.transport);
 	start_ticks = ticks();
 #ifdef VNET_BAREMETAL_HAS_IDLE
-	idle_us = appliance_arg_u32("idle", 20);
+	if (app.irq)
+		idle_us = appliance_arg_u32("idle", IDLE_DEFAULT_US);
 #endif
+	if (idle_us)
+		printf("echo: when idle for %u us: halt until the next frame (MSI-X) or timer\n", (unsigned)idle_us);
+	else
+		printf("echo: when idle: spin\n");
 	while (!quit) {
 		uint64_t t0 = ticks();
 		int w = vnet_iface_poll(app.ifc);
 
 		if (w > 0) {
 			busy_ticks += ticks() - t0;
-			idle_polls = 0;
-		} else if (idle_us && ++idle_polls >= IDLE_AFTER) {
-#ifdef VNET_BAREMETAL_HAS_IDLE
-			vnet_idle_us(idle_us);
-#endif
+			idle_since = 0;
+		} else if (idle_us) {
+			uint64_t now = vnet_now_us();
+			if (idle_since == 0)
+				idle_since = now;
+			else if (now - idle_since >= idle_us) {
+				idle_wait();
+				idle_since = 0;
+			}
 		}
 		if (w < 0) { /* the device broke the protocol or asked for a reset */
 			printf("echo: device needs recovery: %s\n", vnet_strerror(vnet_dev_recover(app.dev)));

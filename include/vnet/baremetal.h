@@ -89,10 +89,32 @@ struct vnet_machine {
 	uint64_t mmio_base;      /**< struct vnet_mmio_range: first window */
 	uint32_t mmio_stride;    /**< bytes between windows */
 	uint32_t mmio_count;     /**< windows (0: none to probe) */
+	/** vnet_pci_opts.msi_addr / msi_data: the MSI-X message that ends a
+	 * vnet_idle_wait() (0: this machine wires no device interrupts). */
+	uint64_t msi_addr;
+	uint32_t msi_data;       /**< see @c msi_addr */
 };
 
 /** @brief The machine booted on; never NULL. */
 const struct vnet_machine *vnet_machine(void);
+
+#if defined(__x86_64__)
+/**
+ * @brief Halt the CPU until an interrupt: the NIC's MSI-X message (open
+ * the device with vnet_machine()'s msi_addr/msi_data and arm a queue with
+ * vnet_dev_rx_intr_enable()) or, at the latest, @p max_us microseconds
+ * (the local APIC timer). Interrupts are enabled only across the halt.
+ *
+ * For a loop with nothing to do: under a hypervisor the vCPU sleeps
+ * instead of spinning and leaves the host CPU to the device emulation.
+ * The first call sets up the local APIC and calibrates its timer (1 ms).
+ * @return 0 (an interrupt ended the halt), 1 (the timer did), or -1 when
+ * the timer cannot be set up (nothing was done).
+ */
+int vnet_idle_wait(uint32_t max_us);
+/** vnet_idle_wait() exists in this environment. */
+#define VNET_BAREMETAL_HAS_IDLE 1
+#endif
 
 #ifdef __cplusplus
 }

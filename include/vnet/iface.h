@@ -8,13 +8,21 @@
  * nothing blocks; the application calls vnet_iface_poll() in its loop and
  * lwIP calls back from inside it.
  *
+ * IPv4 and IPv6 (dual stack): every interface has its IPv4 address, an
+ * IPv6 link-local address made from the MAC and, optionally, a static IPv6
+ * address (vnet_iface_conf.ip6). TCP listeners take connections on all of
+ * them; dials and UDP take either family (struct vnet_addr, or "[addr]:port"
+ * strings). An IPv6 address is usable once duplicate address detection has
+ * passed, about a second after the link comes up (vnet_iface_ip6()).
+ *
  * Threading: lwIP keeps global state, so every call here (and every lwIP
  * raw-API call) must come from one thread, the one that polls. Several
  * interfaces may live in one process (lwip_init() runs once); each one's
  * traffic leaves through its own device.
  *
- * Addresses in numeric form are IPv4 in host byte order:
- * 10.0.0.1 is 0x0A000001.
+ * Addresses in numeric form are IPv4 in host byte order
+ * (10.0.0.1 is 0x0A000001) and IPv6 as 16 bytes in network order
+ * (fd00::1 is fd 00 00 ... 00 01).
  *
  * Handles (struct vnet_tcp, struct vnet_udp, ...) come from fixed tables
  * sized at init; a handle is invalid once closed, or once its error or
@@ -49,6 +57,23 @@ struct vnet_tcp_listener;
 struct vnet_udp;
 /** lwIP's netif (lwip/netif.h), for raw-API users. */
 struct netif;
+
+/** @name Address families (vnet_addr.family)
+ * @{ */
+#define VNET_ADDR_IP4 4 /**< IPv4 */
+#define VNET_ADDR_IP6 6 /**< IPv6 */
+/** @} */
+
+/** An IPv4 or IPv6 address with a port, for the calls that take either family. */
+struct vnet_addr {
+	uint8_t family;   /**< VNET_ADDR_IP4 or VNET_ADDR_IP6 */
+	uint16_t port;    /**< port, host byte order */
+	uint32_t ip4;     /**< IPv4 address, host byte order (VNET_ADDR_IP4) */
+	uint8_t ip6[16];  /**< IPv6 address, network byte order (VNET_ADDR_IP6) */
+};
+
+/** Room for the text form of any IPv6 address (vnet_iface_format_ip6()), NUL included. */
+#define VNET_IFACE_IP6_STRLEN 40
 
 /** Interface options. Zero fields take the defaults shown. */
 struct vnet_iface_conf {
@@ -86,20 +111,35 @@ struct vnet_iface_conf {
 	 */
 	uint16_t mtu;
 	bool no_tx_csum;         /**< compute TCP/UDP checksums even with VNET_F_CSUM negotiated */
-	bool no_tso;             /**< do not coalesce TCP segments even with VNET_F_HOST_TSO4 negotiated */
+	bool no_tso;             /**< do not coalesce TCP segments even with VNET_F_HOST_TSO4/6 negotiated */
+	bool no_gro;             /**< hand every received TCP segment to lwIP alone (no software coalescing) */
+	/**
+	 * A static IPv6 address, network byte order (all zero: none; the
+	 * link-local address from the MAC is there in any case). Neither
+	 * multicast, unspecified nor loopback.
+	 */
+	uint8_t ip6[16];
+	/**
+	 * The prefix length of @c ip6, 1 to 128 (0: 64), as vnet_iface_ip6()
+	 * reports it. lwIP 2.1.3 reaches the /64 around a static address
+	 * directly (neighbour discovery) whatever the length, and anything
+	 * else through a router it learnt from router advertisements.
+	 */
+	uint8_t ip6_prefix_len;
+	bool no_ip6;             /**< no IPv6: no addresses, IPv6 frames go to the frame hook as before */
 };
 
 /**
  * The device features the interface makes use of when negotiated: pass
  * them in vnet_dev_conf.features (negotiation keeps what the device
- * offers). VNET_F_GUEST_TSO4 needs VNET_F_MRG_RXBUF negotiated too, or
- * receive buffers of 65550 bytes and more (vnet_iface_init refuses it
- * otherwise); VNET_F_HOST_TSO4 needs @c tx_jumbo_pool.
+ * offers). VNET_F_GUEST_TSO4/6 need VNET_F_MRG_RXBUF negotiated too, or
+ * receive buffers of 65550 bytes and more (vnet_iface_init refuses them
+ * otherwise); VNET_F_HOST_TSO4/6 need @c tx_jumbo_pool.
  */
 #define VNET_IFACE_FEATURES                                                          \
 	(VNET_F_DEFAULT | VNET_F_CSUM | VNET_F_GUEST_CSUM | VNET_F_GUEST_TSO4 |          \
-	 VNET_F_HOST_TSO4 | VNET_F_MRG_RXBUF | VNET_F_CTRL_VQ | VNET_F_GUEST_ANNOUNCE |   \
-	 VNET_F_SPEED_DUPLEX)
+	 VNET_F_GUEST_TSO6 | VNET_F_HOST_TSO4 | VNET_F_HOST_TSO6 | VNET_F_MRG_RXBUF |     \
+	 VNET_F_CTRL_VQ | VNET_F_GUEST_ANNOUNCE | VNET_F_SPEED_DUPLEX)
 
 /** @name What an interface does in hardware (vnet_iface_info.offloads)
  * @{ */
@@ -108,7 +148,18 @@ struct vnet_iface_conf {
 #define VNET_IFACE_OFF_TSO     0x04 /**< consecutive TCP segments leave as one TSO frame (VNET_F_HOST_TSO4) */
 #define VNET_IFACE_OFF_LRO     0x08 /**< large TCP segments are received whole (VNET_F_GUEST_TSO4) */
 #define VNET_IFACE_OFF_MRG     0x10 /**< a frame may span several receive buffers (VNET_F_MRG_RXBUF) */
+#define VNET_IFACE_OFF_TSO6    0x20 /**< as VNET_IFACE_OFF_TSO, over IPv6 (VNET_F_HOST_TSO6) */
+#define VNET_IFACE_OFF_LRO6    0x40 /**< as VNET_IFACE_OFF_LRO, over IPv6 (VNET_F_GUEST_TSO6) */
 /** @} */
+
+/** An IPv6 address of an interface (vnet_iface_ip6()). */
+struct vnet_iface_ip6 {
+	uint8_t addr[16];     /**< network byte order */
+	uint8_t prefix_len;   /**< prefix length (as configured; 64 for the link-local address) */
+	bool link_local;      /**< the link-local address (fe80::/64, from the MAC) */
+	bool usable;          /**< duplicate address detection passed: it sends and receives */
+	bool duplicate;       /**< another node on the link has it: never usable */
+};
 
 /** What an interface runs with (vnet_iface_info()). */
 struct vnet_iface_info {
@@ -142,8 +193,8 @@ struct vnet_iface_stats {
 	uint64_t rx_nomem;         /**< ... dropped: no pbuf for the copy */
 	uint64_t rx_runt;          /**< ... dropped: shorter than an Ethernet header */
 	uint64_t rx_hooked;        /**< ... taken by the raw-frame hook */
-	uint64_t rx_unknown;       /**< ... dropped: ethertype neither IPv4 nor ARP, no hook */
-	uint64_t rx_icmp_filtered; /**< ... dropped: ICMP echo request with ICMP echo off */
+	uint64_t rx_unknown;       /**< ... dropped: ethertype neither IPv4, ARP nor IPv6 (unless no_ip6), no hook */
+	uint64_t rx_icmp_filtered; /**< ... dropped: ICMP or ICMPv6 echo request with ICMP echo off */
 	uint64_t rx_csum_trusted;  /**< ... whose checksum check was skipped (device DATA_VALID) */
 	uint64_t tx_frames;        /**< frames the TX ring accepted */
 	uint64_t tx_ring_full;     /**< frames refused: batch and ring full (ERR_MEM) */
@@ -158,23 +209,33 @@ struct vnet_iface_stats {
 	struct vnet_iface_proto_stats etharp; /**< ARP */
 	struct vnet_iface_proto_stats ip;     /**< IPv4 */
 	struct vnet_iface_proto_stats icmp;   /**< ICMP */
-	struct vnet_iface_proto_stats udp;    /**< UDP */
-	struct vnet_iface_proto_stats tcp;    /**< TCP */
+	struct vnet_iface_proto_stats udp;    /**< UDP (both families) */
+	struct vnet_iface_proto_stats tcp;    /**< TCP (both families) */
 	uint64_t mem_err;          /**< lwIP heap allocation failures */
 	uint64_t memp_err;         /**< lwIP pool allocation failures (all pools) */
 	uint64_t lwip_asserts;     /**< lwIP assertions that failed (logged, not fatal) */
 	/* Appended. */
 	uint64_t rx_chained;       /**< frames that spanned several receive buffers (MRG_RXBUF) */
-	uint64_t rx_gso;           /**< large segments received whole (GUEST_TSO4) */
+	uint64_t rx_gso;           /**< large segments received whole (GUEST_TSO4 and GUEST_TSO6) */
 	uint64_t rx_csum_partial;  /**< frames with a partial TCP/UDP checksum the device vouched for (NEEDS_CSUM) */
 	uint64_t rx_csum_finished; /**< partial checksums of other layouts completed in software */
 	uint64_t rx_bad_hdr;       /**< frames dropped: virtio_net_hdr checksum fields outside the frame */
 	uint64_t rx_too_big;       /**< frames dropped: longer than lwIP's 65535-byte pbuf */
 	uint64_t tx_csum_offload;  /**< frames sent with NEEDS_CSUM (checksum left to the device) */
 	uint64_t tx_jumbo;         /**< frames sent from the jumbo pool */
-	uint64_t tx_gso;           /**< TSO frames sent (each two or more TCP segments) */
+	uint64_t tx_gso;           /**< TSO frames sent (each two or more TCP segments; IPv4 and IPv6) */
 	uint64_t tx_gso_segs;      /**< TCP segments coalesced into them */
 	uint64_t announces;        /**< gratuitous ARPs sent because the device asked (STATUS ANNOUNCE) */
+	/* Appended (IPv6). */
+	uint64_t rx_gso6;          /**< ... of rx_gso: over IPv6 (GUEST_TSO6) */
+	uint64_t rx_gro;           /**< TCP/IPv4 segments lwIP got coalesced from several received ones */
+	uint64_t rx_gro_segs;      /**< received segments in them */
+	uint64_t rx_bad_gso;       /**< frames dropped: a GSO type (device header) not negotiated or not the frame's */
+	uint64_t tx_gso6;          /**< ... of tx_gso: over IPv6 (HOST_TSO6) */
+	uint64_t tx_gso6_segs;     /**< ... of tx_gso_segs: over IPv6 */
+	struct vnet_iface_proto_stats ip6;   /**< IPv6 (lwIP, process-wide) */
+	struct vnet_iface_proto_stats icmp6; /**< ICMPv6 (lwIP, process-wide) */
+	struct vnet_iface_proto_stats nd6;   /**< neighbour discovery (lwIP, process-wide) */
 };
 
 /* ------------------------------------------------------- interface -- */
@@ -212,7 +273,24 @@ uint32_t vnet_iface_sleeptime_ms(void);
 int vnet_iface_parse_ip4(const char *s, uint32_t *out);
 /** Parse "a.b.c.d:port" (or ":port" when @p ip may be 0). 0 or -EINVAL. */
 int vnet_iface_parse_addr4(const char *s, uint32_t *ip, uint16_t *port);
-/** Answer ICMP echo requests (on) or drop them before lwIP sees them (off). */
+/**
+ * Parse an IPv6 address in text form (RFC 4291 2.2: hexadecimal groups,
+ * one "::" at most; no embedded IPv4, no zone) into 16 bytes, network
+ * byte order. 0 or -EINVAL.
+ */
+int vnet_iface_parse_ip6(const char *s, uint8_t out[16]);
+/**
+ * Write @p ip in the text form of RFC 5952 (lowercase, the longest run of
+ * zero groups as "::"). @return its length, or -ENOSPC if @p len is
+ * smaller than it plus the NUL (VNET_IFACE_IP6_STRLEN is always enough).
+ */
+int vnet_iface_format_ip6(const uint8_t ip[16], char *buf, size_t len);
+/**
+ * Parse "a.b.c.d:port", ":port" (IPv4, address 0) or "[v6]:port" (IPv6,
+ * "[::]:port" for address 0) into @p out. 0 or -EINVAL.
+ */
+int vnet_iface_parse_addr(const char *s, struct vnet_addr *out);
+/** Answer ICMP and ICMPv6 echo requests (on) or drop them before lwIP sees them (off). */
 int vnet_iface_enable_icmp(struct vnet_iface *ifc, bool on);
 /** Copy every received frame (on) or hand pool buffers to lwIP in place (off). */
 void vnet_iface_set_rx_copy(struct vnet_iface *ifc, bool on);
@@ -220,6 +298,11 @@ void vnet_iface_set_rx_copy(struct vnet_iface *ifc, bool on);
 void vnet_iface_set_rx_csum_check(struct vnet_iface *ifc, bool on);
 /** The interface's address, host byte order. */
 uint32_t vnet_iface_ip4(const struct vnet_iface *ifc);
+/**
+ * The interface's IPv6 address number @p i (0: the link-local one, then
+ * the static one). 0, -ENOENT past the last, -EINVAL.
+ */
+int vnet_iface_ip6(const struct vnet_iface *ifc, unsigned i, struct vnet_iface_ip6 *out);
 /** The interface's MAC address (from the device). */
 void vnet_iface_mac(const struct vnet_iface *ifc, uint8_t mac[6]);
 /** Whether lwIP sees the link up (follows the device STATUS). */
@@ -236,7 +319,8 @@ void vnet_iface_set_link_cb(struct vnet_iface *ifc, vnet_iface_link_fn fn, void 
 
 /**
  * A raw-frame hook (like the Go Socket hook): called for each received
- * frame whose ethertype lwIP does not handle (neither IPv4 nor ARP).
+ * frame whose ethertype lwIP does not handle (neither IPv4, ARP nor, unless
+ * vnet_iface_conf.no_ip6, IPv6).
  * @p frame starts with the Ethernet header and is valid during the call.
  * Return true if consumed; false drops it (counted in rx_unknown).
  */
@@ -266,21 +350,29 @@ typedef void (*vnet_tcp_sent_fn)(struct vnet_tcp *c, size_t acked, void *arg);
 /** The connection died (-ECONNRESET, -ECONNABORTED, ...); @p c is gone after this. */
 typedef void (*vnet_tcp_err_fn)(struct vnet_tcp *c, int err, void *arg);
 
-/** Listen on @p port of the interface's address (ListenerTCP4). */
+/**
+ * Listen on @p port of the interface's addresses (ListenerTCP4): its IPv4
+ * address and every IPv6 address it has when called.
+ */
 int vnet_tcp_listen(struct vnet_iface *ifc, uint16_t port, vnet_tcp_accept_fn fn,
                     void *arg, struct vnet_tcp_listener **out);
 /** Stop listening; connections already accepted stay. */
 void vnet_tcp_listener_close(struct vnet_tcp_listener *l);
 /**
- * Connect to "a.b.c.d:port" (DialTCP4; with @p timeout_ms, DialContextTCP4).
- * Returns at once; @p fn reports the outcome from inside vnet_iface_poll().
- * @p timeout_ms 0 leaves it to TCP's SYN retries.
+ * Connect to "a.b.c.d:port" or "[v6]:port" (DialTCP4; with @p timeout_ms,
+ * DialContextTCP4). Returns at once; @p fn reports the outcome from inside
+ * vnet_iface_poll(). @p timeout_ms 0 leaves it to TCP's SYN retries. An
+ * IPv6 dial before the interface has a usable IPv6 address fails with
+ * -EHOSTUNREACH.
  */
 int vnet_tcp_dial(struct vnet_iface *ifc, const char *addr, uint32_t timeout_ms,
                   vnet_tcp_connect_fn fn, void *arg, struct vnet_tcp **out);
 /** Same with a numeric address (host byte order). */
 int vnet_tcp_dial4(struct vnet_iface *ifc, uint32_t ip, uint16_t port, uint32_t timeout_ms,
                    vnet_tcp_connect_fn fn, void *arg, struct vnet_tcp **out);
+/** Same with an address of either family. */
+int vnet_tcp_dial_addr(struct vnet_iface *ifc, const struct vnet_addr *to, uint32_t timeout_ms,
+                       vnet_tcp_connect_fn fn, void *arg, struct vnet_tcp **out);
 /** Set the data callbacks and their argument (replaces the dial/accept arg). */
 void vnet_tcp_set_callbacks(struct vnet_tcp *c, vnet_tcp_recv_fn recv, vnet_tcp_sent_fn sent,
                             vnet_tcp_err_fn err, void *arg);
@@ -308,25 +400,39 @@ int vnet_tcp_recved(struct vnet_tcp *c, size_t len);
 int vnet_tcp_close(struct vnet_tcp *c);
 /** Reset the connection (RST); @p c is invalid afterwards. */
 void vnet_tcp_abort(struct vnet_tcp *c);
-/** The peer's address and port (host byte order). */
+/** The peer's address and port (host byte order); -EAFNOSUPPORT for an IPv6 peer. */
 int vnet_tcp_peer(const struct vnet_tcp *c, uint32_t *ip, uint16_t *port);
+/** The peer's address and port, either family. */
+int vnet_tcp_peer_addr(const struct vnet_tcp *c, struct vnet_addr *out);
 
 /* ------------------------------------------------------------- UDP -- */
 
-/** A datagram arrived (valid during the call). */
+/** A datagram arrived (valid during the call). @p src_ip is 0 for an IPv6 sender. */
 typedef void (*vnet_udp_recv_fn)(struct vnet_udp *u, const void *data, size_t len,
                                  uint32_t src_ip, uint16_t src_port, void *arg);
-/** Bind a UDP endpoint to @p port (0: ephemeral) of the interface's address. */
+/** A datagram arrived from @p src, either family (data and @p src valid during the call). */
+typedef void (*vnet_udp_recvfrom_fn)(struct vnet_udp *u, const void *data, size_t len,
+                                     const struct vnet_addr *src, void *arg);
+/** Bind a UDP endpoint to @p port (0: ephemeral) of the interface's IPv4 address. */
 int vnet_udp_bind(struct vnet_iface *ifc, uint16_t port, vnet_udp_recv_fn fn, void *arg,
                   struct vnet_udp **out);
 /**
- * Like DialUDP4: bind to @p laddr ("ip:port", ":port" or NULL for an
- * ephemeral port) and connect to @p raddr ("a.b.c.d:port").
+ * Bind a UDP endpoint to @p port (0: ephemeral) of the interface's
+ * addresses of both families: its IPv4 address and any IPv6 one.
+ */
+int vnet_udp_bind_addr(struct vnet_iface *ifc, uint16_t port, vnet_udp_recvfrom_fn fn, void *arg,
+                       struct vnet_udp **out);
+/**
+ * Like DialUDP4: bind to @p laddr ("ip:port", ":port", "[v6]:port" or NULL
+ * for an ephemeral port) and connect to @p raddr ("a.b.c.d:port" or
+ * "[v6]:port"). The endpoint has the family of @p raddr.
  */
 int vnet_udp_dial(struct vnet_iface *ifc, const char *laddr, const char *raddr,
                   vnet_udp_recv_fn fn, void *arg, struct vnet_udp **out);
 /** Send one datagram to @p ip:@p port (host order). 0 or -errno. */
 int vnet_udp_sendto(struct vnet_udp *u, uint32_t ip, uint16_t port, const void *data, size_t len);
+/** Send one datagram to @p to, either family (-EAFNOSUPPORT if the endpoint is not bound to it). */
+int vnet_udp_sendto_addr(struct vnet_udp *u, const struct vnet_addr *to, const void *data, size_t len);
 /** Send one datagram to the dialed peer. 0 or -errno. */
 int vnet_udp_send(struct vnet_udp *u, const void *data, size_t len);
 /** The local port (host order). */

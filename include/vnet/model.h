@@ -10,7 +10,7 @@
  * except that a notification of the control queue executes the commands
  * waiting there at once, as a real device does (a driver waits for them).
  * Features beyond the defaults (control queue, multiqueue, offloads,
- * MRG_RXBUF, packed ring, IN_ORDER, indirect descriptors) take effect only
+ * MRG_RXBUF, packed ring, IN_ORDER, indirect descriptors, queue reset) take effect only
  * when conf.features offers them and the driver accepts them; what the
  * model does with each is listed at the top of lib/virtio/model.c.
  */
@@ -50,6 +50,9 @@ enum vnet_model_fault {
 	VNET_FAULT_NEEDS_RESET,     /**< device sets DEVICE_NEEDS_RESET and stops */
 	VNET_FAULT_RESET_STUCK,     /**< a reset never completes (status never reads 0) */
 	VNET_FAULT_BAD_CSUM,        /**< next RX frames get one byte flipped in the payload */
+	VNET_FAULT_QUEUE_RESET_STUCK,   /**< a queue reset (RING_RESET) never completes; the queue goes on */
+	VNET_FAULT_QUEUE_RESET_IGNORED, /**< a queue reset reads complete, but the queue stays enabled and goes on */
+	VNET_FAULT_INDIRECT_SCRIBBLE,   /**< the device overwrites the next indirect table after reading it */
 	VNET_FAULT__COUNT
 };
 
@@ -118,6 +121,8 @@ struct vnet_model_stats {
 	uint64_t tx_bad_hdr;            /**< TX frames dropped: a virtio_net_hdr the features do not allow */
 	uint64_t used_batches;          /**< IN_ORDER: used entries written for more than one buffer */
 	uint64_t indirect;              /**< indirect descriptor tables read */
+	uint64_t resets;                /**< device resets the driver asked for (status 0 written) */
+	uint64_t queue_resets;          /**< queues reset alone (VNET_F_RING_RESET) */
 };
 
 /** What the driver set up through the control queue (and the feature handshake). */

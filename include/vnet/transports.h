@@ -50,6 +50,14 @@ struct vnet_pci_opts {
 	void (*unmap)(void *arg, void *va, uint64_t len);
 	void *map_arg;          /**< context passed to @c map / @c unmap */
 	unsigned index;         /**< open the n-th virtio-net function (0 = first) */
+	/** Used-buffer notifications as this MSI-X message (bare metal x86:
+	 * 0xFEE00000 with the destination APIC id in bits 19:12, and the
+	 * vector in @c msi_data): entry 0 of the device's MSI-X table is
+	 * programmed with it and every queue points at that entry, so a loop
+	 * that sleeps (vnet_dev_rx_intr_enable()) is woken by the next frame.
+	 * 0: MSI-X stays off and the device never interrupts (pure polling). */
+	uint64_t msi_addr;
+	uint32_t msi_data;      /**< the MSI-X message data (x86: the vector) */
 };
 
 /**

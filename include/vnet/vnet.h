@@ -54,7 +54,7 @@ struct vnet_buf {
 	uint16_t flags;         /**< VNET_BUF_F_* */
 	uint16_t idx;           /**< index of this buffer in its pool */
 	uint32_t size;          /**< bytes from base to the end of the buffer */
-	uint16_t nb_segs;       /**< RX: segments of this frame (> 1 only with VNET_F_MRG_RXBUF) */
+	uint16_t nb_segs;       /**< segments of this frame, linked by next: RX (> 1 only with VNET_F_MRG_RXBUF), TX (see vnet_tx_burst) */
 	uint16_t _pad;
 	uint8_t *base;          /**< start of the buffer (headroom begins here) */
 	uint64_t iova;          /**< bus (DMA) address of base */
@@ -153,6 +153,7 @@ uint32_t vnet_pool_data_room(const struct vnet_pool *pool);
 #define VNET_F_ACCESS_PLATFORM (1ULL << 33) /**< device DMA goes through a platform IOMMU */
 #define VNET_F_RING_PACKED     (1ULL << 34) /**< packed virtqueue layout (spec 2.8) */
 #define VNET_F_IN_ORDER        (1ULL << 35) /**< device uses buffers in the order they were made available */
+#define VNET_F_RING_RESET      (1ULL << 40) /**< one queue can be reset alone: vnet_dev_recover() resets only broken queues */
 /** @} */
 
 /** What vnet asks for by default when a device offers it. */
@@ -195,6 +196,8 @@ struct vnet_queue_stats {
 	uint64_t drop_bad_idx;   /**< used index ahead of what is in flight */
 	uint64_t drop_pool_empty;/**< refill found the pool empty */
 	uint64_t drop_ring_full; /**< TX found no free descriptor */
+	uint64_t tx_copied;      /**< TX chains copied into their first buffer (no indirect table for them) */
+	uint64_t queue_resets;   /**< times this queue was reset alone (VNET_F_RING_RESET) */
 };
 
 struct vnet_dev;
@@ -219,8 +222,23 @@ uint8_t vnet_dev_hdr_len(const struct vnet_dev *dev);
  * (more than a counted drop). 1 if so; vnet_dev_recover() brings it back.
  */
 int vnet_dev_broken(struct vnet_dev *dev);
-/** Reset and re-initialise a device in place; buffers in flight go back to the pool. */
+/**
+ * Reset and re-initialise a device in place; buffers in flight go back to
+ * the pool. With VNET_F_RING_RESET negotiated and the device itself sound
+ * (no DEVICE_NEEDS_RESET), only the broken queues are reset and re-enabled
+ * (vnet_dev_queue_reset()), the others keep running with their buffers;
+ * if that fails, the whole device is reset.
+ */
 int vnet_dev_recover(struct vnet_dev *dev);
+/**
+ * Reset the RX (@p rx true) or TX queue of pair @p q alone and enable it
+ * again (VNET_F_RING_RESET, spec 2.6.1): its buffers in flight go back to
+ * the pool (TX frames not yet sent are dropped), RX is refilled, the other
+ * queues are not touched. 0; -ENOTSUP (RING_RESET not negotiated);
+ * -EINVAL; or the device did not reset the queue (-ETIMEDOUT, -EIO) or
+ * take it back: the queue is then left broken for vnet_dev_recover().
+ */
+int vnet_dev_queue_reset(struct vnet_dev *dev, uint16_t q, bool rx);
 
 /**
  * Harvest up to @p n received frames from RX queue @p q. Each returned
@@ -234,14 +252,39 @@ uint16_t vnet_rx_refill(struct vnet_dev *dev, uint16_t q);
  * descriptors, publishes the avail index once and kicks only if the device
  * asked. Accepted buffers belong to the driver and return to their pool
  * when the device is done. @return frames accepted (the rest stay the caller's).
+ *
+ * A frame may be a chain of @c nb_segs pool buffers linked by @c next (the
+ * virtio_net_hdr goes before the first one's data; each segment must lie
+ * inside its buffer). With VNET_F_INDIRECT_DESC a chain of up to
+ * VNET_TX_MAX_SEGS segments takes one ring descriptor, pointing at an
+ * indirect table set aside for it at open; otherwise (or when longer) the
+ * later segments are copied behind the first one's data, if they fit its
+ * buffer (counted in tx_copied), and freed. A chain that is inconsistent
+ * or fits neither way stops the burst there, like a frame too big for its
+ * buffer. The whole chain returns to the pool when sent.
  */
 uint16_t vnet_tx_burst(struct vnet_dev *dev, uint16_t q, struct vnet_buf **bufs, uint16_t n);
+/** Most segments of a TX chain sent through one indirect table (VNET_F_INDIRECT_DESC). */
+#define VNET_TX_MAX_SEGS 16
 /** Reclaim finished TX buffers without sending. @return buffers reclaimed. */
 uint16_t vnet_tx_reclaim(struct vnet_dev *dev, uint16_t q);
 /** The pool the device takes RX buffers from. */
 struct vnet_pool *vnet_dev_pool(const struct vnet_dev *dev);
 /** Queue pairs in use (what vnet_dev_set_queue_pairs() last set). */
 uint16_t vnet_dev_queue_pairs(const struct vnet_dev *dev);
+
+/**
+ * Ask RX queue @p q for a used-buffer notification (an interrupt, when the
+ * transport has one wired: vnet_pci_opts.msi_addr) at its next received
+ * frame, for a loop about to sleep. Then look at the ring once more.
+ * Not for the fast path: a polling loop never needs it.
+ * Call vnet_dev_rx_intr_disable() afterwards in either case.
+ * @return 0 (armed: sleep until the interrupt), 1 (frames are already
+ * there: do not sleep), -EINVAL (no such queue, or not started).
+ */
+int vnet_dev_rx_intr_enable(struct vnet_dev *dev, uint16_t q);
+/** Back to no notifications for RX queue @p q (after the sleep). */
+void vnet_dev_rx_intr_disable(struct vnet_dev *dev, uint16_t q);
 
 /* Control queue (spec 5.1.6.5). Each waits (bounded, 1 s) for the device's
  * answer: 0, -ENOTSUP (feature not negotiated), -EIO (device said ERR),

@@ -19,7 +19,11 @@
 #define VNET_LWIP_MAX_NETIFS 255u          /* lwIP numbers netifs in a u8 */
 uint64_t vnet_lwip_assert_count(void);
 void vnet_lwip_seed(uint64_t seed);
-extern bool vnet_lwip_rx_lro;  /* a large segment (GUEST_TSO4) is being input */
+extern bool vnet_lwip_rx_lro;  /* a large segment (GUEST_TSO4/6) is being input */
+/* The prefix length given for the static IPv6 address in @slot of @n (0:
+ * none), recorded for vnet_iface_ip6(). */
+void vnet_lwip_set_prefix6(const struct netif *n, unsigned slot, uint8_t len);
+uint8_t vnet_lwip_prefix6(const struct netif *n, unsigned slot);
 
 /* ---- netif.c ---- */
 #define VNET_NETIF_TX_BATCH 32u  /* frames lwIP may queue between TX bursts */
@@ -42,16 +46,27 @@ struct vnet_netif_counters {
 	uint64_t link_changes;
 	uint64_t rx_chained, rx_gso, rx_csum_partial, rx_csum_finished, rx_bad_hdr, rx_too_big;
 	uint64_t tx_csum_offload, tx_jumbo, tx_gso, tx_gso_segs, announces;
+	uint64_t rx_gso6, rx_bad_gso, tx_gso6, tx_gso6_segs;
+	uint64_t rx_gro, rx_gro_segs;
+};
+
+/* The TCP segment being built from consecutive received segments of one
+ * flow (software receive coalescing): see gro_*() in netif.c. */
+struct vnet_gro {
+	struct pbuf *p;            /* NULL: none open */
+	uint32_t next_seq;         /* sequence number the next segment must carry */
+	uint16_t segs;             /* segments in it so far */
 };
 
 /* The TCP frame in the TX batch that later segments of the same flow may
- * join (HOST_TSO): see tx_coalesce() in netif.c. */
+ * join (HOST_TSO4/6): see tx_coalesce() in netif.c. */
 struct vnet_gso_open {
 	int32_t slot;              /* index in tx_batch, or -1: none open */
 	uint32_t next_seq;         /* sequence number the next segment must carry */
 	uint16_t mss;              /* payload of the first segment: gso_size */
 	uint16_t hlen;             /* Ethernet + IP + TCP header bytes */
 	uint16_t segs;             /* segments in the frame so far */
+	bool v6;                   /* TCP over IPv6 */
 };
 
 struct vnet_netif {
@@ -83,9 +98,12 @@ struct vnet_netif {
 	bool guest_csum;           /* GUEST_CSUM negotiated: RX buf flags are valid */
 	bool mrg;                  /* MRG_RXBUF: RX frames may be chains */
 	bool tx_csum;              /* CSUM: TCP/UDP checksums left to the device */
-	bool tx_tso;               /* HOST_TSO4 (with CSUM and a jumbo pool): TCP segments coalesced */
-	bool lro;                  /* GUEST_TSO4: large segments arrive whole */
+	bool tx_tso4, tx_tso6;     /* HOST_TSO4/6 (with CSUM and a jumbo pool): TCP segments coalesced */
+	bool lro4, lro6;           /* GUEST_TSO4/6: large segments arrive whole */
+	bool ip6;                  /* IPv6 on: lwIP takes IPv6 frames */
 	bool no_tx_csum, no_tso;   /* from the conf */
+	bool gro;                  /* coalesce received TCP segments (conf: !no_gro) */
+	struct vnet_gro gro_open;
 	uint16_t conf_mtu;         /* from the conf (0: the device's) */
 	struct vnet_gso_open gso;
 	uint64_t link_poll_us;
@@ -100,10 +118,14 @@ struct vnet_netif {
 
 struct vnet_netif_conf {
 	uint32_t ip, netmask, gateway;   /* host byte order */
+	uint8_t ip6[16];                 /* static IPv6 address, network order (zero: none) */
+	uint8_t ip6_prefix_len;          /* its on-link prefix (0: 64) */
+	bool no_ip6;                     /* no IPv6 at all */
 	struct vnet_pool *pool;
 	struct vnet_pool *jumbo_pool;    /* may be NULL */
 	uint16_t mtu;                    /* 0: the device's */
 	bool no_tx_csum, no_tso;         /* leave negotiated offloads unused */
+	bool no_gro;                     /* hand every received segment to lwIP alone */
 	uint32_t rx_reserve;
 	uint32_t link_poll_ms;
 	uint16_t rx_burst;

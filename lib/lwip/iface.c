@@ -12,6 +12,9 @@
 #include "lwip/opt.h"
 #include "lwip/init.h"
 #include "lwip/ip4_addr.h"
+#include "lwip/ip6_addr.h"
+#include "lwip/ip_addr.h"
+#include "lwip/nd6.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
 #include "lwip/stats.h"
@@ -27,7 +30,14 @@
 #endif
 
 #define UDP_MAX_PAYLOAD 65507u
+#define UDP_HDRS4 28u        /* IPv4 + UDP headers */
+#define UDP_HDRS6 48u        /* IPv6 + UDP headers */
 #define DIAL_CHECK_US 10000u /* how often pending dials are checked for timeout */
+/* A listener's PCBs: the IPv4 address and each IPv6 address slot. lwIP
+ * refuses two listeners on one port of the same address, [::] included,
+ * so a listener binds each address of its interface: several interfaces
+ * in one stack may then listen on the same port. */
+#define LIS_PCBS (1 + LWIP_IPV6_NUM_ADDRESSES)
 
 enum conn_state { CONN_FREE = 0, CONN_DIALING, CONN_OPEN, CONN_DEAD };
 
@@ -48,16 +58,23 @@ struct vnet_tcp {
 
 struct vnet_tcp_listener {
 	struct vnet_iface *ifc;
-	struct tcp_pcb *pcb;
+	struct tcp_pcb *pcb[LIS_PCBS];
 	vnet_tcp_accept_fn fn;
 	void *arg;
 	bool used;
 };
 
+/* A UDP endpoint: an IPv4 PCB bound to the interface's address and/or an
+ * IPv6 one bound to [::] on the interface (SOF_REUSEADDR: each interface
+ * of the stack may have its own [::]:port; the glue refuses a second one
+ * on the same interface itself). */
 struct vnet_udp {
 	struct vnet_iface *ifc;
-	struct udp_pcb *pcb;
+	struct udp_pcb *pcb;       /* IPv4 (NULL: none) */
+	struct udp_pcb *pcb6;      /* IPv6 (NULL: none) */
+	struct udp_pcb *conn;      /* the connected one (vnet_udp_dial), or NULL */
 	vnet_udp_recv_fn fn;
+	vnet_udp_recvfrom_fn fn_addr;
 	void *arg;
 	bool used;
 };
@@ -85,9 +102,57 @@ static struct vnet_pool *dev_pool(const struct vnet_dev *dev)
 
 /* ------------------------------------------------------------ helpers -- */
 
-static void ip4_from_host(ip4_addr_t *a, uint32_t host)
+static void ip_from4(ip_addr_t *a, uint32_t host)
 {
-	ip4_addr_set_u32(a, lwip_htonl(host));
+	ip_addr_set_zero_ip4(a);
+	ip4_addr_set_u32(ip_2_ip4(a), lwip_htonl(host));
+}
+
+/* An IPv6 address of @nif's link (a link-local one gets its zone). */
+static void ip_from6(ip_addr_t *a, const uint8_t b[16], const struct netif *nif)
+{
+	ip_addr_set_zero_ip6(a);
+	memcpy(ip_2_ip6(a)->addr, b, 16);
+	ip6_addr_assign_zone(ip_2_ip6(a), IP6_UNICAST, nif);
+}
+
+static int ip_from_addr(ip_addr_t *a, const struct vnet_addr *v, const struct netif *nif)
+{
+	if (v->family == VNET_ADDR_IP4)
+		ip_from4(a, v->ip4);
+	else if (v->family == VNET_ADDR_IP6)
+		ip_from6(a, v->ip6, nif);
+	else
+		return -EAFNOSUPPORT;
+	return 0;
+}
+
+static void addr_from_ip(struct vnet_addr *v, const ip_addr_t *a, uint16_t port)
+{
+	memset(v, 0, sizeof(*v));
+	v->port = port;
+	if (IP_IS_V6(a)) {
+		v->family = VNET_ADDR_IP6;
+		memcpy(v->ip6, ip_2_ip6(a)->addr, 16);
+	} else {
+		v->family = VNET_ADDR_IP4;
+		v->ip4 = lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(a)));
+	}
+}
+
+static bool ip6_is_zero(const uint8_t a[16])
+{
+	static const uint8_t zero[16];
+
+	return memcmp(a, zero, 16) == 0;
+}
+
+/* A unicast address a host may hold: not unspecified, loopback or multicast. */
+static bool ip6_unicast(const uint8_t a[16])
+{
+	static const uint8_t loop[16] = {[15] = 1};
+
+	return !ip6_is_zero(a) && memcmp(a, loop, 16) != 0 && a[0] != 0xff;
 }
 
 static int err_to_errno(err_t e)
@@ -156,17 +221,12 @@ int vnet_iface_parse_ip4(const char *s, uint32_t *out)
 	return parse_ip4_until(s, '\0', out, NULL);
 }
 
-int vnet_iface_parse_addr4(const char *s, uint32_t *ip, uint16_t *port)
+/* A decimal port 0..65535 up to the end of the string. */
+static int parse_port(const char *p, uint16_t *port)
 {
-	const char *p = s;
-	uint32_t v = 0, a = 0;
+	uint32_t v = 0;
 	unsigned digits = 0;
 
-	if (s == NULL || ip == NULL || port == NULL)
-		return -EINVAL;
-	if (*p != ':' && parse_ip4_until(p, ':', &a, &p) != 0)
-		return -EINVAL;
-	p++; /* ':' */
 	while (*p >= '0' && *p <= '9' && digits < 6) {
 		v = v * 10u + (uint32_t)(*p - '0');
 		digits++;
@@ -174,9 +234,166 @@ int vnet_iface_parse_addr4(const char *s, uint32_t *ip, uint16_t *port)
 	}
 	if (digits == 0 || digits > 5 || v > 65535u || *p != '\0')
 		return -EINVAL;
-	*ip = a;
 	*port = (uint16_t)v;
 	return 0;
+}
+
+int vnet_iface_parse_addr4(const char *s, uint32_t *ip, uint16_t *port)
+{
+	const char *p = s;
+	uint32_t a = 0;
+	uint16_t v;
+
+	if (s == NULL || ip == NULL || port == NULL)
+		return -EINVAL;
+	if (*p != ':' && parse_ip4_until(p, ':', &a, &p) != 0)
+		return -EINVAL;
+	p++; /* ':' */
+	if (parse_port(p, &v) != 0)
+		return -EINVAL;
+	*ip = a;
+	*port = v;
+	return 0;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* RFC 4291 2.2 forms 1 and 2: up to eight groups of 1-4 hex digits, one
+ * "::" at most standing for one or more zero groups. Stops at @end. */
+static int parse_ip6_until(const char *s, char end, uint8_t out[16], const char **rest)
+{
+	uint16_t g[8];
+	unsigned n = 0, i, k;
+	int gap = -1;
+	const char *p = s;
+
+	if (p[0] == ':') {
+		if (p[1] != ':')
+			return -EINVAL;
+		gap = 0;
+		p += 2;
+	}
+	while (*p != end) {
+		unsigned v = 0, digits = 0;
+		int d;
+
+		while ((d = hex_digit(*p)) >= 0 && digits < 5) {
+			v = v * 16u + (unsigned)d;
+			digits++;
+			p++;
+		}
+		if (digits == 0 || digits > 4 || n == 8)
+			return -EINVAL;
+		g[n++] = (uint16_t)v;
+		if (*p == end)
+			break;
+		if (*p != ':')
+			return -EINVAL;
+		p++;
+		if (*p == ':') {
+			if (gap >= 0)
+				return -EINVAL;
+			gap = (int)n;
+			p++;
+		} else if (*p == end) {
+			return -EINVAL; /* a trailing single ':' */
+		}
+	}
+	if (gap < 0 ? n != 8 : n > 7)
+		return -EINVAL;
+	memset(out, 0, 16);
+	for (i = 0, k = 0; i < n; i++, k++) {
+		if (gap >= 0 && i == (unsigned)gap)
+			k += 8 - n;
+		out[2 * k] = (uint8_t)(g[i] >> 8);
+		out[2 * k + 1] = (uint8_t)g[i];
+	}
+	if (rest != NULL)
+		*rest = p;
+	return 0;
+}
+
+int vnet_iface_parse_ip6(const char *s, uint8_t out[16])
+{
+	if (s == NULL || out == NULL)
+		return -EINVAL;
+	return parse_ip6_until(s, '\0', out, NULL);
+}
+
+int vnet_iface_format_ip6(const uint8_t ip[16], char *buf, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	char tmp[VNET_IFACE_IP6_STRLEN];
+	unsigned i, best = 0, best_len = 0, run = 0, n = 0;
+	size_t out = 0;
+
+	if (ip == NULL || buf == NULL)
+		return -EINVAL;
+	/* RFC 5952 4.2: the longest run of two or more zero groups, the first
+	 * of equal ones */
+	for (i = 0; i < 8; i++) {
+		run = (ip[2 * i] | ip[2 * i + 1]) == 0 ? run + 1 : 0;
+		if (run > best_len) {
+			best_len = run;
+			best = i + 1 - run;
+		}
+	}
+	if (best_len < 2)
+		best_len = 0;
+	for (i = 0; i < 8; i++) {
+		unsigned v = (unsigned)ip[2 * i] << 8 | ip[2 * i + 1], shift, started = 0;
+
+		if (best_len && i == best) {
+			tmp[n++] = ':';
+			tmp[n++] = ':';
+			i += best_len - 1;
+			continue;
+		}
+		if (i > 0 && !(best_len && i == best + best_len))
+			tmp[n++] = ':';
+		for (shift = 12;; shift -= 4) {
+			unsigned d = (v >> shift) & 0xfu;
+
+			if (d || started || shift == 0) {
+				tmp[n++] = hex[d];
+				started = 1;
+			}
+			if (shift == 0)
+				break;
+		}
+	}
+	tmp[n] = '\0';
+	out = n;
+	if (len < out + 1)
+		return -ENOSPC;
+	memcpy(buf, tmp, out + 1);
+	return (int)out;
+}
+
+int vnet_iface_parse_addr(const char *s, struct vnet_addr *out)
+{
+	const char *p;
+
+	if (s == NULL || out == NULL)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	if (s[0] != '[') {
+		out->family = VNET_ADDR_IP4;
+		return vnet_iface_parse_addr4(s, &out->ip4, &out->port);
+	}
+	out->family = VNET_ADDR_IP6;
+	if (parse_ip6_until(s + 1, ']', out->ip6, &p) != 0 || p[0] != ']' || p[1] != ':')
+		return -EINVAL;
+	return parse_port(p + 2, &out->port);
 }
 
 static bool mask_contiguous(uint32_t mask)
@@ -457,6 +674,9 @@ int vnet_iface_init_conf(struct vnet_iface **out, struct vnet_dev *dev,
 	*out = NULL;
 	if (conf->ip == 0 || conf->ip == 0xffffffffu || !mask_contiguous(conf->netmask))
 		return -EINVAL;
+	if (conf->ip6_prefix_len > 128 ||
+	    (!ip6_is_zero(conf->ip6) && (conf->no_ip6 || !ip6_unicast(conf->ip6))))
+		return -EINVAL;
 	lwip_once();
 
 	ifc = calloc(1, sizeof(*ifc));
@@ -494,6 +714,10 @@ int vnet_iface_init_conf(struct vnet_iface **out, struct vnet_dev *dev,
 	nc.mtu = conf->mtu;
 	nc.no_tx_csum = conf->no_tx_csum;
 	nc.no_tso = conf->no_tso;
+	nc.no_gro = conf->no_gro;
+	memcpy(nc.ip6, conf->ip6, sizeof(nc.ip6));
+	nc.ip6_prefix_len = conf->ip6_prefix_len;
+	nc.no_ip6 = conf->no_ip6;
 	rc = vnet_netif_add(&ifc->vn, dev, ifc, &nc);
 	if (rc != 0)
 		goto fail;
@@ -642,6 +866,32 @@ uint32_t vnet_iface_ip4(const struct vnet_iface *ifc)
 	return lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(&ifc->vn.nif)));
 }
 
+int vnet_iface_ip6(const struct vnet_iface *ifc, unsigned i, struct vnet_iface_ip6 *out)
+{
+	const struct netif *nif;
+	unsigned slot, n = 0;
+	uint8_t st;
+
+	if (ifc == NULL || out == NULL)
+		return -EINVAL;
+	nif = &ifc->vn.nif;
+	for (slot = 0; slot < LWIP_IPV6_NUM_ADDRESSES; slot++) {
+		st = netif_ip6_addr_state(nif, slot);
+		if (ip6_addr_isinvalid(st) || n++ != i)
+			continue;
+		memset(out, 0, sizeof(*out));
+		memcpy(out->addr, netif_ip6_addr(nif, slot)->addr, 16);
+		out->link_local = ip6_addr_islinklocal(netif_ip6_addr(nif, slot)) != 0;
+		out->prefix_len = out->link_local ? 64u : vnet_lwip_prefix6(nif, slot);
+		if (out->prefix_len == 0)
+			out->prefix_len = 64; /* lwIP's own rule */
+		out->usable = ip6_addr_isvalid(st) != 0;
+		out->duplicate = ip6_addr_isduplicated(st) != 0;
+		return 0;
+	}
+	return -ENOENT;
+}
+
 void vnet_iface_mac(const struct vnet_iface *ifc, uint8_t mac[6])
 {
 	memcpy(mac, ifc->vn.nif.hwaddr, 6);
@@ -665,8 +915,9 @@ int vnet_iface_info(const struct vnet_iface *ifc, struct vnet_iface_info *out)
 	out->features = vn->features;
 	out->offloads = (vn->tx_csum ? VNET_IFACE_OFF_TX_CSUM : 0u) |
 	                (vn->guest_csum && vn->rx_csum_check ? VNET_IFACE_OFF_RX_CSUM : 0u) |
-	                (vn->tx_tso ? VNET_IFACE_OFF_TSO : 0u) | (vn->lro ? VNET_IFACE_OFF_LRO : 0u) |
-	                (vn->mrg ? VNET_IFACE_OFF_MRG : 0u);
+	                (vn->tx_tso4 ? VNET_IFACE_OFF_TSO : 0u) | (vn->lro4 ? VNET_IFACE_OFF_LRO : 0u) |
+	                (vn->mrg ? VNET_IFACE_OFF_MRG : 0u) | (vn->tx_tso6 ? VNET_IFACE_OFF_TSO6 : 0u) |
+	                (vn->lro6 ? VNET_IFACE_OFF_LRO6 : 0u);
 	out->mtu = vn->nif.mtu;
 	out->link_up = netif_is_link_up(&vn->nif) != 0;
 	out->duplex = vn->duplex;
@@ -755,6 +1006,8 @@ int vnet_iface_stats(const struct vnet_iface *ifc, struct vnet_iface_stats *out)
 	out->lwip_asserts = vnet_lwip_assert_count();
 	out->rx_chained = c->rx_chained;
 	out->rx_gso = c->rx_gso;
+	out->rx_gro = c->rx_gro;
+	out->rx_gro_segs = c->rx_gro_segs;
 	out->rx_csum_partial = c->rx_csum_partial;
 	out->rx_csum_finished = c->rx_csum_finished;
 	out->rx_bad_hdr = c->rx_bad_hdr;
@@ -764,19 +1017,67 @@ int vnet_iface_stats(const struct vnet_iface *ifc, struct vnet_iface_stats *out)
 	out->tx_gso = c->tx_gso;
 	out->tx_gso_segs = c->tx_gso_segs;
 	out->announces = c->announces;
+	out->rx_gso6 = c->rx_gso6;
+	out->rx_bad_gso = c->rx_bad_gso;
+	out->tx_gso6 = c->tx_gso6;
+	out->tx_gso6_segs = c->tx_gso6_segs;
+	proto_copy(&out->ip6, &lwip_stats.ip6);
+	proto_copy(&out->icmp6, &lwip_stats.icmp6);
+	proto_copy(&out->nd6, &lwip_stats.nd6);
 	return 0;
 }
 
 /* -------------------------------------------------------------- TCP -- */
 
+static void listener_pcbs_close(struct vnet_tcp_listener *l)
+{
+	unsigned k;
+
+	for (k = 0; k < LIS_PCBS; k++) {
+		if (l->pcb[k] == NULL)
+			continue;
+		tcp_arg(l->pcb[k], NULL);
+		tcp_accept(l->pcb[k], NULL);
+		tcp_close(l->pcb[k]); /* a listening PCB closes at once */
+		l->pcb[k] = NULL;
+	}
+}
+
+/* One listening PCB on @addr:@port of the interface, into l->pcb[k]. */
+static int listen_on(struct vnet_tcp_listener *l, unsigned k, const ip_addr_t *addr, uint16_t port)
+{
+	struct tcp_pcb *pcb, *lpcb;
+	err_t e;
+
+	pcb = tcp_new_ip_type(IP_GET_TYPE(addr));
+	if (pcb == NULL)
+		return -ENOMEM;
+	e = tcp_bind(pcb, addr, port);
+	if (e != ERR_OK) {
+		tcp_abort(pcb);
+		return err_to_errno(e);
+	}
+	tcp_bind_netif(pcb, &l->ifc->vn.nif);
+	lpcb = tcp_listen(pcb);
+	if (lpcb == NULL) {
+		tcp_abort(pcb);
+		return -ENOMEM;
+	}
+	tcp_arg(lpcb, l);
+	tcp_accept(lpcb, on_tcp_accept);
+	l->pcb[k] = lpcb;
+	return 0;
+}
+
 int vnet_tcp_listen(struct vnet_iface *ifc, uint16_t port, vnet_tcp_accept_fn fn,
                     void *arg, struct vnet_tcp_listener **out)
 {
 	struct vnet_tcp_listener *l = NULL;
-	struct tcp_pcb *pcb, *lpcb;
-	ip4_addr_t ip;
+	const struct netif *nif;
+	ip_addr_t ip;
 	uint16_t i;
-	err_t e;
+	unsigned slot;
+	int rc;
 
 	if (ifc == NULL || fn == NULL || port == 0)
 		return -EINVAL;
@@ -788,28 +1089,21 @@ int vnet_tcp_listen(struct vnet_iface *ifc, uint16_t port, vnet_tcp_accept_fn fn
 	}
 	if (l == NULL)
 		return -EMFILE;
-	pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
-	if (pcb == NULL)
-		return -ENOMEM;
-	ip4_from_host(&ip, vnet_iface_ip4(ifc));
-	e = tcp_bind(pcb, &ip, port);
-	if (e != ERR_OK) {
-		tcp_abort(pcb);
-		return err_to_errno(e);
-	}
-	tcp_bind_netif(pcb, &ifc->vn.nif);
-	lpcb = tcp_listen(pcb);
-	if (lpcb == NULL) {
-		tcp_abort(pcb);
-		return -ENOMEM;
-	}
+	memset(l, 0, sizeof(*l));
 	l->ifc = ifc;
-	l->pcb = lpcb;
 	l->fn = fn;
 	l->arg = arg;
+	nif = &ifc->vn.nif;
+	ip_from4(&ip, vnet_iface_ip4(ifc));
+	rc = listen_on(l, 0, &ip, port);
+	for (slot = 0; rc == 0 && slot < LWIP_IPV6_NUM_ADDRESSES; slot++)
+		if (!ip6_addr_isinvalid(netif_ip6_addr_state(nif, slot)))
+			rc = listen_on(l, 1 + slot, netif_ip_addr6(nif, slot), port);
+	if (rc != 0) {
+		listener_pcbs_close(l);
+		return rc;
+	}
 	l->used = true;
-	tcp_arg(lpcb, l);
-	tcp_accept(lpcb, on_tcp_accept);
 	if (out != NULL)
 		*out = l;
 	return 0;
@@ -819,33 +1113,38 @@ void vnet_tcp_listener_close(struct vnet_tcp_listener *l)
 {
 	if (l == NULL || !l->used)
 		return;
-	tcp_arg(l->pcb, NULL);
-	tcp_accept(l->pcb, NULL);
-	tcp_close(l->pcb); /* a listening PCB closes at once */
-	l->pcb = NULL;
+	listener_pcbs_close(l);
 	l->used = false;
 }
 
-int vnet_tcp_dial4(struct vnet_iface *ifc, uint32_t ip, uint16_t port, uint32_t timeout_ms,
+/* Dial @remote: from the interface's IPv4 address, or for IPv6 from the
+ * address lwIP picks for the destination (RFC 6724 in lwIP's terms). */
+static int dial_ip(struct vnet_iface *ifc, const ip_addr_t *remote, uint16_t port, uint32_t timeout_ms,
                    vnet_tcp_connect_fn fn, void *arg, struct vnet_tcp **out)
 {
 	struct vnet_tcp *c;
 	struct tcp_pcb *pcb;
-	ip4_addr_t local, remote;
+	ip_addr_t local;
 	err_t e;
 
-	if (ifc == NULL || fn == NULL || ip == 0 || port == 0 || ifc->closing)
+	if (ifc == NULL || fn == NULL || ip_addr_isany(remote) || port == 0 || ifc->closing)
+		return -EINVAL;
+	if (IP_IS_V6(remote) && !ifc->vn.ip6)
+		return -EAFNOSUPPORT;
+	if (IP_IS_V6(remote) && ip6_addr_ismulticast(ip_2_ip6(remote)))
 		return -EINVAL;
 	c = conn_alloc(ifc);
 	if (c == NULL)
 		return -EMFILE;
-	pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
+	pcb = tcp_new_ip_type(IP_GET_TYPE(remote));
 	if (pcb == NULL) {
 		conn_release(c);
 		return -ENOMEM;
 	}
-	ip4_from_host(&local, vnet_iface_ip4(ifc));
-	ip4_from_host(&remote, ip);
+	if (IP_IS_V6(remote))
+		ip_addr_set_zero_ip6(&local);
+	else
+		ip_from4(&local, vnet_iface_ip4(ifc));
 	e = tcp_bind(pcb, &local, 0);
 	if (e != ERR_OK) {
 		tcp_abort(pcb);
@@ -856,7 +1155,7 @@ int vnet_tcp_dial4(struct vnet_iface *ifc, uint32_t ip, uint16_t port, uint32_t 
 	c->on_connect = fn;
 	c->arg = arg;
 	conn_attach(c, pcb);
-	e = tcp_connect(pcb, &remote, port, on_tcp_connected);
+	e = tcp_connect(pcb, remote, port, on_tcp_connected);
 	if (e != ERR_OK) {
 		pcb_kill(pcb);
 		conn_release(c);
@@ -874,15 +1173,39 @@ int vnet_tcp_dial4(struct vnet_iface *ifc, uint32_t ip, uint16_t port, uint32_t 
 	return 0;
 }
 
+int vnet_tcp_dial4(struct vnet_iface *ifc, uint32_t ip, uint16_t port, uint32_t timeout_ms,
+                   vnet_tcp_connect_fn fn, void *arg, struct vnet_tcp **out)
+{
+	ip_addr_t remote;
+
+	if (ip == 0)
+		return -EINVAL;
+	ip_from4(&remote, ip);
+	return dial_ip(ifc, &remote, port, timeout_ms, fn, arg, out);
+}
+
+int vnet_tcp_dial_addr(struct vnet_iface *ifc, const struct vnet_addr *to, uint32_t timeout_ms,
+                       vnet_tcp_connect_fn fn, void *arg, struct vnet_tcp **out)
+{
+	ip_addr_t remote;
+	int rc;
+
+	if (ifc == NULL || to == NULL)
+		return -EINVAL;
+	rc = ip_from_addr(&remote, to, &ifc->vn.nif);
+	if (rc != 0)
+		return rc;
+	return dial_ip(ifc, &remote, to->port, timeout_ms, fn, arg, out);
+}
+
 int vnet_tcp_dial(struct vnet_iface *ifc, const char *addr, uint32_t timeout_ms,
                   vnet_tcp_connect_fn fn, void *arg, struct vnet_tcp **out)
 {
-	uint32_t ip;
-	uint16_t port;
+	struct vnet_addr a;
 
-	if (addr == NULL || vnet_iface_parse_addr4(addr, &ip, &port) != 0)
+	if (addr == NULL || vnet_iface_parse_addr(addr, &a) != 0)
 		return -EINVAL;
-	return vnet_tcp_dial4(ifc, ip, port, timeout_ms, fn, arg, out);
+	return vnet_tcp_dial_addr(ifc, &a, timeout_ms, fn, arg, out);
 }
 
 void vnet_tcp_set_callbacks(struct vnet_tcp *c, vnet_tcp_recv_fn recv, vnet_tcp_sent_fn sent,
@@ -1019,10 +1342,22 @@ int vnet_tcp_peer(const struct vnet_tcp *c, uint32_t *ip, uint16_t *port)
 {
 	if (c == NULL || c->pcb == NULL || c->state == CONN_FREE)
 		return -ENOTCONN;
+	if (IP_IS_V6_VAL(c->pcb->remote_ip))
+		return -EAFNOSUPPORT;
 	if (ip != NULL)
 		*ip = lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(&c->pcb->remote_ip)));
 	if (port != NULL)
 		*port = c->pcb->remote_port;
+	return 0;
+}
+
+int vnet_tcp_peer_addr(const struct vnet_tcp *c, struct vnet_addr *out)
+{
+	if (out == NULL)
+		return -EINVAL;
+	if (c == NULL || c->pcb == NULL || c->state == CONN_FREE)
+		return -ENOTCONN;
+	addr_from_ip(out, &c->pcb->remote_ip, c->pcb->remote_port);
 	return 0;
 }
 
@@ -1032,34 +1367,91 @@ static void on_udp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
                         const ip_addr_t *addr, u16_t port)
 {
 	struct vnet_udp *u = arg;
-	uint32_t src;
+	struct vnet_addr src;
+	const void *data = p->payload;
+	size_t len = p->len;
 
 	(void)pcb;
-	if (u == NULL || !u->used || u->fn == NULL) {
+	if (u == NULL || !u->used || (u->fn == NULL && u->fn_addr == NULL)) {
 		pbuf_free(p);
 		return;
 	}
-	src = lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(addr)));
-	if (p->next == NULL) {
-		u->fn(u, p->payload, p->len, src, port, u->arg);
-	} else if (u->ifc->udp_scratch != NULL) { /* reassembled: linearise */
-		u16_t n = pbuf_copy_partial(p, u->ifc->udp_scratch, p->tot_len, 0);
-
-		u->fn(u, u->ifc->udp_scratch, n, src, port, u->arg);
+	if (p->next != NULL) { /* reassembled (or chained): linearise */
+		if (u->ifc->udp_scratch == NULL) {
+			pbuf_free(p);
+			return;
+		}
+		len = pbuf_copy_partial(p, u->ifc->udp_scratch, p->tot_len, 0);
+		data = u->ifc->udp_scratch;
+	}
+	if (u->fn_addr != NULL) {
+		addr_from_ip(&src, addr, port);
+		u->fn_addr(u, data, len, &src, u->arg);
+	} else {
+		u->fn(u, data, len, IP_IS_V6(addr) ? 0 : lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(addr))), port, u->arg);
 	}
 	pbuf_free(p);
 }
 
-static int udp_open(struct vnet_iface *ifc, uint16_t port, vnet_udp_recv_fn fn, void *arg,
-                    struct vnet_udp **out)
+static void udp_pcbs_remove(struct vnet_udp *u)
 {
-	struct vnet_udp *u = NULL;
-	ip4_addr_t ip;
+	if (u->pcb != NULL) {
+		udp_recv(u->pcb, NULL, NULL);
+		udp_remove(u->pcb);
+	}
+	if (u->pcb6 != NULL) {
+		udp_recv(u->pcb6, NULL, NULL);
+		udp_remove(u->pcb6);
+	}
+	u->pcb = u->pcb6 = u->conn = NULL;
+}
+
+/* The IPv6 PCB bound to [::]:@port on the interface. lwIP lets every PCB
+ * with SOF_REUSEADDR share a port, so the interface checks its own. */
+static int udp_bind6(struct vnet_udp *u, uint16_t port)
+{
+	struct vnet_iface *ifc = u->ifc;
+	ip_addr_t any;
 	uint16_t i;
 	err_t e;
 
+	for (i = 0; port != 0 && i < ifc->max_udp; i++)
+		if (ifc->udp[i].used && ifc->udp[i].pcb6 != NULL && ifc->udp[i].pcb6->local_port == port)
+			return -EADDRINUSE;
+	u->pcb6 = udp_new_ip_type(IPADDR_TYPE_V6);
+	if (u->pcb6 == NULL)
+		return -ENOMEM;
+	ip_set_option(u->pcb6, SOF_REUSEADDR);
+	ip_addr_set_zero_ip6(&any);
+	e = udp_bind(u->pcb6, &any, port);
+	if (e != ERR_OK)
+		return err_to_errno(e);
+	udp_bind_netif(u->pcb6, &ifc->vn.nif);
+	udp_recv(u->pcb6, on_udp_recv, u);
+	return 0;
+}
+
+#define FAM4 1u
+#define FAM6 2u
+
+/* An endpoint on @port of the families in @fams (the IPv4 PCB first: an
+ * ephemeral port is then the same for both). */
+static int udp_open(struct vnet_iface *ifc, uint16_t port, unsigned fams, vnet_udp_recv_fn fn,
+                    vnet_udp_recvfrom_fn fn_addr, void *arg, struct vnet_udp **out)
+{
+	struct vnet_udp *u = NULL;
+	ip_addr_t ip;
+	uint16_t i;
+	err_t e;
+	int rc;
+
 	if (ifc == NULL || out == NULL || ifc->closing)
 		return -EINVAL;
+	if (!ifc->vn.ip6) {
+		if (!(fams & FAM4))
+			return -EAFNOSUPPORT;
+		fams = FAM4;
+	}
 	for (i = 0; i < ifc->max_udp; i++) {
 		if (!ifc->udp[i].used) {
 			u = &ifc->udp[i];
@@ -1073,78 +1465,125 @@ static int udp_open(struct vnet_iface *ifc, uint16_t port, vnet_udp_recv_fn fn, 
 		if (ifc->udp_scratch == NULL)
 			return -ENOMEM;
 	}
-	u->pcb = udp_new_ip_type(IPADDR_TYPE_V4);
-	if (u->pcb == NULL)
-		return -ENOMEM;
-	ip4_from_host(&ip, vnet_iface_ip4(ifc));
-	e = udp_bind(u->pcb, &ip, port);
-	if (e != ERR_OK) {
-		udp_remove(u->pcb);
-		u->pcb = NULL;
-		return err_to_errno(e);
-	}
-	udp_bind_netif(u->pcb, &ifc->vn.nif);
+	memset(u, 0, sizeof(*u));
 	u->ifc = ifc;
+	if (fams & FAM4) {
+		rc = -ENOMEM;
+		u->pcb = udp_new_ip_type(IPADDR_TYPE_V4);
+		if (u->pcb == NULL)
+			goto fail;
+		ip_from4(&ip, vnet_iface_ip4(ifc));
+		e = udp_bind(u->pcb, &ip, port);
+		if (e != ERR_OK) {
+			rc = err_to_errno(e);
+			goto fail;
+		}
+		udp_bind_netif(u->pcb, &ifc->vn.nif);
+		udp_recv(u->pcb, on_udp_recv, u);
+		port = u->pcb->local_port;
+	}
+	if (fams & FAM6) {
+		rc = udp_bind6(u, port);
+		if (rc != 0)
+			goto fail;
+	}
 	u->fn = fn;
+	u->fn_addr = fn_addr;
 	u->arg = arg;
 	u->used = true;
-	udp_recv(u->pcb, on_udp_recv, u);
 	*out = u;
 	return 0;
+fail:
+	udp_pcbs_remove(u);
+	return rc;
 }
 
 int vnet_udp_bind(struct vnet_iface *ifc, uint16_t port, vnet_udp_recv_fn fn, void *arg,
                   struct vnet_udp **out)
 {
-	return udp_open(ifc, port, fn, arg, out);
+	return udp_open(ifc, port, FAM4, fn, NULL, arg, out);
+}
+
+int vnet_udp_bind_addr(struct vnet_iface *ifc, uint16_t port, vnet_udp_recvfrom_fn fn, void *arg,
+                       struct vnet_udp **out)
+{
+	return udp_open(ifc, port, FAM4 | FAM6, NULL, fn, arg, out);
+}
+
+/* Is @a (from a parsed laddr) an address of the interface, or any? */
+static bool local_addr_ok(const struct vnet_iface *ifc, const struct vnet_addr *a)
+{
+	ip_addr_t ip;
+
+	if (a->family == VNET_ADDR_IP4)
+		return a->ip4 == 0 || a->ip4 == vnet_iface_ip4(ifc);
+	if (ip6_is_zero(a->ip6))
+		return true;
+	ip_from6(&ip, a->ip6, &ifc->vn.nif);
+	return netif_get_ip6_addr_match(LWIP_CONST_CAST(struct netif *, &ifc->vn.nif), ip_2_ip6(&ip)) >= 0;
 }
 
 int vnet_udp_dial(struct vnet_iface *ifc, const char *laddr, const char *raddr,
                   vnet_udp_recv_fn fn, void *arg, struct vnet_udp **out)
 {
-	uint32_t lip = 0, rip;
-	uint16_t lport = 0, rport;
-	ip4_addr_t r;
+	struct vnet_addr l, r;
+	ip_addr_t rip;
+	struct udp_pcb *pcb;
 	err_t e;
 	int rc;
 
-	if (ifc == NULL || raddr == NULL)
+	if (ifc == NULL || raddr == NULL || out == NULL)
 		return -EINVAL;
-	if (vnet_iface_parse_addr4(raddr, &rip, &rport) != 0 || rip == 0 || rport == 0)
+	if (vnet_iface_parse_addr(raddr, &r) != 0 || r.port == 0 ||
+	    (r.family == VNET_ADDR_IP4 ? r.ip4 == 0 : !ip6_unicast(r.ip6)))
 		return -EINVAL;
+	memset(&l, 0, sizeof(l));
+	l.family = r.family;
 	if (laddr != NULL && laddr[0] != '\0') {
-		if (vnet_iface_parse_addr4(laddr, &lip, &lport) != 0)
+		if (vnet_iface_parse_addr(laddr, &l) != 0)
 			return -EINVAL;
-		if (lip != 0 && lip != vnet_iface_ip4(ifc))
+		/* ":port" parses as IPv4 any: it goes with either family */
+		if (l.family != r.family && !(l.family == VNET_ADDR_IP4 && l.ip4 == 0))
+			return -EINVAL;
+		l.family = r.family;
+		if (!local_addr_ok(ifc, &l))
 			return -EADDRNOTAVAIL;
 	}
-	rc = udp_open(ifc, lport, fn, arg, out);
+	rc = udp_open(ifc, l.port, r.family == VNET_ADDR_IP6 ? FAM6 : FAM4, fn, NULL, arg, out);
 	if (rc != 0)
 		return rc;
-	ip4_from_host(&r, rip);
-	e = udp_connect((*out)->pcb, &r, rport);
+	pcb = r.family == VNET_ADDR_IP6 ? (*out)->pcb6 : (*out)->pcb;
+	ip_from_addr(&rip, &r, &ifc->vn.nif);
+	e = udp_connect(pcb, &rip, r.port);
 	if (e != ERR_OK) {
 		vnet_udp_close(*out);
 		*out = NULL;
 		return err_to_errno(e);
 	}
+	(*out)->conn = pcb;
 	return 0;
 }
 
-static int udp_out(struct vnet_udp *u, const ip4_addr_t *dst, uint16_t port,
+static int udp_out(struct vnet_udp *u, const ip_addr_t *dst, uint16_t port,
                    const void *data, size_t len)
 {
 	struct vnet_netif *vn;
+	struct udp_pcb *pcb;
 	struct pbuf *p;
-	bool sw_csum;
+	bool sw_csum, v6;
+	uint32_t mtu;
 	err_t e;
 
 	if (u == NULL || !u->used || (data == NULL && len > 0))
 		return -EINVAL;
+	pcb = dst == NULL ? u->conn : IP_IS_V6(dst) ? u->pcb6 : u->pcb;
+	if (pcb == NULL)
+		return dst == NULL ? -ENOTCONN : -EAFNOSUPPORT;
+	v6 = IP_IS_V6_VAL(pcb->local_ip);
 	if (len > UDP_MAX_PAYLOAD)
 		return -EMSGSIZE;
 	/* PBUF_REF: lwIP chains its headers in front and the netif copies the
-	 * whole frame into a pool buffer; ARP queueing copies if it must. */
+	 * whole frame into a pool buffer; ARP/ND queueing copies if it must. */
 	p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)len, PBUF_REF);
 	if (p == NULL)
 		return -ENOMEM;
@@ -1153,13 +1592,17 @@ static int udp_out(struct vnet_udp *u, const ip4_addr_t *dst, uint16_t port,
 	 * IP fragments: a datagram that will be fragmented gets its checksum
 	 * from lwIP (input and output are synchronous in NO_SYS). */
 	vn = &u->ifc->vn;
-	sw_csum = vn->tx_csum && len + 28u > vn->nif.mtu;
+	if (v6) /* lwIP fragments at the path MTU (ICMPv6 Packet Too Big lowers it) */
+		mtu = nd6_get_destination_mtu(ip_2_ip6(dst != NULL ? dst : &pcb->remote_ip), &vn->nif);
+	else
+		mtu = vn->nif.mtu;
+	sw_csum = vn->tx_csum && len + (v6 ? UDP_HDRS6 : UDP_HDRS4) > mtu;
 	if (sw_csum)
 		NETIF_SET_CHECKSUM_CTRL(&vn->nif, (u16_t)(vnet_netif_csum_flags(vn) | NETIF_CHECKSUM_GEN_UDP));
 	if (dst != NULL)
-		e = udp_sendto(u->pcb, p, dst, port);
+		e = udp_sendto(pcb, p, dst, port);
 	else
-		e = udp_send(u->pcb, p);
+		e = udp_send(pcb, p);
 	if (sw_csum)
 		vnet_netif_csum_apply(vn);
 	pbuf_free(p);
@@ -1168,32 +1611,47 @@ static int udp_out(struct vnet_udp *u, const ip4_addr_t *dst, uint16_t port,
 
 int vnet_udp_sendto(struct vnet_udp *u, uint32_t ip, uint16_t port, const void *data, size_t len)
 {
-	ip4_addr_t dst;
+	ip_addr_t dst;
 
 	if (ip == 0 || port == 0)
 		return -EINVAL;
-	ip4_from_host(&dst, ip);
+	ip_from4(&dst, ip);
 	return udp_out(u, &dst, port, data, len);
+}
+
+int vnet_udp_sendto_addr(struct vnet_udp *u, const struct vnet_addr *to, const void *data, size_t len)
+{
+	ip_addr_t dst;
+	int rc;
+
+	if (u == NULL || !u->used || to == NULL || to->port == 0)
+		return -EINVAL;
+	if (to->family == VNET_ADDR_IP4 ? to->ip4 == 0 : to->family == VNET_ADDR_IP6 && ip6_is_zero(to->ip6))
+		return -EINVAL;
+	rc = ip_from_addr(&dst, to, &u->ifc->vn.nif);
+	if (rc != 0)
+		return rc;
+	return udp_out(u, &dst, to->port, data, len);
 }
 
 int vnet_udp_send(struct vnet_udp *u, const void *data, size_t len)
 {
-	if (u == NULL || !u->used || !(u->pcb->flags & UDP_FLAGS_CONNECTED))
+	if (u == NULL || !u->used || u->conn == NULL)
 		return -ENOTCONN;
 	return udp_out(u, NULL, 0, data, len);
 }
 
 uint16_t vnet_udp_port(const struct vnet_udp *u)
 {
-	return (u != NULL && u->used) ? u->pcb->local_port : 0;
+	if (u == NULL || !u->used)
+		return 0;
+	return u->pcb != NULL ? u->pcb->local_port : u->pcb6->local_port;
 }
 
 void vnet_udp_close(struct vnet_udp *u)
 {
 	if (u == NULL || !u->used)
 		return;
-	udp_recv(u->pcb, NULL, NULL);
-	udp_remove(u->pcb);
-	u->pcb = NULL;
+	udp_pcbs_remove(u);
 	u->used = false;
 }

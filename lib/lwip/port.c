@@ -3,7 +3,7 @@
  * What lwIP needs from its environment in NO_SYS mode (lwIP's
  * doc/NO_SYS_SampleCode.c and src/include/lwip/arch.h): a millisecond
  * clock, random numbers, assertion and diagnostic sinks. Plus the
- * source-routing hook that lets several interfaces share one stack.
+ * routing hooks that let several interfaces share one stack.
  * Everything here is global because lwIP's state is.
  */
 #include <stdbool.h>
@@ -11,6 +11,7 @@
 
 #include "lwip/opt.h"
 #include "lwip/ip4_addr.h"
+#include "lwip/ip6_addr.h"
 #include "lwip/netif.h"
 #include "lwip/sys.h"
 #include "lwip/tcp.h"
@@ -173,8 +174,49 @@ struct netif *vnet_lwip_route_src(const struct ip4_addr *src, const struct ip4_a
 }
 
 /*
+ * The prefix lengths the glue was given for static IPv6 addresses, per
+ * netif number and address slot (0: none), for vnet_iface_ip6(). lwIP
+ * 2.1.3 itself takes the /64 around a static address as on-link whatever
+ * the length: its neighbour discovery solicits a target only from an
+ * address of the target's /64, so a shorter prefix cannot be made on-link
+ * from outside, and a longer one changes nothing it sends.
+ */
+static uint8_t prefix6[VNET_LWIP_MAX_NETIFS + 1][LWIP_IPV6_NUM_ADDRESSES];
+
+void vnet_lwip_set_prefix6(const struct netif *n, unsigned slot, uint8_t len)
+{
+	if (n != NULL && slot < LWIP_IPV6_NUM_ADDRESSES)
+		prefix6[n->num][slot] = len > 128 ? 128 : len;
+}
+
+uint8_t vnet_lwip_prefix6(const struct netif *n, unsigned slot)
+{
+	return n != NULL && slot < LWIP_IPV6_NUM_ADDRESSES ? prefix6[n->num][slot] : 0;
+}
+
+/*
+ * LWIP_HOOK_IP6_ROUTE: as vnet_lwip_route_src for IPv4, output whose
+ * source address belongs to a netif leaves through it. ip6_route() asks
+ * only when neither address is link-local (those follow their zone).
+ * NULL: lwIP's own rules.
+ */
+struct netif *vnet_lwip_route6(const ip6_addr_t *src, const ip6_addr_t *dest)
+{
+	struct netif *n;
+	unsigned guard = 0;
+
+	(void)dest;
+	if (src == NULL || ip6_addr_isany(src))
+		return NULL;
+	for (n = netif_list; n != NULL && guard < VNET_LWIP_MAX_NETIFS; n = n->next, guard++)
+		if (netif_is_up(n) && netif_get_ip6_addr_match(n, src) >= 0)
+			return n;
+	return NULL;
+}
+
+/*
  * LWIP_HOOK_TCP_INPACKET_PCB (lwipopts.h). A large segment received whole
- * (VNET_F_GUEST_TSO4) stands for several full-sized ones, and TCP should
+ * (VNET_F_GUEST_TSO4/6) stands for several full-sized ones, and TCP should
  * acknowledge at least every second full-sized segment (RFC 5681 4.2).
  * lwIP counts segments: it would delay the ACK of every other large
  * segment by up to a fast-timer tick, which starves a sender in slow start

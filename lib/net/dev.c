@@ -97,6 +97,9 @@ static int negotiate(struct vnet_dev *d, uint64_t want)
 		return -ENOTSUP;
 	}
 	d->features = offer & (want | VNET_F_VERSION_1) & VNET_F_IMPLEMENTED;
+	/* spec 2.6.1: how a queue is reset is the transport's business */
+	if (!t->ops->queue_reset)
+		d->features &= ~VNET_F_RING_RESET;
 	/* The packed layout here: no in-order batches (its harvest reads every
 	 * descriptor) and no control queue (ctrl.c writes split descriptors). */
 	if (d->features & VNET_F_RING_PACKED)
@@ -193,7 +196,7 @@ static void stop(struct vnet_dev *d)
 	d->t->ops->reset(d->t);
 	for (p = 0; p < d->npairs; p++) {
 		vnet_vq_drain(&d->rxq[p], vnet_buf_free);
-		vnet_vq_drain(&d->txq[p], vnet_buf_free);
+		vnet_vq_drain(&d->txq[p], vnet_buf_free_chain); /* TX frames may be chains */
 		/* the rings are stale until start_queues() resets them: the fast
 		 * path must not touch them (a failed recover leaves them so) */
 		d->rxq[p].broken = d->txq[p].broken = true;
@@ -286,6 +289,10 @@ static int alloc_queues(struct vnet_dev *d)
 			rc = vnet_vq_alloc(&d->rxq[p], VNET_RXQ(p), rx_size, VRING_DESC_F_WRITE) ?:
 			     vnet_vq_alloc(&d->txq[p], VNET_TXQ(p), tx_size, 0);
 		if (rc)
+			return rc;
+		/* spec 2.7.5.3.1: a chain no longer than the queue */
+		if ((d->features & VNET_F_INDIRECT_DESC) && tx_size >= 2 &&
+		    (rc = vnet_vq_alloc_indirect(&d->txq[p], tx_size < VNET_TX_MAX_SEGS ? tx_size : VNET_TX_MAX_SEGS)))
 			return rc;
 		/* RX descriptors cover the header and the data room */
 		d->rxq[p].buf_off = d->pool->headroom - d->hdr_len;
@@ -388,6 +395,19 @@ void vnet_dev_close(struct vnet_dev *d)
 
 uint8_t vnet_dev_hdr_len(const struct vnet_dev *d) { return (uint8_t)d->hdr_len; }
 uint16_t vnet_dev_queue_pairs(const struct vnet_dev *d) { return d->active; }
+
+int vnet_dev_rx_intr_enable(struct vnet_dev *d, uint16_t q)
+{
+	if (!d || !d->started || q >= d->active || d->rxq[q].broken)
+		return -EINVAL;
+	return vnet_ring_intr_arm(&d->rxq[q]) ? 1 : 0;
+}
+
+void vnet_dev_rx_intr_disable(struct vnet_dev *d, uint16_t q)
+{
+	if (d && d->started && q < d->active)
+		vnet_ring_intr_disarm(&d->rxq[q]);
+}
 struct vnet_pool *vnet_dev_pool(const struct vnet_dev *d) { return d ? d->pool : NULL; }
 
 int vnet_dev_broken(struct vnet_dev *d)
@@ -410,6 +430,82 @@ int vnet_dev_broken(struct vnet_dev *d)
 	return 0;
 }
 
+/*
+ * Reset queue @vq alone and enable it again (VIRTIO_F_RING_RESET, spec
+ * 2.6.1): once the device says it let go of the ring, every buffer in
+ * flight goes back to the pool (TX chains whole), the ring starts afresh
+ * and is programmed again as at start; RX (@rx) is refilled with what the
+ * pool has. On failure the queue stays broken (the fast path keeps off it)
+ * for a whole-device reset.
+ */
+static int queue_reset(struct vnet_dev *d, struct vnet_vq *vq, bool rx, uint16_t pair)
+{
+	struct vnet_transport *t = d->t;
+	uint32_t back = 0;
+	int rc;
+
+	vq->broken = true;
+	rc = t->ops->queue_reset(t, vq->qidx);
+	if (rc) {
+		vnet_log(VNET_LOG_WARN, "net: %s: queue %u did not reset: %s", t->ops->name,
+		         (unsigned)vq->qidx, vnet_strerror(rc));
+		return rc;
+	}
+	if (vq == &d->ctrlq) {
+		vnet_vq_reset(vq, 0, false);
+	} else {
+		back = vnet_vq_drain(vq, rx ? vnet_buf_free : vnet_buf_free_chain);
+		vnet_ring_reset(vq, rx ? VRING_DESC_F_WRITE : 0, (d->features & VNET_F_EVENT_IDX) != 0);
+	}
+	rc = setup_queue(d, vq);
+	if (rc) {
+		vq->broken = true;
+		return rc;
+	}
+	vq->stats.queue_resets++;
+	if (rx)
+		vnet_rx_refill(d, pair);
+	vnet_log(VNET_LOG_INFO, "net: %s: queue %u reset alone, %u buffers back to the pool", t->ops->name,
+	         (unsigned)vq->qidx, (unsigned)back);
+	return 0;
+}
+
+int vnet_dev_queue_reset(struct vnet_dev *d, uint16_t q, bool rx)
+{
+	if (!d || q >= d->npairs || !d->started)
+		return -EINVAL;
+	if (!(d->features & VNET_F_RING_RESET))
+		return -ENOTSUP;
+	return queue_reset(d, rx ? &d->rxq[q] : &d->txq[q], rx, q);
+}
+
+/* With RING_RESET, a sound device and some queue broken: reset just the
+ * broken queues. 0, or -errno: the whole device needs the reset. */
+static int recover_queues(struct vnet_dev *d)
+{
+	uint32_t broken = 0;
+	uint16_t p;
+	int rc = 0;
+
+	if (!(d->features & VNET_F_RING_RESET) || !d->started || d->needs_reset ||
+	    (d->t->ops->get_status(d->t) & (VIRTIO_STATUS_DEVICE_NEEDS_RESET | VIRTIO_STATUS_FAILED)))
+		return -EAGAIN;
+	for (p = 0; p < d->npairs; p++)
+		broken += d->rxq[p].broken + d->txq[p].broken;
+	broken += d->ctrlq.size && d->ctrlq.broken;
+	if (!broken)
+		return -EAGAIN; /* nothing we can point at: the caller wants a reset */
+	for (p = 0; p < d->npairs && !rc; p++) {
+		if (d->rxq[p].broken)
+			rc = queue_reset(d, &d->rxq[p], true, p);
+		if (!rc && d->txq[p].broken)
+			rc = queue_reset(d, &d->txq[p], false, p);
+	}
+	if (!rc && d->ctrlq.size && d->ctrlq.broken)
+		rc = queue_reset(d, &d->ctrlq, false, 0);
+	return rc;
+}
+
 int vnet_dev_recover(struct vnet_dev *d)
 {
 	uint64_t had;
@@ -417,6 +513,8 @@ int vnet_dev_recover(struct vnet_dev *d)
 
 	if (!d)
 		return -EINVAL;
+	if (recover_queues(d) == 0)
+		return 0;
 	had = d->features;
 	stop(d);
 	d->needs_reset = false;

@@ -36,6 +36,24 @@ static inline void vnet_sink_put(struct vnet_pool_sink *s, struct vnet_buf *b)
 	s->pool->stack[s->top++] = b;
 }
 
+/* A sent TX frame: its buffer and, for a chain (nb_segs > 1, sent through
+ * an indirect table), every segment; bounded by the count, not the links. */
+static inline void vnet_sink_put_frame(struct vnet_pool_sink *s, struct vnet_buf *b)
+{
+	uint32_t n = b->nb_segs, i;
+
+	if (vnet_likely(n <= 1)) {
+		vnet_sink_put(s, b);
+		return;
+	}
+	for (i = 0; i < n && b; i++) {
+		struct vnet_buf *next = b->next;
+
+		vnet_sink_put(s, b);
+		b = next;
+	}
+}
+
 static inline void vnet_sink_flush(const struct vnet_pool_sink *s)
 {
 	if (s->pool)

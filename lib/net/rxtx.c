@@ -90,7 +90,13 @@ uint16_t vnet_tx_reclaim(struct vnet_dev *d, uint16_t q)
 	if (vnet_vq_in_flight(vq) == 0 || vq->broken)
 		return 0;
 	VNET_STAGE_BEGIN(t0);
-	uint16_t got = vnet_ring_harvest(vq, NULL, vq->size, 0, 0, NULL);
+	uint16_t got;
+	/* frames of several buffers (mrg) only with indirect tables: without
+	 * them chains are copied into one buffer before they are posted */
+	if (vnet_unlikely(vq->ind_max))
+		got = vnet_ring_harvest(vq, NULL, vq->size, 0, 1, NULL);
+	else
+		got = vnet_ring_harvest(vq, NULL, vq->size, 0, 0, NULL);
 	VNET_STAGE_END(VNET_STAGE_HARVEST, t0);
 	return got;
 }

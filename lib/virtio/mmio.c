@@ -38,6 +38,7 @@
 #define MMIO_QUEUE_DRV_HI   0x094
 #define MMIO_QUEUE_DEV_LO   0x0a0
 #define MMIO_QUEUE_DEV_HI   0x0a4
+#define MMIO_QUEUE_RESET    0x0c0 /* VIRTIO_F_RING_RESET */
 #define MMIO_CONFIG_GEN     0x0fc
 #define MMIO_CONFIG         0x100
 
@@ -85,6 +86,21 @@ int vnet_wait_reset(struct vnet_transport *t)
 	vnet_log(VNET_LOG_ERR, "%s: device reset did not complete (status still 0x%02x after %u ms)",
 	         t->ops->name, t->ops->get_status(t), waited / 1000);
 	return -ETIMEDOUT;
+}
+
+int vnet_wait_reg_zero(const volatile void *reg, unsigned width)
+{
+	uint32_t waited = 0, step = 1;
+
+	for (;;) {
+		if ((width == 2 ? vnet_read16(reg) : vnet_read32(reg)) == 0)
+			return 0;
+		if (waited >= VNET_RESET_TIMEOUT_US)
+			return -ETIMEDOUT;
+		vnet_delay_us(step);
+		waited += step;
+		step = step >= 5000 ? 10000 : step * 2;
+	}
 }
 
 /* --------------------------------------------------------- transport -- */
@@ -210,6 +226,32 @@ static int mmio_queue_setup(struct vnet_transport *t, uint16_t q, uint16_t size,
 	return 0;
 }
 
+/*
+ * Reset one queue (VIRTIO_F_RING_RESET, spec 2.6.1, 4.2.2): write 1 to
+ * QueueReset, wait for it to read 0, then QueueReady must read 0 too. A
+ * device that offers the feature without the register (reads 0, ignores
+ * the write) keeps the queue ready: -EIO, and nothing is assumed reset.
+ */
+static int mmio_queue_reset(struct vnet_transport *t, uint16_t q)
+{
+	struct mmio_transport *m = to_mmio(t);
+	int rc;
+
+	wr(m, MMIO_QUEUE_SEL, q);
+	wr(m, MMIO_QUEUE_RESET, 1);
+	rc = vnet_wait_reg_zero(m->regs + MMIO_QUEUE_RESET, 4);
+	if (rc) {
+		vnet_log(VNET_LOG_ERR, "mmio: queue %u: reset did not complete", q);
+		return rc;
+	}
+	if (rd(m, MMIO_QUEUE_READY)) {
+		vnet_log(VNET_LOG_ERR, "mmio: queue %u is still ready after its reset: the device "
+		         "does not reset queues", q);
+		return -EIO;
+	}
+	return 0;
+}
+
 /* 4.2.3.3: without NOTIFICATION_DATA, the queue index. */
 static void mmio_notify(struct vnet_transport *t, uint16_t q)
 {
@@ -234,6 +276,7 @@ static const struct vnet_transport_ops mmio_ops = {
 	.queue_setup = mmio_queue_setup,
 	.notify = mmio_notify,
 	.close = mmio_close,
+	.queue_reset = mmio_queue_reset,
 };
 
 /* ------------------------------------------------------------- probe -- */

@@ -109,6 +109,11 @@
  *    16) is walked through its next fields. Packed (spec 2.8.7): every
  *    entry of the table, in order. Not negotiated: INDIRECT is bad.
  *    A chain may have at most `size` elements in all.
+ *  - RING_RESET (spec 2.6.1): the queue_reset op resets one queue: it
+ *    forgets its state (avail, used, TX latency, IN_ORDER batch, held packed
+ *    flags), neither reads nor completes what the driver had posted, and is
+ *    not served until queue_setup enables it again (allowed after DRIVER_OK
+ *    for a queue reset so). Not negotiated, or no such queue: -EINVAL.
  *  - Packed ring sizes must be powers of two in this model (positions run
  *    free over 16 bits and carry the wrap counter). The driver event
  *    suppression area is ignored (the model never interrupts); the device
@@ -159,6 +164,16 @@
  *                  old | DEVICE_NEEDS_RESET; the reset op gives -ETIMEDOUT.
  *  BAD_CSUM        RX data: the next n frames delivered get one byte flipped
  *                  (last byte of the IPv4 datagram, else of the frame).
+ *  QUEUE_RESET_STUCK   the next n queue resets never complete (queue_reset
+ *                  keeps reading 1: -ETIMEDOUT); the queue goes on as before.
+ *  QUEUE_RESET_IGNORED the next n queue resets read complete at once, but
+ *                  the queue stays enabled and goes on (-EIO: queue_enable
+ *                  still reads 1), like a device that offers RING_RESET
+ *                  without implementing the register.
+ *  INDIRECT_SCRIBBLE   the next n indirect tables the device reads are
+ *                  overwritten with 0xa5 bytes once read (a device writing
+ *                  memory it may only read); a driver must never trust a
+ *                  table's content afterwards.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -206,7 +221,7 @@
 	 VNET_F_GUEST_TSO4 | VNET_F_GUEST_TSO6 | VNET_F_HOST_TSO4 | VNET_F_HOST_TSO6 |    \
 	 VNET_F_CTRL_VQ | VNET_F_CTRL_RX | VNET_F_CTRL_VLAN | VNET_F_GUEST_ANNOUNCE |      \
 	 VNET_F_MQ | VNET_F_CTRL_MAC_ADDR | VNET_F_INDIRECT_DESC | VNET_F_RING_PACKED |    \
-	 VNET_F_IN_ORDER)
+	 VNET_F_IN_ORDER | VNET_F_RING_RESET)
 
 /* Config image (spec 5.1.4): mac, status, max_virtqueue_pairs, mtu,
  * speed, duplex; little-endian multi-byte fields (spec 2.5). */
@@ -282,6 +297,7 @@ struct mq {
 	uint32_t poll_left;     /* genuine completions this poll may still write */
 	uint32_t quota;         /* TX: chains this poll may consume */
 	uint64_t frames;        /* vnet_model_queue_frames() */
+	bool reset;             /* reset alone (RING_RESET): queue_setup may enable it again */
 };
 
 struct vnet_model {
@@ -613,6 +629,13 @@ static inline __attribute__((always_inline)) int seg_add(struct vnet_model *m, c
 	return CHAIN_OK;
 }
 
+/* INDIRECT_SCRIBBLE: overwrite a table once it has been read. */
+static void scribble(struct vnet_model *m, const volatile void *t, uint32_t len)
+{
+	if (vnet_unlikely(m->fault[VNET_FAULT_INDIRECT_SCRIBBLE]) && fault_take(m, VNET_FAULT_INDIRECT_SCRIBBLE))
+		memset((void *)(uintptr_t)t, 0xa5, len);
+}
+
 /* Split indirect table (spec 2.7.5.3): walked through its next fields;
  * no INDIRECT inside, next within the table, at most len/16 steps. */
 static int indirect_split(struct vnet_model *m, const struct mq *q, struct chain *c, uint64_t addr, uint32_t len)
@@ -632,8 +655,10 @@ static int indirect_split(struct vnet_model *m, const struct mq *q, struct chain
 			return CHAIN_BAD;
 		if (seg_add(m, q, c, a, l, f & VRING_DESC_F_WRITE) < 0)
 			return CHAIN_BAD;
-		if (!(f & VRING_DESC_F_NEXT))
+		if (!(f & VRING_DESC_F_NEXT)) {
+			scribble(m, t, len);
 			return CHAIN_OK;
+		}
 		if (has(m, VNET_F_IN_ORDER) && next != i + 1)
 			return CHAIN_BAD; /* spec 2.7.5.3: sequential with IN_ORDER */
 		i = next;
@@ -720,6 +745,7 @@ static int indirect_packed(struct vnet_model *m, const struct mq *q, struct chai
 	for (uint32_t i = 0; i < n; i++)
 		if (seg_add(m, q, c, t[i].addr, t[i].len, t[i].flags & VRING_DESC_F_WRITE) < 0)
 			return CHAIN_BAD;
+	scribble(m, t, len);
 	return CHAIN_OK;
 }
 
@@ -2134,6 +2160,7 @@ static void t_set_status(struct vnet_transport *t, uint8_t v)
 	struct vnet_model *m = tm(t);
 
 	if (!v) {
+		m->st.resets++;
 		dev_reset(m);
 		return;
 	}
@@ -2238,9 +2265,12 @@ static int t_queue_setup(struct vnet_transport *t, uint16_t qi, uint16_t size,
 	struct mq *q;
 	uint64_t frames;
 
-	if (!(m->status & VIRTIO_STATUS_FEATURES_OK) || (m->status & VIRTIO_STATUS_DRIVER_OK))
+	if (!(m->status & VIRTIO_STATUS_FEATURES_OK))
 		return -EINVAL;
 	q = queue_of(m, qi);
+	/* after DRIVER_OK only to enable again a queue reset alone (spec 2.6.1) */
+	if ((m->status & VIRTIO_STATUS_DRIVER_OK) && !(q && q->reset))
+		return -EINVAL;
 	if (!q || !a || !size || (size & (size - 1)) || size > m->conf.queue_max)
 		return -EINVAL;
 	if (!a->desc || !a->avail || !a->used || (a->desc % VRING_DESC_ALIGN))
@@ -2273,6 +2303,34 @@ static int t_queue_setup(struct vnet_transport *t, uint16_t qi, uint16_t size,
 	return 0;
 }
 
+/*
+ * VIRTIO_F_RING_RESET (spec 2.6.1, 4.1.4.3.2): the driver's side of the
+ * register protocol is folded in, as t_reset folds in its status poll:
+ * write 1 to queue_reset, read it until 0, then queue_enable must read 0.
+ * The queue forgets everything but its frame counter (spec 2.6.1: avail
+ * and used state to default) and waits for queue_setup; nothing the driver
+ * posted is read or completed. See the faults at the top of the file.
+ */
+static int t_queue_reset(struct vnet_transport *t, uint16_t qi)
+{
+	struct vnet_model *m = tm(t);
+	struct mq *q = queue_of(m, qi);
+	uint64_t frames;
+
+	if (!has(m, VNET_F_RING_RESET) || !(m->status & VIRTIO_STATUS_FEATURES_OK) || !q)
+		return -EINVAL;
+	if (q->size && fault_take(m, VNET_FAULT_QUEUE_RESET_STUCK))
+		return -ETIMEDOUT; /* queue_reset never reads 0 */
+	if (q->size && fault_take(m, VNET_FAULT_QUEUE_RESET_IGNORED))
+		return -EIO; /* reads 0 at once, queue_enable still 1 */
+	frames = q->frames;
+	memset(q, 0, sizeof(*q));
+	q->frames = frames;
+	q->reset = true;
+	m->st.queue_resets++;
+	return 0;
+}
+
 /* Counted; the control queue is served at once (its driver waits). */
 static void t_notify(struct vnet_transport *t, uint16_t qi)
 {
@@ -2301,6 +2359,7 @@ static const struct vnet_transport_ops model_ops = {
 	.queue_setup = t_queue_setup,
 	.notify = t_notify,
 	.close = t_close,
+	.queue_reset = t_queue_reset,
 };
 
 /* ------------------------------------------------------ lifecycle -- */
@@ -2324,6 +2383,7 @@ static int conf_apply(struct vnet_model_conf *c, const struct vnet_model_conf *i
 		{VNET_F_MQ, VNET_F_CTRL_VQ},
 		{VNET_F_CTRL_MAC_ADDR, VNET_F_CTRL_VQ},
 		{VNET_F_RING_PACKED, VNET_F_VERSION_1}, /* a virtio 1.x layout */
+		{VNET_F_RING_RESET, VNET_F_VERSION_1},  /* a virtio 1.2 facility */
 	};
 
 	if (in)

@@ -53,7 +53,7 @@ int vnet_pq_alloc(struct vnet_vq *vq, uint16_t qidx, uint16_t size, uint16_t des
 	int rc;
 
 	memset(vq, 0, sizeof(*vq));
-	vq->mem.fd = -1;
+	vq->mem.fd = vq->ind_mem.fd = -1;
 	/* Powers of two only (the spec allows any size up to 2^15): positions
 	 * then run free over 16 bits and carry the wrap counter. */
 	if (size == 0 || (size & (size - 1)) != 0 || size > PVIRTQ_MAX_SIZE)
@@ -76,6 +76,51 @@ int vnet_pq_alloc(struct vnet_vq *vq, uint16_t qidx, uint16_t size, uint16_t des
 	vq->pk_device = (const struct pvirtq_event_suppress *)((uint8_t *)vq->mem.va + device_off(size));
 	vnet_pq_reset(vq, desc_flags, false);
 	return 0;
+}
+
+bool vnet_pq_intr_arm(struct vnet_vq *vq)
+{
+	uint16_t pos = vq->last_used;
+	uint16_t used = (pos & vq->size) ? 0 : (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED);
+
+	if (vq->event_idx) {
+		/* offset, and the wrap counter of its lap in bit 15 (spec 2.8.14) */
+		vnet_store16(&vq->pk_driver->desc,
+		             (uint16_t)((pos & vq->mask) | ((pos & vq->size) ? 0 : 1u << RING_EVENT_WRAP_SHIFT)));
+		vnet_wmb();
+		vnet_store16(&vq->pk_driver->flags, RING_EVENT_FLAGS_DESC);
+	} else {
+		vnet_store16(&vq->pk_driver->flags, RING_EVENT_FLAGS_ENABLE);
+	}
+	vnet_mb(); /* the request is visible before the descriptor is read again */
+	return pos != vq->pk_pub &&
+	       (vnet_load16(&vq->pk_desc[pos & vq->mask].flags) & (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED)) == used;
+}
+
+void vnet_pq_intr_disarm(struct vnet_vq *vq)
+{
+	vnet_store16(&vq->pk_driver->flags, RING_EVENT_FLAGS_DISABLE);
+}
+
+uint16_t vnet_ring_post_tx_rest(struct vnet_vq *vq, struct vnet_buf *const *bufs, uint16_t n, uint32_t tx_hdr,
+                                uint64_t *bytes, int in_order)
+{
+	uint16_t done = 0, k;
+
+	while (done < n) {
+		if (bufs[done]->nb_segs > 1) {
+			if (vnet_ring_post_chain(vq, bufs[done], tx_hdr, bytes, in_order))
+				break;
+			done++;
+			continue;
+		}
+		k = vq->packed ? vnet_pq_post(vq, bufs + done, (uint16_t)(n - done), tx_hdr, bytes, NULL)
+		               : vnet_vq_post(vq, bufs + done, (uint16_t)(n - done), tx_hdr, bytes, NULL, in_order);
+		if (!k)
+			break; /* a frame that does not fit its buffer */
+		done = (uint16_t)(done + k);
+	}
+	return done;
 }
 
 void vnet_pq_addrs(const struct vnet_vq *vq, struct vnet_vq_addrs *a)

@@ -20,9 +20,10 @@
  *  - desc/avail/used/avail_event/used_event are NULL (split only); the
  *    packed pointers and state are the pk_* block at the end of the struct.
  *
- * One descriptor per packet (no chains, no indirect tables), so every used
- * descriptor the device writes completes exactly one buffer and moves the
- * harvest position by one. VIRTIO_F_IN_ORDER must not be negotiated with
+ * One descriptor per packet (no NEXT chains; a TX buffer chain goes
+ * through one indirect table, spec 2.8.19), so every used descriptor the
+ * device writes completes exactly one frame and moves the harvest position
+ * by one. VIRTIO_F_IN_ORDER must not be negotiated with
  * these helpers: a batched used descriptor would complete only the buffer it
  * names (the skipped ones would stay in flight until vnet_vq_drain).
  *
@@ -34,9 +35,10 @@
  * past one it has not seen made available, so the later descriptors need no
  * barrier of their own.
  *
- * Notifications (spec 2.8.10, 2.8.14): we never want used buffer
- * notifications, so the driver event suppression structure says DISABLE
- * from reset on and is never touched again. A kick is sent when the device
+ * Notifications (spec 2.8.10, 2.8.14): a polling loop never wants used
+ * buffer notifications, so the driver event suppression structure says
+ * DISABLE from reset on; only vnet_pq_intr_arm (a loop about to sleep)
+ * changes it, and vnet_pq_intr_disarm puts it back. A kick is sent when the device
  * event suppression flags say ENABLE, or, with VIRTIO_F_EVENT_IDX, DESC and
  * the descriptor it names (offset + wrap counter) is among those the
  * publish exposes. Reserved flag values (or DESC without EVENT_IDX, or an
@@ -102,6 +104,16 @@ void vnet_pq_reset(struct vnet_vq *vq, uint16_t desc_flags, bool event_idx);
  * Area (driver event suppression), used = Device Area (device event
  * suppression), as the transports name them (spec 4.1.4.3, 4.2.2). */
 void vnet_pq_addrs(const struct vnet_vq *vq, struct vnet_vq_addrs *a);
+/* As vnet_vq_intr_arm/disarm (vring.h): the driver event suppression
+ * structure says DESC at the harvest position (EVENT_IDX) or ENABLE, and
+ * back to DISABLE. */
+bool vnet_pq_intr_arm(struct vnet_vq *vq);
+void vnet_pq_intr_disarm(struct vnet_vq *vq);
+
+/* The rest of a TX burst from a chain on: chains one by one, the frames
+ * between them through the ring's post loop. @return frames posted. */
+uint16_t vnet_ring_post_tx_rest(struct vnet_vq *vq, struct vnet_buf *const *bufs, uint16_t n, uint32_t tx_hdr,
+                                uint64_t *bytes, int in_order);
 
 /* Wrap counter of the lap position @pos belongs to (spec 2.8.1). */
 static inline uint32_t vnet_pq_wrap(const struct vnet_vq *vq, uint32_t pos)
@@ -173,7 +185,7 @@ static inline __attribute__((always_inline)) uint16_t vnet_pq_harvest(struct vne
 	for (i = 0, pos = last; i < ready; i++, pos++) {
 		uint32_t slot = pos & mask;
 
-		if (mrg && h.cont == 0 && h.got == n)
+		if (rx_hdr && mrg && h.cont == 0 && h.got == n)
 			break; /* whole frames only */
 		vnet_harvest_entry(&h, ring[slot].id, &ring[slot].len, ready - i - 1, rx_hdr, mrg, out == NULL);
 	}
@@ -229,7 +241,8 @@ static inline __attribute__((always_inline)) uint16_t vnet_pq_post(struct vnet_v
 		if (tx_hdr) {
 			uint8_t *h = b->data - tx_hdr;
 			uint64_t rel = (uint64_t)(h - b->base); /* huge if data < base + hdr */
-			if (vnet_unlikely(rel > b->size || rel + tx_hdr + b->len > b->size))
+			/* a chain stops the run (see vnet_ring_post) */
+			if (vnet_unlikely(b->nb_segs > 1 || rel > b->size || rel + tx_hdr + b->len > b->size))
 				break;
 			/* a zero header unless the application filled in
 			 * offloads; constant sizes, so two stores */
@@ -326,9 +339,18 @@ static inline __attribute__((always_inline)) uint16_t vnet_ring_post(struct vnet
                                                                     uint32_t tx_hdr, uint64_t *bytes, struct vnet_pool *src,
                                                                     int in_order)
 {
+	uint16_t done;
+
 	if (vq->packed)
-		return vnet_pq_post(vq, bufs, n, tx_hdr, bytes, src);
-	return vnet_vq_post(vq, bufs, n, tx_hdr, bytes, src, in_order);
+		done = vnet_pq_post(vq, bufs, n, tx_hdr, bytes, src);
+	else
+		done = vnet_vq_post(vq, bufs, n, tx_hdr, bytes, src, in_order);
+	/* TX chains (nb_segs > 1) stop the post loops and go out of line: a
+	 * call inside the loop would cost every frame its registers */
+	if (tx_hdr && vnet_unlikely(done < n) && bufs[done]->nb_segs > 1)
+		done = (uint16_t)(done + vnet_ring_post_tx_rest(vq, bufs + done, (uint16_t)(n - done), tx_hdr, bytes,
+		                                                in_order));
+	return done;
 }
 
 static inline __attribute__((always_inline)) void vnet_ring_publish(struct vnet_vq *vq, struct vnet_transport *t)
@@ -346,6 +368,19 @@ static inline void vnet_ring_reset(struct vnet_vq *vq, uint16_t desc_flags, bool
 		vnet_pq_reset(vq, desc_flags, event_idx);
 	else
 		vnet_vq_reset(vq, desc_flags, event_idx);
+}
+
+static inline bool vnet_ring_intr_arm(struct vnet_vq *vq)
+{
+	return vq->packed ? vnet_pq_intr_arm(vq) : vnet_vq_intr_arm(vq);
+}
+
+static inline void vnet_ring_intr_disarm(struct vnet_vq *vq)
+{
+	if (vq->packed)
+		vnet_pq_intr_disarm(vq);
+	else
+		vnet_vq_intr_disarm(vq);
 }
 
 static inline void vnet_ring_addrs(const struct vnet_vq *vq, struct vnet_vq_addrs *a)

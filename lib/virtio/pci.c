@@ -42,6 +42,7 @@ enum { CFG_COMMON = 1, CFG_NOTIFY = 2, CFG_ISR = 3, CFG_DEVICE = 4, CFG_NTYPES }
 #define MAX_CANDIDATES  4  /* capabilities of one type kept for choosing */
 #define NUM_BARS        6
 #define QUEUE_SIZE_MAX  32768 /* spec 2.6 / 2.7: largest queue */
+#define PCI_MAX_QUEUES  129   /* 64 queue pairs and the control queue */
 
 /*
  * The common configuration structure (spec 4.1.4.3), up to queue_device.
@@ -76,6 +77,11 @@ _Static_assert(offsetof(struct virtio_pci_common_cfg, queue_desc_lo) == 0x20, "s
 _Static_assert(offsetof(struct virtio_pci_common_cfg, queue_driver_lo) == 0x28, "spec 4.1.4.3");
 _Static_assert(offsetof(struct virtio_pci_common_cfg, queue_device_lo) == 0x30, "spec 4.1.4.3");
 _Static_assert(sizeof(struct virtio_pci_common_cfg) == 0x38, "spec 4.1.4.3");
+/* Past the struct (virtio 1.2): le16 queue_notif_config_data, then le16
+ * queue_reset, which exists with VIRTIO_F_RING_RESET; a common structure
+ * shorter than its end cannot reset queues. */
+#define COMMON_QUEUE_RESET 0x3a
+#define COMMON_LEN_RESET   0x3c
 
 /* ------------------------------------------------------ config space -- */
 
@@ -159,6 +165,7 @@ struct vcap {
 struct vcaps {
 	struct vcap c[CFG_NTYPES][MAX_CANDIDATES];
 	unsigned n[CFG_NTYPES];
+	uint8_t msix;   /* position of the MSI-X capability, 0 = none */
 };
 
 static void note_vendor_cap(const struct pci_fn *f, uint8_t pos, struct vcaps *caps)
@@ -217,6 +224,8 @@ static int walk_caps(const struct pci_fn *f, struct vcaps *caps)
 		seen |= 1ull << (pos >> 2);
 		if (cfg_r8(f, pos) == VNET_PCI_CAP_ID_VNDR)
 			note_vendor_cap(f, pos, caps);
+		else if (cfg_r8(f, pos) == VNET_PCI_CAP_ID_MSIX && !caps->msix)
+			caps->msix = pos;
 		pos = cfg_r8(f, (uint16_t)(pos + CAP_NEXT)) & 0xfc;
 	}
 	return 0;
@@ -367,9 +376,12 @@ struct pci_transport {
 	volatile uint8_t *device;         /* device-specific config (spec 4.1.4.6) */
 	volatile uint8_t *notify;         /* start of the notify structure (4.1.4.4) */
 	volatile uint8_t *isr;            /* ISR status (4.1.4.5), unused when polling */
+	bool msix;                        /* MSI-X entry 0 programmed: queues use it */
 	volatile uint16_t **queue_notify; /* per queue, set by queue_setup */
 	uint32_t device_len, notify_len, notify_mult;
-	uint16_t num_queues;
+	uint32_t common_len;              /* bytes of the common structure */
+	uint16_t num_queues;              /* as last read: it follows the features */
+	uint16_t notify_slots;            /* entries in queue_notify */
 	struct pci_fn loc;
 	struct pci_map map[NUM_BARS];
 	void (*unmap)(void *arg, void *va, uint64_t len);
@@ -409,6 +421,9 @@ static uint64_t pci_get_features(struct vnet_transport *t)
 	lo = vnet_read32(&c->device_feature);
 	vnet_write32(&c->device_feature_select, 1);
 	hi = vnet_read32(&c->device_feature);
+	/* RING_RESET needs queue_reset inside the common structure */
+	if (to_pci(t)->common_len < COMMON_LEN_RESET)
+		hi &= ~(uint32_t)(VNET_F_RING_RESET >> 32);
 	return ((uint64_t)hi << 32) | lo;
 }
 
@@ -440,13 +455,24 @@ static void pci_read_config(struct vnet_transport *t, uint32_t off, void *buf, u
 	vnet_window_read(p->device, off, buf, len);
 }
 
+/* num_queues, read again: QEMU's virtio-net has 3 queues until MQ is
+ * negotiated and 2N+1 from FEATURES_OK on (back to 3 at reset), so a count
+ * read at open misses queue pairs 1..N-1 and the control queue's index. */
+static uint16_t queue_count(struct pci_transport *p)
+{
+	uint16_t n = vnet_read16(&p->common->num_queues);
+
+	p->num_queues = n < p->notify_slots ? n : p->notify_slots;
+	return p->num_queues;
+}
+
 /* The device's maximum until the driver programs a size (4.1.4.3). */
 static uint16_t pci_queue_max(struct vnet_transport *t, uint16_t q)
 {
 	struct pci_transport *p = to_pci(t);
 	uint16_t n;
 
-	if (q >= p->num_queues)
+	if (q >= queue_count(p))
 		return 0;
 	vnet_write16(&p->common->queue_select, q);
 	n = vnet_read16(&p->common->queue_size);
@@ -462,7 +488,7 @@ static int pci_queue_setup(struct vnet_transport *t, uint16_t q, uint16_t size,
 	uint64_t noff;
 	uint16_t max;
 
-	if (q >= p->num_queues) {
+	if (q >= queue_count(p)) {
 		vnet_log(VNET_LOG_ERR, FN_FMT "queue %u: the device has %u queues", FN_ARG(&p->loc),
 		         q, p->num_queues);
 		return -EINVAL;
@@ -503,7 +529,44 @@ static int pci_queue_setup(struct vnet_transport *t, uint16_t q, uint16_t size,
 	vnet_write32(&c->queue_device_lo, (uint32_t)a->used);
 	vnet_write32(&c->queue_device_hi, (uint32_t)(a->used >> 32));
 	p->queue_notify[q] = (volatile uint16_t *)(p->notify + noff);
+	if (p->msix) {
+		/* 4.1.5.1.2: the device answers NO_VECTOR when it cannot map it */
+		vnet_write16(&c->queue_msix_vector, 0);
+		if (vnet_read16(&c->queue_msix_vector) != 0)
+			vnet_log(VNET_LOG_WARN, FN_FMT "queue %u: the device refused MSI-X vector 0; "
+			         "it will not interrupt", FN_ARG(&p->loc), q);
+	}
 	vnet_write16(&c->queue_enable, 1); /* last: everything above is set */
+	return 0;
+}
+
+/*
+ * Reset one queue (VIRTIO_F_RING_RESET, spec 2.6.1, 4.1.4.3.2): write 1 to
+ * queue_reset, wait until it reads 0, then queue_enable must read 0 too
+ * (else the device did not reset it: -EIO). No notification goes to the
+ * queue until pci_queue_setup() enables it again.
+ */
+static int pci_queue_reset(struct vnet_transport *t, uint16_t q)
+{
+	struct pci_transport *p = to_pci(t);
+	volatile uint16_t *reg = (volatile uint16_t *)((volatile uint8_t *)p->common + COMMON_QUEUE_RESET);
+	int rc;
+
+	if (q >= p->num_queues || p->common_len < COMMON_LEN_RESET)
+		return -EINVAL;
+	p->queue_notify[q] = NULL;
+	vnet_write16(&p->common->queue_select, q);
+	vnet_write16(reg, 1);
+	rc = vnet_wait_reg_zero(reg, 2);
+	if (rc) {
+		vnet_log(VNET_LOG_ERR, FN_FMT "queue %u: reset did not complete", FN_ARG(&p->loc), q);
+		return rc;
+	}
+	if (vnet_read16(&p->common->queue_enable)) {
+		vnet_log(VNET_LOG_ERR, FN_FMT "queue %u is still enabled after its reset",
+		         FN_ARG(&p->loc), q);
+		return -EIO;
+	}
 	return 0;
 }
 
@@ -549,6 +612,7 @@ static const struct vnet_transport_ops pci_ops = {
 	.queue_setup = pci_queue_setup,
 	.notify = pci_notify,
 	.close = pci_close,
+	.queue_reset = pci_queue_reset,
 };
 
 void vnet_transport_close(struct vnet_transport *t)
@@ -680,6 +744,52 @@ static int check_caps(const struct pci_fn *f, const struct vcaps *caps)
 	return 0;
 }
 
+/* MSI-X table entry (PCI 3.0, 6.8.2.6..9): message address, data, control. */
+#define MSIX_CTRL 2
+#define MSIX_CTRL_ENABLE 0x8000u
+#define MSIX_CTRL_MASKALL 0x4000u
+#define MSIX_TABLE 4
+#define MSIX_ENTRY_SIZE 16
+
+/*
+ * Program MSI-X table entry 0 with the caller's message, unmasked, and
+ * enable MSI-X (config space is still reachable here). A device without
+ * MSI-X, or with its table outside an implemented memory BAR, keeps
+ * polling: a warning, not an error, as nothing needs the interrupt to work.
+ */
+static void setup_msix(struct pci_transport *p, const struct vnet_pci_opts *o, const struct pci_fn *f,
+                       const struct bar *bars, uint8_t pos)
+{
+	uint32_t tbl;
+	uint16_t ctrl;
+	struct vcap c = {0};
+	volatile uint8_t *e;
+
+	if (!pos) {
+		vnet_log(VNET_LOG_WARN, FN_FMT "no MSI-X capability: the device cannot wake a "
+		         "sleeping loop (polling only)", FN_ARG(f));
+		return;
+	}
+	ctrl = cfg_r16(f, (uint16_t)(pos + MSIX_CTRL));
+	tbl = cfg_r32(f, (uint16_t)(pos + MSIX_TABLE));
+	c.bar = (uint8_t)(tbl & 7);
+	c.offset = tbl & ~7u;
+	if (c.bar >= NUM_BARS || bars[c.bar].io || (uint64_t)c.offset + MSIX_ENTRY_SIZE > bars[c.bar].size) {
+		vnet_log(VNET_LOG_WARN, FN_FMT "MSI-X table 0x%x in BAR%u is not usable: polling only",
+		         FN_ARG(f), c.offset, c.bar);
+		return;
+	}
+	e = map_cap(p, o, bars, &c);
+	if (!e)
+		return;
+	vnet_write32((volatile uint32_t *)(e + 0), (uint32_t)o->msi_addr);
+	vnet_write32((volatile uint32_t *)(e + 4), (uint32_t)(o->msi_addr >> 32));
+	vnet_write32((volatile uint32_t *)(e + 8), o->msi_data);
+	vnet_write32((volatile uint32_t *)(e + 12), 0); /* unmasked */
+	cfg_w16(f, (uint16_t)(pos + MSIX_CTRL), (uint16_t)((ctrl | MSIX_CTRL_ENABLE) & ~MSIX_CTRL_MASKALL));
+	p->msix = true;
+}
+
 int vnet_pci_open(struct vnet_transport **t, const struct vnet_pci_opts *opts)
 {
 	static const struct vnet_pci_opts defaults;
@@ -749,6 +859,7 @@ int vnet_pci_open(struct vnet_transport **t, const struct vnet_pci_opts *opts)
 	p->notify_len = chosen[CFG_NOTIFY]->length;
 	p->notify_mult = chosen[CFG_NOTIFY]->mult;
 	p->device_len = chosen[CFG_DEVICE]->length;
+	p->common_len = chosen[CFG_COMMON]->length;
 
 	p->num_queues = vnet_read16(&p->common->num_queues);
 	if (!p->num_queues) {
@@ -756,9 +867,13 @@ int vnet_pci_open(struct vnet_transport **t, const struct vnet_pci_opts *opts)
 		err = -ENODEV;
 		goto err_unmap;
 	}
-	p->queue_notify = calloc(p->num_queues, sizeof(*p->queue_notify));
+	/* room for every queue the count may grow to (see queue_count) */
+	p->notify_slots = p->num_queues > PCI_MAX_QUEUES ? p->num_queues : PCI_MAX_QUEUES;
+	p->queue_notify = calloc(p->notify_slots, sizeof(*p->queue_notify));
 	if (!p->queue_notify)
 		goto err_unmap;
+	if (o->msi_addr) /* last: nothing fails after it */
+		setup_msix(p, o, &f, bars, caps.msix);
 
 	vnet_log(VNET_LOG_INFO, FN_FMT "virtio-net 1af4:%04x, %u queues", FN_ARG(&f),
 	         cfg_r16(&f, VNET_PCI_DEVICE_ID), p->num_queues);

@@ -55,6 +55,7 @@ extern const struct vnet_pci_cfg_ops vnet_pci_cfg_portio_ops;
 #define VNET_PCI_BAR_TYPE_MASK 0x6
 
 #define VNET_PCI_CAP_ID_VNDR  0x09
+#define VNET_PCI_CAP_ID_MSIX  0x11 /* PCI 3.0, 6.8.2: MSI-X capability */
 
 /* ---- shared by the register-window transports (pci.c, mmio.c) ----
  * Defined in mmio.c. */
@@ -76,5 +77,13 @@ void vnet_window_read(const volatile uint8_t *base, uint32_t off, void *buf, uin
  */
 #define VNET_RESET_TIMEOUT_US 1000000u
 int vnet_wait_reset(struct vnet_transport *t);
+
+/*
+ * After the caller wrote 1 to a queue-reset register (PCI queue_reset,
+ * MMIO QueueReset; VIRTIO_F_RING_RESET): poll that register, @width 2 or 4
+ * bytes, until it reads 0 (spec 4.1.4.3.2, 4.2.2.2), with the same backoff
+ * and bound as vnet_wait_reset(). 0 or -ETIMEDOUT.
+ */
+int vnet_wait_reg_zero(const volatile void *reg, unsigned width);
 
 #endif

@@ -431,6 +431,11 @@ static void fw_notify(struct vnet_transport *t, uint16_t q)
 	struct vnet_transport *i = to_pa(t)->inner;
 	i->ops->notify(i, q);
 }
+static int fw_queue_reset(struct vnet_transport *t, uint16_t q)
+{
+	struct vnet_transport *i = to_pa(t)->inner;
+	return i->ops->queue_reset(i, q);
+}
 
 static void pa_close(struct vnet_transport *t)
 {
@@ -462,6 +467,7 @@ static const struct vnet_transport_ops pa_ops = {
 	.queue_setup = fw_queue_setup,
 	.notify = fw_notify,
 	.close = pa_close,
+	.queue_reset = fw_queue_reset,
 };
 
 int vnet_pciaccess_open(struct vnet_transport **t, const struct vnet_pciaccess_opts *o)

@@ -47,6 +47,13 @@ struct vnet_transport_ops {
 	void (*notify)(struct vnet_transport *t, uint16_t q);
 	/* Release what the transport itself holds (mappings, fds, memory). */
 	void (*close)(struct vnet_transport *t);
+	/* VIRTIO_F_RING_RESET (spec 2.6.1): reset queue @q alone, wait
+	 * (bounded) until the device says the reset is over, and check that
+	 * the queue reads disabled; queue_setup() then re-enables it. 0,
+	 * -ETIMEDOUT (still resetting), -EIO (the queue stayed enabled: the
+	 * device did not reset it), -EINVAL. NULL: the transport cannot, and
+	 * the feature is never negotiated over it. */
+	int (*queue_reset)(struct vnet_transport *t, uint16_t q);
 };
 
 /* Every transport embeds this first. */

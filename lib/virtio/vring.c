@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "virtio/vring.h"
+#include "virtio/packed.h" /* and vring.h: chains are posted here for both layouts */
 
 #define CACHE_LINE 64
 
@@ -30,7 +30,8 @@ void vnet_vq_reset(struct vnet_vq *vq, uint16_t desc_flags, bool event_idx)
 
 	memset(vq->mem.va, 0, vq->mem.len);
 	memset(vq->cookie, 0, sizeof(vq->cookie[0]) * vq->size);
-	/* One descriptor per packet: the flags never change, set them once. */
+	/* One descriptor per packet: RX flags never change, set them once
+	 * (TX posts write theirs: 0, or INDIRECT for a chain). */
 	for (i = 0; i < vq->size; i++) {
 		vq->desc[i].flags = desc_flags;
 		/* RX descriptors always offer a whole buffer */
@@ -49,12 +50,30 @@ void vnet_vq_reset(struct vnet_vq *vq, uint16_t desc_flags, bool event_idx)
 		vnet_store16(&vq->avail->flags, VRING_AVAIL_F_NO_INTERRUPT);
 }
 
+bool vnet_vq_intr_arm(struct vnet_vq *vq)
+{
+	if (vq->event_idx)
+		vnet_store16(vq->used_event, vq->last_used);
+	else
+		vnet_store16(&vq->avail->flags, 0);
+	vnet_mb(); /* the request is visible before the index is read again */
+	return vnet_load16(&vq->used->idx) != vq->last_used;
+}
+
+void vnet_vq_intr_disarm(struct vnet_vq *vq)
+{
+	if (vq->event_idx)
+		vnet_store16(vq->used_event, (uint16_t)(vq->last_used + 0x8000));
+	else
+		vnet_store16(&vq->avail->flags, VRING_AVAIL_F_NO_INTERRUPT);
+}
+
 int vnet_vq_alloc(struct vnet_vq *vq, uint16_t qidx, uint16_t size, uint16_t desc_flags)
 {
 	int rc;
 
 	memset(vq, 0, sizeof(*vq));
-	vq->mem.fd = -1;
+	vq->mem.fd = vq->ind_mem.fd = -1;
 	if (size == 0 || (size & (size - 1)) != 0)
 		return -EINVAL;
 	rc = vnet_dma_alloc(&vq->mem, vnet_vq_mem_size(size), 4096);
@@ -101,8 +120,153 @@ void vnet_vq_free(struct vnet_vq *vq)
 	free(vq->free_ids);
 	if (vq->mem.va)
 		vnet_dma_free(&vq->mem);
+	if (vq->ind_mem.va)
+		vnet_dma_free(&vq->ind_mem);
 	memset(vq, 0, sizeof(*vq));
-	vq->mem.fd = -1;
+	vq->mem.fd = vq->ind_mem.fd = -1;
+}
+
+int vnet_vq_alloc_indirect(struct vnet_vq *vq, uint16_t max_segs)
+{
+	int rc;
+
+	if (max_segs < 2 || vq->ind_mem.va)
+		return -EINVAL;
+	rc = vnet_dma_alloc(&vq->ind_mem, (size_t)vq->size * max_segs * sizeof(struct vring_desc), CACHE_LINE);
+	if (rc)
+		return rc;
+	vq->ind_max = max_segs;
+	return 0;
+}
+
+/* No indirect table for chain @b (whose first buffer's header starts at
+ * @rel): copy the later segments behind the first one's data, if its
+ * buffer has the room, and free them; all checked first. 0 or -1. */
+static __attribute__((noinline)) int chain_copy(struct vnet_vq *vq, struct vnet_buf *b, uint64_t rel, uint32_t tx_hdr)
+{
+	uint32_t n = b->nb_segs, i;
+	uint64_t total = b->len;
+	struct vnet_buf *s = b;
+
+	for (i = 1; i < n; i++) {
+		uint64_t off;
+
+		s = s->next;
+		if (!s)
+			return -1;
+		off = (uint64_t)(s->data - s->base);
+		if (off > s->size || off + s->len > s->size)
+			return -1;
+		total += s->len;
+	}
+	if (rel + tx_hdr + total > b->size)
+		return -1;
+	for (i = 1, s = b->next; i < n; i++) {
+		struct vnet_buf *next = s->next;
+
+		memcpy(b->data + b->len, s->data, s->len);
+		b->len += s->len;
+		vnet_buf_free(s);
+		s = next;
+	}
+	b->nb_segs = 1;
+	vq->stats.tx_copied++;
+	return 0;
+}
+
+int vnet_ring_post_chain(struct vnet_vq *vq, struct vnet_buf *b, uint32_t tx_hdr, uint64_t *bytes, int in_order)
+{
+	const uint32_t n = b->nb_segs, ind_max = vq->ind_max, pos = vq->avail_idx, slot = pos & vq->mask;
+	const bool packed = vq->packed;
+	uint8_t *h = b->data - tx_hdr;
+	uint64_t rel = (uint64_t)(h - b->base), total, addr; /* rel huge if data < base + hdr */
+	uint32_t id, len;
+	uint16_t flags = 0;
+
+	if (!vq->num_free || (in_order && vq->cookie[slot]) || rel > b->size || rel + tx_hdr + b->len > b->size)
+		return -1;
+	id = in_order ? slot : vq->free_ids[vq->num_free - 1];
+	if (ind_max && n <= ind_max) {
+		/* one table per id: nobody else writes it while the chain is in
+		 * flight, the device only reads it (spec 2.7.5.3, 2.8.19), and
+		 * nothing is visible before the publish: filled while checked.
+		 * Split entries link to the next by index (in order, as
+		 * IN_ORDER wants); packed ones simply follow each other. */
+		struct vring_desc *t = (struct vring_desc *)vq->ind_mem.va + (size_t)id * ind_max;
+		const uint32_t link = packed ? 0 : VRING_DESC_F_NEXT;
+		struct vring_desc *e = t + 1;
+		const struct vnet_buf *s = b;
+
+		t[0].addr = b->iova + rel;
+		t[0].len = b->len + tx_hdr;
+		total = b->len;
+		for (uint32_t i = 1; i < n; i++) {
+			uint64_t off;
+			uint32_t sl;
+
+			s = s->next;
+			if (!s)
+				return -1;
+			off = (uint64_t)(s->data - s->base);
+			sl = s->len;
+			if (off > s->size || off + sl > s->size)
+				return -1;
+			if (!sl)
+				continue; /* nothing to read there */
+			total += sl;
+			e[-1].flags = (uint16_t)link;
+			e[-1].next = (uint16_t)(link * (uint32_t)(e - t));
+			e->addr = s->iova + off;
+			e->len = sl;
+			e++;
+		}
+		e[-1].flags = 0; /* the last one */
+		e[-1].next = 0;
+		if (total + tx_hdr > UINT32_MAX)
+			return -1;
+		addr = vq->ind_mem.iova + (uint64_t)id * ind_max * sizeof(struct vring_desc);
+		len = (uint32_t)(e - t) * (uint32_t)sizeof(struct vring_desc);
+		flags = VRING_DESC_F_INDIRECT;
+	} else {
+		if (chain_copy(vq, b, rel, tx_hdr))
+			return -1;
+		total = b->len;
+		addr = b->iova + rel;
+		len = b->len + tx_hdr;
+	}
+	if (!(b->flags & VNET_BUF_F_TX_HDR)) {
+		if (tx_hdr == sizeof(struct virtio_net_hdr))
+			memset(h, 0, sizeof(struct virtio_net_hdr));
+		else
+			memset(h, 0, tx_hdr);
+	}
+	vq->num_free--;
+	vq->cookie[id] = b;
+	if (packed) {
+		volatile struct pvirtq_desc *d = &vq->pk_desc[slot];
+		/* AVAIL = wrap counter, USED = its inverse (spec 2.8.1); the
+		 * first descriptor not yet published keeps its flags back */
+		uint16_t f = (uint16_t)(vq->pk_wflags | flags | ((pos & vq->size) ? VIRTQ_DESC_F_USED : VIRTQ_DESC_F_AVAIL));
+
+		d->addr = addr;
+		d->len = len;
+		d->id = (uint16_t)id;
+		if ((uint16_t)pos == vq->pk_pub)
+			vq->pk_head_flags = f;
+		else
+			d->flags = f;
+	} else {
+		struct vring_desc *d = &vq->desc[id];
+
+		d->addr = addr;
+		d->len = len;
+		d->flags = flags;
+		vq->avail->ring[slot] = (uint16_t)id;
+	}
+	vq->avail_idx = (uint16_t)(pos + 1);
+	if (bytes)
+		*bytes += total;
+	return 0;
 }
 
 void vnet_vq_addrs(const struct vnet_vq *vq, struct vnet_vq_addrs *a)

@@ -55,6 +55,11 @@ struct vnet_vq {
 	uint16_t pk_head_flags;     /* flags of the descriptor at pk_pub, stored at publish */
 	uint16_t pk_wflags;         /* VIRTQ_DESC_F_WRITE for RX, 0 for TX */
 	bool packed;                /* VIRTIO_F_RING_PACKED layout */
+	/* TX chains (nb_segs > 1) through indirect tables (spec 2.7.5.3,
+	 * 2.8.19): one table of ind_max entries per descriptor id, allocated at
+	 * open (vnet_vq_alloc_indirect); ind_max 0: chains are copied instead */
+	struct vnet_dma ind_mem;
+	uint16_t ind_max;
 };
 
 /* Ring part offsets inside one DMA allocation (each part on its own
@@ -70,10 +75,48 @@ uint32_t vnet_vq_drain(struct vnet_vq *vq, void (*fn)(struct vnet_buf *b));
 void vnet_vq_free(struct vnet_vq *vq);
 /* The three bus addresses for the transport. */
 void vnet_vq_addrs(const struct vnet_vq *vq, struct vnet_vq_addrs *a);
+/* TX queue, after alloc: one indirect table of @max_segs entries per
+ * descriptor id, from DMA memory (VIRTIO_F_INDIRECT_DESC). 0 or -errno. */
+int vnet_vq_alloc_indirect(struct vnet_vq *vq, uint16_t max_segs);
+/*
+ * Post one TX chain (@b->nb_segs > 1) on either ring layout, as the post
+ * loops would a frame (free descriptor, header before data, the header
+ * zeroed unless VNET_BUF_F_TX_HDR), after checking it (nb_segs links, each
+ * segment inside its buffer). With indirect tables (ind_max) and at most
+ * ind_max segments: table @id gets one entry per non-empty segment (split:
+ * linked by next, in order; packed: in a row) and the ring descriptor
+ * points at it (INDIRECT). Otherwise the later segments are copied behind
+ * the first one's data, if its buffer has the room, and freed (tx_copied).
+ * Out of line (see vnet_ring_post). 0, or -1: nothing changed, the chain
+ * stays the caller's.
+ */
+int vnet_ring_post_chain(struct vnet_vq *vq, struct vnet_buf *b, uint32_t tx_hdr, uint64_t *bytes, int in_order);
+/*
+ * Used-buffer notifications, for a loop that sleeps when idle (cold path).
+ * arm: ask for a notification at the next used entry (used_event = the
+ * harvest position with EVENT_IDX, else clear VRING_AVAIL_F_NO_INTERRUPT),
+ * then, after a full barrier, look once more: true when an entry is
+ * already there (the caller must not sleep; the device may have written it
+ * before it could see the request). disarm: back to no notifications (a
+ * harvest also does that under EVENT_IDX).
+ */
+bool vnet_vq_intr_arm(struct vnet_vq *vq);
+void vnet_vq_intr_disarm(struct vnet_vq *vq);
 
 static inline uint16_t vnet_vq_in_flight(const struct vnet_vq *vq)
 {
 	return (uint16_t)(vq->size - vq->num_free);
+}
+
+/* A sent TX chain (nb_segs > 1, through an indirect table) comes back:
+ * every segment to the pool, and a split descriptor loses its INDIRECT
+ * flag (single frames never write theirs). Cold. */
+static inline void vnet_reclaim_chain(struct vnet_vq *vq, uint32_t id, struct vnet_buf *b,
+                                      struct vnet_pool_sink *sink)
+{
+	if (!vq->packed)
+		vq->desc[id].flags = 0;
+	vnet_sink_put_frame(sink, b);
 }
 
 /*
@@ -83,9 +126,10 @@ static inline uint16_t vnet_vq_in_flight(const struct vnet_vq *vq)
  * buffer, may carry the id of its last one while the used index moves by
  * the whole batch. So: read the entry at our position, take every buffer
  * up to the id it names. A batch that reaches past what is in flight or
- * past the published index marks the queue broken.
+ * past the published index marks the queue broken. With @chains, frames
+ * may be chains sent through indirect tables: each goes back whole.
  */
-static inline __attribute__((always_inline)) uint16_t vnet_vq_reclaim_in_order(struct vnet_vq *vq)
+static inline __attribute__((always_inline)) uint16_t vnet_vq_reclaim_in_order_segs(struct vnet_vq *vq, int chains)
 {
 	const volatile struct vring_used_elem *ring = vq->used->ring;
 	struct vnet_buf **cookie = vq->cookie;
@@ -114,10 +158,12 @@ static inline __attribute__((always_inline)) uint16_t vnet_vq_reclaim_in_order(s
 		for (k = 0; k < batch; k++, slot = (slot + 1) & mask) {
 			struct vnet_buf *b = cookie[slot];
 			cookie[slot] = NULL;
-			if (vnet_likely(b != NULL))
-				vnet_sink_put(&sink, b);
-			else
+			if (vnet_unlikely(b == NULL))
 				vq->stats.drop_bad_id++;
+			else if (chains && vnet_unlikely(b->nb_segs > 1))
+				vnet_reclaim_chain(vq, slot, b, &sink);
+			else
+				vnet_sink_put(&sink, b);
 		}
 		done += batch;
 	}
@@ -127,6 +173,12 @@ static inline __attribute__((always_inline)) uint16_t vnet_vq_reclaim_in_order(s
 	if (vq->event_idx)
 		vnet_store16(vq->used_event, (uint16_t)(vq->last_used + 0x8000));
 	return (uint16_t)done;
+}
+
+/* The above for a queue that may have chains in flight (indirect tables). */
+static inline uint16_t vnet_vq_reclaim_in_order(struct vnet_vq *vq)
+{
+	return vq->ind_max ? vnet_vq_reclaim_in_order_segs(vq, 1) : vnet_vq_reclaim_in_order_segs(vq, 0);
 }
 
 /* What a harvest carries from one used entry to the next; the same for
@@ -176,7 +228,8 @@ static inline void vnet_harvest_drop_frame(struct vnet_harvest *h)
  * One used entry naming descriptor @id; its length is at @lenp (read once,
  * and only for RX). @left: entries the device published after this one.
  * Checks the id (in range, in flight) and, for RX, the length; hands the
- * buffer out (or, TX, back to its pool); with @mrg assembles frames.
+ * buffer out (or, TX, back to its pool); with @mrg assembles frames (RX)
+ * or takes chains back whole (TX).
  */
 static inline __attribute__((always_inline)) void vnet_harvest_entry(struct vnet_harvest *h, uint32_t id,
                                                                     const volatile uint32_t *lenp, uint32_t left,
@@ -207,6 +260,7 @@ static inline __attribute__((always_inline)) void vnet_harvest_entry(struct vnet
 			} else {
 				b->data = b->base + h->seg_off;
 				b->len = len;
+				b->nb_segs = 1; /* only the head's count means anything */
 				h->tail->next = b;
 				h->tail = b;
 				h->head->nb_segs++;
@@ -253,7 +307,10 @@ static inline __attribute__((always_inline)) void vnet_harvest_entry(struct vnet
 	if (!to_pool)
 		h->out[h->got++] = b;
 	else { /* TX reclaim: straight back to the pool's free stack */
-		vnet_sink_put(&h->sink, b);
+		if (mrg && vnet_unlikely(b->nb_segs > 1)) /* TX: mrg = chains may be in flight */
+			vnet_reclaim_chain(h->vq, id, b, &h->sink);
+		else
+			vnet_sink_put(&h->sink, b);
 		h->got++;
 	}
 }
@@ -282,6 +339,8 @@ static inline __attribute__((always_inline)) uint16_t vnet_harvest_end(struct vn
  * with the others linked through next/nb_segs; @n counts frames, and a
  * frame is taken whole or not at all. A frame whose num_buffers runs past
  * what the device published, or with a bad segment, is dropped whole.
+ * For the TX reclaim (@out NULL), @mrg says frames may be chains sent
+ * through indirect tables (nb_segs > 1): each goes back whole.
  * @rx_hdr and @mrg are constants at every call site, so each use compiles
  * to its own lean loop.
  */
@@ -297,7 +356,7 @@ static inline __attribute__((always_inline)) uint16_t vnet_vq_harvest(struct vne
 
 	/* TX under VIRTIO_F_IN_ORDER: entries may stand for batches */
 	if (out == NULL && vq->in_order)
-		return vnet_vq_reclaim_in_order(vq);
+		return vnet_vq_reclaim_in_order_segs(vq, mrg);
 	if (vnet_unlikely(ready > vq->size)) {
 		vq->stats.drop_bad_idx++;
 		vq->broken = true;
@@ -313,7 +372,7 @@ static inline __attribute__((always_inline)) uint16_t vnet_vq_harvest(struct vne
 		vnet_prefetch(&ring[(slot + i) & mask]);
 	vnet_harvest_begin(&h, vq, out, rx_hdr);
 	for (i = 0; i < ready; i++, slot = (slot + 1) & mask) {
-		if (mrg && h.cont == 0 && h.got == n)
+		if (rx_hdr && mrg && h.cont == 0 && h.got == n)
 			break; /* whole frames only */
 		vnet_harvest_entry(&h, ring[slot].id, &ring[slot].len, ready - i - 1, rx_hdr, mrg, out == NULL);
 	}
@@ -361,7 +420,9 @@ static inline __attribute__((always_inline)) uint16_t vnet_vq_post(struct vnet_v
 		if (tx_hdr) {
 			uint8_t *h = b->data - tx_hdr;
 			uint64_t rel = (uint64_t)(h - b->base); /* huge if data < base + hdr */
-			if (vnet_unlikely(rel > b->size || rel + tx_hdr + b->len > b->size))
+			/* a chain (nb_segs > 1) stops the run: vnet_ring_post
+			 * posts it out of line (vnet_ring_post_tx_rest) */
+			if (vnet_unlikely(b->nb_segs > 1 || rel > b->size || rel + tx_hdr + b->len > b->size))
 				break;
 			if (in_order) {
 				id = slot;
@@ -379,7 +440,7 @@ static inline __attribute__((always_inline)) uint16_t vnet_vq_post(struct vnet_v
 					memset(h, 0, tx_hdr);
 			}
 			d->addr = b->iova + rel;
-			d->len = b->len + tx_hdr;
+			d->len = b->len + tx_hdr; /* flags stay 0: a chain's reclaim clears its INDIRECT */
 			sum += b->len;
 		} else {
 			if (in_order) {

@@ -10,11 +10,18 @@ exits non-zero if a check failed.
 
   echo_check.py [--pings N] [--tcp-bytes N] [--iperf-seconds S] [--no-quit]
                 [--flood N] [--tap-mtu N] [--expect-serial REGEX]... [--min-iperf MBIT]
+                [--ipv6 ADDR --host6 ADDR/LEN [--ll6 ADDR]] [--stats-expect REGEX]...
 
 --flood N: a flood ping of N echo requests (ping -f, bounded by -w), the
 rate in round trips per second. --tap-mtu: the host end's MTU (jumbo
 frames). --expect-serial: a regular expression the guest's console
 ($SERIAL) must match, e.g. the offloads it negotiated.
+--ipv6 ADDR: run every step over IPv6 against the guest's ADDR (the host
+end of the tap gets --host6, without duplicate address detection; the
+guest's own detection takes about a second, waited for), after a short
+IPv4 ping; --ll6: also ping the guest's link-local address. iperf runs
+with -V. --stats-expect: before quitting, ask the guest for its counters
+("stats" on the control port) and match each REGEX against the console.
 """
 import argparse
 import json
@@ -35,8 +42,12 @@ def log(msg):
     print(f"echo_check: {msg}", file=sys.stderr, flush=True)
 
 
+def is_v6(ip):
+    return ":" in ip
+
+
 def ping(ip, count):
-    out = subprocess.run(["ping", "-c", str(count), "-i", "0.01", "-W", "2", "-q", ip],
+    out = subprocess.run(["ping", "-6" if is_v6(ip) else "-4", "-c", str(count), "-i", "0.01", "-W", "2", "-q", ip],
                          capture_output=True, text=True, timeout=60 + count // 10)
     m = re.search(r"(\d+) packets transmitted, (\d+) received", out.stdout)
     rtt = re.search(r"= [\d.]+/([\d.]+)/", out.stdout)
@@ -51,7 +62,8 @@ def flood(ip, count, size=56):
     """ping -f: the next request leaves when the reply arrives (or after
     10 ms), so the rate is round trips per second."""
     bound = max(10, count // 500)
-    out = subprocess.run(["ping", "-f", "-q", "-c", str(count), "-w", str(bound), "-s", str(size), ip],
+    out = subprocess.run(["ping", "-6" if is_v6(ip) else "-4", "-f", "-q", "-c", str(count), "-w", str(bound),
+                          "-s", str(size), ip],
                          capture_output=True, text=True, timeout=bound + 15)
     m = re.search(r"(\d+) packets transmitted, (\d+) received.*time (\d+)ms", out.stdout)
     rtt = re.search(r"= [\d.]+/([\d.]+)/([\d.]+)/", out.stdout)
@@ -87,7 +99,7 @@ def tcp_echo(ip, nbytes):
 
 def udp_echo(ip, count=20):
     ok = 0
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+    with socket.socket(socket.AF_INET6 if is_v6(ip) else socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.settimeout(2)
         for i in range(count):
             msg = f"vnet-udp-{i}-".encode() + os.urandom(32 + i * 37)
@@ -103,8 +115,8 @@ def udp_echo(ip, count=20):
 def iperf(ip, seconds):
     try:
         out = subprocess.run(["iperf", "-c", ip, "-p", str(PORT_IPERF), "-t", str(seconds),
-                              "-f", "m", "-y", "C"], capture_output=True, text=True,
-                             timeout=seconds + 30)
+                              "-f", "m", "-y", "C"] + (["-V"] if is_v6(ip) else []),
+                             capture_output=True, text=True, timeout=seconds + 30)
     except subprocess.TimeoutExpired:
         return {"ok": False, "error": "iperf timed out"}
     line = [l for l in out.stdout.splitlines() if l.count(",") >= 8]
@@ -116,11 +128,31 @@ def iperf(ip, seconds):
 
 
 def quit_guest(ip):
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+    with socket.socket(socket.AF_INET6 if is_v6(ip) else socket.AF_INET, socket.SOCK_DGRAM) as s:
         for _ in range(3):
             s.sendto(b"quit", (ip, PORT_CTL))
             time.sleep(0.2)
     return {"ok": True}
+
+
+def ask_stats(ip):
+    """The guest prints its counters on the console when asked."""
+    with socket.socket(socket.AF_INET6 if is_v6(ip) else socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.sendto(b"stats", (ip, PORT_CTL))
+    time.sleep(1.5)
+
+
+def ip6_setup(host6, guest6, wait_s=15):
+    """The host end's IPv6 address, then wait (bounded) until the guest
+    answers: its address is usable once its duplicate address detection
+    has passed."""
+    subprocess.run(["ip", "-6", "addr", "add", host6, "dev", "tap0", "nodad"], check=True)
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < wait_s:
+        r = subprocess.run(["ping", "-6", "-c", "1", "-W", "1", "-q", guest6], capture_output=True, timeout=10)
+        if r.returncode == 0:
+            return {"ok": True, "ready_after_s": round(time.monotonic() - t0, 2)}
+    return {"ok": False, "error": f"{guest6} did not answer in {wait_s} s"}
 
 
 def main():
@@ -134,16 +166,28 @@ def main():
     ap.add_argument("--tap-mtu", type=int, default=0)
     ap.add_argument("--expect-serial", action="append", default=[])
     ap.add_argument("--min-iperf", type=float, default=0.0)
+    ap.add_argument("--ipv6", default="")
+    ap.add_argument("--host6", default="")
+    ap.add_argument("--ll6", default="")
+    ap.add_argument("--stats-expect", action="append", default=[])
     a = ap.parse_args()
     ip = os.environ.get("GUEST_IP", "10.99.0.2")
     res = {"label": a.label, "guest": ip}
     if a.tap_mtu:
         subprocess.run(["ip", "link", "set", "tap0", "mtu", str(a.tap_mtu)], check=True)
         res["tap_mtu"] = a.tap_mtu
-    steps = [("ping", lambda: ping(ip, a.pings)),
-             ("tcp_echo", lambda: tcp_echo(ip, a.tcp_bytes)),
-             ("udp_echo", lambda: udp_echo(ip)),
-             ("iperf", lambda: iperf(ip, a.iperf_seconds))]
+    steps = []
+    if a.ipv6:
+        ip4, ip = ip, a.ipv6
+        res["guest6"] = ip
+        steps += [("ip6_ready", lambda: ip6_setup(a.host6, ip)),
+                  ("ping4", lambda: ping(ip4, 10))]
+        if a.ll6:
+            steps.append(("ping_ll6", lambda: ping(a.ll6 + "%tap0", 10)))
+    steps += [("ping", lambda: ping(ip, a.pings)),
+              ("tcp_echo", lambda: tcp_echo(ip, a.tcp_bytes)),
+              ("udp_echo", lambda: udp_echo(ip)),
+              ("iperf", lambda: iperf(ip, a.iperf_seconds))]
     if a.flood:
         steps.append(("flood", lambda: flood(ip, a.flood)))
     for name, fn in steps:
@@ -156,6 +200,9 @@ def main():
     if a.min_iperf and res["iperf"].get("ok"):
         res["iperf"]["ok"] = res["iperf"]["mbit_s"] >= a.min_iperf
         res["iperf"]["min_mbit_s"] = a.min_iperf
+    if a.stats_expect:
+        ask_stats(ip)
+        a.expect_serial += a.stats_expect
     if a.expect_serial:
         log_text = ""
         if os.environ.get("SERIAL"):
@@ -171,7 +218,8 @@ def main():
     if out:
         with open(out, "w") as f:
             json.dump(res, f)
-    checks = [k for k in ("ping", "tcp_echo", "udp_echo", "iperf", "flood", "serial") if k in res]
+    checks = [k for k in ("ip6_ready", "ping4", "ping_ll6", "ping", "tcp_echo", "udp_echo", "iperf", "flood",
+                          "serial") if k in res]
     return 0 if all(res[k]["ok"] for k in checks) else 1
 
 

@@ -11,6 +11,13 @@
 #                 2 KiB buffer per frame)
 #     MODE jumbo  offload=off mrg=on mtu=9000, the host's tap at MTU 9000:
 #                 MRG_RXBUF chains and jumbo TX buffers, no TSO
+#     MODE ipv6   offload=on with ip6=fd00:99::2/64 (CSUM, GUEST_CSUM,
+#                 HOST_TSO4/6, GUEST_TSO4/6, MRG_RXBUF): after an IPv4 ping
+#                 and a ping of the link-local address (fe80:: from QEMU's
+#                 MAC 52:54:00:12:34:56), every step over IPv6 (iperf -V);
+#                 the appliance's counters must show large segments over
+#                 IPv6 both ways (rx gso6, tx gso6) and no bad GSO header
+#     MODE ipv6off  the same with offload=off (counters at 0)
 # Prints one JSON line (and writes it to $ECHO_RESULT when set); iperf in
 # Mbit/s and the flood ping in round trips per second are the figures to
 # compare with a Linux guest (/work/shared/notes/limits-and-baselines.md).
@@ -18,8 +25,8 @@
 # under 60 s. Exits 77 (skip) when not root or QEMU is missing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-image=${1:?usage: run_offload.sh IMAGE on|off|jumbo [qemu-run options...]}
-mode=${2:?usage: run_offload.sh IMAGE on|off|jumbo [qemu-run options...]}
+image=${1:?usage: run_offload.sh IMAGE on|off|jumbo|ipv6|ipv6off [qemu-run options...]}
+mode=${2:?usage: run_offload.sh IMAGE on|off|jumbo|ipv6|ipv6off [qemu-run options...]}
 shift 2
 [ "$(id -u)" = 0 ] || { echo "run_offload: needs root for the namespace; skipped"; exit 77; }
 command -v qemu-system-x86_64 >/dev/null || { echo "run_offload: no QEMU; skipped"; exit 77; }
@@ -30,16 +37,30 @@ check=(--pings 100 --tcp-bytes 1048576 --iperf-seconds "$secs" --flood "$flood" 
 case $mode in
 on)
 	args="offload=on"
-	check+=(--expect-serial "negotiated:.* CSUM GUEST_CSUM .*GUEST_TSO4 HOST_TSO4 MRG_RXBUF"
-	        --expect-serial "offloads in use: tx-csum rx-csum tso lro mrg; mtu 1500") ;;
+	check+=(--expect-serial "negotiated:.* CSUM GUEST_CSUM .*GUEST_TSO4 .*HOST_TSO4 .*MRG_RXBUF"
+	        --expect-serial "offloads in use: tx-csum rx-csum tso tso6 lro lro6 mrg; mtu 1500") ;;
 off)
 	args="offload=off"
 	check+=(--expect-serial "offloads in use: none; mtu 1500") ;;
 jumbo)
 	args="offload=off mrg=on mtu=9000"
 	check+=(--tap-mtu 9000 --expect-serial "offloads in use: mrg; mtu 9000") ;;
+ipv6|ipv6off)
+	[ "$mode" = ipv6 ] && args="offload=on" || args="offload=off"
+	args="$args ip6=fd00:99::2/64"
+	check=(--pings 100 --tcp-bytes 4194304 --iperf-seconds "$secs" --flood "$flood" --label "offload-$mode"
+	       --ipv6 fd00:99::2 --host6 fd00:99::1/64 --ll6 fe80::5054:ff:fe12:3456
+	       --expect-serial "ipv6 fe80::5054:ff:fe12:3456/64 fd00:99::2/64")
+	if [ "$mode" = ipv6 ]; then
+		check+=(--expect-serial "negotiated:.* GUEST_TSO6 .*HOST_TSO6 "
+		        --expect-serial "offloads in use: tx-csum rx-csum tso tso6 lro lro6 mrg; mtu 1500"
+		        --stats-expect "rx gso6 [1-9][0-9]* bad-gso 0 \| tx gso6 [1-9]")
+	else
+		check+=(--expect-serial "offloads in use: none; mtu 1500"
+		        --stats-expect "rx gso6 0 bad-gso 0 \| tx gso6 0 ")
+	fi ;;
 *)
-	echo "run_offload: MODE is on, off or jumbo" >&2; exit 2 ;;
+	echo "run_offload: MODE is on, off, jumbo, ipv6 or ipv6off" >&2; exit 2 ;;
 esac
 exec timeout 75 "$here/../../tools/qemu-run" --machine q35 --timeout 60 "$@" \
 	--append "ip=10.99.0.2/24 gw=10.99.0.1 $args" "$image" -- \

@@ -141,21 +141,24 @@ static inline void xfer_tick(void *arg)
 	}
 }
 
-static inline struct xfer *xfer_start(struct pair *p, uint64_t total, uint16_t port)
+/* A dials B at @host ("10.0.0.2", "[fd00::2]") and @port. */
+static inline struct xfer *xfer_start_at(struct pair *p, uint64_t total, uint16_t port, const char *host)
 {
 	struct xfer *x = calloc(1, sizeof(*x));
+	char addr[80];
 
 	ck_assert_ptr_nonnull(x);
 	x->p = p;
 	x->total = total;
 	ck_assert_int_eq(vnet_tcp_listen(p->b.ifc, port, srv_accept, x, &x->l), 0);
-	{
-		char addr[32];
-
-		snprintf(addr, sizeof(addr), "10.0.0.2:%u", (unsigned)port);
-		ck_assert_int_eq(vnet_tcp_dial(p->a.ifc, addr, 5000, cli_connected, x, NULL), 0);
-	}
+	snprintf(addr, sizeof(addr), "%s:%u", host, (unsigned)port);
+	ck_assert_int_eq(vnet_tcp_dial(p->a.ifc, addr, 5000, cli_connected, x, NULL), 0);
 	return x;
+}
+
+static inline struct xfer *xfer_start(struct pair *p, uint64_t total, uint16_t port)
+{
+	return xfer_start_at(p, total, port, "10.0.0.2");
 }
 
 static inline void xfer_finish(struct xfer *x, const char *what)

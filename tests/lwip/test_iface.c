@@ -58,6 +58,13 @@ static void ip4(ip4_addr_t *a, uint32_t host)
 	ip4_addr_set_u32(a, lwip_htonl(host));
 }
 
+/* The same as lwIP's dual-stack ip_addr_t (raw/UDP/TCP calls take those). */
+static void ipx(ip_addr_t *a, uint32_t host)
+{
+	ip_addr_set_zero_ip4(a);
+	ip4(ip_2_ip4(a), host);
+}
+
 /* ---------------------------------------------------------- parsing -- */
 
 START_TEST(parse_addresses)
@@ -207,7 +214,7 @@ static void ping_send(struct ping *pg, uint32_t dst)
 {
 	struct icmp_echo_hdr *h;
 	struct pbuf *p;
-	ip4_addr_t d;
+	ip_addr_t d;
 	uint8_t *data;
 	unsigned k;
 
@@ -223,7 +230,7 @@ static void ping_send(struct ping *pg, uint32_t dst)
 	for (k = 0; k < 56; k++)
 		data[k] = (uint8_t)(k + pg->seq);
 	h->chksum = inet_chksum(h, (u16_t)p->len);
-	ip4(&d, dst);
+	ipx(&d, dst);
 	ck_assert_int_eq(raw_sendto(pg->pcb, p, &d), ERR_OK);
 	pbuf_free(p);
 }
@@ -237,13 +244,13 @@ static bool ping_done(void *arg)
 
 static void ping_open(struct ping *pg, struct vnet_iface *ifc)
 {
-	ip4_addr_t a;
+	ip_addr_t a;
 
 	memset(pg, 0, sizeof(*pg));
 	pg->id = 0x1234;
 	pg->pcb = raw_new(IP_PROTO_ICMP);
 	ck_assert_ptr_nonnull(pg->pcb);
-	ip4(&a, vnet_iface_ip4(ifc));
+	ipx(&a, vnet_iface_ip4(ifc));
 	ck_assert_int_eq(raw_bind(pg->pcb, &a), ERR_OK);
 	raw_bind_netif(pg->pcb, vnet_iface_netif(ifc));
 	raw_recv(pg->pcb, ping_recv, pg);

@@ -54,6 +54,7 @@ static void refresh(struct fake_mmio *m, uint8_t *w)
 	st32(w + 0x034, q ? q->max : 0);
 	st32(w + 0x044, q ? q->ready : 0);
 	st32(w + 0x070, m->status);
+	st32(w + 0x0c0, q ? q->resetting : 0);
 	st32(w + 0x0fc, m->generation);
 }
 
@@ -100,6 +101,19 @@ static void reg_write(struct fake_mmio *m, uint32_t off, uint32_t v)
 	case 0x080: case 0x084: if (q) { q->desc[(off - 0x080) / 4] = v; q->addr_writes++; } break;
 	case 0x090: case 0x094: if (q) { q->driver[(off - 0x090) / 4] = v; q->addr_writes++; } break;
 	case 0x0a0: case 0x0a4: if (q) { q->device[(off - 0x0a0) / 4] = v; q->addr_writes++; } break;
+	case 0x0c0:
+		if (!q || v != 1 || m->qreset_mode == 2)
+			break;
+		m->qresets++;
+		if (m->qreset_mode == 1) {
+			q->resetting = 1;
+		} else {
+			uint32_t max = q->max;
+
+			memset(q, 0, sizeof(*q));
+			q->max = max;
+		}
+		break;
 	default: break;
 	}
 }

@@ -16,7 +16,7 @@
 #define FMMIO_MAX_LOG 64
 
 struct fake_mmio_vq {
-	uint32_t max, num, ready;
+	uint32_t max, num, ready, resetting;
 	uint32_t desc[2], driver[2], device[2];
 	unsigned addr_writes;
 };
@@ -28,6 +28,11 @@ struct fake_mmio {
 	uint32_t dfs, drfs, qsel, status, generation;
 	struct fake_mmio_vq q[FMMIO_QUEUES];
 	int reset_stuck;
+	/* QueueReset (RING_RESET): 0 resets the queue, 1 never completes
+	 * (reads 1), 2 not implemented (reads 0, the queue stays ready: QEMU
+	 * 7.2's virtio-mmio) */
+	int qreset_mode;
+	unsigned qresets;
 	unsigned accesses, status_reads, resets;
 	unsigned bad_width, wo_reads, ro_writes, after_empty_id, ready_early, notifies;
 	uint32_t last_notify;

@@ -198,6 +198,7 @@ static void common_refresh(struct fake_vdev *d, uint8_t *m)
 	st(m + 0x2c, 4, q ? q->driver[1] : 0);
 	st(m + 0x30, 4, q ? q->device[0] : 0);
 	st(m + 0x34, 4, q ? q->device[1] : 0);
+	st(m + 0x3a, 2, q ? q->resetting : 0);
 }
 
 static void device_reset(struct fake_vdev *d)
@@ -266,6 +267,21 @@ static void common_write(struct fake_vdev *d, uint8_t *m, uint32_t off)
 	case 0x20: case 0x24: if (q) { q->desc[(off - 0x20) / 4] = v; q->addr_writes++; } break;
 	case 0x28: case 0x2c: if (q) { q->driver[(off - 0x28) / 4] = v; q->addr_writes++; } break;
 	case 0x30: case 0x34: if (q) { q->device[(off - 0x30) / 4] = v; q->addr_writes++; } break;
+	case 0x3a: /* queue_reset (RING_RESET, spec 4.1.4.3.2) */
+		if (!q || v != 1 || d->qreset_mode == 2)
+			break;
+		d->qresets++;
+		if (d->qreset_mode == 1) {
+			q->resetting = 1;
+		} else {
+			q->size = q->max;
+			q->enable = 0;
+			memset(q->desc, 0, sizeof(q->desc));
+			memset(q->driver, 0, sizeof(q->driver));
+			memset(q->device, 0, sizeof(q->device));
+			q->addr_writes = 0;
+		}
+		break;
 	default: d->ro_writes++; break; /* device_feature, num_queues, generation, notify_off */
 	}
 }

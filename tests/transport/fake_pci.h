@@ -64,7 +64,7 @@ void fake_fn_cfg_write(struct fake_fn *f, uint16_t off, unsigned width, uint32_t
 #define VDEV_MAX_LOG    64
 
 struct fake_vq {
-	uint16_t max, size, enable, notify_off;
+	uint16_t max, size, enable, notify_off, resetting;
 	uint32_t desc[2], driver[2], device[2];
 	unsigned addr_writes; /* address halves written since reset */
 };
@@ -80,6 +80,8 @@ struct fake_vdev {
 	int reset_stuck;          /* status never reads back 0 */
 	unsigned reset_delay;     /* status reads before a reset completes */
 	unsigned reset_left;
+	int qreset_mode;          /* queue_reset: 0 resets, 1 never completes, 2 ignored */
+	unsigned qresets;         /* queue resets that took effect */
 	/* what the driver did */
 	unsigned status_reads, resets;
 	unsigned bad_width;       /* accesses of the wrong width/alignment */

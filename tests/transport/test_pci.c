@@ -643,6 +643,55 @@ START_TEST(reset_clears_queues_for_setup_again)
 }
 END_TEST
 
+/* VIRTIO_F_RING_RESET (spec 4.1.4.3.2): queue_reset resets the selected
+ * queue alone; it reads disabled, takes no notification, and is set up
+ * again like at start. A reset that never completes, or leaves the queue
+ * enabled, is reported, never taken as done. */
+START_TEST(queue_reset_one_queue)
+{
+	struct vnet_vq_addrs a = {.desc = 0x10000, .avail = 0x11000, .used = 0x12000};
+	unsigned n;
+
+	SKIP_UNLESS_TRAPS();
+	open_ok();
+	ck_assert_ptr_nonnull(rig.t->ops->queue_reset);
+	ck_assert_int_eq(rig.t->ops->queue_setup(rig.t, 0, 64, &a), 0);
+	ck_assert_int_eq(rig.t->ops->queue_setup(rig.t, 1, 64, &a), 0);
+	ck_assert_int_eq(rig.t->ops->queue_reset(rig.t, 1), 0);
+	ck_assert_uint_eq(rig.vd.qresets, 1);
+	ck_assert_uint_eq(rig.vd.q[1].enable, 0);
+	ck_assert_uint_eq(rig.vd.q[0].enable, 1);
+	n = rig.vd.notifies;
+	rig.t->ops->notify(rig.t, 1);
+	ck_assert_uint_eq(rig.vd.notifies, n);
+	ck_assert_int_eq(rig.t->ops->queue_setup(rig.t, 1, 64, &a), 0);
+	ck_assert_uint_eq(rig.vd.q[1].enable, 1);
+	rig.t->ops->notify(rig.t, 1);
+	ck_assert_uint_eq(rig.vd.notifies, n + 1);
+	rig.vd.qreset_mode = 2;
+	ck_assert_int_eq(rig.t->ops->queue_reset(rig.t, 1), -EIO);
+	rig.vd.qreset_mode = 1;
+	ck_assert_int_eq(rig.t->ops->queue_reset(rig.t, 0), -ETIMEDOUT);
+	ck_assert_int_eq(rig.t->ops->queue_reset(rig.t, VDEV_QUEUES), -EINVAL);
+	ck_assert_uint_eq(rig.vd.bad_width, 0);
+	ck_assert_uint_eq(rig.vd.ro_writes, 0);
+	ck_assert_uint_eq(rig.vd.enable_zero, 0);
+}
+END_TEST
+
+/* A common structure that ends before queue_reset cannot reset queues:
+ * the feature is not shown to the driver. */
+START_TEST(short_common_structure_hides_ring_reset)
+{
+	SKIP_UNLESS_TRAPS();
+	fake_fn_w32(rig.net, 0x40 + 12, 0x38); /* the common cap's length */
+	open_ok();
+	ck_assert_uint_eq(rig.t->ops->get_features(rig.t), 0x0000000130bf8024ull);
+	ck_assert_int_eq(rig.t->ops->queue_reset(rig.t, 0), -EINVAL);
+	ck_assert_uint_eq(rig.vd.qresets, 0);
+}
+END_TEST
+
 static Suite *pci_suite(void)
 {
 	Suite *s = suite_create("transport_pci");
@@ -682,6 +731,8 @@ static Suite *pci_suite(void)
 	tcase_add_test(o, queue_setup_refusals);
 	tcase_add_test(o, notify_multiplier_zero_shares_one_address);
 	tcase_add_test(o, reset_clears_queues_for_setup_again);
+	tcase_add_test(o, queue_reset_one_queue);
+	tcase_add_test(o, short_common_structure_hides_ring_reset);
 	suite_add_tcase(s, o);
 	return s;
 }

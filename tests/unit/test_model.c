@@ -297,7 +297,7 @@ START_TEST(test_create_conf)
 		{0, 67, 0, 0, 0, 0, 0, 0, 0},
 		{0, 0, 13, 0, 0, 0, 0, 0, 0},
 		{0, 0, 0, 99, 0, 0, 0, 0, 0},
-		{0, 0, 0, 0, VNET_F_VERSION_1 | (1ULL << 40), 0, 0, 0, 0}, /* unknown bit */
+		{0, 0, 0, 0, VNET_F_VERSION_1 | (1ULL << 50), 0, 0, 0, 0}, /* unknown bit */
 		{0, 0, 0, 0, VNET_F_VERSION_1 | VNET_F_GUEST_TSO4, 0, 0, 0, 0},
 		{0, 0, 0, 0, VNET_F_VERSION_1 | VNET_F_GUEST_TSO6, 0, 0, 0, 0},
 		{0, 0, 0, 0, VNET_F_VERSION_1 | VNET_F_HOST_TSO4, 0, 0, 0, 0},

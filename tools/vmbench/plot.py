@@ -56,7 +56,7 @@ def main():
     for kind in ("tx", "rx"):
         for fr in frames:
             sel = lambda who: med([r["pps"] for r in recs if r.get("kind") == kind and r.get("where") == "host"
-                                   and r["guest"] == who and r["frame"] == fr]) / 1e3
+                                   and r["guest"] == who and r["frame"] == fr and r.get("queues", 1) == 1]) / 1e3
             labels.append(f"guest {kind.upper()}\n{fr} B")
             vn.append(sel("vnet"))
             lx.append(sel("linux"))
@@ -73,7 +73,7 @@ def main():
     ax[0].legend(fontsize=8)
 
     # 2. per-stage breakdown (median cycles/packet)
-    st = [r for r in recs if r.get("kind") == "stages"]
+    st = [r for r in recs if r.get("kind") == "stages" and r["guest"] != "vm2vm" and r.get("queues", 1) == 1]
     groups = []
     for mode in ("txonly", "rxonly", "forward", "latency"):
         for fr in sorted({r["frame"] for r in st}):

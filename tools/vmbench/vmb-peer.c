@@ -4,7 +4,7 @@
  *
  *   vmb-peer sink    --iface tap0 [--warmup S] [--duration S] [--wait S]
  *   vmb-peer gen     --iface tap0 --dst MAC [--frame N] [--burst N] [--rate PPS]
- *                    [--warmup S] [--duration S] [--tail S]
+ *                    [--warmup S] [--duration S] [--tail S] [--flows N]
  *   vmb-peer fwd     (gen, and count what comes back)
  *   vmb-peer ping    --iface tap0 --dst MAC [--frame N] [--warmup S] [--duration S]
  *                    [--timeout-ms N] [--hist FILE]
@@ -17,7 +17,9 @@
  * (what QEMU wrote into the tap) over the same window. gen sends frames
  * shaped like the guest's (bench/baremetal/frame.c) with sendmmsg and reads
  * the tap's tx counters (what QEMU read out of it) in [warmup,
- * warmup+duration]. ping times round trips through a guest that reflects
+ * warmup+duration]; with --flows N its frames cycle through N UDP source
+ * ports (10000..), so that a multiqueue tap spreads them over its queues
+ * by flow hash. ping times round trips through a guest that reflects
  * (vnet-bench-bm mode=forward); reflect swaps the MACs of the guest's
  * latency probes and sends them back. Output: bench_out's JSON lines and
  * table. Every loop is bounded by the clock and a count.
@@ -52,13 +54,15 @@
 #define RING_FRAME 2048
 #define SNAP 128
 #define GEN_BATCH_MAX 256
+#define GEN_FLOWS_MAX 64
+#define GEN_SPORT 10000
 #define MAX_LOOPS 100000000ull
 
 struct peer_opts {
 	const char *mode, *iface, *hist_file, *label;
 	uint8_t dst[6];
 	int have_dst;
-	uint32_t frame, burst;
+	uint32_t frame, burst, flows;
 	double warmup, duration, wait, tail, rate;
 	uint32_t timeout_ms;
 };
@@ -343,25 +347,31 @@ static int do_sink(const struct peer_opts *o)
 	return c.bench ? 0 : 1;
 }
 
+/* One frame per flow (BM_MAX_FRAME apart); one flow keeps the guest's
+ * shape (port 9 to port 9). */
 static int build_frames(const struct peer_opts *o, const uint8_t src[6], uint8_t *buf)
 {
 	struct bm_opts bo;
+	uint32_t f;
 
 	memset(&bo, 0, sizeof(bo));
 	memcpy(bo.mac, src, 6);
 	memcpy(bo.peer, o->dst, 6);
 	bo.ip = 0x0a630001;
 	bo.peer_ip = 0x0a630002;
-	bm_frame_build(buf, &bo, o->frame);
+	for (f = 0; f < o->flows; f++) {
+		bo.sport = o->flows > 1 ? (uint16_t)(GEN_SPORT + f) : 0;
+		bm_frame_build(buf + (size_t)f * BM_MAX_FRAME, &bo, o->frame);
+	}
 	return 0;
 }
 
 /* gen and fwd: send for warmup + duration + tail seconds. */
 static int do_gen(const struct peer_opts *o, int count_back)
 {
-	static uint8_t frame[BM_MAX_FRAME];
+	static uint8_t frame[GEN_FLOWS_MAX * BM_MAX_FRAME];
 	struct mmsghdr msgs[GEN_BATCH_MAX];
-	struct iovec iov;
+	struct iovec iov[GEN_FLOWS_MAX];
 	struct sockaddr_ll to;
 	struct counters c0 = {0}, c1 = {0};
 	struct rx_ring r;
@@ -385,11 +395,13 @@ static int do_gen(const struct peer_opts *o, int count_back)
 	to.sll_ifindex = ifindex;
 	to.sll_halen = 6;
 	memcpy(to.sll_addr, o->dst, 6);
-	iov.iov_base = frame;
-	iov.iov_len = o->frame;
+	for (i = 0; i < (int)o->flows; i++) {
+		iov[i].iov_base = frame + (size_t)i * BM_MAX_FRAME;
+		iov[i].iov_len = o->frame;
+	}
 	memset(msgs, 0, sizeof(msgs));
 	for (i = 0; i < (int)o->burst; i++) {
-		msgs[i].msg_hdr.msg_iov = &iov;
+		msgs[i].msg_hdr.msg_iov = &iov[i % o->flows];
 		msgs[i].msg_hdr.msg_iovlen = 1;
 		msgs[i].msg_hdr.msg_name = &to;
 		msgs[i].msg_hdr.msg_namelen = sizeof(to);
@@ -421,6 +433,11 @@ static int do_gen(const struct peer_opts *o, int count_back)
 			if (next - t > 50e-6)
 				nanosleep(&ts, NULL);
 			continue;
+		}
+		if (o->flows > o->burst) {
+			/* more flows than a burst holds: move the burst's window */
+			for (i = 0; i < (int)o->burst; i++)
+				msgs[i].msg_hdr.msg_iov = &iov[(sent + (uint64_t)i) % o->flows];
 		}
 		n = sendmmsg(fd, msgs, o->burst, 0);
 		if (n > 0)
@@ -619,7 +636,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: vmb-peer sink|gen|fwd|ping|reflect --iface IF [--dst MAC] [--frame N] [--burst N]\n"
 	                "       [--rate PPS] [--warmup S] [--duration S] [--tail S] [--wait S] [--timeout-ms N]\n"
-	                "       [--hist FILE] [--label TEXT] [--quiet]\n");
+	                "       [--hist FILE] [--label TEXT] [--flows N] [--quiet]\n");
 }
 
 int main(int argc, char **argv)
@@ -628,7 +645,8 @@ int main(int argc, char **argv)
 		{"iface", 1, 0, 'i'},    {"dst", 1, 0, 'd'},       {"frame", 1, 0, 'f'}, {"burst", 1, 0, 'b'},
 		{"rate", 1, 0, 'r'},     {"warmup", 1, 0, 'w'},    {"duration", 1, 0, 'D'},
 		{"tail", 1, 0, 't'},     {"wait", 1, 0, 'W'},      {"timeout-ms", 1, 0, 'T'},
-		{"hist", 1, 0, 'H'},     {"label", 1, 0, 'l'},     {"quiet", 0, 0, 'q'}, {0, 0, 0, 0}};
+		{"hist", 1, 0, 'H'},     {"label", 1, 0, 'l'},     {"quiet", 0, 0, 'q'},
+		{"flows", 1, 0, 'F'},    {0, 0, 0, 0}};
 	struct peer_opts o = {0};
 	int c, quiet = 0, rc;
 	unsigned m[6];
@@ -642,6 +660,7 @@ int main(int argc, char **argv)
 	o.tail = 1;
 	o.wait = 15;
 	o.timeout_ms = 100;
+	o.flows = 1;
 	if (argc < 2) {
 		usage();
 		return 2;
@@ -671,13 +690,16 @@ int main(int argc, char **argv)
 		case 'H': o.hist_file = optarg; break;
 		case 'l': o.label = optarg; break;
 		case 'q': quiet = 1; break;
+		case 'F': o.flows = (uint32_t)strtoul(optarg, NULL, 0); break;
 		default: usage(); return 2;
 		}
 	}
 	if (o.frame < BM_MIN_FRAME || o.frame > BM_MAX_FRAME || o.burst < 1 || o.burst > GEN_BATCH_MAX ||
 	    o.duration <= 0 || o.duration > 3600 || o.warmup < 0 || o.warmup > 600 || o.tail < 0 ||
-	    o.tail > 600 || o.wait <= 0 || o.wait > 600 || o.timeout_ms < 1 || o.timeout_ms > 10000) {
-		fprintf(stderr, "vmb-peer: frame 60..1518, burst 1..%d, times 0..3600 s\n", GEN_BATCH_MAX);
+	    o.tail > 600 || o.wait <= 0 || o.wait > 600 || o.timeout_ms < 1 || o.timeout_ms > 10000 ||
+	    o.flows < 1 || o.flows > GEN_FLOWS_MAX) {
+		fprintf(stderr, "vmb-peer: frame 60..1518, burst 1..%d, flows 1..%d, times 0..3600 s\n", GEN_BATCH_MAX,
+		        GEN_FLOWS_MAX);
 		return 2;
 	}
 	if (!strcmp(o.mode, "sink"))

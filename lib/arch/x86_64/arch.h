@@ -60,8 +60,15 @@ void vnet_arch_start(uint32_t start_info_paddr) __attribute__((noreturn));
 void vnet_serial_init(void);
 void vnet_serial_drain(void);
 
-/* traps.c: an IDT whose handlers report an exception and exit. */
+/* traps.c: an IDT whose handlers report an exception and exit, and
+ * acknowledge the interrupts that end vnet_idle_wait()'s halt (idle.c). */
 void vnet_traps_init(void);
+#define VNET_TIMER_VECTOR 0x20    /* LAPIC timer, one-shot */
+#define VNET_NIC_VECTOR 0x21      /* MSI-X message of the NIC (vnet_machine()) */
+#define VNET_SPURIOUS_VECTOR 0xff
+#define VNET_LAPIC_BASE 0xfee00000ul /* boot.S maps it uncached */
+/* idle.c: this CPU's local APIC id (the MSI destination). */
+uint32_t vnet_lapic_id(void);
 
 /* tsc.c: measure the TSC rate once at boot; the result and how it was
  * obtained ("pit-ch2", "pit-ch0", "cpuid", "guess"). */

@@ -31,10 +31,16 @@ uint64_t vnet_ram_size(void)
 const struct vnet_machine *vnet_machine(void)
 {
 	/* PCI config through port IO on q35; microvm's virtio-mmio windows. */
-	static const struct vnet_machine m = {
+	static struct vnet_machine m = {
 		.name = "x86_64 PVH", .mmio_base = 0xfeb00000u, .mmio_stride = 0x200u, .mmio_count = 24u,
 	};
 
+	/* MSI to this CPU, physical destination mode, fixed, edge (SDM Vol.
+	 * 3A, "Message Signalled Interrupts") */
+	if (!m.msi_addr) {
+		m.msi_addr = VNET_LAPIC_BASE | ((uint64_t)(vnet_lapic_id() & 0xff) << 12);
+		m.msi_data = VNET_NIC_VECTOR;
+	}
 	return &m;
 }
 

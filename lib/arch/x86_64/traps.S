@@ -33,4 +33,20 @@ trap_common:
 	hlt
 	jmp 1b
 
+/* The LAPIC timer and the NIC's MSI-X message (idle.c): end of
+ * interrupt, return to the instruction after the HLT. */
+	.balign 16
+	.globl vnet_eoi_stub
+vnet_eoi_stub:
+	push %rax
+	movabs $0xfee000b0, %rax      /* LAPIC EOI register */
+	movl $0, (%rax)
+	pop %rax
+	iretq
+
+	.balign 16
+	.globl vnet_iret_stub
+vnet_iret_stub:
+	iretq
+
 	.section .note.GNU-stack, "", @progbits

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* An IDT whose 32 exception gates report and exit (see traps.S). */
+/* An IDT whose 32 exception gates report and exit (see traps.S), and the
+ * three interrupt vectors of vnet_idle_wait() (idle.c). */
 #include <stdint.h>
 #include <stdio.h>
 #include <vnet/baremetal.h>
@@ -22,10 +23,21 @@ struct trap_frame {
 	uint64_t vector, error, rip, cs, rflags, rsp, ss;
 };
 
-extern char vnet_trap_stubs[];
+extern char vnet_trap_stubs[], vnet_eoi_stub[], vnet_iret_stub[];
 void vnet_trap(const struct trap_frame *f) __attribute__((noreturn));
 
-static struct idt_gate idt[32] __attribute__((aligned(16)));
+static struct idt_gate idt[256] __attribute__((aligned(16)));
+
+static struct idt_gate gate(uintptr_t a)
+{
+	return (struct idt_gate){
+		.off_lo = (uint16_t)a,
+		.sel = 0x08, /* boot.S's 64-bit code segment */
+		.type = 0x8e,
+		.off_mid = (uint16_t)(a >> 16),
+		.off_hi = (uint32_t)(a >> 32),
+	};
+}
 
 void vnet_traps_init(void)
 {
@@ -34,17 +46,14 @@ void vnet_traps_init(void)
 		uint64_t base;
 	} idtr = { sizeof(idt) - 1, (uintptr_t)idt };
 
-	for (unsigned i = 0; i < 32; i++) {
-		uintptr_t a = (uintptr_t)vnet_trap_stubs + 16 * i;
-
-		idt[i] = (struct idt_gate){
-			.off_lo = (uint16_t)a,
-			.sel = 0x08, /* boot.S's 64-bit code segment */
-			.type = 0x8e,
-			.off_mid = (uint16_t)(a >> 16),
-			.off_hi = (uint32_t)(a >> 32),
-		};
-	}
+	for (unsigned i = 0; i < 32; i++)
+		idt[i] = gate((uintptr_t)vnet_trap_stubs + 16 * i);
+	/* Interrupts are on only inside vnet_idle_wait()'s halt: the handlers
+	 * acknowledge and return; the halted loop then looks at its rings. A
+	 * spurious interrupt takes no EOI (SDM Vol. 3A, "Spurious Interrupt"). */
+	idt[VNET_TIMER_VECTOR] = gate((uintptr_t)vnet_eoi_stub);
+	idt[VNET_NIC_VECTOR] = gate((uintptr_t)vnet_eoi_stub);
+	idt[VNET_SPURIOUS_VECTOR] = gate((uintptr_t)vnet_iret_stub);
 	__asm__ __volatile__("lidt %0" : : "m"(idtr));
 }
 

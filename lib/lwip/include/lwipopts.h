@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * lwIP 2.1.3 options for vnet: NO_SYS (one thread, run to completion),
- * raw API only, IPv4 + ARP + ICMP + UDP + TCP. Option names and meanings
+ * raw API only, IPv4 + ARP + ICMP, IPv6 + ND + ICMPv6, UDP, TCP (dual
+ * stack). Option names and meanings
  * are lwIP's (src/include/lwip/opt.h); every value here is ours.
  *
  * Sizes are for "100 concurrent TCP connections and a 16 MiB transfer at
@@ -54,8 +55,9 @@
 #ifndef MEMP_NUM_TCP_PCB
 #define MEMP_NUM_TCP_PCB            256
 #endif
+/* A listener takes one PCB per interface address (IPv4 and each IPv6). */
 #ifndef MEMP_NUM_TCP_PCB_LISTEN
-#define MEMP_NUM_TCP_PCB_LISTEN     32
+#define MEMP_NUM_TCP_PCB_LISTEN     64
 #endif
 #ifndef MEMP_NUM_TCP_SEG
 #define MEMP_NUM_TCP_SEG            2048
@@ -96,7 +98,6 @@
 
 /* ---- IPv4, ICMP, raw, UDP --------------------------------------------- */
 #define LWIP_IPV4                   1
-#define LWIP_IPV6                   0
 #define IP_FORWARD                  0
 #define IP_REASSEMBLY               1
 #define IP_FRAG                     1
@@ -112,6 +113,38 @@
 #define LWIP_AUTOIP                 0
 #define LWIP_IGMP                   0
 #define LWIP_DNS                    0
+
+/* ---- IPv6: a link-local address from the MAC and an optional static one
+ * (vnet_iface_conf), neighbour discovery with duplicate address detection
+ * (one probe: an address is usable about a second after the link is up),
+ * ICMPv6, fragmentation and reassembly. No MLD: lwIP then accepts the
+ * all-nodes group and its addresses' solicited-node groups, all that
+ * neighbour discovery needs (a virtio-net device without CTRL_RX passes
+ * every multicast frame). No router solicitation, SLAAC or DHCPv6:
+ * addresses are configured, not discovered. --------------------------- */
+#define LWIP_IPV6                   1
+#define LWIP_IPV6_NUM_ADDRESSES     3
+#define LWIP_IPV6_FORWARD           0
+#define LWIP_IPV6_FRAG              1
+#define LWIP_IPV6_REASS             1
+/* 64-bit pointers: the reassembly helper does not fit the fragment header */
+#define IPV6_FRAG_COPYHEADER        1
+#define LWIP_IPV6_SEND_ROUTER_SOLICIT 0
+#define LWIP_IPV6_AUTOCONFIG        0
+#define LWIP_IPV6_DUP_DETECT_ATTEMPTS 1
+#define LWIP_IPV6_MLD               0
+#define LWIP_IPV6_DHCP6             0
+#define LWIP_ICMP6                  1
+#define LWIP_ND6_QUEUEING           1
+/* Frames waiting for a neighbour's address, as ARP_QUEUE_LEN for IPv4. */
+#ifndef MEMP_NUM_ND6_QUEUE
+#define MEMP_NUM_ND6_QUEUE          128
+#endif
+#define LWIP_ND6_NUM_NEIGHBORS      32
+#define LWIP_ND6_NUM_DESTINATIONS   32
+/* UDP over IPv6 binds [::] per interface (SOF_REUSEADDR set by the glue,
+ * see iface.c): lwIP keeps the check for every PCB without the flag. */
+#define SO_REUSE                    1
 
 /* ---- TCP -------------------------------------------------------------- */
 #define LWIP_TCP                    1
@@ -187,6 +220,11 @@
 #define IP_STATS                    1
 #define IPFRAG_STATS                1
 #define ICMP_STATS                  1
+#define IP6_STATS                   1
+#define IP6_FRAG_STATS              1
+#define ICMP6_STATS                 1
+#define ND6_STATS                   1
+#define MLD6_STATS                  0
 #define UDP_STATS                   1
 #define TCP_STATS                   1
 #define MEM_STATS                   1
@@ -207,6 +245,12 @@ struct ip4_addr;
 struct netif *vnet_lwip_route_src(const struct ip4_addr *src, const struct ip4_addr *dest);
 #endif
 #define LWIP_HOOK_IP4_ROUTE_SRC(src, dest) vnet_lwip_route_src((src), (dest))
+/* The same for IPv6: vnet_lwip_route6() in lib/lwip/port.c. */
+#if !defined(__ASSEMBLER__)
+struct ip6_addr;
+struct netif *vnet_lwip_route6(const struct ip6_addr *src, const struct ip6_addr *dest);
+#endif
+#define LWIP_HOOK_IP6_ROUTE(src, dest) vnet_lwip_route6((src), (dest))
 
 /* ---- large received segments (GUEST_TSO4) are acknowledged at once; see
  * vnet_lwip_tcp_inpkt() in lib/lwip/port.c. ----------------------------- */

@@ -1,0 +1,37 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# Indirect descriptors and queue reset on QEMU (features_test.c): two
+# virtio-net devices on one QEMU hub, so what one sends the other
+# receives; no host network, no root.
+#   run.sh IMAGE q35|q35-packed|microvm [guest args, e.g. qreset=works]
+# Pass: QEMU status 33 (isa-debug-exit 0x10) and a PASS line. Exit 77
+# (skip) without QEMU.
+set -u
+img=${1:?usage: run.sh IMAGE q35|q35-packed|microvm [ARGS...]}
+mode=${2:?machine}
+shift 2
+qemu=${QEMU:-qemu-system-x86_64}
+command -v "$qemu" >/dev/null 2>&1 || { echo "SKIP: $qemu not installed"; exit 77; }
+[ -f "$img" ] || { echo "FAIL: no image $img"; exit 1; }
+case $mode in
+q35) machine="-machine q35" dev="virtio-net-pci,disable-legacy=on" targ=transport=pci ;;
+q35-packed) machine="-machine q35" dev="virtio-net-pci,disable-legacy=on,packed=on" targ=transport=pci ;;
+microvm) machine="-machine microvm -global virtio-mmio.force-legacy=false" dev=virtio-net-device targ=transport=mmio ;;
+*) echo "run.sh: machine is q35, q35-packed or microvm" >&2; exit 2 ;;
+esac
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+# shellcheck disable=SC2086 # $machine holds several words
+timeout "${VNET_E2E_TIMEOUT:-90}" "$qemu" $machine -m 256 -nodefaults -no-reboot -display none \
+	-serial stdio -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+	-netdev hubport,id=p0,hubid=0 -netdev hubport,id=p1,hubid=0 \
+	-device "$dev,netdev=p0,mac=52:54:00:10:00:0a" -device "$dev,netdev=p1,mac=52:54:00:10:00:0b" \
+	-kernel "$img" -append "$targ $*" >"$log" 2>&1 </dev/null
+rc=$?
+sed 's/^/  | /' "$log"
+if [ "$rc" -eq 33 ] && grep -q '^PASS features' "$log"; then
+	echo "ok   features $mode"
+	exit 0
+fi
+echo "FAIL features $mode: QEMU status $rc (want 33)"
+exit 1
