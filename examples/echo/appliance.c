@@ -46,24 +46,34 @@ int appliance_arg_bool(const char *key, int def)
 	return def;
 }
 
-static int parse_cidr(const char *s, uint32_t *ip, uint32_t *mask)
+/* "ADDR[/LEN]" into @addr (at most @cap bytes) and the prefix length:
+ * @def without one, 1..@max with one. */
+static int split_cidr(const char *s, char *addr, size_t cap, unsigned long def, unsigned long max,
+                      unsigned long *len)
 {
-	char buf[32];
 	char *slash;
-	unsigned long len = 24;
 
-	if (strlen(s) >= sizeof(buf))
+	if (strlen(s) >= cap)
 		return -EINVAL;
-	strcpy(buf, s);
-	slash = strchr(buf, '/');
+	strcpy(addr, s);
+	*len = def;
+	slash = strchr(addr, '/');
 	if (slash) {
 		char *end;
 		*slash = '\0';
-		len = strtoul(slash + 1, &end, 10);
-		if (end == slash + 1 || *end || len < 1 || len > 30)
+		*len = strtoul(slash + 1, &end, 10);
+		if (end == slash + 1 || *end || *len < 1 || *len > max)
 			return -EINVAL;
 	}
-	if (vnet_iface_parse_ip4(buf, ip))
+	return 0;
+}
+
+static int parse_cidr(const char *s, uint32_t *ip, uint32_t *mask)
+{
+	char buf[32];
+	unsigned long len;
+
+	if (split_cidr(s, buf, sizeof(buf), 24, 30, &len) || vnet_iface_parse_ip4(buf, ip))
 		return -EINVAL;
 	*mask = (uint32_t)(0xffffffffull << (32 - len));
 	return 0;
@@ -73,21 +83,9 @@ static int parse_cidr(const char *s, uint32_t *ip, uint32_t *mask)
 static int parse_cidr6(const char *s, uint8_t ip[16], uint8_t *len)
 {
 	char buf[64];
-	char *slash;
-	unsigned long n = 64;
+	unsigned long n;
 
-	if (strlen(s) >= sizeof(buf))
-		return -EINVAL;
-	strcpy(buf, s);
-	slash = strchr(buf, '/');
-	if (slash) {
-		char *end;
-		*slash = '\0';
-		n = strtoul(slash + 1, &end, 10);
-		if (end == slash + 1 || *end || n < 1 || n > 128)
-			return -EINVAL;
-	}
-	if (vnet_iface_parse_ip6(buf, ip))
+	if (split_cidr(s, buf, sizeof(buf), 64, 128, &n) || vnet_iface_parse_ip6(buf, ip))
 		return -EINVAL;
 	*len = (uint8_t)n;
 	return 0;
@@ -152,7 +150,7 @@ static const struct {
 	{VNET_F_CTRL_MAC_ADDR, "CTRL_MAC_ADDR"}, {VNET_F_SPEED_DUPLEX, "SPEED_DUPLEX"},
 	{VNET_F_INDIRECT_DESC, "INDIRECT_DESC"}, {VNET_F_EVENT_IDX, "EVENT_IDX"},
 	{VNET_F_VERSION_1, "VERSION_1"}, {VNET_F_ACCESS_PLATFORM, "ACCESS_PLATFORM"},
-	{VNET_F_RING_PACKED, "RING_PACKED"}, {VNET_F_IN_ORDER, "IN_ORDER"},
+	{VNET_F_RING_PACKED, "RING_PACKED"}, {VNET_F_IN_ORDER, "IN_ORDER"}, {VNET_F_RING_RESET, "RING_RESET"},
 };
 
 static void print_features(const char *what, uint64_t f)
