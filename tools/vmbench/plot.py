@@ -70,7 +70,8 @@ def main():
     ax[0].set_xticklabels(labels, fontsize=8)
     ax[0].set_ylabel("kpps, counted on the host side of the tap")
     ax[0].set_title("Throughput (median over rounds)")
-    ax[0].legend(fontsize=8)
+    ax[0].set_ylim(0, max(vn + lx + [1]) * 1.35)  # room for the ratios and the legend
+    ax[0].legend(fontsize=8, loc="upper right")
 
     # 2. per-stage breakdown (median cycles/packet)
     st = [r for r in recs if r.get("kind") == "stages" and r["guest"] != "vm2vm" and r.get("queues", 1) == 1]
