@@ -256,17 +256,6 @@ int vnet_iface_parse_addr4(const char *s, uint32_t *ip, uint16_t *port)
 	return 0;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* RFC 4291 2.2 forms 1 and 2: up to eight groups of 1-4 hex digits, one
  * "::" at most standing for one or more zero groups. Stops at @end. */
 static int parse_ip6_until(const char *s, char end, uint8_t out[16], const char **rest)
@@ -286,7 +275,7 @@ static int parse_ip6_until(const char *s, char end, uint8_t out[16], const char 
 		unsigned v = 0, digits = 0;
 		int d;
 
-		while ((d = hex_digit(*p)) >= 0 && digits < 5) {
+		while ((d = vnet_hex_digit(*p)) >= 0 && digits < 5) {
 			v = v * 16u + (unsigned)d;
 			digits++;
 			p++;

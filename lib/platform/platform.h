@@ -151,4 +151,16 @@ void vnet_delay_us(uint32_t us);
 /* ---- log: the library calls vnet_log(); the sink the app installed gets it */
 void vnet_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The value of hex digit @c, or -1 (parsers of MAC, IPv6 and numbers). */
+static inline int vnet_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 #endif

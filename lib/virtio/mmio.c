@@ -388,17 +388,6 @@ static int next_entry(const char **pos, const char **val, const char **end)
 	return 0;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A decimal or 0x-hex number at *s (before @end). 0 or -EINVAL (no
  * digits, overflow). */
 static int parse_num(const char **s, const char *end, uint64_t *out)
@@ -412,7 +401,7 @@ static int parse_num(const char **s, const char *end, uint64_t *out)
 		base = 16;
 		p += 2;
 	}
-	for (; p < end && (d = hex_digit(*p)) >= 0 && (unsigned)d < base; p++, digits++) {
+	for (; p < end && (d = vnet_hex_digit(*p)) >= 0 && (unsigned)d < base; p++, digits++) {
 		if (v > (UINT64_MAX - (unsigned)d) / base)
 			return -EINVAL;
 		v = v * base + (unsigned)d;

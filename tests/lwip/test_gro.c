@@ -10,23 +10,10 @@
  */
 #include <stdio.h>
 
-#include "lwip/stats.h"
-
+#include "lwip_fixture.h"
 #include "lwip_xfer.h"
 
 #define BASE (VNET_F_VERSION_1 | VNET_F_MAC | VNET_F_STATUS | VNET_F_EVENT_IDX | VNET_F_MTU)
-
-static struct pair P;
-
-static void setup(void)
-{
-	memset(&P, 0, sizeof(P));
-}
-
-static void teardown(void)
-{
-	pair_close(&P); /* every pool back to its start */
-}
 
 static bool connected(void *arg)
 {
@@ -116,19 +103,11 @@ int main(void)
 	Suite *s = suite_create("lwip-gro");
 	TCase *tc = tcase_create("gro");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, fixture_setup, fixture_teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, coalesces_and_acks_less);
 	tcase_add_test(tc, coalesces_copied_frames);
 	tcase_add_test(tc, bad_checksum_left_to_lwip);
 	suite_add_tcase(s, tc);
-	{
-		SRunner *sr = srunner_create(s);
-		int failed;
-
-		srunner_run_all(sr, CK_NORMAL);
-		failed = srunner_ntests_failed(sr);
-		srunner_free(sr);
-		return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-	}
+	return suite_run(s);
 }

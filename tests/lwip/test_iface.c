@@ -21,36 +21,12 @@
 #include "lwip/prot/ip4.h"
 #include "lwip/raw.h"
 
-#include "lwip_rig.h"
-
-static struct pair P;
-static unsigned log_errors;
-
-static void log_sink(enum vnet_log_level level, const char *msg, void *arg)
-{
-	(void)arg;
-	if (level == VNET_LOG_ERR)
-		log_errors++;
-	fprintf(stderr, "vnet[%d]: %s\n", (int)level, msg);
-}
+#include "lwip_fixture.h"
 
 static void setup(void)
 {
-	vnet_set_log(log_sink, NULL, getenv("VNET_TEST_DEBUG") ? VNET_LOG_DEBUG : VNET_LOG_WARN);
-	log_errors = 0;
+	fixture_setup();
 	pair_open(&P, 0);
-}
-
-static void teardown(void)
-{
-	struct vnet_iface_stats st;
-
-	if (P.a.ifc != NULL) {
-		ck_assert_int_eq(vnet_iface_stats(P.a.ifc, &st), 0);
-		ck_assert_uint_eq(st.lwip_asserts, 0); /* process-wide: never any */
-	}
-	pair_close(&P); /* checks both pools are back to their start counts */
-	ck_assert_uint_eq(log_errors, 0);
 }
 
 static void ip4(ip4_addr_t *a, uint32_t host)
@@ -858,7 +834,7 @@ static Suite *lwip_suite(void)
 	Suite *s = suite_create("lwip_iface");
 	TCase *tc = tcase_create("iface");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, fixture_teardown);
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, parse_addresses);
 	tcase_add_test(tc, init_rejects_bad_input);
@@ -881,11 +857,5 @@ static Suite *lwip_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(lwip_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return suite_run(lwip_suite());
 }

@@ -17,6 +17,7 @@
 #include "lwip/raw.h"
 #include "lwip/stats.h"
 
+#include "lwip_fixture.h"
 #include "lwip_xfer.h"
 
 #define BASE (VNET_F_VERSION_1 | VNET_F_MAC | VNET_F_STATUS | VNET_F_EVENT_IDX)
@@ -29,48 +30,6 @@ static const uint8_t IP6_A[16] = {0xfd, [15] = 1};
 static const uint8_t IP6_B[16] = {0xfd, [15] = 2};
 static const uint8_t LL_A[16] = {0xfe, 0x80, [8] = 0x50, 0x54, 0x00, 0xff, 0xfe, 0x00, 0x00, 0x01};
 static const uint8_t LL_B[16] = {0xfe, 0x80, [8] = 0x50, 0x54, 0x00, 0xff, 0xfe, 0x00, 0x00, 0x02};
-
-static struct pair P;
-static unsigned log_errors;
-
-static void log_sink(enum vnet_log_level level, const char *msg, void *arg)
-{
-	(void)arg;
-	if (level == VNET_LOG_ERR)
-		log_errors++;
-	fprintf(stderr, "vnet[%d]: %s\n", (int)level, msg);
-}
-
-static void setup(void)
-{
-	vnet_set_log(log_sink, NULL, getenv("VNET_TEST_DEBUG") ? VNET_LOG_DEBUG : VNET_LOG_WARN);
-	log_errors = 0;
-	memset(&P, 0, sizeof(P));
-}
-
-static void teardown(void)
-{
-	struct vnet_iface_stats st;
-
-	if (P.a.ifc != NULL) {
-		ck_assert_int_eq(vnet_iface_stats(P.a.ifc, &st), 0);
-		ck_assert_uint_eq(st.lwip_asserts, 0);
-	}
-	pair_close(&P);
-	ck_assert_uint_eq(log_errors, 0);
-}
-
-static uint64_t chkerrs(void)
-{
-	return (uint64_t)lwip_stats.tcp.chkerr + lwip_stats.udp.chkerr + lwip_stats.ip.chkerr +
-	       lwip_stats.icmp.chkerr + lwip_stats.icmp6.chkerr;
-}
-
-static void stats2(struct vnet_iface_stats *sa, struct vnet_iface_stats *sb)
-{
-	ck_assert_int_eq(vnet_iface_stats(P.a.ifc, sa), 0);
-	ck_assert_int_eq(vnet_iface_stats(P.b.ifc, sb), 0);
-}
 
 static bool all_usable(struct vnet_iface *ifc)
 {
@@ -1122,7 +1081,7 @@ static Suite *ipv6_suite(void)
 	Suite *s = suite_create("lwip-ipv6");
 	TCase *tc = tcase_create("ipv6");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, fixture_setup, fixture_teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, ip6_text_forms);
 	tcase_add_test(tc, ip6_addresses);
@@ -1144,11 +1103,5 @@ static Suite *ipv6_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(ipv6_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return suite_run(ipv6_suite());
 }

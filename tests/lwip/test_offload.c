@@ -16,46 +16,11 @@
 #include "lwip/inet_chksum.h"
 #include "lwip/stats.h"
 
+#include "lwip_fixture.h"
 #include "lwip_xfer.h"
 
 #define BASE (VNET_F_VERSION_1 | VNET_F_MAC | VNET_F_STATUS | VNET_F_EVENT_IDX)
 #define CSUMS (VNET_F_CSUM | VNET_F_GUEST_CSUM)
-
-static struct pair P;
-static unsigned log_errors;
-
-static void log_sink(enum vnet_log_level level, const char *msg, void *arg)
-{
-	(void)arg;
-	if (level == VNET_LOG_ERR)
-		log_errors++;
-	fprintf(stderr, "vnet[%d]: %s\n", (int)level, msg);
-}
-
-static void setup(void)
-{
-	vnet_set_log(log_sink, NULL, getenv("VNET_TEST_DEBUG") ? VNET_LOG_DEBUG : VNET_LOG_WARN);
-	log_errors = 0;
-	memset(&P, 0, sizeof(P));
-}
-
-static void teardown(void)
-{
-	struct vnet_iface_stats st;
-
-	if (P.a.ifc != NULL) {
-		ck_assert_int_eq(vnet_iface_stats(P.a.ifc, &st), 0);
-		ck_assert_uint_eq(st.lwip_asserts, 0);
-	}
-	pair_close(&P); /* every pool (jumbo ones too) back to its start */
-	ck_assert_uint_eq(log_errors, 0);
-}
-
-static uint64_t chkerrs(void)
-{
-	return (uint64_t)lwip_stats.tcp.chkerr + lwip_stats.udp.chkerr + lwip_stats.ip.chkerr +
-	       lwip_stats.icmp.chkerr;
-}
 
 static void run_xfer(uint64_t total, uint16_t port, const char *what)
 {
@@ -71,12 +36,6 @@ static void run_xfer(uint64_t total, uint16_t port, const char *what)
 static bool connected(void *arg)
 {
 	return ((struct xfer *)arg)->connected;
-}
-
-static void stats2(struct vnet_iface_stats *sa, struct vnet_iface_stats *sb)
-{
-	ck_assert_int_eq(vnet_iface_stats(P.a.ifc, sa), 0);
-	ck_assert_int_eq(vnet_iface_stats(P.b.ifc, sb), 0);
 }
 
 /* --------------------------------------------------- MRG_RXBUF, jumbo -- */
@@ -735,7 +694,7 @@ static Suite *offload_suite(void)
 	Suite *s = suite_create("lwip-offload");
 	TCase *tc = tcase_create("offload");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, fixture_setup, fixture_teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, mrg_jumbo_zero_copy);
 	tcase_add_test(tc, mrg_jumbo_copy);
@@ -758,11 +717,5 @@ static Suite *offload_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(offload_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return suite_run(offload_suite());
 }
