@@ -26,7 +26,7 @@ enum bm_mode { BM_TXONLY, BM_RXONLY, BM_FORWARD, BM_LATENCY };
 struct bm_opts {
 	enum bm_mode mode;
 	uint32_t frame;
-	uint16_t burst, ring;
+	uint16_t burst, ring, txring;
 	uint32_t pool;
 	uint64_t duration_us, warmup_us;
 	uint64_t wait_us;     /* rxonly/forward/latency: first-frame wait */

@@ -18,6 +18,8 @@
  *   peer_ip=A.B.C.D    destination IPv4                        (10.99.0.1)
  *   stages=0|1         per-stage cycle accounting              (1)
  *   hist=0|1           print the latency histogram as JSON     (1)
+ *   txring=N           TX ring size, when not ring= (QEMU's tap backend
+ *                      caps TX queues at 256)                  (ring)
  *   relax=0|1          PAUSE after a poll that found no work   (0)
  *   idle=US            rxonly/forward: after US microseconds without a
  *                      frame, halt until the next one (MSI-X) or 5 ms;
@@ -135,7 +137,7 @@ static int parse_opts(struct bm_opts *o)
 {
 	static const uint8_t def_peer[6] = {0x02, 0, 0, 0, 0, 0x01};
 	uint32_t frame = 60, burst = 32, ring = 256, pool = 0, stages = 1, hist = 1, tmo_ms = 100, relax = 0;
-	uint32_t queues = 1, log = VNET_LOG_WARN, idle = 0;
+	uint32_t queues = 1, log = VNET_LOG_WARN, idle = 0, txring = 0;
 	char v[32];
 
 	memset(o, 0, sizeof(*o));
@@ -161,7 +163,8 @@ static int parse_opts(struct bm_opts *o)
 		}
 	}
 	if (arg_u32("frame", BM_MIN_FRAME, BM_MAX_FRAME, &frame) || arg_u32("burst", 1, BM_MAX_BURST, &burst) ||
-	    arg_u32("ring", 2, 32768, &ring) || arg_u32("pool", 0, 1u << 20, &pool) ||
+	    arg_u32("ring", 2, 32768, &ring) || arg_u32("txring", 0, 32768, &txring) ||
+	    arg_u32("pool", 0, 1u << 20, &pool) ||
 	    arg_u32("stages", 0, 1, &stages) || arg_u32("hist", 0, 1, &hist) || arg_u32("relax", 0, 1, &relax) ||
 	    arg_u32("timeout", 1, 10000, &tmo_ms) || arg_u32("queues", 1, BM_MAX_QUEUES, &queues) ||
 	    arg_u32("log", 0, 3, &log) || arg_u32("idle", 0, 1000000, &idle) ||
@@ -169,8 +172,8 @@ static int parse_opts(struct bm_opts *o)
 	    arg_seconds("warmup", &o->warmup_us) || arg_seconds("wait", &o->wait_us) || arg_ip("ip", &o->ip) ||
 	    arg_ip("peer_ip", &o->peer_ip))
 		return -EINVAL;
-	if (ring & (ring - 1)) {
-		printf("vnet-bench-bm: ring=%u: want a power of two\n", (unsigned)ring);
+	if ((ring & (ring - 1)) || (txring & (txring - 1))) {
+		printf("vnet-bench-bm: ring=%u txring=%u: want powers of two\n", (unsigned)ring, (unsigned)txring);
 		return -EINVAL;
 	}
 	if (vnet_cmdline_get("peer", v, sizeof(v)) == 0 && vnet_parse_mac(v, o->peer)) {
@@ -184,6 +187,7 @@ static int parse_opts(struct bm_opts *o)
 	o->frame = frame;
 	o->burst = (uint16_t)burst;
 	o->ring = (uint16_t)ring;
+	o->txring = (uint16_t)(txring ? txring : ring);
 	o->queues = (uint16_t)queues;
 	o->log = (int)log;
 	o->pool = pool ? pool : queues * (2u * ring + 4u * BM_MAX_BURST);
@@ -238,7 +242,8 @@ static int rig_open(struct bm_rig *r, const struct bm_opts *o)
 		goto fail_pool;
 	}
 	dc.pool = r->pool;
-	dc.rx_ring_size = dc.tx_ring_size = o->ring;
+	dc.rx_ring_size = o->ring;
+	dc.tx_ring_size = o->txring;
 	dc.queue_pairs = o->queues;
 	rc = vnet_dev_open(&r->dev, r->t, &dc);
 	if (rc == -ENODEV && o->queues > 1 && !strcmp(r->transport, "pci"))
