@@ -278,11 +278,10 @@ static uint16_t step(struct bm_rig *r, const struct bm_opts *o, uint16_t q, cons
 			fill_burst(b, n, tmpl, o->frame);
 			t2 = stamp(st != NULL);
 			sent = tx_timed(r, q, b, n, st);
-			t3 = stamp(st != NULL);
 			if (sent < n)
 				vnet_pool_free_bulk(b + sent, (uint32_t)(n - sent));
 		} else {
-			t2 = t3 = t1;
+			t2 = t1;
 		}
 		if (st && sent)
 			add_stages(st, sent, t1 - t0, t2 - t1, 0);

@@ -1116,11 +1116,11 @@ static int dial_ip(struct vnet_iface *ifc, const ip_addr_t *remote, uint16_t por
 	ip_addr_t local;
 	err_t e;
 
-	if (ifc == NULL || fn == NULL || ip_addr_isany(remote) || port == 0 || ifc->closing)
+	if (ifc == NULL || fn == NULL || remote == NULL || ip_addr_isany_val(*remote) || port == 0 || ifc->closing)
 		return -EINVAL;
-	if (IP_IS_V6(remote) && !ifc->vn.ip6)
+	if (IP_IS_V6_VAL(*remote) && !ifc->vn.ip6)
 		return -EAFNOSUPPORT;
-	if (IP_IS_V6(remote) && ip6_addr_ismulticast(ip_2_ip6(remote)))
+	if (IP_IS_V6_VAL(*remote) && ip6_addr_ismulticast(ip_2_ip6(remote)))
 		return -EINVAL;
 	c = conn_alloc(ifc);
 	if (c == NULL)
@@ -1130,7 +1130,7 @@ static int dial_ip(struct vnet_iface *ifc, const ip_addr_t *remote, uint16_t por
 		conn_release(c);
 		return -ENOMEM;
 	}
-	if (IP_IS_V6(remote))
+	if (IP_IS_V6_VAL(*remote))
 		ip_addr_set_zero_ip6(&local);
 	else
 		ip_from4(&local, vnet_iface_ip4(ifc));

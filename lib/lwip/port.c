@@ -206,7 +206,7 @@ struct netif *vnet_lwip_route6(const ip6_addr_t *src, const ip6_addr_t *dest)
 	unsigned guard = 0;
 
 	(void)dest;
-	if (src == NULL || ip6_addr_isany(src))
+	if (ip6_addr_isany(src)) /* NULL too */
 		return NULL;
 	for (n = netif_list; n != NULL && guard < VNET_LWIP_MAX_NETIFS; n = n->next, guard++)
 		if (netif_is_up(n) && netif_get_ip6_addr_match(n, src) >= 0)
