@@ -337,7 +337,7 @@ static int run_pps(struct bm_rig *r, const struct bm_opts *o, struct bm_result *
 	static uint8_t tmpl[BM_MAX_QUEUES][BM_MAX_FRAME];
 	struct bm_opts qo = *o;
 	struct window w;
-	uint64_t it, idle_since = 0, idle_cyc;
+	uint64_t it, now, idle_since = 0, idle_cyc;
 	uint16_t q;
 	int calibrated = 0;
 
@@ -377,18 +377,20 @@ static int run_pps(struct bm_rig *r, const struct bm_opts *o, struct bm_result *
 		}
 		if (moved == 0 && o->relax)
 			vnet_cpu_relax();
+		now = vnet_cycles();
 		if (moved != 0 || !idle_cyc) {
 			idle_since = 0;
 		} else if (!idle_since) {
-			idle_since = vnet_cycles();
-		} else if (vnet_cycles() - idle_since >= idle_cyc) {
+			idle_since = now;
+		} else if (now - idle_since >= idle_cyc) {
 			if (idle_halt(r, o) && w.state == W_MEASURE)
 				res->halts++;
 			idle_since = 0;
+			now = vnet_cycles(); /* after the halt */
 		}
 		/* the window opens on the first bench frame, not on whatever the
 		 * host stack says when the tap comes up (IPv6 ND, MLD) */
-		win_tick(&w, vnet_cycles(), moved != 0 && seen_any);
+		win_tick(&w, now, moved != 0 && seen_any);
 	}
 	if (res->packets == 0)
 		return -ETIMEDOUT; /* never saw traffic */

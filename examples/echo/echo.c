@@ -258,14 +258,6 @@ int vnet_main(const char *cmdline)
 		if (w > 0) {
 			busy_ticks += ticks() - t0;
 			idle_since = 0;
-		} else if (idle_us) {
-			uint64_t now = vnet_now_us();
-			if (idle_since == 0)
-				idle_since = now;
-			else if (now - idle_since >= idle_us) {
-				idle_wait();
-				idle_since = 0;
-			}
 		}
 		if (w < 0) { /* the device broke the protocol or asked for a reset */
 			printf("echo: device needs recovery: %s\n", vnet_strerror(vnet_dev_recover(app.dev)));
@@ -283,6 +275,13 @@ int vnet_main(const char *cmdline)
 				appliance_print_stats(&app);
 				print_busy();
 				next_stats = now + stats_us;
+			}
+			/* idle=: halt once nothing came for idle_us */
+			if (idle_us && idle_since == 0) {
+				idle_since = now;
+			} else if (idle_us && now - idle_since >= idle_us) {
+				idle_wait();
+				idle_since = 0;
 			}
 		}
 	}

@@ -626,27 +626,75 @@ static void rx_frame_init(struct rx_frame *fr, struct vnet_buf *b, bool mrg)
 	fr->total = total;
 }
 
+/* Ones' complement sum of @n contiguous bytes as big-endian 16-bit words,
+ * folded: 32-bit loads into a 64-bit accumulator (the byte order of the
+ * words only swaps the folded result). */
+static uint32_t sum_be(const uint8_t *d, uint32_t n)
+{
+	uint64_t s = 0;
+	uint32_t w;
+	uint16_t h;
+
+	for (; n >= 4; n -= 4, d += 4) {
+		memcpy(&w, d, 4);
+		s += w;
+	}
+	if (n >= 2) {
+		memcpy(&h, d, 2);
+		s += h;
+		d += 2;
+		n -= 2;
+	}
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	if (n)
+		s += (uint32_t)*d << 8; /* the odd byte leads a word */
+	while (s >> 16)
+		s = (s >> 16) + (s & 0xffffu);
+	return (uint32_t)s;
+#else
+	if (n)
+		s += *d; /* the odd byte leads a word: its low byte here */
+	while (s >> 16)
+		s = (s >> 16) + (s & 0xffffu);
+	return (uint32_t)(((s >> 8) | (s << 8)) & 0xffffu);
+#endif
+}
+
+/* Add the sum of @n bytes at @d to a running @sum that has taken an odd
+ * number of bytes so far when *@odd: such a piece starts in the middle of
+ * a word, and its own sum counts byte-swapped. */
+static uint32_t sum_piece(uint32_t sum, uint32_t *odd, const uint8_t *d, uint32_t n)
+{
+	uint32_t s = sum_be(d, n);
+
+	sum += *odd ? ((s >> 8) | (s << 8)) & 0xffffu : s;
+	*odd ^= n & 1u;
+	return sum;
+}
+
+static uint32_t sum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum >> 16) + (sum & 0xffffu);
+	return sum;
+}
+
 /* Ones' complement sum of frame bytes [start, end) across the chain, as
  * big-endian 16-bit words (an odd segment carries over). */
 static uint32_t chain_sum(const struct rx_frame *fr, uint32_t start, uint32_t end)
 {
 	const struct vnet_buf *s = fr->b;
-	uint64_t sum = 0;
-	uint32_t pos = 0, i, k, odd = 0;
+	uint32_t sum = 0, pos = 0, i, odd = 0;
 
 	for (i = 0; i < fr->nseg && s != NULL && pos < end; i++, s = s->next) {
 		uint32_t lo = start > pos ? start - pos : 0;
 		uint32_t hi = end - pos < s->len ? end - pos : s->len;
 
-		for (k = lo; k < hi; k++) {
-			sum += odd ? s->data[k] : (uint32_t)s->data[k] << 8;
-			odd ^= 1u;
-		}
+		if (lo < hi)
+			sum = sum_piece(sum, &odd, s->data + lo, hi - lo);
 		pos += s->len;
 	}
-	while (sum >> 16)
-		sum = (sum >> 16) + (sum & 0xffffu);
-	return (uint32_t)sum;
+	return sum_fold(sum);
 }
 
 enum rx_csum { RX_CHECK, RX_TRUST, RX_DROP };
@@ -889,63 +937,24 @@ static void rx_input(struct vnet_netif *vn, struct pbuf *p, bool trusted, bool l
  */
 #define GRO_HLEN (ETH_HDR_LEN + IP4_HLEN + TCP_HLEN_MIN)
 
-/* Ones' complement sum of @n contiguous bytes as big-endian 16-bit words,
- * folded: 32-bit loads into a 64-bit accumulator (the byte order of the
- * words only swaps the folded result). */
-static uint32_t sum_be(const uint8_t *d, uint32_t n)
-{
-	uint64_t s = 0;
-	uint32_t w;
-	uint16_t h;
-
-	for (; n >= 4; n -= 4, d += 4) {
-		memcpy(&w, d, 4);
-		s += w;
-	}
-	if (n >= 2) {
-		memcpy(&h, d, 2);
-		s += h;
-		d += 2;
-		n -= 2;
-	}
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	if (n)
-		s += (uint32_t)*d << 8; /* the odd byte leads a word */
-	while (s >> 16)
-		s = (s >> 16) + (s & 0xffffu);
-	return (uint32_t)s;
-#else
-	if (n)
-		s += *d; /* the odd byte leads a word: its low byte here */
-	while (s >> 16)
-		s = (s >> 16) + (s & 0xffffu);
-	return (uint32_t)(((s >> 8) | (s << 8)) & 0xffffu);
-#endif
-}
-
-/* The same over @len bytes of a pbuf chain from @off: a piece that starts
- * at an odd position contributes its sum byte-swapped. */
+/* The same over @len bytes of a pbuf chain from @off. */
 static uint32_t pbuf_sum(const struct pbuf *p, uint32_t off, uint32_t len)
 {
 	uint32_t sum = 0, odd = 0;
 
 	for (; p != NULL && len > 0; p = p->next) {
-		uint32_t n, s;
+		uint32_t n;
 
 		if (off >= p->len) {
 			off -= p->len;
 			continue;
 		}
 		n = p->len - off < len ? p->len - off : len;
-		s = sum_be((const uint8_t *)p->payload + off, n);
-		sum += odd ? ((s >> 8) | (s << 8)) & 0xffffu : s;
-		odd ^= n & 1u;
+		sum = sum_piece(sum, &odd, (const uint8_t *)p->payload + off, n);
 		len -= n;
 		off = 0;
 	}
-	while (sum >> 16)
-		sum = (sum >> 16) + (sum & 0xffffu);
-	return sum;
+	return sum_fold(sum);
 }
 
 /* Can @p join a coalesced segment at all? Its headers lie in its first
@@ -965,7 +974,7 @@ static bool gro_candidate(const struct vnet_netif *vn, const struct pbuf *p, boo
 	if (trusted || !vn->rx_csum_check)
 		return true;
 	/* lwIP would check both: a bad one is left for lwIP to count */
-	return pbuf_sum(p, ETH_HDR_LEN, IP4_HLEN) == 0xffffu &&
+	return sum_be(ip, IP4_HLEN) == 0xffffu &&
 	       ((pbuf_sum(p, ETH_HDR_LEN + IP4_HLEN, tot - IP4_HLEN) + pseudo_sum(ip, false, IP_PROTO_TCP, tot - IP4_HLEN)) %
 	        0xffffu) == 0;
 }
@@ -998,7 +1007,7 @@ static void gro_flush(struct vnet_netif *vn)
 
 		put16(ip + 2, p->tot_len - ETH_HDR_LEN);
 		put16(ip + 10, 0);
-		put16(ip + 10, ~pbuf_sum(p, ETH_HDR_LEN, IP4_HLEN) & 0xffffu);
+		put16(ip + 10, ~sum_be(ip, IP4_HLEN) & 0xffffu);
 		vn->c.rx_gro++;
 		vn->c.rx_gro_segs += g->segs;
 	}

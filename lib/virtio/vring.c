@@ -44,10 +44,7 @@ void vnet_vq_reset(struct vnet_vq *vq, uint16_t desc_flags, bool event_idx)
 	vq->avail_idx = vq->last_used = vq->kick_idx = 0;
 	vq->event_idx = event_idx;
 	vq->broken = false;
-	if (event_idx)
-		vnet_store16(vq->used_event, 0x8000);
-	else
-		vnet_store16(&vq->avail->flags, VRING_AVAIL_F_NO_INTERRUPT);
+	vnet_vq_intr_disarm(vq); /* a polling driver wants no interrupts */
 }
 
 bool vnet_vq_intr_arm(struct vnet_vq *vq)

@@ -60,4 +60,40 @@ static inline void stats2(struct vnet_iface_stats *sa, struct vnet_iface_stats *
 	ck_assert_int_eq(vnet_iface_stats(P.b.ifc, sb), 0);
 }
 
+/* Hand-built frames from A to B, sent past lwIP through A's device. */
+static inline void put16be(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* A buffer of @len zeroed bytes behind an Ethernet header A -> B of @type. */
+static inline struct vnet_buf *raw_eth(struct vnet_pool *pool, uint32_t len, uint16_t type)
+{
+	struct vnet_buf *b = vnet_buf_alloc(pool);
+	uint8_t *f;
+
+	ck_assert_ptr_nonnull(b);
+	f = b->data;
+	memset(f, 0, len);
+	f[0] = 0x52; f[1] = 0x54; f[5] = 2;  /* to B */
+	f[6] = 0x52; f[7] = 0x54; f[11] = 1; /* from A */
+	put16be(f + 12, type);
+	b->len = len;
+	return b;
+}
+
+/* Send @b from A with a NEEDS_CSUM header (csum_start @start, offset @off). */
+static inline void send_partial(struct vnet_buf *b, uint16_t start, uint16_t off)
+{
+	struct vnet_net_hdr *h = vnet_buf_hdr(b, vnet_dev_hdr_len(P.a.dev));
+
+	memset(h, 0, sizeof(*h));
+	h->flags = VNET_HDR_F_NEEDS_CSUM;
+	h->csum_start = start;
+	h->csum_offset = off;
+	b->flags |= VNET_BUF_F_TX_HDR;
+	ck_assert_uint_eq(vnet_tx_burst(P.a.dev, 0, &b, 1), 1);
+}
+
 #endif
