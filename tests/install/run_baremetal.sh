@@ -83,7 +83,8 @@ if [ "$mode" = build ]; then
 fi
 
 [ "$mode" = boot ] || { echo "usage: run_baremetal.sh build|boot ..."; exit 2; }
-qemu=${QEMU:-qemu-system-x86_64}
+qemu=qemu-system-x86_64
+vq=$(cd "$(dirname "$0")/../.." && pwd)/tools/qemu # picks the accelerator
 command -v "$qemu" >/dev/null 2>&1 || { echo "SKIP: $qemu not installed"; exit 77; }
 command -v python3 >/dev/null 2>&1 || { echo "SKIP: python3 not installed"; exit 77; }
 elf=$work/app/minimal.elf
@@ -94,7 +95,7 @@ fi
 port=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 console=$work/console.txt
 : >"$console"
-timeout 60 "$qemu" -machine q35 -nodefaults -no-reboot -display none -serial file:"$console" \
+timeout 60 "$vq" x86_64 -machine q35 -nodefaults -no-reboot -display none -serial file:"$console" \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	-netdev user,id=n0,hostfwd=udp:127.0.0.1:"$port"-10.0.2.15:7 \
 	-device virtio-net-pci,netdev=n0,disable-legacy=on -kernel "$elf" </dev/null >"$log" 2>&1 &

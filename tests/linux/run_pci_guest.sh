@@ -36,7 +36,7 @@ ip -n "$ns" link set tap0 up
 ip netns exec "$ns" python3 "$here/tap_echo.py" tap0 --seconds 150 >"$work/echo.log" 2>&1 &
 epid=$!
 rm -f "$work/serial.log" "$work/qemu.pid"
-timeout 150 ip netns exec "$ns" qemu-system-x86_64 -machine q35 -m 512 -nodefaults -no-reboot \
+timeout 150 ip netns exec "$ns" "$root/tools/qemu" x86_64 -machine q35 -m 512 -nodefaults -no-reboot \
 	-display none -serial "file:$work/serial.log" -pidfile "$work/qemu.pid" \
 	-kernel "$work/vmlinuz" -initrd "$work/initrd.gz" -append "console=ttyS0 quiet panic=-1" \
 	-netdev user,id=n0,restrict=on -device virtio-net-pci,disable-legacy=on,netdev=n0,addr=0x3 \

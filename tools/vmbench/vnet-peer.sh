@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tools/vmbench/vnet-peer.sh PEER KIND OUTFILE FRAME WARMUP DURATION [FLOWS] — the
-# host side of one vnet-bench-bm run, started by qemu-vm inside the
+# host side of one vnet-bench-bm run, started by tools/qemu-run inside the
 # namespace once the guest printed READY ($SERIAL is its console log):
 #   tx       sink: count the guest's txonly frames
 #   rx       gen: send to the guest's MAC (rxonly), over FLOWS UDP flows (1)

@@ -9,7 +9,8 @@
 set -u
 
 img=${1:?usage: run.sh <boot_test.elf>}
-qemu=${QEMU:-qemu-system-x86_64}
+qemu=qemu-system-x86_64
+vq=$(cd "$(dirname "$0")/../../.." && pwd)/tools/qemu # picks the accelerator
 tmo=${VNET_BOOT_TIMEOUT:-30}
 args='boot_test greeting=hello quoted="a b" flag'
 command -v "$qemu" >/dev/null 2>&1 || { echo "SKIP: $qemu not installed"; exit 77; }
@@ -23,7 +24,7 @@ boot() {
 	name=$1 want=$2 line=$3 append=$4
 	shift 4
 	start=$(date +%s%N)
-	timeout "$tmo" "$qemu" "$@" -nodefaults -no-reboot -display none -serial stdio \
+	timeout "$tmo" "$vq" x86_64 "$@" -nodefaults -no-reboot -display none -serial stdio \
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 		-kernel "$img" -append "$append" >"$log" 2>&1 </dev/null
 	rc=$?

@@ -10,7 +10,8 @@ set -u
 img=${1:?usage: run.sh IMAGE q35|q35-packed|microvm [ARGS...]}
 mode=${2:?machine}
 shift 2
-qemu=${QEMU:-qemu-system-x86_64}
+qemu=qemu-system-x86_64
+vq=$(cd "$(dirname "$0")/../../.." && pwd)/tools/qemu # picks the accelerator
 command -v "$qemu" >/dev/null 2>&1 || { echo "SKIP: $qemu not installed"; exit 77; }
 [ -f "$img" ] || { echo "FAIL: no image $img"; exit 1; }
 case $mode in
@@ -22,7 +23,7 @@ esac
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 # shellcheck disable=SC2086 # $machine holds several words
-timeout "${VNET_E2E_TIMEOUT:-90}" "$qemu" $machine -m 256 -nodefaults -no-reboot -display none \
+timeout "${VNET_E2E_TIMEOUT:-90}" "$vq" x86_64 $machine -m 256 -nodefaults -no-reboot -display none \
 	-serial stdio -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	-netdev hubport,id=p0,hubid=0 -netdev hubport,id=p1,hubid=0 \
 	-device "$dev,netdev=p0,mac=52:54:00:10:00:0a" -device "$dev,netdev=p1,mac=52:54:00:10:00:0b" \

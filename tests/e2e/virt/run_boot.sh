@@ -13,6 +13,7 @@ set -u
 img=${1:?usage: run_boot.sh <image> aarch64|riscv64}
 arch=${2:?usage: run_boot.sh <image> aarch64|riscv64}
 qemu=qemu-system-$arch
+vq=$(cd "$(dirname "$0")/../../.." && pwd)/tools/qemu # picks the accelerator
 tmo=${VNET_BOOT_TIMEOUT:-30}
 args='boot_test greeting=hello quoted="a b" flag'
 command -v "$qemu" >/dev/null 2>&1 || { echo "SKIP: $qemu not installed"; exit 77; }
@@ -26,7 +27,7 @@ boot() {
 	name=$1 want=$2 line=$3 kernel=$4 append=$5
 	shift 5
 	start=$(date +%s%N)
-	timeout "$tmo" "$qemu" "$@" -m 512 -smp 1 -nodefaults -no-reboot -display none \
+	timeout "$tmo" "$vq" "$arch" "$@" -m 512 -smp 1 -nodefaults -no-reboot -display none \
 		-serial stdio -kernel "$kernel" -append "$append" >"$log" 2>&1 </dev/null
 	rc=$?
 	ms=$(( ($(date +%s%N) - start) / 1000000 ))

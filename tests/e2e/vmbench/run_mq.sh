@@ -2,7 +2,7 @@
 # e2e: two queue pairs end to end (label e2e, bounded to 90 s). vnet-bench-bm
 # with queues=2 on q35 (virtio-net-pci mq=on, vectors=6) or microvm
 # (virtio-net-device mq=on, MMIO) over a multiqueue tap (queues=2) in a
-# private namespace, via tools/vmbench/qemu-vm --mq 2.
+# private namespace, via tools/qemu-run --mq 2.
 #   run_mq.sh IMAGE tx [q35|microvm]   txonly: each guest TX queue writes to its own tap
 #                        queue; both queues must have sent frames and the
 #                        tap must have counted their sum (less at most what
@@ -55,12 +55,12 @@ else
 	append="mode=rxonly frame=60 warmup=0.3 duration=2 wait=20 queues=2"
 fi
 rc=0
-timeout 80 "$root/tools/vmbench/qemu-vm" --machine "$machine" --mq 2 --timeout 45 --serial "$tmp/serial.log" \
+timeout 80 "$root/tools/qemu-run" --machine "$machine" --mq 2 --timeout 45 --serial "$tmp/serial.log" \
 	--append "$append" "$image" -- "$tmp/host.sh" "$tmp" "$dir" || rc=$?
 grep -E '^\{"(backend|per_queue)"|^queue |^READY|queue pairs' "$tmp/serial.log" || true
 [ -f "$tmp/host.json" ] && cat "$tmp/host.json"
 if [ $rc != 0 ]; then
-	echo "mq: FAIL (qemu-vm status $rc: guest status not 33, or the host side failed)"
+	echo "mq: FAIL (qemu-run status $rc: guest status not 33, or the host side failed)"
 	grep -q 'does the PCI transport re-read num_queues' "$tmp/serial.log" &&
 		echo "mq: the PCI transport kept the queue count it read before MQ was negotiated (QEMU has 3 queues until then)"
 	exit 1
