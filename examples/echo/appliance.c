@@ -374,14 +374,21 @@ void appliance_print_stats(const struct appliance *a)
 	       (unsigned long long)s.icmp.xmit, (unsigned long long)s.udp.recv, (unsigned long long)s.udp.xmit);
 	printf("stats: offloads: rx chained %llu gso %llu csum trusted %llu (partial %llu, finished %llu, "
 	       "bad hdr %llu) too-big %llu | tx csum %llu jumbo %llu gso %llu (%llu segments) | "
-	       "chkerr tcp %llu ip %llu | announces %llu | rx coalesced %llu (%llu segments)\n",
+	       "chkerr tcp %llu ip %llu | announces %llu | rx coalesced %llu (%llu segments, capped %llu)\n",
 	       (unsigned long long)s.rx_chained, (unsigned long long)s.rx_gso,
 	       (unsigned long long)s.rx_csum_trusted, (unsigned long long)s.rx_csum_partial,
 	       (unsigned long long)s.rx_csum_finished, (unsigned long long)s.rx_bad_hdr,
 	       (unsigned long long)s.rx_too_big, (unsigned long long)s.tx_csum_offload,
 	       (unsigned long long)s.tx_jumbo, (unsigned long long)s.tx_gso, (unsigned long long)s.tx_gso_segs,
 	       (unsigned long long)s.tcp.chkerr, (unsigned long long)s.ip.chkerr,
-	       (unsigned long long)s.announces, (unsigned long long)s.rx_gro, (unsigned long long)s.rx_gro_segs);
+	       (unsigned long long)s.announces, (unsigned long long)s.rx_gro, (unsigned long long)s.rx_gro_segs,
+	       (unsigned long long)s.rx_gro_capped);
+	printf("stats: syn guard: syns %llu shed %llu (pool reserve %llu) | half-open %u, peak %u, bound %u per "
+	       "listener | tcp pcbs %u of %u | lwip out of memory: heap %llu, pools %llu\n",
+	       (unsigned long long)s.syn_seen, (unsigned long long)s.syn_shed, (unsigned long long)s.syn_shed_reserve,
+	       (unsigned)s.syn_half_open, (unsigned)s.syn_half_open_peak, (unsigned)s.syn_half_open_max,
+	       (unsigned)s.tcp_pcbs_used, (unsigned)s.tcp_pcbs, (unsigned long long)s.mem_err,
+	       (unsigned long long)s.memp_err);
 	printf("stats: ipv6: rx gso6 %llu bad-gso %llu | tx gso6 %llu (%llu segments) | ip6 rx %llu tx %llu "
 	       "drop %llu | icmp6 rx %llu tx %llu | nd6 rx %llu tx %llu\n",
 	       (unsigned long long)s.rx_gso6, (unsigned long long)s.rx_bad_gso, (unsigned long long)s.tx_gso6,

@@ -84,7 +84,8 @@ struct vnet_iface_conf {
 	uint32_t rx_reserve;     /**< copy RX frames when fewer free pool buffers than this (count/4) */
 	uint32_t link_poll_ms;   /**< re-read the device STATUS this often (20) */
 	uint16_t rx_burst;       /**< frames per RX burst (32, at most 64) */
-	uint16_t max_tcp;        /**< TCP connection handles (256) */
+	uint16_t max_tcp;        /**< TCP connection handles (0: one per lwIP TCP PCB, so that no connection lwIP
+	                              accepts is reset for want of a handle) */
 	uint16_t max_listeners;  /**< TCP listener handles (16) */
 	uint16_t max_udp;        /**< UDP handles (16) */
 	bool rx_copy;            /**< copy every frame instead of zero-copy RX (build default VNET_LWIP_RX_COPY) */
@@ -236,6 +237,21 @@ struct vnet_iface_stats {
 	struct vnet_iface_proto_stats ip6;   /**< IPv6 (lwIP, process-wide) */
 	struct vnet_iface_proto_stats icmp6; /**< ICMPv6 (lwIP, process-wide) */
 	struct vnet_iface_proto_stats nd6;   /**< neighbour discovery (lwIP, process-wide) */
+	/* Appended. */
+	uint64_t rx_gro_capped;    /**< received segments that followed on from a coalesced one but started the next:
+	                                 the 64 KiB or segment-count bound was reached */
+	/* The SYN-flood defence (process-wide, as lwIP is): a listener holds at
+	 * most syn_half_open_max half-open connections; past that, or with the
+	 * TCP PCB pool nearly empty, a new SYN sheds the ones heard from least
+	 * recently, silently. */
+	uint64_t syn_seen;          /**< SYNs that reached a listener */
+	uint64_t syn_shed;          /**< half-open connections shed: their listener was at the bound */
+	uint64_t syn_shed_reserve;  /**< half-open connections shed: the TCP PCB pool was at its reserve */
+	uint32_t syn_half_open;     /**< half-open connections now (all listeners) */
+	uint32_t syn_half_open_peak;/**< the most one listener was seen holding */
+	uint32_t syn_half_open_max; /**< the bound per listener */
+	uint32_t tcp_pcbs_used;     /**< lwIP TCP PCBs in use now, of ... */
+	uint32_t tcp_pcbs;          /**< ... this many (MEMP_NUM_TCP_PCB) */
 };
 
 /* ------------------------------------------------------- interface -- */

@@ -23,6 +23,19 @@ extern bool vnet_lwip_rx_lro;  /* a large segment (GUEST_TSO4/6) is being input 
 /* The prefix length given for the static IPv6 address in @slot of @n (0:
  * none), recorded for vnet_iface_ip6(). */
 void vnet_lwip_set_prefix6(const struct netif *n, unsigned slot, uint8_t len);
+
+/* What the SYN-flood defence (port.c) did; process-wide, as lwIP is. */
+struct vnet_lwip_syn_stats {
+	uint64_t syns;           /* SYNs that reached a listener */
+	uint64_t shed;           /* half-open connections dropped: their listener was at the bound */
+	uint64_t shed_reserve;   /* ... dropped: the PCB pool was down to its reserve */
+	uint32_t half_open;      /* half-open connections now (all listeners) */
+	uint32_t half_open_peak; /* most one listener was seen holding */
+	uint32_t half_open_max;  /* VNET_TCP_HALF_OPEN_MAX */
+	uint32_t pcbs_used;      /* TCP PCBs in use now, of ... */
+	uint32_t pcbs;           /* ... MEMP_NUM_TCP_PCB */
+};
+void vnet_lwip_syn_stats(struct vnet_lwip_syn_stats *out);
 uint8_t vnet_lwip_prefix6(const struct netif *n, unsigned slot);
 
 /* ---- netif.c ---- */
@@ -47,7 +60,7 @@ struct vnet_netif_counters {
 	uint64_t rx_chained, rx_gso, rx_csum_partial, rx_csum_finished, rx_bad_hdr, rx_too_big;
 	uint64_t tx_csum_offload, tx_jumbo, tx_gso, tx_gso_segs, announces;
 	uint64_t rx_gso6, rx_bad_gso, tx_gso6, tx_gso6_segs;
-	uint64_t rx_gro, rx_gro_segs;
+	uint64_t rx_gro, rx_gro_segs, rx_gro_capped;
 };
 
 /* The TCP segment being built from consecutive received segments of one

@@ -19,6 +19,7 @@
 #include "lwip/pbuf.h"
 #include "lwip/stats.h"
 #include "lwip/tcp.h"
+#include "lwip/priv/tcp_priv.h" /* tcp_process_refused_data */
 #include "lwip/timeouts.h"
 #include "lwip/udp.h"
 
@@ -54,6 +55,8 @@ struct vnet_tcp {
 	uint32_t held;             /* bytes delivered, window not yet reopened (manual window) */
 	uint8_t state;
 	bool manual_wnd;           /* the application reopens the window (vnet_tcp_recved) */
+	bool fin_held;             /* the peer's FIN came while no receive callback was set */
+	bool wake;                 /* a receive callback was set since: counted in ifc->wakes */
 };
 
 struct vnet_tcp_listener {
@@ -89,6 +92,7 @@ struct vnet_iface {
 	uint8_t *udp_scratch;      /* linearises chained datagrams (allocated at first bind) */
 	uint16_t max_tcp, max_lis, max_udp;
 	uint32_t dialing;
+	uint32_t wakes;            /* connections with refused data or a held FIN, now with a reader */
 	uint64_t dial_next_us;
 	bool closing;
 };
@@ -452,6 +456,9 @@ static void conn_release(struct vnet_tcp *c)
 		return;
 	if (c->state == CONN_DIALING && ifc->dialing > 0)
 		ifc->dialing--;
+	if (c->wake && ifc->wakes > 0)
+		ifc->wakes--;
+	c->wake = false;
 	c->state = CONN_FREE;
 	c->pcb = NULL;
 	c->next_free = ifc->tcp_free;
@@ -518,8 +525,13 @@ static err_t on_tcp_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t e
 		return ERR_OK;
 	}
 	if (p == NULL) { /* FIN: end of stream */
-		if (c->on_recv == NULL)
+		if (c->on_recv == NULL) {
+			/* nobody reads yet (a connection waiting to be served):
+			 * lwIP takes the FIN as delivered, so keep it for the
+			 * receive callback (wake_readers) */
+			c->fin_held = true;
 			return ERR_OK;
+		}
 		cb_enter(&fr, pcb);
 		c->on_recv(c, NULL, 0, c->arg);
 		return cb_leave(&fr);
@@ -612,6 +624,35 @@ static err_t on_tcp_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 	return cb_leave(&fr);
 }
 
+/* Connections that got a receive callback while lwIP held data they had
+ * refused (no callback then), or a FIN: hand it over now rather than at
+ * lwIP's next fast timer (refused data) or never (a FIN lwIP took as
+ * delivered). The scan is bounded by max_tcp and runs only while some are
+ * due. Outside lwIP's input, as its fast timer does. */
+static void wake_readers(struct vnet_iface *ifc)
+{
+	struct tcp_pcb *pcb;
+	struct vnet_tcp *c;
+	uint16_t i;
+
+	for (i = 0; i < ifc->max_tcp && ifc->wakes > 0; i++) {
+		c = &ifc->tcp[i];
+		if (!c->wake)
+			continue;
+		c->wake = false;
+		ifc->wakes--;
+		pcb = c->pcb;
+		if (c->state != CONN_OPEN || pcb == NULL || c->on_recv == NULL)
+			continue;
+		if (pcb->refused_data != NULL) {
+			tcp_process_refused_data(pcb); /* calls on_tcp_recv; ERR_ABRT: gone */
+		} else if (c->fin_held) {
+			c->fin_held = false;
+			c->on_recv(c, NULL, 0, c->arg);
+		}
+	}
+}
+
 /* Abort dials whose deadline passed (checked every DIAL_CHECK_US while
  * any dial is pending; the table scan is bounded by max_tcp). */
 static void dial_expire(struct vnet_iface *ifc, uint64_t now)
@@ -672,7 +713,7 @@ int vnet_iface_init_conf(struct vnet_iface **out, struct vnet_dev *dev,
 	if (ifc == NULL)
 		return -ENOMEM;
 	ifc->dev = dev;
-	ifc->max_tcp = conf->max_tcp ? conf->max_tcp : 256u;
+	ifc->max_tcp = conf->max_tcp ? conf->max_tcp : (uint16_t)(MEMP_NUM_TCP_PCB > 65535 ? 65535 : MEMP_NUM_TCP_PCB);
 	ifc->max_lis = conf->max_listeners ? conf->max_listeners : 16u;
 	ifc->max_udp = conf->max_udp ? conf->max_udp : 16u;
 	rc = -ENOMEM;
@@ -804,6 +845,8 @@ int vnet_iface_poll(struct vnet_iface *ifc)
 		return -EIO;
 	if (ifc->dialing > 0 && now >= ifc->dial_next_us)
 		dial_expire(ifc, now);
+	if (ifc->wakes > 0)
+		wake_readers(ifc);
 	tx0 = ifc->vn.c.tx_frames;
 	work = vnet_netif_rx(&ifc->vn);
 	/* Timers before the flush, so retransmissions and delayed ACKs they
@@ -957,6 +1000,7 @@ static void proto_copy(struct vnet_iface_proto_stats *d, const struct stats_prot
 int vnet_iface_stats(const struct vnet_iface *ifc, struct vnet_iface_stats *out)
 {
 	const struct vnet_netif_counters *c;
+	struct vnet_lwip_syn_stats g;
 	unsigned i;
 
 	if (ifc == NULL || out == NULL)
@@ -997,6 +1041,16 @@ int vnet_iface_stats(const struct vnet_iface *ifc, struct vnet_iface_stats *out)
 	out->rx_gso = c->rx_gso;
 	out->rx_gro = c->rx_gro;
 	out->rx_gro_segs = c->rx_gro_segs;
+	out->rx_gro_capped = c->rx_gro_capped;
+	vnet_lwip_syn_stats(&g);
+	out->syn_seen = g.syns;
+	out->syn_shed = g.shed;
+	out->syn_shed_reserve = g.shed_reserve;
+	out->syn_half_open = g.half_open;
+	out->syn_half_open_peak = g.half_open_peak;
+	out->syn_half_open_max = g.half_open_max;
+	out->tcp_pcbs_used = g.pcbs_used;
+	out->tcp_pcbs = g.pcbs;
 	out->rx_csum_partial = c->rx_csum_partial;
 	out->rx_csum_finished = c->rx_csum_finished;
 	out->rx_bad_hdr = c->rx_bad_hdr;
@@ -1206,6 +1260,12 @@ void vnet_tcp_set_callbacks(struct vnet_tcp *c, vnet_tcp_recv_fn recv, vnet_tcp_
 	c->on_sent = sent;
 	c->on_err = err;
 	c->arg = arg;
+	/* a reader at last: what lwIP kept for it is handed over at the next
+	 * poll (wake_readers), not from inside this call */
+	if (recv != NULL && !c->wake && c->pcb != NULL && (c->fin_held || c->pcb->refused_data != NULL)) {
+		c->wake = true;
+		c->ifc->wakes++;
+	}
 }
 
 int vnet_tcp_send(struct vnet_tcp *c, const void *data, size_t len)
@@ -1254,7 +1314,9 @@ size_t vnet_tcp_unacked(const struct vnet_tcp *c)
 {
 	if (c == NULL || c->state != CONN_OPEN || c->pcb == NULL)
 		return 0;
-	return (size_t)TCP_SND_BUF - tcp_sndbuf(c->pcb);
+	/* snd_buf itself: tcp_sndbuf() caps it at 64 KiB (16-bit API), which
+	 * would count TCP_SND_BUF - 64 KiB as never acknowledged */
+	return c->pcb->snd_buf >= TCP_SND_BUF ? 0u : (size_t)(TCP_SND_BUF - c->pcb->snd_buf);
 }
 
 /* Reopen @len bytes of the receive window (lwIP takes 16 bits at a time). */

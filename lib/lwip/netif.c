@@ -699,6 +699,23 @@ static uint32_t chain_sum(const struct rx_frame *fr, uint32_t start, uint32_t en
 
 enum rx_csum { RX_CHECK, RX_TRUST, RX_DROP };
 
+/* A le16 field of the device-written virtio_net_hdr at @off (spec 5.1.6):
+ * read once (volatile: the compiler may neither read it again later nor
+ * split the use from the check), bytewise (a header-length override may
+ * leave the header unaligned). Callers keep it in a local, check it, and
+ * use only the local. */
+static uint16_t hdr_le16(const volatile uint8_t *h, size_t off)
+{
+	uint8_t lo = h[off], hi = h[off + 1];
+
+	return (uint16_t)(lo | hi << 8);
+}
+
+static const volatile uint8_t *rx_hdr(const struct vnet_netif *vn, struct vnet_buf *b)
+{
+	return (const volatile uint8_t *)vnet_buf_hdr(b, vn->hdr_len);
+}
+
 /*
  * What to do about a frame's checksums (VNET_F_GUEST_CSUM, spec 5.1.6.4):
  * RX_TRUST: the device validated the L4 checksum (DATA_VALID), or left a
@@ -707,18 +724,18 @@ enum rx_csum { RX_CHECK, RX_TRUST, RX_DROP };
  * RX_CHECK: lwIP checks (a partial sum of any other layout was finished
  * here first); RX_DROP: csum_start/csum_offset point outside the frame.
  */
-static enum rx_csum rx_csum(struct vnet_netif *vn, struct rx_frame *fr)
+static enum rx_csum rx_csum(struct vnet_netif *vn, struct rx_frame *fr, uint16_t flags)
 {
 	struct vnet_buf *b = fr->b;
-	const struct vnet_net_hdr *h;
+	const volatile uint8_t *h;
 	struct ip_view v;
 	uint32_t start, off, sum;
 
-	if (!(b->flags & VNET_BUF_F_NEEDS_CSUM))
-		return (b->flags & VNET_BUF_F_DATA_VALID) ? RX_TRUST : RX_CHECK;
-	h = vnet_buf_hdr(b, vn->hdr_len);
-	start = h->csum_start; /* device-written: read once, check before use */
-	off = h->csum_offset;
+	if (!(flags & VNET_BUF_F_NEEDS_CSUM))
+		return (flags & VNET_BUF_F_DATA_VALID) ? RX_TRUST : RX_CHECK;
+	h = rx_hdr(vn, b);
+	start = hdr_le16(h, offsetof(struct vnet_net_hdr, csum_start));
+	off = hdr_le16(h, offsetof(struct vnet_net_hdr, csum_offset));
 	if (ip_view(b->data, b->len, fr->total, &v) && !v.frag && start == v.l4 &&
 	    ((v.proto == IP_PROTO_TCP && off == TCP_CSUM_OFF) || (v.proto == IP_PROTO_UDP && off == UDP_CSUM_OFF)) &&
 	    v.l4_len >= off + 2u) {
@@ -783,15 +800,14 @@ static bool rx_gso_ok(const struct vnet_netif *vn, const struct rx_frame *fr, ui
  * checked before use. @gso: a large segment. @return false: drop it. */
 static bool rx_gso(struct vnet_netif *vn, const struct rx_frame *fr, bool *gso)
 {
-	const uint8_t *h = (const uint8_t *)vnet_buf_hdr(fr->b, vn->hdr_len);
+	const volatile uint8_t *h = rx_hdr(vn, fr->b);
 	uint8_t type = h[offsetof(struct vnet_net_hdr, gso_type)];
 	uint16_t size;
 	bool v6 = false;
 
 	if (vnet_likely(type == VNET_HDR_GSO_NONE))
 		return true;
-	size = (uint16_t)(h[offsetof(struct vnet_net_hdr, gso_size)] |
-	                  h[offsetof(struct vnet_net_hdr, gso_size) + 1] << 8);
+	size = hdr_le16(h, offsetof(struct vnet_net_hdr, gso_size));
 	if (!rx_gso_ok(vn, fr, type, size, &v6))
 		return false;
 	vn->c.rx_gso++;
@@ -929,13 +945,33 @@ static void rx_input(struct vnet_netif *vn, struct pbuf *p, bool trusted, bool l
  * of an iperf stream with offloads off, lwIP alone 1 per 2.
  * A segment joins when: IPv4 without options, not a fragment, TCP without
  * options, flags ACK (PSH allowed: it closes the segment), payload > 0,
- * IP total length equal to the frame's, checksums sound (DATA_VALID or
- * checked here, as lwIP would), and against the open segment: same
- * addresses, ports, ACK number, window, TOS and TTL, sequence number
- * following on, 64 KiB not exceeded. Anything else closes the open segment
+ * IP total length equal to the frame's, checksums sound as lwIP would
+ * check them (the IPv4 header's always, here: the device's DATA_VALID or
+ * partial checksum vouches for the TCP checksum only, and the header of a
+ * joined segment is thrown away, that of the first rewritten; the TCP
+ * checksum here unless the device vouched for it), and against the open
+ * segment: same addresses, ports, ACK number, window, TOS and TTL,
+ * sequence number following on. Anything else closes the open segment
  * first, so lwIP sees every frame in arrival order.
+ * Bounds: the whole frame stays within FRAME_MAX (lwIP's 16-bit pbuf
+ * tot_len, which pbuf_cat adds to unchecked, and so the IPv4 total length
+ * gro_flush writes), and within GRO_SEGS_MAX segments. A segment that
+ * follows on but would pass either starts the next coalesced segment
+ * (counted in rx_gro_capped). Jumbo frames reach the byte bound first: 7
+ * segments of 8960 bytes make a 62,774-byte frame, 8 would make 71,734.
  */
 #define GRO_HLEN (ETH_HDR_LEN + IP4_HLEN + TCP_HLEN_MIN)
+/*
+ * Segments per coalesced segment at most. Linux bounds GRO by 64 KiB and,
+ * for the page fragments an skb holds, by MAX_SKB_FRAGS (17) before it
+ * chains further skbs; at MTU 1500 its coalesced segments hold about 44.
+ * Here each join is a pbuf_cat, which walks the whole chain (one pbuf per
+ * receive buffer: O(n^2) per coalesced segment), and lwIP acknowledges a
+ * coalesced segment once: 16 segments (23 KB at MTU 1500) keep the walk
+ * short and an ACK at least every 16 segments for the sender's clock.
+ * The byte bound is the one that matters with jumbo frames.
+ */
+#define GRO_SEGS_MAX 16u
 
 /* The same over @len bytes of a pbuf chain from @off. */
 static uint32_t pbuf_sum(const struct pbuf *p, uint32_t off, uint32_t len)
@@ -971,16 +1007,20 @@ static bool gro_candidate(const struct vnet_netif *vn, const struct pbuf *p, boo
 		return false;
 	if ((th[12] >> 4) != 5 || (th[13] & ~TCPF_PSH) != TCPF_ACK)
 		return false;
-	if (trusted || !vn->rx_csum_check)
-		return true;
-	/* lwIP would check both: a bad one is left for lwIP to count */
-	return sum_be(ip, IP4_HLEN) == 0xffffu &&
+	if (!vn->rx_csum_check)
+		return true; /* lwIP checks nothing either */
+	/* lwIP would check both: a bad one is left for lwIP to count. The
+	 * device (DATA_VALID, or a partial checksum) vouches for TCP's only. */
+	if (sum_be(ip, IP4_HLEN) != 0xffffu)
+		return false;
+	return trusted ||
 	       ((pbuf_sum(p, ETH_HDR_LEN + IP4_HLEN, tot - IP4_HLEN) + pseudo_sum(ip, false, IP_PROTO_TCP, tot - IP4_HLEN)) %
 	        0xffffu) == 0;
 }
 
-/* Does @q follow on from the open segment @h? */
-static bool gro_follows(const struct vnet_netif *vn, const uint8_t *h, const uint8_t *q, uint32_t plen)
+/* Does @q follow on from the open segment @h (same flow, next in
+ * sequence, the open one not closed by PSH)? */
+static bool gro_follows(const struct vnet_netif *vn, const uint8_t *h, const uint8_t *q)
 {
 	const uint8_t *hip = h + ETH_HDR_LEN, *qip = q + ETH_HDR_LEN;
 
@@ -990,8 +1030,16 @@ static bool gro_follows(const struct vnet_netif *vn, const uint8_t *h, const uin
 	       memcmp(hip + IP4_HLEN + 14, qip + IP4_HLEN + 14, 2) == 0 && /* window */
 	       hip[1] == qip[1] && hip[8] == qip[8] &&                /* TOS, TTL */
 	       !(hip[IP4_HLEN + 13] & TCPF_PSH) &&
-	       get32(qip + IP4_HLEN + 4) == vn->gro_open.next_seq &&
-	       (uint32_t)get16(hip + 2) + plen <= IP_LEN_MAX - ETH_HDR_LEN;
+	       get32(qip + IP4_HLEN + 4) == vn->gro_open.next_seq;
+}
+
+/* Is there room in the open segment for @plen more payload bytes? The
+ * running total is the open chain's tot_len (Ethernet, IP and TCP headers
+ * and every payload so far): kept within FRAME_MAX, it never wraps, and the
+ * IPv4 total length gro_flush writes (tot_len - 14) stays within 65535. */
+static bool gro_room(const struct vnet_gro *g, uint32_t plen)
+{
+	return g->segs < GRO_SEGS_MAX && (uint32_t)g->p->tot_len + plen <= FRAME_MAX;
 }
 
 static void gro_flush(struct vnet_netif *vn)
@@ -1027,17 +1075,20 @@ static bool gro_take(struct vnet_netif *vn, struct pbuf *p, enum rx_csum cs)
 	if (!gro_candidate(vn, p, cs == RX_TRUST))
 		return false;
 	plen = (uint32_t)p->tot_len - GRO_HLEN;
-	if (g->p != NULL && gro_follows(vn, (const uint8_t *)g->p->payload, f, plen)) {
+	if (g->p != NULL && gro_follows(vn, (const uint8_t *)g->p->payload, f)) {
 		uint8_t *hth = (uint8_t *)g->p->payload + ETH_HDR_LEN + IP4_HLEN;
 
-		hth[13] |= f[ETH_HDR_LEN + IP4_HLEN + 13] & TCPF_PSH;
-		pbuf_remove_header(p, GRO_HLEN); /* cannot fail: p->len >= GRO_HLEN */
-		pbuf_cat(g->p, p);
-		g->segs++;
-		g->next_seq += plen;
-		if (hth[13] & TCPF_PSH)
-			gro_flush(vn);
-		return true;
+		if (gro_room(g, plen)) {
+			hth[13] |= f[ETH_HDR_LEN + IP4_HLEN + 13] & TCPF_PSH;
+			pbuf_remove_header(p, GRO_HLEN); /* cannot fail: p->len >= GRO_HLEN */
+			pbuf_cat(g->p, p);
+			g->segs++;
+			g->next_seq += plen;
+			if (hth[13] & TCPF_PSH)
+				gro_flush(vn);
+			return true;
+		}
+		vn->c.rx_gro_capped++; /* full: @p starts the next one */
 	}
 	gro_flush(vn);
 	g->p = p;
@@ -1051,7 +1102,7 @@ static void rx_one(struct vnet_netif *vn, struct vnet_buf *b)
 	struct rx_frame fr;
 	enum rx_csum cs = RX_CHECK;
 	bool gso = false;
-	uint16_t type;
+	uint16_t type, flags = b->flags; /* the driver's copy of the header's flags byte */
 	struct pbuf *p;
 
 	rx_frame_init(&fr, b, vn->mrg);
@@ -1069,8 +1120,8 @@ static void rx_one(struct vnet_netif *vn, struct vnet_buf *b)
 	}
 	/* the flags mean something only when GUEST_CSUM was negotiated */
 	if (vn->guest_csum) {
-		if (vnet_unlikely(b->flags & (VNET_BUF_F_DATA_VALID | VNET_BUF_F_NEEDS_CSUM))) {
-			cs = rx_csum(vn, &fr);
+		if (vnet_unlikely(flags & (VNET_BUF_F_DATA_VALID | VNET_BUF_F_NEEDS_CSUM))) {
+			cs = rx_csum(vn, &fr, flags);
 			if (cs == RX_DROP) {
 				LINK_STATS_INC(link.drop);
 				vnet_buf_free_chain(b);

@@ -15,6 +15,9 @@
 #include "lwip/netif.h"
 #include "lwip/sys.h"
 #include "lwip/tcp.h"
+#include "lwip/stats.h"
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/prot/tcp.h"
 
 #include "vnet/vnet.h"
 #include "platform/platform.h"
@@ -215,20 +218,148 @@ struct netif *vnet_lwip_route6(const ip6_addr_t *src, const ip6_addr_t *dest)
 }
 
 /*
- * LWIP_HOOK_TCP_INPACKET_PCB (lwipopts.h). A large segment received whole
+ * The SYN flood defence (lwipopts.h, VNET_TCP_HALF_OPEN_MAX). lwIP puts a
+ * new PCB at the head of tcp_active_pcbs and moves a PCB to the head
+ * whenever a segment arrives for it, so the half-open PCBs nearest the tail
+ * are the ones heard from least recently: a spoofed SYN's PCB never hears
+ * again, a genuine one completes (or retransmits its SYN) within a round
+ * trip. Shedding walks the list once (lwIP walks it for every segment
+ * anyway) and drops the last VNET_TCP_SHED_BATCH half-open PCBs of the
+ * listener with tcp_abandon() without a RST (moved to the head of the list
+ * first, see shed()): nothing answers a spoofed
+ * source, and a genuine peer's late ACK draws lwIP's RST from the listener.
+ * A SYN_RCVD PCB has no callbacks yet (lwIP sets none before accept), so
+ * nothing of the application runs. An upper bound of the half-open count
+ * (the last walk's count plus the SYNs let through since) skips the walk
+ * while the bound cannot have been reached.
+ */
+static struct vnet_lwip_syn_stats syn_stats;
+static uint32_t half_open_est; /* >= the half-open PCBs of any listener */
+
+static uint32_t pcbs_free(void)
+{
+#if MEMP_STATS
+	const struct stats_mem *m = lwip_stats.memp[MEMP_TCP_PCB];
+
+	if (m != NULL)
+		return m->used >= MEMP_NUM_TCP_PCB ? 0u : (uint32_t)(MEMP_NUM_TCP_PCB - m->used);
+#endif
+	return MEMP_NUM_TCP_PCB;
+}
+
+/* A half-open PCB and the one before it in tcp_active_pcbs (NULL: the head). */
+struct shed_pick {
+	struct tcp_pcb *prev, *pcb;
+};
+
+/* Abandon @v. lwIP unlinks a PCB by walking its list from the head, so it
+ * is first moved to the head (as tcp_input() moves a PCB it matched): the
+ * unlinking is then immediate instead of a walk of the whole list, which
+ * would double the cost of a SYN during a flood. */
+static void shed(struct shed_pick v)
+{
+	if (v.prev != NULL) {
+		v.prev->next = v.pcb->next;
+		v.pcb->next = tcp_active_pcbs;
+		tcp_active_pcbs = v.pcb;
+	}
+	tcp_abandon(v.pcb, 0);
+}
+
+static void syn_guard(const struct tcp_pcb_listen *lpcb)
+{
+	struct shed_pick last[VNET_TCP_SHED_BATCH], any = {NULL, NULL};
+	struct tcp_pcb *p, *prev = NULL;
+	uint32_t mine = 0, all = 0, n, k, guard = 0;
+	bool low = pcbs_free() <= VNET_TCP_PCB_RESERVE;
+
+	syn_stats.syns++;
+	if (!low && half_open_est < VNET_TCP_HALF_OPEN_MAX) {
+		half_open_est++;
+		return;
+	}
+	for (p = tcp_active_pcbs; p != NULL && guard < MEMP_NUM_TCP_PCB; prev = p, p = p->next, guard++) {
+		if (p->state != SYN_RCVD)
+			continue;
+		all++;
+		any.prev = prev;
+		any.pcb = p;
+		if (p->listener == lpcb) { /* keeps the last VNET_TCP_SHED_BATCH */
+			last[mine % VNET_TCP_SHED_BATCH].prev = prev;
+			last[mine % VNET_TCP_SHED_BATCH].pcb = p;
+			mine++;
+		}
+	}
+	if (mine > syn_stats.half_open_peak)
+		syn_stats.half_open_peak = mine;
+	if (mine >= VNET_TCP_HALF_OPEN_MAX) {
+		/* down to VNET_TCP_HALF_OPEN_MAX - VNET_TCP_SHED_BATCH, from the
+		 * tail: a PCB's predecessor is then still the one recorded (only
+		 * PCBs after it have moved) */
+		n = mine - (VNET_TCP_HALF_OPEN_MAX - VNET_TCP_SHED_BATCH);
+		if (n > VNET_TCP_SHED_BATCH)
+			n = VNET_TCP_SHED_BATCH;
+		for (k = 0; k < n; k++)
+			shed(last[(mine - 1 - k) % VNET_TCP_SHED_BATCH]);
+		syn_stats.shed += n;
+		all -= n;
+	} else if (low && any.pcb != NULL) {
+		shed(any);
+		syn_stats.shed_reserve++;
+		all--;
+	}
+	half_open_est = all + 1; /* this SYN's own PCB */
+}
+
+void vnet_lwip_syn_stats(struct vnet_lwip_syn_stats *out)
+{
+	const struct tcp_pcb *p;
+	uint32_t n = 0, guard = 0;
+
+	if (out == NULL)
+		return;
+	for (p = tcp_active_pcbs; p != NULL && guard < MEMP_NUM_TCP_PCB; p = p->next, guard++)
+		n += p->state == SYN_RCVD;
+	if (n > syn_stats.half_open_peak) /* all listeners': a bound of one's */
+		syn_stats.half_open_peak = n;
+	*out = syn_stats;
+	out->half_open = n;
+	out->half_open_max = VNET_TCP_HALF_OPEN_MAX;
+	out->pcbs = MEMP_NUM_TCP_PCB;
+	out->pcbs_used = MEMP_NUM_TCP_PCB - pcbs_free();
+}
+
+/*
+ * LWIP_HOOK_TCP_INPACKET_PCB (lwipopts.h): every segment lwIP matched to a
+ * PCB, a listener's included (then @pcb is a struct tcp_pcb_listen, of
+ * which only the common fields may be read). A SYN to a listener goes
+ * through the flood defence above; the segment is always taken (ERR_OK).
+ *
+ * A large segment received whole
  * (VNET_F_GUEST_TSO4/6) stands for several full-sized ones, and TCP should
  * acknowledge at least every second full-sized segment (RFC 5681 4.2).
  * lwIP counts segments: it would delay the ACK of every other large
  * segment by up to a fast-timer tick, which starves a sender in slow start
  * (its window grows per ACK). While the glue hands such a segment to lwIP
  * (vnet_lwip_rx_lro set, input is synchronous), mark an ACK as already
- * pending: lwIP's delayed-ACK logic then acknowledges at once. Only the
- * flag is touched, which the hook's contract allows.
+ * pending: lwIP's delayed-ACK logic then acknowledges at once.
+ *
+ * lwIP asks a hook not to call its raw API. For a segment to a connection
+ * only a flag is touched. For a SYN to a listener, syn_guard() abandons
+ * other PCBs: lwIP calls the hook there after its PCB lookups are done
+ * (tcp_input() holds no pointer into tcp_active_pcbs, tcp_input_pcb is not
+ * set) and before tcp_listen_input() allocates, and a SYN_RCVD PCB has no
+ * callbacks, so tcp_abandon(pcb, 0) only unlinks and frees it.
  */
 bool vnet_lwip_rx_lro;
 
-int vnet_lwip_tcp_inpkt(struct tcp_pcb *pcb)
+int vnet_lwip_tcp_inpkt(struct tcp_pcb *pcb, const struct tcp_hdr *hdr)
 {
+	if (pcb != NULL && pcb->state == LISTEN) {
+		if (hdr != NULL && (TCPH_FLAGS(hdr) & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN)
+			syn_guard((const struct tcp_pcb_listen *)(void *)pcb);
+		return ERR_OK;
+	}
 	if (vnet_lwip_rx_lro && pcb != NULL && pcb->state != LISTEN && pcb->state != CLOSED &&
 	    pcb->state != TIME_WAIT)
 		pcb->flags = (tcpflags_t)(pcb->flags | TF_ACK_DELAY);

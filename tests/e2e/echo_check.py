@@ -3,15 +3,24 @@
 """Host side of the echo appliance's end-to-end test.
 
 Runs inside the test's network namespace (tools/qemu-run starts it there)
-against the guest at $GUEST_IP: ping, TCP echo (content checked), UDP
-echo, iperf2 against lwiperf, then the quit command on the control port.
+against the guest at $GUEST_IP: ping, TCP echo (content checked), TCP
+clients that half-close with their echo in flight (echo_clients.py: one of
+1,000,000 bytes, sizes that are not multiples of a segment, and many
+clients at once), UDP echo, iperf2 against lwiperf, then the quit command
+on the control port.
 Every step is bounded in time. Prints one JSON line with the results and
 exits non-zero if a check failed.
 
   echo_check.py [--pings N] [--tcp-bytes N] [--iperf-seconds S] [--no-quit]
+                [--half-close BYTES] [--clients N]
                 [--flood N] [--tap-mtu N] [--expect-serial REGEX]... [--min-iperf MBIT]
                 [--ipv6 ADDR --host6 ADDR/LEN [--ll6 ADDR]] [--stats-expect REGEX]...
 
+--half-close BYTES (1000000): one client sends BYTES while reading, shuts
+down its sending side and must get every byte back before the guest's FIN,
+three times (0: skip); the same then for a few odd sizes at once (1 byte, a segment
+less one, a segment and one, ...). --clients N (32): N such clients at
+once, of 40,000 to 71,000 bytes each (0: skip).
 --flood N: a flood ping of N echo requests (ping -f, bounded by -w), the
 rate in round trips per second. --tap-mtu: the host end's MTU (jumbo
 frames). --expect-serial: a regular expression the guest's console
@@ -33,7 +42,11 @@ import sys
 import threading
 import time
 
+from echo_clients import run_clients
+
 PORT_ECHO = 7
+# not multiples of a 1460-byte segment (nor of 1448, with timestamps)
+ODD_SIZES = [1, 1459, 1461, 2921, 65537, 100003, 333333]
 PORT_IPERF = 5001
 PORT_CTL = 9
 
@@ -95,6 +108,16 @@ def tcp_echo(ip, nbytes):
     ok = bytes(got) == data
     return {"ok": ok, "bytes": nbytes, "echoed": len(got), "seconds": round(dt, 3),
             "mbit_s": round(nbytes * 8 / dt / 1e6, 2) if dt > 0 else None}
+
+
+def half_close(ip, nbytes, rounds=3):
+    """One client sends nbytes while reading, shuts down its sending side
+    and reads to the end; rounds times in a row (the end of the stream is
+    in flight at the FIN by a varying amount)."""
+    runs = [run_clients(ip, [nbytes], 60) for _ in range(rounds)]
+    return {"ok": all(r["ok"] for r in runs), "bytes": nbytes, "rounds": rounds,
+            "echoed": [r["failures"][0]["echoed"] if r["failures"] else nbytes for r in runs],
+            "seconds": round(sum(r["seconds"] for r in runs), 2)}
 
 
 def udp_echo(ip, count=20):
@@ -170,6 +193,8 @@ def main():
     ap.add_argument("--host6", default="")
     ap.add_argument("--ll6", default="")
     ap.add_argument("--stats-expect", action="append", default=[])
+    ap.add_argument("--half-close", type=int, default=1000000)
+    ap.add_argument("--clients", type=int, default=32)
     a = ap.parse_args()
     ip = os.environ.get("GUEST_IP", "10.99.0.2")
     res = {"label": a.label, "guest": ip}
@@ -185,8 +210,13 @@ def main():
         if a.ll6:
             steps.append(("ping_ll6", lambda: ping(a.ll6 + "%tap0", 10)))
     steps += [("ping", lambda: ping(ip, a.pings)),
-              ("tcp_echo", lambda: tcp_echo(ip, a.tcp_bytes)),
-              ("udp_echo", lambda: udp_echo(ip)),
+              ("tcp_echo", lambda: tcp_echo(ip, a.tcp_bytes))]
+    if a.half_close:
+        steps += [("tcp_half_close", lambda: half_close(ip, a.half_close)),
+                  ("tcp_odd_sizes", lambda: run_clients(ip, ODD_SIZES, 60))]
+    if a.clients:
+        steps.append(("tcp_clients", lambda: run_clients(ip, [40000 + 997 * i for i in range(a.clients)], 60)))
+    steps += [("udp_echo", lambda: udp_echo(ip)),
               ("iperf", lambda: iperf(ip, a.iperf_seconds))]
     if a.flood:
         steps.append(("flood", lambda: flood(ip, a.flood)))
@@ -218,8 +248,8 @@ def main():
     if out:
         with open(out, "w") as f:
             json.dump(res, f)
-    checks = [k for k in ("ip6_ready", "ping4", "ping_ll6", "ping", "tcp_echo", "udp_echo", "iperf", "flood",
-                          "serial") if k in res]
+    checks = [k for k in ("ip6_ready", "ping4", "ping_ll6", "ping", "tcp_echo", "tcp_half_close", "tcp_odd_sizes",
+                          "tcp_clients", "udp_echo", "iperf", "flood", "serial") if k in res]
     return 0 if all(res[k]["ok"] for k in checks) else 1
 
 
