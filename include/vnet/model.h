@@ -123,6 +123,7 @@ struct vnet_model_stats {
 	uint64_t indirect;              /**< indirect descriptor tables read */
 	uint64_t resets;                /**< device resets the driver asked for (status 0 written) */
 	uint64_t queue_resets;          /**< queues reset alone (VNET_F_RING_RESET) */
+	uint64_t bus_master_off;        /**< times the driver turned bus mastering off (after a reset that did not complete) */
 };
 
 /** What the driver set up through the control queue (and the feature handshake). */
@@ -138,6 +139,7 @@ struct vnet_model_state {
 	uint32_t uc_entries;      /**< unicast MAC table entries as last set */
 	uint32_t mc_entries;      /**< multicast MAC table entries as last set */
 	uint32_t vlans;           /**< VLAN ids in the filter table (CTRL_VLAN) */
+	bool bus_master_off;      /**< bus mastering is off: the model touches no ring or buffer */
 };
 
 /**
@@ -157,6 +159,15 @@ uint32_t vnet_model_poll(struct vnet_model *m);
 void vnet_model_fault(struct vnet_model *m, enum vnet_model_fault f, uint32_t count);
 /** Change the link state (bumps the config generation). */
 void vnet_model_set_link(struct vnet_model *m, bool up);
+/**
+ * A hostile device, for testing the driver's checks: from now on config
+ * space reads show the @p len bytes at @p bytes at offset @p off of
+ * struct virtio_net_config (20 bytes, spec 5.1.4), whatever conf says and
+ * whether or not the spec allows the value (an MTU below 68,
+ * max_virtqueue_pairs 0 or above 0x8000). The model itself goes on by
+ * conf. @p len 0 drops every override. Bumps the generation. 0 or -EINVAL.
+ */
+int vnet_model_config_override(struct vnet_model *m, uint32_t off, const void *bytes, uint32_t len);
 /** Set STATUS ANNOUNCE in config (bumps the generation), until the driver
  * acks it on the control queue (GUEST_ANNOUNCE) or resets the device. */
 void vnet_model_announce(struct vnet_model *m);

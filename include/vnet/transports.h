@@ -34,7 +34,11 @@ void vnet_transport_close(struct vnet_transport *t);
 struct vnet_pci_opts {
 	/** Config-space access. NULL: ECAM at @c ecam_base if that is set,
 	 * else port IO 0xCF8/0xCFC — the latter only in freestanding
-	 * (bare-metal) x86_64 builds; a hosted build refuses with -EINVAL. */
+	 * (bare-metal) x86_64 builds; a hosted build refuses with -EINVAL.
+	 * Kept until vnet_transport_close() (@c cfg and @c cfg_arg must stay
+	 * valid; ECAM is mapped again through @c map for the moment): after a
+	 * device reset that does not complete, bus mastering is turned off
+	 * through it, and on again once a reset completes. */
 	const struct vnet_pci_cfg_ops *cfg;
 	void *cfg_arg;          /**< context passed to the @c cfg methods */
 	uint64_t ecam_base;     /**< physical ECAM base (q35: 0xB0000000), 0 = none */
@@ -65,6 +69,8 @@ struct vnet_pci_opts {
  * (1af4:1041, or transitional 1af4:1000 with virtio 1.0 capabilities),
  * assign its unassigned memory BARs, enable memory space and bus
  * mastering, and map the common, notify, ISR and device config structures.
+ * A notify structure whose notify_off_multiplier is not 0 or an even power
+ * of 2 (spec 4.1.4.4.1) is ignored.
  * @return 0; -ENODEV (no such device, or its capability list is missing
  * a structure or loops); -ENOTSUP (legacy-only device: use
  * `-device virtio-net-pci,disable-legacy=on`); -ENOSPC (no room in the BAR

@@ -89,10 +89,37 @@ struct vnet_net_hdr {
 #define VNET_HDR_GSO_TCPV4 1 /**< gso_type: TCP over IPv4, cut into gso_size segments */
 #define VNET_HDR_GSO_TCPV6 4 /**< gso_type: TCP over IPv6, cut into gso_size segments */
 
-/** The header in front of @p b's data (@p hdr_len from vnet_dev_hdr_len()). */
+/** The header in front of @p b's data (@p hdr_len from vnet_dev_hdr_len()).
+ * For writing a TX header. An RX header is the device's: read it with
+ * vnet_buf_hdr_read() instead (it may be unaligned, and the device may
+ * write it again between two reads through this pointer). */
 static inline struct vnet_net_hdr *vnet_buf_hdr(struct vnet_buf *b, uint8_t hdr_len)
 {
 	return (struct vnet_net_hdr *)(void *)(b->data - hdr_len);
+}
+
+/**
+ * Copy the device-written header in front of @p b's data into @p out,
+ * each byte read once (no alignment assumed, fields little-endian as the
+ * spec has them); fields past @p hdr_len (num_buffers with a 10-byte
+ * header) read 0. Check and use the copy, never the buffer: a value
+ * checked in the buffer may have changed by the time it is used.
+ */
+static inline void vnet_buf_hdr_read(const struct vnet_buf *b, uint8_t hdr_len, struct vnet_net_hdr *out)
+{
+	const volatile uint8_t *p = b->data - hdr_len;
+	uint8_t h[12] = {0};
+	uint8_t i;
+
+	for (i = 0; i < hdr_len && i < sizeof(h); i++)
+		h[i] = p[i];
+	out->flags = h[0];
+	out->gso_type = h[1];
+	out->hdr_len = (uint16_t)(h[2] | h[3] << 8);
+	out->gso_size = (uint16_t)(h[4] | h[5] << 8);
+	out->csum_start = (uint16_t)(h[6] | h[7] << 8);
+	out->csum_offset = (uint16_t)(h[8] | h[9] << 8);
+	out->num_buffers = (uint16_t)(h[10] | h[11] << 8);
 }
 
 /** Pool geometry. Zero fields take the defaults shown. */
@@ -178,8 +205,8 @@ struct vnet_net_config {
 	uint8_t mac[6];         /**< MAC address (VNET_F_MAC; all zero without it) */
 	bool link_up;           /**< STATUS LINK_UP (true when STATUS not negotiated) */
 	bool announce;          /**< STATUS ANNOUNCE */
-	uint16_t max_pairs;     /**< max_virtqueue_pairs (1 without MQ) */
-	uint16_t mtu;           /**< MTU (1500 without F_MTU) */
+	uint16_t max_pairs;     /**< max_virtqueue_pairs (1 without MQ; a device offering 0 or more than 0x7fff does not get MQ) */
+	uint16_t mtu;           /**< MTU (1500 without F_MTU; a device MTU below 68, IPv4's minimum, does not get F_MTU) */
 	uint64_t features;      /**< negotiated feature bits */
 	uint32_t speed_mbps;    /**< link speed with SPEED_DUPLEX (UINT32_MAX: unknown) */
 	uint8_t duplex;         /**< 1 full, 0 half, 0xff unknown */
@@ -191,13 +218,28 @@ struct vnet_queue_stats {
 	uint64_t bytes;          /**< their bytes (frames, without the virtio_net_hdr) */
 	uint64_t bursts;         /**< bursts that moved at least one frame */
 	uint64_t kicks;          /**< notifications sent to the device */
-	uint64_t drop_bad_id;    /**< used id out of range or not in flight */
-	uint64_t drop_bad_len;   /**< used len larger than the buffer (or too short) */
-	uint64_t drop_bad_idx;   /**< used index ahead of what is in flight */
+	uint64_t drop_bad_id;    /**< used id out of range, not in flight or (IN_ORDER) not its position's: the queue breaks */
+	uint64_t drop_bad_len;   /**< used len larger than the buffer or too short (the queue breaks), or a bad num_buffers (the frame is dropped) */
+	uint64_t drop_bad_idx;   /**< used index ahead of what is in flight, or (packed) flags no device writes: the queue breaks */
 	uint64_t drop_pool_empty;/**< refill found the pool empty */
 	uint64_t drop_ring_full; /**< TX found no free descriptor */
 	uint64_t tx_copied;      /**< TX chains copied into their first buffer (no indirect table for them) */
 	uint64_t queue_resets;   /**< times this queue was reset alone (VNET_F_RING_RESET) */
+};
+
+/** Device-wide counters (vnet_dev_stats()). */
+struct vnet_dev_stats {
+	uint64_t reset_failures;  /**< device resets that did not complete (status never read back 0) */
+	uint32_t held_bufs;       /**< buffers kept out of their pools now: a reset did not complete, the device may still write them */
+	uint32_t _pad;
+	uint64_t held_ring_bytes; /**< ring memory (with indirect tables and the control buffer) kept for the same reason */
+};
+
+/** What devices closed without a completed reset still hold (vnet_held_stats()). */
+struct vnet_held_stats {
+	uint32_t devices;         /**< such devices */
+	uint32_t bufs;            /**< buffers kept out of their pools */
+	uint64_t ring_bytes;      /**< bytes of ring memory never freed */
 };
 
 struct vnet_dev;
@@ -209,7 +251,14 @@ struct vnet_transport;
  * allocated and the device is left reset. The transport stays the caller's.
  */
 int vnet_dev_open(struct vnet_dev **dev, struct vnet_transport *t, const struct vnet_dev_conf *conf);
-/** Reset the device and return every buffer it held to its pool. */
+/**
+ * Reset the device and return every buffer it held to its pool. If the
+ * reset does not complete, the device may still write into what it was
+ * given: its buffers stay out of their pools (vnet_pool_destroy() then
+ * fails with -EBUSY) and its ring memory is never freed, with an error
+ * logged; vnet_held_stats() counts them and vnet_held_release() retries
+ * the reset.
+ */
 void vnet_dev_close(struct vnet_dev *dev);
 /** Re-read the device configuration (with the generation check). */
 int vnet_dev_config(struct vnet_dev *dev, struct vnet_net_config *out);
@@ -218,13 +267,19 @@ int vnet_parse_mac(const char *s, uint8_t mac[6]);
 /** Header length in use (10 or 12 bytes, or the override). */
 uint8_t vnet_dev_hdr_len(const struct vnet_dev *dev);
 /**
- * The device set DEVICE_NEEDS_RESET or the driver found a broken ring
- * (more than a counted drop). 1 if so; vnet_dev_recover() brings it back.
+ * The device set DEVICE_NEEDS_RESET or the driver found a broken ring: a
+ * used entry naming a buffer not in flight (or out of range, or under
+ * IN_ORDER not the one of its position), an RX length below the header or
+ * past the buffer, a used index further ahead than what is in flight, or
+ * (packed) descriptor flags no device writes (counted in drop_bad_id,
+ * drop_bad_len, drop_bad_idx). Nothing after such an entry is trusted:
+ * the queue's fast path stops until vnet_dev_recover() resets it. 1 if so.
  */
 int vnet_dev_broken(struct vnet_dev *dev);
 /**
  * Reset and re-initialise a device in place; buffers in flight go back to
- * the pool. With VNET_F_RING_RESET negotiated and the device itself sound
+ * the pool (unless the reset does not complete: -ETIMEDOUT, and they stay
+ * the device's, counted in vnet_dev_stats(), until a later reset does). With VNET_F_RING_RESET negotiated and the device itself sound
  * (no DEVICE_NEEDS_RESET), only the broken queues are reset and re-enabled
  * (vnet_dev_queue_reset()), the others keep running with their buffers;
  * if that fails, the whole device is reset.
@@ -305,6 +360,31 @@ int vnet_dev_set_queue_pairs(struct vnet_dev *dev, uint16_t pairs);
 
 /** Copy a queue's counters (rx = true for the RX queue). */
 int vnet_queue_stats(const struct vnet_dev *dev, uint16_t q, bool rx, struct vnet_queue_stats *out);
+/** Copy the device-wide counters. 0 or -EINVAL. */
+int vnet_dev_stats(const struct vnet_dev *dev, struct vnet_dev_stats *out);
+/** Sum what devices closed without a completed reset still hold (process-wide). */
+void vnet_held_stats(struct vnet_held_stats *out);
+/**
+ * Retry the reset of the device behind transport @p t, for the devices
+ * closed over it whose reset had not completed (before
+ * vnet_transport_close(), and not while another device is open over @p t:
+ * that one would be reset too). If the reset completes, their buffers go
+ * back to their pools and their memory is freed. A vnet_dev_open() over
+ * @p t whose reset completes does the same.
+ * @return buffers given back (>= 0), or the reset's -errno (everything
+ * stays held), -EINVAL.
+ */
+int vnet_held_release(struct vnet_transport *t);
+/**
+ * Let the device use buffers of @p pool too (TX frames from another pool
+ * than its RX pool, e.g. a jumbo pool), for transports that give their
+ * device only its own memory (vhost-user's memory table: a backend never
+ * sees another device's pools or rings). Up to 4 pools; sharing an
+ * already shared pool is a no-op. On an open device the transport is told
+ * at once (vhost-user sends its memory table again). 0, -EINVAL, -ENOSPC,
+ * or the transport's -errno.
+ */
+int vnet_dev_share_pool(struct vnet_dev *dev, struct vnet_pool *pool);
 /** Descriptors of TX queue @p q not in flight. */
 uint16_t vnet_tx_free(const struct vnet_dev *dev, uint16_t q);
 

@@ -13,6 +13,20 @@
 
 #define CONFIG_RETRIES 16
 #define CTRL_BUF_SIZE 4096
+/* spec 5.1.4.1: max_virtqueue_pairs is 1..0x8000; the control queue then
+ * sits at 2N, which must fit a 16-bit queue index: N <= 0x7fff */
+#define VNET_MQ_PAIRS_USABLE 0x7fffu
+
+/* A config value out of the spec's range after negotiation (it passed the
+ * check in negotiate(), so the device changed it): warn once. */
+static void cfg_warn(struct vnet_dev *d, const char *what, unsigned v, unsigned kept)
+{
+	if (d->cfg_warned)
+		return;
+	d->cfg_warned = true;
+	vnet_log(VNET_LOG_WARN, "net: %s: device config reports %s %u (spec 5.1.4.1): ignored, %u kept",
+	         d->t->ops->name, what, v, kept);
+}
 
 static int config_read(struct vnet_dev *d, struct vnet_net_config *c)
 {
@@ -38,10 +52,31 @@ static int config_read(struct vnet_dev *d, struct vnet_net_config *c)
 		}
 		if (t->ops->config_generation(t) != gen)
 			continue; /* torn read: the device changed config meanwhile */
+		/* Checked in negotiate() before the features were accepted; a
+		 * device that changes them later keeps what was accepted (at
+		 * open there is nothing to keep: refused). */
+		if ((d->features & VNET_F_MQ) && (pairs < 1 || pairs > VNET_MQ_PAIRS_USABLE)) {
+			if (!d->cfg.max_pairs) {
+				vnet_log(VNET_LOG_ERR, "net: %s: max_virtqueue_pairs changed to %u (usable: 1..%u)",
+				         t->ops->name, (unsigned)pairs, VNET_MQ_PAIRS_USABLE);
+				return -ERANGE;
+			}
+			cfg_warn(d, "max_virtqueue_pairs", pairs, d->cfg.max_pairs);
+			pairs = d->cfg.max_pairs;
+		}
+		if ((d->features & VNET_F_MTU) && mtu < VNET_MIN_MTU) {
+			if (!d->cfg.mtu) {
+				vnet_log(VNET_LOG_ERR, "net: %s: device MTU changed to %u, below %u (spec 5.1.4.1)",
+				         t->ops->name, (unsigned)mtu, VNET_MIN_MTU);
+				return -ERANGE;
+			}
+			cfg_warn(d, "MTU", mtu, d->cfg.mtu);
+			mtu = d->cfg.mtu;
+		}
 		memcpy(c->mac, mac, 6);
 		c->link_up = (status & VIRTIO_NET_S_LINK_UP) != 0;
 		c->announce = (d->features & VNET_F_GUEST_ANNOUNCE) && (status & VIRTIO_NET_S_ANNOUNCE);
-		c->max_pairs = pairs ? pairs : 1;
+		c->max_pairs = pairs;
 		c->mtu = mtu;
 		c->features = d->features;
 		c->speed_mbps = speed;
@@ -67,11 +102,147 @@ int vnet_dev_config(struct vnet_dev *d, struct vnet_net_config *out)
 	return 0;
 }
 
-static void fail_device(struct vnet_transport *t)
+/* ---- resets that do not complete ------------------------------------------
+ *
+ * A device whose reset never completes may still be writing into the
+ * buffers and rings it was given (on bare metal that memory would be the
+ * next malloc's). So after a failed reset nothing the device holds goes
+ * back: buffers in flight stay on their rings (out of their pools), the
+ * ring memory stays allocated, and the transport is asked to cut the
+ * device off memory (PCI: bus mastering off). Only a reset that completes
+ * gives it all back. A device closed in that state is parked, with its
+ * memory, for vnet_held_release(). */
+
+static uint32_t queue_held_bufs(const struct vnet_vq *vq)
 {
+	uint32_t n = 0, i;
+
+	if (!vq->cookie)
+		return 0;
+	for (i = 0; i < vq->size; i++)
+		if (vq->cookie[i])
+			n += vq->cookie[i]->nb_segs > 1 ? vq->cookie[i]->nb_segs : 1u;
+	return n;
+}
+
+static uint64_t queue_ring_bytes(const struct vnet_vq *vq)
+{
+	return (vq->mem.va ? vq->mem.len : 0) + (vq->ind_mem.va ? vq->ind_mem.len : 0);
+}
+
+static void held_count(const struct vnet_dev *d, uint32_t *bufs, uint64_t *bytes)
+{
+	uint16_t p;
+
+	*bufs = 0;
+	*bytes = queue_ring_bytes(&d->ctrlq) + (d->ctrl_buf.va ? d->ctrl_buf.len : 0);
+	for (p = 0; d->rxq && p < d->npairs; p++) {
+		*bufs += queue_held_bufs(&d->rxq[p]) + queue_held_bufs(&d->txq[p]);
+		*bytes += queue_ring_bytes(&d->rxq[p]) + queue_ring_bytes(&d->txq[p]);
+	}
+}
+
+/* Every buffer in flight back to its pool (TX frames may be chains). */
+static uint32_t drain_all(struct vnet_dev *d)
+{
+	uint32_t n = 0;
+	uint16_t p;
+
+	for (p = 0; d->rxq && p < d->npairs; p++) {
+		n += vnet_vq_drain(&d->rxq[p], vnet_buf_free);
+		n += vnet_vq_drain(&d->txq[p], vnet_buf_free_chain);
+	}
+	return n;
+}
+
+static void release_parked(struct vnet_transport *t);
+
+/* Reset the device. On failure keep everything it holds (see above); on
+ * success give back what an earlier failure kept. -ECONNRESET is a device
+ * that is gone (a vhost-user backend that hung up serves no ring any
+ * more): nothing to keep. 0 or -errno. */
+static int dev_reset(struct vnet_dev *d)
+{
+	struct vnet_transport *t = d->t;
+	int rc = t->ops->reset(t);
+
+	if (rc && rc != -ECONNRESET) {
+		uint32_t bufs;
+		uint64_t bytes;
+
+		d->reset_failures++;
+		if (t->ops->bus_master)
+			t->ops->bus_master(t, false);
+		held_count(d, &bufs, &bytes);
+		if (!d->held)
+			vnet_log(VNET_LOG_ERR, "net: %s: the device did not complete its reset (%s): %u buffers "
+			         "in flight and %llu bytes of ring memory stay out of circulation until a reset "
+			         "completes%s", t->ops->name, vnet_strerror(rc), (unsigned)bufs,
+			         (unsigned long long)bytes, t->ops->bus_master ? "; bus mastering is off" : "");
+		d->held = true;
+		return rc;
+	}
+	if (t->ops->bus_master && rc == 0)
+		t->ops->bus_master(t, true);
+	release_parked(t); /* devices closed over @t while stuck: this reset covers them */
+	if (d->held) {
+		uint32_t n = drain_all(d);
+
+		d->held = false;
+		vnet_log(VNET_LOG_INFO, "net: %s: the device %s: %u held buffers back in their pools",
+		         t->ops->name, rc ? "is gone" : "reset at last", (unsigned)n);
+	}
+	return rc;
+}
+
+static void fail_device(struct vnet_dev *d)
+{
+	struct vnet_transport *t = d->t;
+
 	/* spec 3.1.1: tell the device we gave up, then leave it reset */
 	t->ops->set_status(t, (uint8_t)(t->ops->get_status(t) | VIRTIO_STATUS_FAILED));
-	t->ops->reset(t);
+	dev_reset(d);
+}
+
+/* Read a 16-bit config field before FEATURES_OK (spec 3.1.1 step 4: the
+ * driver may read, not write, the device config to decide). */
+static uint16_t peek16(struct vnet_transport *t, uint32_t off)
+{
+	uint16_t v = 0;
+
+	t->ops->read_config(t, off, &v, 2);
+	return v;
+}
+
+/* Config fields the features being accepted bring, checked before they
+ * are (as Linux's virtnet_validate does): a feature whose field is out of
+ * the spec's range is not negotiated, with a clear message. */
+static void validate_config(struct vnet_dev *d)
+{
+	struct vnet_transport *t = d->t;
+
+	if (d->features & VNET_F_MTU) {
+		uint16_t mtu = peek16(t, VIRTIO_NET_CFG_MTU);
+
+		if (mtu < VNET_MIN_MTU) {
+			vnet_log(VNET_LOG_WARN, "net: %s: device MTU %u is below %u, IPv4's minimum (spec 5.1.4.1; "
+			         "IPv6 needs 1280): VIRTIO_NET_F_MTU not negotiated, MTU 1500 assumed",
+			         t->ops->name, (unsigned)mtu, VNET_MIN_MTU);
+			d->features &= ~VNET_F_MTU;
+		}
+	}
+	if (d->features & VNET_F_MQ) {
+		uint16_t pairs = peek16(t, VIRTIO_NET_CFG_MAX_PAIRS);
+
+		/* 0x8000 is in the spec's range, but its control queue (2N =
+		 * 65536) is beyond a 16-bit queue index */
+		if (pairs < 1 || pairs > VNET_MQ_PAIRS_USABLE) {
+			vnet_log(VNET_LOG_WARN, "net: %s: max_virtqueue_pairs %u is outside 1..%u (spec 5.1.4.1: "
+			         "1..32768; 32768 puts the control queue past queue 65535): VIRTIO_NET_F_MQ not "
+			         "negotiated, one queue pair", t->ops->name, (unsigned)pairs, VNET_MQ_PAIRS_USABLE);
+			d->features &= ~VNET_F_MQ;
+		}
+	}
 }
 
 /* Reset, status handshake and feature negotiation, up to FEATURES_OK. */
@@ -81,7 +252,7 @@ static int negotiate(struct vnet_dev *d, uint64_t want)
 	uint64_t offer;
 	int rc;
 
-	rc = t->ops->reset(t);
+	rc = dev_reset(d);
 	if (rc) {
 		vnet_log(VNET_LOG_ERR, "net: %s: device reset did not complete", t->ops->name);
 		return rc;
@@ -93,7 +264,7 @@ static int negotiate(struct vnet_dev *d, uint64_t want)
 		vnet_log(VNET_LOG_ERR, "net: %s: device lacks VIRTIO_F_VERSION_1 (legacy device): "
 		         "use a modern device (QEMU: disable-legacy=on, or "
 		         "-global virtio-mmio.force-legacy=false)", t->ops->name);
-		fail_device(t);
+		fail_device(d);
 		return -ENOTSUP;
 	}
 	d->features = offer & (want | VNET_F_VERSION_1) & VNET_F_IMPLEMENTED;
@@ -119,15 +290,57 @@ static int negotiate(struct vnet_dev *d, uint64_t want)
 	if (!(d->features & VNET_F_MRG_RXBUF) &&
 	    vnet_pool_data_room(d->pool) + sizeof(struct virtio_net_hdr) < 65562u)
 		d->features &= ~(VNET_F_GUEST_TSO4 | VNET_F_GUEST_TSO6);
+	validate_config(d);
 	t->ops->set_features(t, d->features);
 	t->ops->set_status(t, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
 	if (!(t->ops->get_status(t) & VIRTIO_STATUS_FEATURES_OK)) {
 		vnet_log(VNET_LOG_ERR, "net: %s: device refused features 0x%llx", t->ops->name,
 		         (unsigned long long)d->features);
-		fail_device(t);
+		fail_device(d);
 		return -EPROTO;
 	}
 	return 0;
+}
+
+/* The device's DMA memory, for a transport that hands it over by region
+ * (vhost-user): its rings, tables, control buffer, RX pool and shared
+ * pools; @none: nothing (the memory is about to go). 0 or -errno. */
+static int share_regions(struct vnet_dev *d, bool none)
+{
+	struct vnet_transport *t = d->t;
+	struct vnet_dma *r;
+	unsigned n = 0, i;
+	uint16_t p;
+	int rc;
+
+	if (!t->ops->set_dma_regions)
+		return 0;
+	if (none)
+		return t->ops->set_dma_regions(t, NULL, 0);
+	r = calloc(3u * d->npairs + 3u + VNET_DEV_SHARED_POOLS, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	for (p = 0; d->rxq && p < d->npairs; p++) {
+		const struct vnet_vq *q[2] = {&d->rxq[p], &d->txq[p]};
+
+		for (i = 0; i < 2; i++) {
+			if (q[i]->mem.va)
+				r[n++] = q[i]->mem;
+			if (q[i]->ind_mem.va)
+				r[n++] = q[i]->ind_mem;
+		}
+	}
+	if (d->ctrlq.mem.va)
+		r[n++] = d->ctrlq.mem;
+	if (d->ctrl_buf.va)
+		r[n++] = d->ctrl_buf;
+	r[n++] = d->pool->mem;
+	for (i = 0; i < VNET_DEV_SHARED_POOLS; i++)
+		if (d->shared[i] && d->shared[i] != d->pool)
+			r[n++] = d->shared[i]->mem;
+	rc = t->ops->set_dma_regions(t, r, n);
+	free(r);
+	return rc;
 }
 
 static int setup_queue(struct vnet_dev *d, struct vnet_vq *vq)
@@ -153,6 +366,14 @@ static int start_queues(struct vnet_dev *d)
 	uint16_t p;
 	int rc;
 
+	/* before the first queue: a transport that hands its device memory by
+	 * region learns which is this device's (and only that) */
+	rc = share_regions(d, false);
+	if (rc) {
+		vnet_log(VNET_LOG_ERR, "net: %s: cannot share the device's memory: %s", t->ops->name,
+		         vnet_strerror(rc));
+		return rc;
+	}
 	for (p = 0; p < d->npairs; p++) {
 		vnet_ring_reset(&d->rxq[p], VRING_DESC_F_WRITE, ev);
 		vnet_ring_reset(&d->txq[p], 0, ev);
@@ -188,20 +409,21 @@ static int start_queues(struct vnet_dev *d)
 }
 
 /* Reset the device first (it must stop touching the rings), then take
- * every buffer back. */
-static void stop(struct vnet_dev *d)
+ * every buffer back - unless the reset did not complete: then the device
+ * keeps them (dev_reset). 0 or the reset's -errno. */
+static int stop(struct vnet_dev *d)
 {
 	uint16_t p;
+	int rc = dev_reset(d);
 
-	d->t->ops->reset(d->t);
-	for (p = 0; p < d->npairs; p++) {
-		vnet_vq_drain(&d->rxq[p], vnet_buf_free);
-		vnet_vq_drain(&d->txq[p], vnet_buf_free_chain); /* TX frames may be chains */
-		/* the rings are stale until start_queues() resets them: the fast
-		 * path must not touch them (a failed recover leaves them so) */
+	if (!d->held)
+		drain_all(d);
+	/* the rings are stale until start_queues() resets them: the fast
+	 * path must not touch them (a failed recover leaves them so) */
+	for (p = 0; d->rxq && p < d->npairs; p++)
 		d->rxq[p].broken = d->txq[p].broken = true;
-	}
 	d->started = false;
+	return rc;
 }
 
 static uint16_t pick_size(uint16_t want, uint16_t max, uint16_t def)
@@ -220,6 +442,7 @@ static void free_queues(struct vnet_dev *d)
 {
 	uint16_t p;
 
+	share_regions(d, true); /* the memory goes: the transport forgets it first */
 	for (p = 0; p < d->npairs; p++) {
 		if (d->rxq)
 			vnet_vq_free(&d->rxq[p]);
@@ -243,8 +466,8 @@ static int alloc_queues(struct vnet_dev *d)
 	uint16_t rx_max = t->ops->queue_max(t, VNET_RXQ(0)), tx_max = t->ops->queue_max(t, VNET_TXQ(0));
 	uint16_t rx_size = pick_size(c->rx_ring_size, rx_max, 256);
 	uint16_t tx_size = pick_size(c->tx_ring_size, tx_max, 256);
-	uint16_t p, ctrl_idx;
-	uint32_t room = vnet_pool_data_room(d->pool);
+	uint16_t p;
+	uint32_t room = vnet_pool_data_room(d->pool), ctrl_idx;
 	int rc;
 
 	if (!rx_max || !tx_max) {
@@ -301,13 +524,16 @@ static int alloc_queues(struct vnet_dev *d)
 	}
 	if (d->features & VNET_F_CTRL_VQ) {
 		uint16_t max;
-		ctrl_idx = (d->features & VNET_F_MQ) ? (uint16_t)(2 * d->cfg.max_pairs) : 2;
-		max = t->ops->queue_max(t, ctrl_idx);
+		/* max_pairs <= 0x7fff (validate_config): 2N fits 16 bits */
+		ctrl_idx = (d->features & VNET_F_MQ) ? 2u * d->cfg.max_pairs : 2u;
+		if (ctrl_idx > 0xffff)
+			return -ERANGE;
+		max = t->ops->queue_max(t, (uint16_t)ctrl_idx);
 		if (!max) {
 			vnet_log(VNET_LOG_ERR, "net: device offers CTRL_VQ without a control queue");
 			return -ENODEV;
 		}
-		rc = vnet_vq_alloc(&d->ctrlq, ctrl_idx, pick_size(c->ctrl_ring_size, max, 64), 0);
+		rc = vnet_vq_alloc(&d->ctrlq, (uint16_t)ctrl_idx, pick_size(c->ctrl_ring_size, max, 64), 0);
 		if (rc)
 			return rc;
 		if (!size_ok(d->ctrlq.size, max))
@@ -318,6 +544,8 @@ static int alloc_queues(struct vnet_dev *d)
 	}
 	return 0;
 }
+
+static void park(struct vnet_dev *d);
 
 int vnet_dev_open(struct vnet_dev **out, struct vnet_transport *t, const struct vnet_dev_conf *conf)
 {
@@ -376,9 +604,16 @@ int vnet_dev_open(struct vnet_dev **out, struct vnet_transport *t, const struct 
 fail_started:
 	stop(d);
 fail_queues:
+	fail_device(d); /* a reset that completes gives back what stop() kept */
+	if (d->held) {
+		park(d); /* the device may still write into it: never freed */
+		return rc;
+	}
 	free_queues(d);
+	free(d);
+	return rc;
 fail_reset:
-	fail_device(t);
+	fail_device(d);
 fail_free:
 	free(d);
 	return rc;
@@ -389,8 +624,161 @@ void vnet_dev_close(struct vnet_dev *d)
 	if (!d)
 		return;
 	stop(d);
+	if (d->held) {
+		park(d);
+		return;
+	}
 	free_queues(d);
 	free(d);
+}
+
+/* ---- devices closed while their reset had not completed --------------------
+ * Kept, memory and buffers included, on a list: nothing of theirs may be
+ * reused while the device can still write it. vnet_held_release() retries
+ * their reset. A spin flag guards the list (open and close of different
+ * devices may run on different threads). */
+static struct vnet_dev *parked;
+static volatile char parked_lock;
+
+static void parked_take(void)
+{
+	while (__atomic_test_and_set(&parked_lock, __ATOMIC_ACQUIRE))
+		vnet_cpu_relax();
+}
+
+static void parked_give(void)
+{
+	__atomic_clear(&parked_lock, __ATOMIC_RELEASE);
+}
+
+/* The device behind @t completed a reset (or is gone): what devices
+ * closed over @t kept is free now. */
+static void release_parked(struct vnet_transport *t)
+{
+	struct vnet_dev **pp, *d, *mine = NULL;
+
+	parked_take();
+	for (pp = &parked; (d = *pp) != NULL;) {
+		if (d->t == t) {
+			*pp = d->next_parked;
+			d->next_parked = mine;
+			mine = d;
+		} else {
+			pp = &d->next_parked;
+		}
+	}
+	parked_give();
+	while ((d = mine) != NULL) {
+		uint32_t n;
+
+		mine = d->next_parked;
+		n = drain_all(d);
+		vnet_log(VNET_LOG_INFO, "net: %s: the device reset: a closed device's %u held buffers are back",
+		         t->ops->name, (unsigned)n);
+		d->held = false;
+		free_queues(d);
+		free(d);
+	}
+}
+
+static void park(struct vnet_dev *d)
+{
+	uint32_t bufs;
+	uint64_t bytes;
+
+	held_count(d, &bufs, &bytes);
+	vnet_log(VNET_LOG_ERR, "net: %s: closed without a completed reset: %u buffers and %llu bytes of ring "
+	         "memory stay with the device (vnet_held_release() retries the reset)", d->t->ops->name,
+	         (unsigned)bufs, (unsigned long long)bytes);
+	parked_take();
+	d->next_parked = parked;
+	parked = d;
+	parked_give();
+}
+
+void vnet_held_stats(struct vnet_held_stats *out)
+{
+	const struct vnet_dev *d;
+
+	if (!out)
+		return;
+	memset(out, 0, sizeof(*out));
+	parked_take();
+	for (d = parked; d; d = d->next_parked) {
+		uint32_t bufs;
+		uint64_t bytes;
+
+		held_count(d, &bufs, &bytes);
+		out->devices++;
+		out->bufs += bufs;
+		out->ring_bytes += bytes;
+	}
+	parked_give();
+}
+
+int vnet_held_release(struct vnet_transport *t)
+{
+	struct vnet_held_stats before, after;
+	int rc;
+
+	if (!t)
+		return -EINVAL;
+	vnet_held_stats(&before);
+	/* one reset of the device behind @t covers every device closed over
+	 * it: a successful one releases them all (dev_reset) */
+	rc = t->ops->reset(t);
+	if (rc && rc != -ECONNRESET) {
+		vnet_log(VNET_LOG_ERR, "net: %s: the device still does not reset: what it holds stays held",
+		         t->ops->name);
+		return rc;
+	}
+	if (rc == 0 && t->ops->bus_master)
+		t->ops->bus_master(t, true);
+	release_parked(t);
+	vnet_held_stats(&after);
+	return (int)(before.bufs - after.bufs);
+}
+
+int vnet_dev_stats(const struct vnet_dev *d, struct vnet_dev_stats *out)
+{
+	uint32_t bufs = 0;
+	uint64_t bytes = 0;
+
+	if (!d || !out)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	if (d->held)
+		held_count(d, &bufs, &bytes);
+	out->reset_failures = d->reset_failures;
+	out->held_bufs = bufs;
+	out->held_ring_bytes = bytes;
+	return 0;
+}
+
+int vnet_dev_share_pool(struct vnet_dev *d, struct vnet_pool *pool)
+{
+	unsigned i, slot = VNET_DEV_SHARED_POOLS;
+	int rc;
+
+	if (!d || !pool)
+		return -EINVAL;
+	if (pool == d->pool)
+		return 0;
+	for (i = 0; i < VNET_DEV_SHARED_POOLS; i++) {
+		if (d->shared[i] == pool)
+			return 0;
+		if (!d->shared[i] && slot == VNET_DEV_SHARED_POOLS)
+			slot = i;
+	}
+	if (slot == VNET_DEV_SHARED_POOLS)
+		return -ENOSPC;
+	d->shared[slot] = pool;
+	if (!d->started)
+		return 0; /* shared from the next start on */
+	rc = share_regions(d, false);
+	if (rc)
+		d->shared[slot] = NULL;
+	return rc;
 }
 
 uint8_t vnet_dev_hdr_len(const struct vnet_dev *d) { return (uint8_t)d->hdr_len; }
@@ -506,6 +894,25 @@ static int recover_queues(struct vnet_dev *d)
 	return rc;
 }
 
+/* Which queues the device broke, and how (what the harvest counted). */
+static void log_broken(const struct vnet_dev *d)
+{
+	uint16_t p;
+
+	for (p = 0; d->started && p < d->npairs; p++) {
+		const struct vnet_vq *q[2] = {&d->rxq[p], &d->txq[p]};
+
+		for (unsigned i = 0; i < 2; i++)
+			if (q[i]->broken)
+				vnet_log(VNET_LOG_WARN, "net: %s: queue %u broken by the device (so far: %llu bad "
+				         "ids, %llu bad lengths, %llu bad indices): resetting it",
+				         d->t->ops->name, (unsigned)q[i]->qidx,
+				         (unsigned long long)q[i]->stats.drop_bad_id,
+				         (unsigned long long)q[i]->stats.drop_bad_len,
+				         (unsigned long long)q[i]->stats.drop_bad_idx);
+	}
+}
+
 int vnet_dev_recover(struct vnet_dev *d)
 {
 	uint64_t had;
@@ -513,6 +920,7 @@ int vnet_dev_recover(struct vnet_dev *d)
 
 	if (!d)
 		return -EINVAL;
+	log_broken(d);
 	if (recover_queues(d) == 0)
 		return 0;
 	had = d->features;
@@ -521,7 +929,7 @@ int vnet_dev_recover(struct vnet_dev *d)
 	rc = negotiate(d, had);
 	if (rc == 0 && d->features != had) {
 		vnet_log(VNET_LOG_ERR, "net: device offers different features after reset");
-		fail_device(d->t);
+		fail_device(d);
 		rc = -EPROTO;
 	}
 	if (rc == 0)

@@ -20,6 +20,11 @@
 #define VNET_RXQ(pair) ((uint16_t)(2 * (pair)))
 #define VNET_TXQ(pair) ((uint16_t)(2 * (pair) + 1))
 #define VNET_MAX_PAIRS 64
+/* Pools a device shares with its transport besides its RX pool
+ * (vnet_dev_share_pool). */
+#define VNET_DEV_SHARED_POOLS 4
+/* spec 5.1.4.1: the smallest MTU a device may report (IPv4's minimum) */
+#define VNET_MIN_MTU 68
 
 struct vnet_dev {
 	struct vnet_vq *rxq, *txq; /* [npairs] */
@@ -35,6 +40,14 @@ struct vnet_dev {
 	struct vnet_dma ctrl_buf;  /* request and ack bytes */
 	bool started;
 	bool needs_reset;
+	/* A reset did not complete: the device may still write into what it
+	 * was given, so every buffer in flight stays on its ring and the ring
+	 * memory stays allocated until a reset completes (dev.c). */
+	bool held;
+	bool cfg_warned;           /* a config value out of range was reported once */
+	uint64_t reset_failures;
+	struct vnet_pool *shared[VNET_DEV_SHARED_POOLS]; /* vnet_dev_share_pool */
+	struct vnet_dev *next_parked; /* closed while held: dev.c's parked list */
 };
 
 /* ctrl.c */

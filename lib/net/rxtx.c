@@ -61,8 +61,18 @@ uint16_t vnet_rx_refill(struct vnet_dev *d, uint16_t q)
 	if (vnet_unlikely(q >= d->npairs))
 		return 0;
 	vq = &d->rxq[q];
+	if (vnet_unlikely(vq->broken))
+		return 0;
+	/* ids held after a short burst (vring.h): a refill with no harvest
+	 * since the last one (the application stopped reading) checks the
+	 * unread entries and takes them back if none can be stale */
+	if (vnet_unlikely(vq->held_ngrp)) {
+		if (vq->last_used == vq->held_mark)
+			vnet_vq_held_check(vq);
+		vq->held_mark = vq->last_used;
+	}
 	n = vq->num_free;
-	if (vnet_unlikely(vq->broken) || n == 0)
+	if (n == 0)
 		return 0;
 	if (vnet_unlikely(d->pool->top < n)) {
 		vq->stats.drop_pool_empty++;

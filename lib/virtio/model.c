@@ -127,6 +127,13 @@
  *  - Reset keeps armed faults, counters, link state and the SOURCE
  *    sequence; it clears the RX mode (promisc on), MAC (back to conf.mac),
  *    tables, VLANs, active pairs (1) and STATUS ANNOUNCE.
+ *  - The transport's bus_master op stands for PCI's Bus Master Enable:
+ *    off (the driver's answer to a reset that did not complete), the model
+ *    touches no ring and no buffer until it is on again; a reset does not
+ *    change it (bus_master_off in the stats and the state).
+ *  - vnet_model_config_override() makes config space lie (values the spec
+ *    forbids included), for the driver's checks; the model itself goes on
+ *    by conf.
  *
  * Faults (vnet_model_fault(m, f, n): the next n times it can take effect;
  * each one that does counts in faults_fired). A fault belongs to the model
@@ -308,6 +315,7 @@ struct vnet_model {
 	uint32_t generation;
 	bool link_up;
 	bool announce;
+	bool bm_off;                     /* bus mastering off (the bus_master op): no memory touched */
 	/* control queue state (reset clears it) */
 	bool promisc, allmulti, uc_overflow, mc_overflow;
 	uint8_t mac[ETH_ALEN];
@@ -316,6 +324,8 @@ struct vnet_model {
 	uint8_t uc[VNET_MODEL_MAC_TABLE][ETH_ALEN];
 	uint8_t mc[VNET_MODEL_MAC_TABLE][ETH_ALEN];
 	uint8_t vlan[4096 / 8];
+	uint8_t cfg_over[CFG_SIZE];      /* vnet_model_config_override: bytes shown ... */
+	uint8_t cfg_over_set[CFG_SIZE];  /* ... where set */
 	uint32_t nq;                     /* 2 * max_pairs + 1 */
 	struct mq *q;                    /* data queues at their index, controlq last */
 	uint32_t poll_no;
@@ -368,9 +378,11 @@ static struct vnet_model *tm(struct vnet_transport *t)
 	return (struct vnet_model *)(void *)t;
 }
 
+/* Serving its rings: DRIVER_OK, no error, and bus mastering on (off, the
+ * device may not reach memory at all). */
 static bool is_live(const struct vnet_model *m)
 {
-	return (m->status & VIRTIO_STATUS_DRIVER_OK) &&
+	return (m->status & VIRTIO_STATUS_DRIVER_OK) && !m->bm_off &&
 	       !(m->status & (VIRTIO_STATUS_DEVICE_NEEDS_RESET | VIRTIO_STATUS_FAILED));
 }
 
@@ -2067,6 +2079,21 @@ void vnet_model_get_state(const struct vnet_model *m, struct vnet_model_state *o
 	out->mc_entries = m->mc_n;
 	for (uint32_t i = 0; i < sizeof(m->vlan); i++)
 		out->vlans += (uint32_t)__builtin_popcount(m->vlan[i]);
+	out->bus_master_off = m->bm_off;
+}
+
+int vnet_model_config_override(struct vnet_model *m, uint32_t off, const void *bytes, uint32_t len)
+{
+	if (!m || (len && (!bytes || off > CFG_SIZE || len > CFG_SIZE - off)))
+		return -EINVAL;
+	if (!len) {
+		memset(m->cfg_over_set, 0, sizeof(m->cfg_over_set));
+	} else {
+		memcpy(m->cfg_over + off, bytes, len);
+		memset(m->cfg_over_set + off, 1, len);
+	}
+	m->generation++;
+	return 0;
 }
 
 int vnet_model_mac_entry(const struct vnet_model *m, bool multicast, uint32_t i, uint8_t mac[6])
@@ -2233,6 +2260,9 @@ static void t_read_config(struct vnet_transport *t, uint32_t off, void *buf, uin
 	put16(img + VIRTIO_NET_CFG_SPEED, (uint16_t)speed);
 	put16(img + VIRTIO_NET_CFG_SPEED + 2, (uint16_t)(speed >> 16));
 	img[VIRTIO_NET_CFG_DUPLEX] = duplex[m->conf.duplex];
+	for (uint32_t i = 0; i < CFG_SIZE; i++) /* a hostile device's values */
+		if (m->cfg_over_set[i])
+			img[i] = m->cfg_over[i];
 	for (uint32_t i = 0; out && i < len; i++)
 		out[i] = (uint64_t)off + i < CFG_SIZE ? img[off + i] : 0;
 }
@@ -2346,6 +2376,17 @@ static void t_close(struct vnet_transport *t)
 	(void)t; /* the model owns the transport: vnet_model_destroy() frees it */
 }
 
+/* Bus Master Enable, as on PCI: off, the model touches no ring or buffer
+ * (is_live) until it is on again; the reset state is not changed. */
+static void t_bus_master(struct vnet_transport *t, bool on)
+{
+	struct vnet_model *m = tm(t);
+
+	if (!on && !m->bm_off)
+		m->st.bus_master_off++;
+	m->bm_off = !on;
+}
+
 static const struct vnet_transport_ops model_ops = {
 	.name = "model",
 	.reset = t_reset,
@@ -2360,6 +2401,7 @@ static const struct vnet_transport_ops model_ops = {
 	.notify = t_notify,
 	.close = t_close,
 	.queue_reset = t_queue_reset,
+	.bus_master = t_bus_master,
 };
 
 /* ------------------------------------------------------ lifecycle -- */

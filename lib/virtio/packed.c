@@ -38,7 +38,9 @@ void vnet_pq_reset(struct vnet_vq *vq, uint16_t desc_flags, bool event_idx)
 		vq->free_ids[i] = (uint16_t)(vq->size - 1 - i); /* ids pop in ascending order */
 	vq->num_free = vq->size;
 	vq->avail_idx = vq->last_used = vq->kick_idx = 0;
-	vq->pk_pub = 0;
+	vq->held_head = vq->held_tail = 0;
+	vq->held_ngrp = 0;
+	vq->pk_pub = vq->pk_used_end = 0;
 	vq->pk_head_flags = 0;
 	vq->pk_wflags = (uint16_t)(desc_flags & VIRTQ_DESC_F_WRITE);
 	vq->event_idx = event_idx;
@@ -63,7 +65,8 @@ int vnet_pq_alloc(struct vnet_vq *vq, uint16_t qidx, uint16_t size, uint16_t des
 		return rc;
 	vq->cookie = calloc(size, sizeof(vq->cookie[0]));
 	vq->free_ids = calloc(size, sizeof(vq->free_ids[0]));
-	if (!vq->cookie || !vq->free_ids) {
+	vq->held_ids = calloc(size, sizeof(vq->held_ids[0]));
+	if (!vq->cookie || !vq->free_ids || !vq->held_ids) {
 		vnet_vq_free(vq);
 		return -ENOMEM;
 	}
@@ -100,6 +103,28 @@ bool vnet_pq_intr_arm(struct vnet_vq *vq)
 void vnet_pq_intr_disarm(struct vnet_vq *vq)
 {
 	vnet_store16(&vq->pk_driver->flags, RING_EVENT_FLAGS_DISABLE);
+}
+
+uint32_t vnet_pq_held_check(struct vnet_vq *vq)
+{
+	const volatile struct pvirtq_desc *ring = vq->pk_desc;
+	uint16_t pos;
+
+	for (pos = vq->pk_used_end; pos != vq->pk_pub; pos++) {
+		uint32_t f = vnet_load16(&ring[pos & vq->mask].flags) & (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED);
+
+		if (f != ((pos & vq->size) ? 0u : (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED)))
+			break; /* not used (yet); anything stranger the harvest refuses */
+	}
+	vq->pk_used_end = pos;
+	vnet_rmb();
+	for (pos = vq->last_used; pos != vq->pk_used_end; pos++) {
+		uint32_t id = ring[pos & vq->mask].id;
+
+		if (id >= vq->size || vq->cookie[id] == NULL)
+			return 0;
+	}
+	return vnet_vq_held_release_all(vq);
 }
 
 uint16_t vnet_ring_post_tx_rest(struct vnet_vq *vq, struct vnet_buf *const *bufs, uint16_t n, uint32_t tx_hdr,

@@ -110,6 +110,12 @@ void vnet_pq_addrs(const struct vnet_vq *vq, struct vnet_vq_addrs *a);
 bool vnet_pq_intr_arm(struct vnet_vq *vq);
 void vnet_pq_intr_disarm(struct vnet_vq *vq);
 
+/* vnet_vq_held_check for a packed ring: the used run is extended as a
+ * harvest would (flags, then a barrier), its unread ids checked. */
+uint32_t vnet_pq_held_check(struct vnet_vq *vq);
+/* Every held id back on the free stack (both layouts; after a check). */
+uint32_t vnet_vq_held_release_all(struct vnet_vq *vq);
+
 /* The rest of a TX burst from a chain on: chains one by one, the frames
  * between them through the ring's post loop. @return frames posted. */
 uint16_t vnet_ring_post_tx_rest(struct vnet_vq *vq, struct vnet_buf *const *bufs, uint16_t n, uint32_t tx_hdr,
@@ -127,84 +133,90 @@ static inline uint32_t vnet_pq_wrap(const struct vnet_vq *vq, uint32_t pos)
  * vnet_vq_harvest, @mrg included: RX (@rx_hdr != 0) lengths must cover the
  * header and fit the buffer; with @mrg a frame spans num_buffers used
  * descriptors, returned as one head linked through next/nb_segs, @n counts
- * frames and a frame is taken whole or not at all (a frame whose
- * num_buffers runs past the used run, or with a bad segment, is dropped
- * whole). What is wrong is counted and dropped.
+ * frames and a frame is taken whole or not at all.
  *
- * Only descriptors already published are looked at. Reading stops at the
- * first descriptor not marked used in the current lap (spec 2.8.22: poll
- * the next descriptor in ring order; spec 2.8.9: the device marks the first
- * buffer of a multi-buffer frame used last). The flags of the run are read
- * first, then one read barrier, then each id and len exactly once.
- * Validation of what the device wrote:
- *  - flags AVAIL == USED == wrap counter: a used descriptor. id out of range
- *    or not in flight (also a duplicate): drop_bad_id, the position is
- *    consumed; RX len below the header or above the buffer: drop_bad_len,
- *    the buffer goes back to its pool. The WRITE flag of a used descriptor
- *    is not required (devices differ); len is validated instead.
- *  - flags AVAIL == USED == the other lap's wrap counter: a used descriptor
- *    with a wrong wrap state. Nothing in it is trusted: drop_bad_idx, the
- *    position is consumed, the buffer posted there stays in flight (until
- *    vnet_vq_drain), and this harvest ends there.
- *  - flags AVAIL != USED but not the pattern we wrote for this lap: no
- *    device ever writes that (spec 2.8.1: used descriptors have AVAIL ==
- *    USED) - an impossible state: drop_bad_idx and vq->broken.
+ * Pass 1 extends the run of descriptors known to be used in their lap
+ * (pk_used_end), reading flags only, up to the first that is not (spec
+ * 2.8.22: poll the next descriptor in ring order; spec 2.8.9: the device
+ * marks the first buffer of a multi-buffer frame used last) or to what we
+ * published; each descriptor's flags are read once, whatever the bursts'
+ * sizes. Then one read barrier, and pass 2 reads each id and len once,
+ * through the split ring's per-entry checks (vring.h).
+ * Validation of what the device wrote (a device that got it wrong breaks
+ * the queue, as in Linux's virtio_ring: BAD_RING; what came before is
+ * delivered, nothing after it is read until vnet_dev_recover()):
+ *  - flags AVAIL == USED == wrap counter: a used descriptor. id out of
+ *    range or not in flight (also a duplicate): drop_bad_id, broken; RX len
+ *    below the header or past the buffer: drop_bad_len, broken. The WRITE
+ *    flag of a used descriptor is not required (devices differ); len is
+ *    validated instead.
+ *  - flags AVAIL == USED == the other lap's wrap counter (a used descriptor
+ *    with the wrong wrap state), or AVAIL != USED but not the pattern we
+ *    wrote for this lap (spec 2.8.1: no device writes that): drop_bad_idx,
+ *    broken.
+ * A burst that stops before the end of the used run holds the ids it took
+ * (vnet_vq_hold) until a harvest passes that end, as on the split ring.
  */
 static inline __attribute__((always_inline)) uint16_t vnet_pq_harvest(struct vnet_vq *vq, struct vnet_buf **out,
                                                                      uint16_t n, uint32_t rx_hdr, int mrg,
                                                                      uint64_t *bytes)
 {
 	const volatile struct pvirtq_desc *ring = vq->pk_desc;
-	uint32_t last = vq->last_used;
-	uint32_t todo = (uint16_t)(vq->pk_pub - last);
+	uint32_t last = vq->last_used, end = vq->pk_used_end;
+	uint32_t scan = (uint16_t)(vq->pk_pub - end);
 	uint32_t mask = vq->mask, size = vq->size;
-	uint32_t ready, i, pos;
-	uint32_t stop_flags = 0;
+	uint32_t ready, todo, i, k, pos;
+	bool bad = false;
 	struct vnet_harvest h;
+	uint16_t got;
 
-	if (!mrg && todo > n)
-		todo = n;
-	if (todo == 0 || n == 0)
+	if (n == 0)
 		return 0;
-	/* Pass 1: how many in a row are used in their lap. */
-	for (ready = 0, pos = last; ready < todo; ready++, pos++) {
-		uint32_t f = vnet_load16(&ring[pos & mask].flags) & (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED);
-		uint32_t used = (pos & size) ? 0 : (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED);
+	/* Pass 1: how far the used run goes now. */
+	for (k = 0; k < scan; k++) {
+		uint32_t p = end + k;
+		uint32_t f = vnet_load16(&ring[p & mask].flags) & (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED);
+		uint32_t used = (p & size) ? 0 : (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED);
 
 		if (vnet_unlikely(f != used)) {
-			stop_flags = f | 0x10000; /* remember what stopped us */
+			/* ours for this lap (not used yet), or something no device writes */
+			bad = f != ((p & size) ? VIRTQ_DESC_F_USED : VIRTQ_DESC_F_AVAIL);
 			break;
 		}
-		if ((ready & 3) == 3) /* four descriptors to a cache line */
-			vnet_prefetch(&ring[(pos + 1) & mask]);
+		if ((k & 3) == 3) /* four descriptors to a cache line */
+			vnet_prefetch(&ring[(p + 1) & mask]);
 	}
+	end = (uint16_t)(end + k);
+	vq->pk_used_end = (uint16_t)end;
+	ready = (uint16_t)(end - last);
+	if (vnet_unlikely(bad)) {
+		vq->stats.drop_bad_idx++;
+		vq->broken = true;
+	}
+	todo = !mrg && ready > n ? n : ready;
+	if (todo == 0)
+		return 0;
 	vnet_rmb(); /* id and len are read after the flags that cover them */
-	/* Pass 2: each id and len once, through the split ring's per-entry
-	 * checks (vring.h). */
+	/* Pass 2: each id and len once. */
 	vnet_harvest_begin(&h, vq, out, rx_hdr);
-	for (i = 0, pos = last; i < ready; i++, pos++) {
+	for (i = 0, pos = last; i < todo; i++, pos++) {
 		uint32_t slot = pos & mask;
 
 		if (rx_hdr && mrg && h.cont == 0 && h.got == n)
 			break; /* whole frames only */
-		vnet_harvest_entry(&h, ring[slot].id, &ring[slot].len, ready - i - 1, rx_hdr, mrg, out == NULL);
-	}
-	if (vnet_unlikely(stop_flags) && i == ready) {
-		/* The descriptor at last + ready (published by us) is neither
-		 * ours-for-this-lap nor used in this lap. */
-		uint32_t mine = (pos & size) ? VIRTQ_DESC_F_USED : VIRTQ_DESC_F_AVAIL;
-		uint32_t f = stop_flags & 0xffff;
-
-		if (f != mine) {
-			vq->stats.drop_bad_idx++;
-			if (f == (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED) || f == 0)
-				i++; /* used, wrong wrap: consume the position */
-			else
-				vq->broken = true; /* AVAIL != USED, not ours: impossible */
+		if (vnet_unlikely(vnet_harvest_entry(&h, ring[slot].id, slot, &ring[slot].len, ready - i - 1, rx_hdr,
+		                                     mrg, out == NULL, 0))) {
+			vnet_harvest_broken(&h);
+			break;
 		}
 	}
 	vq->last_used = (uint16_t)(last + i);
-	return vnet_harvest_end(&h, bytes);
+	if (vnet_unlikely(i < ready))
+		h.num_free = vnet_vq_hold(vq, vq->num_free, h.num_free, (uint16_t)end);
+	got = vnet_harvest_end(&h, bytes);
+	if (vnet_unlikely(vq->held_ngrp))
+		vnet_vq_release(vq);
+	return got;
 }
 
 /*

@@ -204,7 +204,7 @@ static int walk_caps(const struct pci_fn *f, struct vcaps *caps)
 {
 	uint64_t seen = 0;
 	unsigned steps;
-	uint8_t pos;
+	uint8_t pos, id;
 
 	memset(caps, 0, sizeof(*caps));
 	if (!(cfg_r16(f, VNET_PCI_STATUS) & VNET_PCI_STATUS_CAP_LIST))
@@ -222,9 +222,11 @@ static int walk_caps(const struct pci_fn *f, struct vcaps *caps)
 			return -ENODEV;
 		}
 		seen |= 1ull << (pos >> 2);
-		if (cfg_r8(f, pos) == VNET_PCI_CAP_ID_VNDR)
+		/* each device-written byte read once, then decided on */
+		id = cfg_r8(f, pos);
+		if (id == VNET_PCI_CAP_ID_VNDR)
 			note_vendor_cap(f, pos, caps);
-		else if (cfg_r8(f, pos) == VNET_PCI_CAP_ID_MSIX && !caps->msix)
+		else if (id == VNET_PCI_CAP_ID_MSIX && !caps->msix)
 			caps->msix = pos;
 		pos = cfg_r8(f, (uint16_t)(pos + CAP_NEXT)) & 0xfc;
 	}
@@ -382,16 +384,21 @@ struct pci_transport {
 	uint32_t common_len;              /* bytes of the common structure */
 	uint16_t num_queues;              /* as last read: it follows the features */
 	uint16_t notify_slots;            /* entries in queue_notify */
-	struct pci_fn loc;
+	struct pci_fn loc;                /* config access kept for bus_master (ECAM: mapped on demand) */
 	struct pci_map map[NUM_BARS];
+	void *(*map_fn)(void *arg, uint64_t phys, uint64_t len);
 	void (*unmap)(void *arg, void *va, uint64_t len);
 	void *map_arg;
+	uint64_t ecam_base;               /* ECAM access: its window, mapped again when needed */
+	bool bm_off;                      /* bus mastering turned off (pci_bus_master) */
 };
 
 static struct pci_transport *to_pci(struct vnet_transport *t)
 {
 	return (struct pci_transport *)t;
 }
+
+static void *identity_map(void *arg, uint64_t phys, uint64_t len);
 
 static int pci_reset(struct vnet_transport *t)
 {
@@ -599,6 +606,44 @@ static void pci_close(struct vnet_transport *t)
 	free(p);
 }
 
+/*
+ * Bus Master Enable (PCI 6.2.2, command register bit 2): off, the function
+ * may not initiate memory transactions - no DMA into buffers or rings
+ * after a reset that did not complete; on again once one does. Config
+ * space through the access given at open (ECAM: the window mapped for the
+ * moment).
+ */
+static void pci_bus_master(struct vnet_transport *t, bool on)
+{
+	struct pci_transport *p = to_pci(t);
+	struct pci_fn f = p->loc;
+	void *ecam = NULL;
+	uint16_t cmd;
+
+	if (on != p->bm_off)
+		return; /* already so */
+	if (p->ecam_base) {
+		ecam = p->map_fn ? p->map_fn(p->map_arg, p->ecam_base, VNET_PCI_ECAM_SIZE)
+		              : identity_map(NULL, p->ecam_base, VNET_PCI_ECAM_SIZE);
+		if (!ecam) {
+			vnet_log(VNET_LOG_ERR, FN_FMT "cannot map ECAM to turn bus mastering %s", FN_ARG(&p->loc),
+			         on ? "on" : "off");
+			return;
+		}
+		f.ctx = ecam;
+	}
+	if (!f.ops)
+		return;
+	cmd = cfg_r16(&f, VNET_PCI_COMMAND);
+	cmd = on ? (uint16_t)(cmd | VNET_PCI_CMD_BUS_MASTER) : (uint16_t)(cmd & ~VNET_PCI_CMD_BUS_MASTER);
+	cfg_w16(&f, VNET_PCI_COMMAND, cmd);
+	p->bm_off = !on;
+	vnet_log(on ? VNET_LOG_INFO : VNET_LOG_WARN, FN_FMT "bus mastering %s", FN_ARG(&p->loc),
+	         on ? "on again" : "off: the device may not reach memory until a reset completes");
+	if (ecam && p->map_fn && p->unmap)
+		p->unmap(p->map_arg, ecam, VNET_PCI_ECAM_SIZE);
+}
+
 static const struct vnet_transport_ops pci_ops = {
 	.name = "pci",
 	.reset = pci_reset,
@@ -613,6 +658,7 @@ static const struct vnet_transport_ops pci_ops = {
 	.notify = pci_notify,
 	.close = pci_close,
 	.queue_reset = pci_queue_reset,
+	.bus_master = pci_bus_master,
 };
 
 void vnet_transport_close(struct vnet_transport *t)
@@ -652,6 +698,13 @@ static const struct vcap *choose_cap(const struct pci_fn *f, const struct vcaps 
 			vnet_log(VNET_LOG_WARN, FN_FMT "%s structure in BAR%u: %s", FN_ARG(f),
 			         cfg_name[type], c->bar, b->io ? "an I/O BAR, not supported" :
 			         "not implemented");
+			continue;
+		}
+		/* 4.1.4.4.1: 0 or an even power of 2; anything else puts queues'
+		 * 16-bit notify registers at odd (or overlapping) addresses */
+		if (type == CFG_NOTIFY && c->mult && (c->mult & 1 || c->mult & (c->mult - 1))) {
+			vnet_log(VNET_LOG_WARN, FN_FMT "notify structure with notify_off_multiplier %u: not 0 or "
+			         "an even power of 2 (spec 4.1.4.4.1): ignored", FN_ARG(f), c->mult);
 			continue;
 		}
 		if (c->length < cfg_min_len[type] || c->offset % cfg_align[type] ||
@@ -845,8 +898,13 @@ int vnet_pci_open(struct vnet_transport **t, const struct vnet_pci_opts *opts)
 	}
 	p->base.ops = &pci_ops;
 	p->loc = f;
-	p->loc.ops = NULL; /* config space is not needed after open */
-	p->loc.ctx = NULL;
+	/* config space after open only to turn bus mastering off (and on):
+	 * the caller's access or port IO as is, ECAM mapped again then */
+	if (ecam) {
+		p->loc.ctx = NULL;
+		p->ecam_base = o->ecam_base;
+	}
+	p->map_fn = o->map;
 	p->unmap = o->map ? o->unmap : NULL;
 	p->map_arg = o->map_arg;
 	err = -ENOMEM;

@@ -437,6 +437,14 @@ static int fw_queue_reset(struct vnet_transport *t, uint16_t q)
 	return i->ops->queue_reset(i, q);
 }
 
+/* Bus mastering off after a reset that did not complete, on after one
+ * that does: pci.c does it through our config access. */
+static void fw_bus_master(struct vnet_transport *t, bool on)
+{
+	struct vnet_transport *i = to_pa(t)->inner;
+	i->ops->bus_master(i, on);
+}
+
 static void pa_close(struct vnet_transport *t)
 {
 	struct pa_transport *p = to_pa(t);
@@ -468,6 +476,7 @@ static const struct vnet_transport_ops pa_ops = {
 	.notify = fw_notify,
 	.close = pa_close,
 	.queue_reset = fw_queue_reset,
+	.bus_master = fw_bus_master,
 };
 
 int vnet_pciaccess_open(struct vnet_transport **t, const struct vnet_pciaccess_opts *o)

@@ -7,9 +7,11 @@
 #ifndef VNET_TRANSPORT_H
 #define VNET_TRANSPORT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct vnet_transport;
+struct vnet_dma;
 
 /* Device status bits (spec 2.1). */
 #define VIRTIO_STATUS_ACKNOWLEDGE        1
@@ -27,7 +29,10 @@ struct vnet_vq_addrs {
 struct vnet_transport_ops {
 	const char *name;
 	/* Write 0 to status and wait (bounded) until the device reads back 0.
-	 * 0 or -ETIMEDOUT. */
+	 * 0 or -ETIMEDOUT (the device may still be using its rings: the
+	 * device layer keeps everything it was given); -ECONNRESET: the device
+	 * is gone (a vhost-user backend that hung up) and touches nothing
+	 * any more. */
 	int (*reset)(struct vnet_transport *t);
 	uint8_t (*get_status)(struct vnet_transport *t);
 	void (*set_status)(struct vnet_transport *t, uint8_t status);
@@ -54,6 +59,21 @@ struct vnet_transport_ops {
 	 * device did not reset it), -EINVAL. NULL: the transport cannot, and
 	 * the feature is never negotiated over it. */
 	int (*queue_reset)(struct vnet_transport *t, uint16_t q);
+	/* Let the device reach memory (@on) or stop it (PCI: Bus Master
+	 * Enable in the command register). The device layer turns it off
+	 * when a reset does not complete (the device may still be writing
+	 * into buffers and rings) and on again after a reset that completes.
+	 * NULL: the transport cannot (MMIO, vhost-user, the fuzz transport). */
+	void (*bus_master)(struct vnet_transport *t, bool on);
+	/* The DMA memory of the one device driven over this transport: its
+	 * rings, indirect tables, control buffer and pools, @n regions (0:
+	 * none). Set before the first queue_setup after each reset and when a
+	 * pool is shared later (vnet_dev_share_pool). For a transport that
+	 * hands memory to its device by region (vhost-user's memory table):
+	 * only these go, never another device's. The array is copied. 0 or
+	 * -errno (-E2BIG: more regions than the device can map). NULL: the
+	 * device reaches all memory anyway (PCI, MMIO). */
+	int (*set_dma_regions)(struct vnet_transport *t, const struct vnet_dma *r, unsigned n);
 };
 
 /* Every transport embeds this first. */

@@ -11,8 +11,10 @@
  *                 has stopped touching the ring), forget the memory table
  *   FEATURES_OK   SET_FEATURES (with REPLY_ACK the backend may refuse, and
  *                 without it a round trip shows whether it hung up)
- *   queue_setup   SET_MEM_TABLE of all live DMA memory (once per reset),
- *                 then SET_VRING_NUM/BASE/ADDR/CALL/KICK
+ *   queue_setup   SET_MEM_TABLE of the device's own DMA memory (once per
+ *                 reset; the regions vnet_dev gives set_dma_regions: its
+ *                 rings, tables and pools, never another device's), then
+ *                 SET_VRING_NUM/BASE/ADDR/CALL/KICK
  *   DRIVER_OK     SET_VRING_ENABLE 1 on the queues set up
  *   config        GET_CONFIG with the CONFIG protocol feature, otherwise
  *                 synthesized (MAC from the options, link up)
@@ -75,6 +77,8 @@ struct vu_transport {
 	uint32_t timeout_ms;
 	uint16_t queue_max;
 	uint8_t mac[6];
+	struct vnet_dma region[VHOST_USER_MAX_REGIONS]; /* the device's memory (set_dma_regions) */
+	unsigned nregions;
 	struct vu_queue q[NQUEUES];
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
@@ -318,38 +322,31 @@ int vnet_vhost_user_alive(struct vnet_transport *t)
 /* ------------------------------------------------------- memory table -- */
 
 /*
- * Tell the backend about every live DMA allocation (the pools and the
- * rings): guest address = iova (what descriptors carry), user address =
- * our virtual address (what ring addresses are, spec "Memory access").
+ * Tell the backend about the device's DMA memory (set_dma_regions: its
+ * rings, tables and pools; never another device's in this process):
+ * guest address = iova (what descriptors carry), user address = our
+ * virtual address (what ring addresses are, spec "Memory access").
  */
 static int send_mem_table(struct vu_transport *v)
 {
-	struct vnet_dma live[VNET_DMA_MAX_LIVE];
 	int fds[VHOST_USER_MAX_REGIONS];
 	struct vhost_user_msg m;
-	unsigned n, i, k = 0;
+	unsigned i, k = 0;
 	int rc;
 
-	n = vnet_dma_live(live, VNET_DMA_MAX_LIVE);
 	msg_init(&m, VHOST_USER_SET_MEM_TABLE, sizeof(struct vhost_user_mem));
-	for (i = 0; i < n && i < VNET_DMA_MAX_LIVE; i++) {
+	for (i = 0; i < v->nregions; i++) {
 		struct vhost_user_region r;
 
-		if (live[i].fd < 0)
+		if (v->region[i].fd < 0)
 			continue; /* not shareable: it cannot hold rings or buffers */
-		if (k == VHOST_USER_MAX_REGIONS) {
-			vnet_log(VNET_LOG_ERR, "vhost-user %s: more than %u DMA regions are live; a "
-			         "backend maps at most %u (fewer pools or devices per process)",
-			         v->path, VHOST_USER_MAX_REGIONS, VHOST_USER_MAX_REGIONS);
-			return -E2BIG;
-		}
-		r.guest_addr = live[i].iova;
-		r.size = live[i].len;
-		r.user_addr = (uint64_t)(uintptr_t)live[i].va;
-		r.mmap_offset = live[i].fd_off;
+		r.guest_addr = v->region[i].iova;
+		r.size = v->region[i].len;
+		r.user_addr = (uint64_t)(uintptr_t)v->region[i].va;
+		r.mmap_offset = v->region[i].fd_off;
 		memcpy((uint8_t *)&m + sizeof(m.hdr) + offsetof(struct vhost_user_mem, r) + k * sizeof(r),
 		       &r, sizeof(r));
-		fds[k++] = live[i].fd;
+		fds[k++] = v->region[i].fd;
 	}
 	m.p.mem.nregions = k;
 	m.hdr.size = (uint32_t)(offsetof(struct vhost_user_mem, r) + k * sizeof(struct vhost_user_region));
@@ -358,6 +355,26 @@ static int send_mem_table(struct vu_transport *v)
 		return rc;
 	v->table_sent = true;
 	vnet_log(VNET_LOG_DEBUG, "vhost-user %s: memory table of %u regions sent", v->path, k);
+	return 0;
+}
+
+/* The device's memory; sent with the next queue set-up, or at once if the
+ * backend has a table already (a pool shared later: the spec lets the
+ * front-end send SET_MEM_TABLE again at any time). */
+static int vu_set_dma_regions(struct vnet_transport *t, const struct vnet_dma *r, unsigned n)
+{
+	struct vu_transport *v = to_vu(t);
+
+	if (n > VHOST_USER_MAX_REGIONS) {
+		vnet_log(VNET_LOG_ERR, "vhost-user %s: the device has %u DMA regions; a backend maps at "
+		         "most %u (fewer queues or shared pools)", v->path, n, VHOST_USER_MAX_REGIONS);
+		return -E2BIG;
+	}
+	if (n)
+		memcpy(v->region, r, n * sizeof(*r));
+	v->nregions = n;
+	if (n && v->table_sent && !v->dead)
+		return send_mem_table(v);
 	return 0;
 }
 
@@ -559,23 +576,25 @@ static int vu_queue_setup(struct vnet_transport *t, uint16_t qi, uint16_t size,
 	    (rc = vu_set_state(v, VHOST_USER_SET_VRING_BASE, qi, 0)))
 		goto fail;
 	msg_init(&m, VHOST_USER_SET_VRING_ADDR, sizeof(struct vhost_user_addr));
-	/* ring addresses are user (virtual) addresses: translate the iovas */
+	/* ring addresses are user (virtual) addresses: translate the iovas,
+	 * within the device's own memory (the table the backend has) */
 	{
-		struct vnet_dma live[VNET_DMA_MAX_LIVE];
-		unsigned n = vnet_dma_live(live, VNET_DMA_MAX_LIVE), i, found = 0;
+		unsigned i, found = 0;
 		uint64_t iova[3] = {a->desc, a->used, a->avail}, va[3] = {0, 0, 0};
 
-		for (i = 0; i < n && i < VNET_DMA_MAX_LIVE; i++) {
+		for (i = 0; i < v->nregions; i++) {
+			const struct vnet_dma *g = &v->region[i];
 			unsigned k;
+
 			for (k = 0; k < 3; k++) {
-				if (iova[k] >= live[i].iova && iova[k] - live[i].iova < live[i].len) {
-					va[k] = (uint64_t)(uintptr_t)live[i].va + (iova[k] - live[i].iova);
+				if (iova[k] >= g->iova && iova[k] - g->iova < g->len) {
+					va[k] = (uint64_t)(uintptr_t)g->va + (iova[k] - g->iova);
 					found |= 1u << k;
 				}
 			}
 		}
 		if (found != 7) {
-			vnet_log(VNET_LOG_ERR, "vhost-user %s: ring %u is not in DMA memory", v->path, qi);
+			vnet_log(VNET_LOG_ERR, "vhost-user %s: ring %u is not in the device's DMA memory", v->path, qi);
 			rc = -EFAULT;
 			goto fail;
 		}
@@ -642,6 +661,7 @@ static const struct vnet_transport_ops vu_ops = {
 	.queue_setup = vu_queue_setup,
 	.notify = vu_notify,
 	.close = vu_close,
+	.set_dma_regions = vu_set_dma_regions,
 };
 
 /* --------------------------------------------------------------- open -- */

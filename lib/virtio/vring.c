@@ -42,9 +42,114 @@ void vnet_vq_reset(struct vnet_vq *vq, uint16_t desc_flags, bool event_idx)
 	}
 	vq->num_free = vq->size;
 	vq->avail_idx = vq->last_used = vq->kick_idx = 0;
+	vq->held_head = vq->held_tail = 0;
+	vq->held_ngrp = 0;
 	vq->event_idx = event_idx;
 	vq->broken = false;
 	vnet_vq_intr_disarm(vq); /* a polling driver wants no interrupts */
+}
+
+/* Copy @n ids between the free stack and the held FIFO (a ring of size
+ * entries): at most two runs each way, so a burst's ids move in a couple
+ * of memcpy calls. */
+static void fifo_put(struct vnet_vq *vq, const uint16_t *src, uint32_t n)
+{
+	uint32_t at = vq->held_tail & vq->mask, run = vq->size - at;
+
+	if (run > n)
+		run = n;
+	memcpy(vq->held_ids + at, src, run * sizeof(uint16_t));
+	if (n > run)
+		memcpy(vq->held_ids, src + run, (n - run) * sizeof(uint16_t));
+	vq->held_tail = (uint16_t)(vq->held_tail + n);
+}
+
+static void fifo_get(struct vnet_vq *vq, uint16_t *dst, uint32_t n)
+{
+	uint32_t at = vq->held_head & vq->mask, run = vq->size - at;
+
+	if (run > n)
+		run = n;
+	memcpy(dst, vq->held_ids + at, run * sizeof(uint16_t));
+	if (n > run)
+		memcpy(dst + run, vq->held_ids, (n - run) * sizeof(uint16_t));
+	vq->held_head = (uint16_t)(vq->held_head + n);
+}
+
+uint32_t vnet_vq_hold(struct vnet_vq *vq, uint32_t from, uint32_t to, uint16_t until)
+{
+	uint32_t g;
+
+	if (vq->broken || vq->in_order || !vq->held_ids || to <= from)
+		return to;
+	fifo_put(vq, vq->free_ids + from, to - from);
+	g = vq->held_ngrp;
+	if (g && (vq->held_until[g - 1] == until || g == VNET_VQ_HELD_GROUPS)) {
+		/* the same index seen again, or no group left: the newest
+		 * group grows (and waits for the later index) */
+		g--;
+	} else {
+		vq->held_ngrp++;
+	}
+	vq->held_end[g] = vq->held_tail;
+	vq->held_until[g] = until;
+	return from;
+}
+
+/* Every held id back on the free stack. */
+static uint32_t release_all(struct vnet_vq *vq)
+{
+	uint32_t n = vnet_vq_held(vq);
+
+	fifo_get(vq, vq->free_ids + vq->num_free, n);
+	vq->num_free = (uint16_t)(vq->num_free + n);
+	vq->held_ngrp = 0;
+	return n;
+}
+
+uint32_t vnet_vq_held_check(struct vnet_vq *vq)
+{
+	const volatile struct vring_used_elem *ring;
+	uint16_t pos, idx;
+
+	if (!vq->held_ngrp || vq->broken)
+		return 0;
+	if (vq->packed)
+		return vnet_pq_held_check(vq);
+	ring = vq->used->ring;
+	idx = vnet_load16(&vq->used->idx);
+	if ((uint16_t)(idx - vq->last_used) > vq->size)
+		return 0; /* an index the next harvest will refuse */
+	vnet_rmb();
+	for (pos = vq->last_used; pos != idx; pos++) {
+		uint32_t id = ring[pos & vq->mask].id;
+
+		if (id >= vq->size || vq->cookie[id] == NULL)
+			return 0; /* the harvest will stop there; hold on until then */
+	}
+	return release_all(vq);
+}
+
+uint32_t vnet_vq_held_release_all(struct vnet_vq *vq)
+{
+	return release_all(vq);
+}
+
+void vnet_vq_release(struct vnet_vq *vq)
+{
+	/* reached: the harvest position is at or past until (both within a
+	 * ring of each other, so the 16-bit distance says which side) */
+	while (vq->held_ngrp && (uint16_t)(vq->last_used - vq->held_until[0]) < 0x8000) {
+		uint32_t n = (uint16_t)(vq->held_end[0] - vq->held_head), g;
+
+		fifo_get(vq, vq->free_ids + vq->num_free, n);
+		vq->num_free = (uint16_t)(vq->num_free + n);
+		vq->held_ngrp--;
+		for (g = 0; g < vq->held_ngrp; g++) {
+			vq->held_end[g] = vq->held_end[g + 1];
+			vq->held_until[g] = vq->held_until[g + 1];
+		}
+	}
 }
 
 bool vnet_vq_intr_arm(struct vnet_vq *vq)
@@ -78,7 +183,8 @@ int vnet_vq_alloc(struct vnet_vq *vq, uint16_t qidx, uint16_t size, uint16_t des
 		return rc;
 	vq->cookie = calloc(size, sizeof(vq->cookie[0]));
 	vq->free_ids = calloc(size, sizeof(vq->free_ids[0]));
-	if (!vq->cookie || !vq->free_ids) {
+	vq->held_ids = calloc(size, sizeof(vq->held_ids[0]));
+	if (!vq->cookie || !vq->free_ids || !vq->held_ids) {
 		vnet_vq_free(vq);
 		return -ENOMEM;
 	}
@@ -115,6 +221,7 @@ void vnet_vq_free(struct vnet_vq *vq)
 {
 	free(vq->cookie);
 	free(vq->free_ids);
+	free(vq->held_ids);
 	if (vq->mem.va)
 		vnet_dma_free(&vq->mem);
 	if (vq->ind_mem.va)

@@ -23,6 +23,10 @@
 #include "net/stage.h"
 #include <vnet/vnet.h>
 
+/* Groups of ids held by short bursts (vnet_vq_hold); when all are taken,
+ * the newest group absorbs the next one (held a little longer). */
+#define VNET_VQ_HELD_GROUPS 4
+
 struct vnet_vq {
 	/* hot: touched by every burst */
 	struct vring_desc *desc;
@@ -41,6 +45,7 @@ struct vnet_vq {
 	bool event_idx;
 	bool broken;                /* device broke the ring protocol */
 	bool in_order;              /* VIRTIO_F_IN_ORDER: id = avail position */
+	uint8_t held_ngrp;          /* groups of held ids (below); 0 almost always */
 	uint32_t buf_len;           /* RX: descriptor length; used len must fit */
 	uint32_t buf_off;           /* RX: offset of the descriptor in a buffer */
 	struct vnet_queue_stats stats;
@@ -60,6 +65,19 @@ struct vnet_vq {
 	 * open (vnet_vq_alloc_indirect); ind_max 0: chains are copied instead */
 	struct vnet_dma ind_mem;
 	uint16_t ind_max;
+	/* Ids a short burst harvested (the device had published more used
+	 * entries than it took): they stay off the free stack until the
+	 * harvest has gone past the used index (split) or the used run
+	 * (packed) seen then, so that a duplicate among the entries left
+	 * unread can never complete the buffer posted again under that id
+	 * (it names an id not in flight and breaks the ring instead). A FIFO
+	 * of size entries in groups; held_end[g] is where group g ends in it,
+	 * held_until[g] the index (position) the harvest must reach. */
+	uint16_t *held_ids;
+	uint16_t held_head, held_tail;      /* free-running; tail - head ids held */
+	uint16_t held_end[VNET_VQ_HELD_GROUPS], held_until[VNET_VQ_HELD_GROUPS];
+	uint16_t held_mark;         /* last_used at the last refill (vnet_vq_held_check) */
+	uint16_t pk_used_end;       /* packed: positions below this were seen used */
 };
 
 /* Ring part offsets inside one DMA allocation (each part on its own
@@ -102,7 +120,33 @@ int vnet_ring_post_chain(struct vnet_vq *vq, struct vnet_buf *b, uint32_t tx_hdr
  */
 bool vnet_vq_intr_arm(struct vnet_vq *vq);
 void vnet_vq_intr_disarm(struct vnet_vq *vq);
+/*
+ * Short bursts (cold, out of line). hold: ids free_ids[@from, @to) were
+ * just harvested by a burst that left used entries unread: move them to
+ * the held FIFO until the harvest reaches @until (the used index read
+ * then, or the packed used run's end). Not under IN_ORDER (ids are
+ * positions there, checked against the position) nor on a broken queue.
+ * @return the free count to keep (@from, or @to when nothing was held).
+ * release: give back every group whose @until the harvest has reached.
+ */
+uint32_t vnet_vq_hold(struct vnet_vq *vq, uint32_t from, uint32_t to, uint16_t until);
+void vnet_vq_release(struct vnet_vq *vq);
+/* Give every held id back at once if none of the used entries still
+ * unread (up to the index published now) names an id that is not in
+ * flight: then none of them can be a stale duplicate of a held id. For a
+ * refill that follows another with no harvest in between (the application
+ * stopped reading, e.g. while closing), which would otherwise leave the
+ * ring short for good. Cold; reads the unread entries' ids once.
+ * @return ids given back. */
+uint32_t vnet_vq_held_check(struct vnet_vq *vq);
+/* Ids held now (for tests and the accounting checks). */
+static inline uint16_t vnet_vq_held(const struct vnet_vq *vq)
+{
+	return (uint16_t)(vq->held_tail - vq->held_head);
+}
 
+/* Ids not on the free stack: in flight, or held after a short burst (RX
+ * only; TX harvests never stop short). */
 static inline uint16_t vnet_vq_in_flight(const struct vnet_vq *vq)
 {
 	return (uint16_t)(vq->size - vq->num_free);
@@ -126,8 +170,9 @@ static inline void vnet_reclaim_chain(struct vnet_vq *vq, uint32_t id, struct vn
  * buffer, may carry the id of its last one while the used index moves by
  * the whole batch. So: read the entry at our position, take every buffer
  * up to the id it names. A batch that reaches past what is in flight or
- * past the published index marks the queue broken. With @chains, frames
- * may be chains sent through indirect tables: each goes back whole.
+ * past the published index, or over a position with nothing in flight,
+ * breaks the queue (what was taken before it stays taken). With @chains,
+ * frames may be chains sent through indirect tables: each goes back whole.
  */
 static inline __attribute__((always_inline)) uint16_t vnet_vq_reclaim_in_order_segs(struct vnet_vq *vq, int chains)
 {
@@ -157,15 +202,20 @@ static inline __attribute__((always_inline)) uint16_t vnet_vq_reclaim_in_order_s
 		}
 		for (k = 0; k < batch; k++, slot = (slot + 1) & mask) {
 			struct vnet_buf *b = cookie[slot];
-			cookie[slot] = NULL;
 			if (vnet_unlikely(b == NULL))
-				vq->stats.drop_bad_id++;
-			else if (chains && vnet_unlikely(b->nb_segs > 1))
+				break;
+			cookie[slot] = NULL;
+			if (chains && vnet_unlikely(b->nb_segs > 1))
 				vnet_reclaim_chain(vq, slot, b, &sink);
 			else
 				vnet_sink_put(&sink, b);
 		}
-		done += batch;
+		done += k;
+		if (vnet_unlikely(k < batch)) { /* a position with nothing in flight */
+			vq->stats.drop_bad_id++;
+			vq->broken = true;
+			break;
+		}
 	}
 	vnet_sink_flush(&sink);
 	vq->num_free = (uint16_t)(vq->num_free + done);
@@ -191,7 +241,7 @@ struct vnet_harvest {
 	uint32_t num_free, got, size, off, seg_off, max_len;
 	struct vnet_pool_sink sink;
 	struct vnet_buf *head, *tail; /* MRG: the frame being assembled */
-	uint32_t cont, head_bad;      /* MRG: segments still due; a bad one seen */
+	uint32_t cont;                /* MRG: segments still due */
 	uint64_t sum, frame;
 };
 
@@ -211,7 +261,7 @@ static inline __attribute__((always_inline)) void vnet_harvest_begin(struct vnet
 	h->sink.pool = NULL;
 	h->sink.top = 0;
 	h->head = h->tail = NULL;
-	h->cont = h->head_bad = 0;
+	h->cont = 0;
 	h->sum = h->frame = 0;
 }
 
@@ -221,64 +271,74 @@ static inline void vnet_harvest_drop_frame(struct vnet_harvest *h)
 {
 	h->got--;
 	vnet_buf_free_chain(h->head);
-	h->head_bad = 0;
+	h->cont = 0;
+}
+
+/* The ring broke at an entry (what Linux's virtio_ring calls BAD_RING):
+ * that entry was not taken; the queue is marked broken (the fast path
+ * keeps off it until vnet_dev_recover() resets it), and a frame being
+ * assembled (MRG) is dropped whole. Inline: no pointer to the pass may
+ * escape, or its state would leave the registers. */
+static inline __attribute__((always_inline)) void vnet_harvest_broken(struct vnet_harvest *h)
+{
+	h->vq->broken = true;
+	if (vnet_unlikely(h->cont))
+		vnet_harvest_drop_frame(h);
 }
 
 /*
- * One used entry naming descriptor @id; its length is at @lenp (read once,
- * and only for RX). @left: entries the device published after this one.
- * Checks the id (in range, in flight) and, for RX, the length; hands the
- * buffer out (or, TX, back to its pool); with @mrg assembles frames (RX)
- * or takes chains back whole (TX).
+ * One used entry naming descriptor @id at ring slot @slot; its length is
+ * at @lenp (read once, and only for RX). @left: entries the device
+ * published after this one. The id must be in range, in flight and, with
+ * @io (RX under IN_ORDER), the id of this very position; an RX length must cover the
+ * header and fit the buffer (a continuation segment (MRG): 1..buffer).
+ * Anything else is counted and @return 1: the entry is not taken, the
+ * caller stops and breaks the ring (vnet_harvest_broken). Otherwise (0)
+ * the buffer is handed out (or, TX, back to its
+ * pool); with @mrg frames are assembled (RX) or chains taken back whole
+ * (TX). A header whose num_buffers is 0 or runs past the published
+ * entries (device-written data, not the ring) drops that frame only.
  */
-static inline __attribute__((always_inline)) void vnet_harvest_entry(struct vnet_harvest *h, uint32_t id,
-                                                                    const volatile uint32_t *lenp, uint32_t left,
-                                                                    uint32_t rx_hdr, int mrg, int to_pool)
+static inline __attribute__((always_inline)) int vnet_harvest_entry(struct vnet_harvest *h, uint32_t id, uint32_t slot,
+                                                                   const volatile uint32_t *lenp, uint32_t left,
+                                                                   uint32_t rx_hdr, int mrg, int to_pool, int io)
 {
 	struct vnet_buf *b;
-	uint32_t len;
+	uint32_t len = 0;
 
-	if (vnet_unlikely(id >= h->size) || vnet_unlikely((b = h->cookie[id]) == NULL)) {
+	/* under IN_ORDER the position's own id (which is in range) */
+	if (vnet_unlikely(io ? id != slot : id >= h->size) || vnet_unlikely((b = h->cookie[id]) == NULL)) {
 		h->vq->stats.drop_bad_id++;
-		if (mrg && h->cont) { /* a frame with a hole: drop it whole */
-			h->head_bad = 1;
-			if (--h->cont == 0)
-				vnet_harvest_drop_frame(h);
+		return 1;
+	}
+	if (rx_hdr) {
+		len = *lenp;
+		/* one unsigned compare each: 0 (or below the header) wraps around */
+		if (mrg && h->cont) {
+			if (vnet_unlikely(len - 1 >= h->max_len)) {
+				h->vq->stats.drop_bad_len++;
+				return 1;
+			}
+		} else if (vnet_unlikely(len - rx_hdr > h->max_len - rx_hdr)) {
+			h->vq->stats.drop_bad_len++;
+			return 1;
 		}
-		return;
 	}
 	h->cookie[id] = NULL;
 	h->free_ids[h->num_free++] = (uint16_t)id;
 	if (rx_hdr) {
-		len = *lenp;
 		if (mrg && h->cont) { /* a continuation segment: data only, no header */
 			h->cont--;
-			if (vnet_unlikely(len == 0 || len > h->max_len || h->head_bad)) {
-				h->vq->stats.drop_bad_len += !h->head_bad;
-				h->head_bad = 1;
-				vnet_buf_free(b);
-			} else {
-				b->data = b->base + h->seg_off;
-				b->len = len;
-				b->nb_segs = 1; /* only the head's count means anything */
-				h->tail->next = b;
-				h->tail = b;
-				h->head->nb_segs++;
-				h->frame += len;
-			}
-			if (h->cont == 0) {
-				if (h->head_bad)
-					vnet_harvest_drop_frame(h);
-				else
-					h->sum += h->frame;
-			}
-			return;
-		}
-		/* one unsigned compare: below the header wraps around */
-		if (vnet_unlikely(len - rx_hdr > h->max_len - rx_hdr)) {
-			h->vq->stats.drop_bad_len++;
-			vnet_buf_free(b);
-			return;
+			b->data = b->base + h->seg_off;
+			b->len = len;
+			b->nb_segs = 1; /* only the head's count means anything */
+			h->tail->next = b;
+			h->tail = b;
+			h->head->nb_segs++;
+			h->frame += len;
+			if (h->cont == 0)
+				h->sum += h->frame;
+			return 0;
 		}
 		b->data = b->base + h->off;
 		b->len = len - rx_hdr;
@@ -292,11 +352,10 @@ static inline __attribute__((always_inline)) void vnet_harvest_entry(struct vnet
 			if (vnet_unlikely(nb == 0 || nb - 1 > left)) {
 				h->vq->stats.drop_bad_len++;
 				vnet_buf_free(b);
-				return;
+				return 0;
 			}
 			h->cont = nb - 1;
 			h->head = h->tail = b;
-			h->head_bad = 0;
 			h->frame = len - rx_hdr;
 			if (h->cont == 0)
 				h->sum += h->frame;
@@ -313,6 +372,7 @@ static inline __attribute__((always_inline)) void vnet_harvest_entry(struct vnet
 			vnet_sink_put(&h->sink, b);
 		h->got++;
 	}
+	return 0;
 }
 
 /* Write the pass's state back; @return buffers (frames) harvested. */
@@ -328,59 +388,87 @@ static inline __attribute__((always_inline)) uint16_t vnet_harvest_end(struct vn
 /*
  * Harvest up to @n used entries into @out (or, with @out NULL, straight
  * back to each buffer's pool: the TX reclaim). Reads the device's used
- * index once. Every id is checked (range, in flight) and, for RX
- * (@rx_hdr != 0), every length (at least the header, at most the buffer);
- * what is wrong is counted and dropped, and a bad-length RX buffer goes
- * back to its pool. An index more than a ring ahead marks the queue broken
- * (spec 2.7.8: the device can only return what was made available).
+ * index once. A used ring the device got wrong is not trusted, as in
+ * Linux's virtio_ring (BAD_RING): an index further ahead than what is in
+ * flight (drop_bad_idx; spec 2.7.8: only buffers made available can come
+ * back), an id out of range, not in flight or (IN_ORDER) not the one of
+ * its position (drop_bad_id), an RX length below the header or past the
+ * buffer (drop_bad_len): the queue is marked broken there, what came
+ * before it is delivered, and nothing more is read until
+ * vnet_dev_recover() resets the queue (its buffers then go back).
+ *
+ * A burst that stops before the published index (@n reached) holds the
+ * ids it took off the free stack until a later harvest passes that index
+ * (vnet_vq_hold): a duplicate left unread then names an id not in flight,
+ * never a buffer posted again meanwhile.
  *
  * With @mrg (VIRTIO_NET_F_MRG_RXBUF, spec 5.1.6.4) a frame spans
  * num_buffers used entries: the first buffer (with the header) is returned
  * with the others linked through next/nb_segs; @n counts frames, and a
- * frame is taken whole or not at all. A frame whose num_buffers runs past
- * what the device published, or with a bad segment, is dropped whole.
+ * frame is taken whole or not at all. A frame whose num_buffers is 0 or
+ * runs past what the device published is dropped (drop_bad_len).
  * For the TX reclaim (@out NULL), @mrg says frames may be chains sent
  * through indirect tables (nb_segs > 1): each goes back whole.
  * @rx_hdr and @mrg are constants at every call site, so each use compiles
  * to its own lean loop.
  */
-static inline __attribute__((always_inline)) uint16_t vnet_vq_harvest(struct vnet_vq *vq, struct vnet_buf **out,
-                                                                     uint16_t n, uint32_t rx_hdr, int mrg,
-                                                                     uint64_t *bytes)
+static inline __attribute__((always_inline)) uint16_t vnet_vq_harvest_io(struct vnet_vq *vq, struct vnet_buf **out,
+                                                                        uint16_t n, uint32_t rx_hdr, int mrg,
+                                                                        uint64_t *bytes, int io)
 {
 	const volatile struct vring_used_elem *ring = vq->used->ring;
-	uint16_t last = vq->last_used;
-	uint32_t ready = (uint16_t)(vnet_load16(&vq->used->idx) - last);
-	uint32_t mask = vq->mask, slot = last & mask, i;
+	uint16_t last = vq->last_used, seen = vnet_load16(&vq->used->idx);
+	uint32_t ready = (uint16_t)(seen - last);
+	uint32_t mask = vq->mask, slot = last & mask, i, todo;
 	struct vnet_harvest h;
+	uint16_t got;
 
-	/* TX under VIRTIO_F_IN_ORDER: entries may stand for batches */
-	if (out == NULL && vq->in_order)
-		return vnet_vq_reclaim_in_order_segs(vq, mrg);
-	if (vnet_unlikely(ready > vq->size)) {
+	if (vnet_unlikely(ready > (uint32_t)(vq->size - vq->num_free))) {
 		vq->stats.drop_bad_idx++;
 		vq->broken = true;
 		return 0;
 	}
-	if (!mrg && ready > n)
-		ready = n;
-	if (ready == 0 || n == 0)
+	todo = !mrg && ready > n ? n : ready;
+	if (todo == 0 || n == 0)
 		return 0;
 	vnet_rmb(); /* entries are read after the index that covers them */
 	/* prefetch the used entries, one cache line (8 entries) at a time */
-	for (i = 8; i < ready + 8; i += 8)
+	for (i = 8; i < todo + 8; i += 8)
 		vnet_prefetch(&ring[(slot + i) & mask]);
 	vnet_harvest_begin(&h, vq, out, rx_hdr);
-	for (i = 0; i < ready; i++, slot = (slot + 1) & mask) {
+	for (i = 0; i < todo; i++, slot = (slot + 1) & mask) {
 		if (rx_hdr && mrg && h.cont == 0 && h.got == n)
 			break; /* whole frames only */
-		vnet_harvest_entry(&h, ring[slot].id, &ring[slot].len, ready - i - 1, rx_hdr, mrg, out == NULL);
+		if (vnet_unlikely(vnet_harvest_entry(&h, ring[slot].id, slot, &ring[slot].len, ready - i - 1, rx_hdr,
+		                                     mrg, out == NULL, io))) {
+			vnet_harvest_broken(&h);
+			break;
+		}
 	}
 	vq->last_used = (uint16_t)(last + i);
 	/* We never want interrupts: keep used_event half a ring-space away. */
 	if (vq->event_idx)
 		vnet_store16(vq->used_event, (uint16_t)(vq->last_used + 0x8000));
-	return vnet_harvest_end(&h, bytes);
+	if (vnet_unlikely(i < ready) && !io)
+		h.num_free = vnet_vq_hold(vq, vq->num_free, h.num_free, seen);
+	got = vnet_harvest_end(&h, bytes);
+	if (vnet_unlikely(vq->held_ngrp))
+		vnet_vq_release(vq);
+	return got;
+}
+
+/* The split ring's harvest: TX under IN_ORDER takes batches; RX under
+ * IN_ORDER checks each id against its position (a loop of its own, so
+ * that the common case pays nothing for it). */
+static inline __attribute__((always_inline)) uint16_t vnet_vq_harvest(struct vnet_vq *vq, struct vnet_buf **out,
+                                                                     uint16_t n, uint32_t rx_hdr, int mrg,
+                                                                     uint64_t *bytes)
+{
+	if (out == NULL && vq->in_order)
+		return vnet_vq_reclaim_in_order_segs(vq, mrg);
+	if (out != NULL && vq->in_order)
+		return vnet_vq_harvest_io(vq, out, n, rx_hdr, mrg, bytes, 1);
+	return vnet_vq_harvest_io(vq, out, n, rx_hdr, mrg, bytes, 0);
 }
 
 /*

@@ -105,7 +105,8 @@ static inline uint32_t fuzz_vq_out(const struct vnet_vq *vq)
 
 /*
  * The driver's book-keeping of one queue: every descriptor id is either on
- * the free stack or in flight (its cookie set), never both, never neither.
+ * the free stack, held after a short burst (vnet_vq_hold: not in flight,
+ * not free yet) or in flight (its cookie set), exactly one of them.
  * With IN_ORDER (ids are avail positions, no free stack) the cookies set
  * must number what the queue counts in flight. Only meaningful while the
  * queue is started (a failed recover leaves the queues drained until the
@@ -127,6 +128,8 @@ static inline void fuzz_vq_check(const struct vnet_vq *vq, const char *name)
 		return;
 	}
 	memset(seen, 0, vq->size);
+	FUZZ_ASSERT((uint32_t)vq->num_free + vnet_vq_held(vq) <= vq->size, "%s: %u free + %u held > size %u",
+	            name, (unsigned)vq->num_free, (unsigned)vnet_vq_held(vq), (unsigned)vq->size);
 	for (i = 0; i < vq->num_free; i++) {
 		uint16_t id = vq->free_ids[i];
 		FUZZ_ASSERT(id < vq->size, "%s: free id %u out of range", name, (unsigned)id);
@@ -134,8 +137,15 @@ static inline void fuzz_vq_check(const struct vnet_vq *vq, const char *name)
 		FUZZ_ASSERT(vq->cookie[id] == NULL, "%s: free id %u is in flight", name, (unsigned)id);
 		seen[id] = 1;
 	}
+	for (i = 0; i < vnet_vq_held(vq); i++) {
+		uint16_t id = vq->held_ids[(uint16_t)(vq->held_head + i) & vq->mask];
+		FUZZ_ASSERT(id < vq->size, "%s: held id %u out of range", name, (unsigned)id);
+		FUZZ_ASSERT(!seen[id], "%s: held id %u also free or held twice", name, (unsigned)id);
+		FUZZ_ASSERT(vq->cookie[id] == NULL, "%s: held id %u is in flight", name, (unsigned)id);
+		seen[id] = 1;
+	}
 	for (i = 0; i < vq->size; i++)
-		FUZZ_ASSERT(seen[i] || vq->cookie[i] != NULL, "%s: id %u neither free nor in flight",
+		FUZZ_ASSERT(seen[i] || vq->cookie[i] != NULL, "%s: id %u neither free, held nor in flight",
 		            name, (unsigned)i);
 }
 

@@ -381,7 +381,111 @@ START_TEST(reset_never_completes)
 		ck_assert_int_eq(vnet_dev_broken(r.dev), 1);
 	}
 	ck_assert_uint_lt(now_us() - t0, 10u * 1000000u);
-	/* close does not wait forever either, and gives every buffer back */
+	/* close does not wait forever either; what the device holds stays
+	 * its own (the RX ring's 256 buffers), then comes back once a reset
+	 * completes */
+	vnet_dev_close(r.dev);
+	r.dev = NULL;
+	ck_assert_uint_eq(vnet_pool_in_use(r.pool), 256);
+	ck_assert_int_eq(vnet_held_release(vnet_model_transport(r.m)), -ETIMEDOUT);
+	vnet_model_fault(r.m, VNET_FAULT_RESET_STUCK, 0);
+	ck_assert_int_eq(vnet_held_release(vnet_model_transport(r.m)), 256);
+	rig_close(&r);
+}
+END_TEST
+
+/*
+ * A reset that never completes, mid-traffic: the device may still write
+ * into what it was given, so nothing of it goes back. Before, stop()
+ * ignored the failed reset and returned every buffer in flight to the
+ * pool (and close freed the rings) while the device could still write
+ * into them. Now: the buffers stay out of the pool (the application can
+ * never be handed one), counted in vnet_dev_stats(), bus mastering is off
+ * (the model then touches nothing), and a reset that completes gives
+ * everything back.
+ */
+START_TEST(stuck_reset_keeps_buffers_out_of_circulation)
+{
+	struct vnet_model_conf mc = {.latency = 1000000}; /* TX stays in flight */
+	struct vnet_dev_conf dc = {.rx_ring_size = 64, .tx_ring_size = 64};
+	struct vnet_buf *b[16], *all[256];
+	struct vnet_dev_stats ds;
+	struct vnet_model_state st;
+	struct rig r;
+	uint32_t out, rx_out, tx_out, nall, i;
+
+	ck_assert_int_eq(rig_open(&r, &mc, &dc, 256, 1), 0);
+	ck_assert_int_eq(vnet_pool_alloc_bulk(r.pool, b, 16), 0);
+	for (i = 0; i < 16; i++)
+		put_seq(b[i], i);
+	ck_assert_uint_eq(vnet_tx_burst(r.dev, 0, b, 16), 16);
+	out = fuzz_dev_out(r.dev, &rx_out, &tx_out);
+	ck_assert_uint_eq(rx_out, 64);
+	ck_assert_uint_eq(tx_out, 16);
+	ck_assert_uint_eq(vnet_pool_in_use(r.pool), out);
+
+	vnet_model_fault(r.m, VNET_FAULT_RESET_STUCK, 1000);
+	ck_assert_int_eq(vnet_dev_recover(r.dev), -ETIMEDOUT);
+	ck_assert_int_eq(vnet_dev_broken(r.dev), 1);
+	/* nothing the device holds came back */
+	ck_assert_uint_eq(vnet_pool_in_use(r.pool), out);
+	ck_assert_int_eq(vnet_dev_stats(r.dev, &ds), 0);
+	ck_assert_uint_eq(ds.held_bufs, out);
+	ck_assert_uint_gt(ds.held_ring_bytes, 0);
+	ck_assert_uint_ge(ds.reset_failures, 2);
+	vnet_model_get_state(r.m, &st);
+	ck_assert(st.bus_master_off);
+	/* the application can take every free buffer: none of the held ones */
+	nall = vnet_pool_count(r.pool) - out;
+	ck_assert_int_eq(vnet_pool_alloc_bulk(r.pool, all, nall), 0);
+	ck_assert_ptr_null(vnet_buf_alloc(r.pool));
+	vnet_pool_free_bulk(all, nall);
+	/* the fast path keeps off the queues */
+	ck_assert_uint_eq(vnet_rx_refill(r.dev, 0), 0);
+	ck_assert_uint_eq(vnet_tx_reclaim(r.dev, 0), 0);
+	/* once a reset completes, everything is back and traffic flows */
+	vnet_model_fault(r.m, VNET_FAULT_RESET_STUCK, 0);
+	ck_assert_int_eq(vnet_dev_recover(r.dev), 0);
+	ck_assert_int_eq(vnet_dev_stats(r.dev, &ds), 0);
+	ck_assert_uint_eq(ds.held_bufs, 0);
+	vnet_model_get_state(r.m, &st);
+	ck_assert(!st.bus_master_off);
+	ck_assert_uint_eq(vnet_pool_in_use(r.pool), 64);
+	ck_assert_int_eq(vnet_pool_alloc_bulk(r.pool, b, 16), 0);
+	for (i = 0; i < 16; i++)
+		put_seq(b[i], i);
+	ck_assert_uint_eq(vnet_tx_burst(r.dev, 0, b, 16), 16);
+	rig_close(&r);
+}
+END_TEST
+
+/* Closed while its reset does not complete: the device is parked with
+ * its buffers and rings (the pool cannot be destroyed), counted in
+ * vnet_held_stats(); vnet_held_release() frees it all once a reset
+ * completes. */
+START_TEST(close_with_stuck_reset_parks_the_device)
+{
+	struct vnet_dev_conf dc = {.rx_ring_size = 64, .tx_ring_size = 64};
+	struct vnet_held_stats hs0, hs;
+	struct rig r;
+
+	vnet_held_stats(&hs0);
+	ck_assert_int_eq(rig_open(&r, NULL, &dc, 256, 1), 0);
+	vnet_model_fault(r.m, VNET_FAULT_RESET_STUCK, 1000);
+	vnet_dev_close(r.dev);
+	r.dev = NULL;
+	ck_assert_uint_eq(vnet_pool_in_use(r.pool), 64);
+	ck_assert_int_eq(vnet_pool_destroy(r.pool), -EBUSY);
+	vnet_held_stats(&hs);
+	ck_assert_uint_eq(hs.devices, hs0.devices + 1);
+	ck_assert_uint_eq(hs.bufs, hs0.bufs + 64);
+	ck_assert_uint_gt(hs.ring_bytes, hs0.ring_bytes);
+	ck_assert_int_eq(vnet_held_release(vnet_model_transport(r.m)), -ETIMEDOUT);
+	vnet_model_fault(r.m, VNET_FAULT_RESET_STUCK, 0);
+	ck_assert_int_eq(vnet_held_release(vnet_model_transport(r.m)), 64);
+	vnet_held_stats(&hs);
+	ck_assert_uint_eq(hs.devices, hs0.devices);
+	ck_assert_uint_eq(vnet_pool_in_use(r.pool), 0);
 	rig_close(&r);
 }
 END_TEST
@@ -525,6 +629,30 @@ START_TEST(fast_path_after_failed_recover)
 }
 END_TEST
 
+/* A device opened again over the same transport: its reset, once it
+ * completes, covers the parked one, whose buffers come back. */
+START_TEST(open_again_releases_the_parked_device)
+{
+	struct vnet_dev_conf dc = {.rx_ring_size = 64, .tx_ring_size = 64};
+	struct vnet_held_stats hs0, hs;
+	struct rig r;
+
+	vnet_held_stats(&hs0);
+	ck_assert_int_eq(rig_open(&r, NULL, &dc, 256, 1), 0);
+	vnet_model_fault(r.m, VNET_FAULT_RESET_STUCK, 1);
+	vnet_dev_close(r.dev);
+	ck_assert_uint_eq(vnet_pool_in_use(r.pool), 64);
+	vnet_held_stats(&hs);
+	ck_assert_uint_eq(hs.devices, hs0.devices + 1);
+	dc.pool = r.pool;
+	ck_assert_int_eq(vnet_dev_open(&r.dev, vnet_model_transport(r.m), &dc), 0);
+	vnet_held_stats(&hs);
+	ck_assert_uint_eq(hs.devices, hs0.devices);
+	ck_assert_uint_eq(vnet_pool_in_use(r.pool), 64); /* the new RX ring only */
+	rig_close(&r);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("reliability-device");
@@ -538,6 +666,9 @@ int main(void)
 	tcase_add_test(tc, pool_exhaustion_both_ways);
 	tcase_add_test(tc, tx_ring_full_for_a_long_time);
 	tcase_add_test(tc, reset_never_completes);
+	tcase_add_test(tc, stuck_reset_keeps_buffers_out_of_circulation);
+	tcase_add_test(tc, close_with_stuck_reset_parks_the_device);
+	tcase_add_test(tc, open_again_releases_the_parked_device);
 	tcase_add_test(tc, tx_never_completes);
 	tcase_add_test(tc, config_never_settles);
 	tcase_add_test(tc, used_ring_faults_in_sequence);

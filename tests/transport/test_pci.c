@@ -345,6 +345,87 @@ START_TEST(prefers_first_usable_capability)
 }
 END_TEST
 
+/*
+ * notify_off_multiplier (spec 4.1.4.4.1): "an even power of 2, or 0". An
+ * odd one puts a queue's 16-bit notify register at an odd address (it
+ * faults on some CPUs' device memory), a non-power of two is out of spec
+ * as well: such a notify structure is ignored, and with no other one the
+ * device is refused. It used to be taken as it came.
+ */
+START_TEST(notify_multiplier_must_be_even_power_of_two)
+{
+	static const uint32_t bad[] = {1, 3, 6, 12, 0x80000001u};
+	static const uint32_t good[] = {2, 4, 0x1000};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		rig_setup(1);
+		fake_fn_w32(rig.net, 0x70 + 16, bad[i]);
+		ck_assert_msg(open_rig() == -ENODEV, "multiplier %u accepted", bad[i]);
+		ck_assert_ptr_null(rig.t);
+		ck_assert(logcap_has("notify_off_multiplier"));
+		ck_assert(logcap_has("no usable notify structure"));
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		rig_setup(1);
+		fake_fn_w32(rig.net, 0x70 + 16, good[i]);
+		open_ok();
+		ck_assert(!logcap_has("notify_off_multiplier"));
+	}
+}
+END_TEST
+
+/* Config-space reads counted per offset of function 00:01.0. */
+static unsigned cap_id_reads[256];
+
+static uint8_t counting_r8(void *ctx, uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off)
+{
+	if (bus == 0 && dev == 1 && fn == 0 && off < 256)
+		cap_id_reads[off]++;
+	return fake_pci_cfg_ops.read8(ctx, bus, dev, fn, off);
+}
+
+/* Every capability's ID byte (device-written) is read once during the
+ * walk, then decided on: the MSI-X capability's used to be read twice
+ * (compared with the vendor ID, then read again for MSI-X). */
+START_TEST(capability_ids_read_once)
+{
+	static struct vnet_pci_cfg_ops ops;
+	static const uint8_t caps[] = {0x40, 0x50, 0x60, 0x70, 0x84, 0x98};
+
+	ops = fake_pci_cfg_ops;
+	ops.read8 = counting_r8;
+	memset(cap_id_reads, 0, sizeof(cap_id_reads));
+	rig.o.cfg = &ops;
+	open_ok();
+	for (size_t i = 0; i < sizeof(caps); i++)
+		ck_assert_msg(cap_id_reads[caps[i]] == 1, "capability at 0x%02x: ID read %u times", caps[i],
+		              cap_id_reads[caps[i]]);
+}
+END_TEST
+
+/* After a reset that does not complete the device layer turns bus
+ * mastering off (the device may not reach the buffers and rings it was
+ * given), and on again after a reset that completes. */
+START_TEST(bus_master_off_and_on)
+{
+	SKIP_UNLESS_TRAPS();
+	open_ok();
+	ck_assert_uint_eq(fake_fn_r16(rig.net, 0x04), 0x0107);
+	ck_assert_ptr_nonnull(rig.t->ops->bus_master);
+	rig.vd.reset_stuck = 1;
+	ck_assert_int_eq(rig.t->ops->reset(rig.t), -ETIMEDOUT);
+	rig.t->ops->bus_master(rig.t, false);
+	ck_assert_uint_eq(fake_fn_r16(rig.net, 0x04), 0x0103);
+	ck_assert(logcap_has("bus mastering off"));
+	rig.t->ops->bus_master(rig.t, false); /* already off: nothing written */
+	rig.vd.reset_stuck = 0;
+	ck_assert_int_eq(rig.t->ops->reset(rig.t), 0);
+	rig.t->ops->bus_master(rig.t, true);
+	ck_assert_uint_eq(fake_fn_r16(rig.net, 0x04), 0x0107);
+	ck_assert_uint_eq(rig.net->illegal_writes, 0);
+}
+END_TEST
+
 START_TEST(hosted_build_never_uses_port_io)
 {
 	struct vnet_transport *t = (struct vnet_transport *)&t;
@@ -424,6 +505,13 @@ START_TEST(opens_through_ecam)
 	open_ok();
 	ck_assert_uint_eq(fake_fn_r16(rig.net, 0x04), 0x0107);
 	ck_assert_uint_eq(rig.unmaps, 1); /* the ECAM window, once open is done */
+	/* bus mastering later goes through the window mapped again */
+	rig.t->ops->bus_master(rig.t, false);
+	ck_assert_uint_eq(fake_fn_r16(rig.net, 0x04), 0x0103);
+	ck_assert_uint_eq(rig.unmaps, 2);
+	rig.t->ops->bus_master(rig.t, true);
+	ck_assert_uint_eq(fake_fn_r16(rig.net, 0x04), 0x0107);
+	ck_assert_uint_eq(rig.unmaps, 3);
 
 	trap_fini(&ecam_win);
 	munmap(all, VNET_PCI_ECAM_SIZE);
@@ -714,6 +802,8 @@ static Suite *pci_suite(void)
 	tcase_add_test(d, truncated_capability_list);
 	tcase_add_test(d, structure_outside_its_bar_is_refused);
 	tcase_add_test(d, prefers_first_usable_capability);
+	tcase_add_test(d, notify_multiplier_must_be_even_power_of_two);
+	tcase_add_test(d, capability_ids_read_once);
 	tcase_add_test(d, hosted_build_never_uses_port_io);
 	tcase_add_test(d, ecam_ops_address_layout);
 	tcase_add_test(d, opens_through_ecam);
@@ -725,6 +815,7 @@ static Suite *pci_suite(void)
 	tcase_add_test(o, status_and_generation);
 	tcase_add_test(o, reset_waits_for_slow_device);
 	tcase_add_test(o, reset_times_out_on_stuck_device);
+	tcase_add_test(o, bus_master_off_and_on);
 	tcase_add_test(o, read_config_uses_field_widths);
 	tcase_add_test(o, queue_max_selects_queue);
 	tcase_add_test(o, queue_setup_programs_halves_and_notify);

@@ -112,7 +112,7 @@ static uint16_t post_rx(uint16_t n)
 /* Put the queue (and the device's view) at position @p, nothing in flight. */
 static void start_at(uint16_t p)
 {
-	vq.avail_idx = vq.last_used = vq.kick_idx = vq.pk_pub = p;
+	vq.avail_idx = vq.last_used = vq.kick_idx = vq.pk_pub = vq.pk_used_end = p;
 	dev_used = dev_avail = p;
 	/* what the ring would hold after the previous lap: used descriptors */
 	for (uint16_t i = 0; i < vq.size; i++) {
@@ -284,43 +284,60 @@ START_TEST(harvest_partial)
 }
 END_TEST
 
-START_TEST(bad_used_descriptors)
+/*
+ * A used descriptor the device got wrong breaks the ring (as Linux's
+ * BAD_RING): what came before it is delivered, the descriptor is not
+ * taken, nothing after it is read, the queue is marked broken.
+ */
+enum pbad { PBAD_RANGE, PBAD_FAR, PBAD_DUP, PBAD_IDLE, PBAD_SHORT, PBAD_LONG };
+
+static void pbad_run(enum pbad k)
 {
 	struct vnet_buf *out[8];
-	uint16_t id[6];
+	uint16_t id[4];
+	uint32_t bad_id, len = 60;
 
-	post_rx(6);
-	for (int i = 0; i < 6; i++)
+	post_rx(4); /* ids 0..3 */
+	for (int i = 0; i < 4; i++)
 		id[i] = dev_take();
-	dev_use(8, 60);      /* out of range */
-	dev_use(0xffff, 60); /* far out of range */
-	dev_use(id[2], 60);  /* good */
-	dev_use(id[2], 60);  /* duplicate: no longer in flight */
-	dev_use(id[3], 5);   /* shorter than the header */
-	dev_use(id[4], RX_LEN + 1); /* longer than the buffer */
+	switch (k) {
+	case PBAD_RANGE: bad_id = 8; break;
+	case PBAD_FAR: bad_id = 0xffff; break;
+	case PBAD_DUP: bad_id = id[0]; break; /* no longer in flight */
+	case PBAD_IDLE: bad_id = 6; break;    /* never posted */
+	case PBAD_SHORT: bad_id = id[2]; len = 5; break;
+	default: bad_id = id[2]; len = RX_LEN + 1; break;
+	}
+	dev_use(id[0], 60);
+	dev_use((uint16_t)bad_id, len);
+	dev_use(id[1], 60); /* never read */
 	ck_assert_uint_eq(vnet_pq_harvest(&vq, out, 8, 12, 0, NULL), 1);
 	ck_assert_uint_eq(out[0]->len, 48);
 	vnet_buf_free(out[0]);
-	ck_assert_uint_eq(vq.stats.drop_bad_id, 3);
-	ck_assert_uint_eq(vq.stats.drop_bad_len, 2);
-	ck_assert_uint_eq(vq.last_used, 6); /* every position consumed */
-	/* the bad-length buffers went back to the pool; the three whose
-	 * completions were lost stay in flight until drained */
-	ck_assert_uint_eq(vnet_vq_in_flight(&vq), 3);
+	ck_assert(vq.broken);
+	ck_assert_uint_eq(vq.last_used, 1); /* the bad descriptor is not taken */
+	ck_assert_uint_eq(vq.stats.drop_bad_id, k < PBAD_SHORT);
+	ck_assert_uint_eq(vq.stats.drop_bad_len, k >= PBAD_SHORT);
 	ck_assert_uint_eq(vnet_pool_in_use(pool), 3);
-	ck_assert(!vq.broken);
-	/* the ring goes on: the free slots are posted again */
-	post_rx(2);
-	dev_use(dev_take(), 70);
-	dev_use(dev_take(), 71);
-	ck_assert_uint_eq(vnet_pq_harvest(&vq, out, 8, 12, 0, NULL), 2);
-	vnet_pool_free_bulk(out, 2);
+	ck_assert_uint_eq(vnet_vq_drain(&vq, vnet_buf_free), 3);
 }
+
+START_TEST(bad_id_out_of_range_breaks) { pbad_run(PBAD_RANGE); }
+END_TEST
+START_TEST(bad_id_far_out_of_range_breaks) { pbad_run(PBAD_FAR); }
+END_TEST
+START_TEST(bad_id_duplicate_breaks) { pbad_run(PBAD_DUP); }
+END_TEST
+START_TEST(bad_id_idle_breaks) { pbad_run(PBAD_IDLE); }
+END_TEST
+START_TEST(bad_len_short_breaks) { pbad_run(PBAD_SHORT); }
+END_TEST
+START_TEST(bad_len_long_breaks) { pbad_run(PBAD_LONG); }
 END_TEST
 
-/* A used descriptor with the other lap's wrap state is dropped, never
- * trusted; the harvest goes on from the next position. */
-START_TEST(wrong_wrap_dropped)
+/* A used descriptor with the other lap's wrap state breaks the ring: never
+ * trusted, nothing past it read. */
+START_TEST(wrong_wrap_breaks)
 {
 	struct vnet_buf *out[8];
 	uint16_t a, b, c;
@@ -340,13 +357,70 @@ START_TEST(wrong_wrap_dropped)
 	ck_assert_uint_eq(out[0]->len, 48);
 	vnet_buf_free(out[0]);
 	ck_assert_uint_eq(vq.stats.drop_bad_idx, 1);
-	ck_assert_uint_eq(vq.last_used, 2);
-	ck_assert(!vq.broken);
-	ck_assert_uint_eq(vnet_pq_harvest(&vq, out, 8, 12, 0, NULL), 1);
-	ck_assert_uint_eq(out[0]->len, 50);
+	ck_assert_uint_eq(vq.last_used, 1);
+	ck_assert(vq.broken);
+	ck_assert_uint_eq(vnet_vq_drain(&vq, vnet_buf_free), 2);
+}
+END_TEST
+
+/* The stale-duplicate case on the packed ring: a short burst holds the ids
+ * it took until the harvest passes the used run it saw, so the refill
+ * cannot post them again under a duplicate left unread. */
+START_TEST(short_burst_holds_ids_stale_duplicate_breaks)
+{
+	struct vnet_buf *out[8];
+	uint16_t a0, id1;
+
+	post_rx(4);
+	a0 = dev_take();
+	id1 = dev_take();
+	dev_use(a0, 60);
+	dev_use(a0, 70); /* the stale duplicate */
+	ck_assert_uint_eq(vnet_pq_harvest(&vq, out, 1, 12, 0, NULL), 1); /* short burst */
 	vnet_buf_free(out[0]);
-	ck_assert_uint_eq(vnet_vq_in_flight(&vq), 1); /* b: its completion was not trusted */
-	ck_assert_uint_eq(vq.stats.drop_bad_id, 0);
+	ck_assert_uint_eq(vnet_vq_held(&vq), 1);
+	ck_assert_uint_eq(vq.pk_used_end, 2);
+	/* the refill posts every free id, a0 not among them */
+	ck_assert_uint_eq(vq.num_free, 4);
+	ck_assert_uint_eq(vnet_pq_post(&vq, NULL, 4, 0, NULL, pool), 4);
+	vnet_pq_publish(&vq, &ft.t);
+	ck_assert_ptr_null(vq.cookie[a0]);
+	ck_assert_ptr_nonnull(vq.cookie[id1]);
+	ck_assert_uint_eq(vnet_pq_harvest(&vq, out, 8, 12, 0, NULL), 0);
+	ck_assert(vq.broken);
+	ck_assert_uint_eq(vq.stats.drop_bad_id, 1);
+	ck_assert_uint_eq(vnet_vq_drain(&vq, vnet_buf_free), 7);
+}
+END_TEST
+
+/* Pass 1 reads each descriptor's flags once whatever the bursts: the used
+ * run seen by a short burst is remembered, and held ids come back once
+ * the harvest passes it. */
+START_TEST(used_run_remembered_and_held_ids_back)
+{
+	struct vnet_buf *out[8];
+	uint16_t i;
+
+	post_rx(8);
+	for (i = 0; i < 6; i++)
+		dev_use(dev_take(), 60);
+	ck_assert_uint_eq(vnet_pq_harvest(&vq, out, 2, 12, 0, NULL), 2);
+	ck_assert_uint_eq(vq.pk_used_end, 6);
+	ck_assert_uint_eq(vnet_vq_held(&vq), 2);
+	ck_assert_uint_eq(vnet_pq_harvest(&vq, out + 2, 8, 12, 0, NULL), 4);
+	ck_assert_uint_eq(vnet_vq_held(&vq), 0);
+	ck_assert_uint_eq(vq.num_free, 6);
+	vnet_pool_free_bulk(out, 6);
+	ck_assert(!vq.broken);
+	/* a refill with no harvest since the last one checks the unread run */
+	dev_use(dev_take(), 60);
+	dev_use(dev_take(), 60);
+	ck_assert_uint_eq(vnet_pq_harvest(&vq, out, 1, 12, 0, NULL), 1);
+	vnet_buf_free(out[0]);
+	ck_assert_uint_eq(vnet_vq_held(&vq), 1);
+	ck_assert_uint_eq(vnet_vq_held_check(&vq), 1);
+	ck_assert_uint_eq(vnet_vq_held(&vq), 0);
+	ck_assert_uint_eq(vq.num_free, 7);
 }
 END_TEST
 
@@ -807,33 +881,39 @@ START_TEST(model_notify)
 }
 END_TEST
 
-/* The model's packed faults reach the driver as counted drops: each
- * costs the driver a buffer until the queue is drained. */
-START_TEST(model_faults)
+/* Each of the model's packed faults breaks the queue it hits (BAD_RING):
+ * what came before is delivered in sequence, nothing after it is
+ * trusted, and the drain at close gives every buffer back. */
+static void model_fault_run(enum vnet_model_fault f, int rx_side)
 {
 	struct prig r;
 	struct vnet_model_stats ms;
 	uint32_t got = 0;
 
 	prig_open(&r, VNET_F_VERSION_1 | VNET_F_RING_PACKED | VNET_F_EVENT_IDX, VNET_MODEL_LOOPBACK, 32, false);
-	vnet_model_fault(r.m, VNET_FAULT_USED_LEN, 1); /* the first RX completion */
 	got += prig_round(&r, 4, 0);
-	ck_assert_uint_eq(r.rx.stats.drop_bad_len, 1);
-	vnet_model_fault(r.m, VNET_FAULT_USED_IDX_JUMP, 1); /* the first TX completion: wrong wrap */
-	got += prig_round(&r, 4, 0);
-	got += prig_round(&r, 4, 0);
-	ck_assert_uint_eq(r.tx.stats.drop_bad_idx, 1);
-	ck_assert(!r.tx.broken);
-	vnet_model_fault(r.m, VNET_FAULT_USED_ID_RANGE, 1); /* the first TX completion: id = size */
+	vnet_model_fault(r.m, f, 1);
 	got += prig_round(&r, 4, 0);
 	vnet_pq_harvest(&r.tx, NULL, r.tx.size, 0, 0, NULL);
-	ck_assert_uint_eq(r.tx.stats.drop_bad_id, 1);
 	vnet_model_stats(r.m, &ms);
-	ck_assert_uint_eq(ms.faults_fired, 3);
-	ck_assert_uint_eq(got, 4 * 4 - 1);
-	ck_assert_uint_eq(vnet_vq_in_flight(&r.tx), 2); /* the two completions not trusted */
-	ck_assert_uint_eq(r.rx.stats.drop_bad_id + r.rx.stats.drop_bad_idx, 0);
+	ck_assert_uint_eq(ms.faults_fired, 1);
+	ck_assert(rx_side ? r.rx.broken : r.tx.broken);
+	ck_assert(rx_side ? !r.tx.broken : !r.rx.broken);
+	ck_assert_uint_le(got, 8);
+	if (f == VNET_FAULT_USED_LEN)
+		ck_assert_uint_eq(r.rx.stats.drop_bad_len, 1);
+	else if (f == VNET_FAULT_USED_IDX_JUMP)
+		ck_assert_uint_eq(r.tx.stats.drop_bad_idx, 1);
+	else
+		ck_assert_uint_eq(r.tx.stats.drop_bad_id, 1);
 	prig_close(&r); /* drain gives them back */
+}
+
+START_TEST(model_faults)
+{
+	model_fault_run(VNET_FAULT_USED_LEN, 1);      /* the first RX completion: len past the buffer */
+	model_fault_run(VNET_FAULT_USED_IDX_JUMP, 0); /* the first TX completion: wrong wrap */
+	model_fault_run(VNET_FAULT_USED_ID_RANGE, 0); /* the first TX completion: id = size */
 }
 END_TEST
 
@@ -853,8 +933,15 @@ int main(void)
 	tcase_add_test(tc, wraparound);
 	tcase_add_test(tc, uneven_laps);
 	tcase_add_test(tc, harvest_partial);
-	tcase_add_test(tc, bad_used_descriptors);
-	tcase_add_test(tc, wrong_wrap_dropped);
+	tcase_add_test(tc, bad_id_out_of_range_breaks);
+	tcase_add_test(tc, bad_id_far_out_of_range_breaks);
+	tcase_add_test(tc, bad_id_duplicate_breaks);
+	tcase_add_test(tc, bad_id_idle_breaks);
+	tcase_add_test(tc, bad_len_short_breaks);
+	tcase_add_test(tc, bad_len_long_breaks);
+	tcase_add_test(tc, wrong_wrap_breaks);
+	tcase_add_test(tc, short_burst_holds_ids_stale_duplicate_breaks);
+	tcase_add_test(tc, used_run_remembered_and_held_ids_back);
 	tcase_add_test(tc, impossible_state_breaks);
 	tcase_add_test(tc, refill_from_pool);
 	tcase_add_test(tc, merged_rx);

@@ -137,31 +137,174 @@ START_TEST(harvest_partial)
 }
 END_TEST
 
-START_TEST(bad_used_entries)
+/*
+ * A used entry the device got wrong breaks the ring (Linux's BAD_RING):
+ * what came before it is delivered, the entry itself is not taken (its
+ * buffer, if it names one in flight, stays until the reset drains it),
+ * nothing after it is read, and the queue is marked broken.
+ */
+enum bad_kind { BAD_RANGE, BAD_FAR, BAD_DUP, BAD_IDLE, BAD_SHORT, BAD_LONG };
+
+static void bad_entry_run(enum bad_kind k)
 {
 	struct vnet_buf *out[8];
-	uint16_t a0, a1;
+	uint16_t a0, a1, a2;
+	uint32_t id, len = 60;
+
+	post(4); /* ids 0..3 */
+	a0 = vq.avail->ring[0];
+	a1 = vq.avail->ring[1];
+	a2 = vq.avail->ring[2];
+	switch (k) {
+	case BAD_RANGE: id = 8; break;
+	case BAD_FAR: id = 70000; break;
+	case BAD_DUP: id = a0; break;        /* no longer in flight */
+	case BAD_IDLE: id = 5; break;        /* never posted */
+	case BAD_SHORT: id = a2; len = 5; break;                 /* below the header */
+	default: id = a2; len = 2048 - 64 + 12 + 1; break;       /* past the buffer */
+	}
+	dev_complete_id(a0, 60); /* good */
+	dev_complete_id(id, len); /* bad */
+	dev_complete_id(a1, 60); /* good, never read */
+	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12, 0, NULL), 1);
+	ck_assert_ptr_eq(out[0]->data, out[0]->base + 64);
+	ck_assert_uint_eq(out[0]->len, 48);
+	vnet_buf_free(out[0]);
+	ck_assert(vq.broken);
+	ck_assert_uint_eq(vq.last_used, 1); /* the bad entry is not taken */
+	ck_assert_uint_eq(vq.stats.drop_bad_id, k < BAD_SHORT);
+	ck_assert_uint_eq(vq.stats.drop_bad_len, k >= BAD_SHORT);
+	/* the other three buffers are still the ring's (drained at reset) */
+	ck_assert_uint_eq(vnet_pool_in_use(pool), 3);
+	ck_assert_uint_eq(vnet_vq_drain(&vq, vnet_buf_free), 3);
+}
+
+START_TEST(bad_id_out_of_range_breaks) { bad_entry_run(BAD_RANGE); }
+END_TEST
+START_TEST(bad_id_far_out_of_range_breaks) { bad_entry_run(BAD_FAR); }
+END_TEST
+START_TEST(bad_id_duplicate_breaks) { bad_entry_run(BAD_DUP); }
+END_TEST
+START_TEST(bad_id_idle_breaks) { bad_entry_run(BAD_IDLE); }
+END_TEST
+START_TEST(bad_len_short_breaks) { bad_entry_run(BAD_SHORT); }
+END_TEST
+START_TEST(bad_len_long_breaks) { bad_entry_run(BAD_LONG); }
+END_TEST
+
+/* An index further ahead than what is in flight breaks the ring before
+ * any entry is read (spec 2.7.8: the device returns only what it got). */
+START_TEST(index_ahead_of_in_flight_breaks)
+{
+	struct vnet_buf *out[8];
+
+	post(2);
+	dev_complete_id(vq.avail->ring[0], 60);
+	dev_complete_id(vq.avail->ring[1], 60);
+	vq.used->idx = 3; /* three entries for two buffers */
+	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12, 0, NULL), 0);
+	ck_assert(vq.broken);
+	ck_assert_uint_eq(vq.stats.drop_bad_idx, 1);
+	ck_assert_uint_eq(vnet_vq_drain(&vq, vnet_buf_free), 2);
+}
+END_TEST
+
+/*
+ * The limit README used to document ("a limit no split-ring driver can
+ * lift"): a duplicate entry left unread by a short burst named an id the
+ * refill then posted again, and later "completed" the new buffer. The ids
+ * a short burst takes are now held until the harvest passes the index it
+ * read: the duplicate names an id not in flight and breaks the ring.
+ */
+START_TEST(short_burst_holds_ids_stale_duplicate_breaks)
+{
+	struct vnet_buf *out[8];
+	uint16_t a0, i;
 
 	post(4);
 	a0 = vq.avail->ring[0];
-	a1 = vq.avail->ring[1];
-	dev_complete_id(8, 60);       /* out of range */
-	dev_complete_id(70000, 60);   /* far out of range */
-	dev_complete_id(a0, 60);      /* good */
-	dev_complete_id(a0, 60);      /* duplicate: no longer in flight */
-	dev_complete_id(a1, 5);       /* shorter than the header */
-	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12, 0, NULL), 1);
+	dev_complete_id(a0, 60);
+	dev_complete_id(a0, 70); /* the stale duplicate */
+	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 1, 12, 0, NULL), 1); /* short burst */
 	ck_assert_uint_eq(out[0]->len, 48);
 	vnet_buf_free(out[0]);
-	ck_assert_uint_eq(vq.stats.drop_bad_id, 3);
-	ck_assert_uint_eq(vq.stats.drop_bad_len, 1);
-	/* the bad-length buffer went back to the pool, the others wait */
-	ck_assert_uint_eq(vnet_pool_in_use(pool), 2);
-	ck_assert_uint_eq(vnet_vq_in_flight(&vq), 2);
-	dev_complete_id(vq.avail->ring[2], 2048 - 64 + 12 + 1); /* longer than the buffer */
+	ck_assert_uint_eq(vnet_vq_held(&vq), 1);
+	/* the refill posts every free id: a0 is not among them */
+	ck_assert_uint_eq(vq.num_free, 4);
+	ck_assert_uint_eq(vnet_vq_post(&vq, NULL, 4, 0, NULL, pool, 0), 4);
+	for (i = 0; i < 4; i++)
+		ck_assert_uint_ne(vq.avail->ring[(4 + i) & vq.mask], a0);
+	ck_assert_ptr_null(vq.cookie[a0]);
+	/* the duplicate: not in flight, the ring breaks, nothing delivered */
 	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12, 0, NULL), 0);
-	ck_assert_uint_eq(vq.stats.drop_bad_len, 2);
+	ck_assert(vq.broken);
+	ck_assert_uint_eq(vq.stats.drop_bad_id, 1);
+	ck_assert_uint_eq(vnet_vq_drain(&vq, vnet_buf_free), 7);
+}
+END_TEST
+
+/* Held ids come back once the harvest passes the index they wait for. */
+START_TEST(held_ids_come_back)
+{
+	struct vnet_buf *out[8];
+	uint16_t i;
+
+	post(8);
+	for (i = 0; i < 6; i++)
+		dev_complete_id(vq.avail->ring[i], 60);
+	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 2, 12, 0, NULL), 2);
+	ck_assert_uint_eq(vnet_vq_held(&vq), 2);
+	ck_assert_uint_eq(vq.num_free, 0);
+	ck_assert_uint_eq(vnet_vq_harvest(&vq, out + 2, 2, 12, 0, NULL), 2);
+	ck_assert_uint_eq(vnet_vq_held(&vq), 4);
+	ck_assert_uint_eq(vq.held_ngrp, 1); /* the same index: one group */
+	dev_complete_id(vq.avail->ring[6], 60); /* a later index: a second group */
+	ck_assert_uint_eq(vnet_vq_harvest(&vq, out + 4, 1, 12, 0, NULL), 1);
+	ck_assert_uint_eq(vq.held_ngrp, 2);
+	ck_assert_uint_eq(vnet_vq_held(&vq), 5);
+	/* reaching index 6 gives back the first group only (this burst,
+	 * short again, adds its id to the second) */
+	ck_assert_uint_eq(vnet_vq_harvest(&vq, out + 5, 1, 12, 0, NULL), 1);
+	ck_assert_uint_eq(vq.last_used, 6);
+	ck_assert_uint_eq(vnet_vq_held(&vq), 2);
+	ck_assert_uint_eq(vq.held_ngrp, 1);
+	ck_assert_uint_eq(vq.num_free, 4);
+	ck_assert_uint_eq(vnet_vq_harvest(&vq, out + 6, 1, 12, 0, NULL), 1);
+	ck_assert_uint_eq(vnet_vq_held(&vq), 0);
+	ck_assert_uint_eq(vq.num_free, 7);
+	vnet_pool_free_bulk(out, 7);
 	ck_assert(!vq.broken);
+}
+END_TEST
+
+/* A refill with no harvest since the last one (the application stopped
+ * reading) takes held ids back once it has checked that no unread entry
+ * names an id out of flight; with such an entry there, they stay held. */
+START_TEST(held_ids_checked_when_reading_stops)
+{
+	struct vnet_buf *out[8];
+	uint16_t a0;
+
+	post(4);
+	a0 = vq.avail->ring[0];
+	dev_complete_id(a0, 60);
+	dev_complete_id(vq.avail->ring[1], 60);
+	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 1, 12, 0, NULL), 1);
+	vnet_buf_free(out[0]);
+	ck_assert_uint_eq(vnet_vq_held(&vq), 1);
+	ck_assert_uint_eq(vnet_vq_held_check(&vq), 1); /* the unread entry names an id in flight */
+	ck_assert_uint_eq(vnet_vq_held(&vq), 0);
+	ck_assert_uint_eq(vq.num_free, 5);
+	/* now with a stale duplicate among the unread entries */
+	dev_complete_id(vq.avail->ring[2], 60);
+	dev_complete_id(vq.avail->ring[2], 60);
+	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 2, 12, 0, NULL), 2); /* a1, a2 */
+	vnet_pool_free_bulk(out, 2);
+	ck_assert_uint_eq(vnet_vq_held(&vq), 2);
+	ck_assert_uint_eq(vnet_vq_held_check(&vq), 0);
+	ck_assert_uint_eq(vnet_vq_held(&vq), 2);
+	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12, 0, NULL), 0);
+	ck_assert(vq.broken);
 }
 END_TEST
 
@@ -292,7 +435,9 @@ START_TEST(mrg_frames_whole_or_not_at_all)
 }
 END_TEST
 
-START_TEST(mrg_bad_frames_dropped_whole)
+/* A bad num_buffers (the device's header, not the ring) drops its frame
+ * and the harvest goes on. */
+START_TEST(mrg_bad_num_buffers_dropped)
 {
 	struct vnet_buf *out[8];
 	uint16_t ids[8], i;
@@ -300,34 +445,57 @@ START_TEST(mrg_bad_frames_dropped_whole)
 	post(8);
 	for (i = 0; i < 8; i++)
 		ids[i] = vq.avail->ring[i];
-	/* a hole in the chain: a bad id where the 2nd segment should be */
-	dev_mrg_head(ids[0], 3);
+	dev_mrg_head(ids[0], 0); /* num_buffers 0 */
 	dev_complete_id(ids[0], 100);
-	dev_complete_id(999, 100);
-	dev_complete_id(ids[1], 100);
-	/* a segment longer than the buffer */
-	dev_mrg_head(ids[2], 2);
+	dev_mrg_head(ids[1], 1); /* a good frame after it */
+	dev_complete_id(ids[1], 112);
+	dev_mrg_head(ids[2], 5); /* beyond what was published */
 	dev_complete_id(ids[2], 100);
-	dev_complete_id(ids[3], 5000);
-	/* num_buffers 0 */
-	dev_mrg_head(ids[4], 0);
-	dev_complete_id(ids[4], 100);
-	/* a good frame after all that */
-	dev_mrg_head(ids[5], 1);
-	dev_complete_id(ids[5], 112);
-	/* num_buffers beyond what was published */
-	dev_mrg_head(ids[6], 5);
-	dev_complete_id(ids[6], 100);
 	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12, 1, NULL), 1);
 	ck_assert_uint_eq(out[0]->len, 100);
 	ck_assert_uint_eq(out[0]->nb_segs, 1);
 	vnet_buf_free(out[0]);
-	ck_assert_uint_eq(vq.stats.drop_bad_id, 1);
-	ck_assert_uint_eq(vq.stats.drop_bad_len, 3);
-	/* everything but the one still posted went back to the pool */
-	ck_assert_uint_eq(vnet_pool_in_use(pool), 1);
+	ck_assert_uint_eq(vq.stats.drop_bad_len, 2);
+	ck_assert_uint_eq(vnet_pool_in_use(pool), 5);
 	ck_assert(!vq.broken);
 }
+END_TEST
+
+/* A hole in a frame (a bad id where a segment should be) or a segment
+ * longer than its buffer breaks the ring; the frame being assembled is
+ * dropped whole, what came before it is delivered. */
+static void mrg_break_run(int hole)
+{
+	struct vnet_buf *out[8];
+	uint16_t ids[8], i;
+
+	post(8);
+	for (i = 0; i < 8; i++)
+		ids[i] = vq.avail->ring[i];
+	dev_mrg_head(ids[0], 1); /* a good frame first */
+	dev_complete_id(ids[0], 112);
+	dev_mrg_head(ids[1], 3);
+	dev_complete_id(ids[1], 100);
+	dev_complete_id(ids[2], 100);
+	if (hole)
+		dev_complete_id(999, 100);
+	else
+		dev_complete_id(ids[3], 5000);
+	dev_mrg_head(ids[4], 1);
+	dev_complete_id(ids[4], 112);
+	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12, 1, NULL), 1);
+	ck_assert_uint_eq(out[0]->len, 100);
+	vnet_buf_free(out[0]);
+	ck_assert(vq.broken);
+	ck_assert_uint_eq(vq.stats.drop_bad_id, hole ? 1 : 0);
+	ck_assert_uint_eq(vq.stats.drop_bad_len, hole ? 0 : 1);
+	/* the two segments taken went back with their frame; 5 still posted */
+	ck_assert_uint_eq(vnet_pool_in_use(pool), 5);
+}
+
+START_TEST(mrg_hole_breaks) { mrg_break_run(1); }
+END_TEST
+START_TEST(mrg_segment_too_long_breaks) { mrg_break_run(0); }
 END_TEST
 
 START_TEST(tx_header_zeroed_unless_set)
@@ -385,25 +553,50 @@ START_TEST(in_order_batches)
 }
 END_TEST
 
-START_TEST(in_order_position_still_busy)
+START_TEST(in_order_wrong_position_breaks)
 {
-	struct vnet_buf *b[8];
+	struct vnet_buf *b[8], *out[8];
 
-	/* a device that completed out of order leaves a position busy: the
-	 * driver stops posting there rather than lose the buffer in it */
+	/* under IN_ORDER the entry at used position p names id p: a device
+	 * that completes out of order breaks the ring (it used to leave a
+	 * position busy forever) */
 	vq.in_order = true;
 	ck_assert_int_eq(vnet_pool_alloc_bulk(pool, b, 8), 0);
 	ck_assert_uint_eq(vnet_vq_post(&vq, b, 8, 0, NULL, NULL, 1), 8);
-	dev_complete_id(1, 100); /* only the second one */
-	{
-		struct vnet_buf *out[8];
-		ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12, 0, NULL), 1);
-		vnet_buf_free(out[0]);
-	}
-	ck_assert_uint_eq(vq.num_free, 1);
-	/* position 8 & 7 = 0 is still in flight: nothing is posted */
-	ck_assert_uint_eq(vnet_vq_post(&vq, NULL, 1, 0, NULL, pool, 1), 0);
+	dev_complete_id(0, 100);
+	dev_complete_id(2, 100); /* position 1 names id 2 */
+	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12, 0, NULL), 1);
+	vnet_buf_free(out[0]);
+	ck_assert(vq.broken);
+	ck_assert_uint_eq(vq.stats.drop_bad_id, 1);
+	ck_assert_uint_eq(vq.last_used, 1);
 	ck_assert_uint_eq(vnet_pool_in_use(pool), 7);
+}
+END_TEST
+
+/* IN_ORDER TX: a batch over a position with nothing in flight breaks the
+ * queue; what the batches before it covered is taken. */
+START_TEST(in_order_batch_over_idle_position_breaks)
+{
+	struct vnet_buf *b[8];
+	uint16_t i;
+
+	vq.in_order = true;
+	ck_assert_int_eq(vnet_pool_alloc_bulk(pool, b, 4), 0);
+	for (i = 0; i < 4; i++)
+		b[i]->len = 60;
+	ck_assert_uint_eq(vnet_vq_post(&vq, b, 4, 12, NULL, NULL, 1), 4);
+	vnet_buf_free(vq.cookie[2]); /* as if position 2 were idle */
+	vq.cookie[2] = NULL;
+	vq.used->ring[0].id = 1;
+	vq.used->ring[2].id = 3;
+	vq.used->idx = 4;
+	ck_assert_uint_eq(vnet_vq_reclaim_in_order(&vq), 2);
+	ck_assert(vq.broken);
+	ck_assert_uint_eq(vq.stats.drop_bad_id, 1);
+	ck_assert_uint_eq(vnet_pool_in_use(pool), 1);
+	ck_assert_uint_eq(vnet_vq_drain(&vq, vnet_buf_free), 1);
+	vq.num_free = vq.size; /* the test's own tampering */
 }
 END_TEST
 
@@ -419,17 +612,29 @@ int main(void)
 	tcase_add_test(tc, layout);
 	tcase_add_test(tc, wraparound);
 	tcase_add_test(tc, harvest_partial);
-	tcase_add_test(tc, bad_used_entries);
+	tcase_add_test(tc, bad_id_out_of_range_breaks);
+	tcase_add_test(tc, bad_id_far_out_of_range_breaks);
+	tcase_add_test(tc, bad_id_duplicate_breaks);
+	tcase_add_test(tc, bad_id_idle_breaks);
+	tcase_add_test(tc, bad_len_short_breaks);
+	tcase_add_test(tc, bad_len_long_breaks);
+	tcase_add_test(tc, index_ahead_of_in_flight_breaks);
+	tcase_add_test(tc, short_burst_holds_ids_stale_duplicate_breaks);
+	tcase_add_test(tc, held_ids_come_back);
+	tcase_add_test(tc, held_ids_checked_when_reading_stops);
 	tcase_add_test(tc, index_jump_breaks);
 	tcase_add_test(tc, notify_flags);
 	tcase_add_test(tc, notify_event_idx);
 	tcase_add_test(tc, need_event_table);
 	tcase_add_test(tc, mrg_chain);
 	tcase_add_test(tc, mrg_frames_whole_or_not_at_all);
-	tcase_add_test(tc, mrg_bad_frames_dropped_whole);
+	tcase_add_test(tc, mrg_bad_num_buffers_dropped);
+	tcase_add_test(tc, mrg_hole_breaks);
+	tcase_add_test(tc, mrg_segment_too_long_breaks);
 	tcase_add_test(tc, tx_header_zeroed_unless_set);
 	tcase_add_test(tc, in_order_batches);
-	tcase_add_test(tc, in_order_position_still_busy);
+	tcase_add_test(tc, in_order_wrong_position_breaks);
+	tcase_add_test(tc, in_order_batch_over_idle_position_breaks);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
