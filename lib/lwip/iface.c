@@ -704,6 +704,8 @@ int vnet_iface_init_conf(struct vnet_iface **out, struct vnet_dev *dev,
 	*out = NULL;
 	if (conf->ip == 0 || conf->ip == 0xffffffffu || !mask_contiguous(conf->netmask))
 		return -EINVAL;
+	if (conf->mtu != 0 && conf->mtu < 68) /* IPv4's minimum (RFC 791) */
+		return -EINVAL;
 	if (conf->ip6_prefix_len > 128 ||
 	    (!ip6_is_zero(conf->ip6) && (conf->no_ip6 || !ip6_unicast(conf->ip6))))
 		return -EINVAL;
@@ -748,6 +750,13 @@ int vnet_iface_init_conf(struct vnet_iface **out, struct vnet_dev *dev,
 	memcpy(nc.ip6, conf->ip6, sizeof(nc.ip6));
 	nc.ip6_prefix_len = conf->ip6_prefix_len;
 	nc.no_ip6 = conf->no_ip6;
+	/* A transport that gives a backend only its device's memory
+	 * (vhost-user) must know the jumbo pool: TX frames come from it. */
+	if (conf->tx_jumbo_pool != NULL) {
+		rc = vnet_dev_share_pool(dev, conf->tx_jumbo_pool);
+		if (rc != 0)
+			goto fail;
+	}
 	rc = vnet_netif_add(&ifc->vn, dev, ifc, &nc);
 	if (rc != 0)
 		goto fail;

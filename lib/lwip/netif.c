@@ -1237,6 +1237,8 @@ void vnet_netif_link_check(struct vnet_netif *vn, uint64_t now_us, bool force)
 /* The MTU the interface can carry: asked (or the device's), then capped
  * by the device's maximum, by one receive buffer (unless frames may span
  * several) and by the largest TX buffer. */
+#define IP6_MIN_MTU 1280u /* RFC 8200 5 */
+
 static uint32_t pick_mtu(const struct vnet_netif *vn, const struct vnet_net_config *cfg)
 {
 	uint32_t mtu = vn->conf_mtu ? vn->conf_mtu : (cfg->mtu ? cfg->mtu : 1500u);
@@ -1383,6 +1385,21 @@ int vnet_netif_add(struct vnet_netif *vn, struct vnet_dev *dev, struct vnet_ifac
 	if (netif_add(&vn->nif, &ip, &mask, &gw, vn, netif_init_cb, ethernet_input) == NULL) {
 		rc = -EIO;
 		goto fail;
+	}
+	if (vn->ip6 && vn->nif.mtu < IP6_MIN_MTU) {
+		/* RFC 8200 5: every link that carries IPv6 has an MTU of at
+		 * least 1280; below it the interface speaks IPv4 only. */
+		static const uint8_t zero[16];
+
+		vnet_log(VNET_LOG_WARN, "lwip: MTU %u is below IPv6's minimum of %u: IPv6 off",
+		         (unsigned)vn->nif.mtu, IP6_MIN_MTU);
+		vn->ip6 = false;
+		vn->tx_tso6 = false;
+		if (memcmp(conf->ip6, zero, sizeof(zero)) != 0) { /* an address was asked for */
+			netif_remove(&vn->nif);
+			rc = -EINVAL;
+			goto fail;
+		}
 	}
 	if (vn->ip6) {
 		rc = ip6_addrs_add(vn, conf);

@@ -1023,6 +1023,46 @@ START_TEST(offloads6_follow_negotiation)
 }
 END_TEST
 
+/* The MTU floors: an interface MTU asked below IPv4's 68 is refused; a
+ * device MTU below IPv6's 1280 leaves the interface IPv4 only (no
+ * link-local address, no TSO6), and refuses an IPv6 address asked for. */
+START_TEST(mtu_floors)
+{
+	struct rig_opts o;
+	struct vnet_iface_conf c;
+	struct vnet_iface_ip6 a6;
+	struct vnet_iface_info info;
+	struct vnet_iface *x = NULL;
+	struct xfer *x2;
+
+	memset(&o, 0, sizeof(o));
+	o.offer = BASE | VNET_F_MTU;
+	o.mtu = 1000;
+	pair_open_opts(&P, &o, &o);
+	memset(&c, 0, sizeof(c));
+	c.ip = IP_A;
+	c.netmask = MASK24;
+	c.pool = P.a.pool;
+	c.mtu = 67;
+	ck_assert_int_eq(vnet_iface_init_conf(&x, P.a.dev, &c), -EINVAL);
+	ck_assert_ptr_null(x);
+	c.mtu = 0;
+	memcpy(c.ip6, IP6_A, 16);
+	ck_assert_int_eq(vnet_iface_init_conf(&x, P.a.dev, &c), -EINVAL);
+	ck_assert_ptr_null(x);
+	pair_up(&P, NULL, NULL);
+	ck_assert_int_eq(vnet_iface_info(P.a.ifc, &info), 0);
+	ck_assert_uint_eq(info.mtu, 1000);
+	ck_assert_uint_eq(info.offloads & VNET_IFACE_OFF_TSO6, 0);
+	ck_assert_int_eq(vnet_iface_ip6(P.a.ifc, 0, &a6), -ENOENT); /* not even link-local */
+	/* IPv4 works at that MTU */
+	x2 = xfer_start(&P, 100000, 7100);
+	ck_assert(pair_run(&P, xfer_done, xfer_tick, x2, 4000000, 20000));
+	settle(&P, 50);
+	xfer_finish(x2, "tcp over IPv4 at MTU 1000");
+}
+END_TEST
+
 /* Each offload only when offered, and with what it depends on (spec
  * 5.1.3.1): HOST_TSO6 without CSUM (not asked for) is not negotiated;
  * TSO6 not offered is not used while TSO4 is. */
@@ -1071,6 +1111,7 @@ static Suite *ipv6_suite(void)
 	tcase_add_test(tc, ipv6_hostile_frames);
 	tcase_add_test(tc, offloads6_follow_negotiation);
 	tcase_add_test(tc, tso6_only_when_offered);
+	tcase_add_test(tc, mtu_floors);
 	suite_add_tcase(s, tc);
 	return s;
 }
