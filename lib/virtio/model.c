@@ -12,7 +12,7 @@
  * Queues (spec 5.1.2): receiveqN = 2(N-1), transmitqN = 2(N-1)+1; controlq
  * = 2 * max_pairs with MQ negotiated, 2 without (and only with CTRL_VQ).
  *
- * Choices worth knowing (the lead's driver tests rely on them):
+ * Choices worth knowing (the driver's tests rely on them):
  *  - No frame FIFO. A TX frame is delivered to its destination's RX ring in
  *    the same poll or dropped: no buffer posted (or the frame does not fit
  *    the next one) -> dropped and counted in the RECEIVING model's
