@@ -40,6 +40,7 @@ struct bm_opts {
 	uint16_t sport;       /* UDP source port of generated frames (0: BM_UDP_PORT) */
 	int log;              /* the library's log level (enum vnet_log_level) */
 	uint32_t idle_us;     /* rxonly/forward: halt after this long without a frame (0: spin) */
+	uint64_t drain_us;    /* rxonly: after the window, take frames until none came for this long (0: stop) */
 };
 
 enum { BM_ST_HARVEST, BM_ST_APP, BM_ST_REFILL, BM_ST_TX_NOKICK, BM_ST_TX_KICK, BM_ST_CAL, BM_ST_N };
@@ -64,6 +65,7 @@ struct bm_result {
 	uint64_t lost, other;         /* latency: timeouts; frames not ours */
 	uint64_t idle_polls;
 	uint64_t halts;       /* idle_us: halts in the measured window */
+	uint64_t drained;     /* drain_us: frames taken after the window */
 	struct vnet_queue_stats rx, tx;   /* summed over the queue pairs */
 	/* per queue pair: packets in the measured window, whole-run counters */
 	uint64_t q_packets[BM_MAX_QUEUES];

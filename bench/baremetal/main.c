@@ -24,6 +24,11 @@
  *   idle=US            rxonly/forward: after US microseconds without a
  *                      frame, halt until the next one (MSI-X) or 5 ms;
  *                      0 spins (x86_64 q35 only: MSI-X wired)  (0)
+ *   drain=SEC          rxonly: after the window, keep taking frames until
+ *                      none came for SEC, so that the whole-run counts
+ *                      (rx_total, per queue) hold every frame the device
+ *                      took in, for comparison with what a peer sent;
+ *                      bounded by 30 s (0: stop at the window's end) (0)
  *   transport=auto|pci|mmio                                    (auto)
  *   log=0..3           library log level: error, warn, info, debug (1)
  *
@@ -169,7 +174,8 @@ static int parse_opts(struct bm_opts *o)
 	    arg_u32("timeout", 1, 10000, &tmo_ms) || arg_u32("queues", 1, BM_MAX_QUEUES, &queues) ||
 	    arg_u32("log", 0, 3, &log) || arg_u32("idle", 0, 1000000, &idle) ||
 	    arg_seconds("duration", &o->duration_us) ||
-	    arg_seconds("warmup", &o->warmup_us) || arg_seconds("wait", &o->wait_us) || arg_ip("ip", &o->ip) ||
+	    arg_seconds("warmup", &o->warmup_us) || arg_seconds("wait", &o->wait_us) ||
+	    arg_seconds("drain", &o->drain_us) || arg_ip("ip", &o->ip) ||
 	    arg_ip("peer_ip", &o->peer_ip))
 		return -EINVAL;
 	if ((ring & (ring - 1)) || (txring & (txring - 1))) {
@@ -411,6 +417,10 @@ static void report(const struct bm_rig *r, const struct bm_opts *o, const struct
 	bench_row_u64(&row, "tx_total", res->tx.packets);
 	bench_emit(&row);
 	report_queues(o, res);
+	if (o->mode == BM_RXONLY && o->drain_us)
+		printf("vnet-bench-bm: drained %llu frames after the window (until none came for %llu ms); "
+		       "the whole-run counts hold them\n",
+		       (unsigned long long)res->drained, (unsigned long long)(o->drain_us / 1000));
 	printf("stages: median harvest %.0f app %.0f refill %.0f publish %.0f kick %.0f cycles/packet; "
 	       "means %.0f %.0f %.0f %.0f %.0f (tsc %.0f MHz by the %s; %llu of %llu tx calls kicked; %llu idle polls; "
 	       "%llu other frames)\n",

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The measured loops. Each is the run-to-completion body of DESIGN.md,
+ * The measured loops. Each is the run-to-completion loop of vnet (poll,
+ * harvest, work, refill, send; docs/ARCHITECTURE.md),
  * with the stages timed around the public calls when stages=1:
  *   harvest = vnet_rx_burst, app = the mode's own work (fill, macswap,
  *   free), refill = vnet_rx_refill, publish/kick = vnet_tx_burst (split
@@ -18,6 +19,7 @@
 #include "platform/platform.h"
 
 #define MAX_ITERS (1ull << 36)
+#define DRAIN_MAX_US 30000000u /* drain=: at most this long */
 #define LAT_MAX_LOST_IN_A_ROW 1000
 #define CAL_TRAIN 64
 #define SEQ_CAL 0x80000000u
@@ -329,6 +331,31 @@ static int idle_halt(struct bm_rig *r, const struct bm_opts *o)
 	return halted;
 }
 
+/* drain=: rxonly, after the window, keep taking frames (every pair) until
+ * none came for o->drain_us: the whole-run counters then hold every frame
+ * the device took in, which a peer's sent count can be held against. */
+static void drain_rx(struct bm_rig *r, const struct bm_opts *o, const uint8_t (*tmpl)[BM_MAX_FRAME],
+                     struct bm_result *res)
+{
+	uint64_t hz = vnet_cycles_hz(), quiet = us_to_cycles(o->drain_us, hz), last = vnet_cycles();
+	uint64_t bound = last + us_to_cycles(DRAIN_MAX_US, hz), it;
+
+	for (it = 0; it < MAX_ITERS; it++) {
+		uint64_t now;
+		uint32_t moved = 0;
+		uint16_t q;
+
+		for (q = 0; q < o->queues; q++)
+			moved += step(r, o, q, tmpl[q], NULL, 0, NULL);
+		res->drained += moved;
+		now = vnet_cycles();
+		if (moved)
+			last = now;
+		else if (now - last >= quiet || now >= bound)
+			break;
+	}
+}
+
 /* txonly, rxonly, forward: throughput, over o->queues pairs in turn. */
 static int run_pps(struct bm_rig *r, const struct bm_opts *o, struct bm_result *res)
 {
@@ -394,6 +421,8 @@ static int run_pps(struct bm_rig *r, const struct bm_opts *o, struct bm_result *
 	}
 	if (res->packets == 0)
 		return -ETIMEDOUT; /* never saw traffic */
+	if (o->mode == BM_RXONLY && o->drain_us)
+		drain_rx(r, o, (const uint8_t (*)[BM_MAX_FRAME])tmpl, res);
 	return win_result(&w, res);
 }
 

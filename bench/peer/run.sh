@@ -2,8 +2,8 @@
 # bench/peer/run.sh — vnet-bench (vhost-user frontend) side by side with
 # DPDK's net_virtio_user frontend, against the same DPDK net_vhost backend
 # (dpdk-testpmd), alternating the two frontends (ABAB) within one run.
-# Settings and pitfalls follow shared/notes/dpdk-peer.md: FE on cpu0, BE on
-# cpu1, testpmd driven through FIFOs, --single-file-segments for
+# Settings (pitfalls of this kind of comparison learnt the hard way): FE on
+# cpu0, BE on cpu1, testpmd driven through FIFOs, --single-file-segments for
 # virtio_user, runs retaken when a worker got < 97 % of its CPU, the
 # cross-CPU round trip recorded before and after each run.
 # A benchmark, not a test: run it by hand, as root.
@@ -13,6 +13,18 @@
 # Mode names are the backend's view of our frontend: txonly = we send (BE
 # rxonly), rxonly = we receive (BE txonly), macswap = round trip (FE
 # flowgen -> BE macswap -> FE).
+# The rates compared are the backend's counts for both frontends, one meter
+# per mode: testpmd's "show port stats all" throughput of the backend's
+# vhost port over the measured window (the last "since last show" lines):
+#   txonly   the backend's Rx-pps: frames it took from the frontend's TX ring
+#   rxonly   the backend's Tx-pps: frames it put into the frontend's RX ring
+#            (the vhost PMD counts only what it enqueued: a full ring's
+#            frames are dropped and not counted)
+#   macswap  the backend's Tx-pps: frames it sent back to the frontend
+# Each row also keeps the backend's other direction (be_rx_pps, be_tx_pps)
+# and the frontend's own count (fe_pps: vnet-bench's mpps, or the DPDK
+# frontend's Rx-pps), for reference only: those are other meters and are
+# never divided by each other.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bench=${VNET_BENCH:-$here/../../build/host/bench/vnet-bench}
@@ -98,8 +110,10 @@ stop_testpmd() { # name pid
 	local v="fd_$1"; eval "exec ${!v}>&-" 2>/dev/null || true
 	rm -f /dev/hugepages/"$prefix"* 2>/dev/null || true
 }
-# last "Rx-pps" of port 0 in a testpmd log
+# last "Rx-pps" / "Tx-pps" of port 0 in a testpmd log (throughput since the
+# previous "show port stats all": the measured window)
 last_rx_pps() { grep -a 'Rx-pps:' "$1" | tail -1 | awk '{print $2}'; }
+last_tx_pps() { grep -a 'Tx-pps:' "$1" | tail -1 | awk '{print $2}'; }
 
 results=$out/results.jsonl
 : >"$results"
@@ -159,18 +173,26 @@ one_run() { # contender mode frame round
 	local fe_share be_share
 	fe_share=$(awk -v a="$f0" -v b="$f1" -v s="$t0" -v e="$t1" 'BEGIN{printf "%.3f", (b - a) / (e - s)}')
 	be_share=$(awk -v a="$b0" -v b="$b1" -v s="$t0" -v e="$t1" 'BEGIN{printf "%.3f", (b - a) / (e - s)}')
+	# the rate: the backend's count, the same meter for both frontends
+	local be_rx be_tx fe_pps meter
+	be_rx=$(last_rx_pps "$out/be.log"); be_rx=${be_rx:-0}
+	be_tx=$(last_tx_pps "$out/be.log"); be_tx=${be_tx:-0}
 	case $mode in
-	txonly) rate=$(last_rx_pps "$out/be.log") ;;   # what the backend took in
-	*) if [ "$who" = vnet ]; then
-		rate=$(echo "$fe_json" | sed 's/.*"mpps":\([0-9.]*\).*/\1/' | awk '{printf "%d", $1*1e6}')
-	   else
-		rate=$(last_rx_pps "$out/fe.log")
-	   fi ;;
+	txonly) rate=$be_rx meter="backend Rx-pps" ;;   # what the backend took from the frontend
+	rxonly) rate=$be_tx meter="backend Tx-pps" ;;   # what the backend put into the frontend's RX ring
+	macswap) rate=$be_tx meter="backend Tx-pps" ;;  # what the backend sent back to the frontend
 	esac
+	# the frontend's own count: reference only (another meter, never compared)
+	if [ "$who" = vnet ]; then
+		fe_pps=$(echo "$fe_json" | sed -n 's/.*"mpps":\([0-9.]*\).*/\1/p' | awk '{printf "%d", $1*1e6}')
+	else
+		fe_pps=$(last_rx_pps "$out/fe.log")
+	fi
+	fe_pps=${fe_pps:-0}
 	rate=${rate:-0}
 	local cyc; cyc=$(awk -v c="$fe_share" -v m="$tsc_mhz" -v r="$rate" 'BEGIN{printf "%.1f", c * m * 1e6 / (r + 1)}')
-	printf '{"who":"%s","mode":"%s","frame":%s,"round":%s,"pps":%s,"fe_cpu":%s,"be_cpu":%s,"fe_cyc_per_pkt":%s,"rtt_before_ns":%s,"rtt_after_ns":%s}\n' \
-		"$who" "$mode" "$frame" "$round" "$rate" "$fe_share" "$be_share" "$cyc" "$rtt0" "$rtt1" | tee -a "$results"
+	printf '{"who":"%s","mode":"%s","frame":%s,"round":%s,"pps":%s,"meter":"%s","be_rx_pps":%s,"be_tx_pps":%s,"fe_pps":%s,"fe_cpu":%s,"be_cpu":%s,"fe_cyc_per_pkt":%s,"rtt_before_ns":%s,"rtt_after_ns":%s}\n' \
+		"$who" "$mode" "$frame" "$round" "$rate" "$meter" "$be_rx" "$be_tx" "$fe_pps" "$fe_share" "$be_share" "$cyc" "$rtt0" "$rtt1" | tee -a "$results"
 	last_ok=$(awk -v f="$fe_share" -v b="$be_share" 'BEGIN{print (f >= 0.97 && b >= 0.97) ? 1 : 0}')
 }
 
@@ -192,8 +214,10 @@ python3 - "$results" <<'EOF'
 import json, sys, statistics as st
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 ok = lambda r: r["fe_cpu"] >= 0.97 and r["be_cpu"] >= 0.97
-print("\n| mode | frame | vnet Mpps (runs) | DPDK Mpps (runs) | median ratio vnet/DPDK | vnet cyc/pkt | DPDK cyc/pkt | FE cpu vnet/DPDK | RTT ns |")
-print("|---|---|---|---|---|---|---|---|---|")
+print("\nRates: the backend's counts (testpmd net_vhost port, throughput over the measured window), the same")
+print("meter for both frontends: txonly the backend's Rx-pps, rxonly and macswap its Tx-pps (column 'meter').")
+print("\n| mode | frame | meter | vnet Mpps (runs) | DPDK Mpps (runs) | median ratio vnet/DPDK | vnet cyc/pkt | DPDK cyc/pkt | FE cpu vnet/DPDK | RTT ns |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 keys = sorted({(r["mode"], r["frame"]) for r in rows}, key=lambda k: (k[0], k[1]))
 for m, f in keys:
     sel = [r for r in rows if r["mode"] == m and r["frame"] == f and ok(r)]
@@ -202,8 +226,9 @@ for m, f in keys:
     fmt = lambda xs: " ".join("%.2f" % (x["pps"] / 1e6) for x in xs) or "-"
     med = lambda xs, k: ("%.0f" % st.median([x[k] for x in xs])) if xs else "-"
     rtts = [x["rtt_before_ns"] for x in sel] + [x["rtt_after_ns"] for x in sel]
-    print("| %s | %d | %s | %s | %s | %s | %s | %s/%s | %s-%s |" % (
-        m, f, fmt(v), fmt(d), ("%.2f" % st.median(ratios)) if ratios else "-",
+    meters = sorted({x.get("meter", "?") for x in sel}) or ["-"]
+    print("| %s | %d | %s | %s | %s | %s | %s | %s | %s/%s | %s-%s |" % (
+        m, f, ", ".join(meters), fmt(v), fmt(d), ("%.2f" % st.median(ratios)) if ratios else "-",
         med(v, "fe_cyc_per_pkt"), med(d, "fe_cyc_per_pkt"),
         ("%.2f" % st.median([x["fe_cpu"] for x in v])) if v else "-",
         ("%.2f" % st.median([x["fe_cpu"] for x in d])) if d else "-",

@@ -2,7 +2,7 @@
 /*
  * Cross-CPU cache-line round trip between two CPUs (default 0 and 1), and
  * the TSC rate: the two numbers to record beside every peer benchmark rate
- * (shared/notes/dpdk-peer.md). Prints: rtt_ns=<median of 5> tsc_mhz=<rate>.
+ * (the round trip says where the host placed the two vCPUs). Prints: rtt_ns=<median of 5> tsc_mhz=<rate>.
  *   cc -O2 -pthread xcpu_rtt.c -o xcpu_rtt && ./xcpu_rtt [cpuA cpuB]
  */
 #define _GNU_SOURCE

@@ -315,6 +315,9 @@ int appliance_up(struct appliance *a)
 	       cfg.link_up ? "up" : "down", (unsigned long long)cfg.features);
 	print_features("asked", dc.features);
 	print_features("negotiated", cfg.features);
+	/* the layout the driver set its queues up in: packed with RING_PACKED
+	 * negotiated (lib/net/dev.c), which the device then uses too */
+	printf("echo: ring layout: %s\n", (cfg.features & VNET_F_RING_PACKED) ? "packed" : "split");
 	printf("echo: offloads in use:%s%s%s%s%s%s%s%s; mtu %u, largest TX frame %u", info.offloads ? "" : " none",
 	       (info.offloads & VNET_IFACE_OFF_TX_CSUM) ? " tx-csum" : "",
 	       (info.offloads & VNET_IFACE_OFF_RX_CSUM) ? " rx-csum" : "",
@@ -361,7 +364,7 @@ void appliance_print_stats(const struct appliance *a)
 		return;
 	printf("stats: rx %llu pkts %llu bytes (zero-copy %llu, copied %llu) | tx %llu pkts %llu bytes, "
 	       "kicks %llu, ring-full %llu | drops: bad-id %llu bad-len %llu bad-idx %llu pool-empty %llu | "
-	       "tcp rx %llu tx %llu | icmp rx %llu tx %llu | udp rx %llu tx %llu\n",
+	       "recoveries %lu | tcp rx %llu tx %llu | icmp rx %llu tx %llu | udp rx %llu tx %llu\n",
 	       (unsigned long long)s.rxq.packets, (unsigned long long)s.rxq.bytes,
 	       (unsigned long long)s.rx_zero_copy, (unsigned long long)s.rx_copied,
 	       (unsigned long long)s.txq.packets, (unsigned long long)s.txq.bytes,
@@ -369,7 +372,7 @@ void appliance_print_stats(const struct appliance *a)
 	       (unsigned long long)(s.rxq.drop_bad_id + s.txq.drop_bad_id),
 	       (unsigned long long)s.rxq.drop_bad_len,
 	       (unsigned long long)(s.rxq.drop_bad_idx + s.txq.drop_bad_idx),
-	       (unsigned long long)s.rxq.drop_pool_empty, (unsigned long long)s.tcp.recv,
+	       (unsigned long long)s.rxq.drop_pool_empty, a->recoveries, (unsigned long long)s.tcp.recv,
 	       (unsigned long long)s.tcp.xmit, (unsigned long long)s.icmp.recv,
 	       (unsigned long long)s.icmp.xmit, (unsigned long long)s.udp.recv, (unsigned long long)s.udp.xmit);
 	printf("stats: offloads: rx chained %llu gso %llu csum trusted %llu (partial %llu, finished %llu, "

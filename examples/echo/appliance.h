@@ -20,6 +20,7 @@ struct appliance {
 	uint32_t ip, mask, gw;   /* host byte order */
 	uint8_t ip6[16];         /* static IPv6 address (zero: only the link-local one) */
 	uint8_t ip6_len;         /* its prefix length */
+	unsigned long recoveries; /* vnet_dev_recover() calls after the device broke (the loop's; in the counters) */
 };
 
 /* Bring everything up from the command line:
@@ -49,7 +50,7 @@ void appliance_down(struct appliance *a);
 uint32_t appliance_arg_u32(const char *key, uint32_t def);
 /* on/off (1/0, yes/no) from the command line, or @def. */
 int appliance_arg_bool(const char *key, int def);
-/* Print the interface's counters on the console. */
+/* Print the interface's counters on the console (with a->recoveries). */
 void appliance_print_stats(const struct appliance *a);
 
 #endif

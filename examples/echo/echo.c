@@ -78,7 +78,12 @@ static struct {
  * benchmarks: a guest busy near 100% is the bottleneck, one mostly idle
  * waits on the host). */
 static uint64_t busy_ticks, start_ticks;
-static unsigned long halts, timer_wakes; /* idle=: halts, and those the timer ended */
+/* idle=: halts, those the timer ended and those the NIC's MSI-X ended
+ * (its interrupt handler counted one during the halt: vnet_irq_stats()) */
+static unsigned long halts, timer_wakes, nic_wakes;
+#ifdef VNET_BAREMETAL_HAS_IDLE
+static struct vnet_irq_stats irq_last; /* the handlers' counts at the last report */
+#endif
 
 static uint64_t ticks(void)
 {
@@ -96,11 +101,23 @@ static void print_busy(void)
 	uint64_t all = ticks() - start_ticks;
 
 	printf("stats: guest busy %u.%u%% of the time since the last report; %lu halts (%lu ended by the "
-	       "timer, the rest by the NIC)\n",
+	       "timer, %lu by the NIC's MSI-X)",
 	       all ? (unsigned)(busy_ticks * 100 / all) : 0u, all ? (unsigned)(busy_ticks * 1000 / all % 10) : 0u,
-	       halts, timer_wakes);
+	       halts, timer_wakes, nic_wakes);
+#ifdef VNET_BAREMETAL_HAS_IDLE
+	{
+		struct vnet_irq_stats is;
+
+		vnet_irq_stats(&is);
+		printf("; interrupts taken: NIC MSI-X %llu, timer %llu, spurious %llu",
+		       (unsigned long long)(is.nic - irq_last.nic), (unsigned long long)(is.timer - irq_last.timer),
+		       (unsigned long long)(is.spurious - irq_last.spurious));
+		irq_last = is;
+	}
+#endif
+	printf("\n");
 	busy_ticks = 0;
-	halts = timer_wakes = 0;
+	halts = timer_wakes = nic_wakes = 0;
 	start_ticks = ticks();
 }
 static struct appliance app;
@@ -395,9 +412,18 @@ static void idle_wait(void)
 	if (us == 0 || vnet_iface_stats(app.ifc, &s) || s.tx_queued)
 		return;
 	if (vnet_dev_rx_intr_enable(app.dev, 0) == 0) {
-		halts++;
-		if (vnet_idle_wait(us) == 1)
+		struct vnet_irq_stats before, after;
+		int rc;
+
+		vnet_irq_stats(&before);
+		rc = vnet_idle_wait(us);
+		vnet_irq_stats(&after);
+		if (rc >= 0) /* -1: no timer, nothing was done */
+			halts++;
+		if (rc == 1)
 			timer_wakes++;
+		else if (rc == 0 && after.nic != before.nic)
+			nic_wakes++;
 	}
 	vnet_dev_rx_intr_disable(app.dev, 0);
 #endif
@@ -410,7 +436,6 @@ int vnet_main(const char *cmdline)
 	uint64_t deadline = 0, next_stats = 0, stats_us;
 	uint64_t idle_since = 0, last_retry = 0;
 	uint32_t timeout_s, idle_us = 0;
-	unsigned long recovered = 0;
 	int rc;
 
 	printf("echo: vnet %s, command line \"%s\"\n", vnet_version(), cmdline);
@@ -442,6 +467,7 @@ int vnet_main(const char *cmdline)
 	       app.ip & 255, app.transport);
 	start_ticks = ticks();
 #ifdef VNET_BAREMETAL_HAS_IDLE
+	vnet_irq_stats(&irq_last);
 	if (app.irq)
 		idle_us = appliance_arg_u32("idle", IDLE_DEFAULT_US);
 #endif
@@ -466,8 +492,8 @@ int vnet_main(const char *cmdline)
 		}
 		if (w < 0) { /* the device broke the protocol or asked for a reset */
 			printf("echo: device needs recovery: %s\n", vnet_strerror(vnet_dev_recover(app.dev)));
-			recovered++;
-			if (recovered > 100)
+			app.recoveries++; /* in the counters (appliance_print_stats) */
+			if (app.recoveries > 100)
 				break;
 		}
 		if (w == 0) {
@@ -495,7 +521,7 @@ int vnet_main(const char *cmdline)
 	print_conns();
 	print_busy();
 	printf("echo: %s, %lu connections dropped for overrun, %lu recoveries\n", quit ? "quit" : "stopped",
-	       cs.overrun, recovered);
+	       cs.overrun, app.recoveries);
 	vnet_udp_close(ue);
 	vnet_udp_close(uc);
 	vnet_tcp_listener_close(l);

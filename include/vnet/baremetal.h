@@ -114,6 +114,16 @@ const struct vnet_machine *vnet_machine(void);
 int vnet_idle_wait(uint32_t max_us);
 /** vnet_idle_wait() exists in this environment. */
 #define VNET_BAREMETAL_HAS_IDLE 1
+
+/** Interrupts taken since boot, counted by their handlers (interrupts are
+ * on only across vnet_idle_wait()'s halt). */
+struct vnet_irq_stats {
+	uint64_t nic;      /**< the NIC's MSI-X messages (vnet_machine()'s msi_data vector) */
+	uint64_t timer;    /**< the local APIC timer: halts that ran their whole max_us */
+	uint64_t spurious; /**< the local APIC's spurious vector */
+};
+/** @brief Copy the interrupt counters. */
+void vnet_irq_stats(struct vnet_irq_stats *out);
 #endif
 
 #ifdef __cplusplus

@@ -15,6 +15,7 @@ exits non-zero if a check failed.
                 [--half-close BYTES] [--clients N]
                 [--flood N] [--tap-mtu N] [--expect-serial REGEX]... [--min-iperf MBIT]
                 [--ipv6 ADDR --host6 ADDR/LEN [--ll6 ADDR]] [--stats-expect REGEX]...
+                [--faults-ok]
 
 --half-close BYTES (1000000): one client sends BYTES while reading, shuts
 down its sending side and must get every byte back before the guest's FIN,
@@ -31,6 +32,10 @@ guest's own detection takes about a second, waited for), after a short
 IPv4 ping; --ll6: also ping the guest's link-local address. iperf runs
 with -V. --stats-expect: before quitting, ask the guest for its counters
 ("stats" on the control port) and match each REGEX against the console.
+Every run ends with the guest's own error counters (guest_counters.py):
+after "quit", its last counters must show the driver's bad-id, bad-len and
+bad-idx at 0 and no recovery (with --no-quit: its counters asked for
+then); --faults-ok (a run that injects faults) reports them only.
 """
 import argparse
 import json
@@ -42,6 +47,7 @@ import sys
 import threading
 import time
 
+import guest_counters
 from echo_clients import run_clients
 
 PORT_ECHO = 7
@@ -195,6 +201,7 @@ def main():
     ap.add_argument("--stats-expect", action="append", default=[])
     ap.add_argument("--half-close", type=int, default=1000000)
     ap.add_argument("--clients", type=int, default=32)
+    ap.add_argument("--faults-ok", action="store_true")
     a = ap.parse_args()
     ip = os.environ.get("GUEST_IP", "10.99.0.2")
     res = {"label": a.label, "guest": ip}
@@ -230,7 +237,7 @@ def main():
     if a.min_iperf and res["iperf"].get("ok"):
         res["iperf"]["ok"] = res["iperf"]["mbit_s"] >= a.min_iperf
         res["iperf"]["min_mbit_s"] = a.min_iperf
-    if a.stats_expect:
+    if a.stats_expect or a.no_quit:
         ask_stats(ip)
         a.expect_serial += a.stats_expect
     if a.expect_serial:
@@ -243,13 +250,17 @@ def main():
         log(f"serial: {res['serial']}")
     if not a.no_quit:
         res["quit"] = quit_guest(ip)
+        res["guest_errors"] = guest_counters.after_quit(a.faults_ok)
+    else:
+        res["guest_errors"] = guest_counters.check(guest_counters.serial_text(), a.faults_ok, final=False)
+    log(f"guest_errors: {res['guest_errors']}")
     print(json.dumps(res), flush=True)
     out = os.environ.get("ECHO_RESULT")
     if out:
         with open(out, "w") as f:
             json.dump(res, f)
     checks = [k for k in ("ip6_ready", "ping4", "ping_ll6", "ping", "tcp_echo", "tcp_half_close", "tcp_odd_sizes",
-                          "tcp_clients", "udp_echo", "iperf", "flood", "serial") if k in res]
+                          "tcp_clients", "udp_echo", "iperf", "flood", "serial", "guest_errors") if k in res]
     return 0 if all(res[k]["ok"] for k in checks) else 1
 
 

@@ -14,7 +14,9 @@ Used by echo_check.py (import) and on its own inside the test's namespace:
 --empty M: M more clients that send nothing and half-close at once (the
 guest must still close them: a FIN from a client waiting for a slot).
 --stats-expect: afterwards, ask the guest for its counters ("stats" on UDP
-port 9) and match each REGEX against its console ($SERIAL).
+port 9) and match each REGEX against its console ($SERIAL). After "quit",
+the guest's last counters must show no driver error and no recovery
+(guest_counters.py; --faults-ok: reported only).
 Prints one JSON line; exits 1 unless every client got all its bytes back.
 """
 import argparse
@@ -26,6 +28,8 @@ import selectors
 import socket
 import sys
 import time
+
+import guest_counters
 
 PORT_ECHO = 7
 PORT_CTL = 9
@@ -145,6 +149,7 @@ def main():
     ap.add_argument("--stats-expect", action="append", default=[])
     ap.add_argument("--no-quit", action="store_true")
     ap.add_argument("--label", default="")
+    ap.add_argument("--faults-ok", action="store_true")
     a = ap.parse_args()
     ip = os.environ.get("GUEST_IP", "10.99.0.2")
     res = {"label": a.label, "guest": ip}
@@ -162,12 +167,16 @@ def main():
             for _ in range(3):
                 s.sendto(b"quit", (ip, PORT_CTL))
                 time.sleep(0.2)
+        res["guest_errors"] = guest_counters.after_quit(a.faults_ok)
+    else:
+        res["guest_errors"] = guest_counters.check(text, a.faults_ok, final=False)
+    print(f"echo_clients: guest_errors: {res['guest_errors']}", file=sys.stderr, flush=True)
     print(json.dumps(res), flush=True)
     out = os.environ.get("ECHO_RESULT")
     if out:
         with open(out, "w") as f:
             json.dump(res, f)
-    return 0 if res["clients"]["ok"] and res["serial"]["ok"] else 1
+    return 0 if res["clients"]["ok"] and res["serial"]["ok"] and res["guest_errors"]["ok"] else 1
 
 
 if __name__ == "__main__":

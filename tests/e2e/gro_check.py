@@ -17,7 +17,8 @@ against the guest at $GUEST_IP, the guest's console in $SERIAL:
   stats      the guest's counters ("stats" on UDP port 9): coalesced
              segments, how often the bound stopped a join (capped), lwIP's
              checksum drops; reported, and --expect-serial checked.
-Then "quit". Every step is bounded in time. Prints one JSON line (and
+Then "quit", and the guest's last counters must show no driver error and
+no recovery (guest_counters.py). Every step is bounded in time. Prints one JSON line (and
 writes it to $ECHO_RESULT when set); exits non-zero if a check failed.
 
   gro_check.py --bytes N [--echo-bytes N] [--tap-mtu N] [--label L]
@@ -32,6 +33,8 @@ import subprocess
 import sys
 import threading
 import time
+
+import guest_counters
 
 PORT_ECHO = 7
 PORT_IPERF = 5001
@@ -157,12 +160,14 @@ def main():
         for _ in range(3):
             s.sendto(b"quit", (ip, PORT_CTL))
             time.sleep(0.2)
+    res["guest_errors"] = guest_counters.after_quit()
+    log(f"guest_errors: {res['guest_errors']}")
     print(json.dumps(res), flush=True)
     out = os.environ.get("ECHO_RESULT")
     if out:
         with open(out, "w") as f:
             json.dump(res, f)
-    return 0 if all(res[k]["ok"] for k in ("iperf", "tcp_echo", "stats", "serial") if k in res) else 1
+    return 0 if all(res[k]["ok"] for k in ("iperf", "tcp_echo", "stats", "serial", "guest_errors") if k in res) else 1
 
 
 if __name__ == "__main__":

@@ -23,8 +23,9 @@ half-open connections, the TCP PCBs in use. Prints one JSON line; exits 1
 unless the connect time at p99 (nearest rank) is within --bound seconds,
 every connection echoed, the established one kept flowing (no round trip
 over --bound), 90% of the pings came back, the guest shed something and its
-half-open connections stayed within their bound. --no-check only reports
-(for measuring the code before the defence).
+half-open connections stayed within their bound, and (after "quit") its
+last counters show no driver error and no recovery (guest_counters.py).
+--no-check only reports (for measuring the code before the defence).
 """
 import argparse
 import json
@@ -37,6 +38,8 @@ import subprocess
 import sys
 import threading
 import time
+
+import guest_counters
 
 PORT_ECHO = 7
 PORT_CTL = 9
@@ -286,13 +289,18 @@ def main():
         # memory: half-open PCBs never past their bound (the PCB pool is static)
         "bounded": "half_open_peak" in res and res["half_open_peak"] <= res["half_open_bound"],
     }
-    res["checks"] = checks
-    res["ok"] = all(checks.values())
     if not a.no_quit:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             for _ in range(3):
                 s.sendto(b"quit", (ip, PORT_CTL))
                 time.sleep(0.2)
+        res["guest_errors"] = guest_counters.after_quit()
+    else:
+        res["guest_errors"] = guest_counters.check(guest_counters.serial_text(), final=False)
+    log(f"guest_errors: {res['guest_errors']}")
+    checks["guest_errors"] = res["guest_errors"]["ok"]
+    res["checks"] = checks
+    res["ok"] = all(checks.values())
     print(json.dumps(res), flush=True)
     out = os.environ.get("ECHO_RESULT")
     if out:

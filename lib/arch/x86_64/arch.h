@@ -6,6 +6,15 @@
 #ifndef VNET_ARCH_X86_64_H
 #define VNET_ARCH_X86_64_H
 
+/* The interrupts traps.S counts, per vector: slots of vnet_irq_counts[]
+ * (traps.c), read through vnet_irq_stats() (include/vnet/baremetal.h).
+ * Before the C part: traps.S includes this file. */
+#define VNET_IRQ_TIMER 0    /* VNET_TIMER_VECTOR */
+#define VNET_IRQ_NIC 1      /* VNET_NIC_VECTOR */
+#define VNET_IRQ_SPURIOUS 2 /* VNET_SPURIOUS_VECTOR */
+#define VNET_IRQ_SLOTS 3
+
+#ifndef __ASSEMBLER__
 #include <stddef.h>
 #include <stdint.h>
 
@@ -61,8 +70,10 @@ void vnet_serial_init(void);
 void vnet_serial_drain(void);
 
 /* traps.c: an IDT whose handlers report an exception and exit, and
- * acknowledge the interrupts that end vnet_idle_wait()'s halt (idle.c). */
+ * count and acknowledge the interrupts that end vnet_idle_wait()'s halt
+ * (idle.c). */
 void vnet_traps_init(void);
+extern volatile uint64_t vnet_irq_counts[VNET_IRQ_SLOTS];
 #define VNET_TIMER_VECTOR 0x20    /* LAPIC timer, one-shot */
 #define VNET_NIC_VECTOR 0x21      /* MSI-X message of the NIC (vnet_machine()) */
 #define VNET_SPURIOUS_VECTOR 0xff
@@ -81,5 +92,7 @@ void vnet_time_init(void);
 
 /* cmdline.c: copy the command line out of firmware memory. */
 void vnet_cmdline_set(const char *s);
+
+#endif /* __ASSEMBLER__ */
 
 #endif

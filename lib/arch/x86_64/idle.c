@@ -6,9 +6,10 @@
  * only across the HLT: "sti; hlt" is atomic (STI's shadow covers HLT), so
  * an interrupt that arrived after the caller's last look at the ring is
  * pending in the IRR and ends the halt at once. The 8259 PICs are masked
- * (firmware leaves IRQ0 on vector 8, #DF); the handlers only acknowledge
- * (traps.S). Under QEMU the vCPU thread sleeps during the halt and leaves
- * the host CPU to the device emulation and the peer.
+ * (firmware leaves IRQ0 on vector 8, #DF); the handlers count (per
+ * vector: vnet_irq_stats()) and acknowledge (traps.S). Under QEMU the
+ * vCPU thread sleeps during the halt and leaves the host CPU to the
+ * device emulation and the peer.
  */
 #include <stdint.h>
 #include <vnet/baremetal.h>

@@ -10,6 +10,8 @@
  * them. Vectors 8, 10-14, 17, 21, 29 and 30 push an error code (SDM
  * Vol. 3A, "Protected-Mode Exceptions and Interrupts" table).
  */
+#include "arch.h"
+
 	.text
 	.balign 16
 	.globl vnet_trap_stubs
@@ -33,20 +35,33 @@ trap_common:
 	hlt
 	jmp 1b
 
-/* The LAPIC timer and the NIC's MSI-X message (idle.c): end of
- * interrupt, return to the instruction after the HLT. */
+/* The LAPIC timer and the NIC's MSI-X message (idle.c): count the
+ * interrupt in its vector's slot of vnet_irq_counts (traps.c; one CPU,
+ * and these run with interrupts off, so a plain increment), end of
+ * interrupt, return to the instruction after the HLT. The increment's
+ * flags are restored by IRETQ. */
 	.balign 16
-	.globl vnet_eoi_stub
-vnet_eoi_stub:
+	.globl vnet_timer_stub
+vnet_timer_stub:
+	incq vnet_irq_counts+8*VNET_IRQ_TIMER(%rip)
+	jmp eoi_common
+
+	.balign 16
+	.globl vnet_nic_stub
+vnet_nic_stub:
+	incq vnet_irq_counts+8*VNET_IRQ_NIC(%rip)
+eoi_common:
 	push %rax
 	movabs $0xfee000b0, %rax      /* LAPIC EOI register */
 	movl $0, (%rax)
 	pop %rax
 	iretq
 
+/* The spurious vector: counted, no EOI (SDM Vol. 3A, "Spurious Interrupt"). */
 	.balign 16
 	.globl vnet_iret_stub
 vnet_iret_stub:
+	incq vnet_irq_counts+8*VNET_IRQ_SPURIOUS(%rip)
 	iretq
 
 	.section .note.GNU-stack, "", @progbits

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* An IDT whose 32 exception gates report and exit (see traps.S), and the
- * three interrupt vectors of vnet_idle_wait() (idle.c). */
+ * three interrupt vectors of vnet_idle_wait() (idle.c), each counted by
+ * its handler (vnet_irq_stats()). */
 #include <stdint.h>
 #include <stdio.h>
 #include <vnet/baremetal.h>
@@ -23,10 +24,12 @@ struct trap_frame {
 	uint64_t vector, error, rip, cs, rflags, rsp, ss;
 };
 
-extern char vnet_trap_stubs[], vnet_eoi_stub[], vnet_iret_stub[];
+extern char vnet_trap_stubs[], vnet_timer_stub[], vnet_nic_stub[], vnet_iret_stub[];
 void vnet_trap(const struct trap_frame *f) __attribute__((noreturn));
 
 static struct idt_gate idt[256] __attribute__((aligned(16)));
+/* Incremented by the handlers (traps.S), per vector (arch.h's slots). */
+volatile uint64_t vnet_irq_counts[VNET_IRQ_SLOTS];
 
 static struct idt_gate gate(uintptr_t a)
 {
@@ -49,12 +52,20 @@ void vnet_traps_init(void)
 	for (unsigned i = 0; i < 32; i++)
 		idt[i] = gate((uintptr_t)vnet_trap_stubs + 16 * i);
 	/* Interrupts are on only inside vnet_idle_wait()'s halt: the handlers
-	 * acknowledge and return; the halted loop then looks at its rings. A
-	 * spurious interrupt takes no EOI (SDM Vol. 3A, "Spurious Interrupt"). */
-	idt[VNET_TIMER_VECTOR] = gate((uintptr_t)vnet_eoi_stub);
-	idt[VNET_NIC_VECTOR] = gate((uintptr_t)vnet_eoi_stub);
+	 * count, acknowledge and return; the halted loop then looks at its
+	 * rings. A spurious interrupt takes no EOI (SDM Vol. 3A, "Spurious
+	 * Interrupt"). */
+	idt[VNET_TIMER_VECTOR] = gate((uintptr_t)vnet_timer_stub);
+	idt[VNET_NIC_VECTOR] = gate((uintptr_t)vnet_nic_stub);
 	idt[VNET_SPURIOUS_VECTOR] = gate((uintptr_t)vnet_iret_stub);
 	__asm__ __volatile__("lidt %0" : : "m"(idtr));
+}
+
+void vnet_irq_stats(struct vnet_irq_stats *out)
+{
+	out->nic = vnet_irq_counts[VNET_IRQ_NIC];
+	out->timer = vnet_irq_counts[VNET_IRQ_TIMER];
+	out->spurious = vnet_irq_counts[VNET_IRQ_SPURIOUS];
 }
 
 void vnet_trap(const struct trap_frame *f)

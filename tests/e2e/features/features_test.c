@@ -12,8 +12,13 @@
  *     vnet_dev_recover() resets the whole device instead.
  *  3. Phase 1 again, on the queues set up afresh.
  * Command line: transport=pci|mmio; qreset=works|fallback|any (what phase 2
- * must see; any: report it); indirect=on|off (must INDIRECT_DESC be
- * negotiated). Prints "PASS features" and exits 0x10 (QEMU status 33).
+ * must see: works, both queues reset alone and counted in their
+ * queue_resets; fallback, RING_RESET negotiated, both queue resets failing
+ * and both NICs recovered by a device reset; any: report it);
+ * indirect=on|off (must INDIRECT_DESC be negotiated); ring=packed|split|any
+ * (the ring layout the driver must have set up: it asks for RING_PACKED,
+ * and uses the packed layout when the device offers it). Prints "PASS
+ * features" and exits 0x10 (QEMU status 33).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -214,10 +219,15 @@ static int queue_reset(struct nic *n, bool rx, const char *expect, int *how)
 	return 0;
 }
 
-static int run(const char *transport, const char *qreset, bool want_indirect)
+static const char *how_name(int how)
+{
+	return how == 1 ? "alone" : how == 2 ? "device reset" : "none";
+}
+
+static int run(const char *transport, const char *qreset, bool want_indirect, const char *ring)
 {
 	uint64_t want = VNET_F_DEFAULT | VNET_F_INDIRECT_DESC | VNET_F_RING_RESET | VNET_F_RING_PACKED;
-	struct vnet_queue_stats st;
+	struct vnet_queue_stats st, sta;
 	struct vnet_buf *in[BURST];
 	uint32_t stray = 0, i;
 	int rc, how_b = 0, how_a = 0;
@@ -231,6 +241,10 @@ static int run(const char *transport, const char *qreset, bool want_indirect)
 	       (a.cfg.features & VNET_F_RING_RESET) ? "yes" : "no",
 	       (a.cfg.features & VNET_F_RING_PACKED) ? "packed" : "split");
 	CHECK(!want_indirect || (a.cfg.features & VNET_F_INDIRECT_DESC), "INDIRECT_DESC not negotiated");
+	CHECK(!strcmp(ring, "any") || !strcmp(ring, (a.cfg.features & VNET_F_RING_PACKED) ? "packed" : "split"),
+	      "the %s ring is in use, want %s", (a.cfg.features & VNET_F_RING_PACKED) ? "packed" : "split", ring);
+	CHECK((a.cfg.features & VNET_F_RING_PACKED) == (b.cfg.features & VNET_F_RING_PACKED),
+	      "the two NICs use different ring layouts");
 
 	/* 1: chains through indirect tables */
 	if (run_traffic(0, FRAMES) || pools_whole("phase 1"))
@@ -266,29 +280,40 @@ static int run(const char *transport, const char *qreset, bool want_indirect)
 		printf("features: phase 2: %u of %u frames in flight at A's TX reset came through\n",
 		       (unsigned)stray, BURST);
 	} else {
-		CHECK(strcmp(qreset, "works"), "RING_RESET not negotiated");
+		/* nothing to exercise: only qreset=any may pass like this */
+		CHECK(!strcmp(qreset, "any"), "RING_RESET not negotiated: qreset=%s cannot be exercised", qreset);
 	}
 
 	/* 3: again, on the fresh queues */
 	if (run_traffic(FRAMES + BURST, 2 * FRAMES + BURST) || pools_whole("phase 3"))
 		return -1;
 	vnet_queue_stats(b.dev, 0, true, &st);
-	printf("features: phase 3: %u more chains intact; B RX queue resets %llu (%s), A TX (%s)\n", FRAMES,
-	       (unsigned long long)st.queue_resets,
-	       how_b == 1 ? "alone" : how_b == 2 ? "device reset" : "none",
-	       how_a == 1 ? "alone" : how_a == 2 ? "device reset" : "none");
+	vnet_queue_stats(a.dev, 0, false, &sta);
+	printf("features: phase 3: %u more chains intact; B RX queue resets %llu (%s), A TX queue resets %llu (%s)\n",
+	       FRAMES, (unsigned long long)st.queue_resets, how_name(how_b), (unsigned long long)sta.queue_resets,
+	       how_name(how_a));
+	/* what phase 2 must have done, by the driver's own counters too */
+	if (!strcmp(qreset, "works"))
+		CHECK(how_b == 1 && how_a == 1 && st.queue_resets >= 1 && sta.queue_resets >= 1,
+		      "qreset=works: the queues were not reset alone (B RX %s, %llu resets; A TX %s, %llu)",
+		      how_name(how_b), (unsigned long long)st.queue_resets, how_name(how_a),
+		      (unsigned long long)sta.queue_resets);
+	if (!strcmp(qreset, "fallback"))
+		CHECK(how_b == 2 && how_a == 2, "qreset=fallback: no fallback to a device reset (B RX %s, A TX %s)",
+		      how_name(how_b), how_name(how_a));
 	return 0;
 }
 
 int vnet_main(const char *cmdline)
 {
-	char transport[8] = "pci", qreset[12] = "any", ind[8] = "on";
+	char transport[8] = "pci", qreset[12] = "any", ind[8] = "on", ring[8] = "any";
 
 	printf("features: vnet %s, command line \"%s\"\n", vnet_version(), cmdline);
 	vnet_cmdline_get("transport", transport, sizeof(transport));
 	vnet_cmdline_get("qreset", qreset, sizeof(qreset));
 	vnet_cmdline_get("indirect", ind, sizeof(ind));
-	if (run(transport, qreset, !strcmp(ind, "on")) || failed)
+	vnet_cmdline_get("ring", ring, sizeof(ring));
+	if (run(transport, qreset, !strcmp(ind, "on"), ring) || failed)
 		return 1;
 	vnet_dev_close(a.dev);
 	vnet_dev_close(b.dev);

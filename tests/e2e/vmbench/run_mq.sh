@@ -9,7 +9,17 @@
 #                        was still in the rings when the guest reset them)
 #   run_mq.sh IMAGE rx [q35|microvm]   rxonly: the host generator sends 16 UDP flows, which
 #                        the tap spreads over its queues by flow hash; both
-#                        guest RX queues must have received frames
+#                        guest RX queues must have received frames, and
+#                        what they received must be what the host sent:
+#                        the guest takes frames until the generator has
+#                        stopped (drain=) and the host's own IPv6 is off on
+#                        the tap during the count, so the tap must have
+#                        handed QEMU the generator's sent count, less at
+#                        most the frames it dropped (tx_dropped), and the
+#                        guest's queues must have received every one of
+#                        those and no more than the tap ever handed QEMU
+#                        (tx_packets; the few before the generator started
+#                        are the host stack's)
 # Exits 77 (skip) when not root or QEMU, cc or python3 is missing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -35,29 +45,39 @@ cc -O2 -Wall -Wextra -Werror -I "$root/bench" -I "$root/bench/baremetal" -I "$ro
 cat >"$tmp/host.sh" <<'EOF'
 #!/usr/bin/env bash
 # tx: wait (bounded) for the guest to finish, then read what the tap took in
-# rx: send 16 flows to the guest's MAC
+# rx: the host's own IPv6 off on the tap (nothing but the generator's frames
+# from here), the tap's counters, 16 flows to the guest's MAC, then (once
+# the guest has drained and finished) the tap's counters again
 set -euo pipefail
 tmp=$1 dir=$2
+st=/sys/class/net/tap0/statistics
+done_wait() { for _ in $(seq 300); do grep -q '^vnet-bench-bm: done' "$SERIAL" && break; sleep 0.1; done; }
 if [ "$dir" = tx ]; then
-	for _ in $(seq 300); do grep -q '^vnet-bench-bm: done' "$SERIAL" && break; sleep 0.1; done
+	done_wait
 	sleep 0.2
-	cat /sys/class/net/tap0/statistics/rx_packets >"$tmp/tap_rx"
+	cat $st/rx_packets >"$tmp/tap_rx"
 else
+	sysctl -qw net.ipv6.conf.tap0.disable_ipv6=1
+	sleep 0.3
+	echo "$(cat $st/tx_packets) $(cat $st/tx_dropped)" >"$tmp/tap_before"
 	mac=$(sed -n 's/^READY mac=\([0-9a-f:]*\).*/\1/p' "$SERIAL" | head -n1)
 	"$tmp/vmb-peer" gen --iface tap0 --dst "$mac" --frame 60 --warmup 0.3 --duration 2 --tail 0.5 \
-		--flows 16 --label mq --quiet >"$tmp/host.json"
+		--flows 16 --label mq --quiet >"$tmp/host.json" 2>"$tmp/gen.err" || { cat "$tmp/gen.err" >&2; exit 1; }
+	cat "$tmp/gen.err" >&2
+	done_wait
+	echo "$(cat $st/tx_packets) $(cat $st/tx_dropped)" >"$tmp/tap_after"
 fi
 EOF
 chmod +x "$tmp/host.sh"
 if [ "$dir" = tx ]; then
 	append="mode=txonly frame=60 warmup=0.2 duration=2 queues=2"
 else
-	append="mode=rxonly frame=60 warmup=0.3 duration=2 wait=20 queues=2"
+	append="mode=rxonly frame=60 warmup=0.3 duration=2 wait=20 queues=2 drain=0.5"
 fi
 rc=0
 timeout 80 "$root/tools/qemu-run" --machine "$machine" --mq 2 --timeout 45 --serial "$tmp/serial.log" \
 	--append "$append" "$image" -- "$tmp/host.sh" "$tmp" "$dir" || rc=$?
-grep -E '^\{"(backend|per_queue)"|^queue |^READY|queue pairs' "$tmp/serial.log" || true
+grep -E '^\{"(backend|per_queue)"|^queue |^READY|queue pairs|drained' "$tmp/serial.log" || true
 [ -f "$tmp/host.json" ] && cat "$tmp/host.json"
 if [ $rc != 0 ]; then
 	echo "mq: FAIL (qemu-run status $rc: guest status not 33, or the host side failed)"
@@ -65,10 +85,10 @@ if [ $rc != 0 ]; then
 		echo "mq: the PCI transport kept the queue count it read before MQ was negotiated (QEMU has 3 queues until then)"
 	exit 1
 fi
-"$py" - "$tmp/serial.log" "$dir" "$tmp/tap_rx" "$machine" <<'EOF'
-import json, sys
+"$py" - "$tmp/serial.log" "$dir" "$tmp/tap_rx" "$machine" "$tmp" <<'EOF'
+import json, os, re, sys
 
-log, d, tap = sys.argv[1], sys.argv[2], sys.argv[3]
+log, d, tap, tmp = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[5]
 g = q = None
 for line in open(log, errors="replace"):
     if line.startswith('{"backend"'):
@@ -85,8 +105,27 @@ if d == "tx":
     ok = all(n > 0 for n in q["tx"]) and sent == g["tx_total"] and sent - 2 * 256 <= host <= sent
     what = f"guest TX queues sent {q['tx'][0]} + {q['tx'][1]} = {sent}; the tap took in {host}"
 else:
-    ok = all(n > 0 for n in q["rx"]) and sum(q["rx"]) == g["rx_total"]
-    what = f"guest RX queues received {q['rx'][0]} + {q['rx'][1]} (window {q['window'][0]} + {q['window'][1]})"
+    # the host's counts: what the generator sent (sendmmsg), what the tap
+    # handed to QEMU (tx_packets) and dropped (tx_dropped), before the
+    # generator started and after the guest finished
+    m = re.search(r"gen: (\d+) frames sent", open(os.path.join(tmp, "gen.err")).read())
+    if not m:
+        sys.exit("mq: FAIL (no sent count from the generator)")
+    sent = int(m.group(1))
+    t0, d0 = map(int, open(os.path.join(tmp, "tap_before")).read().split())
+    t1, d1 = map(int, open(os.path.join(tmp, "tap_after")).read().split())
+    got = sum(q["rx"])
+    dropped = d1 - d0
+    during = t1 - t0
+    # the tap's account: it handed QEMU what the generator sent, less at
+    # most what it dropped; the guest's: it received every frame the tap
+    # handed QEMU during the run, and nothing more than the tap ever
+    # handed (t0: the host stack's frames before the generator started)
+    ok = (all(n > 0 for n in q["rx"]) and got == g["rx_total"]
+          and sent - dropped <= during <= sent and during <= got <= t1)
+    what = (f"guest RX queues received {q['rx'][0]} + {q['rx'][1]} = {got} (window {q['window'][0]} + "
+            f"{q['window'][1]}); the generator sent {sent}; the tap handed {during} to QEMU while it ran "
+            f"(and {t0} before) and dropped {dropped}")
 print(f"mq {d}, {sys.argv[4]}: {'PASS' if ok else 'FAIL'} ({what})")
 sys.exit(0 if ok else 1)
 EOF
