@@ -113,7 +113,9 @@ int vnet_dev_config(struct vnet_dev *d, struct vnet_net_config *out)
  * gives it all back. A device closed in that state is parked, with its
  * memory, for vnet_held_release(). */
 
-static uint32_t queue_held_bufs(const struct vnet_vq *vq)
+/* A TX frame may be a chain of nb_segs buffers; an RX buffer is one (its
+ * nb_segs is left from its last use until a harvest sets it). */
+static uint32_t queue_held_bufs(const struct vnet_vq *vq, bool tx)
 {
 	uint32_t n = 0, i;
 
@@ -121,7 +123,7 @@ static uint32_t queue_held_bufs(const struct vnet_vq *vq)
 		return 0;
 	for (i = 0; i < vq->size; i++)
 		if (vq->cookie[i])
-			n += vq->cookie[i]->nb_segs > 1 ? vq->cookie[i]->nb_segs : 1u;
+			n += tx && vq->cookie[i]->nb_segs > 1 ? vq->cookie[i]->nb_segs : 1u;
 	return n;
 }
 
@@ -137,7 +139,7 @@ static void held_count(const struct vnet_dev *d, uint32_t *bufs, uint64_t *bytes
 	*bufs = 0;
 	*bytes = queue_ring_bytes(&d->ctrlq) + (d->ctrl_buf.va ? d->ctrl_buf.len : 0);
 	for (p = 0; d->rxq && p < d->npairs; p++) {
-		*bufs += queue_held_bufs(&d->rxq[p]) + queue_held_bufs(&d->txq[p]);
+		*bufs += queue_held_bufs(&d->rxq[p], false) + queue_held_bufs(&d->txq[p], true);
 		*bytes += queue_ring_bytes(&d->rxq[p]) + queue_ring_bytes(&d->txq[p]);
 	}
 }
@@ -935,6 +937,10 @@ int vnet_dev_recover(struct vnet_dev *d)
 	if (rc == 0)
 		rc = start_queues(d);
 	if (rc) {
+		/* The queues were allocated for @had (packed or split layout,
+		 * indirect tables, control queue): a negotiation that got less
+		 * must not become what the next recover asks for. */
+		d->features = had;
 		stop(d);
 		d->needs_reset = true; /* still broken: the caller may try again */
 	}

@@ -3,16 +3,18 @@
  * Fuzz target (c): the device model's fault hooks (include/vnet/model.h)
  * armed in random sequences, with traffic, link changes, device stalls,
  * an application that holds buffers, and broken/recover rounds. The
- * model's shape (backend, latency, budget, features, ring maxima) is the
- * fuzzer's too.
+ * model's shape (backend, latency, budget, features, ring maxima, split or
+ * packed, IN_ORDER, MRG_RXBUF, two queue pairs, INDIRECT_DESC with TX
+ * frames that are chains of two buffers) is the fuzzer's too.
  *
  * Checked after every step: the accounting invariant; every frame
  * received is one that was sent (loopback, reflector) or generated
  * (source), in order and at most once (sequence numbers strictly rise),
  * its length and payload intact, except for the one byte BAD_CSUM flips
  * (tolerated only while BAD_CSUM was armed, and counted against it); a
- * recover either works or fails with a clear error; after close every
- * buffer is back.
+ * recover either works or fails with a clear error; after close what a
+ * device whose reset never completed holds is counted right
+ * (vnet_held_stats), and once a reset completes every buffer is back.
  */
 #include <errno.h>
 
@@ -32,7 +34,9 @@ struct rig {
 	struct held held;
 	enum vnet_model_backend backend;
 	uint64_t next_seq;    /* next sequence number to send */
-	uint64_t last_seq;    /* last one received + 1 (0: none yet) */
+	uint64_t last_seq[2]; /* per RX pair: last one received + 1 (0: none yet) */
+	uint16_t npairs;      /* 1, or 2 (multiqueue: each pair's frames stay on it) */
+	bool chains;          /* TX frames may be chains of two buffers */
 	uint32_t bad_csum_armed, bad_csum_seen;
 	bool packed;          /* RING_PACKED negotiated */
 	uint16_t mtu;
@@ -47,13 +51,13 @@ static int trace; /* FUZZ_TRACE=1: print each step (for reproducers) */
 			fprintf(stderr, "faults: " __VA_ARGS__); \
 	} while (0)
 
-static uint8_t pat(uint64_t seq, uint32_t i)
+static FUZZ_NOCOV uint8_t pat(uint64_t seq, uint32_t i)
 {
 	return (uint8_t)(seq * 7 + i);
 }
 
 /* Mostly short frames (cheap to check); one in 16 up to the MTU. */
-static uint32_t frame_len(uint64_t seq, uint32_t max)
+static FUZZ_NOCOV uint32_t frame_len(uint64_t seq, uint32_t max)
 {
 	uint64_t h = seq * 2654435761u;
 
@@ -62,7 +66,7 @@ static uint32_t frame_len(uint64_t seq, uint32_t max)
 	return 60u + (uint32_t)(h % 100u);
 }
 
-static void fill(struct vnet_buf *b, uint64_t seq, uint32_t len)
+static FUZZ_NOCOV void fill(struct vnet_buf *b, uint64_t seq, uint32_t len)
 {
 	uint32_t i;
 
@@ -78,7 +82,7 @@ static void fill(struct vnet_buf *b, uint64_t seq, uint32_t len)
 
 /* The frame's payload from byte 22 on, against what was sent; the last
  * byte may be flipped by an armed BAD_CSUM. */
-static void check_payload(const struct vnet_buf *b, uint64_t seq, bool source)
+static FUZZ_NOCOV void check_payload(const struct vnet_buf *b, uint64_t seq, bool source)
 {
 	uint32_t i, bad = 0, len = b->len;
 
@@ -97,7 +101,7 @@ static void check_payload(const struct vnet_buf *b, uint64_t seq, bool source)
 	            (unsigned long long)seq, (unsigned)len, (unsigned)bad);
 }
 
-static void check_frame(const struct vnet_buf *b)
+static FUZZ_NOCOV void check_frame(const struct vnet_buf *b, uint16_t pair)
 {
 	uint64_t seq;
 
@@ -105,9 +109,9 @@ static void check_frame(const struct vnet_buf *b)
 		FUZZ_FAIL("a sink delivered a frame");
 	FUZZ_ASSERT(b->len >= 22, "runt frame of %u bytes", (unsigned)b->len);
 	memcpy(&seq, b->data + 14, 8);
-	FUZZ_ASSERT(R.last_seq == 0 || seq >= R.last_seq, "seq %llu after %llu: duplicate or reordered",
-	            (unsigned long long)seq, (unsigned long long)R.last_seq - 1);
-	R.last_seq = seq + 1;
+	FUZZ_ASSERT(R.last_seq[pair] == 0 || seq >= R.last_seq[pair], "pair %u: seq %llu after %llu: duplicate or reordered",
+	            (unsigned)pair, (unsigned long long)seq, (unsigned long long)R.last_seq[pair] - 1);
+	R.last_seq[pair] = seq + 1;
 	if (R.backend == VNET_MODEL_SOURCE) {
 		FUZZ_ASSERT(b->len == 64, "source frame of %u bytes", (unsigned)b->len);
 		check_payload(b, seq, true);
@@ -140,11 +144,30 @@ static void recover(void)
 	}
 }
 
+/* Frame @b becomes a chain of two buffers (through an indirect table
+ * with INDIRECT_DESC, else copied back into one by the driver). */
+static FUZZ_NOCOV void make_chain(struct vnet_buf *b, uint64_t seq)
+{
+	struct vnet_buf *s;
+	uint32_t cut;
+
+	if (!R.chains || (seq & 3) != 1 || b->len < 30 || (s = vnet_buf_alloc(R.pool)) == NULL)
+		return;
+	cut = 22u + (uint32_t)(seq % (b->len - 22u));
+	memcpy(s->data, b->data + cut, b->len - cut);
+	s->len = b->len - cut;
+	b->len = cut;
+	b->next = s;
+	b->nb_segs = 2;
+}
+
 static void step(struct fin *in)
 {
 	struct vnet_buf *b[64];
 	uint16_t n, k, i;
 	uint8_t op = fin_u8(in);
+	/* multiqueue: the pair from what op % 12 leaves over */
+	uint16_t pair = (uint16_t)(((uint32_t)op / 12u) % R.npairs);
 
 	switch (op % 12) {
 	case 0: { /* arm a fault */
@@ -178,13 +201,17 @@ static void step(struct fin *in)
 		n = (uint16_t)(1u + fin_u8(in) % 32);
 		if (vnet_pool_alloc_bulk(R.pool, b, n) != 0)
 			break;
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
 			fill(b[i], R.next_seq + i, frame_len(R.next_seq + i, (uint32_t)R.mtu + 14u));
-		k = vnet_tx_burst(R.dev, 0, b, n);
-		TRACE("tx %u frames from seq %llu: %u taken\n", (unsigned)n, (unsigned long long)R.next_seq, (unsigned)k);
+			make_chain(b[i], R.next_seq + i);
+		}
+		k = vnet_tx_burst(R.dev, pair, b, n);
+		TRACE("tx %u frames from seq %llu on pair %u: %u taken\n", (unsigned)n, (unsigned long long)R.next_seq,
+		      (unsigned)pair, (unsigned)k);
 		R.next_seq += k;
 		/* unsent sequence numbers are simply never sent: renumber the rest */
-		vnet_pool_free_bulk(b + k, (uint32_t)(n - k));
+		for (i = k; i < n; i++)
+			vnet_buf_free_chain(b[i]);
 		break;
 	case 6: /* receive: the application keeps the frames for a while */
 		/* Any burst size, duplicates armed or not: a duplicated (or
@@ -196,24 +223,24 @@ static void step(struct fin *in)
 		n = (uint16_t)(fin_u8(in) % 65);
 		if (!held_room(&R.held, n))
 			break;
-		k = vnet_rx_burst(R.dev, 0, b, n);
-		TRACE("rx up to %u: %u\n", (unsigned)n, (unsigned)k);
+		k = vnet_rx_burst(R.dev, pair, b, n);
+		TRACE("rx up to %u on pair %u: %u\n", (unsigned)n, (unsigned)pair, (unsigned)k);
 		for (i = 0; i < k; i++) {
 			uint64_t sq;
 			memcpy(&sq, b[i]->data + 14, 8);
 			TRACE("  frame seq %llu len %u\n", (unsigned long long)sq, (unsigned)b[i]->len);
-			check_frame(b[i]);
+			check_frame(b[i], pair);
 			held_add(&R.held, b[i]);
 		}
 		break;
 	case 7:
-		vnet_rx_refill(R.dev, 0);
+		vnet_rx_refill(R.dev, pair);
 		break;
 	case 8:
 		held_free(&R.held, fin_u8(in));
 		break;
 	case 9:
-		vnet_tx_reclaim(R.dev, 0);
+		vnet_tx_reclaim(R.dev, pair);
 		break;
 	case 10:
 		TRACE("recover (broken %d)\n", vnet_dev_broken(R.dev));
@@ -243,10 +270,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t g, h, pre;
 	int rc, s;
 
-	fuzz_quiet_log();
+	fuzz_env_init();
 	trace = getenv("FUZZ_TRACE") != NULL;
 	fin_init(&in, data, size);
-	memset(&R, 0, sizeof(R));
+	held_reset(&R.held);
+	R.m = NULL;
+	R.pool = NULL;
+	R.dev = NULL;
+	R.next_seq = R.last_seq[0] = R.last_seq[1] = 0;
+	R.bad_csum_armed = R.bad_csum_seen = 0;
 	g = fin_u8(&in);
 	h = fin_u8(&in);
 	R.backend = backends[g & 3];
@@ -280,6 +312,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		dc.features |= VNET_F_RING_PACKED;
 	}
 	R.packed = (pre & 8) != 0;
+	/* bit 4: two queue pairs (the control queue: split only); bit 5:
+	 * INDIRECT_DESC and TX chains */
+	R.npairs = (pre & 0x10) && !R.packed ? 2 : 1;
+	if (R.npairs > 1) {
+		mc.features |= VNET_F_MQ | VNET_F_CTRL_VQ;
+		mc.max_pairs = 2;
+		dc.queue_pairs = 2;
+		/* the pool covers both pairs' rings */
+		if (dc.rx_ring_size > 32)
+			dc.rx_ring_size = 32;
+		if (dc.tx_ring_size > 32)
+			dc.tx_ring_size = 32;
+	}
+	R.chains = (pre & 0x20) != 0;
+	if (R.chains) {
+		mc.features |= VNET_F_INDIRECT_DESC;
+		dc.features |= VNET_F_INDIRECT_DESC;
+	}
 	if (pre & 1) {
 		pre_fault = (enum vnet_model_fault)(1 + fin_u8(&in) % (VNET_FAULT__COUNT - 1));
 		if (R.packed && (pre_fault == VNET_FAULT_USED_DUP || pre_fault == VNET_FAULT_USED_ID_IDLE))
@@ -303,7 +353,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		vnet_dev_close(R.dev);
 	}
 	/* a reset that did not complete (RESET_STUCK) kept what the device
-	 * held: once resets complete again, everything comes back */
+	 * held, and says how much: all that is still out of the pool */
+	{
+		struct vnet_held_stats hs;
+		vnet_held_stats(&hs);
+		FUZZ_ASSERT(hs.bufs == vnet_pool_in_use(R.pool), "held: %u buffers counted, %u out of the pool",
+		            (unsigned)hs.bufs, (unsigned)vnet_pool_in_use(R.pool));
+	}
+	/* once resets complete again, everything comes back */
 	vnet_model_fault(R.m, VNET_FAULT_RESET_STUCK, 0);
 	rc = vnet_held_release(vnet_model_transport(R.m));
 	FUZZ_ASSERT(rc >= 0, "held release: %d", rc);

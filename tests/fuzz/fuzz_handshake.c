@@ -7,8 +7,9 @@
  * complete; config bytes change under the driver with or without a
  * generation bump; queue sizes are anything; queue setup may fail. The
  * driver's options (ring sizes, header length, wanted features) and the
- * pool's geometry are the fuzzer's too. Then traffic, config reads,
- * broken/recover rounds and close.
+ * pool's geometry are the fuzzer's too, and so are the number of queue
+ * pairs and the control queue's replies (OK, ERR, garbage or none).
+ * Then traffic, config reads, broken/recover rounds and close.
  *
  * Checked: open either succeeds or fails leaving every buffer in the pool
  * and no device; the negotiated set is within offer and wanted (plus
@@ -26,10 +27,10 @@
 
 #define MAX_STEPS 200
 
-/* Features the fuzzer may ask for: everything but the control queue and
- * multiqueue, whose commands wait up to a second for an answer this
- * transport never gives. */
-#define WANT_MASK (~(VNET_F_CTRL_VQ | VNET_F_MQ | (1ULL << 18) | (1ULL << 19) | (1ULL << 21) | (1ULL << 23)))
+/* Features the fuzzer may ask for: all (the control queue's commands
+ * are answered at once, from the script: OK, ERR, garbage or nothing,
+ * which the virtual clock turns into a quick timeout). */
+#define WANT_MASK (~0ULL)
 
 struct rig {
 	struct ftrans ft;
@@ -57,6 +58,7 @@ static void step(struct fin *in)
 	uint16_t n, k, i;
 	int rc;
 
+	fuzz_clock_step = FUZZ_CLOCK_STEP;
 	switch (fin_u8(in) % 8) {
 	case 0:
 		rc = vnet_dev_config(R.dev, &c);
@@ -67,11 +69,11 @@ static void step(struct fin *in)
 	case 1: /* the device completes a few of each and publishes */
 		n = fin_u8(in) % 16;
 		for (i = 0; i < n; i++) {
-			ft_rx_complete(&R.ft.q[0], in);
-			ft_tx_complete(&R.ft.q[1]);
+			ft_rx_complete(&R.ft, 0, in);
+			ft_tx_complete(&R.ft, 1, 0);
 		}
-		ft_publish(&R.ft.q[0]);
-		ft_publish(&R.ft.q[1]);
+		ft_publish(&R.ft, 0);
+		ft_publish(&R.ft, 1);
 		break;
 	case 2:
 		n = (uint16_t)(fin_u8(in) % 33);
@@ -119,9 +121,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t g;
 	int rc, s;
 
-	fuzz_quiet_log();
+	fuzz_env_init();
 	fin_init(&in, data, size);
-	memset(&R, 0, sizeof(R));
+	held_reset(&R.held);
+	R.pool = NULL;
+	R.dev = NULL;
 	ft_init(&R.ft, 0);
 	/* the device: offer, config image, queue maxima */
 	R.ft.offer = fin_u64(&in);
@@ -129,6 +133,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		R.ft.cfg[s] = fin_u8(&in);
 	R.ft.qmax[0] = fin_u16(&in);
 	R.ft.qmax[1] = fin_u16(&in);
+	for (s = 2; s < FT_NQ; s++) /* more pairs, the control queue */
+		R.ft.qmax[s] = R.ft.qmax[s & 1];
 	/* the pool and the driver's options */
 	g = fin_u8(&in);
 	pc.count = 1u + fin_u16(&in) % 600;
@@ -138,11 +144,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dc.tx_ring_size = (g & 8) ? fin_u16(&in) % 300 : 0;
 	dc.hdr_len = (g & 16) ? fin_u8(&in) % 16 : 0;
 	dc.features = (g & 32) ? fin_u64(&in) & WANT_MASK : 0;
-	R.want = dc.features ? dc.features : VNET_F_DEFAULT;
+	if (g & 64) { /* multiqueue: 1..4 pairs, a control ring size */
+		uint8_t m = fin_u8(&in);
+		dc.queue_pairs = (uint16_t)(1u + (m & 3));
+		dc.ctrl_ring_size = (uint16_t)((m >> 2) % 80);
+	}
+	R.want = (dc.features ? dc.features : VNET_F_DEFAULT) |
+	         (dc.queue_pairs > 1 ? VNET_F_MQ | VNET_F_CTRL_VQ : 0);
+	if (dc.hdr_len >= 10 && dc.hdr_len <= 12)
+		R.ft.hdr_len = dc.hdr_len;
+	/* the driver reads only the headers of RX buffers */
+	fuzz_dma_scrub_stride = pc.buf_size ? pc.buf_size : 2048;
+	fuzz_dma_scrub_bytes = (pc.headroom ? pc.headroom : 64) + 16;
 	if (vnet_pool_create(&R.pool, &pc) != 0)
 		return 0; /* a geometry the pool refuses: nothing to test */
 	dc.pool = R.pool;
+	R.ft.pool = R.pool;
 	R.ft.in = &in; /* from here on every register access is scripted */
+	R.ft.ctl = &in; /* and every control reply */
 	rc = vnet_dev_open(&R.dev, &R.ft.t, &dc);
 	if (rc != 0) {
 		struct vnet_held_stats hs;
@@ -154,16 +173,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(vnet_pool_in_use(R.pool) == hs.bufs, "failed open (%d) kept %u buffers, %u held", rc,
 		            (unsigned)vnet_pool_in_use(R.pool), (unsigned)hs.bufs);
 	} else {
+		R.ft.dev = R.dev;
+		R.ft.dev = R.dev;
 		check_config(&R.dev->cfg);
 		fuzz_check_accounting(R.dev, R.pool, 0, 0);
 		for (s = 0; s < MAX_STEPS && fin_more(&in); s++)
 			step(&in);
 		held_free(&R.held, UINT32_MAX);
 		vnet_dev_close(R.dev);
+		R.ft.dev = NULL;
 	}
 	/* the device behaves again: a reset completes and gives back what a
 	 * stuck one kept */
 	R.ft.in = NULL;
+	R.ft.ctl = NULL;
 	rc = vnet_held_release(&R.ft.t);
 	FUZZ_ASSERT(rc >= 0, "held release over a sane device: %d", rc);
 	FUZZ_ASSERT(vnet_pool_in_use(R.pool) == 0, "%u buffers lost", (unsigned)vnet_pool_in_use(R.pool));
