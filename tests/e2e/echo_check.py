@@ -95,7 +95,9 @@ def flood(ip, count, size=56):
             "max_rtt_ms": float(rtt.group(2)) if rtt else None}
 
 
-def tcp_echo(ip, nbytes):
+def tcp_echo(ip, nbytes, limit_s=60):
+    """nbytes of random data to the echo port, read back concurrently; the
+    first differing offset is reported when the content differs."""
     data = os.urandom(nbytes)
     got = bytearray()
     t0 = time.monotonic()
@@ -104,15 +106,16 @@ def tcp_echo(ip, nbytes):
         # a sender thread, so that reading back never waits on writing
         th = threading.Thread(target=s.sendall, args=(data,), daemon=True)
         th.start()
-        while len(got) < nbytes and time.monotonic() - t0 < 60:
-            chunk = s.recv(262144)
+        while len(got) < nbytes and time.monotonic() - t0 < limit_s:
+            chunk = s.recv(1 << 20)
             if not chunk:
                 break
             got += chunk
         th.join(5)
     dt = time.monotonic() - t0
     ok = bytes(got) == data
-    return {"ok": ok, "bytes": nbytes, "echoed": len(got), "seconds": round(dt, 3),
+    first_bad = None if ok else next((i for i, (x, y) in enumerate(zip(got, data)) if x != y), len(got))
+    return {"ok": ok, "bytes": nbytes, "echoed": len(got), "first_bad": first_bad, "seconds": round(dt, 3),
             "mbit_s": round(nbytes * 8 / dt / 1e6, 2) if dt > 0 else None}
 
 

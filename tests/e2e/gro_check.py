@@ -31,12 +31,11 @@ import re
 import socket
 import subprocess
 import sys
-import threading
 import time
 
 import guest_counters
+from echo_check import tcp_echo
 
-PORT_ECHO = 7
 PORT_IPERF = 5001
 PORT_CTL = 9
 REPORT = re.compile(r"lwiperf: report type (\d+): (\d+) bytes in (\d+) ms")
@@ -82,27 +81,6 @@ def iperf_bytes(ip, nbytes, header_max):
     short = sent - got
     return {"ok": rtype == 0 and sent == nbytes and 0 <= short <= header_max, "sent": sent, "received": got,
             "not_counted": short, "report_type": rtype, "guest_ms": ms, "mbit_s": round(bps / 1e6, 1)}
-
-
-def tcp_echo(ip, nbytes):
-    """nbytes of random data to the echo port, read back concurrently."""
-    data = os.urandom(nbytes)
-    got = bytearray()
-    t0 = time.monotonic()
-    with socket.create_connection((ip, PORT_ECHO), timeout=10) as s:
-        s.settimeout(10)
-        th = threading.Thread(target=s.sendall, args=(data,), daemon=True)
-        th.start()
-        while len(got) < nbytes and time.monotonic() - t0 < 40:
-            chunk = s.recv(1 << 20)
-            if not chunk:
-                break
-            got += chunk
-        th.join(5)
-    dt = time.monotonic() - t0
-    first_bad = next((i for i, (x, y) in enumerate(zip(got, data)) if x != y), None) if got != data else None
-    return {"ok": bytes(got) == data, "bytes": nbytes, "echoed": len(got), "first_bad": first_bad,
-            "seconds": round(dt, 3), "mbit_s": round(nbytes * 8 / dt / 1e6, 1) if dt > 0 else None}
 
 
 def guest_stats(ip):
