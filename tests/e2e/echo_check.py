@@ -95,6 +95,18 @@ def flood(ip, count, size=56):
             "max_rtt_ms": float(rtt.group(2)) if rtt else None}
 
 
+def run_steps(steps, res):
+    """Run each (name, fn) step, bounded by the step itself; a failed step
+    is a result, not a crash."""
+    for name, fn in steps:
+        log(f"{name} ...")
+        try:
+            res[name] = fn()
+        except Exception as e:
+            res[name] = {"ok": False, "error": repr(e)}
+        log(f"{name}: {res[name]}")
+
+
 def tcp_echo(ip, nbytes, limit_s=60):
     """nbytes of random data to the echo port, read back concurrently; the
     first differing offset is reported when the content differs."""
@@ -230,13 +242,7 @@ def main():
               ("iperf", lambda: iperf(ip, a.iperf_seconds))]
     if a.flood:
         steps.append(("flood", lambda: flood(ip, a.flood)))
-    for name, fn in steps:
-        log(f"{name} ...")
-        try:
-            res[name] = fn()
-        except Exception as e:  # a failed step is a result, not a crash
-            res[name] = {"ok": False, "error": repr(e)}
-        log(f"{name}: {res[name]}")
+    run_steps(steps, res)
     if a.min_iperf and res["iperf"].get("ok"):
         res["iperf"]["ok"] = res["iperf"]["mbit_s"] >= a.min_iperf
         res["iperf"]["min_mbit_s"] = a.min_iperf

@@ -34,7 +34,7 @@ import sys
 import time
 
 import guest_counters
-from echo_check import tcp_echo
+from echo_check import run_steps, tcp_echo
 
 PORT_IPERF = 5001
 PORT_CTL = 9
@@ -122,13 +122,7 @@ def main():
     if a.echo_bytes:
         steps.append(("tcp_echo", lambda: tcp_echo(ip, a.echo_bytes)))
     steps.append(("stats", lambda: guest_stats(ip)))
-    for name, fn in steps:
-        log(f"{name} ...")
-        try:
-            res[name] = fn()
-        except Exception as e:  # a failed step is a result, not a crash
-            res[name] = {"ok": False, "error": repr(e)}
-        log(f"{name}: {res[name]}")
+    run_steps(steps, res)
     if a.expect_serial:
         text = serial_text()
         missing = [r for r in a.expect_serial if not re.search(r, text)]
