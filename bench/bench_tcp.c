@@ -16,7 +16,7 @@
 
 #include "bench_out.h"
 #include "bench_tcp.h"
-#include "platform/platform.h"
+#include "base/platform.h"
 
 #define IP_A 0x0A000001u
 #define IP_B 0x0A000002u

@@ -26,12 +26,12 @@
 #include <vnet/vnet.h>
 
 #include "bench_out.h"
-#include "platform/platform.h"
+#include "base/platform.h"
 #ifdef VNET_BENCH_TCP
 #include "bench_tcp.h"
 #endif
 #if VNET_STAGE_CYCLES
-#include "net/stage.h"
+#include "base/stage.h"
 #endif
 
 #define MAX_BURST 256

@@ -8,10 +8,10 @@
 #
 # Host (Linux) build, under the prefix (GNUInstallDirs: LIBDIR is lib, or
 # lib/<multiarch> for the /usr prefix on Debian):
-#   LIBDIR/libvnet.a, libvnet_lwip.a, libvnet_iface.a
+#   LIBDIR/libvnet.a, libvnet_model.a, libvnet_lwip.a, libvnet_iface.a
 #   LIBDIR/libvnet.so.<soversion> (VNET_SHARED)
-#   LIBDIR/pkgconfig/vnet.pc, vnet-lwip.pc, vnet-iface.pc
-#   LIBDIR/cmake/vnet/       vnet::vnet vnet::shared vnet::lwip vnet::iface
+#   LIBDIR/pkgconfig/vnet.pc, vnet-model.pc, vnet-lwip.pc, vnet-iface.pc
+#   LIBDIR/cmake/vnet/       vnet::vnet vnet::shared vnet::model vnet::lwip vnet::iface
 #   include/vnet/*.h, include/vnet/version.h (generated)
 #   include/vnet/lwip/       lwIP 2.1.3's headers, lwipopts.h, arch/cc.h:
 #                            the configuration libvnet_lwip was built with
@@ -80,10 +80,10 @@ if(VNET_SHARED AND NOT VNET_BAREMETAL AND TARGET vnet)
 endif()
 
 # ---- targets, as the package names them ----------------------------------
-# vnet::vnet vnet::lwip vnet::iface (vnet::shared; vnet::arch vnet::libc on
+# vnet::vnet vnet::model vnet::lwip vnet::iface (vnet::shared; vnet::arch vnet::libc on
 # bare metal): the same names for a project that add_subdirectory()s vnet.
 set(VNET_INSTALL_TARGETS)
-foreach(t vnet vnet_shared vnet_lwip vnet_iface vnet_arch vnet_libc)
+foreach(t vnet vnet_shared vnet_model vnet_lwip vnet_iface vnet_arch vnet_libc)
   if(TARGET ${t})
     list(APPEND VNET_INSTALL_TARGETS ${t})
     string(REGEX REPLACE "^vnet_" "" _export ${t})
@@ -280,6 +280,9 @@ else()
     set(VNET_PC_LWIP_CFLAGS "-DVNET_LWIP_DIAG=1")
   endif()
   set(VNET_PC_FILES vnet)
+  if(TARGET vnet_model)
+    list(APPEND VNET_PC_FILES vnet-model)
+  endif()
   if(TARGET vnet_iface)
     list(APPEND VNET_PC_FILES vnet-lwip vnet-iface)
   endif()

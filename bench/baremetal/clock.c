@@ -12,7 +12,7 @@
 #include <errno.h>
 
 #include "bm.h"
-#include "platform/platform.h"
+#include "base/platform.h"
 
 #define HPET_BASE     0xFED00000u
 #define HPET_CAP      0x000

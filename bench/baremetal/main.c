@@ -52,7 +52,7 @@
 
 #include "bench_out.h"
 #include "bm.h"
-#include "platform/platform.h"
+#include "base/platform.h"
 
 static const char *const mode_names[] = {"txonly", "rxonly", "forward", "latency"};
 

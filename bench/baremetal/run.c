@@ -16,7 +16,7 @@
 #include <vnet/baremetal.h>
 
 #include "bm.h"
-#include "platform/platform.h"
+#include "base/platform.h"
 
 #define MAX_ITERS (1ull << 36)
 #define DRAIN_MAX_US 30000000u /* drain=: at most this long */

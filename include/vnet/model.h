@@ -12,7 +12,7 @@
  * Features beyond the defaults (control queue, multiqueue, offloads,
  * MRG_RXBUF, packed ring, IN_ORDER, indirect descriptors, queue reset) take effect only
  * when conf.features offers them and the driver accepts them; what the
- * model does with each is listed at the top of lib/virtio/model.c.
+ * model does with each is listed at the top of lib/model/model.c.
  */
 #ifndef VNET_MODEL_H
 #define VNET_MODEL_H

@@ -23,7 +23,7 @@
 #include "lwip/timeouts.h"
 #include "lwip/udp.h"
 
-#include "platform/platform.h"
+#include "base/platform.h"
 #include "glue.h"
 
 #ifndef VNET_LWIP_RX_COPY

@@ -71,7 +71,7 @@
 #include "lwip/prot/ip.h"
 #include "netif/ethernet.h"
 
-#include "platform/platform.h"
+#include "base/platform.h"
 #include "glue.h"
 
 #define ETH_HDR_LEN 14u

@@ -20,7 +20,7 @@
 #include "lwip/prot/tcp.h"
 
 #include "vnet/vnet.h"
-#include "platform/platform.h"
+#include "base/platform.h"
 #include "glue.h"
 
 /* lwIP's timers need milliseconds; wrap-around at 2^32 ms is handled by

@@ -2,9 +2,9 @@
 #ifndef VNET_DEV_H
 #define VNET_DEV_H
 
-#include "net/pool.h"
-#include "virtio/packed.h"
-#include "virtio/vring.h"
+#include "base/pool.h"
+#include "ring/packed.h"
+#include "ring/vring.h"
 
 /* Features this driver implements (others are never negotiated). */
 #define VNET_F_IMPLEMENTED                                                                  \

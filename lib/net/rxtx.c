@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 #include "net/dev.h"
-#include "net/stage.h"
+#include "base/stage.h"
 
 #define HDR12 ((uint32_t)sizeof(struct virtio_net_hdr))
 

@@ -35,9 +35,9 @@
 #include <stdint.h>
 
 #include "fuzz_common.h"
-#include "virtio/packed.h"
-#include "virtio/transport.h"
-#include "virtio/virtio_spec.h"
+#include "ring/packed.h"
+#include "transport/transport.h"
+#include "base/virtio_spec.h"
 
 #define FT_PAIRS 4
 #define FT_NQ (2 * FT_PAIRS + 1)

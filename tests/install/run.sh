@@ -57,12 +57,12 @@ run "cmake --install --prefix" "$cmake" --install "$build" --prefix "$prefix" ||
 pcdir=$(dirname "$(find "$prefix" -name vnet.pc | head -n1)")
 libdir=$(dirname "$pcdir")
 missing=
-for f in "$libdir/libvnet.a" "$libdir/libvnet_lwip.a" "$libdir/libvnet_iface.a" \
+for f in "$libdir/libvnet.a" "$libdir/libvnet_model.a" "$libdir/libvnet_lwip.a" "$libdir/libvnet_iface.a" \
 	"$prefix/include/vnet/vnet.h" "$prefix/include/vnet/iface.h" "$prefix/include/vnet/model.h" \
 	"$prefix/include/vnet/version.h" "$prefix/include/vnet/lwip/lwipopts.h" \
 	"$prefix/include/vnet/lwip/arch/cc.h" "$prefix/include/vnet/lwip/lwip/init.h" \
 	"$prefix/bin/vnet-bench" "$prefix/share/man/man1/vnet-bench.1" \
-	"$pcdir/vnet-lwip.pc" "$pcdir/vnet-iface.pc" \
+	"$pcdir/vnet-model.pc" "$pcdir/vnet-lwip.pc" "$pcdir/vnet-iface.pc" \
 	"$libdir/cmake/vnet/vnetConfig.cmake" "$libdir/cmake/vnet/vnetConfigVersion.cmake" \
 	"$libdir/cmake/vnet/vnetTargets.cmake"; do
 	[ -e "$f" ] || missing="$missing ${f#"$prefix"/}"
@@ -78,9 +78,9 @@ run "vnet-bench --help" "$prefix/bin/vnet-bench" --help && ok "installed vnet-be
 # ---- 1. pkg-config and a plain cc command line
 export PKG_CONFIG_PATH="$pcdir"
 warn="-Wall -Wextra -Werror"
-for prog in sample:vnet sample_iface:vnet-iface; do
-	name=${prog%%:*} mod=${prog#*:}
-	flags=$(pkg-config --cflags "$mod") && libs=$(pkg-config --libs "$mod") || {
+for prog in sample:vnet-model sample_iface:vnet-iface,vnet-model; do
+	name=${prog%%:*} mod=$(echo "${prog#*:}" | tr , " ")
+	flags=$(pkg-config --cflags $mod) && libs=$(pkg-config --libs $mod) || {
 		echo "FAIL pkg-config $mod"; fail=1; continue; }
 	# shellcheck disable=SC2086 # word splitting of flags is intended
 	run "cc $name (pkg-config $mod)" "$cc" $warn $xflags $flags "$here/$name.c" -o "$tmp/${name}_pc" \

@@ -21,9 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "platform/platform.h"
-#include "virtio/vhost_user.h"
-#include "virtio/virtio_spec.h"
+#include "base/platform.h"
+#include "transport/vhost_user.h"
+#include "base/virtio_spec.h"
 #include "vu_backend.h"
 
 #define HDR 12u /* virtio_net_hdr with VERSION_1 */

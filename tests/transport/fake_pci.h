@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "trap.h"
-#include "virtio/pci_cfg.h"
+#include "transport/pci_cfg.h"
 
 /* ---- config space ---- */
 

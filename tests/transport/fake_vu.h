@@ -13,7 +13,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
-#include "virtio/vhost_user.h"
+#include "transport/vhost_user.h"
 
 struct fvu {
 	char path[108];

@@ -16,7 +16,7 @@
 
 #include "fake_mmio.h"
 #include "logcap.h"
-#include "virtio/transport.h"
+#include "transport/transport.h"
 
 #define SKIP_UNLESS_TRAPS()                                                     \
 	do {                                                                    \

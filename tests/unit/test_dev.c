@@ -9,7 +9,7 @@
 
 #include "testutil.h"
 #include "transport/logcap.h"
-#include "virtio/virtio_spec.h"
+#include "base/virtio_spec.h"
 
 #define F_BASE (VNET_F_VERSION_1 | VNET_F_MAC | VNET_F_MTU | VNET_F_STATUS | VNET_F_EVENT_IDX)
 

@@ -12,8 +12,8 @@
 
 #include "vnet/model.h"
 #include "vnet/vnet.h"
-#include "virtio/transport.h"
-#include "virtio/virtio_spec.h"
+#include "transport/transport.h"
+#include "base/virtio_spec.h"
 
 #define BUF_SIZE 2048u
 #define HDR 12u

@@ -17,7 +17,7 @@
 
 #include "net/dev.h"
 #include "testutil.h"
-#include "virtio/transport.h"
+#include "transport/transport.h"
 
 /* ---- a transport that forwards to the model's, with faults of its own --- */
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "virtio/vring.h"
+#include "ring/vring.h"
 
 static struct vnet_vq vq;
 static struct vnet_pool *pool;

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "virtio/vring.h"
+#include "ring/vring.h"
 
 struct fake_t {
 	struct vnet_transport t;

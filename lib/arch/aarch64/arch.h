@@ -2,7 +2,7 @@
 /*
  * Internals of the bare-metal aarch64 environment (QEMU -machine virt),
  * shared by its files and by the common virt code in dt/. The public face
- * is include/vnet/baremetal.h and lib/platform/platform.h.
+ * is include/vnet/baremetal.h and lib/base/platform.h.
  */
 #ifndef VNET_ARCH_AARCH64_H
 #define VNET_ARCH_AARCH64_H

@@ -10,7 +10,7 @@
 #include <vnet/baremetal.h>
 
 #include "arch.h"
-#include "platform/platform.h"
+#include "base/platform.h"
 
 #define DR    0x00
 #define FR    0x18

@@ -11,9 +11,9 @@
 #include <vnet/baremetal.h>
 
 #include "arch.h"
-#include "dt/fdt.h"
-#include "dt/virt.h"
-#include "platform/platform.h"
+#include "arch/virt/fdt.h"
+#include "arch/virt/virt.h"
+#include "base/platform.h"
 
 #define GIB (1ull << 30)
 

@@ -2,8 +2,8 @@
 /*
  * Internals of the bare-metal riscv64 environment (QEMU -machine virt,
  * S-mode under OpenSBI), shared by its files and by the common virt code
- * in lib/arch/aarch64/dt/. The public face is include/vnet/baremetal.h
- * and lib/platform/platform.h.
+ * in lib/arch/virt/. The public face is include/vnet/baremetal.h
+ * and lib/base/platform.h.
  */
 #ifndef VNET_ARCH_RISCV64_H
 #define VNET_ARCH_RISCV64_H

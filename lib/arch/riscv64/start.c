@@ -10,8 +10,8 @@
 #include <vnet/baremetal.h>
 
 #include "arch.h"
-#include "platform/platform.h"
-#include "../aarch64/dt/virt.h"
+#include "base/platform.h"
+#include "arch/virt/virt.h"
 
 /* QEMU's sifive_test (hw/misc/sifive_test.c): writing FAIL | code << 16
  * ends QEMU with status code; PASS ends it with 0. */

@@ -10,7 +10,7 @@
 #include <vnet/baremetal.h>
 
 #include "arch.h"
-#include "platform/platform.h"
+#include "base/platform.h"
 
 #define THR 0 /* transmit holding (DLAB=0) */
 #define IER 1 /* interrupt enable (DLAB=0) */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Internals of the bare-metal x86_64 environment, shared by its files only.
- * The public face is include/vnet/baremetal.h and lib/platform/platform.h.
+ * The public face is include/vnet/baremetal.h and lib/base/platform.h.
  */
 #ifndef VNET_ARCH_X86_64_H
 #define VNET_ARCH_X86_64_H
@@ -89,9 +89,6 @@ extern const char *vnet_tsc_source;
 
 /* platform.c: the time base, set up after calibration. */
 void vnet_time_init(void);
-
-/* cmdline.c: copy the command line out of firmware memory. */
-void vnet_cmdline_set(const char *s);
 
 #endif /* __ASSEMBLER__ */
 

@@ -15,7 +15,7 @@
 #include <vnet/baremetal.h>
 
 #include "arch.h"
-#include "platform/platform.h"
+#include "base/platform.h"
 
 #define LAPIC_ID 0x020
 #define LAPIC_TPR 0x080

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * lib/platform/platform.h for bare-metal x86_64. Memory is identity-mapped
+ * lib/base/platform.h for bare-metal x86_64. Memory is identity-mapped
  * (boot.S), so a heap address is its own physical and bus address: DMA
  * memory is simply zeroed heap memory, and iova == va.
  */
@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "arch.h"
-#include "platform/counter_clock.h"
-#include "platform/platform.h"
+#include "base/counter_clock.h"
+#include "base/platform.h"
 
 int vnet_dma_alloc(struct vnet_dma *d, size_t len, size_t align)
 {

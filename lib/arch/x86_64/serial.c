@@ -8,7 +8,7 @@
 #include <vnet/baremetal.h>
 
 #include "arch.h"
-#include "platform/platform.h"
+#include "base/platform.h"
 
 #define COM1 0x3f8
 #define THR  0 /* transmit holding (DLAB=0) */

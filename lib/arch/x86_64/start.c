@@ -10,8 +10,9 @@
 #include <vnet/baremetal.h>
 
 #include "arch.h"
-#include "libc/src/libc_env.h"
-#include "platform/platform.h"
+#include "arch/common/cmdline.h"
+#include "libc/env.h"
+#include "base/platform.h"
 
 #define PAGE          4096ull
 #define MAPPED_LIMIT  (4ull << 30) /* boot.S maps 0-4 GiB only */

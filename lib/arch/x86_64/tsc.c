@@ -21,7 +21,7 @@
 #include <stdio.h>
 
 #include "arch.h"
-#include "platform/platform.h"
+#include "base/platform.h"
 
 #define PIT_HZ        1193182u
 #define PIT_CH0       0x40

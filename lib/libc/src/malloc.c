@@ -15,7 +15,7 @@
 #include <string.h>
 #include <vnet/baremetal.h>
 
-#include "libc_env.h"
+#include "../env.h"
 
 #define ALIGN      16u
 #define HDR        16u

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <vnet/baremetal.h>
 
-#include "libc_env.h"
+#include "../env.h"
 
 int errno;
 

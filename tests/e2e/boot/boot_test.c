@@ -17,7 +17,7 @@
 #include <string.h>
 #include <vnet/baremetal.h>
 
-#include "platform/platform.h"
+#include "base/platform.h"
 
 static int failures;
 

@@ -188,9 +188,9 @@
 
 #include "vnet/model.h"
 #include "vnet/vnet.h"
-#include "platform/platform.h"
-#include "virtio/transport.h"
-#include "virtio/virtio_spec.h"
+#include "base/platform.h"
+#include "transport/transport.h"
+#include "base/virtio_spec.h"
 
 #define ROLE_NONE 0
 #define ROLE_RX 1

@@ -16,11 +16,11 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "platform/platform.h"
-#include "virtio/transport.h"
-#include "net/pool.h"
-#include "virtio/virtio_spec.h"
-#include "net/stage.h"
+#include "base/platform.h"
+#include "transport/transport.h"
+#include "base/pool.h"
+#include "base/virtio_spec.h"
+#include "base/stage.h"
 #include <vnet/vnet.h>
 
 /* Groups of ids held by short bursts (vnet_vq_hold); when all are taken,

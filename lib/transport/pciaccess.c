@@ -26,9 +26,9 @@
 #include <vnet/transports.h>
 #include <vnet/vnet.h>
 
-#include "platform/platform.h"
-#include "virtio/pci_cfg.h"
-#include "virtio/transport.h"
+#include "base/platform.h"
+#include "transport/pci_cfg.h"
+#include "transport/transport.h"
 
 #define HUGEPAGE (2u << 20)
 #define PAGE 4096u

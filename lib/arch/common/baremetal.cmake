@@ -1,15 +1,16 @@
 # SPDX-License-Identifier: BSD-3-Clause
-# The bare-metal environment of a QEMU "virt" machine described by a device
-# tree, included by lib/arch/aarch64 and lib/arch/riscv64 with:
-#   VNET_ARCH_SRCS      the architecture's entry, console, traps
+# The bare-metal environment, common to the three architectures. Included by
+# lib/arch/<cpu>/CMakeLists.txt (the toolchain file sets the cpu) after it set:
+#   VNET_ARCH_SRCS      the architecture's entry, console, traps, clock (and
+#                       for aarch64 and riscv64 the virt-machine code of
+#                       lib/arch/virt)
 #   VNET_LINKER_SCRIPT  its linker script (CACHE INTERNAL)
 #   VNET_IMAGE_BINARY   ON to also write <name>.img (objcopy -O binary) next
 #                       to <name>.elf (CACHE INTERNAL; aarch64's Linux Image)
-# It defines what lib/arch/x86_64/CMakeLists.txt defines, with the same
-# names: vnet_libc, vnet_arch, vnet (the driver), vnet_baremetal_image()
-# and the boot_test image.
+# It defines, with the same names on every architecture: vnet_libc (the
+# freestanding C library), vnet_arch (the environment), vnet (the driver),
+# vnet_baremetal_image() and the boot_test image.
 
-set(VNET_DT_DIR ${CMAKE_CURRENT_LIST_DIR})
 set(VNET_LIBC_DIR ${PROJECT_SOURCE_DIR}/lib/libc)
 
 # ---- vnet_libc ------------------------------------------------------------
@@ -21,24 +22,22 @@ add_library(vnet_libc STATIC
 )
 target_include_directories(vnet_libc SYSTEM PUBLIC ${VNET_LIBC_DIR}/include)
 target_include_directories(vnet_libc PRIVATE ${PROJECT_SOURCE_DIR}/include)
-# Without it gcc turns memcpy's own loop into a call to memcpy.
+# Without -fno-tree-loop-distribute-patterns gcc turns memcpy's own loop
+# into a call to memcpy.
 target_compile_options(vnet_libc PRIVATE ${VNET_WARN} -fno-tree-loop-distribute-patterns)
 
-# ---- vnet_arch: entry, console, traps, device tree, platform.h ------------
-# The command-line parser is architecture-neutral; it lives with x86_64's.
+# ---- vnet_arch: entry, console, traps, clock, platform.h, command line ---
 add_library(vnet_arch STATIC
   ${VNET_ARCH_SRCS}
-  ${VNET_DT_DIR}/fdt.c
-  ${VNET_DT_DIR}/virt.c
-  ${VNET_DT_DIR}/platform.c
-  ${PROJECT_SOURCE_DIR}/lib/arch/x86_64/cmdline.c
+  ${PROJECT_SOURCE_DIR}/lib/arch/common/cmdline.c
 )
 target_include_directories(vnet_arch
   PUBLIC ${PROJECT_SOURCE_DIR}/include
   PRIVATE ${PROJECT_SOURCE_DIR}/lib ${CMAKE_CURRENT_SOURCE_DIR})
 target_compile_options(vnet_arch PRIVATE $<$<COMPILE_LANGUAGE:C>:${VNET_WARN}>)
-# libc needs the console and vnet_exit, the arch needs libc: CMake repeats
-# the two on the link line. libgcc: 128-bit multiply and the like.
+# libc's printf/abort need the console and vnet_exit, and the arch needs
+# libc: a cycle between two static libraries, which CMake repeats on the
+# link line. libgcc provides compiler helpers (e.g. 128-bit division).
 target_link_libraries(vnet_arch PUBLIC vnet_libc)
 target_link_libraries(vnet_libc PUBLIC vnet_arch gcc)
 
@@ -59,9 +58,11 @@ target_link_libraries(vnet PUBLIC vnet_arch)
 
 # vnet_baremetal_image(<target> SOURCES <srcs...> [LIBS <libs...>])
 #
-# Links <target>.elf (and <target>.img when VNET_IMAGE_BINARY is on) for
-# qemu-system-<arch> -machine virt -kernel. As on x86_64, the sources
-# define int vnet_main(const char *cmdline).
+# Links <target>.elf (and <target>.img when VNET_IMAGE_BINARY is on), for
+# qemu-system-<cpu> -kernel. The sources define
+# int vnet_main(const char *cmdline). The linker script's EXTERN(_start)
+# pulls the entry out of vnet_arch, so nothing needs --whole-archive. Pass
+# vnet (and the lwIP libraries) in LIBS when used.
 function(vnet_baremetal_image name)
   cmake_parse_arguments(IMG "" "" "SOURCES;LIBS" ${ARGN})
   if(NOT IMG_SOURCES)
@@ -81,7 +82,8 @@ function(vnet_baremetal_image name)
   endif()
 endfunction()
 
-# ---- the environment's boot test (tests/e2e/boot/boot_test.c), run by
-# tests/e2e/virt/run_boot.sh from the host build ----------------------------
+# ---- the environment's own boot test (tests/e2e/boot/boot_test.c) --------
+# Run from the host build: tests/e2e/boot/run.sh (x86_64) and
+# tests/e2e/virt/run_boot.sh (aarch64, riscv64).
 vnet_baremetal_image(boot_test SOURCES ${PROJECT_SOURCE_DIR}/tests/e2e/boot/boot_test.c)
 target_include_directories(boot_test PRIVATE ${PROJECT_SOURCE_DIR}/lib)

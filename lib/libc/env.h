@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The seam between the C library and the environment that boots it
- * (lib/arch/x86_64). Private: neither side's users include this.
+ * The seam between the C library and the bare-metal environment that
+ * boots it (lib/arch/): the one libc header the environment includes.
+ * Applications never include it.
  *
  * libc needs from the environment: vnet_console_write() and vnet_exit()
  * (public, vnet/baremetal.h). The environment gives libc its heap here.

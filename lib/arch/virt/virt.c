@@ -13,8 +13,9 @@
 #include <vnet/baremetal.h>
 
 #include "arch.h"
+#include "arch/common/cmdline.h"
 #include "fdt.h"
-#include "libc/src/libc_env.h"
+#include "libc/env.h"
 #include "virt.h"
 
 #define PAGE 4096ull

@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "platform/platform.h"
+#include "base/platform.h"
 
 static int memfd_alloc(void *arg, struct vnet_dma *d, size_t len, size_t align)
 {

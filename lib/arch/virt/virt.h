@@ -48,7 +48,4 @@ void virt_heap_setup(uintptr_t image_end);
 /* Time base from a counter of @hz ticks per second (vnet_arch_counter). */
 void virt_time_init(uint64_t hz);
 
-/* lib/arch/x86_64/cmdline.c (architecture-neutral). */
-void vnet_cmdline_set(const char *s);
-
 #endif

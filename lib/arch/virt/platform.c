@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * lib/platform/platform.h for the bare-metal virt machines. RAM is
+ * lib/base/platform.h for the bare-metal virt machines. RAM is
  * identity-mapped (aarch64: boot.S's page tables; RISC-V: no translation),
  * and the virt machines' DMA is cache-coherent ("dma-coherent" on their
  * PCI and virtio-mmio nodes), so DMA memory is zeroed heap memory with
@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "arch.h"
-#include "platform/counter_clock.h"
-#include "platform/platform.h"
+#include "base/counter_clock.h"
+#include "base/platform.h"
 #include "virt.h"
 
 int vnet_dma_alloc(struct vnet_dma *d, size_t len, size_t align)

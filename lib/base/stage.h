@@ -19,7 +19,7 @@ enum vnet_stage {
 };
 
 #if VNET_STAGE_CYCLES
-#include "platform/platform.h"
+#include "base/platform.h"
 extern uint64_t vnet_stage_cycles[VNET_STAGE__COUNT];
 extern uint64_t vnet_stage_calls[VNET_STAGE__COUNT];
 #define VNET_STAGE_BEGIN(t) uint64_t t = vnet_cycles()

@@ -13,10 +13,11 @@
 #include <vnet/transports.h>
 #include <vnet/vnet.h>
 
-#include "platform/platform.h"
-#include "virtio/pci_cfg.h"
-#include "virtio/transport.h"
-#include "virtio/virtio_spec.h"
+#include "base/platform.h"
+#include "transport/common.h"
+#include "transport/pci_cfg.h"
+#include "transport/transport.h"
+#include "base/virtio_spec.h"
 
 #define VIRTIO_PCI_VENDOR       0x1af4
 #define VIRTIO_PCI_NET_MODERN   0x1041 /* 0x1040 + device type 1, spec 4.1.2 */

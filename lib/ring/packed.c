@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "virtio/packed.h"
+#include "ring/packed.h"
 
 #define CACHE_LINE 64
 

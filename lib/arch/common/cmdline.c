@@ -5,7 +5,7 @@
 #include <string.h>
 #include <vnet/baremetal.h>
 
-#include "arch.h"
+#include "arch/common/cmdline.h"
 
 #define CMDLINE_MAX 2048
 

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "platform/platform.h"
+#include "base/platform.h"
 #include <vnet/vnet.h>
 
 #define STR_(x) #x
@@ -111,7 +111,7 @@ int vnet_parse_mac(const char *s, uint8_t mac[6])
 }
 
 #if VNET_STAGE_CYCLES
-#include "net/stage.h"
+#include "base/stage.h"
 uint64_t vnet_stage_cycles[VNET_STAGE__COUNT];
 uint64_t vnet_stage_calls[VNET_STAGE__COUNT];
 #endif

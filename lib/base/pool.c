@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net/pool.h"
-#include "platform/platform.h"
+#include "base/pool.h"
+#include "base/platform.h"
 
 int vnet_pool_create(struct vnet_pool **out, const struct vnet_pool_conf *conf)
 {

@@ -3,9 +3,9 @@
  * PCI configuration-space access: ECAM and (x86 only) port IO. The PCI
  * transport only ever sees a struct vnet_pci_cfg_ops.
  */
-#include "virtio/pci_cfg.h"
+#include "transport/pci_cfg.h"
 
-#include "platform/platform.h"
+#include "base/platform.h"
 
 /* ---- ECAM: one 4 KiB window per function, memory mapped -------------- */
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "virtio/packed.h" /* and vring.h: chains are posted here for both layouts */
+#include "ring/packed.h" /* and vring.h: chains are posted here for both layouts */
 
 #define CACHE_LINE 64
 

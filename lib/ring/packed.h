@@ -48,7 +48,7 @@
 #ifndef VNET_PACKED_H
 #define VNET_PACKED_H
 
-#include "virtio/vring.h"
+#include "ring/vring.h"
 
 /* Packed virtqueue descriptor (spec 2.8.13); all fields little-endian. */
 struct pvirtq_desc {

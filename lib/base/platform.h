@@ -3,9 +3,9 @@
  * The platform layer: everything that differs between bare metal and a
  * Linux process. Barriers and accessors are inline (they are on the fast
  * path); the rest is in one file per environment:
- *   lib/platform/linux.c         Linux userspace
+ *   lib/base/platform_linux.c         Linux userspace
  *   lib/arch/x86_64/platform.c   bare-metal x86_64 (identity-mapped)
- *   lib/arch/aarch64/dt/platform.c  bare-metal aarch64 and riscv64 (QEMU virt)
+ *   lib/arch/virt/platform.c  bare-metal aarch64 and riscv64 (QEMU virt)
  */
 #ifndef VNET_PLATFORM_H
 #define VNET_PLATFORM_H

@@ -39,10 +39,10 @@
 #include <vnet/transports.h>
 #include <vnet/vnet.h>
 
-#include "platform/platform.h"
-#include "virtio/transport.h"
-#include "virtio/vhost_user.h"
-#include "virtio/virtio_spec.h"
+#include "base/platform.h"
+#include "transport/transport.h"
+#include "transport/vhost_user.h"
+#include "base/virtio_spec.h"
 
 #define NQUEUES 2                   /* receiveq1, transmitq1 */
 #define DEF_QUEUE_MAX 1024

@@ -2,7 +2,7 @@
 #ifndef VNET_POOL_H
 #define VNET_POOL_H
 
-#include "platform/platform.h"
+#include "base/platform.h"
 #include <vnet/vnet.h>
 
 #define VNET_POOL_DEF_BUF_SIZE 2048

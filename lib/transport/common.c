@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Helpers shared by the register-window transports (pci.c, mmio.c); see
+ * common.h.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <vnet/vnet.h>
+
+#include "base/platform.h"
+#include "transport/common.h"
+#include "transport/transport.h"
+
+void vnet_window_read(const volatile uint8_t *base, uint32_t off, void *buf, uint32_t len)
+{
+	uint8_t *out = buf;
+	uint32_t i;
+
+	if (len == 2 && !(off & 1)) {
+		uint16_t v = vnet_read16(base + off);
+
+		memcpy(out, &v, 2);
+		return;
+	}
+	if ((len == 4 || len == 8) && !(off & 3)) {
+		for (i = 0; i < len; i += 4) {
+			uint32_t v = vnet_read32(base + off + i);
+
+			memcpy(out + i, &v, 4);
+		}
+		return;
+	}
+	for (i = 0; i < len; i++)
+		out[i] = vnet_read8(base + off + i);
+}
+
+int vnet_wait_reset(struct vnet_transport *t)
+{
+	uint32_t waited = 0, step = 1;
+
+	for (;;) {
+		if (t->ops->get_status(t) == 0)
+			return 0;
+		if (waited >= VNET_RESET_TIMEOUT_US)
+			break;
+		vnet_delay_us(step);
+		waited += step;
+		step = step >= 5000 ? 10000 : step * 2;
+	}
+	vnet_log(VNET_LOG_ERR, "%s: device reset did not complete (status still 0x%02x after %u ms)",
+	         t->ops->name, t->ops->get_status(t), waited / 1000);
+	return -ETIMEDOUT;
+}
+
+int vnet_wait_reg_zero(const volatile void *reg, unsigned width)
+{
+	uint32_t waited = 0, step = 1;
+
+	for (;;) {
+		if ((width == 2 ? vnet_read16(reg) : vnet_read32(reg)) == 0)
+			return 0;
+		if (waited >= VNET_RESET_TIMEOUT_US)
+			return -ETIMEDOUT;
+		vnet_delay_us(step);
+		waited += step;
+		step = step >= 5000 ? 10000 : step * 2;
+	}
+}
