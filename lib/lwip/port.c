@@ -20,6 +20,7 @@
 #include "lwip/prot/tcp.h"
 
 #include "vnet/vnet.h"
+#include "base/csum.h"
 #include "base/platform.h"
 #include "glue.h"
 
@@ -56,72 +57,26 @@ uint32_t vnet_lwip_rand(void)
 }
 
 /*
- * LWIP_CHKSUM: the Internet checksum (RFC 1071) without the final
- * complement, over native-order 16-bit words, exactly what lwIP's
- * lwip_standard_chksum() returns, but 8 bytes per load: lwIP's portable
- * loop was over half of all instructions in a TCP bulk transfer. The ones'
- * complement sum does not care how the words are grouped (2^16 = 1 mod
- * 0xffff), so 32-bit halves accumulate in 64 bits and fold at the end. An
- * odd start address is handled as lwIP does: a virtual zero byte in front,
- * and the bytes of the result swapped.
+ * LWIP_CHKSUM: the Internet checksum without the final complement, over
+ * native-order 16-bit words, exactly what lwIP's lwip_standard_chksum()
+ * returns, but 8 bytes per load (base/csum.c): lwIP's portable loop was
+ * over half of all instructions in a TCP bulk transfer. An odd start
+ * address is handled as lwIP does: a virtual zero byte in front, and the
+ * bytes of the result swapped.
  */
-static uint64_t load64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
 uint16_t vnet_lwip_chksum(const void *data, int len)
 {
 	const uint8_t *p = data;
-	uint64_t sum = 0, v;
+	uint8_t two[2] = {0, 0};
 	uint16_t w;
-	uint8_t two[2];
-	bool odd = ((uintptr_t)p & 1u) != 0;
 
 	if (len <= 0)
 		return 0;
-	if (odd) {
-		two[0] = 0;
-		two[1] = *p++;
-		memcpy(&w, two, 2);
-		sum += w;
-		len--;
-	}
-	for (; len >= 32; len -= 32, p += 32) {
-		v = load64(p);
-		sum += (v & 0xffffffffu) + (v >> 32);
-		v = load64(p + 8);
-		sum += (v & 0xffffffffu) + (v >> 32);
-		v = load64(p + 16);
-		sum += (v & 0xffffffffu) + (v >> 32);
-		v = load64(p + 24);
-		sum += (v & 0xffffffffu) + (v >> 32);
-	}
-	for (; len >= 8; len -= 8, p += 8) {
-		v = load64(p);
-		sum += (v & 0xffffffffu) + (v >> 32);
-	}
-	for (; len >= 2; len -= 2, p += 2) {
-		memcpy(&w, p, 2);
-		sum += w;
-	}
-	if (len > 0) {
-		two[0] = *p;
-		two[1] = 0;
-		memcpy(&w, two, 2);
-		sum += w;
-	}
-	sum = (sum & 0xffffffffu) + (sum >> 32);
-	sum = (sum & 0xffffffffu) + (sum >> 32);
-	sum = (sum & 0xffffu) + (sum >> 16);
-	sum = (sum & 0xffffu) + (sum >> 16);
-	sum = (sum & 0xffffu) + (sum >> 16);
-	if (odd)
-		sum = ((sum & 0xffu) << 8) | ((sum >> 8) & 0xffu);
-	return (uint16_t)sum;
+	if (((uintptr_t)p & 1u) == 0)
+		return vnet_csum_native(p, (size_t)len);
+	two[1] = *p;
+	memcpy(&w, two, 2);
+	return vnet_swap16(vnet_csum_fold((uint64_t)w + vnet_csum_native(p + 1, (size_t)len - 1)));
 }
 
 static uint64_t assert_count;
