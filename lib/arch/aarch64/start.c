@@ -12,6 +12,7 @@
 
 #include "arch.h"
 #include "arch/virt/fdt.h"
+#include "arch/common/platform.h"
 #include "arch/virt/virt.h"
 #include "base/platform.h"
 
@@ -95,7 +96,7 @@ void vnet_arch_start(uintptr_t dtb, unsigned el)
 	virt_parse(fdt);
 	mmu_trim();
 	virt_heap_setup((uintptr_t)vnet_image_end);
-	virt_time_init(vnet_arch_counter_hz());
+	vnet_time_init(vnet_arch_counter_hz());
 	printf("vnet: aarch64 virt, entered at EL%u, %" PRIu64 " MiB RAM, heap %zu KiB, "
 	       "timer %" PRIu64 " kHz, dtb %p\n",
 	       el, vnet_ram_size() >> 20, vnet_heap_free() >> 10, vnet_cycles_hz() / 1000, fdt);

@@ -30,6 +30,7 @@ target_compile_options(vnet_libc PRIVATE ${VNET_WARN} -fno-tree-loop-distribute-
 add_library(vnet_arch STATIC
   ${VNET_ARCH_SRCS}
   ${PROJECT_SOURCE_DIR}/lib/arch/common/cmdline.c
+  ${PROJECT_SOURCE_DIR}/lib/arch/common/platform.c
 )
 target_include_directories(vnet_arch
   PUBLIC ${PROJECT_SOURCE_DIR}/include

@@ -11,6 +11,7 @@
 
 #include "arch.h"
 #include "base/platform.h"
+#include "arch/common/platform.h"
 #include "arch/virt/virt.h"
 
 /* QEMU's sifive_test (hw/misc/sifive_test.c): writing FAIL | code << 16
@@ -61,7 +62,7 @@ void vnet_arch_start(uintptr_t dtb, unsigned long hart)
 	vnet_uart_init();
 	virt_parse((const void *)dtb);
 	virt_heap_setup((uintptr_t)vnet_image_end);
-	virt_time_init(virt.timebase_hz ? virt.timebase_hz : VIRT_TIMEBASE_HZ);
+	vnet_time_init(virt.timebase_hz ? virt.timebase_hz : VIRT_TIMEBASE_HZ);
 	printf("vnet: riscv64 virt, S-mode hart %lu, %" PRIu64 " MiB RAM, heap %zu KiB, "
 	       "timer %" PRIu64 " kHz, dtb %#lx\n",
 	       hart, vnet_ram_size() >> 20, vnet_heap_free() >> 10, vnet_cycles_hz() / 1000,

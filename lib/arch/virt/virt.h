@@ -45,7 +45,4 @@ int virt_parse(const void *dtb);
 /* The heap: from the image end to the end of its RAM bank, stopping below
  * any reserved range. The DTB may be overwritten afterwards. */
 void virt_heap_setup(uintptr_t image_end);
-/* Time base from a counter of @hz ticks per second (vnet_arch_counter). */
-void virt_time_init(uint64_t hz);
-
 #endif

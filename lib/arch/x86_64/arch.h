@@ -87,8 +87,14 @@ void vnet_tsc_calibrate(void);
 extern uint64_t vnet_tsc_hz;
 extern const char *vnet_tsc_source;
 
-/* platform.c: the time base, set up after calibration. */
-void vnet_time_init(void);
+/* The fixed-rate counter of arch/common/platform.c: the TSC. */
+static inline uint64_t vnet_arch_counter(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
 
 #endif /* __ASSEMBLER__ */
 

@@ -11,6 +11,7 @@
 
 #include "arch.h"
 #include "arch/common/cmdline.h"
+#include "arch/common/platform.h"
 #include "libc/env.h"
 #include "base/platform.h"
 
@@ -128,7 +129,7 @@ void vnet_arch_start(uint32_t start_info_paddr)
 		vnet_cmdline_set(cmd);
 	heap_setup(si);
 	vnet_tsc_calibrate();
-	vnet_time_init();
+	vnet_time_init(vnet_tsc_hz);
 	printf("vnet: x86_64 PVH, %" PRIu64 " MiB RAM, heap %zu KiB, TSC %" PRIu64 " kHz (%s)\n",
 	       ram_size >> 20, vnet_heap_free() >> 10, vnet_tsc_hz / 1000, vnet_tsc_source);
 	vnet_exit(vnet_main(vnet_cmdline()));

@@ -1,19 +1,21 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * lib/base/platform.h for the bare-metal virt machines. RAM is
- * identity-mapped (aarch64: boot.S's page tables; RISC-V: no translation),
- * and the virt machines' DMA is cache-coherent ("dma-coherent" on their
- * PCI and virtio-mmio nodes), so DMA memory is zeroed heap memory with
- * iova == va, as on x86_64.
+ * lib/base/platform.h for bare metal, on every architecture: DMA memory
+ * and time. RAM is identity-mapped (x86_64 and aarch64: boot.S's page
+ * tables; RISC-V: no translation), and DMA is cache-coherent (x86_64; the
+ * virt machines mark their PCI and virtio-mmio nodes "dma-coherent"), so
+ * DMA memory is zeroed heap memory with iova == va. Time is the
+ * architecture's fixed-rate counter (vnet_arch_counter(): the TSC,
+ * CNTVCT_EL0, RISC-V time), whose rate the entry code hands over once.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arch.h"
+#include "arch/common/platform.h"
 #include "base/counter_clock.h"
 #include "base/platform.h"
-#include "virt.h"
 
 int vnet_dma_alloc(struct vnet_dma *d, size_t len, size_t align)
 {
@@ -22,7 +24,7 @@ int vnet_dma_alloc(struct vnet_dma *d, size_t len, size_t align)
 	if (!d || len == 0)
 		return -EINVAL;
 	if (align == 0)
-		align = 4096;
+		align = 4096; /* a page: what rings and most devices want */
 	if (align & (align - 1))
 		return -EINVAL;
 	p = aligned_alloc(align, len);
@@ -47,11 +49,9 @@ void vnet_dma_free(struct vnet_dma *d)
 	d->len = 0;
 }
 
-/* ---- time: the architecture's fixed-rate counter (aarch64 CNTVCT_EL0,
- * RISC-V time), whose rate firmware or the DTB gives. */
 static struct counter_clock clk = {1, 0, 0};
 
-void virt_time_init(uint64_t hz)
+void vnet_time_init(uint64_t hz)
 {
 	counter_clock_init(&clk, hz, vnet_arch_counter());
 }
