@@ -4,6 +4,7 @@
  * common.h.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <vnet/vnet.h>
@@ -35,35 +36,56 @@ void vnet_window_read(const volatile uint8_t *base, uint32_t off, void *buf, uin
 		out[i] = vnet_read8(base + off + i);
 }
 
+/* Poll @is_zero(@arg) until it holds, backing off from 1 us up to 10 ms
+ * per poll, for at most VNET_RESET_TIMEOUT_US; the time waited in *@waited.
+ * 0 or -ETIMEDOUT. */
+static int backoff_until_zero(bool (*is_zero)(const void *arg), const void *arg, uint32_t *waited)
+{
+	uint32_t step = 1;
+
+	for (*waited = 0;; *waited += step, step = step >= 5000 ? 10000 : step * 2) {
+		if (is_zero(arg))
+			return 0;
+		if (*waited >= VNET_RESET_TIMEOUT_US)
+			return -ETIMEDOUT;
+		vnet_delay_us(step);
+	}
+}
+
+static bool status_is_zero(const void *arg)
+{
+	struct vnet_transport *t = (struct vnet_transport *)arg;
+
+	return t->ops->get_status(t) == 0;
+}
+
 int vnet_wait_reset(struct vnet_transport *t)
 {
-	uint32_t waited = 0, step = 1;
+	uint32_t waited;
 
-	for (;;) {
-		if (t->ops->get_status(t) == 0)
-			return 0;
-		if (waited >= VNET_RESET_TIMEOUT_US)
-			break;
-		vnet_delay_us(step);
-		waited += step;
-		step = step >= 5000 ? 10000 : step * 2;
-	}
+	if (backoff_until_zero(status_is_zero, t, &waited) == 0)
+		return 0;
 	vnet_log(VNET_LOG_ERR, "%s: device reset did not complete (status still 0x%02x after %u ms)",
 	         t->ops->name, t->ops->get_status(t), waited / 1000);
 	return -ETIMEDOUT;
 }
 
+struct reg_ref {
+	const volatile void *reg;
+	unsigned width;
+};
+
+static bool reg_is_zero(const void *arg)
+{
+	const struct reg_ref *r = arg;
+
+	return (r->width == 2 ? vnet_read16(r->reg) : vnet_read32(r->reg)) == 0;
+}
+
 int vnet_wait_reg_zero(const volatile void *reg, unsigned width)
 {
-	uint32_t waited = 0, step = 1;
+	struct reg_ref r = {reg, width};
+	uint32_t waited;
 
-	for (;;) {
-		if ((width == 2 ? vnet_read16(reg) : vnet_read32(reg)) == 0)
-			return 0;
-		if (waited >= VNET_RESET_TIMEOUT_US)
-			return -ETIMEDOUT;
-		vnet_delay_us(step);
-		waited += step;
-		step = step >= 5000 ? 10000 : step * 2;
-	}
+	return backoff_until_zero(reg_is_zero, &r, &waited);
 }
