@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: BSD-3-Clause
-# vnet as a library for other projects (issue 9): `cmake --install`, a
+# vnet as a library for other projects: `cmake --install`, a
 # pkg-config file per library, the CMake package vnet (find_package), the
 # generated <vnet/version.h>, and the `docs` target. Included at the end of
 # the top-level CMakeLists.txt, once every target exists.

@@ -1479,7 +1479,7 @@ START_TEST(test_fault_bad_csum)
 }
 END_TEST
 
-/* ================================================ features (issue 10) == */
+/* ========================================================== features == */
 
 #define F_V1 (VNET_F_VERSION_1 | VNET_F_MAC | VNET_F_STATUS)
 #define F_CTRL_ALL                                                                            \

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Indirect descriptors and queue reset end to end, on QEMU (issue #10).
+ * Indirect descriptors and queue reset end to end, on QEMU.
  *
  * Two virtio-net NICs on one QEMU hub (-netdev hubport): what NIC A sends,
  * NIC B receives, with no host network and no root. Three phases:
