@@ -14,7 +14,7 @@
 static uint8_t ctrl_exec(struct vnet_model *m, const struct chain *c, uint32_t dlen)
 {
 	const struct seg *s = m->segs;
-	uint8_t cc[2] = {0}, b[8] = {0}; /* segs_read may copy less than asked */
+	uint8_t cc[2] = {0}, b[8] = {0}; /* model_segs_read may copy less than asked */
 
 	model_segs_read(s, c->nseg, 0, cc, 2);
 	switch (cc[0]) {
