@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The device model's control queue (CTRL_VQ, spec 5.1.6.5): RX mode, MAC
+ * tables and address, VLAN filter, announce acks, queue pairs. What is
+ * accepted is listed at the top of model.c.
+ */
+#include <string.h>
+
+#include "base/bytes.h"
+#include "model/model_int.h"
+
+/* Execute one command (spec 5.1.6.5); the readable part of the chain in
+ * m->segs is class, command, @dlen bytes of data. @return the ack. */
+static uint8_t ctrl_exec(struct vnet_model *m, const struct chain *c, uint32_t dlen)
+{
+	const struct seg *s = m->segs;
+	uint8_t cc[2] = {0}, b[8] = {0}; /* model_segs_read may copy less than asked */
+
+	model_segs_read(s, c->nseg, 0, cc, 2);
+	switch (cc[0]) {
+	case VIRTIO_NET_CTRL_RX:
+		if (!has(m, VNET_F_CTRL_RX) || dlen != 1 ||
+		    (cc[1] != VIRTIO_NET_CTRL_RX_PROMISC && cc[1] != VIRTIO_NET_CTRL_RX_ALLMULTI))
+			return VIRTIO_NET_ERR;
+		model_segs_read(s, c->nseg, 2, b, 1);
+		if (b[0] > 1)
+			return VIRTIO_NET_ERR;
+		if (cc[1] == VIRTIO_NET_CTRL_RX_PROMISC)
+			m->promisc = b[0];
+		else
+			m->allmulti = b[0];
+		return VIRTIO_NET_OK;
+	case VIRTIO_NET_CTRL_MAC:
+		if (cc[1] == VIRTIO_NET_CTRL_MAC_ADDR_SET) {
+			if (!has(m, VNET_F_CTRL_MAC_ADDR) || dlen != ETH_ALEN)
+				return VIRTIO_NET_ERR;
+			model_segs_read(s, c->nseg, 2, b, ETH_ALEN);
+			if (b[0] & 1)
+				return VIRTIO_NET_ERR; /* a multicast address cannot be ours */
+			memcpy(m->mac, b, ETH_ALEN);
+			m->generation++; /* config mac changed (spec 5.1.6.5.2) */
+			return VIRTIO_NET_OK;
+		}
+		if (cc[1] == VIRTIO_NET_CTRL_MAC_TABLE_SET && has(m, VNET_F_CTRL_RX) && dlen >= 8) {
+			uint32_t nu, nm;
+			uint64_t off;
+
+			/* two tables, each a le32 count then the addresses */
+			model_segs_read(s, c->nseg, 2, b, 4);
+			nu = vnet_get_le32(b);
+			off = 4 + (uint64_t)nu * ETH_ALEN;
+			if (off + 4 > dlen)
+				return VIRTIO_NET_ERR;
+			model_segs_read(s, c->nseg, 2 + off, b, 4);
+			nm = vnet_get_le32(b);
+			if (off + 4 + (uint64_t)nm * ETH_ALEN != dlen)
+				return VIRTIO_NET_ERR;
+			m->uc_n = nu;
+			m->mc_n = nm;
+			m->uc_overflow = nu > VNET_MODEL_MAC_TABLE;
+			m->mc_overflow = nm > VNET_MODEL_MAC_TABLE;
+			for (uint32_t i = 0; i < nu && i < VNET_MODEL_MAC_TABLE; i++)
+				model_segs_read(s, c->nseg, 2 + 4 + (uint64_t)i * ETH_ALEN, m->uc[i], ETH_ALEN);
+			for (uint32_t i = 0; i < nm && i < VNET_MODEL_MAC_TABLE; i++)
+				model_segs_read(s, c->nseg, 2 + off + 4 + (uint64_t)i * ETH_ALEN, m->mc[i], ETH_ALEN);
+			return VIRTIO_NET_OK;
+		}
+		return VIRTIO_NET_ERR;
+	case VIRTIO_NET_CTRL_VLAN: {
+		uint16_t vid;
+
+		if (!has(m, VNET_F_CTRL_VLAN) || dlen != 2 ||
+		    (cc[1] != VIRTIO_NET_CTRL_VLAN_ADD && cc[1] != VIRTIO_NET_CTRL_VLAN_DEL))
+			return VIRTIO_NET_ERR;
+		model_segs_read(s, c->nseg, 2, b, 2);
+		vid = vnet_get_le16(b);
+		if (vid >= 4096)
+			return VIRTIO_NET_ERR;
+		if (cc[1] == VIRTIO_NET_CTRL_VLAN_ADD)
+			m->vlan[vid / 8] |= (uint8_t)(1u << (vid % 8));
+		else
+			m->vlan[vid / 8] &= (uint8_t)~(1u << (vid % 8));
+		return VIRTIO_NET_OK;
+	}
+	case VIRTIO_NET_CTRL_ANNOUNCE:
+		if (!has(m, VNET_F_GUEST_ANNOUNCE) || cc[1] != VIRTIO_NET_CTRL_ANNOUNCE_ACK || dlen)
+			return VIRTIO_NET_ERR;
+		/* spec 5.1.6.5.4: cleared before the buffer is marked used */
+		if (m->announce)
+			m->generation++;
+		m->announce = false;
+		m->st.announce_acks++;
+		return VIRTIO_NET_OK;
+	case VIRTIO_NET_CTRL_MQ: {
+		uint16_t n;
+
+		if (!has(m, VNET_F_MQ) || cc[1] != VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET || dlen != 2)
+			return VIRTIO_NET_ERR;
+		model_segs_read(s, c->nseg, 2, b, 2);
+		n = vnet_get_le16(b);
+		if (n < VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN || n > m->conf.max_pairs)
+			return VIRTIO_NET_ERR;
+		m->active = n;
+		return VIRTIO_NET_OK;
+	}
+	default:
+		return VIRTIO_NET_ERR;
+	}
+}
+
+/* Execute every command waiting on the control queue and publish their
+ * acks. @return commands consumed. */
+uint32_t model_ctrl_run(struct vnet_model *m)
+{
+	struct mq *q = ctrlq(m);
+	uint32_t n;
+
+	if (!q->size || !is_live(m) || model_refresh_avail(m, q) < 0)
+		return 0;
+	for (n = 0; n < q->size && q->last_avail != q->seen; n++) {
+		struct chain c;
+		uint8_t ack;
+		int rc = chain_at(m, q, q->last_avail, q->next_desc, &c);
+
+		if (rc == CHAIN_FATAL) {
+			device_error(m);
+			break;
+		}
+		consume(q, &c);
+		if (rc != CHAIN_OK || c.rd < 2 || c.wr < 1 || c.rd > UINT32_MAX) {
+			m->st.bad_desc++;
+			model_complete(m, q, c.id, 0, c.ndesc);
+			continue;
+		}
+		ack = ctrl_exec(m, &c, (uint32_t)c.rd - 2);
+		model_segs_write(m->segs, c.nseg, c.rd, &ack, 1);
+		model_complete(m, q, c.id, 1, c.ndesc);
+		m->st.ctrl_cmds++;
+		if (ack != VIRTIO_NET_OK)
+			m->st.ctrl_errs++;
+		q->frames++;
+	}
+	model_publish(m, q);
+	model_suppress(m, q);
+	return n;
+}
