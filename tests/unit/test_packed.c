@@ -726,7 +726,7 @@ END_TEST
 /* ------------------------------------------ against the device model -- */
 
 /* The packed helpers driving the model's packed ring (the device side is
- * written independently in lib/model/model.c): queues set up through the
+ * written independently in lib/model/model_int.h): queues set up through the
  * transport, frames through the LOOPBACK device, over many laps. */
 struct prig {
 	struct vnet_model *m;
