@@ -133,6 +133,7 @@ static void lane_init(struct bench_lane *l, const struct bm_rig *r, const struct
 	l->burst = o->burst;
 	l->frame = o->frame;
 	l->tmpl = tmpl;
+	l->reclaim_first = 1;
 }
 
 /* idle_us: every RX queue armed, none with a frame already: halt until

@@ -43,9 +43,12 @@ uint16_t bench_txonly(const struct bench_lane *l, struct bench_stages *st)
 	uint16_t n, room, sent = 0;
 
 	t0 = stamp(st);
-	vnet_tx_reclaim(l->dev, l->q);
-	room = vnet_tx_free(l->dev, l->q);
-	n = room < l->burst ? room : l->burst;
+	n = l->burst;
+	if (l->reclaim_first) {
+		vnet_tx_reclaim(l->dev, l->q);
+		room = vnet_tx_free(l->dev, l->q);
+		n = room < n ? room : n;
+	}
 	t1 = stamp(st);
 	if (n && vnet_pool_alloc_bulk(l->pool, b, n) == 0) {
 		bench_fill(l, b, n);
@@ -54,6 +57,8 @@ uint16_t bench_txonly(const struct bench_lane *l, struct bench_stages *st)
 		if (sent < n)
 			vnet_pool_free_bulk(b + sent, (uint32_t)(n - sent));
 	} else {
+		if (!l->reclaim_first) /* the pool is out: in the TX ring */
+			vnet_tx_reclaim(l->dev, l->q);
 		t2 = t1;
 	}
 	if (st && sent)

@@ -27,6 +27,11 @@ struct bench_lane {
 	uint32_t frame;        /* bytes per frame */
 	const uint8_t *tmpl;   /* frame.h's frame, copied into what is sent
 	                        * (NULL: txonly sets the length only) */
+	/* txonly: take back what the device sent, then fill only the free
+	 * slots (the reclaim is the harvest stage); else fill a whole burst
+	 * and let vnet_tx_burst reclaim, as the driver's instruction count
+	 * (tools/ipp) expects */
+	int reclaim_first;
 	/* the device's side of the work when it runs in this thread (the
 	 * model): called before each pass and each poll for a reply */
 	void (*poll)(void *arg);
@@ -38,8 +43,8 @@ struct bench_lane {
 void bench_fill(const struct bench_lane *l, struct vnet_buf **b, uint16_t n);
 
 /*
- * One pass of a mode. txonly takes back what the device sent and fills
- * only free slots (the TX reclaim is its harvest); rxonly harvests, frees
+ * One pass of a mode. txonly sends a burst (see reclaim_first); rxonly
+ * harvests, frees
  * and refills; forward harvests, swaps the MACs, sends back and refills.
  * They return the packets moved (sent, for forward) and time the stages
  * into @st when it is not NULL. With @seen, *@seen says whether a harvest
