@@ -388,8 +388,8 @@ static int rig_gone(struct rig *r, uint64_t now)
 }
 
 /* The bench's frame (core/frame.h): from a locally administered MAC to
- * QEMU's first, 10.99.0.2 to 10.99.0.1. txonly sends it only when it
- * fills frames (not to the model's sink or a peer that only counts). */
+ * QEMU's first, 10.99.0.2 to 10.99.0.1. txonly sets the length only: the
+ * model's sink and a peer in rxonly count frames without reading them. */
 static void lane_init(struct bench_lane *l, const struct rig *r, const struct opts *o, uint32_t frame,
                       uint8_t *tmpl)
 {
@@ -470,7 +470,7 @@ static void circulate(const struct bench_lane *l, const struct opts *o, int mode
 		if (vnet_pool_alloc_bulk(l->pool, bufs, m))
 			break;
 		bench_fill(l, bufs, m);
-		k = vnet_tx_burst(l->dev, 0, bufs, m);
+		k = vnet_tx_burst(l->dev, l->q, bufs, m);
 		vnet_pool_free_bulk(bufs + k, (uint32_t)(m - k));
 		put += k;
 		if (k < m)
