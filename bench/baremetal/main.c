@@ -151,7 +151,8 @@ static int parse_opts(struct bm_opts *o)
 	o->fc.ip = 0x0a630002;      /* 10.99.0.2 */
 	o->fc.peer_ip = 0x0a630001; /* 10.99.0.1 */
 	memcpy(o->fc.dst, def_peer, 6);
-	/* the modes of a device driven alone (not tcp, not flowgen) */
+	/* the image's modes: not vnet-bench's tcp and flowgen, nor its
+	 * "loopback" (the model's name for forward) */
 	if (vnet_cmdline_get("mode", v, sizeof(v)) == 0 &&
 	    (bench_mode_parse(v, &o->mode) || o->mode > BENCH_LATENCY || !strcmp(v, "loopback"))) {
 		printf("vnet-bench-bm: mode=%s: want txonly, rxonly, forward (macswap) or latency\n", v);
