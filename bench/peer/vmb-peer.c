@@ -42,6 +42,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <vnet/vnet.h>
+
 #include "core/frame.h"
 #include "core/hist.h"
 #include "core/out.h"
@@ -97,7 +99,7 @@ static uint64_t now_ns(void)
 
 static uint64_t read_stat(const char *iface, const char *name)
 {
-	char path[256];
+	char path[256], line[32], *end;
 	unsigned long long v = 0;
 	FILE *f;
 
@@ -105,8 +107,11 @@ static uint64_t read_stat(const char *iface, const char *name)
 	f = fopen(path, "r");
 	if (!f)
 		return 0;
-	if (fscanf(f, "%llu", &v) != 1)
-		v = 0;
+	if (fgets(line, sizeof(line), f)) {
+		v = strtoull(line, &end, 10);
+		if (end == line)
+			v = 0;
+	}
 	fclose(f);
 	return v;
 }
@@ -628,7 +633,6 @@ int main(int argc, char **argv)
 		{"flows", 1, 0, 'F'},    {0, 0, 0, 0}};
 	struct peer_opts o = {0};
 	int c, quiet = 0, rc;
-	unsigned m[6];
 
 	o.iface = "tap0";
 	o.label = "";
@@ -650,12 +654,10 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'i': o.iface = optarg; break;
 		case 'd':
-			if (sscanf(optarg, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]) != 6) {
-				fprintf(stderr, "vmb-peer: bad MAC %s\n", optarg);
+			if (vnet_parse_mac(optarg, o.dst)) {
+				fprintf(stderr, "vmb-peer: bad MAC %s (want aa:bb:cc:dd:ee:ff)\n", optarg);
 				return 2;
 			}
-			for (c = 0; c < 6; c++)
-				o.dst[c] = (uint8_t)m[c];
 			o.have_dst = 1;
 			break;
 		case 'f': o.frame = (uint32_t)strtoul(optarg, NULL, 0); break;
