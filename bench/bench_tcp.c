@@ -14,7 +14,7 @@
 #include <vnet/model.h>
 #include <vnet/vnet.h>
 
-#include "bench_out.h"
+#include "core/out.h"
 #include "bench_tcp.h"
 #include "base/platform.h"
 

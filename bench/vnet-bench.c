@@ -11,6 +11,10 @@
  * --packets the run is a fixed amount of work, for callgrind. Built with
  * VNET_STAGE_CYCLES, each row also carries cycles per stage of the fast
  * path (harvest, refill, post, publish, kick).
+ *
+ * The modes, the frames, the histogram and the output are bench/core/,
+ * shared with the bare-metal image (bench/baremetal/); this file is what
+ * is Linux's: the transports, the CPU, argv and the run's clock.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -25,8 +29,12 @@
 #include <vnet/transports.h>
 #include <vnet/vnet.h>
 
-#include "bench_out.h"
 #include "base/platform.h"
+#include "core/frame.h"
+#include "core/hist.h"
+#include "core/modes.h"
+#include "core/opts.h"
+#include "core/out.h"
 #ifdef VNET_BENCH_TCP
 #include "bench_tcp.h"
 #endif
@@ -34,11 +42,7 @@
 #include "base/stage.h"
 #endif
 
-#define MAX_BURST 256
 #define MAX_FRAMES 16
-
-enum mode { M_TXONLY, M_RXONLY, M_FORWARD, M_LATENCY, M_TCP, M_FLOWGEN, M__COUNT };
-static const char *mode_names[] = {"txonly", "rxonly", "forward", "latency", "tcp", "flowgen"};
 
 /* Where the device is: the in-process model, a vhost-user backend's
  * socket, or a virtio-net PCI function (libpciaccess, in a VM). */
@@ -47,7 +51,7 @@ enum backend_kind { BK_MODEL, BK_VHOST, BK_PCI };
 /* Checked every this many microseconds on long runs, never per burst. */
 #define LIVENESS_US 100000
 struct opts {
-	enum mode mode;
+	enum bench_mode mode;
 	const char *backend;
 	enum backend_kind kind;
 	const char *be_arg;     /* socket path or PCI address */
@@ -69,8 +73,8 @@ struct result {
 	uint64_t packets, bytes;
 	double seconds;
 	struct vnet_queue_stats rx, tx;
-	/* latency: percentiles in ns */
-	double p50, p90, p99, p999, max;
+	/* latency: the round trips' histogram is hist[] */
+	double max; /* ns */
 	uint64_t samples, lost;
 	uint64_t tx_packets;  /* flowgen: frames sent */
 	int gone;             /* the backend went away mid-run */
@@ -104,19 +108,6 @@ static void usage(FILE *f)
 	        "second on stderr for runs of 3 s or more.\n");
 }
 
-static int parse_u(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
@@ -130,7 +121,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"indirect", no_argument, 0, 'I'},      {"segs", required_argument, 0, 'S'},
 		{"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
 	unsigned long v;
-	int c, i;
+	int c;
 
 	memset(o, 0, sizeof(*o));
 	o->backend = "model";
@@ -139,19 +130,14 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	o->duration = 2.0;
 	o->warmup = 0.2;
 	o->cpu = -1;
-	o->mode = (enum mode)-1;
+	o->mode = BENCH_MODE_COUNT;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			o->backend = optarg;
 			break;
 		case 'm':
-			for (i = 0; i < M__COUNT; i++)
-				if (!strcmp(optarg, mode_names[i]))
-					o->mode = (enum mode)i;
-			if (!strcmp(optarg, "loopback") || !strcmp(optarg, "macswap"))
-				o->mode = M_FORWARD;
-			if ((int)o->mode < 0) {
+			if (bench_mode_parse(optarg, &o->mode)) {
 				fprintf(stderr, "vnet-bench: unknown mode '%s'\n", optarg);
 				return -EINVAL;
 			}
@@ -160,8 +146,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			char *s = optarg, *tok, *save = NULL;
 			o->nframes = 0;
 			for (tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-				if (o->nframes >= MAX_FRAMES || parse_u(tok, 60, 1518, &v)) {
-					fprintf(stderr, "vnet-bench: frame sizes are 60..1518 bytes, at most %d\n", MAX_FRAMES);
+				if (o->nframes >= MAX_FRAMES || bench_parse_u(tok, BENCH_MIN_FRAME, BENCH_MAX_FRAME, &v)) {
+					fprintf(stderr, "vnet-bench: frame sizes are %d..%d bytes, at most %d\n", BENCH_MIN_FRAME,
+					        BENCH_MAX_FRAME, MAX_FRAMES);
 					return -EINVAL;
 				}
 				o->frames[o->nframes++] = (uint32_t)v;
@@ -169,14 +156,14 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		}
 		case 'B':
-			if (parse_u(optarg, 1, MAX_BURST, &v)) {
-				fprintf(stderr, "vnet-bench: burst is 1..%d\n", MAX_BURST);
+			if (bench_parse_u(optarg, 1, BENCH_MAX_BURST, &v)) {
+				fprintf(stderr, "vnet-bench: burst is 1..%d\n", BENCH_MAX_BURST);
 				return -EINVAL;
 			}
 			o->burst = (uint16_t)v;
 			break;
 		case 'r':
-			if (parse_u(optarg, 2, 32768, &v) || (v & (v - 1))) {
+			if (bench_parse_u(optarg, 2, 32768, &v) || !bench_pow2(v)) {
 				fprintf(stderr, "vnet-bench: ring size is a power of two, 2..32768\n");
 				return -EINVAL;
 			}
@@ -197,14 +184,14 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		}
 		case 'n':
-			if (parse_u(optarg, 1, 1UL << 40, &v)) {
+			if (bench_parse_u(optarg, 1, 1UL << 40, &v)) {
 				fprintf(stderr, "vnet-bench: bad packet count\n");
 				return -EINVAL;
 			}
 			o->packets = v;
 			break;
 		case 'c':
-			if (parse_u(optarg, 0, 1023, &v)) {
+			if (bench_parse_u(optarg, 0, 1023, &v)) {
 				fprintf(stderr, "vnet-bench: bad cpu\n");
 				return -EINVAL;
 			}
@@ -223,14 +210,14 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->indirect = 1;
 			break;
 		case 'S':
-			if (parse_u(optarg, 1, VNET_TX_MAX_SEGS, &v)) {
+			if (bench_parse_u(optarg, 1, VNET_TX_MAX_SEGS, &v)) {
 				fprintf(stderr, "vnet-bench: segs is 1..%d\n", VNET_TX_MAX_SEGS);
 				return -EINVAL;
 			}
 			o->segs = (uint16_t)v;
 			break;
 		case 'i':
-			if (parse_u(optarg, 1, 65535, &v)) {
+			if (bench_parse_u(optarg, 1, 65535, &v)) {
 				fprintf(stderr, "vnet-bench: inflight is 1..65535\n");
 				return -EINVAL;
 			}
@@ -244,7 +231,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			return -EINVAL;
 		}
 	}
-	if (optind < argc || (int)o->mode < 0) {
+	if (optind < argc || o->mode == BENCH_MODE_COUNT) {
 		usage(stderr);
 		return -EINVAL;
 	}
@@ -266,11 +253,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		        o->backend);
 		return -EINVAL;
 	}
-	if (o->kind != BK_MODEL && o->mode == M_TCP) {
+	if (o->kind != BK_MODEL && o->mode == BENCH_TCP) {
 		fprintf(stderr, "vnet-bench: tcp mode runs on the model only\n");
 		return -EINVAL;
 	}
-	if (o->kind == BK_MODEL && o->mode == M_FLOWGEN) {
+	if (o->kind == BK_MODEL && o->mode == BENCH_FLOWGEN) {
 		fprintf(stderr, "vnet-bench: flowgen needs a peer (vhost-user or pci)\n");
 		return -EINVAL;
 	}
@@ -357,7 +344,7 @@ static int rig_open(struct rig *r, const struct opts *o, enum vnet_model_backend
 		return rc;
 	}
 	t = r->m ? vnet_model_transport(r->m) : r->t;
-	pc.count = 2u * o->ring + 4u * MAX_BURST;
+	pc.count = 2u * o->ring + 4u * BENCH_MAX_BURST;
 	if (o->segs > 1) /* a ring and a burst of chains */
 		pc.count += ((uint32_t)o->ring + o->burst) * o->segs;
 	if (o->kind == BK_PCI) /* fit the hugepages: 2 MiB each */
@@ -382,10 +369,9 @@ static int rig_open(struct rig *r, const struct opts *o, enum vnet_model_backend
 
 /* The device side of the work: the model runs in this thread; a real
  * backend runs on its own. */
-static inline void rig_poll(struct rig *r)
+static void model_poll(void *m)
 {
-	if (r->m)
-		vnet_model_poll(r->m);
+	vnet_model_poll(m);
 }
 
 /* Off the fast path: is the backend still there? 1 if it went away. */
@@ -401,23 +387,26 @@ static int rig_gone(struct rig *r, uint64_t now)
 	return 0;
 }
 
-static void fill_frame(struct vnet_buf *b, uint32_t len)
+/* The bench's frame (core/frame.h): from a locally administered MAC to
+ * QEMU's first, 10.99.0.2 to 10.99.0.1. txonly sets the length only: the
+ * model's sink and a peer in rxonly count frames without reading them. */
+static void lane_init(struct bench_lane *l, const struct rig *r, const struct opts *o, uint32_t frame,
+                      uint8_t *tmpl)
 {
-	static const uint8_t hdr[14] = {0x52, 0x54, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x88, 0xb5};
-	memcpy(b->data, hdr, sizeof(hdr));
-	b->len = len;
-}
+	static const struct bench_frame_conf fc = {.src = {0x02, 0, 0, 0, 0, 2},
+	                                           .dst = {0x52, 0x54, 0, 0, 0, 1},
+	                                           .ip = 0x0a630002,
+	                                           .peer_ip = 0x0a630001};
 
-static void macswap(struct vnet_buf **bufs, uint16_t n)
-{
-	uint16_t i;
-
-	for (i = 0; i < n; i++) {
-		uint8_t t[6];
-		memcpy(t, bufs[i]->data, 6);
-		memcpy(bufs[i]->data, bufs[i]->data + 6, 6);
-		memcpy(bufs[i]->data + 6, t, 6);
-	}
+	bench_frame_build(tmpl, &fc, frame);
+	memset(l, 0, sizeof(*l));
+	l->dev = r->dev;
+	l->pool = r->pool;
+	l->burst = o->burst;
+	l->frame = frame;
+	l->tmpl = o->mode == BENCH_TXONLY ? NULL : tmpl;
+	l->poll = r->m ? model_poll : NULL;
+	l->poll_arg = r->m;
 }
 
 /* Run until the packet budget or the deadline; returns packets counted
@@ -443,7 +432,7 @@ static void progress(struct clock *c, const struct opts *o, uint64_t now, uint64
 {
 	if (o->quiet || now < c->next_progress || o->duration < 3)
 		return;
-	fprintf(stderr, "vnet-bench: %s %.0f s: %.3f Mpps\n", mode_names[o->mode],
+	fprintf(stderr, "vnet-bench: %s %.0f s: %.3f Mpps\n", bench_mode_names[o->mode],
 	        (double)(now - c->warm_end) / (double)c->hz,
 	        (double)pkts / ((double)(now - c->warm_end) / (double)c->hz) / 1e6);
 	c->next_progress += c->hz;
@@ -470,114 +459,66 @@ static void stages_take(struct result *res)
 #endif
 }
 
-/* txonly --segs: a burst of frames, each a chain of o->segs buffers (the
- * first with 54 bytes of headers, the payload spread over the others). */
-static uint16_t tx_chains(struct rig *r, const struct opts *o, uint32_t frame)
+/* forward: put frames in circulation first, like testpmd's tx_first. */
+static void circulate(const struct bench_lane *l, const struct opts *o, int model)
 {
-	static struct vnet_buf *segs[MAX_BURST * VNET_TX_MAX_SEGS];
-	struct vnet_buf *heads[MAX_BURST];
-	uint32_t ns = o->segs, head = frame >= 54 + ns ? 54 : frame / ns, rest = frame - head;
-	uint32_t i, k;
+	struct vnet_buf *bufs[BENCH_MAX_BURST];
+	uint32_t want = o->inflight ? o->inflight : (model ? o->burst : o->ring / 2u), put = 0;
+
+	while (put < want) {
+		uint16_t k, m = (uint16_t)(want - put < o->burst ? want - put : o->burst);
+		if (vnet_pool_alloc_bulk(l->pool, bufs, m))
+			break;
+		bench_fill(l, bufs, m);
+		k = vnet_tx_burst(l->dev, l->q, bufs, m);
+		vnet_pool_free_bulk(bufs + k, (uint32_t)(m - k));
+		put += k;
+		if (k < m)
+			break;
+	}
+}
+
+/* One pass of the mode (core/modes.h); flowgen adds what it sent to *@txp. */
+static uint16_t pass(const struct bench_lane *l, const struct opts *o, uint64_t *txp)
+{
 	uint16_t n;
 
-	if (vnet_pool_alloc_bulk(r->pool, segs, (uint32_t)o->burst * ns)) {
-		vnet_tx_reclaim(r->dev, 0);
-		return 0;
+	if (o->mode == BENCH_TXONLY && o->segs > 1) {
+		if (l->poll)
+			l->poll(l->poll_arg);
+		return bench_tx_chains(l, o->segs);
 	}
-	for (i = 0; i < o->burst; i++) {
-		struct vnet_buf **c = segs + (size_t)i * ns;
-
-		for (k = 0; k < ns; k++) {
-			c[k]->len = k == 0 ? head : k + 1 < ns ? rest / (ns - 1) : rest - (ns - 2) * (rest / (ns - 1));
-			c[k]->next = k + 1 < ns ? c[k + 1] : NULL;
-		}
-		c[0]->nb_segs = (uint16_t)ns;
-		heads[i] = c[0];
-	}
-	n = vnet_tx_burst(r->dev, 0, heads, o->burst);
-	for (i = n; i < o->burst; i++)
-		vnet_buf_free_chain(heads[i]);
+	if (o->mode != BENCH_FLOWGEN)
+		return bench_step(l, o->mode, NULL, NULL);
+	/* flowgen: receive and drop; then a fresh burst out */
+	n = bench_step(l, BENCH_RXONLY, NULL, NULL);
+	*txp += bench_txonly(l, NULL);
 	return n;
 }
 
 static int run_pps(const struct opts *o, uint32_t frame, struct result *res)
 {
 	static const enum vnet_model_backend be[] = {VNET_MODEL_SINK, VNET_MODEL_SOURCE, VNET_MODEL_LOOPBACK};
-	struct vnet_buf *bufs[MAX_BURST];
+	static uint8_t tmpl[BENCH_MAX_FRAME];
+	struct bench_lane l;
 	struct clock ck;
 	struct rig r;
 	uint64_t pkts = 0, bytes = 0, iter = 0, txp = 0, txp_warm = 0;
 	uint64_t budget = o->packets;
 	int rc;
 
-	rc = rig_open(&r, o, be[o->mode == M_FLOWGEN ? M_FORWARD : o->mode], frame);
+	rc = rig_open(&r, o, be[o->mode == BENCH_FLOWGEN ? BENCH_FORWARD : o->mode], frame);
 	if (rc)
 		return rc;
-	if (o->mode == M_FORWARD) { /* put frames in circulation, like tx_first */
-		uint32_t want = o->inflight ? o->inflight : (r.m ? o->burst : o->ring / 2u), put = 0;
-		while (put < want) {
-			uint16_t k, m = (uint16_t)(want - put < o->burst ? want - put : o->burst);
-			if (vnet_pool_alloc_bulk(r.pool, bufs, m))
-				break;
-			for (k = 0; k < m; k++)
-				fill_frame(bufs[k], frame);
-			k = vnet_tx_burst(r.dev, 0, bufs, m);
-			vnet_pool_free_bulk(bufs + k, (uint32_t)(m - k));
-			put += k;
-			if (k < m)
-				break;
-		}
-	}
+	lane_init(&l, &r, o, frame, tmpl);
+	if (o->mode == BENCH_FORWARD)
+		circulate(&l, o, r.m != NULL);
 	stages_reset();
 	clock_init(&ck, o);
 	for (;;) {
-		uint16_t n = 0, k, i;
+		uint16_t n = pass(&l, o, &txp);
 		uint64_t now;
 
-		rig_poll(&r); /* the device's side of the work */
-		switch (o->mode) {
-		case M_TXONLY:
-			if (o->segs > 1) {
-				n = tx_chains(&r, o, frame);
-				break;
-			}
-			if (vnet_pool_alloc_bulk(r.pool, bufs, o->burst) == 0) {
-				for (i = 0; i < o->burst; i++)
-					bufs[i]->len = frame;
-				n = vnet_tx_burst(r.dev, 0, bufs, o->burst);
-				vnet_pool_free_bulk(bufs + n, (uint32_t)(o->burst - n));
-			} else {
-				vnet_tx_reclaim(r.dev, 0);
-			}
-			break;
-		case M_RXONLY:
-			n = vnet_rx_burst(r.dev, 0, bufs, o->burst);
-			vnet_pool_free_bulk(bufs, n);
-			vnet_rx_refill(r.dev, 0);
-			break;
-		case M_FLOWGEN: /* receive and drop; then a fresh burst out */
-			n = vnet_rx_burst(r.dev, 0, bufs, o->burst);
-			vnet_pool_free_bulk(bufs, n);
-			vnet_rx_refill(r.dev, 0);
-			if (vnet_pool_alloc_bulk(r.pool, bufs, o->burst) == 0) {
-				for (i = 0; i < o->burst; i++)
-					fill_frame(bufs[i], frame);
-				k = vnet_tx_burst(r.dev, 0, bufs, o->burst);
-				vnet_pool_free_bulk(bufs + k, (uint32_t)(o->burst - k));
-				txp += k;
-			} else {
-				vnet_tx_reclaim(r.dev, 0);
-			}
-			break;
-		default: /* forward: macswap what came in and send it back */
-			n = vnet_rx_burst(r.dev, 0, bufs, o->burst);
-			macswap(bufs, n);
-			k = vnet_tx_burst(r.dev, 0, bufs, n);
-			vnet_pool_free_bulk(bufs + k, (uint32_t)(n - k));
-			vnet_rx_refill(r.dev, 0);
-			n = k;
-			break;
-		}
 		if (budget) {
 			pkts += n;
 			bytes += (uint64_t)n * frame;
@@ -627,46 +568,28 @@ static int run_pps(const struct opts *o, uint32_t frame, struct result *res)
 
 /* ---- latency: ping-pong through the loopback device or a macswap peer -- */
 
-#define HIST_BUCKETS 512 /* log-linear: 16 sub-buckets per power of two */
 #define LATENCY_LOST_US 100000 /* a frame not back by then is lost */
+#define LATENCY_MAX_POLLS 100000000u
 
-static uint32_t hist_bucket(uint64_t ns)
+static uint64_t hist[BENCH_HIST_BUCKETS]; /* round trips in ns */
+
+/* One probe's round trip; a full TX ring is reclaimed and tried again
+ * once. 1: back, 0: lost, <0: could not send. */
+static int ping(const struct bench_lane *l, uint32_t seq, uint64_t timeout, uint64_t *rtt)
 {
-	uint32_t b;
-	int lg;
+	uint32_t polls = l->poll ? 1 : LATENCY_MAX_POLLS; /* the model answers in one poll */
+	uint64_t other = 0;
+	int rc = bench_rtt(l, seq, timeout, polls, NULL, rtt, &other);
 
-	if (ns < 16)
-		return (uint32_t)ns;
-	lg = 63 - __builtin_clzll(ns);
-	b = (uint32_t)(lg - 3) * 16 + (uint32_t)((ns >> (lg - 4)) & 15);
-	return b < HIST_BUCKETS ? b : HIST_BUCKETS - 1;
+	if (rc == -ENOBUFS)
+		rc = bench_rtt(l, seq, timeout, polls, NULL, rtt, &other);
+	return rc;
 }
-
-static double bucket_ns(uint32_t b)
-{
-	if (b < 16)
-		return b;
-	return (double)((uint64_t)(16u + b % 16) << (b / 16 - 1));
-}
-
-static double hist_pct(const uint64_t *h, uint64_t total, double pct)
-{
-	uint64_t want = (uint64_t)((double)total * pct / 100.0), acc = 0;
-	uint32_t b;
-
-	for (b = 0; b < HIST_BUCKETS; b++) {
-		acc += h[b];
-		if (acc > want)
-			return bucket_ns(b);
-	}
-	return bucket_ns(HIST_BUCKETS - 1);
-}
-
-static uint64_t hist[HIST_BUCKETS];
 
 static int run_latency(const struct opts *o, uint32_t frame, struct result *res)
 {
-	struct vnet_buf *b, *in[MAX_BURST];
+	static uint8_t tmpl[BENCH_MAX_FRAME];
+	struct bench_lane l;
 	struct clock ck;
 	struct rig r;
 	uint64_t samples = 0, maxc = 0, seq = 0, lost = 0, lost_cyc;
@@ -676,60 +599,27 @@ static int run_latency(const struct opts *o, uint32_t frame, struct result *res)
 	rc = rig_open(&r, o, VNET_MODEL_LOOPBACK, frame);
 	if (rc)
 		return rc;
+	lane_init(&l, &r, o, frame, tmpl);
 	lost_cyc = vnet_cycles_hz() / (1000000 / LATENCY_LOST_US);
 	clock_init(&ck, o);
 	for (;;) {
-		uint64_t t0, now;
-		uint16_t n, i;
-		int back = 0;
+		uint64_t c = 0, now;
+		int back = ping(&l, (uint32_t)seq, lost_cyc, &c);
 
-		b = vnet_buf_alloc(r.pool);
-		if (!b) {
-			vnet_tx_reclaim(r.dev, 0);
-			b = vnet_buf_alloc(r.pool);
-			if (!b)
-				break;
-		}
-		fill_frame(b, frame);
-		memcpy(b->data + 14, &seq, 8);
-		t0 = vnet_cycles();
-		memcpy(b->data + 22, &t0, 8);
-		if (vnet_tx_burst(r.dev, 0, &b, 1) != 1) {
-			vnet_buf_free(b);
+		if (back < 0)
 			break;
-		}
-		now = t0;
-		/* wait for this frame, bounded (the model answers in one poll) */
-		while (!back && now - t0 < lost_cyc) {
-			rig_poll(&r);
-			n = vnet_rx_burst(r.dev, 0, in, MAX_BURST);
-			now = vnet_cycles();
-			for (i = 0; i < n; i++) {
-				uint64_t s, ts;
-				memcpy(&s, in[i]->data + 14, 8);
-				memcpy(&ts, in[i]->data + 22, 8);
-				if (s != seq)
-					continue; /* a late one from before: not a sample */
-				back = 1;
-				if (!ck.warm) {
-					uint64_t c = now - ts;
-					hist[hist_bucket(c * 1000000000u / ck.hz)]++;
-					if (c > maxc)
-						maxc = c;
-					samples++;
-				}
-			}
-			vnet_pool_free_bulk(in, n);
-			if (n)
-				vnet_rx_refill(r.dev, 0);
-			if (r.m && !back)
-				break; /* the model never loses one */
+		now = vnet_cycles();
+		if (back && !ck.warm) {
+			hist[bench_hist_bucket(c * 1000000000u / ck.hz)]++;
+			if (c > maxc)
+				maxc = c;
+			samples++;
 		}
 		seq++;
 		if (!back) {
 			lost++;
 			if (r.m)
-				break;
+				break; /* the model never loses one */
 		}
 		if (o->packets) {
 			if (seq >= o->packets)
@@ -757,10 +647,6 @@ static int run_latency(const struct opts *o, uint32_t frame, struct result *res)
 	res->bytes = samples * frame;
 	res->samples = samples;
 	res->lost = lost;
-	res->p50 = hist_pct(hist, samples, 50);
-	res->p90 = hist_pct(hist, samples, 90);
-	res->p99 = hist_pct(hist, samples, 99);
-	res->p999 = hist_pct(hist, samples, 99.9);
 	res->max = (double)maxc * 1e9 / (double)ck.hz;
 	vnet_queue_stats(r.dev, 0, true, &res->rx);
 	vnet_queue_stats(r.dev, 0, false, &res->tx);
@@ -768,28 +654,19 @@ static int run_latency(const struct opts *o, uint32_t frame, struct result *res)
 	if (!o->quiet && samples) {
 		uint32_t bk;
 		fprintf(stderr, "latency histogram (ns, count):\n");
-		for (bk = 0; bk < HIST_BUCKETS; bk++)
+		for (bk = 0; bk < BENCH_HIST_BUCKETS; bk++)
 			if (hist[bk])
-				fprintf(stderr, "  %10.0f %llu\n", bucket_ns(bk), (unsigned long long)hist[bk]);
+				fprintf(stderr, "  %10.0f %llu\n", bench_bucket_lo(bk), (unsigned long long)hist[bk]);
 	}
 	return samples ? 0 : -EIO;
 }
 
 static void emit_hist(const struct opts *o, uint32_t frame)
 {
-	struct bench_row row = {0};
-	char buf[32];
-	uint32_t bk;
-
 	/* the whole histogram as one JSON line, for the CDF plot */
 	printf("{\"type\":\"latency_hist\",\"backend\":\"%s\",\"frame\":%u,\"buckets\":[", o->backend,
 	       (unsigned)frame);
-	for (bk = 0; bk < HIST_BUCKETS; bk++) {
-		if (!hist[bk])
-			continue;
-		snprintf(buf, sizeof(buf), "%.0f", bucket_ns(bk));
-		printf("%s[%s,%llu]", row.n++ ? "," : "", buf, (unsigned long long)hist[bk]);
-	}
+	bench_hist_json(stdout, hist, 1);
 	printf("]}\n");
 	fflush(stdout);
 }
@@ -834,7 +711,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (o.mode == M_TCP) {
+	if (o.mode == BENCH_TCP) {
 #ifdef VNET_BENCH_TCP
 		return vnet_bench_tcp_main(o.duration, o.packets, o.quiet);
 #else
@@ -845,46 +722,34 @@ int main(int argc, char **argv)
 	for (i = 0; i < o.nframes && rc == 0 && !gone; i++) {
 		struct result res;
 		struct bench_row row = {0};
-		double mpps;
 
 		memset(&res, 0, sizeof(res));
-		rc = o.mode == M_LATENCY ? run_latency(&o, o.frames[i], &res) : run_pps(&o, o.frames[i], &res);
+		rc = o.mode == BENCH_LATENCY ? run_latency(&o, o.frames[i], &res) : run_pps(&o, o.frames[i], &res);
 		if (rc) {
-			fprintf(stderr, "vnet-bench: %s failed: %s\n", mode_names[o.mode], vnet_strerror(rc));
+			fprintf(stderr, "vnet-bench: %s failed: %s\n", bench_mode_names[o.mode], vnet_strerror(rc));
 			break;
 		}
 		gone = res.gone;
-		mpps = res.seconds > 0 ? (double)res.packets / res.seconds / 1e6 : 0;
 		bench_row_str(&row, "backend", o.backend);
-		bench_row_str(&row, "mode", mode_names[o.mode]);
+		bench_row_str(&row, "mode", bench_mode_names[o.mode]);
 		bench_row_u64(&row, "frame", o.frames[i]);
 		bench_row_u64(&row, "burst", o.burst);
 		bench_row_u64(&row, "ring", o.ring);
 		bench_row_str(&row, "layout", o.packed ? "packed" : o.in_order ? "split+in_order" : "split");
-		bench_row_u64(&row, "packets", res.packets);
-		bench_row_num(&row, "seconds", "%.3f", res.seconds);
-		bench_row_num(&row, "mpps", "%.3f", mpps);
-		bench_row_num(&row, "gbps", "%.3f", res.seconds > 0 ? (double)res.bytes * 8 / res.seconds / 1e9 : 0);
-		bench_row_u64(&row, "tx_kicks", res.tx.kicks);
-		bench_row_u64(&row, "rx_kicks", res.rx.kicks);
-		bench_row_u64(&row, "drops", res.rx.drop_bad_id + res.rx.drop_bad_len + res.rx.drop_bad_idx +
-		                                res.tx.drop_bad_id + res.tx.drop_bad_idx);
-		if (o.mode == M_FLOWGEN)
+		bench_row_rate(&row, res.packets, res.bytes, res.seconds, "%.3f");
+		bench_row_kicks(&row, &res.rx, &res.tx);
+		if (o.mode == BENCH_FLOWGEN)
 			bench_row_num(&row, "tx_mpps", "%.3f",
 			              res.seconds > 0 ? (double)res.tx_packets / res.seconds / 1e6 : 0);
-		if (o.mode == M_LATENCY) {
-			bench_row_num(&row, "p50_ns", "%.0f", res.p50);
-			bench_row_num(&row, "p90_ns", "%.0f", res.p90);
-			bench_row_num(&row, "p99_ns", "%.0f", res.p99);
-			bench_row_num(&row, "p999_ns", "%.0f", res.p999);
-			bench_row_num(&row, "max_ns", "%.0f", res.max);
+		if (o.mode == BENCH_LATENCY) {
+			bench_row_pcts(&row, hist, res.samples, 1, res.max);
 			bench_row_u64(&row, "lost", res.lost);
 		}
 		stages_row(&row, &res);
 		if (gone)
 			bench_row_str(&row, "end", "backend-gone");
 		bench_emit(&row);
-		if (o.mode == M_LATENCY)
+		if (o.mode == BENCH_LATENCY)
 			emit_hist(&o, o.frames[i]);
 	}
 	if (!o.quiet)

@@ -33,7 +33,7 @@
  *   log=0..3           library log level: error, warn, info, debug (1)
  *
  * Prints "READY mac=... transport=..." once the device is up, then one
- * JSON line per result and a table (bench/bench_out.c's format), a
+ * JSON line per result and a table (bench/core/out.c's format), a
  * "stages:" line and, for latency, a {"hist":...} line. Exits with
  * VNET_EXIT_SUCCESS (QEMU status 33) when it measured something.
  *
@@ -50,11 +50,10 @@
 #include <vnet/baremetal.h>
 #include <vnet/transports.h>
 
-#include "bench_out.h"
 #include "bm.h"
 #include "base/platform.h"
-
-static const char *const mode_names[] = {"txonly", "rxonly", "forward", "latency"};
+#include "core/modes.h"
+#include "core/out.h"
 
 static void console_log(enum vnet_log_level lvl, const char *msg, void *arg)
 {
@@ -66,13 +65,12 @@ static void console_log(enum vnet_log_level lvl, const char *msg, void *arg)
 
 static int arg_u32(const char *key, uint32_t lo, uint32_t hi, uint32_t *out)
 {
-	char v[32], *end;
+	char v[32];
 	unsigned long n;
 
 	if (vnet_cmdline_get(key, v, sizeof(v)))
 		return 0; /* absent: keep the default */
-	n = strtoul(v, &end, 0);
-	if (end == v || *end || n < lo || n > hi) {
+	if (bench_parse_u(v, lo, hi, &n)) {
 		printf("vnet-bench-bm: %s=%s: want %u..%u\n", key, v, (unsigned)lo, (unsigned)hi);
 		return -EINVAL;
 	}
@@ -146,28 +144,22 @@ static int parse_opts(struct bm_opts *o)
 	char v[32];
 
 	memset(o, 0, sizeof(*o));
-	o->mode = BM_TXONLY;
+	o->mode = BENCH_TXONLY;
 	o->duration_us = 2000000;
 	o->warmup_us = 200000;
 	o->wait_us = 10000000;
-	o->ip = 0x0a630002;      /* 10.99.0.2 */
-	o->peer_ip = 0x0a630001; /* 10.99.0.1 */
-	memcpy(o->peer, def_peer, 6);
-	if (vnet_cmdline_get("mode", v, sizeof(v)) == 0) {
-		if (!strcmp(v, "txonly"))
-			o->mode = BM_TXONLY;
-		else if (!strcmp(v, "rxonly"))
-			o->mode = BM_RXONLY;
-		else if (!strcmp(v, "forward") || !strcmp(v, "macswap"))
-			o->mode = BM_FORWARD;
-		else if (!strcmp(v, "latency"))
-			o->mode = BM_LATENCY;
-		else {
-			printf("vnet-bench-bm: mode=%s: want txonly, rxonly, forward (macswap) or latency\n", v);
-			return -EINVAL;
-		}
+	o->fc.ip = 0x0a630002;      /* 10.99.0.2 */
+	o->fc.peer_ip = 0x0a630001; /* 10.99.0.1 */
+	memcpy(o->fc.dst, def_peer, 6);
+	/* the image's modes: not vnet-bench's tcp and flowgen, nor its
+	 * "loopback" (the model's name for forward) */
+	if (vnet_cmdline_get("mode", v, sizeof(v)) == 0 &&
+	    (bench_mode_parse(v, &o->mode) || o->mode > BENCH_LATENCY || !strcmp(v, "loopback"))) {
+		printf("vnet-bench-bm: mode=%s: want txonly, rxonly, forward (macswap) or latency\n", v);
+		return -EINVAL;
 	}
-	if (arg_u32("frame", BM_MIN_FRAME, BM_MAX_FRAME, &frame) || arg_u32("burst", 1, BM_MAX_BURST, &burst) ||
+	if (arg_u32("frame", BENCH_MIN_FRAME, BENCH_MAX_FRAME, &frame) ||
+	    arg_u32("burst", 1, BENCH_MAX_BURST, &burst) ||
 	    arg_u32("ring", 2, 32768, &ring) || arg_u32("txring", 0, 32768, &txring) ||
 	    arg_u32("pool", 0, 1u << 20, &pool) ||
 	    arg_u32("stages", 0, 1, &stages) || arg_u32("hist", 0, 1, &hist) || arg_u32("relax", 0, 1, &relax) ||
@@ -175,14 +167,14 @@ static int parse_opts(struct bm_opts *o)
 	    arg_u32("log", 0, 3, &log) || arg_u32("idle", 0, 1000000, &idle) ||
 	    arg_seconds("duration", &o->duration_us) ||
 	    arg_seconds("warmup", &o->warmup_us) || arg_seconds("wait", &o->wait_us) ||
-	    arg_seconds("drain", &o->drain_us) || arg_ip("ip", &o->ip) ||
-	    arg_ip("peer_ip", &o->peer_ip))
+	    arg_seconds("drain", &o->drain_us) || arg_ip("ip", &o->fc.ip) ||
+	    arg_ip("peer_ip", &o->fc.peer_ip))
 		return -EINVAL;
-	if ((ring & (ring - 1)) || (txring & (txring - 1))) {
+	if (!bench_pow2(ring) || !bench_pow2(txring)) {
 		printf("vnet-bench-bm: ring=%u txring=%u: want powers of two\n", (unsigned)ring, (unsigned)txring);
 		return -EINVAL;
 	}
-	if (vnet_cmdline_get("peer", v, sizeof(v)) == 0 && vnet_parse_mac(v, o->peer)) {
+	if (vnet_cmdline_get("peer", v, sizeof(v)) == 0 && vnet_parse_mac(v, o->fc.dst)) {
 		printf("vnet-bench-bm: peer=%s: want aa:bb:cc:dd:ee:ff\n", v);
 		return -EINVAL;
 	}
@@ -196,7 +188,7 @@ static int parse_opts(struct bm_opts *o)
 	o->txring = (uint16_t)(txring ? txring : ring);
 	o->queues = (uint16_t)queues;
 	o->log = (int)log;
-	o->pool = pool ? pool : queues * (2u * ring + 4u * BM_MAX_BURST);
+	o->pool = pool ? pool : queues * (2u * ring + 4u * BENCH_MAX_BURST);
 	o->stages = (int)stages;
 	o->hist = (int)hist;
 	o->relax = (int)relax;
@@ -285,175 +277,6 @@ static void rig_close(struct bm_rig *r)
 	vnet_transport_close(r->t);
 }
 
-static uint64_t hist_sum(const uint64_t *h)
-{
-	uint64_t n = 0;
-	uint32_t b;
-
-	for (b = 0; b < BM_HIST_BUCKETS; b++)
-		n += h[b];
-	return n;
-}
-
-static double hist_p50(const uint64_t *h)
-{
-	uint64_t n = hist_sum(h);
-
-	return n ? bm_hist_pct(h, n, 50) : 0;
-}
-
-/* Cycles per packet of each stage, means (mean[]) and medians (p50[]):
- * harvest, app, refill, publish, kick. The kick is what calls that kicked
- * cost beyond a call that did not, spread over all packets. With few
- * calls that did not kick (ping-pong kicks every time), the calibration
- * train of the latency and forward modes stands in for them. */
-static void stage_costs(const struct bm_result *res, double mean[5], double p50[5])
-{
-	const struct bm_stages *s = &res->st;
-	double pk = res->packets ? (double)res->packets : 1, per_call = 0, kick = 0, frac;
-	const uint64_t *pub = s->h[BM_ST_TX_NOKICK];
-
-	if (s->n_nokick >= 16 || !s->cal_n)
-		per_call = s->n_nokick ? (double)s->tx_nokick / (double)s->n_nokick : 0;
-	else
-		per_call = (double)s->cal_nokick / (double)s->cal_n;
-	if (s->n_kick) {
-		kick = (double)s->tx_kick - per_call * (double)s->n_kick;
-		if (kick < 0)
-			kick = 0;
-	}
-	mean[0] = (double)s->harvest / pk;
-	mean[1] = (double)s->app / pk;
-	mean[2] = (double)s->refill / pk;
-	mean[3] = ((double)(s->tx_nokick + s->tx_kick) - kick) / pk;
-	mean[4] = kick / pk;
-
-	if (hist_sum(pub) < 16 && hist_sum(s->h[BM_ST_CAL]))
-		pub = s->h[BM_ST_CAL];
-	p50[0] = hist_p50(s->h[BM_ST_HARVEST]);
-	p50[1] = hist_p50(s->h[BM_ST_APP]);
-	p50[2] = hist_p50(s->h[BM_ST_REFILL]);
-	p50[3] = hist_p50(pub);
-	frac = s->pk_kick + s->pk_nokick ? (double)s->pk_kick / (double)(s->pk_kick + s->pk_nokick) : 0;
-	p50[4] = s->n_kick ? (hist_p50(s->h[BM_ST_TX_KICK]) - p50[3]) * frac : 0;
-	if (p50[4] < 0)
-		p50[4] = 0;
-	if (s->n_kick && !hist_sum(pub)) {
-		/* every call kicked, the calibration train's too: publish is
-		 * not separable, and "kick" holds the whole call (-1 = n/a) */
-		p50[3] = mean[3] = -1;
-		mean[4] = (double)s->tx_kick / pk;
-	}
-}
-
-/* Each pair's counts: a JSON line and one text line per pair. */
-static void report_queues(const struct bm_opts *o, const struct bm_result *res)
-{
-	static const char *const keys[4] = {"window", "rx", "tx", "rx_pool_empty"};
-	uint16_t q;
-	int k;
-
-	printf("{\"per_queue\":\"%s\",\"frame\":%u,\"queues\":%u", mode_names[o->mode], (unsigned)o->frame,
-	       (unsigned)o->queues);
-	for (k = 0; k < 4; k++) {
-		printf(",\"%s\":[", keys[k]);
-		for (q = 0; q < o->queues; q++) {
-			uint64_t v = k == 0 ? res->q_packets[q] : k == 1 ? res->rxq[q].packets :
-			             k == 2 ? res->txq[q].packets : res->rxq[q].drop_pool_empty;
-			printf("%s%llu", q ? "," : "", (unsigned long long)v);
-		}
-		printf("]");
-	}
-	printf("}\n");
-	for (q = 0; q < o->queues; q++)
-		printf("queue %u: %llu packets in the window; %llu received, %llu sent in the whole run\n", (unsigned)q,
-		       (unsigned long long)res->q_packets[q], (unsigned long long)res->rxq[q].packets,
-		       (unsigned long long)res->txq[q].packets);
-}
-
-static void report(const struct bm_rig *r, const struct bm_opts *o, const struct bm_result *res)
-{
-	char backend[16];
-	struct bench_row row = {0};
-	static const char *const stage[5] = {"harvest", "app", "refill", "publish", "kick"};
-	/* the TSC rate over the window by the HPET when there is one; else the
-	 * platform's boot-time calibration */
-	double hz = res->ref_ns ? (double)res->cycles * 1e9 / (double)res->ref_ns : (double)vnet_cycles_hz();
-	double secs = (double)res->ref_ns / 1e9, mean[5], c[5], ns = 1e9 / hz;
-	int lat = o->mode == BM_LATENCY, i;
-
-	stage_costs(res, mean, c);
-	snprintf(backend, sizeof(backend), "qemu-%s", r->transport);
-	bench_row_str(&row, "backend", backend);
-	bench_row_str(&row, "mode", mode_names[o->mode]);
-	bench_row_u64(&row, "frame", o->frame);
-	bench_row_u64(&row, "burst", lat ? 1 : o->burst);
-	bench_row_u64(&row, "ring", o->ring);
-	bench_row_u64(&row, "queues", o->queues);
-	bench_row_u64(&row, "idle_us", r->irq ? o->idle_us : 0);
-	bench_row_u64(&row, "halts", res->halts);
-	bench_row_u64(&row, "packets", res->packets);
-	bench_row_num(&row, "seconds", "%.3f", secs);
-	bench_row_num(&row, "mpps", "%.4f", secs > 0 ? (double)res->packets / secs / 1e6 : 0);
-	bench_row_num(&row, "gbps", "%.3f", secs > 0 ? (double)res->bytes * 8 / secs / 1e9 : 0);
-	bench_row_u64(&row, "tx_kicks", res->tx.kicks);
-	bench_row_u64(&row, "rx_kicks", res->rx.kicks);
-	bench_row_u64(&row, "drops", res->rx.drop_bad_id + res->rx.drop_bad_len + res->rx.drop_bad_idx +
-	                                res->tx.drop_bad_id + res->tx.drop_bad_idx);
-	bench_row_u64(&row, "lost", res->lost);
-	bench_row_num(&row, "p50_ns", "%.0f", lat ? bm_hist_pct(res->hist, res->samples, 50) * ns : 0);
-	bench_row_num(&row, "p90_ns", "%.0f", lat ? bm_hist_pct(res->hist, res->samples, 90) * ns : 0);
-	bench_row_num(&row, "p99_ns", "%.0f", lat ? bm_hist_pct(res->hist, res->samples, 99) * ns : 0);
-	bench_row_num(&row, "p999_ns", "%.0f", lat ? bm_hist_pct(res->hist, res->samples, 99.9) * ns : 0);
-	bench_row_num(&row, "max_ns", "%.0f", lat ? (double)res->max_cycles * ns : 0);
-	bench_row_num(&row, "cyc_harvest", "%.0f", c[0]);
-	bench_row_num(&row, "cyc_app", "%.0f", c[1]);
-	bench_row_num(&row, "cyc_refill", "%.0f", c[2]);
-	bench_row_num(&row, "cyc_publish", "%.0f", c[3]);
-	bench_row_num(&row, "cyc_kick", "%.0f", c[4]);
-	/* whole-run counters (warm-up and the tail included): what a peer
-	 * counted over the whole run is compared with these */
-	bench_row_u64(&row, "rx_total", res->rx.packets);
-	bench_row_u64(&row, "tx_total", res->tx.packets);
-	bench_emit(&row);
-	report_queues(o, res);
-	if (o->mode == BM_RXONLY && o->drain_us)
-		printf("vnet-bench-bm: drained %llu frames after the window (until none came for %llu ms); "
-		       "the whole-run counts hold them\n",
-		       (unsigned long long)res->drained, (unsigned long long)(o->drain_us / 1000));
-	printf("stages: median harvest %.0f app %.0f refill %.0f publish %.0f kick %.0f cycles/packet; "
-	       "means %.0f %.0f %.0f %.0f %.0f (tsc %.0f MHz by the %s; %llu of %llu tx calls kicked; %llu idle polls; "
-	       "%llu other frames)\n",
-	       c[0], c[1], c[2], c[3], c[4], mean[0], mean[1], mean[2], mean[3], mean[4], hz / 1e6,
-	       res->ref_hpet ? "HPET over the window" : "boot calibration", (unsigned long long)res->st.n_kick, (unsigned long long)(res->st.n_kick + res->st.n_nokick),
-	       (unsigned long long)res->idle_polls, (unsigned long long)res->other);
-	if (o->stages) {
-		printf("{\"stages\":\"%s\",\"frame\":%u,\"unit\":\"cycles/packet\",\"tsc_mhz\":%.0f,\"p50\":{",
-		       mode_names[o->mode], (unsigned)o->frame, hz / 1e6);
-		for (i = 0; i < 5; i++)
-			printf("%s\"%s\":%.0f", i ? "," : "", stage[i], c[i]);
-		printf("},\"mean\":{");
-		for (i = 0; i < 5; i++)
-			printf("%s\"%s\":%.0f", i ? "," : "", stage[i], mean[i]);
-		printf("},\"tx_calls\":%llu,\"tx_calls_kicked\":%llu}\n",
-		       (unsigned long long)(res->st.n_kick + res->st.n_nokick), (unsigned long long)res->st.n_kick);
-	}
-	if (lat && o->hist) {
-		uint32_t b;
-		int first = 1;
-
-		/* buckets were kept in cycles: their lower edges, converted */
-		printf("{\"hist\":\"guest_rtt\",\"unit\":\"ns\",\"frame\":%u,\"buckets\":[", (unsigned)o->frame);
-		for (b = 0; b < BM_HIST_BUCKETS; b++) {
-			if (!res->hist[b])
-				continue;
-			printf("%s[%.0f,%llu]", first ? "" : ",", bm_bucket_ns(b) * ns, (unsigned long long)res->hist[b]);
-			first = 0;
-		}
-		printf("]}\n");
-	}
-}
-
 int vnet_main(const char *cmdline)
 {
 	static struct bm_result res;
@@ -474,22 +297,22 @@ int vnet_main(const char *cmdline)
 	{
 		struct vnet_net_config cfg;
 		vnet_dev_config(r.dev, &cfg);
-		memcpy(o.mac, cfg.mac, 6);
+		memcpy(o.fc.src, cfg.mac, 6);
 	}
-	m = o.mac;
-	if (o.mode == BM_LATENCY && o.queues > 1)
+	m = o.fc.src;
+	if (o.mode == BENCH_LATENCY && o.queues > 1)
 		printf("vnet-bench-bm: latency runs on queue pair 0 only\n");
 	printf("READY mac=%02x:%02x:%02x:%02x:%02x:%02x transport=%s mode=%s frame=%u burst=%u ring=%u queues=%u\n",
-	       m[0], m[1], m[2], m[3], m[4], m[5], r.transport, mode_names[o.mode], (unsigned)o.frame,
+	       m[0], m[1], m[2], m[3], m[4], m[5], r.transport, bench_mode_names[o.mode], (unsigned)o.frame,
 	       (unsigned)o.burst, (unsigned)o.ring, (unsigned)o.queues);
 	rc = bm_run(&r, &o, &res);
 	if (rc) {
-		printf("vnet-bench-bm: %s: %s (rx %llu, tx %llu packets)\n", mode_names[o.mode], vnet_strerror(rc),
+		printf("vnet-bench-bm: %s: %s (rx %llu, tx %llu packets)\n", bench_mode_names[o.mode], vnet_strerror(rc),
 		       (unsigned long long)res.rx.packets, (unsigned long long)res.tx.packets);
 		rig_close(&r);
 		return 1;
 	}
-	report(&r, &o, &res);
+	bm_report(&r, &o, &res);
 	bench_table();
 	rig_close(&r);
 	printf("vnet-bench-bm: done\n");

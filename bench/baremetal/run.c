@@ -1,28 +1,27 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The measured loops. Each is the run-to-completion loop of vnet (poll,
- * harvest, work, refill, send; docs/ARCHITECTURE.md),
- * with the stages timed around the public calls when stages=1:
- *   harvest = vnet_rx_burst, app = the mode's own work (fill, macswap,
- *   free), refill = vnet_rx_refill, publish/kick = vnet_tx_burst (split
- *   by whether the TX queue's kick counter moved during the call).
- * With queues=N, one iteration runs the body once per queue pair, each
- * for its own pair (on one vCPU the N loops take turns); latency uses
- * pair 0. Every loop is bounded by the clock and by an iteration count.
+ * The measured loops and their report. Each iteration runs one pass of
+ * the mode (bench/core/modes.c: vnet's run-to-completion body) for each
+ * queue pair in turn (on one vCPU the N loops take turns; latency uses
+ * pair 0), with the stages timed when stages=1 (bench/core/stages.h),
+ * inside a window timed by the HPET when there is one. Every loop is
+ * bounded by the clock and by an iteration count.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <vnet/baremetal.h>
 
 #include "bm.h"
 #include "base/platform.h"
+#include "core/modes.h"
+#include "core/out.h"
 
 #define MAX_ITERS (1ull << 36)
 #define DRAIN_MAX_US 30000000u /* drain=: at most this long */
 #define LAT_MAX_LOST_IN_A_ROW 1000
-#define CAL_TRAIN 64
-#define SEQ_CAL 0x80000000u
+#define LAT_MAX_POLLS 100000000u
 
 enum { W_WAIT, W_WARM, W_MEASURE, W_DONE };
 
@@ -123,194 +122,18 @@ static int win_result(const struct window *w, struct bm_result *res)
 	return 0;
 }
 
-static inline uint64_t stamp(int on)
+/* Pair @q's lane: its frames from template @tmpl. */
+static void lane_init(struct bench_lane *l, const struct bm_rig *r, const struct bm_opts *o, uint16_t q,
+                      const uint8_t *tmpl)
 {
-	return on ? vnet_cycles() : 0;
-}
-
-static uint64_t tx_kicks(const struct bm_rig *r, uint16_t q)
-{
-	struct vnet_queue_stats s;
-
-	vnet_queue_stats(r->dev, q, false, &s);
-	return s.kicks;
-}
-
-/* One vnet_tx_burst on queue @q, timed and classified when @st is not NULL. */
-static uint16_t tx_timed(struct bm_rig *r, uint16_t q, struct vnet_buf **b, uint16_t n, struct bm_stages *st)
-{
-	uint64_t k0, t0, t1;
-	uint16_t sent;
-
-	if (!st)
-		return vnet_tx_burst(r->dev, q, b, n);
-	k0 = tx_kicks(r, q);
-	t0 = vnet_cycles();
-	sent = vnet_tx_burst(r->dev, q, b, n);
-	t1 = vnet_cycles();
-	if (sent == 0)
-		return 0; /* ring full: no packet to charge it to */
-	if (tx_kicks(r, q) != k0) {
-		st->tx_kick += t1 - t0;
-		st->n_kick++;
-		st->pk_kick += sent;
-		st->h[BM_ST_TX_KICK][bm_hist_bucket((t1 - t0) / sent)]++;
-	} else {
-		st->tx_nokick += t1 - t0;
-		st->n_nokick++;
-		st->pk_nokick += sent;
-		st->h[BM_ST_TX_NOKICK][bm_hist_bucket((t1 - t0) / sent)]++;
-	}
-	return sent;
-}
-
-static void add_stages(struct bm_stages *st, uint16_t n, uint64_t harvest, uint64_t app, uint64_t refill)
-{
-	st->harvest += harvest;
-	st->app += app;
-	st->refill += refill;
-	st->h[BM_ST_HARVEST][bm_hist_bucket(harvest / n)]++;
-	st->h[BM_ST_APP][bm_hist_bucket(app / n)]++;
-	st->h[BM_ST_REFILL][bm_hist_bucket(refill / n)]++;
-}
-
-static void fill_burst(struct vnet_buf **b, uint16_t n, const uint8_t *tmpl, uint32_t frame)
-{
-	uint32_t head = frame < 64 ? frame : 64;
-	uint16_t i;
-
-	for (i = 0; i < n; i++) {
-		memcpy(b[i]->data, tmpl, head);
-		b[i]->len = frame;
-	}
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-/* Send one probe: 0, or -ENOBUFS when the pool or the TX ring is full. */
-static int send_probe(struct bm_rig *r, const uint8_t *tmpl, uint32_t frame, uint32_t seq,
-                      struct bm_stages *st, uint64_t *t_sent)
-{
-	struct vnet_buf *b = vnet_buf_alloc(r->pool);
-	uint64_t ts;
-
-	if (!b) {
-		vnet_tx_reclaim(r->dev, 0);
-		return -ENOBUFS;
-	}
-	fill_burst(&b, 1, tmpl, frame);
-	memcpy(b->data + BM_OFF_SEQ, &seq, 4);
-	ts = vnet_cycles();
-	memcpy(b->data + BM_OFF_TS, &ts, 8);
-	if (tx_timed(r, 0, &b, 1, st) != 1) {
-		vnet_buf_free(b);
-		return -ENOBUFS;
-	}
-	*t_sent = ts;
-	return 0;
-}
-
-/* A train of back-to-back probes: most of these calls find the device
- * still busy and do not kick, which gives publish's own cost even when
- * every ping-pong send kicks. Replies are drained later as "other". */
-static void calibrate(struct bm_rig *r, const uint8_t *tmpl, uint32_t frame, struct bm_stages *st)
-{
-	uint64_t ts, nokick = st->tx_nokick, n = st->n_nokick, pk = st->pk_nokick, kick = st->tx_kick;
-	uint64_t nk = st->n_kick, pkk = st->pk_kick;
-	uint32_t i;
-
-	/* Called before anything is counted in the window: borrow the no-kick
-	 * histogram, move what the train put there, drop the rest. */
-	for (i = 0; i < CAL_TRAIN; i++)
-		send_probe(r, tmpl, frame, SEQ_CAL | i, st, &ts);
-	st->cal_nokick = st->tx_nokick - nokick;
-	st->cal_n = st->n_nokick - n;
-	memcpy(st->h[BM_ST_CAL], st->h[BM_ST_TX_NOKICK], sizeof(st->h[0]));
-	memset(st->h[BM_ST_TX_NOKICK], 0, sizeof(st->h[0]));
-	memset(st->h[BM_ST_TX_KICK], 0, sizeof(st->h[0]));
-	st->tx_nokick = nokick;
-	st->n_nokick = n;
-	st->pk_nokick = pk;
-	st->tx_kick = kick;
-	st->n_kick = nk;
-	st->pk_kick = pkk;
-}
-
-/* Is one of these frames the bench's (the peer's generator or pinger)? */
-static int ours(struct vnet_buf *const *b, uint16_t n)
-{
-	uint16_t i;
-
-	for (i = 0; i < n; i++)
-		if (b[i]->len >= BM_OFF_SEQ && get32(b[i]->data + BM_OFF_MAGIC) == BM_MAGIC)
-			return 1;
-	return 0;
-}
-
-/* One pass of the run-to-completion body for queue pair @q: txonly
- * reclaims and sends a burst; rxonly harvests, frees and refills; forward
- * harvests, swaps the MACs, sends back and refills. Returns the packets
- * it moved (sent, for forward) and times the stages into @st when set.
- * With @check, *@seen says whether a harvest held one of the bench's
- * frames (a scan kept out of the measured window). */
-static uint16_t step(struct bm_rig *r, const struct bm_opts *o, uint16_t q, const uint8_t *tmpl,
-                     struct bm_stages *st, int check, int *seen)
-{
-	struct vnet_buf *b[BM_MAX_BURST];
-	uint64_t t0, t1, t2, t3, t4;
-	uint16_t n, sent = 0, i;
-
-	t0 = stamp(st != NULL);
-	if (o->mode == BM_TXONLY) {
-		/* take back what the device sent, then fill only free slots:
-		 * the TX reclaim is this mode's harvest */
-		uint16_t room;
-
-		vnet_tx_reclaim(r->dev, q);
-		room = vnet_tx_free(r->dev, q);
-		n = room < o->burst ? room : o->burst;
-		t1 = stamp(st != NULL);
-		if (n && vnet_pool_alloc_bulk(r->pool, b, n) == 0) {
-			fill_burst(b, n, tmpl, o->frame);
-			t2 = stamp(st != NULL);
-			sent = tx_timed(r, q, b, n, st);
-			if (sent < n)
-				vnet_pool_free_bulk(b + sent, (uint32_t)(n - sent));
-		} else {
-			t2 = t1;
-		}
-		if (st && sent)
-			add_stages(st, sent, t1 - t0, t2 - t1, 0);
-		return sent;
-	}
-	n = vnet_rx_burst(r->dev, q, b, o->burst);
-	t1 = stamp(st != NULL);
-	if (check)
-		*seen = ours(b, n);
-	if (o->mode == BM_RXONLY) {
-		vnet_pool_free_bulk(b, n);
-		t2 = t3 = stamp(st != NULL);
-	} else {
-		for (i = 0; i < n; i++)
-			bm_macswap(b[i]->data);
-		t2 = stamp(st != NULL);
-		sent = n ? tx_timed(r, q, b, n, st) : 0;
-		t3 = stamp(st != NULL);
-		if (sent < n)
-			vnet_pool_free_bulk(b + sent, (uint32_t)(n - sent));
-		n = sent;
-	}
-	vnet_rx_refill(r->dev, q);
-	t4 = stamp(st != NULL);
-	if (st && n)
-		add_stages(st, n, t1 - t0, t2 - t1, t4 - t3);
-	return n;
+	memset(l, 0, sizeof(*l));
+	l->dev = r->dev;
+	l->pool = r->pool;
+	l->q = q;
+	l->burst = o->burst;
+	l->frame = o->frame;
+	l->tmpl = tmpl;
+	l->reclaim_first = 1;
 }
 
 /* idle_us: every RX queue armed, none with a frame already: halt until
@@ -334,8 +157,7 @@ static int idle_halt(struct bm_rig *r, const struct bm_opts *o)
 /* drain=: rxonly, after the window, keep taking frames (every pair) until
  * none came for o->drain_us: the whole-run counters then hold every frame
  * the device took in, which a peer's sent count can be held against. */
-static void drain_rx(struct bm_rig *r, const struct bm_opts *o, const uint8_t (*tmpl)[BM_MAX_FRAME],
-                     struct bm_result *res)
+static void drain_rx(const struct bench_lane *lanes, const struct bm_opts *o, struct bm_result *res)
 {
 	uint64_t hz = vnet_cycles_hz(), quiet = us_to_cycles(o->drain_us, hz), last = vnet_cycles();
 	uint64_t bound = last + us_to_cycles(DRAIN_MAX_US, hz), it;
@@ -346,7 +168,7 @@ static void drain_rx(struct bm_rig *r, const struct bm_opts *o, const uint8_t (*
 		uint16_t q;
 
 		for (q = 0; q < o->queues; q++)
-			moved += step(r, o, q, tmpl[q], NULL, 0, NULL);
+			moved += bench_step(&lanes[q], o->mode, NULL, NULL);
 		res->drained += moved;
 		now = vnet_cycles();
 		if (moved)
@@ -359,35 +181,37 @@ static void drain_rx(struct bm_rig *r, const struct bm_opts *o, const uint8_t (*
 /* txonly, rxonly, forward: throughput, over o->queues pairs in turn. */
 static int run_pps(struct bm_rig *r, const struct bm_opts *o, struct bm_result *res)
 {
-	/* one template per pair: pair q sends from UDP port BM_UDP_PORT + q,
+	/* one template per pair: pair q sends from UDP port BENCH_UDP_PORT + q,
 	 * one flow per queue (pair 0's frames are the single-queue ones) */
-	static uint8_t tmpl[BM_MAX_QUEUES][BM_MAX_FRAME];
-	struct bm_opts qo = *o;
+	static uint8_t tmpl[BM_MAX_QUEUES][BENCH_MAX_FRAME];
+	static struct bench_lane lanes[BM_MAX_QUEUES];
+	struct bench_frame_conf fc = o->fc;
 	struct window w;
 	uint64_t it, now, idle_since = 0, idle_cyc;
 	uint16_t q;
 	int calibrated = 0;
 
 	for (q = 0; q < o->queues; q++) {
-		qo.sport = (uint16_t)(BM_UDP_PORT + q);
-		bm_frame_build(tmpl[q], &qo, o->frame);
+		fc.sport = (uint16_t)(BENCH_UDP_PORT + q);
+		bench_frame_build(tmpl[q], &fc, o->frame);
+		lane_init(&lanes[q], r, o, q, tmpl[q]);
 	}
-	win_init(&w, o, o->mode != BM_TXONLY);
-	idle_cyc = r->irq && o->mode != BM_TXONLY ? us_to_cycles(o->idle_us, vnet_cycles_hz()) : 0;
+	win_init(&w, o, o->mode != BENCH_TXONLY);
+	idle_cyc = r->irq && o->mode != BENCH_TXONLY ? us_to_cycles(o->idle_us, vnet_cycles_hz()) : 0;
 	for (it = 0; it < MAX_ITERS && w.state != W_DONE; it++) {
-		struct bm_stages *st;
+		struct bench_stages *st;
 		uint32_t moved = 0;
 		int seen_any = 0;
 
-		if (o->mode == BM_FORWARD && o->stages && w.state == W_MEASURE && !calibrated) {
-			calibrate(r, tmpl[0], o->frame, &res->st);
+		if (o->mode == BENCH_FORWARD && o->stages && w.state == W_MEASURE && !calibrated) {
+			bench_calibrate(&lanes[0], &res->st);
 			calibrated = 1;
 		}
 		/* count stages only inside the measured window */
 		st = (o->stages && w.state == W_MEASURE) ? &res->st : NULL;
 		for (q = 0; q < o->queues; q++) {
 			int seen = 1;
-			uint16_t n = step(r, o, q, tmpl[q], st, w.state == W_WAIT, &seen);
+			uint16_t n = bench_step(&lanes[q], o->mode, st, w.state == W_WAIT ? &seen : NULL);
 
 			if (n == 0) {
 				if (w.state == W_MEASURE)
@@ -421,8 +245,8 @@ static int run_pps(struct bm_rig *r, const struct bm_opts *o, struct bm_result *
 	}
 	if (res->packets == 0)
 		return -ETIMEDOUT; /* never saw traffic */
-	if (o->mode == BM_RXONLY && o->drain_us)
-		drain_rx(r, o, (const uint8_t (*)[BM_MAX_FRAME])tmpl, res);
+	if (o->mode == BENCH_RXONLY && o->drain_us)
+		drain_rx(lanes, o, res);
 	return win_result(&w, res);
 }
 
@@ -430,64 +254,37 @@ static int run_pps(struct bm_rig *r, const struct bm_opts *o, struct bm_result *
  * `reflect`, or another vnet-bench in forward mode). */
 static int run_latency(struct bm_rig *r, const struct bm_opts *o, struct bm_result *res)
 {
-	static uint8_t tmpl[BM_MAX_FRAME];
-	struct vnet_buf *in[BM_MAX_BURST];
-	struct bm_stages *st;
+	static uint8_t tmpl[BENCH_MAX_FRAME];
+	struct bench_lane lane;
+	struct bench_stages *st;
 	struct window w;
 	uint64_t timeout, it, lost_in_a_row = 0;
 	uint32_t seq = 0;
 	int calibrated = 0;
 
-	bm_frame_build(tmpl, o, o->frame);
+	bench_frame_build(tmpl, &o->fc, o->frame);
+	lane_init(&lane, r, o, 0, tmpl);
 	win_init(&w, o, 1);
 	timeout = us_to_cycles(o->timeout_us, w.hz);
 	for (it = 0; it < MAX_ITERS && w.state != W_DONE; it++) {
-		uint64_t t_sent, t_deadline, now = 0, t0 = 0, t1 = 0, t2;
-		uint32_t spins;
-		int got = 0;
+		uint64_t c = 0;
+		int got;
 
 		if (w.state == W_MEASURE && !calibrated && o->stages) {
-			calibrate(r, tmpl, o->frame, &res->st);
+			bench_calibrate(&lane, &res->st);
 			calibrated = 1;
 		}
 		st = (o->stages && w.state == W_MEASURE) ? &res->st : NULL;
-		seq = (seq + 1) & ~SEQ_CAL;
-		if (send_probe(r, tmpl, o->frame, seq, st, &t_sent)) {
+		seq = (seq + 1) & ~BENCH_SEQ_CAL;
+		got = bench_rtt(&lane, seq, timeout, LAT_MAX_POLLS, st, &c, &res->other);
+		if (got < 0) { /* pool or TX ring full: try again */
 			win_tick(&w, vnet_cycles(), 0);
 			continue;
-		}
-		t_deadline = t_sent + timeout;
-		/* poll for the reply: bounded by the deadline and a spin count */
-		for (spins = 0; spins < 100000000u && !got; spins++) {
-			uint16_t n, i;
-
-			t0 = vnet_cycles();
-			n = vnet_rx_burst(r->dev, 0, in, BM_MAX_BURST);
-			t1 = vnet_cycles();
-			for (i = 0; i < n; i++) {
-				const uint8_t *d = in[i]->data;
-				if (in[i]->len >= BM_OFF_TS + 8 && get32(d + BM_OFF_MAGIC) == BM_MAGIC &&
-				    get32(d + BM_OFF_SEQ) == seq)
-					got = 1;
-				else
-					res->other++;
-			}
-			if (got)
-				now = t1; /* the reply is the application's from here */
-			vnet_pool_free_bulk(in, n);
-			t2 = vnet_cycles();
-			if (n)
-				vnet_rx_refill(r->dev, 0);
-			if (got && st)
-				add_stages(st, 1, t1 - t0, t2 - t1, vnet_cycles() - t2);
-			if (t1 >= t_deadline)
-				break;
 		}
 		if (got) {
 			lost_in_a_row = 0;
 			if (w.state == W_MEASURE) {
-				uint64_t c = now - t_sent;
-				res->hist[bm_hist_bucket(c)]++;
+				res->hist[bench_hist_bucket(c)]++;
 				if (c > res->max_cycles)
 					res->max_cycles = c;
 				res->samples++;
@@ -508,31 +305,120 @@ static int run_latency(struct bm_rig *r, const struct bm_opts *o, struct bm_resu
 	return win_result(&w, res);
 }
 
-static void stats_add(struct vnet_queue_stats *sum, const struct vnet_queue_stats *s)
-{
-	sum->packets += s->packets;
-	sum->bytes += s->bytes;
-	sum->bursts += s->bursts;
-	sum->kicks += s->kicks;
-	sum->drop_bad_id += s->drop_bad_id;
-	sum->drop_bad_len += s->drop_bad_len;
-	sum->drop_bad_idx += s->drop_bad_idx;
-	sum->drop_pool_empty += s->drop_pool_empty;
-	sum->drop_ring_full += s->drop_ring_full;
-}
-
 int bm_run(struct bm_rig *r, const struct bm_opts *o, struct bm_result *res)
 {
 	uint16_t q;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
-	rc = o->mode == BM_LATENCY ? run_latency(r, o, res) : run_pps(r, o, res);
+	rc = o->mode == BENCH_LATENCY ? run_latency(r, o, res) : run_pps(r, o, res);
 	for (q = 0; q < o->queues; q++) {
 		vnet_queue_stats(r->dev, q, true, &res->rxq[q]);
 		vnet_queue_stats(r->dev, q, false, &res->txq[q]);
-		stats_add(&res->rx, &res->rxq[q]);
-		stats_add(&res->tx, &res->txq[q]);
+		bench_stats_add(&res->rx, &res->rxq[q]);
+		bench_stats_add(&res->tx, &res->txq[q]);
 	}
 	return rc;
+}
+
+/* ---- the report: bench/core/out.c's JSON line and table, then the
+ * bare-metal image's own lines (per queue, stages, histogram) ---------- */
+
+/* Each pair's counts: a JSON line and one text line per pair. */
+static void report_queues(const struct bm_opts *o, const struct bm_result *res)
+{
+	static const char *const keys[4] = {"window", "rx", "tx", "rx_pool_empty"};
+	uint16_t q;
+	int k;
+
+	printf("{\"per_queue\":\"%s\",\"frame\":%u,\"queues\":%u", bench_mode_names[o->mode], (unsigned)o->frame,
+	       (unsigned)o->queues);
+	for (k = 0; k < 4; k++) {
+		printf(",\"%s\":[", keys[k]);
+		for (q = 0; q < o->queues; q++) {
+			uint64_t v = k == 0 ? res->q_packets[q] : k == 1 ? res->rxq[q].packets :
+			             k == 2 ? res->txq[q].packets : res->rxq[q].drop_pool_empty;
+			printf("%s%llu", q ? "," : "", (unsigned long long)v);
+		}
+		printf("]");
+	}
+	printf("}\n");
+	for (q = 0; q < o->queues; q++)
+		printf("queue %u: %llu packets in the window; %llu received, %llu sent in the whole run\n", (unsigned)q,
+		       (unsigned long long)res->q_packets[q], (unsigned long long)res->rxq[q].packets,
+		       (unsigned long long)res->txq[q].packets);
+}
+
+static void report_stages(const struct bm_opts *o, const struct bm_result *res, double hz, const double c[5],
+                          const double mean[5])
+{
+	static const char *const stage[5] = {"harvest", "app", "refill", "publish", "kick"};
+	int i;
+
+	printf("stages: median harvest %.0f app %.0f refill %.0f publish %.0f kick %.0f cycles/packet; "
+	       "means %.0f %.0f %.0f %.0f %.0f (tsc %.0f MHz by the %s; %llu of %llu tx calls kicked; %llu idle polls; "
+	       "%llu other frames)\n",
+	       c[0], c[1], c[2], c[3], c[4], mean[0], mean[1], mean[2], mean[3], mean[4], hz / 1e6,
+	       res->ref_hpet ? "HPET over the window" : "boot calibration", (unsigned long long)res->st.n_kick,
+	       (unsigned long long)(res->st.n_kick + res->st.n_nokick), (unsigned long long)res->idle_polls,
+	       (unsigned long long)res->other);
+	if (!o->stages)
+		return;
+	printf("{\"stages\":\"%s\",\"frame\":%u,\"unit\":\"cycles/packet\",\"tsc_mhz\":%.0f,\"p50\":{",
+	       bench_mode_names[o->mode], (unsigned)o->frame, hz / 1e6);
+	for (i = 0; i < 5; i++)
+		printf("%s\"%s\":%.0f", i ? "," : "", stage[i], c[i]);
+	printf("},\"mean\":{");
+	for (i = 0; i < 5; i++)
+		printf("%s\"%s\":%.0f", i ? "," : "", stage[i], mean[i]);
+	printf("},\"tx_calls\":%llu,\"tx_calls_kicked\":%llu}\n",
+	       (unsigned long long)(res->st.n_kick + res->st.n_nokick), (unsigned long long)res->st.n_kick);
+}
+
+void bm_report(const struct bm_rig *r, const struct bm_opts *o, const struct bm_result *res)
+{
+	char backend[16];
+	struct bench_row row = {0};
+	/* the TSC rate over the window by the HPET when there is one; else the
+	 * platform's boot-time calibration */
+	double hz = res->ref_ns ? (double)res->cycles * 1e9 / (double)res->ref_ns : (double)vnet_cycles_hz();
+	double secs = (double)res->ref_ns / 1e9, mean[5], c[5], ns = 1e9 / hz;
+	int lat = o->mode == BENCH_LATENCY;
+
+	bench_stage_costs(&res->st, res->packets, mean, c);
+	snprintf(backend, sizeof(backend), "qemu-%s", r->transport);
+	bench_row_str(&row, "backend", backend);
+	bench_row_str(&row, "mode", bench_mode_names[o->mode]);
+	bench_row_u64(&row, "frame", o->frame);
+	bench_row_u64(&row, "burst", lat ? 1 : o->burst);
+	bench_row_u64(&row, "ring", o->ring);
+	bench_row_u64(&row, "queues", o->queues);
+	bench_row_u64(&row, "idle_us", r->irq ? o->idle_us : 0);
+	bench_row_u64(&row, "halts", res->halts);
+	bench_row_rate(&row, res->packets, res->bytes, secs, "%.4f");
+	bench_row_kicks(&row, &res->rx, &res->tx);
+	bench_row_u64(&row, "lost", res->lost);
+	bench_row_pcts(&row, lat ? res->hist : NULL, res->samples, ns, (double)res->max_cycles * ns);
+	bench_row_num(&row, "cyc_harvest", "%.0f", c[0]);
+	bench_row_num(&row, "cyc_app", "%.0f", c[1]);
+	bench_row_num(&row, "cyc_refill", "%.0f", c[2]);
+	bench_row_num(&row, "cyc_publish", "%.0f", c[3]);
+	bench_row_num(&row, "cyc_kick", "%.0f", c[4]);
+	/* whole-run counters (warm-up and the tail included): what a peer
+	 * counted over the whole run is compared with these */
+	bench_row_u64(&row, "rx_total", res->rx.packets);
+	bench_row_u64(&row, "tx_total", res->tx.packets);
+	bench_emit(&row);
+	report_queues(o, res);
+	if (o->mode == BENCH_RXONLY && o->drain_us)
+		printf("vnet-bench-bm: drained %llu frames after the window (until none came for %llu ms); "
+		       "the whole-run counts hold them\n",
+		       (unsigned long long)res->drained, (unsigned long long)(o->drain_us / 1000));
+	report_stages(o, res, hz, c, mean);
+	if (lat && o->hist) {
+		/* buckets were kept in cycles: their lower edges, converted */
+		printf("{\"hist\":\"guest_rtt\",\"unit\":\"ns\",\"frame\":%u,\"buckets\":[", (unsigned)o->frame);
+		bench_hist_json(stdout, res->hist, ns);
+		printf("]}\n");
+	}
 }

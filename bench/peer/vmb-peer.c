@@ -15,13 +15,13 @@
  * the first IPv4/UDP-port-9 frame and lasts --duration seconds, using the
  * kernel's receive timestamps; it also reads the interface's counters
  * (what QEMU wrote into the tap) over the same window. gen sends frames
- * shaped like the guest's (bench/baremetal/frame.c) with sendmmsg and reads
+ * shaped like the guest's (bench/core/frame.c) with sendmmsg and reads
  * the tap's tx counters (what QEMU read out of it) in [warmup,
  * warmup+duration]; with --flows N its frames cycle through N UDP source
  * ports (10000..), so that a multiqueue tap spreads them over its queues
  * by flow hash. ping times round trips through a guest that reflects
  * (vnet-bench-bm mode=forward); reflect swaps the MACs of the guest's
- * latency probes and sends them back. Output: bench_out's JSON lines and
+ * latency probes and sends them back. Output: bench/core/out.c's JSON lines and
  * table. Every loop is bounded by the clock and a count.
  */
 #define _GNU_SOURCE
@@ -42,8 +42,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bench_out.h"
-#include "bm.h"
+#include <vnet/vnet.h>
+
+#include "core/frame.h"
+#include "core/hist.h"
+#include "core/out.h"
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
@@ -96,7 +99,7 @@ static uint64_t now_ns(void)
 
 static uint64_t read_stat(const char *iface, const char *name)
 {
-	char path[256];
+	char path[256], line[32], *end;
 	unsigned long long v = 0;
 	FILE *f;
 
@@ -104,8 +107,11 @@ static uint64_t read_stat(const char *iface, const char *name)
 	f = fopen(path, "r");
 	if (!f)
 		return 0;
-	if (fscanf(f, "%llu", &v) != 1)
-		v = 0;
+	if (fgets(line, sizeof(line), f)) {
+		v = strtoull(line, &end, 10);
+		if (end == line)
+			v = 0;
+	}
 	fclose(f);
 	return v;
 }
@@ -199,7 +205,7 @@ static void ring_close(struct rx_ring *r)
 static int is_bench_frame(const uint8_t *f, uint32_t len)
 {
 	return len >= 38 && f[12] == 0x08 && f[13] == 0x00 && f[23] == 17 && f[36] == 0 &&
-	       f[37] == BM_UDP_PORT;
+	       f[37] == BENCH_UDP_PORT;
 }
 
 struct rx_count {
@@ -260,10 +266,7 @@ static void emit(const struct peer_opts *o, const char *mode, uint64_t pkts, dou
 	bench_row_str(&row, "label", o->label);
 	bench_row_str(&row, "mode", mode);
 	bench_row_u64(&row, "frame", o->frame);
-	bench_row_u64(&row, "packets", pkts);
-	bench_row_num(&row, "seconds", "%.3f", secs);
-	bench_row_num(&row, "mpps", "%.4f", secs > 0 ? (double)pkts / secs / 1e6 : 0);
-	bench_row_num(&row, "gbps", "%.3f", secs > 0 ? (double)bytes * 8 / secs / 1e9 : 0);
+	bench_row_rate(&row, pkts, bytes, secs, "%.4f");
 	bench_row_u64(&row, "iface_packets", iface_pkts);
 	bench_row_num(&row, "iface_mpps", "%.4f", secs > 0 ? (double)iface_pkts / secs / 1e6 : 0);
 	bench_row_u64(&row, "iface_drops", iface_drops);
@@ -347,21 +350,21 @@ static int do_sink(const struct peer_opts *o)
 	return c.bench ? 0 : 1;
 }
 
-/* One frame per flow (BM_MAX_FRAME apart); one flow keeps the guest's
+/* One frame per flow (BENCH_MAX_FRAME apart); one flow keeps the guest's
  * shape (port 9 to port 9). */
 static int build_frames(const struct peer_opts *o, const uint8_t src[6], uint8_t *buf)
 {
-	struct bm_opts bo;
+	struct bench_frame_conf fc;
 	uint32_t f;
 
-	memset(&bo, 0, sizeof(bo));
-	memcpy(bo.mac, src, 6);
-	memcpy(bo.peer, o->dst, 6);
-	bo.ip = 0x0a630001;
-	bo.peer_ip = 0x0a630002;
+	memset(&fc, 0, sizeof(fc));
+	memcpy(fc.src, src, 6);
+	memcpy(fc.dst, o->dst, 6);
+	fc.ip = 0x0a630001;
+	fc.peer_ip = 0x0a630002;
 	for (f = 0; f < o->flows; f++) {
-		bo.sport = o->flows > 1 ? (uint16_t)(GEN_SPORT + f) : 0;
-		bm_frame_build(buf + (size_t)f * BM_MAX_FRAME, &bo, o->frame);
+		fc.sport = o->flows > 1 ? (uint16_t)(GEN_SPORT + f) : 0;
+		bench_frame_build(buf + (size_t)f * BENCH_MAX_FRAME, &fc, o->frame);
 	}
 	return 0;
 }
@@ -369,7 +372,7 @@ static int build_frames(const struct peer_opts *o, const uint8_t src[6], uint8_t
 /* gen and fwd: send for warmup + duration + tail seconds. */
 static int do_gen(const struct peer_opts *o, int count_back)
 {
-	static uint8_t frame[GEN_FLOWS_MAX * BM_MAX_FRAME];
+	static uint8_t frame[GEN_FLOWS_MAX * BENCH_MAX_FRAME];
 	struct mmsghdr msgs[GEN_BATCH_MAX];
 	struct iovec iov[GEN_FLOWS_MAX];
 	struct sockaddr_ll to;
@@ -396,7 +399,7 @@ static int do_gen(const struct peer_opts *o, int count_back)
 	to.sll_halen = 6;
 	memcpy(to.sll_addr, o->dst, 6);
 	for (i = 0; i < (int)o->flows; i++) {
-		iov[i].iov_base = frame + (size_t)i * BM_MAX_FRAME;
+		iov[i].iov_base = frame + (size_t)i * BENCH_MAX_FRAME;
 		iov[i].iov_len = o->frame;
 	}
 	memset(msgs, 0, sizeof(msgs));
@@ -477,29 +480,14 @@ static int do_gen(const struct peer_opts *o, int count_back)
 	return 0;
 }
 
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
 static void write_hist(const struct peer_opts *o, const uint64_t *h)
 {
 	FILE *f = o->hist_file ? fopen(o->hist_file, "w") : stdout;
-	uint32_t b;
-	int first = 1;
 
 	if (!f)
 		return;
 	fprintf(f, "{\"hist\":\"host_rtt\",\"unit\":\"ns\",\"frame\":%u,\"buckets\":[", (unsigned)o->frame);
-	for (b = 0; b < BM_HIST_BUCKETS; b++) {
-		if (!h[b])
-			continue;
-		fprintf(f, "%s[%.0f,%llu]", first ? "" : ",", bm_bucket_ns(b), (unsigned long long)h[b]);
-		first = 0;
-	}
+	bench_hist_json(f, h, 1);
 	fprintf(f, "]}\n");
 	if (f != stdout)
 		fclose(f);
@@ -508,8 +496,8 @@ static void write_hist(const struct peer_opts *o, const uint64_t *h)
 /* One probe at a time through a reflecting guest; CLOCK_MONOTONIC stamps. */
 static int do_ping(const struct peer_opts *o)
 {
-	static uint64_t hist[BM_HIST_BUCKETS];
-	static uint8_t frame[BM_MAX_FRAME], in[BM_MAX_FRAME];
+	static uint64_t hist[BENCH_HIST_BUCKETS];
+	static uint8_t frame[BENCH_MAX_FRAME], in[BENCH_MAX_FRAME];
 	struct sockaddr_ll to;
 	uint8_t mac[6] = {0};
 	uint64_t samples = 0, lost = 0, other = 0, maxns = 0, loops, t_lo, t_hi, t_start;
@@ -538,8 +526,8 @@ static int do_ping(const struct peer_opts *o)
 			break;
 		}
 		seq++;
-		memcpy(frame + BM_OFF_SEQ, &seq, 4);
-		memcpy(frame + BM_OFF_TS, &t0, 8);
+		memcpy(frame + BENCH_OFF_SEQ, &seq, 4);
+		memcpy(frame + BENCH_OFF_TS, &t0, 8);
 		if (sendto(fd, frame, o->frame, 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
 			perror("vmb-peer: ping: sendto");
 			break;
@@ -554,7 +542,7 @@ static int do_ping(const struct peer_opts *o)
 				continue;
 			n = recv(fd, in, sizeof(in), MSG_DONTWAIT);
 			t1 = now_ns();
-			if (n >= BM_OFF_TS + 8 && get32(in + BM_OFF_MAGIC) == BM_MAGIC && get32(in + BM_OFF_SEQ) == seq)
+			if (n > 0 && bench_frame_is_seq(in, (uint32_t)n, seq))
 				got = 1;
 			else if (n > 0)
 				other++;
@@ -568,7 +556,7 @@ static int do_ping(const struct peer_opts *o)
 			continue;
 		if (got) {
 			uint64_t ns = t1 - t0;
-			hist[bm_hist_bucket(ns)]++;
+			hist[bench_hist_bucket(ns)]++;
 			if (ns > maxns)
 				maxns = ns;
 			samples++;
@@ -588,11 +576,7 @@ static int do_ping(const struct peer_opts *o)
 		bench_row_u64(&row, "samples", samples);
 		bench_row_u64(&row, "lost", lost);
 		bench_row_u64(&row, "other", other);
-		bench_row_num(&row, "p50_ns", "%.0f", bm_hist_pct(hist, samples, 50));
-		bench_row_num(&row, "p90_ns", "%.0f", bm_hist_pct(hist, samples, 90));
-		bench_row_num(&row, "p99_ns", "%.0f", bm_hist_pct(hist, samples, 99));
-		bench_row_num(&row, "p999_ns", "%.0f", bm_hist_pct(hist, samples, 99.9));
-		bench_row_num(&row, "max_ns", "%.0f", (double)maxns);
+		bench_row_pcts(&row, hist, samples, 1, (double)maxns);
 		bench_emit(&row);
 	}
 	write_hist(o, hist);
@@ -619,11 +603,11 @@ static int do_reflect(const struct peer_opts *o)
 		if (poll(&p, 1, 50) <= 0)
 			continue;
 		n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
-		if (n < BM_OFF_TS + 8 || get32(buf + BM_OFF_MAGIC) != BM_MAGIC) {
+		if (n < BENCH_OFF_TS + 8 || !bench_frame_ours(buf, (uint32_t)n)) {
 			other += n > 0;
 			continue;
 		}
-		bm_macswap(buf);
+		bench_macswap(buf);
 		if (sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, fl) == n)
 			n_back++;
 	}
@@ -649,7 +633,6 @@ int main(int argc, char **argv)
 		{"flows", 1, 0, 'F'},    {0, 0, 0, 0}};
 	struct peer_opts o = {0};
 	int c, quiet = 0, rc;
-	unsigned m[6];
 
 	o.iface = "tap0";
 	o.label = "";
@@ -671,12 +654,10 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'i': o.iface = optarg; break;
 		case 'd':
-			if (sscanf(optarg, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]) != 6) {
-				fprintf(stderr, "vmb-peer: bad MAC %s\n", optarg);
+			if (vnet_parse_mac(optarg, o.dst)) {
+				fprintf(stderr, "vmb-peer: bad MAC %s (want aa:bb:cc:dd:ee:ff)\n", optarg);
 				return 2;
 			}
-			for (c = 0; c < 6; c++)
-				o.dst[c] = (uint8_t)m[c];
 			o.have_dst = 1;
 			break;
 		case 'f': o.frame = (uint32_t)strtoul(optarg, NULL, 0); break;
@@ -694,7 +675,7 @@ int main(int argc, char **argv)
 		default: usage(); return 2;
 		}
 	}
-	if (o.frame < BM_MIN_FRAME || o.frame > BM_MAX_FRAME || o.burst < 1 || o.burst > GEN_BATCH_MAX ||
+	if (o.frame < BENCH_MIN_FRAME || o.frame > BENCH_MAX_FRAME || o.burst < 1 || o.burst > GEN_BATCH_MAX ||
 	    o.duration <= 0 || o.duration > 3600 || o.warmup < 0 || o.warmup > 600 || o.tail < 0 ||
 	    o.tail > 600 || o.wait <= 0 || o.wait > 600 || o.timeout_ms < 1 || o.timeout_ms > 10000 ||
 	    o.flows < 1 || o.flows > GEN_FLOWS_MAX) {
