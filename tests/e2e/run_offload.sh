@@ -32,7 +32,7 @@
 #     MODE ipv6off  the same with offload=off (counters at 0)
 # Prints one JSON line (and writes it to $ECHO_RESULT when set); iperf in
 # Mbit/s and the flood ping in round trips per second are the figures to
-# compare with a Linux guest (tools/vs-linux, README "Against a Linux guest").
+# compare with a Linux guest (bench/vm/vs-linux.sh, README "Against a Linux guest").
 # IPERF_SECONDS (5) and FLOOD (5000) change the run length; each run stays
 # under 60 s. Exits 77 (skip) when not root or QEMU is missing.
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Smoke test of tools/vs-linux, the appliance's side only (--no-linux: the
+# Smoke test of bench/vm/vs-linux.sh, the appliance's side only (--no-linux: the
 # Linux guest needs a kernel package download): one round, offloads on
 # and off, the default and idle=0 appliance; every run must report an
 # iperf rate and every flood-ping reply, and the summary must be written.
@@ -11,7 +11,7 @@ image=$1
 command -v qemu-system-x86_64 >/dev/null || { echo "run_vs_linux: no QEMU; skipped"; exit 77; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-timeout 400 "$here/../../tools/vs-linux" --no-linux --rounds 1 --seconds 2 --pings 500 --vnet "- idle=0" \
+timeout 400 "$here/../../bench/vm/vs-linux.sh" --no-linux --rounds 1 --seconds 2 --pings 500 --vnet "- idle=0" \
 	--image "$image" --out "$out"
 python3 - "$out" <<'PY'
 import json, sys

@@ -1,4 +1,5 @@
-#!/bin/sh
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # SPDX-License-Identifier: BSD-3-Clause
 # vnet's bare-metal build as an installed library.
 #
@@ -46,9 +47,8 @@ if [ "$mode" = build ]; then
 	prefix=$work/prefix
 	bm=lib/vnet/x86_64-baremetal
 	jobs=$(nproc 2>/dev/null || echo 2)
-	step "configure the bare-metal build" "$cmake" -S "$src" -B "$work/build" \
-		-DCMAKE_TOOLCHAIN_FILE="$src/cmake/toolchain-x86_64-baremetal.cmake" \
-		-DCMAKE_BUILD_TYPE=Release -DLWIP_DIR="$lwip"
+	step "configure the bare-metal build" "$cmake" -S "$src" --preset bm-x86_64 -B "$work/build" \
+		-DLWIP_DIR="$lwip"
 	step "build the bare-metal libraries" "$cmake" --build "$work/build" -j"$jobs" \
 		--target vnet vnet_lwip vnet_iface vnet_arch vnet_libc
 	step "install them (--prefix)" "$cmake" --install "$work/build" --prefix "$prefix"
@@ -83,9 +83,9 @@ if [ "$mode" = build ]; then
 fi
 
 [ "$mode" = boot ] || { echo "usage: run_baremetal.sh build|boot ..."; exit 2; }
-qemu=qemu-system-x86_64
-vq=$(cd "$(dirname "$0")/../.." && pwd)/tools/qemu # picks the accelerator
-command -v "$qemu" >/dev/null 2>&1 || { echo "SKIP: $qemu not installed"; exit 77; }
+# shellcheck source=../../tools/lib/qemu.sh
+. "$(dirname "$0")/../../tools/lib/qemu.sh"
+command -v qemu-system-x86_64 >/dev/null 2>&1 || { echo "SKIP: qemu-system-x86_64 not installed"; exit 77; }
 command -v python3 >/dev/null 2>&1 || { echo "SKIP: python3 not installed"; exit 77; }
 elf=$work/app/minimal.elf
 if [ ! -f "$elf" ]; then
@@ -95,11 +95,14 @@ fi
 port=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 console=$work/console.txt
 : >"$console"
-timeout 60 "$vq" x86_64 -machine q35 -nodefaults -no-reboot -display none -serial file:"$console" \
-	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-	-netdev user,id=n0,hostfwd=udp:127.0.0.1:"$port"-10.0.2.15:7 \
-	-device virtio-net-pci,netdev=n0,disable-legacy=on -kernel "$elf" </dev/null >"$log" 2>&1 &
-qpid=$!
+vnet_accel x86_64 2>"$log" || { cat "$log"; exit 1; }
+vnet_args_reset
+vnet_machine x86_64 q35
+vnet_headless "file:$console"
+vnet_exit_device x86_64
+vnet_nic x86_64 pci modern netdev=n0
+VNET_ARGS+=(-netdev "user,id=n0,hostfwd=udp:127.0.0.1:$port-10.0.2.15:7" -kernel "$elf")
+vnet_qemu_start minimal 60 >>"$log" 2>&1
 rc=1
 python3 - "$port" "$console" <<'PY' && rc=0
 import socket, sys, time
@@ -124,8 +127,7 @@ while time.time() < deadline:
     sys.exit("wrong echo: %r" % data)
 sys.exit("no UDP echo")
 PY
-kill "$qpid" 2>/dev/null
-wait "$qpid" 2>/dev/null
+vnet_qemu_stop minimal
 if [ "$rc" -ne 0 ]; then
 	echo "FAIL boot of $elf; console:"
 	sed 's/^/  | /' "$console"

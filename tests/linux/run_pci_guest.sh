@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # SPDX-License-Identifier: BSD-3-Clause
 # e2e: the libpciaccess transport inside a Linux guest under QEMU (TCG).
 # The guest has two virtio-net-pci devices: 00:03.0 bound to the kernel's
@@ -9,44 +10,37 @@
 set -uo pipefail
 bin=$1 work=$2
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
+# shellcheck source=../../tools/lib/qemu.sh
+. "$here/../../tools/lib/qemu.sh"
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (netns, tap)"; exit 77; }
 command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: no qemu-system-x86_64"; exit 77; }
 mkdir -p "$work"
-"$root/tools/guest/build-initramfs" "$bin" "$work"
+"$here/build-initramfs.sh" "$bin" "$work"
 rc=$?
 [ $rc = 77 ] && { echo "SKIP: no guest kernel"; exit 77; }
 [ $rc = 0 ] || exit 1
+vnet_accel x86_64 || exit 1
 
 ns=vnetpci$$
-qpid= epid=
-cleanup() {
-	[ -n "$qpid" ] && kill "$qpid" 2>/dev/null
-	[ -f "$work/qemu.pid" ] && kill "$(cat "$work/qemu.pid")" 2>/dev/null
-	[ -n "$epid" ] && kill "$epid" 2>/dev/null
-	sleep 0.3
-	ip netns del "$ns" 2>/dev/null
-	rm -f "$work/qemu.pid"
-}
-trap cleanup EXIT INT TERM
-ip netns add "$ns" || exit 1
-ip netns exec "$ns" ip tuntap add tap0 mode tap || exit 1
-ip -n "$ns" link set lo up
-ip -n "$ns" link set tap0 up
+epid=
+stop_echo() { [ -z "$epid" ] || { kill "$epid" 2>/dev/null; wait "$epid" 2>/dev/null; epid=; }; }
+vnet_netns_new "$ns" || exit 1
+vnet_netns_tap "$ns" tap0 || exit 1
 ip netns exec "$ns" python3 "$here/tap_echo.py" tap0 --seconds 150 >"$work/echo.log" 2>&1 &
 epid=$!
-rm -f "$work/serial.log" "$work/qemu.pid"
-timeout 150 ip netns exec "$ns" "$root/tools/qemu" x86_64 -machine q35 -m 512 -nodefaults -no-reboot \
-	-display none -serial "file:$work/serial.log" -pidfile "$work/qemu.pid" \
-	-kernel "$work/vmlinuz" -initrd "$work/initrd.gz" -append "console=ttyS0 quiet panic=-1" \
-	-netdev user,id=n0,restrict=on -device virtio-net-pci,disable-legacy=on,netdev=n0,addr=0x3 \
-	-netdev tap,id=n1,ifname=tap0,script=no,downscript=no,vhost=off \
-	-device virtio-net-pci,disable-legacy=on,netdev=n1,addr=0x4 &
-qpid=$!
-wait "$qpid"
+vnet_at_exit stop_echo
+rm -f "$work/serial.log"
+vnet_args_reset
+vnet_machine x86_64 q35
+vnet_headless "file:$work/serial.log" 512
+VNET_ARGS+=(-kernel "$work/vmlinuz" -initrd "$work/initrd.gz" -append "console=ttyS0 quiet panic=-1"
+	-netdev "user,id=n0,restrict=on" -netdev "tap,id=n1,ifname=tap0,script=no,downscript=no,vhost=off")
+vnet_nic x86_64 pci modern netdev=n0,addr=0x3
+vnet_nic x86_64 pci modern netdev=n1,addr=0x4
+vnet_qemu_start guest 150 "$ns"
+vnet_qemu_wait guest
 qrc=$?
-qpid=
-kill "$epid" 2>/dev/null; wait "$epid" 2>/dev/null; epid=
+stop_echo
 sed 's/^/  guest: /' "$work/serial.log" | grep -v '^  guest: $' | tail -40
 cat "$work/echo.log"
 [ $qrc = 124 ] && { echo "FAIL: the guest did not finish within 150 s"; exit 1; }

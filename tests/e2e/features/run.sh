@@ -1,4 +1,5 @@
-#!/bin/sh
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # SPDX-License-Identifier: BSD-3-Clause
 # Indirect descriptors and queue reset on QEMU (features_test.c): two
 # virtio-net devices on one QEMU hub, so what one sends the other
@@ -12,27 +13,31 @@
 # recovered by a device reset after the queue reset failed (the guest
 # checks the same: features_test.c). Exit 77 (skip) without QEMU.
 set -u
+# shellcheck source=../../../tools/lib/qemu.sh
+. "$(dirname "$0")/../../../tools/lib/qemu.sh"
 img=${1:?usage: run.sh IMAGE q35|q35-packed|microvm [ARGS...]}
 mode=${2:?machine}
 shift 2
-qemu=qemu-system-x86_64
-vq=$(cd "$(dirname "$0")/../../.." && pwd)/tools/qemu # picks the accelerator
-command -v "$qemu" >/dev/null 2>&1 || { echo "SKIP: $qemu not installed"; exit 77; }
+command -v qemu-system-x86_64 >/dev/null 2>&1 || { echo "SKIP: qemu-system-x86_64 not installed"; exit 77; }
 [ -f "$img" ] || { echo "FAIL: no image $img"; exit 1; }
 case $mode in
-q35) machine="-machine q35" dev="virtio-net-pci,disable-legacy=on" targ=pci ring=split ;;
-q35-packed) machine="-machine q35" dev="virtio-net-pci,disable-legacy=on,packed=on" targ=pci ring=packed ;;
-microvm) machine="-machine microvm -global virtio-mmio.force-legacy=false" dev=virtio-net-device targ=mmio ring=split ;;
+q35) machine=q35 tr=pci props="" ring=split ;;
+q35-packed) machine=q35 tr=pci props=packed=on, ring=packed ;;
+microvm) machine=microvm tr=mmio props="" ring=split ;;
 *) echo "run.sh: machine is q35, q35-packed or microvm" >&2; exit 2 ;;
 esac
+vnet_accel x86_64 || exit 1
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-# shellcheck disable=SC2086 # $machine holds several words
-timeout "${VNET_E2E_TIMEOUT:-90}" "$vq" x86_64 $machine -m 256 -nodefaults -no-reboot -display none \
-	-serial stdio -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-	-netdev hubport,id=p0,hubid=0 -netdev hubport,id=p1,hubid=0 \
-	-device "$dev,netdev=p0,mac=52:54:00:10:00:0a" -device "$dev,netdev=p1,mac=52:54:00:10:00:0b" \
-	-kernel "$img" -append "transport=$targ ring=$ring $*" >"$log" 2>&1 </dev/null
+vnet_at_exit rm -f "$log"
+vnet_args_reset
+vnet_machine x86_64 "$machine"
+vnet_headless stdio 256
+vnet_exit_device x86_64
+VNET_ARGS+=(-netdev "hubport,id=p0,hubid=0" -netdev "hubport,id=p1,hubid=0")
+vnet_nic x86_64 "$tr" modern "${props}netdev=p0,mac=52:54:00:10:00:0a"
+vnet_nic x86_64 "$tr" modern "${props}netdev=p1,mac=52:54:00:10:00:0b"
+VNET_ARGS+=(-kernel "$img" -append "transport=$tr ring=$ring $*")
+vnet_qemu_bounded "${VNET_E2E_TIMEOUT:-90}" >"$log" 2>&1 </dev/null
 rc=$?
 sed 's/^/  | /' "$log"
 # what must be on the console besides PASS

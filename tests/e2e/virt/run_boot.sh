@@ -1,4 +1,5 @@
-#!/bin/sh
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # SPDX-License-Identifier: BSD-3-Clause
 # Boot the environment's boot test (tests/e2e/boot/boot_test.c) on QEMU's
 # virt machine and check: the PASS line with QEMU status 33, and an
@@ -9,26 +10,32 @@
 #   run_boot.sh <boot_test.img|.elf> aarch64|riscv64
 # Exit 77 (ctest SKIP_RETURN_CODE) without QEMU.
 set -u
+# shellcheck source=../../../tools/lib/qemu.sh
+. "$(dirname "$0")/../../../tools/lib/qemu.sh"
 
 img=${1:?usage: run_boot.sh <image> aarch64|riscv64}
 arch=${2:?usage: run_boot.sh <image> aarch64|riscv64}
-qemu=qemu-system-$arch
-vq=$(cd "$(dirname "$0")/../../.." && pwd)/tools/qemu # picks the accelerator
 tmo=${VNET_BOOT_TIMEOUT:-30}
 args='boot_test greeting=hello quoted="a b" flag'
-command -v "$qemu" >/dev/null 2>&1 || { echo "SKIP: $qemu not installed"; exit 77; }
+command -v "qemu-system-$arch" >/dev/null 2>&1 || { echo "SKIP: qemu-system-$arch not installed"; exit 77; }
 [ -f "$img" ] || { echo "FAIL: no image $img"; exit 1; }
+vnet_accel "$arch" || exit 1
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+vnet_at_exit rm -f "$log"
 fail=0
 
-# boot <name> <expected status> <expected line> <image> <append> <qemu args...>
+# boot <name> <expected status> <expected line> <image> <append> [virt's PROPS [noexit]]
+# (noexit: no exit device, so the guest must power off through PSCI)
 boot() {
-	name=$1 want=$2 line=$3 kernel=$4 append=$5
-	shift 5
+	local name=$1 want=$2 line=$3 kernel=$4 append=$5 props=${6:-} start rc ms
+	vnet_args_reset
+	vnet_machine "$arch" virt "$props"
+	vnet_headless stdio 512
+	VNET_ARGS+=(-smp 1)
+	[ "${7:-}" = noexit ] || vnet_exit_device "$arch"
+	VNET_ARGS+=(-kernel "$kernel" -append "$append")
 	start=$(date +%s%N)
-	timeout "$tmo" "$vq" "$arch" "$@" -m 512 -smp 1 -nodefaults -no-reboot -display none \
-		-serial stdio -kernel "$kernel" -append "$append" >"$log" 2>&1 </dev/null
+	vnet_qemu_bounded "$tmo" >"$log" 2>&1 </dev/null
 	rc=$?
 	ms=$(( ($(date +%s%N) - start) / 1000000 ))
 	if [ "$rc" -eq "$want" ] && grep -q "$line" "$log"; then
@@ -42,16 +49,14 @@ boot() {
 }
 
 if [ "$arch" = aarch64 ]; then
-	semi="-semihosting-config enable=on,target=native"
-	elf=${img%.img}.elf
-	boot image   33  '^PASS'           "$img" "$args"  -machine virt -cpu cortex-a57 $semi
-	boot crash   253 'CPU exception 60' "$img" crash   -machine virt -cpu cortex-a57 $semi
-	boot elf     33  '^PASS'           "$elf" "$args"  -machine virt -cpu cortex-a57 $semi
-	boot el2     33  'entered at EL2'  "$img" "$args"  -machine virt,virtualization=on -cpu cortex-a57 $semi
-	boot psci    0   'through PSCI'    "$img" "$args"  -machine virt -cpu cortex-a57
+	boot image   33  '^PASS'           "$img"            "$args"
+	boot crash   253 'CPU exception 60' "$img"           crash
+	boot elf     33  '^PASS'           "${img%.img}.elf" "$args"
+	boot el2     33  'entered at EL2'  "$img"            "$args"  virtualization=on
+	boot psci    0   'through PSCI'    "$img"            "$args"  "" noexit
 else
-	boot image   33  '^PASS'           "$img" "$args"  -machine virt
-	boot crash   253 'CPU exception 3 (breakpoint)' "$img" crash -machine virt
+	boot image   33  '^PASS'           "$img" "$args"
+	boot crash   253 'CPU exception 3 (breakpoint)' "$img" crash
 fi
 
 [ "$fail" -eq 0 ] && echo "boot test ($arch virt): PASS"

@@ -11,7 +11,7 @@ image=$1 arch=$2 transport=$3
 command -v "qemu-system-$arch" >/dev/null || { echo "run_refusal: no qemu-system-$arch; skipped"; exit 77; }
 serial=$(mktemp)
 trap 'rm -f "$serial"' EXIT
-timeout 120 "$here/../../../tools/qemu-run-virt" --arch "$arch" --transport "$transport" --legacy \
+timeout 120 "$here/../../../tools/qemu-run" --arch "$arch" --transport "$transport" --legacy \
 	--timeout 60 --expect-exit 3 --serial "$serial" --append "transport=$transport" "$image"
 case $transport in
 pci) want='disable-legacy=on' ;;

@@ -2,27 +2,26 @@
 # e2e smoke test of the bare-metal benchmark (label e2e, bounded to 60 s):
 # boot vnet-bench-bm on q35 (virtio-net-pci, tap in a private namespace,
 # via tools/qemu-run) for ~3 s of txonly against the host sink
-# (tools/vmbench/vmb-peer, built here with cc), then check that frames
-# arrived on the host side and that the guest exited with status 33.
-#   run.sh IMAGE
-# Exits 77 (skip) when not root or QEMU or cc is missing.
+# (vmb-peer of the host build BUILD_DIR, built there if missing), then
+# check that frames arrived on the host side and that the guest exited
+# with status 33.
+#   run.sh IMAGE BUILD_DIR
+# Exits 77 (skip) when not root or QEMU is missing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
-image=${1:?usage: run.sh IMAGE}
+image=${1:?usage: run.sh IMAGE BUILD_DIR}
+build=${2:?usage: run.sh IMAGE BUILD_DIR}
 [ "$(id -u)" = 0 ] || { echo "vmbench smoke: needs root for the namespace; skipped"; exit 77; }
 command -v qemu-system-x86_64 >/dev/null || { echo "vmbench smoke: no QEMU; skipped"; exit 77; }
-command -v cc >/dev/null || { echo "vmbench smoke: no cc; skipped"; exit 77; }
 [ -f "$image" ] || { echo "vmbench smoke: no image $image (is bench/baremetal in the bare-metal build?)"; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cc -O2 -Wall -Wextra -Werror -I "$root/bench" -I "$root/bench/baremetal" -I "$root/include" -o "$tmp/vmb-peer" \
-	"$root/tools/vmbench/vmb-peer.c" "$root/bench/baremetal/frame.c" "$root/bench/baremetal/hist.c" \
-	"$root/bench/bench_out.c"
+peer=$("$root/bench/vm/build.sh" peer "$build")
 rc=0
 timeout 60 "$root/tools/qemu-run" --machine q35 --timeout 45 --serial "$tmp/serial.log" \
 	--append "mode=txonly frame=60 warmup=0.2 duration=3" "$image" -- \
-	"$tmp/vmb-peer" sink --iface tap0 --warmup 0.2 --duration 1.5 --wait 20 --label smoke --quiet \
+	"$peer" sink --iface tap0 --warmup 0.2 --duration 1.5 --wait 20 --label smoke --quiet \
 	>"$tmp/host.json" || rc=$?
 cat "$tmp/host.json"
 grep -E '^\{"backend"|^stages|^READY' "$tmp/serial.log" || true

@@ -3,11 +3,11 @@
 # with queues=2 on q35 (virtio-net-pci mq=on, vectors=6) or microvm
 # (virtio-net-device mq=on, MMIO) over a multiqueue tap (queues=2) in a
 # private namespace, via tools/qemu-run --mq 2.
-#   run_mq.sh IMAGE tx [q35|microvm]   txonly: each guest TX queue writes to its own tap
+#   run_mq.sh IMAGE BUILD_DIR tx [q35|microvm]   txonly: each guest TX queue writes to its own tap
 #                        queue; both queues must have sent frames and the
 #                        tap must have counted their sum (less at most what
 #                        was still in the rings when the guest reset them)
-#   run_mq.sh IMAGE rx [q35|microvm]   rxonly: the host generator sends 16 UDP flows, which
+#   run_mq.sh IMAGE BUILD_DIR rx [q35|microvm]   rxonly: the host generator sends 16 UDP flows, which
 #                        the tap spreads over its queues by flow hash; both
 #                        guest RX queues must have received frames, and
 #                        what they received must be what the host sent:
@@ -20,27 +20,27 @@
 #                        those and no more than the tap ever handed QEMU
 #                        (tx_packets; the few before the generator started
 #                        are the host stack's)
-# Exits 77 (skip) when not root or QEMU, cc or python3 is missing.
+# The host generator is vmb-peer of the host build BUILD_DIR (built there
+# if missing). Exits 77 (skip) when not root or QEMU or python3 is missing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
-image=${1:?usage: run_mq.sh IMAGE tx|rx}
-dir=${2:?usage: run_mq.sh IMAGE tx|rx [q35|microvm]}
-machine=${3:-q35}
+usage="usage: run_mq.sh IMAGE BUILD_DIR tx|rx [q35|microvm]"
+image=${1:?$usage}
+build=${2:?$usage}
+dir=${3:?$usage}
+machine=${4:-q35}
 case $dir/$machine in tx/q35|rx/q35|tx/microvm|rx/microvm) ;;
-*) echo "usage: run_mq.sh IMAGE tx|rx [q35|microvm]" >&2; exit 2 ;; esac
+*) echo "$usage" >&2; exit 2 ;; esac
 [ "$(id -u)" = 0 ] || { echo "mq: needs root for the namespace; skipped"; exit 77; }
 command -v qemu-system-x86_64 >/dev/null || { echo "mq: no QEMU; skipped"; exit 77; }
-command -v cc >/dev/null || { echo "mq: no cc; skipped"; exit 77; }
 py=/usr/bin/python3
 [ -x "$py" ] || py=$(command -v python3 || true)
 [ -n "$py" ] || { echo "mq: no python3; skipped"; exit 77; }
 [ -f "$image" ] || { echo "mq: no image $image (is bench/baremetal in the bare-metal build?)"; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cc -O2 -Wall -Wextra -Werror -I "$root/bench" -I "$root/bench/baremetal" -I "$root/include" -o "$tmp/vmb-peer" \
-	"$root/tools/vmbench/vmb-peer.c" "$root/bench/baremetal/frame.c" "$root/bench/baremetal/hist.c" \
-	"$root/bench/bench_out.c"
+peer=$("$root/bench/vm/build.sh" peer "$build")
 # the host side, in the namespace once the guest printed READY
 cat >"$tmp/host.sh" <<'EOF'
 #!/usr/bin/env bash
@@ -49,7 +49,7 @@ cat >"$tmp/host.sh" <<'EOF'
 # from here), the tap's counters, 16 flows to the guest's MAC, then (once
 # the guest has drained and finished) the tap's counters again
 set -euo pipefail
-tmp=$1 dir=$2
+tmp=$1 dir=$2 peer=$3
 st=/sys/class/net/tap0/statistics
 done_wait() { for _ in $(seq 300); do grep -q '^vnet-bench-bm: done' "$SERIAL" && break; sleep 0.1; done; }
 if [ "$dir" = tx ]; then
@@ -61,7 +61,7 @@ else
 	sleep 0.3
 	echo "$(cat $st/tx_packets) $(cat $st/tx_dropped)" >"$tmp/tap_before"
 	mac=$(sed -n 's/^READY mac=\([0-9a-f:]*\).*/\1/p' "$SERIAL" | head -n1)
-	"$tmp/vmb-peer" gen --iface tap0 --dst "$mac" --frame 60 --warmup 0.3 --duration 2 --tail 0.5 \
+	"$peer" gen --iface tap0 --dst "$mac" --frame 60 --warmup 0.3 --duration 2 --tail 0.5 \
 		--flows 16 --label mq --quiet >"$tmp/host.json" 2>"$tmp/gen.err" || { cat "$tmp/gen.err" >&2; exit 1; }
 	cat "$tmp/gen.err" >&2
 	done_wait
@@ -76,7 +76,7 @@ else
 fi
 rc=0
 timeout 80 "$root/tools/qemu-run" --machine "$machine" --mq 2 --timeout 45 --serial "$tmp/serial.log" \
-	--append "$append" "$image" -- "$tmp/host.sh" "$tmp" "$dir" || rc=$?
+	--append "$append" "$image" -- "$tmp/host.sh" "$tmp" "$dir" "$peer" || rc=$?
 grep -E '^\{"(backend|per_queue)"|^queue |^READY|queue pairs|drained' "$tmp/serial.log" || true
 [ -f "$tmp/host.json" ] && cat "$tmp/host.json"
 if [ $rc != 0 ]; then

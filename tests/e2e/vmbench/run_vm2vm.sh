@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # e2e: VM to VM with no host stack (label e2e, bounded to 90 s). Two
 # vnet-bench-bm guests on q35 joined by QEMU's dgram netdev on 127.0.0.1
-# (tools/vmbench/vm-pair): A in rxonly, B in txonly for ~2 s of A's window.
+# (bench/vm/vm-pair): A in rxonly, B in txonly for ~2 s of A's window.
 # Checks that both exited with status 33, that both JSON lines parse, that
 # A received frames (in its window and in the whole run), and that the
 # counts are consistent: A's window <= A's total <= B's total sent, B's
@@ -20,7 +20,7 @@ py=/usr/bin/python3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 rc=0
-timeout 80 "$root/tools/vmbench/vm-pair" --machine q35 --timeout 40 --serial-a "$tmp/rx.log" --serial-b "$tmp/tx.log" \
+timeout 80 "$root/bench/vm/vm-pair" --machine q35 --timeout 40 --serial-a "$tmp/rx.log" --serial-b "$tmp/tx.log" \
 	"$image" "mode=rxonly frame=60 warmup=0.3 duration=2 wait=20" "mode=txonly frame=60 warmup=0.2 duration=4.5" || rc=$?
 grep -hE '^\{"(backend|per_queue)"|^READY' "$tmp/rx.log" "$tmp/tx.log" || true
 [ $rc = 0 ] || { echo "vm2vm: FAIL (vm-pair status $rc: a guest did not exit with 33)"; exit 1; }

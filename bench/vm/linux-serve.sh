@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
-# tools/guest/linux-serve — the Linux guest that the echo appliance is
-# compared with (tools/vs-linux): Debian's 6.1 kernel and the virtio_net
-# modules of tools/vmbench/linux-guest.sh's initramfs, with this /init
+# bench/vm/linux-serve.sh — the Linux guest that the echo appliance is
+# compared with (bench/vm/vs-linux.sh): Debian's 6.1 kernel and the virtio_net
+# modules of bench/vm/linux-guest.sh's initramfs, with this /init
 # instead: eth0 at 10.99.0.2/24 (MTU from lg_mtu=), an iperf2 server (the
 # host's /usr/bin/iperf and its libraries), "READY" on the console, then
 # power off after lg_life= seconds (60).
-#   tools/guest/linux-serve CACHE_DIR     prints "VMLINUZ INITRD"
+#   bench/vm/linux-serve.sh CACHE_DIR     prints "VMLINUZ INITRD"
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-cache=${1:?usage: linux-serve CACHE_DIR}
+cache=${1:?usage: linux-serve.sh CACHE_DIR}
 log() { printf 'linux-serve: %s\n' "$*" >&2; }
 command -v iperf >/dev/null || { log "no iperf (tools/setup installs it)"; exit 1; }
-read -r vmlinuz base < <("$here/../vmbench/linux-guest.sh" "$cache")
+read -r vmlinuz base < <("$here/linux-guest.sh" "$cache")
 initrd=$cache/serve-$(basename "$base")
 if [ -f "$initrd" ] && [ "$initrd" -nt "$base" ] && [ "$initrd" -nt "$0" ]; then
 	echo "$vmlinuz $initrd"; exit 0

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""Summarise a tools/vmbench-run output folder: DIR/results.jsonl (one
+"""Summarise a bench/vm/run.sh output folder: DIR/results.jsonl (one
 record per measurement) and a Markdown report on stdout (medians over
 rounds; ratios are vnet-bench / Linux guest, both counted on the host).
 Files: rR-vnet-KIND-FRAME[-qN].{json,log} (host peer; -qN: N queue pairs),
@@ -92,7 +92,7 @@ def collect(d):
 
 
 def mq_tables(recs, frames):
-    """vnet-bench-bm with 1 vs N queue pairs (vmbench-run --queues "1 2")."""
+    """vnet-bench-bm with 1 vs N queue pairs (bench/vm/run.sh --queues "1 2")."""
     qs = sorted({r.get("queues", 1) for r in recs if r["guest"] == "vnet"})
     if qs == [1] or not qs:
         return
@@ -117,7 +117,7 @@ def mq_tables(recs, frames):
 
 
 def vm2vm_table(recs, frames):
-    """Two vnet-bench-bm guests over QEMU's dgram netdev (vmbench-run --peer vm)."""
+    """Two vnet-bench-bm guests over QEMU's dgram netdev (bench/vm/run.sh --peer vm)."""
     vv = [r for r in recs if r["guest"] == "vm2vm" and r.get("kind") in ("tx", "rx")]
     if not vv:
         return

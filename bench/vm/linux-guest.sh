@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# tools/vmbench/linux-guest.sh CACHE_DIR — the Linux guest that vnet-bench
+# bench/vm/linux-guest.sh CACHE_DIR — the Linux guest that vnet-bench
 # is compared with: Debian's 6.1 kernel (apt-get download + dpkg-deb -x,
 # never installed) and a busybox initramfs that loads virtio_net and pktgen
-# and runs tools/vmbench/linux-init.sh. Prints "VMLINUZ INITRD".
+# and runs bench/vm/linux-init.sh. Prints "VMLINUZ INITRD".
 # Downloads once into CACHE_DIR (outside git); needs busybox-static and cpio.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

@@ -1,6 +1,6 @@
 #!/bin/busybox sh
 # shellcheck shell=dash
-# /init of the Linux comparison guest (tools/vmbench/linux-guest.sh).
+# /init of the Linux comparison guest (bench/vm/linux-guest.sh).
 # Kernel command line: vmb_tx=SEC vmb_rx=SEC vmb_frame=BYTES vmb_dst=MAC
 # vmb_dst_ip=A.B.C.D vmb_burst=N. Two phases, announced on the console:
 #   READY mac=...   then pktgen sends vmb_frame-byte UDP frames to port 9

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# tools/vmbench/linux-peer.sh PEER OUTDIR FRAME WARMUP DURATION — the host
-# side of the Linux guest's two phases (tools/vmbench/linux-init.sh), run
+# bench/vm/linux-peer.sh PEER OUTDIR FRAME WARMUP DURATION — the host
+# side of the Linux guest's two phases (bench/vm/linux-init.sh), run
 # by tools/qemu-run inside the namespace once the guest printed READY:
 # the sink counts pktgen's frames, then, once the guest printed RXPHASE,
 # the generator sends to it. $SERIAL is the guest's console log.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tools/vmbench/vnet-peer.sh PEER KIND OUTFILE FRAME WARMUP DURATION [FLOWS] — the
+# bench/vm/vnet-peer.sh PEER KIND OUTFILE FRAME WARMUP DURATION [FLOWS] — the
 # host side of one vnet-bench-bm run, started by tools/qemu-run inside the
 # namespace once the guest printed READY ($SERIAL is its console log):
 #   tx       sink: count the guest's txonly frames

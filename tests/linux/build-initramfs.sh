@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# tools/guest/build-initramfs — a Linux guest for the libpciaccess test:
+# tests/linux/build-initramfs.sh — a Linux guest for the libpciaccess test:
 # Debian's kernel (apt-get download linux-image-6.1.0-*-amd64, unpacked
 # with dpkg-deb -x, cached) and an initramfs of busybox-static, the virtio
 # PCI modules, a statically linked test binary and an /init script.
 #
-#   tools/guest/build-initramfs TEST_BINARY OUT_DIR
+#   build-initramfs.sh TEST_BINARY OUT_DIR
 # Writes OUT_DIR/vmlinuz and OUT_DIR/initrd.gz. Exit 77 when the kernel
 # package cannot be had (offline): the caller skips.
 set -euo pipefail

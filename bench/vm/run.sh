@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# tools/vmbench-run — vnet-bench as a bare-metal image under QEMU, side by
+# shellcheck source-path=SCRIPTDIR
+# bench/vm/run.sh — vnet-bench as a bare-metal image under QEMU, side by
 # side with a Linux guest, both counted on the host side of a tap inside a
 # private network namespace (tools/qemu-run). Run as root.
 #
-#   tools/vmbench-run [--frames "60 1514"] [--duration SEC] [--warmup SEC]
-#                     [--rounds N] [--burst N] [--ring N] [--machine q35|microvm]
-#                     [--queues "1 2"] [--flows N] [--peer host|vm] [--netdev dgram|socket]
-#                     [--no-linux] [--no-latency] [--no-plot] [--out DIR]
-#                     [--guest "K=V ..."]   (more vnet-bench-bm options, e.g. idle=50)
+#   bench/vm/run.sh [--frames "60 1514"] [--duration SEC] [--warmup SEC]
+#                   [--rounds N] [--burst N] [--ring N] [--machine q35|microvm]
+#                   [--queues "1 2"] [--flows N] [--peer host|vm] [--netdev dgram|socket]
+#                   [--no-linux] [--no-latency] [--no-plot] [--out DIR]
+#                   [--guest "K=V ..."]   (more vnet-bench-bm options, e.g. idle=50)
+#                   [--bm-build DIR] [--host-build DIR]   (build/bm, build/host)
 #
 # For each round and frame size, in this order (alternating the contenders,
 # as the host's load drifts): vnet-bench-bm txonly (host sink counts),
@@ -25,16 +27,19 @@
 # multiqueue tap with queues=N in QEMU; the host generator sends --flows
 # UDP flows, 8 by default with N > 1, for the tap to spread by flow hash).
 # --peer vm: no host side at all: two vnet-bench-bm guests joined by
-# QEMU's dgram (or socket) netdev on 127.0.0.1 (tools/vmbench/vm-pair):
+# QEMU's dgram (or socket) netdev on 127.0.0.1 (bench/vm/vm-pair):
 # rxonly <- txonly, then forward <- latency; each guest counts its own
 # side; needs no root. Both guests' JSON lines and tables are printed,
-# then the summary.
+# then the summary. The image and the host peer (bench/peer/vmb-peer) come
+# from the bare-metal and host builds (bench/vm/build.sh).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-vm=$root/tools/vmbench
+vm=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$vm/../.." && pwd)
+# shellcheck source=../../tools/lib/qemu.sh
 . "$root/tools/lib/qemu.sh"
 frames="60 1514" dur=3 warm=0.5 rounds=1 burst=32 ring=256 machine=q35
 linux=1 latency=1 plot=1 out="" queues=1 flows="" peer=host netdev=dgram gopts=""
+bm_build=$root/build/bm host_build=$root/build/host
 while [ $# -gt 0 ]; do
 	case $1 in
 	--frames) frames=$2; shift ;;
@@ -52,56 +57,55 @@ while [ $# -gt 0 ]; do
 	--no-latency) latency=0 ;;
 	--no-plot) plot=0 ;;
 	--guest) gopts=$2; shift
-		case $gopts in *[!a-z0-9_=.\ ]*) echo "vmbench-run: --guest takes K=V words" >&2; exit 2 ;; esac ;;
+		case $gopts in *[!a-z0-9_=.\ ]*) echo "vmbench: --guest takes K=V words" >&2; exit 2 ;; esac ;;
 	--out) out=$2; shift ;;
-	-h|--help) sed -n '2,30p' "$0"; exit 0 ;;
-	*) echo "vmbench-run: unknown option $1" >&2; exit 2 ;;
+	--bm-build) bm_build=$2; shift ;;
+	--host-build) host_build=$2; shift ;;
+	-h|--help) sed -n '2,33p' "$0"; exit 0 ;;
+	*) echo "vmbench: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
 done
-case $peer in host|vm) ;; *) echo "vmbench-run: --peer is host or vm" >&2; exit 2 ;; esac
+case $peer in host|vm) ;; *) echo "vmbench: --peer is host or vm" >&2; exit 2 ;; esac
 for q in $queues; do
-	case $q in [1-9]|1[0-6]) ;; *) echo "vmbench-run: queue pairs are 1..16" >&2; exit 2 ;; esac
+	case $q in [1-9]|1[0-6]) ;; *) echo "vmbench: queue pairs are 1..16" >&2; exit 2 ;; esac
 done
-[ -n "$queues" ] || { echo "vmbench-run: --queues needs a count" >&2; exit 2; }
-if [ $peer = vm ] && [ "$queues" != 1 ]; then
+[ -n "$queues" ] || { echo "vmbench: --queues needs a count" >&2; exit 2; }
+if [ "$peer" = vm ] && [ "$queues" != 1 ]; then
 	# dgram and socket netdevs have one queue; QEMU's MQ needs tap (or vhost-user)
-	echo "vmbench-run: --peer vm runs one queue pair (QEMU's dgram/socket netdevs have one queue)" >&2; exit 2
+	echo "vmbench: --peer vm runs one queue pair (QEMU's dgram/socket netdevs have one queue)" >&2; exit 2
 fi
-case $flows in ''|[1-9]|[1-5][0-9]|6[0-4]) ;; *) echo "vmbench-run: flows is 1..64" >&2; exit 2 ;; esac
-[ $peer = vm ] || [ "$(id -u)" = 0 ] || { echo "vmbench-run: needs root (network namespace, tap)" >&2; exit 2; }
-case $rounds in [1-9]|10) ;; *) echo "vmbench-run: rounds is 1..10" >&2; exit 2 ;; esac
-case $ring in 64|128|256|512|1024) ;; *) echo "vmbench-run: ring is 64, 128, 256, 512 or 1024" >&2; exit 2 ;; esac
-case $burst in [1-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-6]) ;; *) echo "vmbench-run: burst is 1..256" >&2; exit 2 ;; esac
+case $flows in ''|[1-9]|[1-5][0-9]|6[0-4]) ;; *) echo "vmbench: flows is 1..64" >&2; exit 2 ;; esac
+[ "$peer" = vm ] || [ "$(id -u)" = 0 ] || { echo "vmbench: needs root (network namespace, tap)" >&2; exit 2; }
+case $rounds in [1-9]|10) ;; *) echo "vmbench: rounds is 1..10" >&2; exit 2 ;; esac
+case $ring in 64|128|256|512|1024) ;; *) echo "vmbench: ring is 64, 128, 256, 512 or 1024" >&2; exit 2 ;; esac
+case $burst in [1-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-6]) ;; *) echo "vmbench: burst is 1..256" >&2; exit 2 ;; esac
 for f in $frames; do
-	case $f in *[!0-9]*|'') echo "vmbench-run: bad frame size $f" >&2; exit 2 ;; esac
-	[ "$f" -ge 60 ] && [ "$f" -le 1514 ] || { echo "vmbench-run: frames are 60..1514 bytes" >&2; exit 2; }
+	case $f in *[!0-9]*|'') echo "vmbench: bad frame size $f" >&2; exit 2 ;; esac
+	[ "$f" -ge 60 ] && [ "$f" -le 1514 ] || { echo "vmbench: frames are 60..1514 bytes" >&2; exit 2; }
 done
 awk -v d="$dur" -v w="$warm" 'BEGIN { exit !(d > 0 && d <= 60 && w >= 0 && w <= 10) }' ||
-	{ echo "vmbench-run: duration 0..60 s, warmup 0..10 s" >&2; exit 2; }
+	{ echo "vmbench: duration 0..60 s, warmup 0..10 s" >&2; exit 2; }
 plus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a + b }'; }
 
 out=${out:-/tmp/vmbench-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out"
-build=${VMB_BUILD:-$root/build/vmbench}
 cache=${VNET_CACHE:-${HOME:-/root}/.cache/vnet}/vmbench
 vnet_accel x86_64 || exit 2
 accel=${VNET_ACCEL_USED^^}
-if [ $peer = host ]; then # the dgram netdev has no vhost
+if [ "$peer" = host ]; then # the dgram netdev has no vhost
 	vnet_vhost || exit 2
 	[ "$VNET_VHOST" = on ] && accel="$accel+vhost"
 fi
-echo "vmbench-run: $machine, $accel, frames $frames, ${dur}s windows after ${warm}s warm-up, $rounds round(s)," \
+echo "vmbench: $machine, $accel, frames $frames, ${dur}s windows after ${warm}s warm-up, $rounds round(s)," \
 	"peer $peer, queue pairs $queues, out $out"
 
 what="the image"
-[ $peer = vm ] || what="the image and the host peer"
-echo "vmbench-run: building $what" >&2
-image=$("$vm/build-image.sh" "$build")
-if [ $peer = host ]; then
-	hpeer=$build/vmb-peer
-	cc -O2 -Wall -Wextra -Werror -I "$root/bench" -I "$root/bench/baremetal" -I "$root/include" -o "$hpeer" \
-		"$vm/vmb-peer.c" "$root/bench/baremetal/frame.c" "$root/bench/baremetal/hist.c" "$root/bench/bench_out.c"
+[ "$peer" = vm ] || what="the image and the host peer"
+echo "vmbench: building $what" >&2
+image=$("$vm/build.sh" image "$bm_build")
+if [ "$peer" = host ]; then
+	hpeer=$("$vm/build.sh" peer "$host_build")
 else
 	linux=0 plot=0 # the Linux guest is counted by a host peer; the plot is of host counts
 fi
@@ -119,22 +123,22 @@ fails=0
 run() {  # LABEL LOG -- qemu-run args...
 	local label=$1 log=$2; shift 3
 	if ! "${qv[@]}" --serial "$log" "$@" >"$log.qemu" 2>&1; then
-		echo "vmbench-run: $label failed (see $log, $log.qemu)" >&2
+		echo "vmbench: $label failed (see $log, $log.qemu)" >&2
 		fails=$((fails + 1))
 		return 0
 	fi
-	echo "vmbench-run: $label done" >&2
+	echo "vmbench: $label done" >&2
 }
 # two guests, no host side: A (receiver/reflector) first, then B (sender)
 pair() {  # LABEL LOG_A LOG_B "A's ARGS" "B's ARGS"
 	local label=$1
 	if ! "$vm/vm-pair" --machine "$machine" --netdev "$netdev" --queue-size "$qsize" --timeout 60 \
 		--serial-a "$2" --serial-b "$3" "$image" "$4" "$5" >"$2.qemu" 2>&1; then
-		echo "vmbench-run: $label failed (see $2, $3, $2.qemu)" >&2
+		echo "vmbench: $label failed (see $2, $3, $2.qemu)" >&2
 		fails=$((fails + 1))
 		return 0
 	fi
-	echo "vmbench-run: $label done" >&2
+	echo "vmbench: $label done" >&2
 }
 show() {  # LOG...: a guest's JSON lines and tables
 	local l
@@ -149,7 +153,7 @@ hflows() { if [ -n "$flows" ]; then echo "$flows"; elif [ "$1" -gt 1 ]; then ech
 for r in $(seq "$rounds"); do
 	p=$out/r$r
 	for f in $frames; do
-		if [ $peer = vm ]; then
+		if [ "$peer" = vm ]; then
 			# the sender outlasts the receiver's warm-up and window (it starts
 			# counting at its first frame, after B's boot)
 			pair "round $r VM-to-VM rxonly <- txonly $f" "$p-vm2vm-rx-$f.log" "$p-vm2vm-tx-$f.log" \
@@ -180,7 +184,7 @@ for r in $(seq "$rounds"); do
 	done
 	if [ $latency = 1 ]; then
 		f=${frames%% *}
-		if [ $peer = vm ]; then
+		if [ "$peer" = vm ]; then
 			pair "round $r VM-to-VM forward <- latency $f" "$p-vm2vm-fwd-$f.log" "$p-vm2vm-lat-$f.log" \
 				"mode=forward frame=$f $common warmup=0.1 duration=$(plus "$warm" "$dur" | awk '{print $1 + 3}') wait=20" \
 				"mode=latency frame=$f $common warmup=$warm duration=$dur"
@@ -201,11 +205,11 @@ py=/usr/bin/python3
 "$py" "$vm/summary.py" --accel "$accel" --machine "$machine" "$out" | tee "$out/summary.md"
 if [ $plot = 1 ]; then
 	if ! "$py" -c 'import matplotlib' 2>/dev/null; then
-		echo "vmbench-run: installing python3-matplotlib for the plot" >&2
+		echo "vmbench: installing python3-matplotlib for the plot" >&2
 		DEBIAN_FRONTEND=noninteractive apt-get install -o DPkg::Lock::Timeout=300 -y -q --no-install-recommends python3-matplotlib >/dev/null ||
-			echo "vmbench-run: no matplotlib; skipping the plot" >&2
+			echo "vmbench: no matplotlib; skipping the plot" >&2
 	fi
 	"$py" -c 'import matplotlib' 2>/dev/null && "$py" "$vm/plot.py" "$out" "$out/vmbench.png" &&
-		echo "vmbench-run: plot $out/vmbench.png"
+		echo "vmbench: plot $out/vmbench.png"
 fi
-[ $fails = 0 ] || { echo "vmbench-run: $fails run(s) failed" >&2; exit 1; }
+[ $fails = 0 ] || { echo "vmbench: $fails run(s) failed" >&2; exit 1; }

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""Plot a tools/vmbench-run folder: throughput (vnet-bench vs the Linux
+"""Plot a bench/vm/run.sh folder: throughput (vnet-bench vs the Linux
 guest, host-counted), the per-stage cycle breakdown inside the guest, and
 the round-trip histograms (guest-side and host-side).
 

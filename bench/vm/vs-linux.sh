@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
-# tools/vs-linux — the echo appliance against a Linux guest (Debian's 6.1
-# kernel, virtio_net; tools/guest/linux-serve) in the same QEMU
+# bench/vm/vs-linux.sh — the echo appliance against a Linux guest (Debian's
+# 6.1 kernel, virtio_net; bench/vm/linux-serve.sh) in the same QEMU
 # configuration (tools/qemu-run: q35, virtio-net-pci modern, tap in a
 # private namespace), booted alternately in the same run: iperf2 from the
 # host to the guest, then a flood ping. Run as root.
 #
-#   tools/vs-linux [--rounds N] [--seconds S] [--pings N] [--modes "on off"]
-#                  [--vnet "idle=200 idle=0"] [--image ECHO_ELF] [--out DIR] [--no-linux]
+#   bench/vm/vs-linux.sh [--rounds N] [--seconds S] [--pings N] [--modes "on off"]
+#                        [--vnet "idle=200 idle=0"] [--image ECHO_ELF] [--out DIR] [--no-linux]
 #
 # --modes: "on" = the device's default offloads (CSUM, TSO, MRG_RXBUF...),
 #   "off" = the same device with every offload property off, for both guests.
 # --vnet: appliance variants, each a word of extra boot options ("-" none).
 # Each round boots, per mode: every appliance variant, then Linux. Writes
 # DIR/results.jsonl (one line per boot) and DIR/summary.md (medians and
-# the ratio to Linux) and prints the summary.
+# the ratio to Linux) and prints the summary. Without --image, the
+# appliance is built in build/bm (the preset bm-x86_64).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
 rounds=3 secs=5 pings=5000 modes="on off" variants="idle=200 idle=0" image="" out="" linux=1
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -47,14 +49,13 @@ done
 if [ -z "$image" ]; then
 	image=$root/build/bm/examples/echo.elf
 	echo "vs-linux: building the appliance (build/bm)" >&2
-	cmake -S "$root" -B "$root/build/bm" -DCMAKE_TOOLCHAIN_FILE="$root/cmake/toolchain-x86_64-baremetal.cmake" \
-		-DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake -S "$root" --preset bm-x86_64 >/dev/null
 	cmake --build "$root/build/bm" -j2 --target echo >/dev/null
 fi
 [ -f "$image" ] || { echo "vs-linux: no image $image" >&2; exit 2; }
 cache=${VNET_CACHE:-${HOME:-/root}/.cache/vnet}/vmbench
 vmlinuz="" initrd=""
-[ $linux = 0 ] || read -r vmlinuz initrd < <("$root/tools/guest/linux-serve" "$cache")
+[ $linux = 0 ] || read -r vmlinuz initrd < <("$here/linux-serve.sh" "$cache")
 out=${out:-/tmp/vs-linux-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out"
 : >"$out/results.jsonl"
@@ -101,7 +102,7 @@ one() { # guest mode variant
 }
 
 echo "vs-linux: $rounds rounds, iperf ${secs} s, flood ping of $pings, modes: $modes; appliance variants: $variants" >&2
-for r in $(seq "$rounds"); do
+for _ in $(seq "$rounds"); do
 	for m in $modes; do
 		for v in $variants; do one vnet "$m" "$v"; done
 		[ $linux = 0 ] || one linux "$m" -
