@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * vmb-peer: the host side of a tap for tools/vmbench-run.
+ * vmb-peer: the host side of a tap for bench/vm/run.sh.
  *
  *   vmb-peer sink    --iface tap0 [--warmup S] [--duration S] [--wait S]
  *   vmb-peer gen     --iface tap0 --dst MAC [--frame N] [--burst N] [--rate PPS]

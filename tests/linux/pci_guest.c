@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Runs INSIDE the Linux guest that tools/guest builds (never on the host):
+ * Runs INSIDE the Linux guest that tests/linux/build-initramfs.sh builds (never on the host):
  *   pci_guest refuse BDF   the device at BDF is bound to a kernel driver:
  *                          opening it must fail with -EBUSY naming the
  *                          driver; no address and no opt-in: -EPERM
