@@ -37,6 +37,7 @@ struct prig {
 	struct vnet_transport *t;
 	unsigned maps, unmaps;
 	uint64_t map_phys, map_len;
+	int msix_map_fail; /* the MSI-X BAR cannot be mapped */
 };
 
 static struct prig rig;
@@ -59,6 +60,8 @@ static void *rig_map(void *arg, uint64_t phys, uint64_t len)
 	r->map_len = len;
 	if (r->net && phys == bar_addr(r->net, 4) && len == VDEV_BAR_SIZE)
 		return r->vd.bar.mem;
+	if (r->net && phys == bar_addr(r->net, 1) && len == VDEV_MSIX_SIZE && !r->msix_map_fail)
+		return r->vd.msix.mem;
 	if (r->net2 && phys == bar_addr(r->net2, 4) && len == VDEV_BAR_SIZE)
 		return r->vd2.bar.mem;
 	return NULL;
@@ -79,9 +82,9 @@ static struct fake_fn *add_net(uint8_t dev, uint16_t did, int assigned)
 	struct fake_fn *f = fake_pci_add(&rig.pci, 0, dev, 0, 0x1af4, did);
 
 	fake_fn_w16(f, 0x04, assigned ? 0x0103 : 0x0000); /* SeaBIOS: no bus master */
-	fake_fn_bar(f, 1, 0x1000, 0, assigned ? 0xfebc0000u + dev * 0x100000u : 0);
+	fake_fn_bar(f, 1, VDEV_MSIX_SIZE, 0, assigned ? 0xfebc0000u + dev * 0x100000u : 0);
 	fake_fn_bar(f, 4, VDEV_BAR_SIZE, 1, assigned ? 0xfebfc000u - dev * 0x100000u : 0);
-	fake_fn_cap(f, 0x98, 0x11, 12); /* MSI-X */
+	fake_fn_msix(f, 0x98, VDEV_MSIX_VECS, 1, VDEV_MSIX_TABLE, VDEV_MSIX_PBA);
 	fake_fn_vcap(f, 0x84, 5, 0, 0, 0, 0);
 	fake_fn_vcap(f, 0x70, 2, 4, VDEV_NOTIFY, 0x1000, VDEV_NOTIFY_MULT);
 	fake_fn_vcap(f, 0x60, 4, 4, VDEV_DEVICE, 0x1000, 0);
@@ -780,11 +783,181 @@ START_TEST(short_common_structure_hides_ring_reset)
 }
 END_TEST
 
+/* ------------------------------------------------------------ MSI-X -- */
+
+#define MSI_ADDR 0x00000001fee01000ull /* both halves of the address used */
+#define MSI_DATA 0x4041u
+
+static uint16_t msix_ctrl(void)
+{
+	return fake_fn_r16(rig.net, 0x98 + 2);
+}
+
+static void open_msix(void)
+{
+	rig.o.msi_addr = MSI_ADDR;
+	rig.o.msi_data = MSI_DATA;
+	open_ok();
+}
+
+/* With a message given, entry 0 of the table (QEMU's place: BAR1 at 0)
+ * holds it unmasked, MSI-X is enabled with the function unmasked, and
+ * every queue set up asks for vector 0 (spec 4.1.5.1.2). */
+START_TEST(msix_entry_programmed_and_enabled)
+{
+	struct vnet_vq_addrs a = {.desc = 0x10000, .avail = 0x11000, .used = 0x12000};
+	uint16_t q;
+
+	SKIP_UNLESS_TRAPS();
+	fake_fn_w16(rig.net, 0x98 + 2, (uint16_t)(msix_ctrl() | 0x4000)); /* function masked */
+	open_msix();
+	ck_assert_uint_eq(rig.maps, 2); /* the virtio BAR and the MSI-X BAR */
+	ck_assert_uint_eq(fake_vdev_msix_addr(&rig.vd, 0), MSI_ADDR);
+	ck_assert_uint_eq(fake_vdev_msix_data(&rig.vd, 0), MSI_DATA);
+	ck_assert_uint_eq(fake_vdev_msix_ctrl(&rig.vd, 0), 0);          /* unmasked */
+	ck_assert_uint_eq(fake_vdev_msix_ctrl(&rig.vd, 1), 1);          /* untouched */
+	ck_assert_uint_eq(rig.vd.msix_writes, 4);
+	ck_assert_uint_eq(rig.vd.msix_bad_width, 0);
+	ck_assert_uint_eq(msix_ctrl(), 0x8000 | (VDEV_MSIX_VECS - 1)); /* enable, no mask */
+	ck_assert_uint_eq(rig.net->msix_ctrl_writes, 1);
+	ck_assert_uint_eq(rig.net->illegal_writes, 0);
+	ck_assert(!logcap_has("MSI-X"));
+	for (q = 0; q < VDEV_QUEUES; q++) {
+		ck_assert_uint_eq(rig.vd.q[q].msix_vector, VDEV_NO_VECTOR);
+		ck_assert_int_eq(rig.t->ops->queue_setup(rig.t, q, 64, &a), 0);
+		ck_assert_uint_eq(rig.vd.q[q].msix_vector, 0);
+	}
+	ck_assert_uint_eq(rig.vd.vector_writes, VDEV_QUEUES);
+	ck_assert_uint_eq(rig.vd.config_vector, VDEV_NO_VECTOR); /* config changes: not wanted */
+	ck_assert_uint_eq(rig.vd.bad_width, 0);
+	ck_assert_uint_eq(logcap_errors, 0);
+}
+END_TEST
+
+/* A device reset takes the queues' vectors back to NO_VECTOR (QEMU does
+ * it in virtio_reset()); the next set-up asks again. MSI-X itself is PCI
+ * state the reset does not touch, and close leaves it as it is too: bus
+ * mastering, not MSI-X, is what stops the device's writes (the
+ * libpciaccess transport turns it off at close). */
+START_TEST(msix_vectors_again_after_reset)
+{
+	struct vnet_vq_addrs a = {.desc = 0x10000, .avail = 0x11000, .used = 0x12000};
+
+	SKIP_UNLESS_TRAPS();
+	open_msix();
+	ck_assert_int_eq(rig.t->ops->queue_setup(rig.t, 0, 64, &a), 0);
+	ck_assert_uint_eq(rig.vd.q[0].msix_vector, 0);
+	ck_assert_int_eq(rig.t->ops->reset(rig.t), 0);
+	ck_assert_uint_eq(rig.vd.q[0].msix_vector, VDEV_NO_VECTOR);
+	ck_assert_uint_eq(msix_ctrl() & 0x8000, 0x8000);
+	ck_assert_int_eq(rig.t->ops->queue_setup(rig.t, 0, 64, &a), 0);
+	ck_assert_uint_eq(rig.vd.q[0].msix_vector, 0);
+	ck_assert_uint_eq(rig.vd.vector_writes, 2);
+	vnet_transport_close(rig.t);
+	rig.t = NULL;
+	ck_assert_uint_eq(rig.unmaps, 2); /* both BARs */
+	ck_assert_uint_eq(rig.net->msix_ctrl_writes, 1);
+	ck_assert_uint_eq(msix_ctrl() & 0x8000, 0x8000);
+}
+END_TEST
+
+/* 4.1.5.1.2: a device that cannot map the vector reads back NO_VECTOR;
+ * the queue still works (polled), with a warning per queue. */
+START_TEST(msix_vector_refused_by_device)
+{
+	struct vnet_vq_addrs a = {.desc = 0x10000, .avail = 0x11000, .used = 0x12000};
+
+	SKIP_UNLESS_TRAPS();
+	rig.vd.msix_refuse = 1;
+	open_msix();
+	ck_assert_int_eq(rig.t->ops->queue_setup(rig.t, 1, 64, &a), 0);
+	ck_assert_uint_eq(rig.vd.q[1].msix_vector, VDEV_NO_VECTOR);
+	ck_assert_uint_eq(rig.vd.q[1].enable, 1);
+	ck_assert(logcap_has("queue 1: the device refused MSI-X vector 0; it will not interrupt"));
+	ck_assert_uint_eq(logcap_errors, 0);
+	/* a table without entry 0 answers the same way */
+	rig.vd.msix_refuse = 0;
+	rig.vd.msix_nvec = 0;
+	ck_assert_int_eq(rig.t->ops->queue_setup(rig.t, 2, 64, &a), 0);
+	ck_assert_uint_eq(rig.vd.q[2].msix_vector, VDEV_NO_VECTOR);
+	ck_assert(logcap_has("queue 2: the device refused"));
+}
+END_TEST
+
+/* No MSI-X, or a table where no BAR decodes it, or one that cannot be
+ * mapped: the device opens, polling only, MSI-X stays off and no queue
+ * asks for a vector. */
+static void check_polling_only(const char *why)
+{
+	struct vnet_vq_addrs a = {.desc = 0x10000, .avail = 0x11000, .used = 0x12000};
+
+	open_msix();
+	ck_assert_msg(logcap_has(why), "want '%s' in:\n%s", why, logcap_buf);
+	ck_assert_uint_eq(msix_ctrl() & 0xc000, 0);
+	ck_assert_uint_eq(rig.net->msix_ctrl_writes, 0);
+	ck_assert_uint_eq(rig.vd.msix_writes, 0);
+	if (trap_supported()) {
+		ck_assert_int_eq(rig.t->ops->queue_setup(rig.t, 0, 64, &a), 0);
+		ck_assert_uint_eq(rig.vd.vector_writes, 0);
+	}
+}
+
+START_TEST(msix_absent_polls)
+{
+	rig.net->cfg[0x98] = 0x05; /* an MSI capability, not MSI-X */
+	check_polling_only("no MSI-X capability: the device cannot wake a sleeping loop");
+	ck_assert_uint_eq(rig.maps, 1);
+}
+END_TEST
+
+START_TEST(msix_table_outside_bar_polls)
+{
+	/* past the end of BAR1 */
+	fake_fn_w32(rig.net, 0x98 + 4, (VDEV_MSIX_SIZE - 8) | 1);
+	check_polling_only("MSI-X table 0xff8 in BAR1 is not usable: polling only");
+	ck_assert_uint_eq(rig.maps, 1);
+}
+END_TEST
+
+START_TEST(msix_table_in_reserved_bir_polls)
+{
+	fake_fn_w32(rig.net, 0x98 + 4, 7); /* BIR 7: reserved */
+	check_polling_only("MSI-X table 0x0 in BAR7 is not usable");
+}
+END_TEST
+
+START_TEST(msix_table_in_io_bar_polls)
+{
+	fake_fn_iobar(rig.net, 0, 0x20, 0xc000);
+	fake_fn_w32(rig.net, 0x98 + 4, 0); /* BAR0 */
+	check_polling_only("MSI-X table 0x0 in BAR0 is not usable");
+}
+END_TEST
+
+START_TEST(msix_table_unmappable_polls)
+{
+	rig.msix_map_fail = 1;
+	check_polling_only("cannot map BAR1 at 0xfecc0000");
+	ck_assert_uint_eq(rig.maps, 2);
+}
+END_TEST
+
+/* msi_addr 0: MSI-X is never looked at (pure polling, no warning). */
+START_TEST(msix_not_asked_for)
+{
+	open_ok();
+	ck_assert(!logcap_has("MSI-X"));
+	ck_assert_uint_eq(msix_ctrl() & 0x8000, 0);
+	ck_assert_uint_eq(rig.maps, 1);
+}
+END_TEST
+
 static Suite *pci_suite(void)
 {
 	Suite *s = suite_create("transport_pci");
 	TCase *d = tcase_create("discovery");
 	TCase *o = tcase_create("ops");
+	TCase *m = tcase_create("msix");
 
 	tcase_add_checked_fixture(d, setup_assigned, teardown);
 	tcase_add_test(d, opens_firmware_assigned_device);
@@ -825,6 +998,19 @@ static Suite *pci_suite(void)
 	tcase_add_test(o, queue_reset_one_queue);
 	tcase_add_test(o, short_common_structure_hides_ring_reset);
 	suite_add_tcase(s, o);
+
+	tcase_add_checked_fixture(m, setup_assigned, teardown);
+	tcase_set_timeout(m, 30);
+	tcase_add_test(m, msix_entry_programmed_and_enabled);
+	tcase_add_test(m, msix_vectors_again_after_reset);
+	tcase_add_test(m, msix_vector_refused_by_device);
+	tcase_add_test(m, msix_absent_polls);
+	tcase_add_test(m, msix_table_outside_bar_polls);
+	tcase_add_test(m, msix_table_in_reserved_bir_polls);
+	tcase_add_test(m, msix_table_in_io_bar_polls);
+	tcase_add_test(m, msix_table_unmappable_polls);
+	tcase_add_test(m, msix_not_asked_for);
+	suite_add_tcase(s, m);
 	return s;
 }
 
