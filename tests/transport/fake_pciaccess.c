@@ -199,7 +199,7 @@ int __wrap_pci_device_unmap_range(struct pci_device *d, void *va, pciaddr_t size
 int __wrap_pci_device_cfg_read_u8(struct pci_device *d, uint8_t *v, pciaddr_t off)
 {
 	fpa.cfg_reads++;
-	if (fpa.cfg_fail)
+	if (fpa.cfg_fail & 1)
 		return EIO;
 	*v = fake_pci_cfg_ops.read8(&fpa.pci, d->bus, d->dev, d->func, (uint16_t)off);
 	return 0;
@@ -208,7 +208,7 @@ int __wrap_pci_device_cfg_read_u8(struct pci_device *d, uint8_t *v, pciaddr_t of
 int __wrap_pci_device_cfg_read_u16(struct pci_device *d, uint16_t *v, pciaddr_t off)
 {
 	fpa.cfg_reads++;
-	if (fpa.cfg_fail)
+	if (fpa.cfg_fail & 2)
 		return EIO;
 	*v = fake_pci_cfg_ops.read16(&fpa.pci, d->bus, d->dev, d->func, (uint16_t)off);
 	return 0;
@@ -217,7 +217,7 @@ int __wrap_pci_device_cfg_read_u16(struct pci_device *d, uint16_t *v, pciaddr_t 
 int __wrap_pci_device_cfg_read_u32(struct pci_device *d, uint32_t *v, pciaddr_t off)
 {
 	fpa.cfg_reads++;
-	if (fpa.cfg_fail)
+	if (fpa.cfg_fail & 4)
 		return EIO;
 	*v = fake_pci_cfg_ops.read32(&fpa.pci, d->bus, d->dev, d->func, (uint16_t)off);
 	return 0;

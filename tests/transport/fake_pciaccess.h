@@ -42,7 +42,7 @@ struct fake_pa {
 	unsigned vdev_fn;
 	/* fault injection */
 	int init_rc, probe_rc, map_rc;         /* positive errno, as libpciaccess */
-	int cfg_fail;                          /* every config read fails */
+	unsigned cfg_fail;                     /* config reads of these widths fail (1|2|4) */
 	int iter_null;                         /* the id-match iterator cannot be made */
 	/* what the transport did */
 	unsigned inits, cleanups, finds, probes, maps, unmaps, iters, iter_destroys;

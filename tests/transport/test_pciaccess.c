@@ -273,9 +273,37 @@ START_TEST(pci_open_failures)
 
 	logcap_start();
 	fpa.map_rc = 0;
-	fpa.cfg_fail = 1; /* config space unreadable: all ones, as for no device */
+	fpa.cfg_fail = 1 | 2 | 4; /* config space unreadable: all ones, as for no device */
 	refused(open_bdf("00:03.0"), -ENODEV, "pci: no virtio-net function #0");
 	ck_assert_uint_eq(fpa.unmaps, 0);
+}
+END_TEST
+
+/* A failed read of any width is all ones to pci.c, never a stale value:
+ * byte reads failing make the header type 0xff (no endpoint), dword
+ * reads failing make BAR4 an I/O BAR, so no structure is usable. */
+START_TEST(config_read_failures_read_as_ones)
+{
+	fpa.cfg_fail = 1;
+	refused(open_bdf("00:03.0"), -ENODEV, "pci: no virtio-net function #0");
+	logcap_start();
+	fpa.cfg_fail = 4;
+	refused(open_bdf("00:03.0"), -ENODEV, "pci 00:03.0: no usable common structure");
+	ck_assert(logcap_has("BAR4: an I/O BAR")); /* all ones: the I/O bit set */
+	ck_assert_uint_eq(fpa.maps, 0);
+	ck_assert_uint_eq(fake_fn_r16(net, 0x04), 0x0003);
+}
+END_TEST
+
+/* A transitional device (1af4:1000) with the modern capabilities is
+ * taken like a modern one. */
+START_TEST(transitional_device_opens)
+{
+	fake_fn_w16(net, 0x02, 0x1000);
+	fpa.dev[2].device_id = 0x1000;
+	open_ok("00:03.0");
+	ck_assert(logcap_has("virtio-net 1af4:1000, 3 queues"));
+	ck_assert(logcap_has("pciaccess: 0000:00:03.0 opened"));
 }
 END_TEST
 
@@ -426,7 +454,7 @@ START_TEST(close_with_config_space_gone)
 	unsigned writes;
 
 	open_ok("00:03.0");
-	fpa.cfg_fail = 1;
+	fpa.cfg_fail = 2;
 	writes = fpa.cfg_writes;
 	vnet_transport_close(t);
 	t = NULL;
@@ -611,6 +639,7 @@ static Suite *pciaccess_suite(void)
 	tcase_add_test(r, unassigned_bar_refused);
 	tcase_add_test(r, probe_failure);
 	tcase_add_test(r, pci_open_failures);
+	tcase_add_test(r, config_read_failures_read_as_ones);
 	tcase_add_test(r, auto_pick_needs_opt_in_and_qemu);
 	tcase_add_test(r, auto_pick_finds_none);
 	suite_add_tcase(s, r);
@@ -619,6 +648,7 @@ static Suite *pciaccess_suite(void)
 	tcase_set_timeout(o, 30);
 	tcase_add_test(o, auto_pick_skips_bound_devices);
 	tcase_add_test(o, opens_and_forwards_every_op);
+	tcase_add_test(o, transitional_device_opens);
 	tcase_add_test(o, close_turns_bus_mastering_off);
 	tcase_add_test(o, close_with_config_space_gone);
 	suite_add_tcase(s, o);
