@@ -103,6 +103,8 @@ void fake_fn_cfg_write(struct fake_fn *f, uint16_t off, unsigned width, uint32_t
 	if (off >= 0x10 && off < 0x28 && width == 4 && !(off & 3)) {
 		unsigned i = (off - 0x10) / 4;
 
+		if (f->bar_stuck[i] && v != 0xffffffffu)
+			v = 0;
 		if (i > 0 && f->bar64[i - 1] && f->bar_size[i - 1]) /* upper half */
 			fake_fn_w32(f, off, v & (uint32_t)(~(f->bar_size[i - 1] - 1) >> 32));
 		else if (f->bar_size[i])

@@ -24,6 +24,7 @@ struct fake_fn {
 	uint64_t bar_size[6]; /* 0: not implemented */
 	uint8_t bar64[6];
 	uint8_t bar_io[6];    /* an I/O BAR */
+	uint8_t bar_stuck[6]; /* answers the sizing pattern, never takes an address */
 	uint8_t msix_pos;     /* MSI-X capability (0: none) */
 	unsigned msix_ctrl_writes; /* writes to its message control */
 	uint8_t last_cap;     /* tail of the capability list (0: empty) */

@@ -478,9 +478,13 @@ static void ecam_hook(void *arg, uint8_t *mem, const struct trap_access *a, int 
 		                  a->width == 2 ? *(uint16_t *)(page + off) : *(uint32_t *)(page + off));
 }
 
+static int ecam_fail; /* the ECAM window cannot be mapped (any more) */
+
 static void *ecam_map(void *arg, uint64_t phys, uint64_t len)
 {
 	if (phys == 0xb0000000u && len == VNET_PCI_ECAM_SIZE) {
+		if (ecam_fail)
+			return NULL;
 		rig.maps++;
 		return ecam_win.mem;
 	}
@@ -515,9 +519,117 @@ START_TEST(opens_through_ecam)
 	rig.t->ops->bus_master(rig.t, true);
 	ck_assert_uint_eq(fake_fn_r16(rig.net, 0x04), 0x0107);
 	ck_assert_uint_eq(rig.unmaps, 3);
+	/* the window gone: bus mastering stays as it is, and says so */
+	ecam_fail = 1;
+	rig.t->ops->bus_master(rig.t, false);
+	ecam_fail = 0;
+	ck_assert(logcap_has("cannot map ECAM to turn bus mastering off"));
+	ck_assert_uint_eq(fake_fn_r16(rig.net, 0x04), 0x0107);
+	ck_assert_uint_eq(rig.unmaps, 3);
 
 	trap_fini(&ecam_win);
 	munmap(all, VNET_PCI_ECAM_SIZE);
+}
+END_TEST
+
+START_TEST(ecam_that_cannot_be_mapped)
+{
+	rig.o.cfg = NULL;
+	rig.o.ecam_base = 0xb0000000u; /* rig_map knows no such window */
+	ck_assert_int_eq(open_rig(), -ENOMEM);
+	ck_assert_ptr_null(rig.t);
+	ck_assert(logcap_has("pci: cannot map ECAM at 0xb0000000"));
+	ck_assert_uint_eq(rig.pci.reads, 0);
+}
+END_TEST
+
+/* Other virtio devices, and a virtio-net ID on a header that is not an
+ * endpoint's, do not count as virtio-net functions. */
+START_TEST(skips_other_virtio_functions)
+{
+	struct fake_fn *f;
+
+	fake_pci_add(&rig.pci, 0, 2, 0, 0x1af4, 0x1042);   /* virtio-blk */
+	f = fake_pci_add(&rig.pci, 0, 3, 0, 0x1af4, 0x1041);
+	f->cfg[0x0e] = 0x01;                                /* a bridge header */
+	rig.net2 = add_net(4, 0x1041, 1);
+	ck_assert_int_eq(fake_vdev_init(&rig.vd2), 0);
+	rig.o.index = 1;
+	open_ok();
+	ck_assert(logcap_has("pci 00:04.0: virtio-net 1af4:1041"));
+	ck_assert_uint_eq(rig.map_phys, 0xfebfc000u - 0x400000u);
+	ck_assert_uint_eq(f->cmd_writes, 0);
+}
+END_TEST
+
+START_TEST(bar5_claiming_64_bits_is_ignored)
+{
+	fake_fn_bar(rig.net, 4, VDEV_BAR_SIZE, 0, 0xfebfc000u - 0x100000u); /* 32-bit now */
+	fake_fn_w32(rig.net, 0x24, 0xc); /* BAR5: 64-bit memory, nothing after it */
+	open_ok();
+	ck_assert_uint_eq(rig.map_phys, 0xfebfc000u - 0x100000u);
+	ck_assert(logcap_has("pci 00:01.0: BAR5 claims 64 bits: ignored"));
+}
+END_TEST
+
+START_TEST(bar_that_does_not_take_its_address)
+{
+	rig_setup(0);
+	rig.net->bar_stuck[1] = 1;
+	ck_assert_int_eq(open_rig(), -EIO);
+	ck_assert_ptr_null(rig.t);
+	ck_assert(logcap_has("pci 00:01.0: BAR1 did not take address 0xc0000000"));
+	ck_assert_uint_eq(fake_fn_r16(rig.net, 0x04), 0); /* command register restored */
+	ck_assert_uint_eq(rig.maps, 0);
+}
+END_TEST
+
+/* A window at the very top of the address space has no room: refused,
+ * never wrapped round to low addresses. */
+START_TEST(window_at_the_top_of_the_address_space)
+{
+	rig_setup(0);
+	rig.o.bar_window = 0xffffffffffffff00ull; /* no aligned address left */
+	ck_assert_int_eq(open_rig(), -ENOSPC);
+	ck_assert(logcap_has("no room for BAR1 (4096 bytes, 32-bit) in the window from "
+	                     "0xffffffffffffff00"));
+	logcap_start();
+	rig.o.bar_window = 0xfffffffffffff000ull; /* aligned, but the BAR would end past 2^64 */
+	ck_assert_int_eq(open_rig(), -ENOSPC);
+	ck_assert(logcap_has("no room for BAR1"));
+	ck_assert_uint_eq(bar_addr(rig.net, 1), 0);
+	ck_assert_uint_eq(bar_addr(rig.net, 4), 0);
+}
+END_TEST
+
+START_TEST(device_without_queues_is_refused)
+{
+	SKIP_UNLESS_TRAPS();
+	rig.vd.num_queues = 0;
+	ck_assert_int_eq(open_rig(), -ENODEV);
+	ck_assert_ptr_null(rig.t);
+	ck_assert(logcap_has("pci 00:01.0: device reports no queues"));
+	ck_assert_uint_eq(rig.unmaps, rig.maps);
+	ck_assert_uint_eq(fake_fn_r16(rig.net, 0x04), 0x0103); /* command register restored */
+}
+END_TEST
+
+/* Without a map callback BAR addresses are used as they are (bare
+ * metal's identity mapping): here BAR4 is placed at the fake BAR itself. */
+START_TEST(identity_mapping_without_map_callback)
+{
+	SKIP_UNLESS_TRAPS();
+	fake_fn_bar(rig.net, 4, VDEV_BAR_SIZE, 1, (uint64_t)(uintptr_t)rig.vd.bar.mem);
+	rig.o.map = NULL;
+	rig.o.unmap = rig_unmap; /* never called without map */
+	open_ok();
+	ck_assert_uint_eq(rig.maps, 0);
+	rig.t->ops->set_status(rig.t, 1);
+	ck_assert_uint_eq(rig.vd.status, 1);
+	ck_assert_uint_eq(rig.t->ops->queue_max(rig.t, 0), 256);
+	vnet_transport_close(rig.t);
+	rig.t = NULL;
+	ck_assert_uint_eq(rig.unmaps, 0);
 }
 END_TEST
 
@@ -980,6 +1092,13 @@ static Suite *pci_suite(void)
 	tcase_add_test(d, hosted_build_never_uses_port_io);
 	tcase_add_test(d, ecam_ops_address_layout);
 	tcase_add_test(d, opens_through_ecam);
+	tcase_add_test(d, ecam_that_cannot_be_mapped);
+	tcase_add_test(d, skips_other_virtio_functions);
+	tcase_add_test(d, bar5_claiming_64_bits_is_ignored);
+	tcase_add_test(d, bar_that_does_not_take_its_address);
+	tcase_add_test(d, window_at_the_top_of_the_address_space);
+	tcase_add_test(d, device_without_queues_is_refused);
+	tcase_add_test(d, identity_mapping_without_map_callback);
 	suite_add_tcase(s, d);
 
 	tcase_add_checked_fixture(o, setup_assigned, teardown);
