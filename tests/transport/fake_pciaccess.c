@@ -246,27 +246,53 @@ int __wrap_pci_device_cfg_write_u32(struct pci_device *d, uint32_t v, pciaddr_t 
 
 /* ---------------------------------------------------------- system -- */
 
+/*
+ * Each interface under every name the library may call it by: the plain
+ * one, the large-file one (_FILE_OFFSET_BITS=64) and the fortified one
+ * (_FORTIFY_SOURCE), so that no build flavour reaches the real sysfs or
+ * pagemap. The build wraps all of these names.
+ */
 uid_t __real_geteuid(void);
 int __real_memfd_create(const char *name, unsigned flags);
 int __real_ftruncate(int fd, off_t len);
+int __real_ftruncate64(int fd, off_t len);
 void *__real_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+void *__real_mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off);
 int __real_munmap(void *addr, size_t len);
 int __real_open(const char *path, int flags, ...);
+int __real_open64(const char *path, int flags, ...);
+int __real___open_2(const char *path, int flags);
+int __real___open64_2(const char *path, int flags);
 int __real_close(int fd);
 ssize_t __real_pread(int fd, void *buf, size_t n, off_t off);
+ssize_t __real_pread64(int fd, void *buf, size_t n, off_t off);
+ssize_t __real___pread_chk(int fd, void *buf, size_t n, off_t off, size_t bufsize);
+ssize_t __real___pread64_chk(int fd, void *buf, size_t n, off_t off, size_t bufsize);
 ssize_t __real_readlink(const char *path, char *buf, size_t n);
+ssize_t __real___readlink_chk(const char *path, char *buf, size_t n, size_t bufsize);
 FILE *__real_fopen(const char *path, const char *mode);
+FILE *__real_fopen64(const char *path, const char *mode);
 
 uid_t __wrap_geteuid(void);
 int __wrap_memfd_create(const char *name, unsigned flags);
 int __wrap_ftruncate(int fd, off_t len);
+int __wrap_ftruncate64(int fd, off_t len);
 void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+void *__wrap_mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off);
 int __wrap_munmap(void *addr, size_t len);
 int __wrap_open(const char *path, int flags, ...);
+int __wrap_open64(const char *path, int flags, ...);
+int __wrap___open_2(const char *path, int flags);
+int __wrap___open64_2(const char *path, int flags);
 int __wrap_close(int fd);
 ssize_t __wrap_pread(int fd, void *buf, size_t n, off_t off);
+ssize_t __wrap_pread64(int fd, void *buf, size_t n, off_t off);
+ssize_t __wrap___pread_chk(int fd, void *buf, size_t n, off_t off, size_t bufsize);
+ssize_t __wrap___pread64_chk(int fd, void *buf, size_t n, off_t off, size_t bufsize);
 ssize_t __wrap_readlink(const char *path, char *buf, size_t n);
+ssize_t __wrap___readlink_chk(const char *path, char *buf, size_t n, size_t bufsize);
 FILE *__wrap_fopen(const char *path, const char *mode);
+FILE *__wrap_fopen64(const char *path, const char *mode);
 
 static int is_sys(const char *path)
 {
@@ -291,23 +317,35 @@ int __wrap_memfd_create(const char *name, unsigned flags)
 	return __real_memfd_create(name, flags & ~MFD_HUGETLB);
 }
 
+/* -1 with the injected error, or 0 to go on to the real call. */
+static int ftruncate_fails(void)
+{
+	if (!fpa.ftruncate_errno)
+		return 0;
+	errno = fpa.ftruncate_errno;
+	return -1;
+}
+
 int __wrap_ftruncate(int fd, off_t len)
 {
-	if (fpa.ftruncate_errno) {
-		errno = fpa.ftruncate_errno;
-		return -1;
-	}
-	return __real_ftruncate(fd, len);
+	return ftruncate_fails() ? -1 : __real_ftruncate(fd, len);
 }
+
+int __wrap_ftruncate64(int fd, off_t len)
+{
+	return ftruncate_fails() ? -1 : __real_ftruncate64(fd, len);
+}
+
+typedef void *(*mmap_fn)(void *addr, size_t len, int prot, int flags, int fd, off_t off);
 
 /* MAP_LOCKED marks the hugepage maps (nothing else in the library locks):
  * mapped unlocked, and remembered for the fake pagemap. */
-void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+static void *fake_mmap(mmap_fn real, void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
 	void *va;
 
 	if (!(flags & MAP_LOCKED))
-		return __real_mmap(addr, len, prot, flags, fd, off);
+		return real(addr, len, prot, flags, fd, off);
 	fpa.mmap_flags = (unsigned)flags;
 	if (fpa.mmap_errno) {
 		errno = fpa.mmap_errno;
@@ -317,7 +355,7 @@ void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off
 		errno = ENOMEM;
 		return MAP_FAILED;
 	}
-	va = __real_mmap(addr, len, prot, flags & ~MAP_LOCKED, fd, off);
+	va = real(addr, len, prot, flags & ~MAP_LOCKED, fd, off);
 	if (va != MAP_FAILED) {
 		fpa.live[fpa.nlive].va = va;
 		fpa.live[fpa.nlive].len = len;
@@ -326,6 +364,16 @@ void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off
 	}
 	fpa.huge_maps++;
 	return va;
+}
+
+void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	return fake_mmap(__real_mmap, addr, len, prot, flags, fd, off);
+}
+
+void *__wrap_mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	return fake_mmap(__real_mmap64, addr, len, prot, flags, fd, off);
 }
 
 int __wrap_munmap(void *addr, size_t len)
@@ -341,32 +389,75 @@ int __wrap_munmap(void *addr, size_t len)
 	return __real_munmap(addr, len);
 }
 
-int __wrap_open(const char *path, int flags, ...)
+/* The pagemap (a stand-in fd) and sysfs (refused): 1 with *fd set, or
+ * 0 for a path that goes to the real open. */
+static int fake_open(const char *path, int *fd)
 {
-	mode_t mode = 0;
-
-	if (flags & (O_CREAT | O_TMPFILE)) {
-		va_list ap;
-
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
 	if (strcmp(path, "/proc/self/pagemap") == 0) {
 		fpa.pagemap_opens++;
 		if (fpa.pagemap_errno) {
 			errno = fpa.pagemap_errno;
-			return -1;
+			*fd = -1;
+			return 1;
 		}
 		fpa.pagemap_fd = __real_open("/dev/null", O_RDONLY | O_CLOEXEC);
-		return fpa.pagemap_fd;
+		*fd = fpa.pagemap_fd;
+		return 1;
 	}
 	if (is_sys(path)) {
 		fpa.sys_refused++;
 		errno = EACCES;
-		return -1;
+		*fd = -1;
+		return 1;
 	}
+	return 0;
+}
+
+static mode_t open_mode(int flags, va_list ap)
+{
+	return flags & (O_CREAT | O_TMPFILE) ? va_arg(ap, mode_t) : 0;
+}
+
+int __wrap_open(const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+	int fd;
+
+	if (fake_open(path, &fd))
+		return fd;
+	va_start(ap, flags);
+	mode = open_mode(flags, ap);
+	va_end(ap);
 	return __real_open(path, flags, mode);
+}
+
+int __wrap_open64(const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+	int fd;
+
+	if (fake_open(path, &fd))
+		return fd;
+	va_start(ap, flags);
+	mode = open_mode(flags, ap);
+	va_end(ap);
+	return __real_open64(path, flags, mode);
+}
+
+int __wrap___open_2(const char *path, int flags)
+{
+	int fd;
+
+	return fake_open(path, &fd) ? fd : __real___open_2(path, flags);
+}
+
+int __wrap___open64_2(const char *path, int flags)
+{
+	int fd;
+
+	return fake_open(path, &fd) ? fd : __real___open64_2(path, flags);
 }
 
 int __wrap_close(int fd)
@@ -397,34 +488,62 @@ uint64_t fpa_phys(const void *va)
 	return 0;
 }
 
-/* One 64-bit pagemap entry (bit 63 present, bits 0-54 the frame number). */
-ssize_t __wrap_pread(int fd, void *buf, size_t n, off_t off)
+/* One 64-bit pagemap entry (bit 63 present, bits 0-54 the frame number)
+ * when @fd is the fake pagemap: 1 with *ret set, else 0. */
+static int fake_pread(int fd, void *buf, size_t n, off_t off, ssize_t *ret)
 {
 	uint64_t e = 0, phys;
 
 	if (fd < 0 || fd != fpa.pagemap_fd)
-		return __real_pread(fd, buf, n, off);
+		return 0;
 	fpa.pagemap_reads++;
 	phys = fpa_phys((const void *)(uintptr_t)((uint64_t)off / 8 * 4096));
 	switch (fpa.pagemap) {
 	case FPA_PM_OK: e = phys ? 1ull << 63 | phys / 4096 : 0; break;
 	case FPA_PM_HIDDEN: e = 1ull << 63; break;
 	case FPA_PM_ABSENT: e = phys / 4096; break;
-	case FPA_PM_SHORT: return 4;
+	case FPA_PM_SHORT: *ret = 4; return 1;
 	}
 	if (n > sizeof(e))
 		n = sizeof(e);
 	memcpy(buf, &e, n);
-	return (ssize_t)n;
+	*ret = (ssize_t)n;
+	return 1;
+}
+
+ssize_t __wrap_pread(int fd, void *buf, size_t n, off_t off)
+{
+	ssize_t r;
+
+	return fake_pread(fd, buf, n, off, &r) ? r : __real_pread(fd, buf, n, off);
+}
+
+ssize_t __wrap_pread64(int fd, void *buf, size_t n, off_t off)
+{
+	ssize_t r;
+
+	return fake_pread(fd, buf, n, off, &r) ? r : __real_pread64(fd, buf, n, off);
+}
+
+ssize_t __wrap___pread_chk(int fd, void *buf, size_t n, off_t off, size_t bufsize)
+{
+	ssize_t r;
+
+	return fake_pread(fd, buf, n, off, &r) ? r : __real___pread_chk(fd, buf, n, off, bufsize);
+}
+
+ssize_t __wrap___pread64_chk(int fd, void *buf, size_t n, off_t off, size_t bufsize)
+{
+	ssize_t r;
+
+	return fake_pread(fd, buf, n, off, &r) ? r : __real___pread64_chk(fd, buf, n, off, bufsize);
 }
 
 /* sysfs driver links: the fake's, never the machine's. */
-ssize_t __wrap_readlink(const char *path, char *buf, size_t n)
+static ssize_t fake_readlink(const char *path, char *buf, size_t n)
 {
 	unsigned i;
 
-	if (!is_sys(path))
-		return __real_readlink(path, buf, n);
 	fpa.readlinks++;
 	snprintf(fpa.last_link, sizeof(fpa.last_link), "%s", path);
 	for (i = 0; i < fpa.pci.nfns; i++) {
@@ -445,12 +564,21 @@ ssize_t __wrap_readlink(const char *path, char *buf, size_t n)
 	return -1;
 }
 
-FILE *__wrap_fopen(const char *path, const char *mode)
+ssize_t __wrap_readlink(const char *path, char *buf, size_t n)
+{
+	return is_sys(path) ? fake_readlink(path, buf, n) : __real_readlink(path, buf, n);
+}
+
+ssize_t __wrap___readlink_chk(const char *path, char *buf, size_t n, size_t bufsize)
+{
+	return is_sys(path) ? fake_readlink(path, buf, n) : __real___readlink_chk(path, buf, n, bufsize);
+}
+
+/* DMI's sys_vendor from the fake; any other sysfs file refused. */
+static FILE *fake_fopen(const char *path)
 {
 	FILE *f;
 
-	if (!is_sys(path))
-		return __real_fopen(path, mode);
 	if (strcmp(path, "/sys/class/dmi/id/sys_vendor") != 0) {
 		fpa.sys_refused++;
 		errno = EACCES;
@@ -467,4 +595,14 @@ FILE *__wrap_fopen(const char *path, const char *mode)
 	fputs(fpa.dmi_vendor, f);
 	rewind(f);
 	return f;
+}
+
+FILE *__wrap_fopen(const char *path, const char *mode)
+{
+	return is_sys(path) ? fake_fopen(path) : __real_fopen(path, mode);
+}
+
+FILE *__wrap_fopen64(const char *path, const char *mode)
+{
+	return is_sys(path) ? fake_fopen(path) : __real_fopen64(path, mode);
 }
