@@ -441,6 +441,38 @@ START_TEST(hosted_build_never_uses_port_io)
 }
 END_TEST
 
+/* Port IO (configuration mechanism #1) reaches 256 bytes: an offset past
+ * them reads all ones and writes nothing, without an I/O instruction (a
+ * hosted process has no I/O privilege: one would fault here). */
+START_TEST(port_io_offsets_past_256_touch_nothing)
+{
+	const struct vnet_pci_cfg_ops *o = &vnet_pci_cfg_portio_ops;
+
+	ck_assert_uint_eq(o->read8(NULL, 0, 1, 0, 0x100), 0xff);
+	ck_assert_uint_eq(o->read16(NULL, 0, 1, 0, 0x100), 0xffff);
+	ck_assert_uint_eq(o->read32(NULL, 0, 1, 0, 0xffc), 0xffffffffu);
+	o->write8(NULL, 0, 1, 0, 0x100, 0x5a);
+	o->write16(NULL, 0, 1, 0, 0x200, 0x5a5a);
+	o->write32(NULL, 0, 1, 0, 0xffc, 0x5a5a5a5au);
+}
+END_TEST
+
+/* A virtio capability naming a BAR past BAR5 (reserved, spec 4.1.4.1)
+ * is passed over; the next one of its type is used. */
+START_TEST(capability_in_reserved_bar_ignored)
+{
+	rig_setup(1);
+	rig.net->cfg[0x34] = 0xa8;
+	fake_fn_vcap(rig.net, 0xa8, 1, 7, VDEV_COMMON, 0x1000, 0); /* common cfg in "BAR7" */
+	rig.net->cfg[0x41] = 0;      /* it was appended after 0x40: unlink */
+	rig.net->cfg[0xa9] = 0x98;   /* and put it first */
+	open_ok();
+	ck_assert(!logcap_has("BAR7"));
+	ck_assert_uint_eq(rig.maps, 1);
+	ck_assert_uint_eq(rig.map_phys, 0xfebfc000u - 0x100000u);
+}
+END_TEST
+
 /* ECAM: the address arithmetic, then a whole open through an ECAM window. */
 START_TEST(ecam_ops_address_layout)
 {
@@ -526,6 +558,14 @@ START_TEST(opens_through_ecam)
 	ck_assert(logcap_has("cannot map ECAM to turn bus mastering off"));
 	ck_assert_uint_eq(fake_fn_r16(rig.net, 0x04), 0x0107);
 	ck_assert_uint_eq(rig.unmaps, 3);
+	/* an open that fails after mapping ECAM unmaps it again */
+	vnet_transport_close(rig.t);
+	rig.t = NULL;
+	ck_assert_uint_eq(rig.unmaps, 4); /* the BAR */
+	rig.o.index = 1;
+	ck_assert_int_eq(open_rig(), -ENODEV);
+	ck_assert_uint_eq(rig.unmaps, 5);
+	ck_assert_uint_eq(rig.maps, rig.unmaps);
 
 	trap_fini(&ecam_win);
 	munmap(all, VNET_PCI_ECAM_SIZE);
@@ -1090,6 +1130,8 @@ static Suite *pci_suite(void)
 	tcase_add_test(d, notify_multiplier_must_be_even_power_of_two);
 	tcase_add_test(d, capability_ids_read_once);
 	tcase_add_test(d, hosted_build_never_uses_port_io);
+	tcase_add_test(d, port_io_offsets_past_256_touch_nothing);
+	tcase_add_test(d, capability_in_reserved_bar_ignored);
 	tcase_add_test(d, ecam_ops_address_layout);
 	tcase_add_test(d, opens_through_ecam);
 	tcase_add_test(d, ecam_that_cannot_be_mapped);
