@@ -59,7 +59,15 @@ struct fake_fn *fake_pci_add(struct fake_pci *p, uint8_t bus, uint8_t dev, uint8
 
 static uint32_t bar_flags(const struct fake_fn *f, unsigned i)
 {
+	if (f->bar_io[i])
+		return 0x1;
 	return f->bar64[i] ? 0xc : 0x0; /* 64-bit prefetchable, or 32-bit */
+}
+
+/* Address bits below the flags: 2 for an I/O BAR, 4 for a memory BAR. */
+static uint32_t bar_low_mask(const struct fake_fn *f, unsigned i)
+{
+	return f->bar_io[i] ? 0x3u : 0xfu;
 }
 
 void fake_fn_bar(struct fake_fn *f, unsigned i, uint64_t size, int is64, uint64_t addr)
@@ -71,6 +79,14 @@ void fake_fn_bar(struct fake_fn *f, unsigned i, uint64_t size, int is64, uint64_
 		fake_fn_w32(f, (uint16_t)(0x14 + 4 * i), (uint32_t)(addr >> 32));
 }
 
+void fake_fn_iobar(struct fake_fn *f, unsigned i, uint32_t size, uint32_t addr)
+{
+	f->bar_size[i] = size;
+	f->bar64[i] = 0;
+	f->bar_io[i] = 1;
+	fake_fn_w32(f, (uint16_t)(0x10 + 4 * i), addr | bar_flags(f, i));
+}
+
 void fake_fn_cfg_write(struct fake_fn *f, uint16_t off, unsigned width, uint32_t v)
 {
 	if (off == 0x04 && width >= 2) {
@@ -78,13 +94,21 @@ void fake_fn_cfg_write(struct fake_fn *f, uint16_t off, unsigned width, uint32_t
 		fake_fn_w16(f, 0x04, (uint16_t)v);
 		return;
 	}
+	if (f->msix_pos && off == f->msix_pos + 2 && width == 2) {
+		/* message control: Enable (15) and Function Mask (14) */
+		f->msix_ctrl_writes++;
+		fake_fn_w16(f, off, (uint16_t)((fake_fn_r16(f, off) & 0x3fffu) | (v & 0xc000u)));
+		return;
+	}
 	if (off >= 0x10 && off < 0x28 && width == 4 && !(off & 3)) {
 		unsigned i = (off - 0x10) / 4;
 
+		if (f->bar_stuck[i] && v != 0xffffffffu)
+			v = 0;
 		if (i > 0 && f->bar64[i - 1] && f->bar_size[i - 1]) /* upper half */
 			fake_fn_w32(f, off, v & (uint32_t)(~(f->bar_size[i - 1] - 1) >> 32));
 		else if (f->bar_size[i])
-			fake_fn_w32(f, off, (v & (uint32_t)~(f->bar_size[i] - 1) & ~0xfu) |
+			fake_fn_w32(f, off, (v & (uint32_t)~(f->bar_size[i] - 1) & ~bar_low_mask(f, i)) |
 			                    bar_flags(f, i));
 		return;
 	}
@@ -103,6 +127,16 @@ void fake_fn_cap(struct fake_fn *f, uint8_t pos, uint8_t id, uint8_t len)
 		f->cfg[0x34] = pos;
 	fake_fn_w16(f, 0x06, fake_fn_r16(f, 0x06) | 0x10);
 	f->last_cap = pos;
+}
+
+void fake_fn_msix(struct fake_fn *f, uint8_t pos, uint16_t nvec, uint8_t bar, uint32_t table_off,
+                  uint32_t pba_off)
+{
+	fake_fn_cap(f, pos, 0x11, 12);
+	fake_fn_w16(f, (uint16_t)(pos + 2), (uint16_t)((nvec - 1) & 0x7ff)); /* table size - 1 */
+	fake_fn_w32(f, (uint16_t)(pos + 4), table_off | bar);
+	fake_fn_w32(f, (uint16_t)(pos + 8), pba_off | bar);
+	f->msix_pos = pos;
 }
 
 void fake_fn_vcap(struct fake_fn *f, uint8_t pos, uint8_t type, uint8_t bar, uint32_t offset,
@@ -181,6 +215,7 @@ static void common_refresh(struct fake_vdev *d, uint8_t *m)
 {
 	struct fake_vq *q = cur_q(d);
 
+	st(m + 0x10, 2, d->config_vector);
 	st(m + 0x04, 4, d->dfs == 0 ? (uint32_t)d->dev_features :
 	                d->dfs == 1 ? (uint32_t)(d->dev_features >> 32) : 0);
 	st(m + 0x0c, 4, d->drfs == 0 ? (uint32_t)d->drv_features :
@@ -190,6 +225,7 @@ static void common_refresh(struct fake_vdev *d, uint8_t *m)
 	m[0x15] = d->generation;
 	st(m + 0x16, 2, d->qsel);
 	st(m + 0x18, 2, q ? q->size : 0);
+	st(m + 0x1a, 2, q ? q->msix_vector : VDEV_NO_VECTOR);
 	st(m + 0x1c, 2, q ? q->enable : 0);
 	st(m + 0x1e, 2, q ? q->notify_off : 0);
 	st(m + 0x20, 4, q ? q->desc[0] : 0);
@@ -208,9 +244,11 @@ static void device_reset(struct fake_vdev *d)
 	d->resets++;
 	d->drv_features = 0;
 	d->dfs = d->drfs = 0;
+	d->config_vector = VDEV_NO_VECTOR; /* as QEMU's virtio_reset() */
 	for (i = 0; i < VDEV_QUEUES; i++) {
 		struct fake_vq *q = &d->q[i];
 
+		q->msix_vector = VDEV_NO_VECTOR;
 		q->size = q->max;
 		q->enable = 0;
 		memset(q->desc, 0, sizeof(q->desc));
@@ -218,6 +256,13 @@ static void device_reset(struct fake_vdev *d)
 		memset(q->device, 0, sizeof(q->device));
 		q->addr_writes = 0;
 	}
+}
+
+/* The vector a msix_vector register takes: NO_VECTOR when the table has
+ * no such entry or the device is set to refuse (spec 4.1.5.1.2). */
+static uint16_t msix_vector(const struct fake_vdev *d, uint32_t v)
+{
+	return d->msix_refuse || v >= d->msix_nvec ? VDEV_NO_VECTOR : (uint16_t)v;
 }
 
 static void common_write(struct fake_vdev *d, uint8_t *m, uint32_t off)
@@ -235,7 +280,15 @@ static void common_write(struct fake_vdev *d, uint8_t *m, uint32_t off)
 			d->drv_features = (d->drv_features & ~mask) | ((uint64_t)v << (32 * d->drfs));
 		}
 		break;
-	case 0x10: case 0x1a: break; /* MSI-X vectors: ignored */
+	case 0x10: /* config_msix_vector */
+		d->vector_writes++;
+		d->config_vector = msix_vector(d, v);
+		break;
+	case 0x1a: /* queue_msix_vector */
+		d->vector_writes++;
+		if (q)
+			q->msix_vector = msix_vector(d, v);
+		break;
 	case 0x14:
 		if (v == 0) {
 			uint8_t old = d->status;
@@ -329,6 +382,41 @@ static void vdev_hook(void *arg, uint8_t *m, const struct trap_access *a, int af
 	}
 }
 
+/* The MSI-X table is memory: the hook checks that each access is a
+ * naturally aligned DWORD or QWORD (PCI 3.0 6.8.2) and copies the table
+ * out for the test, which must not touch the trapped page itself. */
+static void msix_hook(void *arg, uint8_t *m, const struct trap_access *a, int after)
+{
+	struct fake_vdev *d = arg;
+	unsigned i, w;
+
+	if (!after)
+		return;
+	if ((a->width != 4 && a->width != 8) || a->off % a->width)
+		d->msix_bad_width++;
+	if (!a->write)
+		return;
+	d->msix_writes++;
+	for (i = 0; i < VDEV_MSIX_VECS; i++)
+		for (w = 0; w < 4; w++)
+			d->msix_table[i][w] = ld(m + VDEV_MSIX_TABLE + 16 * i + 4 * w, 4);
+}
+
+uint64_t fake_vdev_msix_addr(const struct fake_vdev *d, unsigned i)
+{
+	return d->msix_table[i][0] | (uint64_t)d->msix_table[i][1] << 32;
+}
+
+uint32_t fake_vdev_msix_data(const struct fake_vdev *d, unsigned i)
+{
+	return d->msix_table[i][2];
+}
+
+uint32_t fake_vdev_msix_ctrl(const struct fake_vdev *d, unsigned i)
+{
+	return d->msix_table[i][3];
+}
+
 int fake_vdev_init(struct fake_vdev *d)
 {
 	static const uint8_t net_cfg[20] = {
@@ -344,11 +432,23 @@ int fake_vdev_init(struct fake_vdev *d)
 	memset(d, 0, sizeof(*d));
 	if (trap_init(&d->bar, VDEV_BAR_SIZE, vdev_hook, d))
 		return -1;
+	if (trap_init(&d->msix, VDEV_MSIX_SIZE, msix_hook, d)) {
+		trap_fini(&d->bar);
+		return -1;
+	}
 	d->dev_features = 0x0000010130bf8024ull; /* QEMU 7.2 virtio-net-pci, -netdev user */
 	d->num_queues = VDEV_QUEUES;
+	d->msix_nvec = VDEV_MSIX_VECS;
+	d->config_vector = VDEV_NO_VECTOR;
 	for (i = 0; i < VDEV_QUEUES; i++) {
 		d->q[i].max = d->q[i].size = 256;
 		d->q[i].notify_off = (uint16_t)i;
+		d->q[i].msix_vector = VDEV_NO_VECTOR;
+	}
+	/* every entry masked until the driver programs it (PCI 3.0 6.8.2.9) */
+	for (i = 0; i < VDEV_MSIX_VECS; i++) {
+		st(d->msix.mem + VDEV_MSIX_TABLE + 16 * i + 12, 4, 1);
+		d->msix_table[i][3] = 1;
 	}
 	memcpy(d->bar.mem + VDEV_DEVICE, net_cfg, sizeof(net_cfg));
 	common_refresh(d, d->bar.mem + VDEV_COMMON);
@@ -356,6 +456,7 @@ int fake_vdev_init(struct fake_vdev *d)
 		trap_arm(&d->bar, VDEV_COMMON, TRAP_PAGE);
 		trap_arm(&d->bar, VDEV_DEVICE, TRAP_PAGE);
 		trap_arm(&d->bar, VDEV_NOTIFY, TRAP_PAGE);
+		trap_arm(&d->msix, 0, VDEV_MSIX_SIZE);
 	}
 	return 0;
 }
@@ -363,4 +464,5 @@ int fake_vdev_init(struct fake_vdev *d)
 void fake_vdev_fini(struct fake_vdev *d)
 {
 	trap_fini(&d->bar);
+	trap_fini(&d->msix);
 }

@@ -3,7 +3,8 @@
  * A fake PCI bus (config space behind struct vnet_pci_cfg_ops, with BAR
  * sizing semantics) and a fake modern virtio-net device behind one BAR:
  * common cfg, ISR, device cfg and notify structures in a trapped region
- * (see trap.h), laid out like QEMU's virtio-net-pci.
+ * (see trap.h), laid out like QEMU's virtio-net-pci, and its MSI-X table
+ * in a second trapped region.
  */
 #ifndef VNET_TEST_FAKE_PCI_H
 #define VNET_TEST_FAKE_PCI_H
@@ -22,6 +23,10 @@ struct fake_fn {
 	uint8_t cfg[256];
 	uint64_t bar_size[6]; /* 0: not implemented */
 	uint8_t bar64[6];
+	uint8_t bar_io[6];    /* an I/O BAR */
+	uint8_t bar_stuck[6]; /* answers the sizing pattern, never takes an address */
+	uint8_t msix_pos;     /* MSI-X capability (0: none) */
+	unsigned msix_ctrl_writes; /* writes to its message control */
 	uint8_t last_cap;     /* tail of the capability list (0: empty) */
 	unsigned illegal_writes; /* writes outside the command register and BARs */
 	unsigned cmd_writes;
@@ -39,11 +44,18 @@ struct fake_fn *fake_pci_add(struct fake_pci *p, uint8_t bus, uint8_t dev, uint8
                              uint16_t vendor, uint16_t device);
 /* BAR @i: memory, @size bytes (power of 2), at @addr (0: unassigned). */
 void fake_fn_bar(struct fake_fn *f, unsigned i, uint64_t size, int is64, uint64_t addr);
+/* BAR @i: I/O space, @size bytes (power of 2), at @addr. */
+void fake_fn_iobar(struct fake_fn *f, unsigned i, uint32_t size, uint32_t addr);
 /* Append a capability (@len bytes at @pos, id @id) to the list. */
 void fake_fn_cap(struct fake_fn *f, uint8_t pos, uint8_t id, uint8_t len);
 /* Append a virtio capability (spec 4.1.4). @mult only for NOTIFY. */
 void fake_fn_vcap(struct fake_fn *f, uint8_t pos, uint8_t type, uint8_t bar, uint32_t offset,
                   uint32_t length, uint32_t mult);
+/* Append an MSI-X capability (PCI 3.0 6.8.2): @nvec table entries at
+ * @table_off in BAR @bar, the pending bits at @pba_off in the same BAR.
+ * Only Enable and Function Mask of its message control are writable. */
+void fake_fn_msix(struct fake_fn *f, uint8_t pos, uint16_t nvec, uint8_t bar, uint32_t table_off,
+                  uint32_t pba_off);
 uint32_t fake_fn_r32(const struct fake_fn *f, uint16_t off);
 uint16_t fake_fn_r16(const struct fake_fn *f, uint16_t off);
 void fake_fn_w8(struct fake_fn *f, uint16_t off, uint8_t v);
@@ -62,19 +74,30 @@ void fake_fn_cfg_write(struct fake_fn *f, uint16_t off, unsigned width, uint32_t
 #define VDEV_NOTIFY_MULT 4u
 #define VDEV_QUEUES     3
 #define VDEV_MAX_LOG    64
+/* The MSI-X table and pending bits, in a BAR of their own as QEMU has them
+ * (BAR1: table at 0, PBA at 0x800). */
+#define VDEV_MSIX_SIZE  0x1000u
+#define VDEV_MSIX_TABLE 0x000u
+#define VDEV_MSIX_PBA   0x800u
+#define VDEV_MSIX_VECS  4u      /* QEMU's default for one queue pair */
+#define VDEV_NO_VECTOR  0xffffu /* VIRTIO_MSI_NO_VECTOR, spec 4.1.5.1.2 */
 
 struct fake_vq {
 	uint16_t max, size, enable, notify_off, resetting;
+	uint16_t msix_vector;
 	uint32_t desc[2], driver[2], device[2];
 	unsigned addr_writes; /* address halves written since reset */
 };
 
 struct fake_vdev {
 	struct trap_region bar;
+	struct trap_region msix;  /* MSI-X table and PBA (see VDEV_MSIX_*) */
 	uint64_t dev_features, drv_features;
 	uint32_t dfs, drfs;
 	uint8_t status, generation;
 	uint16_t num_queues, qsel;
+	uint16_t config_vector;
+	uint16_t msix_nvec;       /* vectors a queue may be given (table entries) */
 	struct fake_vq q[VDEV_QUEUES];
 	/* fault injection */
 	int reset_stuck;          /* status never reads back 0 */
@@ -82,6 +105,7 @@ struct fake_vdev {
 	unsigned reset_left;
 	int qreset_mode;          /* queue_reset: 0 resets, 1 never completes, 2 ignored */
 	unsigned qresets;         /* queue resets that took effect */
+	int msix_refuse;          /* every vector written reads back NO_VECTOR */
 	/* what the driver did */
 	unsigned status_reads, resets;
 	unsigned bad_width;       /* accesses of the wrong width/alignment */
@@ -91,12 +115,20 @@ struct fake_vdev {
 	unsigned notifies, notify_bad_width;
 	uint32_t last_notify_off;
 	uint16_t last_notify_val;
+	unsigned msix_writes, msix_bad_width; /* MSI-X table/PBA accesses */
+	uint32_t msix_table[VDEV_MSIX_VECS][4]; /* as the driver left it (read by the test) */
+	unsigned vector_writes;   /* config or queue msix_vector written */
 	unsigned ncfg;            /* device-config accesses logged */
 	struct { uint32_t off; unsigned width; } cfg_log[VDEV_MAX_LOG];
 };
 
-/* Map the BAR region, arm the common, device and notify pages. 0 or -1. */
+/* Map the BAR region, arm the common, device and notify pages, and the
+ * MSI-X region. 0 or -1. */
 int fake_vdev_init(struct fake_vdev *d);
 void fake_vdev_fini(struct fake_vdev *d);
+/* MSI-X table entry @i: message address, data, vector control. */
+uint64_t fake_vdev_msix_addr(const struct fake_vdev *d, unsigned i);
+uint32_t fake_vdev_msix_data(const struct fake_vdev *d, unsigned i);
+uint32_t fake_vdev_msix_ctrl(const struct fake_vdev *d, unsigned i);
 
 #endif

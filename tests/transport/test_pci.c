@@ -37,6 +37,7 @@ struct prig {
 	struct vnet_transport *t;
 	unsigned maps, unmaps;
 	uint64_t map_phys, map_len;
+	int msix_map_fail; /* the MSI-X BAR cannot be mapped */
 };
 
 static struct prig rig;
@@ -59,6 +60,8 @@ static void *rig_map(void *arg, uint64_t phys, uint64_t len)
 	r->map_len = len;
 	if (r->net && phys == bar_addr(r->net, 4) && len == VDEV_BAR_SIZE)
 		return r->vd.bar.mem;
+	if (r->net && phys == bar_addr(r->net, 1) && len == VDEV_MSIX_SIZE && !r->msix_map_fail)
+		return r->vd.msix.mem;
 	if (r->net2 && phys == bar_addr(r->net2, 4) && len == VDEV_BAR_SIZE)
 		return r->vd2.bar.mem;
 	return NULL;
@@ -79,9 +82,9 @@ static struct fake_fn *add_net(uint8_t dev, uint16_t did, int assigned)
 	struct fake_fn *f = fake_pci_add(&rig.pci, 0, dev, 0, 0x1af4, did);
 
 	fake_fn_w16(f, 0x04, assigned ? 0x0103 : 0x0000); /* SeaBIOS: no bus master */
-	fake_fn_bar(f, 1, 0x1000, 0, assigned ? 0xfebc0000u + dev * 0x100000u : 0);
+	fake_fn_bar(f, 1, VDEV_MSIX_SIZE, 0, assigned ? 0xfebc0000u + dev * 0x100000u : 0);
 	fake_fn_bar(f, 4, VDEV_BAR_SIZE, 1, assigned ? 0xfebfc000u - dev * 0x100000u : 0);
-	fake_fn_cap(f, 0x98, 0x11, 12); /* MSI-X */
+	fake_fn_msix(f, 0x98, VDEV_MSIX_VECS, 1, VDEV_MSIX_TABLE, VDEV_MSIX_PBA);
 	fake_fn_vcap(f, 0x84, 5, 0, 0, 0, 0);
 	fake_fn_vcap(f, 0x70, 2, 4, VDEV_NOTIFY, 0x1000, VDEV_NOTIFY_MULT);
 	fake_fn_vcap(f, 0x60, 4, 4, VDEV_DEVICE, 0x1000, 0);
@@ -438,6 +441,38 @@ START_TEST(hosted_build_never_uses_port_io)
 }
 END_TEST
 
+/* Port IO (configuration mechanism #1) reaches 256 bytes: an offset past
+ * them reads all ones and writes nothing, without an I/O instruction (a
+ * hosted process has no I/O privilege: one would fault here). */
+START_TEST(port_io_offsets_past_256_touch_nothing)
+{
+	const struct vnet_pci_cfg_ops *o = &vnet_pci_cfg_portio_ops;
+
+	ck_assert_uint_eq(o->read8(NULL, 0, 1, 0, 0x100), 0xff);
+	ck_assert_uint_eq(o->read16(NULL, 0, 1, 0, 0x100), 0xffff);
+	ck_assert_uint_eq(o->read32(NULL, 0, 1, 0, 0xffc), 0xffffffffu);
+	o->write8(NULL, 0, 1, 0, 0x100, 0x5a);
+	o->write16(NULL, 0, 1, 0, 0x200, 0x5a5a);
+	o->write32(NULL, 0, 1, 0, 0xffc, 0x5a5a5a5au);
+}
+END_TEST
+
+/* A virtio capability naming a BAR past BAR5 (reserved, spec 4.1.4.1)
+ * is passed over; the next one of its type is used. */
+START_TEST(capability_in_reserved_bar_ignored)
+{
+	rig_setup(1);
+	rig.net->cfg[0x34] = 0xa8;
+	fake_fn_vcap(rig.net, 0xa8, 1, 7, VDEV_COMMON, 0x1000, 0); /* common cfg in "BAR7" */
+	rig.net->cfg[0x41] = 0;      /* it was appended after 0x40: unlink */
+	rig.net->cfg[0xa9] = 0x98;   /* and put it first */
+	open_ok();
+	ck_assert(!logcap_has("BAR7"));
+	ck_assert_uint_eq(rig.maps, 1);
+	ck_assert_uint_eq(rig.map_phys, 0xfebfc000u - 0x100000u);
+}
+END_TEST
+
 /* ECAM: the address arithmetic, then a whole open through an ECAM window. */
 START_TEST(ecam_ops_address_layout)
 {
@@ -475,9 +510,13 @@ static void ecam_hook(void *arg, uint8_t *mem, const struct trap_access *a, int 
 		                  a->width == 2 ? *(uint16_t *)(page + off) : *(uint32_t *)(page + off));
 }
 
+static int ecam_fail; /* the ECAM window cannot be mapped (any more) */
+
 static void *ecam_map(void *arg, uint64_t phys, uint64_t len)
 {
 	if (phys == 0xb0000000u && len == VNET_PCI_ECAM_SIZE) {
+		if (ecam_fail)
+			return NULL;
 		rig.maps++;
 		return ecam_win.mem;
 	}
@@ -512,9 +551,125 @@ START_TEST(opens_through_ecam)
 	rig.t->ops->bus_master(rig.t, true);
 	ck_assert_uint_eq(fake_fn_r16(rig.net, 0x04), 0x0107);
 	ck_assert_uint_eq(rig.unmaps, 3);
+	/* the window gone: bus mastering stays as it is, and says so */
+	ecam_fail = 1;
+	rig.t->ops->bus_master(rig.t, false);
+	ecam_fail = 0;
+	ck_assert(logcap_has("cannot map ECAM to turn bus mastering off"));
+	ck_assert_uint_eq(fake_fn_r16(rig.net, 0x04), 0x0107);
+	ck_assert_uint_eq(rig.unmaps, 3);
+	/* an open that fails after mapping ECAM unmaps it again */
+	vnet_transport_close(rig.t);
+	rig.t = NULL;
+	ck_assert_uint_eq(rig.unmaps, 4); /* the BAR */
+	rig.o.index = 1;
+	ck_assert_int_eq(open_rig(), -ENODEV);
+	ck_assert_uint_eq(rig.unmaps, 5);
+	ck_assert_uint_eq(rig.maps, rig.unmaps);
 
 	trap_fini(&ecam_win);
 	munmap(all, VNET_PCI_ECAM_SIZE);
+}
+END_TEST
+
+START_TEST(ecam_that_cannot_be_mapped)
+{
+	rig.o.cfg = NULL;
+	rig.o.ecam_base = 0xb0000000u; /* rig_map knows no such window */
+	ck_assert_int_eq(open_rig(), -ENOMEM);
+	ck_assert_ptr_null(rig.t);
+	ck_assert(logcap_has("pci: cannot map ECAM at 0xb0000000"));
+	ck_assert_uint_eq(rig.pci.reads, 0);
+}
+END_TEST
+
+/* Other virtio devices, and a virtio-net ID on a header that is not an
+ * endpoint's, do not count as virtio-net functions. */
+START_TEST(skips_other_virtio_functions)
+{
+	struct fake_fn *f;
+
+	fake_pci_add(&rig.pci, 0, 2, 0, 0x1af4, 0x1042);   /* virtio-blk */
+	f = fake_pci_add(&rig.pci, 0, 3, 0, 0x1af4, 0x1041);
+	f->cfg[0x0e] = 0x01;                                /* a bridge header */
+	rig.net2 = add_net(4, 0x1041, 1);
+	ck_assert_int_eq(fake_vdev_init(&rig.vd2), 0);
+	rig.o.index = 1;
+	open_ok();
+	ck_assert(logcap_has("pci 00:04.0: virtio-net 1af4:1041"));
+	ck_assert_uint_eq(rig.map_phys, 0xfebfc000u - 0x400000u);
+	ck_assert_uint_eq(f->cmd_writes, 0);
+}
+END_TEST
+
+START_TEST(bar5_claiming_64_bits_is_ignored)
+{
+	fake_fn_bar(rig.net, 4, VDEV_BAR_SIZE, 0, 0xfebfc000u - 0x100000u); /* 32-bit now */
+	fake_fn_w32(rig.net, 0x24, 0xc); /* BAR5: 64-bit memory, nothing after it */
+	open_ok();
+	ck_assert_uint_eq(rig.map_phys, 0xfebfc000u - 0x100000u);
+	ck_assert(logcap_has("pci 00:01.0: BAR5 claims 64 bits: ignored"));
+}
+END_TEST
+
+START_TEST(bar_that_does_not_take_its_address)
+{
+	rig_setup(0);
+	rig.net->bar_stuck[1] = 1;
+	ck_assert_int_eq(open_rig(), -EIO);
+	ck_assert_ptr_null(rig.t);
+	ck_assert(logcap_has("pci 00:01.0: BAR1 did not take address 0xc0000000"));
+	ck_assert_uint_eq(fake_fn_r16(rig.net, 0x04), 0); /* command register restored */
+	ck_assert_uint_eq(rig.maps, 0);
+}
+END_TEST
+
+/* A window at the very top of the address space has no room: refused,
+ * never wrapped round to low addresses. */
+START_TEST(window_at_the_top_of_the_address_space)
+{
+	rig_setup(0);
+	rig.o.bar_window = 0xffffffffffffff00ull; /* no aligned address left */
+	ck_assert_int_eq(open_rig(), -ENOSPC);
+	ck_assert(logcap_has("no room for BAR1 (4096 bytes, 32-bit) in the window from "
+	                     "0xffffffffffffff00"));
+	logcap_start();
+	rig.o.bar_window = 0xfffffffffffff000ull; /* aligned, but the BAR would end past 2^64 */
+	ck_assert_int_eq(open_rig(), -ENOSPC);
+	ck_assert(logcap_has("no room for BAR1"));
+	ck_assert_uint_eq(bar_addr(rig.net, 1), 0);
+	ck_assert_uint_eq(bar_addr(rig.net, 4), 0);
+}
+END_TEST
+
+START_TEST(device_without_queues_is_refused)
+{
+	SKIP_UNLESS_TRAPS();
+	rig.vd.num_queues = 0;
+	ck_assert_int_eq(open_rig(), -ENODEV);
+	ck_assert_ptr_null(rig.t);
+	ck_assert(logcap_has("pci 00:01.0: device reports no queues"));
+	ck_assert_uint_eq(rig.unmaps, rig.maps);
+	ck_assert_uint_eq(fake_fn_r16(rig.net, 0x04), 0x0103); /* command register restored */
+}
+END_TEST
+
+/* Without a map callback BAR addresses are used as they are (bare
+ * metal's identity mapping): here BAR4 is placed at the fake BAR itself. */
+START_TEST(identity_mapping_without_map_callback)
+{
+	SKIP_UNLESS_TRAPS();
+	fake_fn_bar(rig.net, 4, VDEV_BAR_SIZE, 1, (uint64_t)(uintptr_t)rig.vd.bar.mem);
+	rig.o.map = NULL;
+	rig.o.unmap = rig_unmap; /* never called without map */
+	open_ok();
+	ck_assert_uint_eq(rig.maps, 0);
+	rig.t->ops->set_status(rig.t, 1);
+	ck_assert_uint_eq(rig.vd.status, 1);
+	ck_assert_uint_eq(rig.t->ops->queue_max(rig.t, 0), 256);
+	vnet_transport_close(rig.t);
+	rig.t = NULL;
+	ck_assert_uint_eq(rig.unmaps, 0);
 }
 END_TEST
 
@@ -780,11 +935,181 @@ START_TEST(short_common_structure_hides_ring_reset)
 }
 END_TEST
 
+/* ------------------------------------------------------------ MSI-X -- */
+
+#define MSI_ADDR 0x00000001fee01000ull /* both halves of the address used */
+#define MSI_DATA 0x4041u
+
+static uint16_t msix_ctrl(void)
+{
+	return fake_fn_r16(rig.net, 0x98 + 2);
+}
+
+static void open_msix(void)
+{
+	rig.o.msi_addr = MSI_ADDR;
+	rig.o.msi_data = MSI_DATA;
+	open_ok();
+}
+
+/* With a message given, entry 0 of the table (QEMU's place: BAR1 at 0)
+ * holds it unmasked, MSI-X is enabled with the function unmasked, and
+ * every queue set up asks for vector 0 (spec 4.1.5.1.2). */
+START_TEST(msix_entry_programmed_and_enabled)
+{
+	struct vnet_vq_addrs a = {.desc = 0x10000, .avail = 0x11000, .used = 0x12000};
+	uint16_t q;
+
+	SKIP_UNLESS_TRAPS();
+	fake_fn_w16(rig.net, 0x98 + 2, (uint16_t)(msix_ctrl() | 0x4000)); /* function masked */
+	open_msix();
+	ck_assert_uint_eq(rig.maps, 2); /* the virtio BAR and the MSI-X BAR */
+	ck_assert_uint_eq(fake_vdev_msix_addr(&rig.vd, 0), MSI_ADDR);
+	ck_assert_uint_eq(fake_vdev_msix_data(&rig.vd, 0), MSI_DATA);
+	ck_assert_uint_eq(fake_vdev_msix_ctrl(&rig.vd, 0), 0);          /* unmasked */
+	ck_assert_uint_eq(fake_vdev_msix_ctrl(&rig.vd, 1), 1);          /* untouched */
+	ck_assert_uint_eq(rig.vd.msix_writes, 4);
+	ck_assert_uint_eq(rig.vd.msix_bad_width, 0);
+	ck_assert_uint_eq(msix_ctrl(), 0x8000 | (VDEV_MSIX_VECS - 1)); /* enable, no mask */
+	ck_assert_uint_eq(rig.net->msix_ctrl_writes, 1);
+	ck_assert_uint_eq(rig.net->illegal_writes, 0);
+	ck_assert(!logcap_has("MSI-X"));
+	for (q = 0; q < VDEV_QUEUES; q++) {
+		ck_assert_uint_eq(rig.vd.q[q].msix_vector, VDEV_NO_VECTOR);
+		ck_assert_int_eq(rig.t->ops->queue_setup(rig.t, q, 64, &a), 0);
+		ck_assert_uint_eq(rig.vd.q[q].msix_vector, 0);
+	}
+	ck_assert_uint_eq(rig.vd.vector_writes, VDEV_QUEUES);
+	ck_assert_uint_eq(rig.vd.config_vector, VDEV_NO_VECTOR); /* config changes: not wanted */
+	ck_assert_uint_eq(rig.vd.bad_width, 0);
+	ck_assert_uint_eq(logcap_errors, 0);
+}
+END_TEST
+
+/* A device reset takes the queues' vectors back to NO_VECTOR (QEMU does
+ * it in virtio_reset()); the next set-up asks again. MSI-X itself is PCI
+ * state the reset does not touch, and close leaves it as it is too: bus
+ * mastering, not MSI-X, is what stops the device's writes (the
+ * libpciaccess transport turns it off at close). */
+START_TEST(msix_vectors_again_after_reset)
+{
+	struct vnet_vq_addrs a = {.desc = 0x10000, .avail = 0x11000, .used = 0x12000};
+
+	SKIP_UNLESS_TRAPS();
+	open_msix();
+	ck_assert_int_eq(rig.t->ops->queue_setup(rig.t, 0, 64, &a), 0);
+	ck_assert_uint_eq(rig.vd.q[0].msix_vector, 0);
+	ck_assert_int_eq(rig.t->ops->reset(rig.t), 0);
+	ck_assert_uint_eq(rig.vd.q[0].msix_vector, VDEV_NO_VECTOR);
+	ck_assert_uint_eq(msix_ctrl() & 0x8000, 0x8000);
+	ck_assert_int_eq(rig.t->ops->queue_setup(rig.t, 0, 64, &a), 0);
+	ck_assert_uint_eq(rig.vd.q[0].msix_vector, 0);
+	ck_assert_uint_eq(rig.vd.vector_writes, 2);
+	vnet_transport_close(rig.t);
+	rig.t = NULL;
+	ck_assert_uint_eq(rig.unmaps, 2); /* both BARs */
+	ck_assert_uint_eq(rig.net->msix_ctrl_writes, 1);
+	ck_assert_uint_eq(msix_ctrl() & 0x8000, 0x8000);
+}
+END_TEST
+
+/* 4.1.5.1.2: a device that cannot map the vector reads back NO_VECTOR;
+ * the queue still works (polled), with a warning per queue. */
+START_TEST(msix_vector_refused_by_device)
+{
+	struct vnet_vq_addrs a = {.desc = 0x10000, .avail = 0x11000, .used = 0x12000};
+
+	SKIP_UNLESS_TRAPS();
+	rig.vd.msix_refuse = 1;
+	open_msix();
+	ck_assert_int_eq(rig.t->ops->queue_setup(rig.t, 1, 64, &a), 0);
+	ck_assert_uint_eq(rig.vd.q[1].msix_vector, VDEV_NO_VECTOR);
+	ck_assert_uint_eq(rig.vd.q[1].enable, 1);
+	ck_assert(logcap_has("queue 1: the device refused MSI-X vector 0; it will not interrupt"));
+	ck_assert_uint_eq(logcap_errors, 0);
+	/* a table without entry 0 answers the same way */
+	rig.vd.msix_refuse = 0;
+	rig.vd.msix_nvec = 0;
+	ck_assert_int_eq(rig.t->ops->queue_setup(rig.t, 2, 64, &a), 0);
+	ck_assert_uint_eq(rig.vd.q[2].msix_vector, VDEV_NO_VECTOR);
+	ck_assert(logcap_has("queue 2: the device refused"));
+}
+END_TEST
+
+/* No MSI-X, or a table where no BAR decodes it, or one that cannot be
+ * mapped: the device opens, polling only, MSI-X stays off and no queue
+ * asks for a vector. */
+static void check_polling_only(const char *why)
+{
+	struct vnet_vq_addrs a = {.desc = 0x10000, .avail = 0x11000, .used = 0x12000};
+
+	open_msix();
+	ck_assert_msg(logcap_has(why), "want '%s' in:\n%s", why, logcap_buf);
+	ck_assert_uint_eq(msix_ctrl() & 0xc000, 0);
+	ck_assert_uint_eq(rig.net->msix_ctrl_writes, 0);
+	ck_assert_uint_eq(rig.vd.msix_writes, 0);
+	if (trap_supported()) {
+		ck_assert_int_eq(rig.t->ops->queue_setup(rig.t, 0, 64, &a), 0);
+		ck_assert_uint_eq(rig.vd.vector_writes, 0);
+	}
+}
+
+START_TEST(msix_absent_polls)
+{
+	rig.net->cfg[0x98] = 0x05; /* an MSI capability, not MSI-X */
+	check_polling_only("no MSI-X capability: the device cannot wake a sleeping loop");
+	ck_assert_uint_eq(rig.maps, 1);
+}
+END_TEST
+
+START_TEST(msix_table_outside_bar_polls)
+{
+	/* past the end of BAR1 */
+	fake_fn_w32(rig.net, 0x98 + 4, (VDEV_MSIX_SIZE - 8) | 1);
+	check_polling_only("MSI-X table 0xff8 in BAR1 is not usable: polling only");
+	ck_assert_uint_eq(rig.maps, 1);
+}
+END_TEST
+
+START_TEST(msix_table_in_reserved_bir_polls)
+{
+	fake_fn_w32(rig.net, 0x98 + 4, 7); /* BIR 7: reserved */
+	check_polling_only("MSI-X table 0x0 in BAR7 is not usable");
+}
+END_TEST
+
+START_TEST(msix_table_in_io_bar_polls)
+{
+	fake_fn_iobar(rig.net, 0, 0x20, 0xc000);
+	fake_fn_w32(rig.net, 0x98 + 4, 0); /* BAR0 */
+	check_polling_only("MSI-X table 0x0 in BAR0 is not usable");
+}
+END_TEST
+
+START_TEST(msix_table_unmappable_polls)
+{
+	rig.msix_map_fail = 1;
+	check_polling_only("cannot map BAR1 at 0xfecc0000");
+	ck_assert_uint_eq(rig.maps, 2);
+}
+END_TEST
+
+/* msi_addr 0: MSI-X is never looked at (pure polling, no warning). */
+START_TEST(msix_not_asked_for)
+{
+	open_ok();
+	ck_assert(!logcap_has("MSI-X"));
+	ck_assert_uint_eq(msix_ctrl() & 0x8000, 0);
+	ck_assert_uint_eq(rig.maps, 1);
+}
+END_TEST
+
 static Suite *pci_suite(void)
 {
 	Suite *s = suite_create("transport_pci");
 	TCase *d = tcase_create("discovery");
 	TCase *o = tcase_create("ops");
+	TCase *m = tcase_create("msix");
 
 	tcase_add_checked_fixture(d, setup_assigned, teardown);
 	tcase_add_test(d, opens_firmware_assigned_device);
@@ -805,8 +1130,17 @@ static Suite *pci_suite(void)
 	tcase_add_test(d, notify_multiplier_must_be_even_power_of_two);
 	tcase_add_test(d, capability_ids_read_once);
 	tcase_add_test(d, hosted_build_never_uses_port_io);
+	tcase_add_test(d, port_io_offsets_past_256_touch_nothing);
+	tcase_add_test(d, capability_in_reserved_bar_ignored);
 	tcase_add_test(d, ecam_ops_address_layout);
 	tcase_add_test(d, opens_through_ecam);
+	tcase_add_test(d, ecam_that_cannot_be_mapped);
+	tcase_add_test(d, skips_other_virtio_functions);
+	tcase_add_test(d, bar5_claiming_64_bits_is_ignored);
+	tcase_add_test(d, bar_that_does_not_take_its_address);
+	tcase_add_test(d, window_at_the_top_of_the_address_space);
+	tcase_add_test(d, device_without_queues_is_refused);
+	tcase_add_test(d, identity_mapping_without_map_callback);
 	suite_add_tcase(s, d);
 
 	tcase_add_checked_fixture(o, setup_assigned, teardown);
@@ -825,6 +1159,19 @@ static Suite *pci_suite(void)
 	tcase_add_test(o, queue_reset_one_queue);
 	tcase_add_test(o, short_common_structure_hides_ring_reset);
 	suite_add_tcase(s, o);
+
+	tcase_add_checked_fixture(m, setup_assigned, teardown);
+	tcase_set_timeout(m, 30);
+	tcase_add_test(m, msix_entry_programmed_and_enabled);
+	tcase_add_test(m, msix_vectors_again_after_reset);
+	tcase_add_test(m, msix_vector_refused_by_device);
+	tcase_add_test(m, msix_absent_polls);
+	tcase_add_test(m, msix_table_outside_bar_polls);
+	tcase_add_test(m, msix_table_in_reserved_bir_polls);
+	tcase_add_test(m, msix_table_in_io_bar_polls);
+	tcase_add_test(m, msix_table_unmappable_polls);
+	tcase_add_test(m, msix_not_asked_for);
+	suite_add_tcase(s, m);
 	return s;
 }
 
