@@ -66,8 +66,6 @@ struct vnet_pciaccess_opts {
 	 * Required unless the process runs inside a virtual machine (then
 	 * NULL picks the first unbound virtio-net function). */
 	const char *bdf;
-	/** Hugepages reserved for DMA memory (2 MiB each; 0: 8). */
-	uint32_t hugepages;
 };
 
 /**
