@@ -152,6 +152,7 @@ struct vnet_netif_conf {
 
 /* ---- netif.c: set-up and link state ---- */
 
+/* The glue's netif around lwIP's @nif (lwIP's callbacks get &vn->nif). */
 static inline struct vnet_netif *vnet_netif_of(struct netif *nif)
 {
 	return (struct vnet_netif *)(void *)((char *)nif - offsetof(struct vnet_netif, nif));

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * An lwIP netif over a vnet device, in the shape of lwIP's ethernetif
- * (doc/NO_SYS_SampleCode.c): set-up (the offloads the interface uses, the
- * MTU, the MAC and addresses, lwIP's checksum flags), the link state, and
- * the two paths wired in: lwIP's linkoutput is vnet_netif_linkoutput (TX
- * and its offloads, tx.c), and each poll step's vnet_netif_rx (RX and its
- * offloads, rx.c; software receive coalescing, gro.c) hands frames to
- * lwIP's ethernet_input.
+ * An lwIP netif over a vnet device, in the shape of lwIP's sample Ethernet
+ * netif (doc/NO_SYS_SampleCode.c): the init callback and set-up (the
+ * offloads the interface uses, the MTU, the MAC and addresses, lwIP's
+ * checksum flags), the link state, and the two paths wired in: lwIP's
+ * linkoutput is vnet_netif_linkoutput (TX and its offloads, tx.c), and
+ * each poll step's vnet_netif_rx (RX and its offloads, rx.c; software
+ * receive coalescing, gro.c) hands frames to lwIP's ethernet_input.
  *
  * IPv6 (unless the conf turns it off): lwIP's ethip6_output, a link-local
  * address made from the MAC (modified EUI-64) and an optional static one.
@@ -24,6 +24,8 @@
 #include "base/platform.h"
 #include "frame.h"
 #include "glue.h"
+
+/* ------------------------------------------------------------ checksums -- */
 
 void vnet_netif_csum_apply(struct vnet_netif *vn)
 {

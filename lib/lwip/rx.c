@@ -47,6 +47,8 @@
 #define CSUM_CHECK_L4 (NETIF_CHECKSUM_CHECK_UDP | NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_CHECK_ICMP | \
                        NETIF_CHECKSUM_CHECK_ICMP6)
 
+/* lwIP frees a zero-copy pbuf: its buffer goes back to the pool, its slot
+ * is free again. */
 static void rx_pbuf_free(struct pbuf *p)
 {
 	struct vnet_rx_slot *s = (struct vnet_rx_slot *)(void *)
