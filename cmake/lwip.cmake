@@ -6,8 +6,11 @@
 #               UDP, TCP) and the lwiperf app, plus lib/lwip/port.c (sys_now,
 #               LWIP_RAND, assertions, routing hooks). Public include dirs: lwIP's and
 #               lib/lwip/include (lwipopts.h, arch/cc.h).
-#   vnet_iface  the netif over a vnet device and the Interface API
-#               (include/vnet/iface.h). Links vnet_lwip.
+#   vnet_iface  the netif over a vnet device (lib/lwip/netif.c, its TX in
+#               tx.c, RX in rx.c, software GRO in gro.c) and the Interface
+#               API (include/vnet/iface.h: iface.c, tcp.c, udp.c). Links
+#               vnet_lwip; the address parsing it uses (lib/base/addr.c,
+#               no lwIP in it) is the driver library's.
 #
 # Consumers link vnet_iface and the driver library (vnet on the host).
 # Works for the host build and for bare metal (CMAKE_SYSTEM_NAME Generic),
@@ -57,7 +60,12 @@ endforeach()
 set(VNET_LWIP_PORT_SRCS ${CMAKE_CURRENT_LIST_DIR}/../lib/lwip/port.c)
 set(VNET_IFACE_SRCS
   ${CMAKE_CURRENT_LIST_DIR}/../lib/lwip/netif.c
+  ${CMAKE_CURRENT_LIST_DIR}/../lib/lwip/tx.c
+  ${CMAKE_CURRENT_LIST_DIR}/../lib/lwip/rx.c
+  ${CMAKE_CURRENT_LIST_DIR}/../lib/lwip/gro.c
   ${CMAKE_CURRENT_LIST_DIR}/../lib/lwip/iface.c
+  ${CMAKE_CURRENT_LIST_DIR}/../lib/lwip/tcp.c
+  ${CMAKE_CURRENT_LIST_DIR}/../lib/lwip/udp.c
 )
 
 # Build-time default for copy-always RX (run time: vnet_iface_conf.rx_copy).

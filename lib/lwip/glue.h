@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Internal to the lwIP glue: the netif over a vnet device (netif.c), the
- * Interface API on top (iface.c), and the port functions (port.c).
+ * Internal to the lwIP glue: the port functions (port.c) and the netif over
+ * a vnet device - its set-up and link (netif.c), TX (tx.c), RX (rx.c) and
+ * software receive coalescing (gro.c) - which the Interface API (iface.c,
+ * tcp.c, udp.c; iface_priv.h) sits on. The frames the netif reads and
+ * writes are laid out in frame.h.
  */
 #ifndef VNET_LWIP_GLUE_H
 #define VNET_LWIP_GLUE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lwip/netif.h"
@@ -19,7 +23,6 @@
 #define VNET_LWIP_MAX_NETIFS 255u          /* lwIP numbers netifs in a u8 */
 uint64_t vnet_lwip_assert_count(void);
 void vnet_lwip_seed(uint64_t seed);
-extern bool vnet_lwip_rx_lro;  /* a large segment (GUEST_TSO4/6) is being input */
 /* The prefix length given for the static IPv6 address in @slot of @n (0:
  * none), recorded for vnet_iface_ip6(). */
 void vnet_lwip_set_prefix6(const struct netif *n, unsigned slot, uint8_t len);
@@ -38,7 +41,7 @@ struct vnet_lwip_syn_stats {
 void vnet_lwip_syn_stats(struct vnet_lwip_syn_stats *out);
 uint8_t vnet_lwip_prefix6(const struct netif *n, unsigned slot);
 
-/* ---- netif.c ---- */
+/* ---- the netif: netif.c, tx.c, rx.c, gro.c ---- */
 #define VNET_NETIF_TX_BATCH 32u  /* frames lwIP may queue between TX bursts */
 #define VNET_NETIF_RX_BURST_MAX 64u
 
@@ -64,7 +67,7 @@ struct vnet_netif_counters {
 };
 
 /* The TCP segment being built from consecutive received segments of one
- * flow (software receive coalescing): see gro_*() in netif.c. */
+ * flow (software receive coalescing): see gro.c. */
 struct vnet_gro {
 	struct pbuf *p;            /* NULL: none open */
 	uint32_t next_seq;         /* sequence number the next segment must carry */
@@ -72,7 +75,7 @@ struct vnet_gro {
 };
 
 /* The TCP frame in the TX batch that later segments of the same flow may
- * join (HOST_TSO4/6): see tx_coalesce() in netif.c. */
+ * join (HOST_TSO4/6): see tx_coalesce() in tx.c. */
 struct vnet_gso_open {
 	int32_t slot;              /* index in tx_batch, or -1: none open */
 	uint32_t next_seq;         /* sequence number the next segment must carry */
@@ -108,6 +111,8 @@ struct vnet_netif {
 	bool link_up;
 	bool announce;
 	bool broken;               /* vnet_dev_broken() said so at the last check */
+	bool rx_large;             /* a large segment (GUEST_TSO4/6, or coalesced) is being input:
+	                            * port.c's TCP hook acknowledges it at once */
 	bool guest_csum;           /* GUEST_CSUM negotiated: RX buf flags are valid */
 	bool mrg;                  /* MRG_RXBUF: RX frames may be chains */
 	bool tx_csum;              /* CSUM: TCP/UDP checksums left to the device */
@@ -145,6 +150,14 @@ struct vnet_netif_conf {
 	bool rx_copy, icmp_echo, rx_csum_check, make_default;
 };
 
+/* ---- netif.c: set-up and link state ---- */
+
+/* The glue's netif around lwIP's @nif (lwIP's callbacks get &vn->nif). */
+static inline struct vnet_netif *vnet_netif_of(struct netif *nif)
+{
+	return (struct vnet_netif *)(void *)((char *)nif - offsetof(struct vnet_netif, nif));
+}
+
 /* Add the netif to lwIP (lwip_init() must have run). 0 or -errno; on
  * failure nothing is left allocated. */
 int vnet_netif_add(struct vnet_netif *vn, struct vnet_dev *dev, struct vnet_iface *ifc,
@@ -154,15 +167,63 @@ int vnet_netif_add(struct vnet_netif *vn, struct vnet_dev *dev, struct vnet_ifac
 void vnet_netif_remove(struct vnet_netif *vn);
 /* Re-read the device STATUS if due (or @force) and tell lwIP on change. */
 void vnet_netif_link_check(struct vnet_netif *vn, uint64_t now_us, bool force);
-/* One RX burst into lwIP. @return frames taken from the device. */
-uint32_t vnet_netif_rx(struct vnet_netif *vn);
+
+#define VNET_NETIF_CSUM_GEN_L4 (NETIF_CHECKSUM_GEN_UDP | NETIF_CHECKSUM_GEN_TCP)
+#define VNET_NETIF_CSUM_CHECK_ALL                                                               \
+	(NETIF_CHECKSUM_CHECK_IP | NETIF_CHECKSUM_CHECK_UDP | NETIF_CHECKSUM_CHECK_TCP |        \
+	 NETIF_CHECKSUM_CHECK_ICMP | NETIF_CHECKSUM_CHECK_ICMP6)
+
+/* lwIP's per-netif checksum flags for the interface's settings: TCP and
+ * UDP sums generated unless the device does them (CSUM), everything
+ * checked unless checking is off. Inline: RX asks per trusted frame. */
+static inline uint16_t vnet_netif_csum_flags(const struct vnet_netif *vn)
+{
+	uint16_t f = NETIF_CHECKSUM_GEN_IP | NETIF_CHECKSUM_GEN_ICMP | NETIF_CHECKSUM_GEN_ICMP6;
+
+	if (!vn->tx_csum)
+		f |= VNET_NETIF_CSUM_GEN_L4;
+	if (vn->rx_csum_check)
+		f |= VNET_NETIF_CSUM_CHECK_ALL;
+	return f;
+}
+
+/* Apply them (after a change of rx_csum_check). */
+void vnet_netif_csum_apply(struct vnet_netif *vn);
+
+/* ---- tx.c ---- */
+
+/* lwIP's linkoutput: the frame into a pool buffer, offloads applied, into
+ * the batch (or coalesced into the open TSO frame). */
+err_t vnet_netif_linkoutput(struct netif *nif, struct pbuf *p);
 /* One TX burst of the batch. @return frames the ring accepted. */
 uint32_t vnet_netif_tx_flush(struct vnet_netif *vn);
 /* Queue a raw frame (copied). 0 or -errno. */
 int vnet_netif_send_raw(struct vnet_netif *vn, const void *frame, uint32_t len);
-/* lwIP's per-netif checksum flags for the interface's settings. */
-uint16_t vnet_netif_csum_flags(const struct vnet_netif *vn);
-/* Apply them (after a change of rx_csum_check). */
-void vnet_netif_csum_apply(struct vnet_netif *vn);
+
+/* ---- rx.c ---- */
+
+/* One RX burst into lwIP. @return frames taken from the device. */
+uint32_t vnet_netif_rx(struct vnet_netif *vn);
+/* Hand @p to lwIP: @trusted skips its L4 checksum checks for this frame, a
+ * @large segment is acknowledged at once (vnet_netif_rx_large). */
+void vnet_netif_input(struct vnet_netif *vn, struct pbuf *p, bool trusted, bool large);
+
+/* Is @n a glue netif handing lwIP a large segment right now? For port.c's
+ * TCP hook, given lwIP's input netif (input is synchronous in NO_SYS). */
+static inline bool vnet_netif_rx_large(const struct netif *n)
+{
+	return n != NULL && n->linkoutput == vnet_netif_linkoutput &&
+	       ((const struct vnet_netif *)(const void *)((const char *)n - offsetof(struct vnet_netif, nif)))
+	               ->rx_large;
+}
+
+/* ---- gro.c ---- */
+
+/* Take @p (an IPv4 frame, not a large segment; @trusted: the device
+ * vouched for its TCP checksum) into the open coalesced segment, or open
+ * one with it. false: not a candidate; the caller hands it to lwIP alone. */
+bool vnet_gro_take(struct vnet_netif *vn, struct pbuf *p, bool trusted);
+/* Hand the open coalesced segment (if any) to lwIP. */
+void vnet_gro_flush(struct vnet_netif *vn);
 
 #endif

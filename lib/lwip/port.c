@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lwip/opt.h"
+#include "lwip/ip.h"
 #include "lwip/ip4_addr.h"
 #include "lwip/ip6_addr.h"
 #include "lwip/netif.h"
@@ -296,8 +297,9 @@ void vnet_lwip_syn_stats(struct vnet_lwip_syn_stats *out)
  * lwIP counts segments: it would delay the ACK of every other large
  * segment by up to a fast-timer tick, which starves a sender in slow start
  * (its window grows per ACK). While the glue hands such a segment to lwIP
- * (vnet_lwip_rx_lro set, input is synchronous), mark an ACK as already
- * pending: lwIP's delayed-ACK logic then acknowledges at once.
+ * (input is synchronous: the netif lwIP takes input from says so,
+ * vnet_netif_rx_large()), mark an ACK as already pending: lwIP's
+ * delayed-ACK logic then acknowledges at once.
  *
  * lwIP asks a hook not to call its raw API. For a segment to a connection
  * only a flag is touched. For a SYN to a listener, syn_guard() abandons
@@ -306,8 +308,6 @@ void vnet_lwip_syn_stats(struct vnet_lwip_syn_stats *out)
  * set) and before tcp_listen_input() allocates, and a SYN_RCVD PCB has no
  * callbacks, so tcp_abandon(pcb, 0) only unlinks and frees it.
  */
-bool vnet_lwip_rx_lro;
-
 int vnet_lwip_tcp_inpkt(struct tcp_pcb *pcb, const struct tcp_hdr *hdr)
 {
 	if (pcb != NULL && pcb->state == LISTEN) {
@@ -315,8 +315,8 @@ int vnet_lwip_tcp_inpkt(struct tcp_pcb *pcb, const struct tcp_hdr *hdr)
 			syn_guard((const struct tcp_pcb_listen *)(void *)pcb);
 		return ERR_OK;
 	}
-	if (vnet_lwip_rx_lro && pcb != NULL && pcb->state != LISTEN && pcb->state != CLOSED &&
-	    pcb->state != TIME_WAIT)
+	if (vnet_netif_rx_large(ip_current_input_netif()) && pcb != NULL && pcb->state != LISTEN &&
+	    pcb->state != CLOSED && pcb->state != TIME_WAIT)
 		pcb->flags = (tcpflags_t)(pcb->flags | TF_ACK_DELAY);
 	return ERR_OK;
 }

@@ -152,7 +152,7 @@
 #define LWIP_ND6_NUM_NEIGHBORS      32
 #define LWIP_ND6_NUM_DESTINATIONS   32
 /* UDP over IPv6 binds [::] per interface (SOF_REUSEADDR set by the glue,
- * see iface.c): lwIP keeps the check for every PCB without the flag. */
+ * see udp.c): lwIP keeps the check for every PCB without the flag. */
 #define SO_REUSE                    1
 
 /* ---- TCP -------------------------------------------------------------- */
