@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <vnet/vnet.h>
+
 #include "base/addr.h"
 #include "base/bytes.h"
 #include "base/platform.h"
@@ -217,4 +219,37 @@ bool vnet_addr_ip6_unicast(const uint8_t a[16])
 	static const uint8_t loop[16] = {[15] = 1};
 
 	return !vnet_addr_ip6_zero(a) && memcmp(a, loop, 16) != 0 && a[0] != 0xff;
+}
+
+/* The public vnet_parse_mac() (vnet/vnet.h): "xx:xx:xx:xx:xx:xx". */
+int vnet_parse_mac(const char *s, uint8_t mac[6])
+{
+	uint8_t tmp[6];
+	unsigned i, v;
+
+	if (!s || !mac)
+		return -EINVAL;
+	for (i = 0; i < 6; i++) {
+		unsigned d;
+		v = 0;
+		for (d = 0; d < 2; d++, s++) {
+			char c = *s;
+			v <<= 4;
+			if (c >= '0' && c <= '9')
+				v |= (unsigned)(c - '0');
+			else if (c >= 'a' && c <= 'f')
+				v |= (unsigned)(c - 'a' + 10);
+			else if (c >= 'A' && c <= 'F')
+				v |= (unsigned)(c - 'A' + 10);
+			else
+				return -EINVAL;
+		}
+		tmp[i] = (uint8_t)v;
+		if (i < 5 && *s++ != ':')
+			return -EINVAL;
+	}
+	if (*s != '\0')
+		return -EINVAL;
+	memcpy(mac, tmp, sizeof(tmp)); /* only a whole MAC is written */
+	return 0;
 }

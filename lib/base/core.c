@@ -78,38 +78,6 @@ void vnet_log(int level, const char *fmt, ...)
 	log_fn((enum vnet_log_level)level, msg, log_arg);
 }
 
-int vnet_parse_mac(const char *s, uint8_t mac[6])
-{
-	uint8_t tmp[6];
-	unsigned i, v;
-
-	if (!s || !mac)
-		return -EINVAL;
-	for (i = 0; i < 6; i++) {
-		unsigned d;
-		v = 0;
-		for (d = 0; d < 2; d++, s++) {
-			char c = *s;
-			v <<= 4;
-			if (c >= '0' && c <= '9')
-				v |= (unsigned)(c - '0');
-			else if (c >= 'a' && c <= 'f')
-				v |= (unsigned)(c - 'a' + 10);
-			else if (c >= 'A' && c <= 'F')
-				v |= (unsigned)(c - 'A' + 10);
-			else
-				return -EINVAL;
-		}
-		tmp[i] = (uint8_t)v;
-		if (i < 5 && *s++ != ':')
-			return -EINVAL;
-	}
-	if (*s != '\0')
-		return -EINVAL;
-	memcpy(mac, tmp, sizeof(tmp)); /* only a whole MAC is written */
-	return 0;
-}
-
 #if VNET_STAGE_CYCLES
 #include "base/stage.h"
 uint64_t vnet_stage_cycles[VNET_STAGE__COUNT];
