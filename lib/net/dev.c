@@ -389,7 +389,7 @@ static int start_queues(struct vnet_dev *d)
 		}
 	}
 	if (d->ctrlq.size) {
-		vnet_vq_reset(&d->ctrlq, 0, false);
+		vnet_sq_reset(&d->ctrlq, 0, false);
 		rc = setup_queue(d, &d->ctrlq);
 		if (rc)
 			return rc;
@@ -470,6 +470,7 @@ static int alloc_queues(struct vnet_dev *d)
 	uint16_t tx_size = pick_size(c->tx_ring_size, tx_max, 256);
 	uint16_t p;
 	uint32_t room = vnet_pool_data_room(d->pool), ctrl_idx;
+	const bool packed = (d->features & VNET_F_RING_PACKED) != 0;
 	int rc;
 
 	if (!rx_max || !tx_max) {
@@ -507,12 +508,8 @@ static int alloc_queues(struct vnet_dev *d)
 			vnet_log(VNET_LOG_ERR, "net: queue pair %u is missing or too small", (unsigned)p);
 			return -ENODEV;
 		}
-		if (d->features & VNET_F_RING_PACKED)
-			rc = vnet_pq_alloc(&d->rxq[p], VNET_RXQ(p), rx_size, VRING_DESC_F_WRITE) ?:
-			     vnet_pq_alloc(&d->txq[p], VNET_TXQ(p), tx_size, 0);
-		else
-			rc = vnet_vq_alloc(&d->rxq[p], VNET_RXQ(p), rx_size, VRING_DESC_F_WRITE) ?:
-			     vnet_vq_alloc(&d->txq[p], VNET_TXQ(p), tx_size, 0);
+		rc = vnet_ring_alloc(&d->rxq[p], VNET_RXQ(p), rx_size, VRING_DESC_F_WRITE, packed) ?:
+		     vnet_ring_alloc(&d->txq[p], VNET_TXQ(p), tx_size, 0, packed);
 		if (rc)
 			return rc;
 		/* spec 2.7.5.3.1: a chain no longer than the queue */
@@ -535,7 +532,7 @@ static int alloc_queues(struct vnet_dev *d)
 			vnet_log(VNET_LOG_ERR, "net: device offers CTRL_VQ without a control queue");
 			return -ENODEV;
 		}
-		rc = vnet_vq_alloc(&d->ctrlq, (uint16_t)ctrl_idx, pick_size(c->ctrl_ring_size, max, 64), 0);
+		rc = vnet_sq_alloc(&d->ctrlq, (uint16_t)ctrl_idx, pick_size(c->ctrl_ring_size, max, 64), 0);
 		if (rc)
 			return rc;
 		if (!size_ok(d->ctrlq.size, max))
@@ -842,7 +839,7 @@ static int queue_reset(struct vnet_dev *d, struct vnet_vq *vq, bool rx, uint16_t
 		return rc;
 	}
 	if (vq == &d->ctrlq) {
-		vnet_vq_reset(vq, 0, false);
+		vnet_sq_reset(vq, 0, false);
 	} else {
 		back = vnet_vq_drain(vq, rx ? vnet_buf_free : vnet_buf_free_chain);
 		vnet_ring_reset(vq, rx ? VRING_DESC_F_WRITE : 0, (d->features & VNET_F_EVENT_IDX) != 0);

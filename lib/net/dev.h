@@ -3,8 +3,7 @@
 #define VNET_DEV_H
 
 #include "base/pool.h"
-#include "ring/packed.h"
-#include "ring/vring.h"
+#include "ring/ring.h"
 
 /* Features this driver implements (others are never negotiated). */
 #define VNET_F_IMPLEMENTED                                                                  \

@@ -63,12 +63,12 @@ uint16_t vnet_rx_refill(struct vnet_dev *d, uint16_t q)
 	vq = &d->rxq[q];
 	if (vnet_unlikely(vq->broken))
 		return 0;
-	/* ids held after a short burst (vring.h): a refill with no harvest
+	/* ids held after a short burst (ring/vq.h): a refill with no harvest
 	 * since the last one (the application stopped reading) checks the
 	 * unread entries and takes them back if none can be stale */
 	if (vnet_unlikely(vq->held_ngrp)) {
 		if (vq->last_used == vq->held_mark)
-			vnet_vq_held_check(vq);
+			vnet_ring_held_check(vq);
 		vq->held_mark = vq->last_used;
 	}
 	n = vq->num_free;

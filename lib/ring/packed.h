@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Driver side of a packed virtqueue (spec 2.8), with the same contracts as
- * the split ring's hot helpers in vring.h: vnet_pq_harvest / vnet_pq_post /
- * vnet_pq_publish mirror vnet_vq_harvest / vnet_vq_post / vnet_vq_publish,
- * so rxtx.c can dispatch on vq->packed once per burst (or call the
- * vnet_ring_* dispatchers at the end of this file). Set-up is in packed.c;
- * vnet_vq_drain(), vnet_vq_free() and vnet_vq_in_flight() work on both kinds.
+ * the split ring's hot helpers in split.h: vnet_pq_harvest / vnet_pq_post /
+ * vnet_pq_publish mirror vnet_sq_harvest / vnet_sq_post / vnet_sq_publish,
+ * and ring.h chooses between the two once per burst. Set-up is in
+ * packed.c; the queue state, its teardown (vnet_vq_drain, vnet_vq_free)
+ * and the per-entry harvest checks are shared with the split ring (vq.h).
  *
  * How struct vnet_vq is used for a packed ring:
  *  - avail_idx, last_used and kick_idx are free-running 16-bit descriptor
@@ -45,10 +45,10 @@
  * offset beyond the ring) kick: a spurious notification is harmless, a
  * missing one is not.
  */
-#ifndef VNET_PACKED_H
-#define VNET_PACKED_H
+#ifndef VNET_RING_PACKED_H
+#define VNET_RING_PACKED_H
 
-#include "ring/vring.h"
+#include "ring/vq.h"
 
 /* Packed virtqueue descriptor (spec 2.8.13); all fields little-endian. */
 struct pvirtq_desc {
@@ -104,22 +104,15 @@ void vnet_pq_reset(struct vnet_vq *vq, uint16_t desc_flags, bool event_idx);
  * Area (driver event suppression), used = Device Area (device event
  * suppression), as the transports name them (spec 4.1.4.3, 4.2.2). */
 void vnet_pq_addrs(const struct vnet_vq *vq, struct vnet_vq_addrs *a);
-/* As vnet_vq_intr_arm/disarm (vring.h): the driver event suppression
+/* As vnet_sq_intr_arm/disarm (split.h): the driver event suppression
  * structure says DESC at the harvest position (EVENT_IDX) or ENABLE, and
  * back to DISABLE. */
 bool vnet_pq_intr_arm(struct vnet_vq *vq);
 void vnet_pq_intr_disarm(struct vnet_vq *vq);
 
-/* vnet_vq_held_check for a packed ring: the used run is extended as a
+/* vnet_sq_held_check for a packed ring: the used run is extended as a
  * harvest would (flags, then a barrier), its unread ids checked. */
 uint32_t vnet_pq_held_check(struct vnet_vq *vq);
-/* Every held id back on the free stack (both layouts; after a check). */
-uint32_t vnet_vq_held_release_all(struct vnet_vq *vq);
-
-/* The rest of a TX burst from a chain on: chains one by one, the frames
- * between them through the ring's post loop. @return frames posted. */
-uint16_t vnet_ring_post_tx_rest(struct vnet_vq *vq, struct vnet_buf *const *bufs, uint16_t n, uint32_t tx_hdr,
-                                uint64_t *bytes, int in_order);
 
 /* Wrap counter of the lap position @pos belongs to (spec 2.8.1). */
 static inline uint32_t vnet_pq_wrap(const struct vnet_vq *vq, uint32_t pos)
@@ -130,7 +123,7 @@ static inline uint32_t vnet_pq_wrap(const struct vnet_vq *vq, uint32_t pos)
 /*
  * Harvest up to @n used descriptors into @out (or, with @out NULL, straight
  * back to each buffer's pool: the TX reclaim). Same contract as
- * vnet_vq_harvest, @mrg included: RX (@rx_hdr != 0) lengths must cover the
+ * vnet_sq_harvest, @mrg included: RX (@rx_hdr != 0) lengths must cover the
  * header and fit the buffer; with @mrg a frame spans num_buffers used
  * descriptors, returned as one head linked through next/nb_segs, @n counts
  * frames and a frame is taken whole or not at all.
@@ -141,7 +134,7 @@ static inline uint32_t vnet_pq_wrap(const struct vnet_vq *vq, uint32_t pos)
  * marks the first buffer of a multi-buffer frame used last) or to what we
  * published; each descriptor's flags are read once, whatever the bursts'
  * sizes. Then one read barrier, and pass 2 reads each id and len once,
- * through the split ring's per-entry checks (vring.h).
+ * through the per-entry checks both layouts share (vq.h).
  * Validation of what the device wrote (a device that got it wrong breaks
  * the queue, as in Linux's virtio_ring: BAD_RING; what came before is
  * delivered, nothing after it is read until vnet_dev_recover()):
@@ -168,7 +161,6 @@ static inline __attribute__((always_inline)) uint16_t vnet_pq_harvest(struct vne
 	uint32_t ready, todo, i, k, pos;
 	bool bad = false;
 	struct vnet_harvest h;
-	uint16_t got;
 
 	if (n == 0)
 		return 0;
@@ -211,18 +203,13 @@ static inline __attribute__((always_inline)) uint16_t vnet_pq_harvest(struct vne
 		}
 	}
 	vq->last_used = (uint16_t)(last + i);
-	if (vnet_unlikely(i < ready))
-		h.num_free = vnet_vq_hold(vq, vq->num_free, h.num_free, (uint16_t)end);
-	got = vnet_harvest_end(&h, bytes);
-	if (vnet_unlikely(vq->held_ngrp))
-		vnet_vq_release(vq);
-	return got;
+	return vnet_harvest_end(&h, bytes, i < ready, (uint16_t)end);
 }
 
 /*
  * Put up to @n buffers on the ring (the caller checked num_free >= n), from
  * @bufs, or with @bufs NULL straight off @src's free stack (the caller
- * checked it holds @n). Same contract as vnet_vq_post: RX buffers are
+ * checked it holds @n). Same contract as vnet_sq_post: RX buffers are
  * offered whole (buf_off/buf_len), TX buffers from data minus a zeroed
  * virtio_net_hdr of @tx_hdr bytes, and posting stops at the first TX buffer
  * whose header does not fit before data or whose frame does not fit the
@@ -292,6 +279,27 @@ static inline __attribute__((always_inline)) uint16_t vnet_pq_post(struct vnet_v
 	return (uint16_t)i;
 }
 
+/* One descriptor for buffer @id at the next position, as vnet_pq_post
+ * writes them (the first not yet published keeps its flags back): for a
+ * TX chain, posted out of line (ring.c). @flags is INDIRECT for an
+ * indirect table, else 0. */
+static inline void vnet_pq_post_desc(struct vnet_vq *vq, uint32_t id, uint64_t addr, uint32_t len, uint16_t flags)
+{
+	uint32_t pos = vq->avail_idx;
+	volatile struct pvirtq_desc *d = &vq->pk_desc[pos & vq->mask];
+	/* AVAIL = wrap counter, USED = its inverse (spec 2.8.1) */
+	uint16_t f = (uint16_t)(vq->pk_wflags | flags | ((pos & vq->size) ? VIRTQ_DESC_F_USED : VIRTQ_DESC_F_AVAIL));
+
+	d->addr = addr;
+	d->len = len;
+	d->id = (uint16_t)id;
+	if ((uint16_t)pos == vq->pk_pub)
+		vq->pk_head_flags = f;
+	else
+		d->flags = f;
+	vq->avail_idx = (uint16_t)(pos + 1);
+}
+
 /*
  * Make everything posted since the last publish visible at once (spec
  * 2.8.21.1: barrier, then the first descriptor's flags), then notify only if
@@ -334,73 +342,6 @@ static inline __attribute__((always_inline)) void vnet_pq_publish(struct vnet_vq
 		vq->kick_idx = (uint16_t)idx;
 		vq->stats.kicks++;
 	}
-}
-
-/* ---- one call site for both ring layouts (a predictable branch per
- * burst; each layout's helper is inlined behind it) ---- */
-
-static inline __attribute__((always_inline)) uint16_t vnet_ring_harvest(struct vnet_vq *vq, struct vnet_buf **out, uint16_t n,
-                                                                       uint32_t rx_hdr, int mrg, uint64_t *bytes)
-{
-	if (vq->packed)
-		return vnet_pq_harvest(vq, out, n, rx_hdr, mrg, bytes);
-	return vnet_vq_harvest(vq, out, n, rx_hdr, mrg, bytes);
-}
-
-static inline __attribute__((always_inline)) uint16_t vnet_ring_post(struct vnet_vq *vq, struct vnet_buf *const *bufs, uint16_t n,
-                                                                    uint32_t tx_hdr, uint64_t *bytes, struct vnet_pool *src,
-                                                                    int in_order)
-{
-	uint16_t done;
-
-	if (vq->packed)
-		done = vnet_pq_post(vq, bufs, n, tx_hdr, bytes, src);
-	else
-		done = vnet_vq_post(vq, bufs, n, tx_hdr, bytes, src, in_order);
-	/* TX chains (nb_segs > 1) stop the post loops and go out of line: a
-	 * call inside the loop would cost every frame its registers */
-	if (tx_hdr && vnet_unlikely(done < n) && bufs[done]->nb_segs > 1)
-		done = (uint16_t)(done + vnet_ring_post_tx_rest(vq, bufs + done, (uint16_t)(n - done), tx_hdr, bytes,
-		                                                in_order));
-	return done;
-}
-
-static inline __attribute__((always_inline)) void vnet_ring_publish(struct vnet_vq *vq, struct vnet_transport *t)
-{
-	if (vq->packed)
-		vnet_pq_publish(vq, t);
-	else
-		vnet_vq_publish(vq, t);
-}
-
-/* Set-up dispatchers (cold). */
-static inline void vnet_ring_reset(struct vnet_vq *vq, uint16_t desc_flags, bool event_idx)
-{
-	if (vq->packed)
-		vnet_pq_reset(vq, desc_flags, event_idx);
-	else
-		vnet_vq_reset(vq, desc_flags, event_idx);
-}
-
-static inline bool vnet_ring_intr_arm(struct vnet_vq *vq)
-{
-	return vq->packed ? vnet_pq_intr_arm(vq) : vnet_vq_intr_arm(vq);
-}
-
-static inline void vnet_ring_intr_disarm(struct vnet_vq *vq)
-{
-	if (vq->packed)
-		vnet_pq_intr_disarm(vq);
-	else
-		vnet_vq_intr_disarm(vq);
-}
-
-static inline void vnet_ring_addrs(const struct vnet_vq *vq, struct vnet_vq_addrs *a)
-{
-	if (vq->packed)
-		vnet_pq_addrs(vq, a);
-	else
-		vnet_vq_addrs(vq, a);
 }
 
 #endif

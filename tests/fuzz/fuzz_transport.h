@@ -35,7 +35,7 @@
 #include <stdint.h>
 
 #include "fuzz_common.h"
-#include "ring/packed.h"
+#include "ring/ring.h"
 #include "transport/transport.h"
 #include "base/virtio_spec.h"
 

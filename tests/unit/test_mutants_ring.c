@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ring/vring.h"
+#include "ring/ring.h"
 
 static struct vnet_vq vq;
 static struct vnet_pool *pool;
@@ -20,7 +20,7 @@ static void setup(void)
 	struct vnet_pool_conf pc = {.count = 64};
 
 	ck_assert_int_eq(vnet_pool_create(&pool, &pc), 0);
-	ck_assert_int_eq(vnet_vq_alloc(&vq, 1, 8, 0), 0); /* a TX queue */
+	ck_assert_int_eq(vnet_sq_alloc(&vq, 1, 8, 0), 0); /* a TX queue */
 	vq.buf_len = UINT32_MAX;
 	vq.in_order = true;
 }
@@ -42,7 +42,7 @@ static void post_frames(uint16_t n)
 	ck_assert_int_eq(vnet_pool_alloc_bulk(pool, b, n), 0);
 	for (i = 0; i < n; i++)
 		b[i]->len = 60;
-	ck_assert_uint_eq(vnet_vq_post(&vq, b, n, 12, NULL, NULL, 1), n);
+	ck_assert_uint_eq(vnet_sq_post(&vq, b, n, 12, NULL, NULL, 1), n);
 }
 
 /* mutant in_order_idx_unbounded: a used index further ahead than what is
@@ -54,7 +54,7 @@ START_TEST(in_order_idx_jump_refused_whole)
 	post_frames(4);
 	vq.used->ring[0].id = 3; /* a valid batch: positions 0..3 */
 	vq.used->idx = 9;        /* ... but 9 entries for 4 in flight */
-	ck_assert_uint_eq(vnet_vq_reclaim_in_order(&vq), 0);
+	ck_assert_uint_eq(vnet_sq_reclaim_in_order(&vq), 0);
 	ck_assert(vq.broken);
 	ck_assert_uint_eq(vq.stats.drop_bad_idx, 1);
 	ck_assert_uint_eq(vq.stats.drop_bad_id, 0);
@@ -75,7 +75,7 @@ START_TEST(in_order_post_stops_at_busy_position)
 	post_frames(4);
 	vq.used->ring[0].id = 3;
 	vq.used->idx = 4;
-	ck_assert_uint_eq(vnet_vq_reclaim_in_order(&vq), 4);
+	ck_assert_uint_eq(vnet_sq_reclaim_in_order(&vq), 4);
 	/* the test's tampering: position 6 still holds a buffer */
 	held = vnet_buf_alloc(pool);
 	ck_assert_ptr_nonnull(held);
@@ -84,7 +84,7 @@ START_TEST(in_order_post_stops_at_busy_position)
 	ck_assert_int_eq(vnet_pool_alloc_bulk(pool, b, 4), 0);
 	for (i = 0; i < 4; i++)
 		b[i]->len = 60;
-	ck_assert_uint_eq(vnet_vq_post(&vq, b, 4, 12, NULL, NULL, 1), 2); /* positions 4 and 5 */
+	ck_assert_uint_eq(vnet_sq_post(&vq, b, 4, 12, NULL, NULL, 1), 2); /* positions 4 and 5 */
 	ck_assert_ptr_eq(vq.cookie[6], held);
 	ck_assert_uint_eq(vq.avail_idx, 6);
 	vnet_pool_free_bulk(b + 2, 2);

@@ -11,7 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "ring/packed.h"
+#include "ring/ring.h"
 #include "vnet/model.h"
 
 #define RX_OFF (64 - 12)
@@ -418,7 +418,7 @@ START_TEST(used_run_remembered_and_held_ids_back)
 	ck_assert_uint_eq(vnet_pq_harvest(&vq, out, 1, 12, 0, NULL), 1);
 	vnet_buf_free(out[0]);
 	ck_assert_uint_eq(vnet_vq_held(&vq), 1);
-	ck_assert_uint_eq(vnet_vq_held_check(&vq), 1);
+	ck_assert_uint_eq(vnet_ring_held_check(&vq), 1);
 	ck_assert_uint_eq(vnet_vq_held(&vq), 0);
 	ck_assert_uint_eq(vq.num_free, 7);
 }

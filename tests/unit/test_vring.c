@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ring/vring.h"
+#include "ring/ring.h"
 
 struct fake_t {
 	struct vnet_transport t;
@@ -35,7 +35,7 @@ static void setup(void)
 	ft.t.ops = &fake_ops;
 	ft.notifies = 0;
 	ck_assert_int_eq(vnet_pool_create(&pool, &pc), 0);
-	ck_assert_int_eq(vnet_vq_alloc(&vq, 0, 8, VRING_DESC_F_WRITE), 0);
+	ck_assert_int_eq(vnet_sq_alloc(&vq, 0, 8, VRING_DESC_F_WRITE), 0);
 	vq.buf_off = 64 - 12;
 	vq.buf_len = 2048 - 64 + 12;
 }
@@ -63,23 +63,23 @@ static uint16_t post(uint16_t n)
 	struct vnet_buf *b[8];
 
 	ck_assert_int_eq(vnet_pool_alloc_bulk(pool, b, n), 0);
-	vnet_vq_post(&vq, b, n, 0, NULL, NULL, 0);
-	vnet_vq_publish(&vq, &ft.t);
+	vnet_sq_post(&vq, b, n, 0, NULL, NULL, 0);
+	vnet_sq_publish(&vq, &ft.t);
 	return n;
 }
 
 START_TEST(bad_sizes)
 {
 	struct vnet_vq q2;
-	ck_assert_int_eq(vnet_vq_alloc(&q2, 0, 0, 0), -EINVAL);
-	ck_assert_int_eq(vnet_vq_alloc(&q2, 0, 100, 0), -EINVAL);
+	ck_assert_int_eq(vnet_sq_alloc(&q2, 0, 0, 0), -EINVAL);
+	ck_assert_int_eq(vnet_sq_alloc(&q2, 0, 100, 0), -EINVAL);
 }
 END_TEST
 
 START_TEST(layout)
 {
 	struct vnet_vq_addrs a;
-	vnet_vq_addrs(&vq, &a);
+	vnet_sq_addrs(&vq, &a);
 	ck_assert_uint_eq(a.desc % 16, 0);           /* 2.7: desc 16-aligned */
 	ck_assert_uint_eq(a.avail % 2, 0);
 	ck_assert_uint_eq(a.used % 4, 0);
@@ -107,7 +107,7 @@ START_TEST(wraparound)
 		ck_assert_uint_eq(vq.avail->idx, (uint16_t)(base + 8));
 		for (i = 0; i < 8; i++) /* complete in reverse order */
 			dev_complete_id(vq.avail->ring[(uint16_t)(base + 7 - i) & vq.mask], 100);
-		got = vnet_vq_harvest(&vq, out, 8, 12, 0, NULL);
+		got = vnet_sq_harvest(&vq, out, 8, 12, 0, NULL);
 		ck_assert_uint_eq(got, 8);
 		ck_assert_uint_eq(vq.num_free, 8);
 		ck_assert_uint_eq(vq.last_used, (uint16_t)(base + 8));
@@ -129,11 +129,11 @@ START_TEST(harvest_partial)
 	post(8);
 	for (i = 0; i < 8; i++)
 		dev_complete_id(vq.avail->ring[i], 60);
-	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 3, 12, 0, NULL), 3);
+	ck_assert_uint_eq(vnet_sq_harvest(&vq, out, 3, 12, 0, NULL), 3);
 	vnet_pool_free_bulk(out, 3);
-	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12, 0, NULL), 5);
+	ck_assert_uint_eq(vnet_sq_harvest(&vq, out, 8, 12, 0, NULL), 5);
 	vnet_pool_free_bulk(out, 5);
-	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12, 0, NULL), 0);
+	ck_assert_uint_eq(vnet_sq_harvest(&vq, out, 8, 12, 0, NULL), 0);
 }
 END_TEST
 
@@ -166,7 +166,7 @@ static void bad_entry_run(enum bad_kind k)
 	dev_complete_id(a0, 60); /* good */
 	dev_complete_id(id, len); /* bad */
 	dev_complete_id(a1, 60); /* good, never read */
-	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12, 0, NULL), 1);
+	ck_assert_uint_eq(vnet_sq_harvest(&vq, out, 8, 12, 0, NULL), 1);
 	ck_assert_ptr_eq(out[0]->data, out[0]->base + 64);
 	ck_assert_uint_eq(out[0]->len, 48);
 	vnet_buf_free(out[0]);
@@ -202,7 +202,7 @@ START_TEST(index_ahead_of_in_flight_breaks)
 	dev_complete_id(vq.avail->ring[0], 60);
 	dev_complete_id(vq.avail->ring[1], 60);
 	vq.used->idx = 3; /* three entries for two buffers */
-	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12, 0, NULL), 0);
+	ck_assert_uint_eq(vnet_sq_harvest(&vq, out, 8, 12, 0, NULL), 0);
 	ck_assert(vq.broken);
 	ck_assert_uint_eq(vq.stats.drop_bad_idx, 1);
 	ck_assert_uint_eq(vnet_vq_drain(&vq, vnet_buf_free), 2);
@@ -225,18 +225,18 @@ START_TEST(short_burst_holds_ids_stale_duplicate_breaks)
 	a0 = vq.avail->ring[0];
 	dev_complete_id(a0, 60);
 	dev_complete_id(a0, 70); /* the stale duplicate */
-	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 1, 12, 0, NULL), 1); /* short burst */
+	ck_assert_uint_eq(vnet_sq_harvest(&vq, out, 1, 12, 0, NULL), 1); /* short burst */
 	ck_assert_uint_eq(out[0]->len, 48);
 	vnet_buf_free(out[0]);
 	ck_assert_uint_eq(vnet_vq_held(&vq), 1);
 	/* the refill posts every free id: a0 is not among them */
 	ck_assert_uint_eq(vq.num_free, 4);
-	ck_assert_uint_eq(vnet_vq_post(&vq, NULL, 4, 0, NULL, pool, 0), 4);
+	ck_assert_uint_eq(vnet_sq_post(&vq, NULL, 4, 0, NULL, pool, 0), 4);
 	for (i = 0; i < 4; i++)
 		ck_assert_uint_ne(vq.avail->ring[(4 + i) & vq.mask], a0);
 	ck_assert_ptr_null(vq.cookie[a0]);
 	/* the duplicate: not in flight, the ring breaks, nothing delivered */
-	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12, 0, NULL), 0);
+	ck_assert_uint_eq(vnet_sq_harvest(&vq, out, 8, 12, 0, NULL), 0);
 	ck_assert(vq.broken);
 	ck_assert_uint_eq(vq.stats.drop_bad_id, 1);
 	ck_assert_uint_eq(vnet_vq_drain(&vq, vnet_buf_free), 7);
@@ -252,24 +252,24 @@ START_TEST(held_ids_come_back)
 	post(8);
 	for (i = 0; i < 6; i++)
 		dev_complete_id(vq.avail->ring[i], 60);
-	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 2, 12, 0, NULL), 2);
+	ck_assert_uint_eq(vnet_sq_harvest(&vq, out, 2, 12, 0, NULL), 2);
 	ck_assert_uint_eq(vnet_vq_held(&vq), 2);
 	ck_assert_uint_eq(vq.num_free, 0);
-	ck_assert_uint_eq(vnet_vq_harvest(&vq, out + 2, 2, 12, 0, NULL), 2);
+	ck_assert_uint_eq(vnet_sq_harvest(&vq, out + 2, 2, 12, 0, NULL), 2);
 	ck_assert_uint_eq(vnet_vq_held(&vq), 4);
 	ck_assert_uint_eq(vq.held_ngrp, 1); /* the same index: one group */
 	dev_complete_id(vq.avail->ring[6], 60); /* a later index: a second group */
-	ck_assert_uint_eq(vnet_vq_harvest(&vq, out + 4, 1, 12, 0, NULL), 1);
+	ck_assert_uint_eq(vnet_sq_harvest(&vq, out + 4, 1, 12, 0, NULL), 1);
 	ck_assert_uint_eq(vq.held_ngrp, 2);
 	ck_assert_uint_eq(vnet_vq_held(&vq), 5);
 	/* reaching index 6 gives back the first group only (this burst,
 	 * short again, adds its id to the second) */
-	ck_assert_uint_eq(vnet_vq_harvest(&vq, out + 5, 1, 12, 0, NULL), 1);
+	ck_assert_uint_eq(vnet_sq_harvest(&vq, out + 5, 1, 12, 0, NULL), 1);
 	ck_assert_uint_eq(vq.last_used, 6);
 	ck_assert_uint_eq(vnet_vq_held(&vq), 2);
 	ck_assert_uint_eq(vq.held_ngrp, 1);
 	ck_assert_uint_eq(vq.num_free, 4);
-	ck_assert_uint_eq(vnet_vq_harvest(&vq, out + 6, 1, 12, 0, NULL), 1);
+	ck_assert_uint_eq(vnet_sq_harvest(&vq, out + 6, 1, 12, 0, NULL), 1);
 	ck_assert_uint_eq(vnet_vq_held(&vq), 0);
 	ck_assert_uint_eq(vq.num_free, 7);
 	vnet_pool_free_bulk(out, 7);
@@ -289,21 +289,21 @@ START_TEST(held_ids_checked_when_reading_stops)
 	a0 = vq.avail->ring[0];
 	dev_complete_id(a0, 60);
 	dev_complete_id(vq.avail->ring[1], 60);
-	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 1, 12, 0, NULL), 1);
+	ck_assert_uint_eq(vnet_sq_harvest(&vq, out, 1, 12, 0, NULL), 1);
 	vnet_buf_free(out[0]);
 	ck_assert_uint_eq(vnet_vq_held(&vq), 1);
-	ck_assert_uint_eq(vnet_vq_held_check(&vq), 1); /* the unread entry names an id in flight */
+	ck_assert_uint_eq(vnet_ring_held_check(&vq), 1); /* the unread entry names an id in flight */
 	ck_assert_uint_eq(vnet_vq_held(&vq), 0);
 	ck_assert_uint_eq(vq.num_free, 5);
 	/* now with a stale duplicate among the unread entries */
 	dev_complete_id(vq.avail->ring[2], 60);
 	dev_complete_id(vq.avail->ring[2], 60);
-	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 2, 12, 0, NULL), 2); /* a1, a2 */
+	ck_assert_uint_eq(vnet_sq_harvest(&vq, out, 2, 12, 0, NULL), 2); /* a1, a2 */
 	vnet_pool_free_bulk(out, 2);
 	ck_assert_uint_eq(vnet_vq_held(&vq), 2);
-	ck_assert_uint_eq(vnet_vq_held_check(&vq), 0);
+	ck_assert_uint_eq(vnet_ring_held_check(&vq), 0);
 	ck_assert_uint_eq(vnet_vq_held(&vq), 2);
-	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12, 0, NULL), 0);
+	ck_assert_uint_eq(vnet_sq_harvest(&vq, out, 8, 12, 0, NULL), 0);
 	ck_assert(vq.broken);
 }
 END_TEST
@@ -314,7 +314,7 @@ START_TEST(index_jump_breaks)
 
 	post(2);
 	vq.used->idx = (uint16_t)(vq.used->idx + 9); /* more than a ring ahead */
-	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12, 0, NULL), 0);
+	ck_assert_uint_eq(vnet_sq_harvest(&vq, out, 8, 12, 0, NULL), 0);
 	ck_assert(vq.broken);
 	ck_assert_uint_eq(vq.stats.drop_bad_idx, 1);
 	ck_assert_uint_eq(vnet_vq_drain(&vq, vnet_buf_free), 2);
@@ -337,7 +337,7 @@ START_TEST(notify_event_idx)
 	struct vnet_buf *out[8];
 	uint16_t i;
 
-	vnet_vq_reset(&vq, VRING_DESC_F_WRITE, true);
+	vnet_sq_reset(&vq, VRING_DESC_F_WRITE, true);
 	ck_assert_uint_eq(*vq.used_event, 0x8000);
 	*vq.avail_event = 0; /* device wants a kick once entry 0 is published */
 	post(2);
@@ -347,7 +347,7 @@ START_TEST(notify_event_idx)
 	ck_assert_int_eq(ft.notifies, 1);
 	for (i = 0; i < 4; i++)
 		dev_complete_id(vq.avail->ring[i], 60);
-	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12, 0, NULL), 4);
+	ck_assert_uint_eq(vnet_sq_harvest(&vq, out, 8, 12, 0, NULL), 4);
 	vnet_pool_free_bulk(out, 4);
 	/* harvest keeps used_event half a ring-space ahead: no interrupts */
 	ck_assert_uint_eq(*vq.used_event, (uint16_t)(4 + 0x8000));
@@ -397,7 +397,7 @@ START_TEST(mrg_chain)
 	dev_complete_id(ids[2], 7);
 	dev_mrg_head(ids[3], 1);
 	dev_complete_id(ids[3], 12 + 60);
-	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12, 1, &bytes), 2);
+	ck_assert_uint_eq(vnet_sq_harvest(&vq, out, 8, 12, 1, &bytes), 2);
 	ck_assert_uint_eq(out[0]->nb_segs, 3);
 	ck_assert_uint_eq(out[0]->len, 1000);
 	ck_assert_uint_eq(out[0]->next->len, 1500);
@@ -426,11 +426,11 @@ START_TEST(mrg_frames_whole_or_not_at_all)
 	dev_complete_id(ids[2], 100);
 	dev_complete_id(ids[3], 100);
 	/* one frame asked: both of its buffers, nothing of the next */
-	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 1, 12, 1, NULL), 1);
+	ck_assert_uint_eq(vnet_sq_harvest(&vq, out, 1, 12, 1, NULL), 1);
 	ck_assert_uint_eq(out[0]->nb_segs, 2);
 	ck_assert_uint_eq(vq.last_used, 2);
 	vnet_buf_free_chain(out[0]);
-	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 1, 12, 1, NULL), 1);
+	ck_assert_uint_eq(vnet_sq_harvest(&vq, out, 1, 12, 1, NULL), 1);
 	vnet_buf_free_chain(out[0]);
 }
 END_TEST
@@ -451,7 +451,7 @@ START_TEST(mrg_bad_num_buffers_dropped)
 	dev_complete_id(ids[1], 112);
 	dev_mrg_head(ids[2], 5); /* beyond what was published */
 	dev_complete_id(ids[2], 100);
-	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12, 1, NULL), 1);
+	ck_assert_uint_eq(vnet_sq_harvest(&vq, out, 8, 12, 1, NULL), 1);
 	ck_assert_uint_eq(out[0]->len, 100);
 	ck_assert_uint_eq(out[0]->nb_segs, 1);
 	vnet_buf_free(out[0]);
@@ -483,7 +483,7 @@ static void mrg_break_run(int hole)
 		dev_complete_id(ids[3], 5000);
 	dev_mrg_head(ids[4], 1);
 	dev_complete_id(ids[4], 112);
-	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12, 1, NULL), 1);
+	ck_assert_uint_eq(vnet_sq_harvest(&vq, out, 8, 12, 1, NULL), 1);
 	ck_assert_uint_eq(out[0]->len, 100);
 	vnet_buf_free(out[0]);
 	ck_assert(vq.broken);
@@ -513,7 +513,7 @@ START_TEST(tx_header_zeroed_unless_set)
 	h->csum_start = 34;
 	h->csum_offset = 16;
 	b[1]->flags = VNET_BUF_F_TX_HDR;
-	ck_assert_uint_eq(vnet_vq_post(&vq, b, 2, 12, NULL, NULL, 0), 2);
+	ck_assert_uint_eq(vnet_sq_post(&vq, b, 2, 12, NULL, NULL, 0), 2);
 	h = vnet_buf_hdr(b[0], 12);
 	ck_assert_uint_eq(h->flags | h->csum_start | h->num_buffers, 0);
 	h = vnet_buf_hdr(b[1], 12);
@@ -534,20 +534,20 @@ START_TEST(in_order_batches)
 	ck_assert_int_eq(vnet_pool_alloc_bulk(pool, b, 6), 0);
 	for (i = 0; i < 6; i++)
 		b[i]->len = 60;
-	ck_assert_uint_eq(vnet_vq_post(&vq, b, 6, 12, NULL, NULL, 1), 6);
+	ck_assert_uint_eq(vnet_sq_post(&vq, b, 6, 12, NULL, NULL, 1), 6);
 	for (i = 0; i < 6; i++)
 		ck_assert_uint_eq(vq.avail->ring[i], i); /* id = position */
 	/* one entry for the first four buffers, one for the next */
 	vq.used->ring[0].id = 3;
 	vq.used->ring[4].id = 4;
 	vq.used->idx = 5;
-	ck_assert_uint_eq(vnet_vq_reclaim_in_order(&vq), 5);
+	ck_assert_uint_eq(vnet_sq_reclaim_in_order(&vq), 5);
 	ck_assert_uint_eq(vnet_pool_in_use(pool), 1);
 	ck_assert_uint_eq(vq.num_free, 7);
 	/* a batch naming a buffer past what was published breaks the queue */
 	vq.used->ring[5].id = 7;
 	vq.used->idx = 6;
-	ck_assert_uint_eq(vnet_vq_reclaim_in_order(&vq), 0);
+	ck_assert_uint_eq(vnet_sq_reclaim_in_order(&vq), 0);
 	ck_assert(vq.broken);
 	ck_assert_uint_eq(vq.stats.drop_bad_id, 1);
 }
@@ -562,10 +562,10 @@ START_TEST(in_order_wrong_position_breaks)
 	 * position busy forever) */
 	vq.in_order = true;
 	ck_assert_int_eq(vnet_pool_alloc_bulk(pool, b, 8), 0);
-	ck_assert_uint_eq(vnet_vq_post(&vq, b, 8, 0, NULL, NULL, 1), 8);
+	ck_assert_uint_eq(vnet_sq_post(&vq, b, 8, 0, NULL, NULL, 1), 8);
 	dev_complete_id(0, 100);
 	dev_complete_id(2, 100); /* position 1 names id 2 */
-	ck_assert_uint_eq(vnet_vq_harvest(&vq, out, 8, 12, 0, NULL), 1);
+	ck_assert_uint_eq(vnet_sq_harvest(&vq, out, 8, 12, 0, NULL), 1);
 	vnet_buf_free(out[0]);
 	ck_assert(vq.broken);
 	ck_assert_uint_eq(vq.stats.drop_bad_id, 1);
@@ -585,13 +585,13 @@ START_TEST(in_order_batch_over_idle_position_breaks)
 	ck_assert_int_eq(vnet_pool_alloc_bulk(pool, b, 4), 0);
 	for (i = 0; i < 4; i++)
 		b[i]->len = 60;
-	ck_assert_uint_eq(vnet_vq_post(&vq, b, 4, 12, NULL, NULL, 1), 4);
+	ck_assert_uint_eq(vnet_sq_post(&vq, b, 4, 12, NULL, NULL, 1), 4);
 	vnet_buf_free(vq.cookie[2]); /* as if position 2 were idle */
 	vq.cookie[2] = NULL;
 	vq.used->ring[0].id = 1;
 	vq.used->ring[2].id = 3;
 	vq.used->idx = 4;
-	ck_assert_uint_eq(vnet_vq_reclaim_in_order(&vq), 2);
+	ck_assert_uint_eq(vnet_sq_reclaim_in_order(&vq), 2);
 	ck_assert(vq.broken);
 	ck_assert_uint_eq(vq.stats.drop_bad_id, 1);
 	ck_assert_uint_eq(vnet_pool_in_use(pool), 1);

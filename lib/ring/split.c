@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Split virtqueue set-up (spec 2.7); the hot path is in split.h. */
+#include "ring/split.h"
+
+/* desc | avail (+used_event) | used (+avail_event), each part starting on
+ * a fresh cache line so that driver-written and device-written memory
+ * never share one. */
+static size_t avail_off(uint16_t size) { return vnet_vq_align((size_t)16 * size, VNET_VQ_CACHE_LINE); }
+static size_t used_off(uint16_t size)
+{
+	return avail_off(size) + vnet_vq_align(4 + (size_t)2 * size + 2, VNET_VQ_CACHE_LINE);
+}
+
+size_t vnet_sq_mem_size(uint16_t size)
+{
+	return used_off(size) + vnet_vq_align(4 + (size_t)8 * size + 2, VNET_VQ_CACHE_LINE);
+}
+
+void vnet_sq_reset(struct vnet_vq *vq, uint16_t desc_flags, bool event_idx)
+{
+	uint16_t i;
+
+	memset(vq->mem.va, 0, vq->mem.len);
+	/* One descriptor per packet: RX flags never change, set them once
+	 * (TX posts write theirs: 0, or INDIRECT for a chain). */
+	for (i = 0; i < vq->size; i++) {
+		vq->desc[i].flags = desc_flags;
+		/* RX descriptors always offer a whole buffer */
+		if (desc_flags & VRING_DESC_F_WRITE)
+			vq->desc[i].len = vq->buf_len;
+	}
+	vnet_vq_reset_ids(vq, event_idx);
+	vnet_sq_intr_disarm(vq); /* a polling driver wants no interrupts */
+}
+
+uint32_t vnet_sq_held_check(struct vnet_vq *vq)
+{
+	const volatile struct vring_used_elem *ring = vq->used->ring;
+	uint16_t pos, idx = vnet_load16(&vq->used->idx);
+
+	if ((uint16_t)(idx - vq->last_used) > vq->size)
+		return 0; /* an index the next harvest will refuse */
+	vnet_rmb();
+	for (pos = vq->last_used; pos != idx; pos++) {
+		uint32_t id = ring[pos & vq->mask].id;
+
+		if (id >= vq->size || vq->cookie[id] == NULL)
+			return 0; /* the harvest will stop there; hold on until then */
+	}
+	return vnet_vq_held_release_all(vq);
+}
+
+bool vnet_sq_intr_arm(struct vnet_vq *vq)
+{
+	if (vq->event_idx)
+		vnet_store16(vq->used_event, vq->last_used);
+	else
+		vnet_store16(&vq->avail->flags, 0);
+	vnet_mb(); /* the request is visible before the index is read again */
+	return vnet_load16(&vq->used->idx) != vq->last_used;
+}
+
+void vnet_sq_intr_disarm(struct vnet_vq *vq)
+{
+	if (vq->event_idx)
+		vnet_store16(vq->used_event, (uint16_t)(vq->last_used + 0x8000));
+	else
+		vnet_store16(&vq->avail->flags, VRING_AVAIL_F_NO_INTERRUPT);
+}
+
+int vnet_sq_alloc(struct vnet_vq *vq, uint16_t qidx, uint16_t size, uint16_t desc_flags)
+{
+	int rc = vnet_vq_init(vq, qidx, size, UINT16_MAX, vnet_sq_mem_size(size));
+
+	if (rc)
+		return rc;
+	vq->desc = vq->mem.va;
+	vq->avail = (struct vring_avail *)((uint8_t *)vq->mem.va + avail_off(size));
+	vq->used = (struct vring_used *)((uint8_t *)vq->mem.va + used_off(size));
+	vq->used_event = &vq->avail->ring[size];
+	vq->avail_event = (uint16_t *)&vq->used->ring[size];
+	vnet_sq_reset(vq, desc_flags, false);
+	return 0;
+}
+
+void vnet_sq_addrs(const struct vnet_vq *vq, struct vnet_vq_addrs *a)
+{
+	a->desc = vq->mem.iova;
+	a->avail = vq->mem.iova + (uint64_t)((uint8_t *)vq->avail - (uint8_t *)vq->mem.va);
+	a->used = vq->mem.iova + (uint64_t)((uint8_t *)vq->used - (uint8_t *)vq->mem.va);
+}

@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The state of one virtqueue, the same struct for both ring layouts (split,
+ * spec 2.7: split.h; packed, spec 2.8: packed.h), and what both layouts
+ * share: the private id bookkeeping, the ids held after a short burst, and
+ * the checks every used entry passes on its way out of a harvest. The
+ * layouts include this file; ring.h includes the layouts and chooses
+ * between them. Out-of-line parts are in vq.c.
+ *
+ * Indices are free-running 16-bit counters compared unmasked, so a full
+ * ring and an empty ring never look alike. Descriptor ids come from a
+ * private free stack (LIFO keeps the hot descriptors in cache), never from
+ * anything the device wrote.
+ */
+#ifndef VNET_RING_VQ_H
+#define VNET_RING_VQ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "base/platform.h"
+#include "transport/transport.h"
+#include "base/pool.h"
+#include "base/virtio_spec.h"
+#include "base/stage.h"
+#include <vnet/vnet.h>
+
+/* the packed layout's ring parts (packed.h) */
+struct pvirtq_desc;
+struct pvirtq_event_suppress;
+
+/* Groups of ids held by short bursts (vnet_vq_hold); when all are taken,
+ * the newest group absorbs the next one (held a little longer). */
+#define VNET_VQ_HELD_GROUPS 4
+
+struct vnet_vq {
+	/* hot: touched by every burst */
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	struct vnet_buf **cookie;   /* buffer per descriptor id; NULL = not in flight */
+	uint16_t *free_ids;         /* stack of free descriptor ids */
+	uint16_t *avail_event;      /* &used->ring[size]: written by the device */
+	uint16_t *used_event;       /* &avail->ring[size]: written by us */
+	uint16_t size, mask;
+	uint16_t num_free;          /* ids on the free stack */
+	uint16_t avail_idx;         /* next avail index to publish (shadow) */
+	uint16_t last_used;         /* next used entry to harvest */
+	uint16_t kick_idx;          /* avail index at the last notify */
+	uint16_t qidx;              /* queue index on the transport */
+	bool event_idx;
+	bool broken;                /* device broke the ring protocol */
+	bool in_order;              /* VIRTIO_F_IN_ORDER: id = avail position */
+	uint8_t held_ngrp;          /* groups of held ids (below); 0 almost always */
+	uint32_t buf_len;           /* RX: descriptor length; used len must fit */
+	uint32_t buf_off;           /* RX: offset of the descriptor in a buffer */
+	struct vnet_queue_stats stats;
+	struct vnet_dma mem;        /* ring memory */
+	/* packed ring (packed.h): set up by vnet_pq_alloc/reset; then
+	 * avail_idx/last_used/kick_idx are descriptor positions and the split
+	 * pointers above are unused */
+	struct pvirtq_desc *pk_desc;                 /* descriptor ring */
+	struct pvirtq_event_suppress *pk_driver;     /* driver area: written by us */
+	const struct pvirtq_event_suppress *pk_device; /* device area: written by the device */
+	uint16_t pk_pub;            /* positions below this are visible to the device */
+	uint16_t pk_head_flags;     /* flags of the descriptor at pk_pub, stored at publish */
+	uint16_t pk_wflags;         /* VIRTQ_DESC_F_WRITE for RX, 0 for TX */
+	bool packed;                /* VIRTIO_F_RING_PACKED layout */
+	/* TX chains (nb_segs > 1) through indirect tables (spec 2.7.5.3,
+	 * 2.8.19): one table of ind_max entries per descriptor id, allocated at
+	 * open (vnet_vq_alloc_indirect); ind_max 0: chains are copied instead */
+	struct vnet_dma ind_mem;
+	uint16_t ind_max;
+	/* Ids a short burst harvested (the device had published more used
+	 * entries than it took): they stay off the free stack until the
+	 * harvest has gone past the used index (split) or the used run
+	 * (packed) seen then, so that a duplicate among the entries left
+	 * unread can never complete the buffer posted again under that id
+	 * (it names an id not in flight and breaks the ring instead). A FIFO
+	 * of size entries in groups; held_end[g] is where group g ends in it,
+	 * held_until[g] the index (position) the harvest must reach. */
+	uint16_t *held_ids;
+	uint16_t held_head, held_tail;      /* free-running; tail - head ids held */
+	uint16_t held_end[VNET_VQ_HELD_GROUPS], held_until[VNET_VQ_HELD_GROUPS];
+	uint16_t held_mark;         /* last_used at the last refill (vnet_ring_held_check) */
+	uint16_t pk_used_end;       /* packed: positions below this were seen used */
+};
+
+/* Alignment of ring parts the two sides write: each on its own lines. */
+#define VNET_VQ_CACHE_LINE 64
+
+static inline size_t vnet_vq_align(size_t v, size_t a)
+{
+	return (v + a - 1) & ~(a - 1);
+}
+
+/*
+ * For the layouts' alloc (cold). init: zero @vq, check @size (a power of
+ * two, at most @max), allocate @mem_size bytes of ring memory and the id
+ * bookkeeping; 0, -EINVAL or -ENOMEM (then nothing is left allocated).
+ * reset_ids: every id back on the free stack (popped in ascending order),
+ * nothing in flight or held, positions 0, not broken.
+ */
+int vnet_vq_init(struct vnet_vq *vq, uint16_t qidx, uint16_t size, uint32_t max, size_t mem_size);
+void vnet_vq_reset_ids(struct vnet_vq *vq, bool event_idx);
+/* Hand every buffer still in flight to @fn (then forget it). @return count. */
+uint32_t vnet_vq_drain(struct vnet_vq *vq, void (*fn)(struct vnet_buf *b));
+void vnet_vq_free(struct vnet_vq *vq);
+
+/*
+ * Short bursts (cold, out of line). hold: ids free_ids[@from, @to) were
+ * just harvested by a burst that left used entries unread: move them to
+ * the held FIFO until the harvest reaches @until (the used index read
+ * then, or the packed used run's end). Not under IN_ORDER (ids are
+ * positions there, checked against the position) nor on a broken queue.
+ * @return the free count to keep (@from, or @to when nothing was held).
+ * release: give back every group whose @until the harvest has reached.
+ * release_all: every held id back on the free stack (after a layout's
+ * held check found none of the unread entries stale); @return ids.
+ */
+uint32_t vnet_vq_hold(struct vnet_vq *vq, uint32_t from, uint32_t to, uint16_t until);
+void vnet_vq_release(struct vnet_vq *vq);
+uint32_t vnet_vq_held_release_all(struct vnet_vq *vq);
+
+/* Ids held now (for tests and the accounting checks). */
+static inline uint16_t vnet_vq_held(const struct vnet_vq *vq)
+{
+	return (uint16_t)(vq->held_tail - vq->held_head);
+}
+
+/* Ids not on the free stack: in flight, or held after a short burst (RX
+ * only; TX harvests never stop short). */
+static inline uint16_t vnet_vq_in_flight(const struct vnet_vq *vq)
+{
+	return (uint16_t)(vq->size - vq->num_free);
+}
+
+/* A sent TX chain (nb_segs > 1, through an indirect table) comes back:
+ * every segment to the pool, and a split descriptor loses its INDIRECT
+ * flag (single frames never write theirs). Cold. */
+static inline void vnet_reclaim_chain(struct vnet_vq *vq, uint32_t id, struct vnet_buf *b,
+                                      struct vnet_pool_sink *sink)
+{
+	if (!vq->packed)
+		vq->desc[id].flags = 0;
+	vnet_sink_put_frame(sink, b);
+}
+
+/* What a harvest carries from one used entry to the next; the same for
+ * both ring layouts. A local, so it lives in registers. */
+struct vnet_harvest {
+	struct vnet_vq *vq;
+	struct vnet_buf **cookie, **out;
+	uint16_t *free_ids;
+	uint32_t num_free, got, size, off, seg_off, max_len;
+	struct vnet_pool_sink sink;
+	struct vnet_buf *head, *tail; /* MRG: the frame being assembled */
+	uint32_t cont;                /* MRG: segments still due */
+	uint64_t sum, frame;
+};
+
+static inline __attribute__((always_inline)) void vnet_harvest_begin(struct vnet_harvest *h, struct vnet_vq *vq,
+                                                                    struct vnet_buf **out, uint32_t rx_hdr)
+{
+	h->vq = vq;
+	h->cookie = vq->cookie;
+	h->out = out;
+	h->free_ids = vq->free_ids;
+	h->num_free = vq->num_free;
+	h->got = 0;
+	h->size = vq->size;
+	h->seg_off = vq->buf_off;
+	h->off = vq->buf_off + rx_hdr;
+	h->max_len = vq->buf_len;
+	h->sink.pool = NULL;
+	h->sink.top = 0;
+	h->head = h->tail = NULL;
+	h->cont = 0;
+	h->sum = h->frame = 0;
+}
+
+/* A frame that cannot be completed: its head was the last buffer handed
+ * out; take it back with every segment. */
+static inline void vnet_harvest_drop_frame(struct vnet_harvest *h)
+{
+	h->got--;
+	vnet_buf_free_chain(h->head);
+	h->cont = 0;
+}
+
+/* The ring broke at an entry (what Linux's virtio_ring calls BAD_RING):
+ * that entry was not taken; the queue is marked broken (the fast path
+ * keeps off it until vnet_dev_recover() resets it), and a frame being
+ * assembled (MRG) is dropped whole. Inline: no pointer to the pass may
+ * escape, or its state would leave the registers. */
+static inline __attribute__((always_inline)) void vnet_harvest_broken(struct vnet_harvest *h)
+{
+	h->vq->broken = true;
+	if (vnet_unlikely(h->cont))
+		vnet_harvest_drop_frame(h);
+}
+
+/*
+ * One used entry naming descriptor @id at ring slot @slot; its length is
+ * at @lenp (read once, and only for RX). @left: entries the device
+ * published after this one. The id must be in range, in flight and, with
+ * @io (RX under IN_ORDER), the id of this very position; an RX length must cover the
+ * header and fit the buffer (a continuation segment (MRG): 1..buffer).
+ * Anything else is counted and @return 1: the entry is not taken, the
+ * caller stops and breaks the ring (vnet_harvest_broken). Otherwise (0)
+ * the buffer is handed out (or, TX, back to its
+ * pool); with @mrg frames are assembled (RX) or chains taken back whole
+ * (TX). A header whose num_buffers is 0 or runs past the published
+ * entries (device-written data, not the ring) drops that frame only.
+ */
+static inline __attribute__((always_inline)) int vnet_harvest_entry(struct vnet_harvest *h, uint32_t id, uint32_t slot,
+                                                                   const volatile uint32_t *lenp, uint32_t left,
+                                                                   uint32_t rx_hdr, int mrg, int to_pool, int io)
+{
+	struct vnet_buf *b;
+	uint32_t len = 0;
+
+	/* under IN_ORDER the position's own id (which is in range) */
+	if (vnet_unlikely(io ? id != slot : id >= h->size) || vnet_unlikely((b = h->cookie[id]) == NULL)) {
+		h->vq->stats.drop_bad_id++;
+		return 1;
+	}
+	if (rx_hdr) {
+		len = *lenp;
+		/* one unsigned compare each: 0 (or below the header) wraps around */
+		if (mrg && h->cont) {
+			if (vnet_unlikely(len - 1 >= h->max_len)) {
+				h->vq->stats.drop_bad_len++;
+				return 1;
+			}
+		} else if (vnet_unlikely(len - rx_hdr > h->max_len - rx_hdr)) {
+			h->vq->stats.drop_bad_len++;
+			return 1;
+		}
+	}
+	h->cookie[id] = NULL;
+	h->free_ids[h->num_free++] = (uint16_t)id;
+	if (rx_hdr) {
+		if (mrg && h->cont) { /* a continuation segment: data only, no header */
+			h->cont--;
+			b->data = b->base + h->seg_off;
+			b->len = len;
+			b->nb_segs = 1; /* only the head's count means anything */
+			h->tail->next = b;
+			h->tail = b;
+			h->head->nb_segs++;
+			h->frame += len;
+			if (h->cont == 0)
+				h->sum += h->frame;
+			return 0;
+		}
+		b->data = b->base + h->off;
+		b->len = len - rx_hdr;
+		b->flags = 0;
+		b->nb_segs = 1;
+		vnet_prefetch(b->data);
+		if (mrg) {
+			/* num_buffers, read once, byte by byte (no alignment assumed) */
+			const volatile uint8_t *nbp = b->data - rx_hdr + offsetof(struct virtio_net_hdr, num_buffers);
+			uint32_t nb = (uint32_t)nbp[0] | (uint32_t)nbp[1] << 8;
+			if (vnet_unlikely(nb == 0 || nb - 1 > left)) {
+				h->vq->stats.drop_bad_len++;
+				vnet_buf_free(b);
+				return 0;
+			}
+			h->cont = nb - 1;
+			h->head = h->tail = b;
+			h->frame = len - rx_hdr;
+			if (h->cont == 0)
+				h->sum += h->frame;
+		} else {
+			h->sum += len - rx_hdr;
+		}
+	}
+	if (!to_pool)
+		h->out[h->got++] = b;
+	else { /* TX reclaim: straight back to the pool's free stack */
+		if (mrg && vnet_unlikely(b->nb_segs > 1)) /* TX: mrg = chains may be in flight */
+			vnet_reclaim_chain(h->vq, id, b, &h->sink);
+		else
+			vnet_sink_put(&h->sink, b);
+		h->got++;
+	}
+	return 0;
+}
+
+/*
+ * Write the pass's state back; @return buffers (frames) harvested. A pass
+ * that stopped short (@short_burst: used entries left unread) first holds
+ * the ids it took until the harvest reaches @until (vnet_vq_hold); groups
+ * held before that the harvest has now passed go back.
+ */
+static inline __attribute__((always_inline)) uint16_t vnet_harvest_end(struct vnet_harvest *h, uint64_t *bytes,
+                                                                      bool short_burst, uint16_t until)
+{
+	struct vnet_vq *vq = h->vq;
+	uint16_t got;
+
+	if (vnet_unlikely(short_burst))
+		h->num_free = vnet_vq_hold(vq, vq->num_free, h->num_free, until);
+	vnet_sink_flush(&h->sink);
+	vq->num_free = (uint16_t)h->num_free;
+	if (bytes)
+		*bytes += h->sum;
+	got = (uint16_t)h->got;
+	if (vnet_unlikely(vq->held_ngrp))
+		vnet_vq_release(vq);
+	return got;
+}
+
+#endif
