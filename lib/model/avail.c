@@ -297,14 +297,12 @@ int model_chain_packed(struct vnet_model *m, struct mq *q, uint16_t pos, struct 
 	return CHAIN_FATAL;
 }
 
-/* Copy @len bytes from offset @off of a chain's elements @s[0..n) (what
- * lies past their end is not copied). */
-void model_segs_read(const struct seg *s, uint32_t n, uint64_t off, uint8_t *dst, uint32_t len)
+/* Copy @len bytes between @buf and offset @off of a chain's elements
+ * @s[0..n), into the elements when @to_segs; what lies past their end is
+ * left out. */
+static void segs_copy(const struct seg *s, uint32_t n, uint64_t off, uint8_t *buf, uint32_t len,
+                      bool to_segs)
 {
-	if (n == 1 && off + len <= s[0].len) { /* the usual case: one element */
-		memcpy(dst, s[0].p + off, len);
-		return;
-	}
 	for (uint32_t i = 0; i < n && len; i++) {
 		uint32_t c;
 
@@ -315,34 +313,28 @@ void model_segs_read(const struct seg *s, uint32_t n, uint64_t off, uint8_t *dst
 		c = s[i].len - (uint32_t)off;
 		if (c > len)
 			c = len;
-		memcpy(dst, s[i].p + off, c);
-		dst += c;
+		if (to_segs)
+			memcpy(s[i].p + off, buf, c);
+		else
+			memcpy(buf, s[i].p + off, c);
+		buf += c;
 		len -= c;
 		off = 0;
 	}
 }
 
-/* Copy @len bytes to offset @off of a chain's elements @s[0..n) (what
- * would land past their end is not written). */
+void model_segs_read(const struct seg *s, uint32_t n, uint64_t off, uint8_t *dst, uint32_t len)
+{
+	if (n == 1 && off + len <= s[0].len) /* the usual case: one element */
+		memcpy(dst, s[0].p + off, len);
+	else
+		segs_copy(s, n, off, dst, len, false);
+}
+
 void model_segs_write(const struct seg *s, uint32_t n, uint64_t off, const uint8_t *src, uint32_t len)
 {
-	if (n == 1 && off + len <= s[0].len) { /* the usual case: one element */
+	if (n == 1 && off + len <= s[0].len) /* the usual case: one element */
 		memcpy(s[0].p + off, src, len);
-		return;
-	}
-	for (uint32_t i = 0; i < n && len; i++) {
-		uint32_t c;
-
-		if (off >= s[i].len) {
-			off -= s[i].len;
-			continue;
-		}
-		c = s[i].len - (uint32_t)off;
-		if (c > len)
-			c = len;
-		memcpy(s[i].p + off, src, c);
-		src += c;
-		len -= c;
-		off = 0;
-	}
+	else
+		segs_copy(s, n, off, (uint8_t *)(uintptr_t)src, len, true);
 }
