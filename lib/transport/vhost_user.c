@@ -19,7 +19,7 @@
  *   config        GET_CONFIG with the CONFIG protocol feature, otherwise
  *                 synthesized (MAC from the options, link up)
  * The connection is kept across resets: RESET_OWNER is deprecated.
- * Kicks are eventfd writes, made only when the ring asks (vring.h decides).
+ * Kicks are eventfd writes, made only when the ring asks (ring.h decides).
  * The backend gets a call eventfd per ring that is never read: vnet polls.
  * A backend that hangs up shows as DEVICE_NEEDS_RESET in the status.
  */

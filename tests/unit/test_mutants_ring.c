@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Split ring under VIRTIO_F_IN_ORDER, the test playing the device by hand
- * (as test_vring.c does): the cases mutation testing (tools/mutants,
+ * (as test_split.c does): the cases mutation testing (tools/mutants,
  * tools/mutants.list) found no test for. Each test names the mutant it
  * kills.
  */
