@@ -6,7 +6,8 @@
  * checksum flags), the link state, and the two paths wired in: lwIP's
  * linkoutput is vnet_netif_linkoutput (TX and its offloads, tx.c), and
  * each poll step's vnet_netif_rx (RX and its offloads, rx.c; software
- * receive coalescing, gro.c) hands frames to lwIP's ethernet_input.
+ * receive coalescing, gro.c) hands frames to lwIP's ethernet_input through
+ * the one input entry here, vnet_netif_input.
  *
  * IPv6 (unless the conf turns it off): lwIP's ethip6_output, a link-local
  * address made from the MAC (modified EUI-64) and an optional static one.
@@ -292,4 +293,34 @@ void vnet_netif_remove(struct vnet_netif *vn)
 	}
 	vn->slots = NULL;
 	vn->nslots = 0;
+}
+
+/* lwIP's checks of the transport checksums, which a frame the device
+ * vouched for skips. */
+#define CSUM_CHECK_L4 (NETIF_CHECKSUM_CHECK_UDP | NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_CHECK_ICMP | \
+                       NETIF_CHECKSUM_CHECK_ICMP6)
+
+/* Hand one frame to lwIP. Checksum control is per netif in lwIP, but
+ * input is synchronous in NO_SYS: @trusted skips the L4 checks for this
+ * one frame. Frames lwIP sends meanwhile (ACKs, replies) see the same GEN
+ * flags. A @large segment (GUEST_TSO4/6, or coalesced by gro.c) is
+ * acknowledged at once: port.c's TCP hook sees vn->rx_large through the
+ * input netif (vnet_netif_rx_large). */
+void vnet_netif_input(struct vnet_netif *vn, struct pbuf *p, bool trusted, bool large)
+{
+	err_t err;
+
+	vn->rx_large = large;
+	if (trusted && vn->rx_csum_check) {
+		uint16_t flags = vnet_netif_csum_flags(vn);
+
+		NETIF_SET_CHECKSUM_CTRL(&vn->nif, flags & (uint16_t)~CSUM_CHECK_L4);
+		err = vn->nif.input(p, &vn->nif);
+		NETIF_SET_CHECKSUM_CTRL(&vn->nif, flags);
+	} else {
+		err = vn->nif.input(p, &vn->nif);
+	}
+	vn->rx_large = false;
+	if (err != ERR_OK)
+		pbuf_free(p);
 }

@@ -44,8 +44,6 @@
 #include "glue.h"
 
 #define ICMP6_ECHO_REQUEST 128u
-#define CSUM_CHECK_L4 (NETIF_CHECKSUM_CHECK_UDP | NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_CHECK_ICMP | \
-                       NETIF_CHECKSUM_CHECK_ICMP6)
 
 /* lwIP frees a zero-copy pbuf: its buffer goes back to the pool, its slot
  * is free again. */
@@ -365,31 +363,6 @@ static void rx_hook(struct vnet_netif *vn, struct rx_frame *fr, uint16_t type)
 		LINK_STATS_INC(link.proterr);
 		rx_drop(fr, &vn->c.rx_unknown);
 	}
-}
-
-/* Hand one frame to lwIP. Checksum control is per netif in lwIP, but
- * input is synchronous in NO_SYS: @trusted skips the L4 checks for this
- * one frame. Frames lwIP sends meanwhile (ACKs, replies) see the same GEN
- * flags. A @large segment (GUEST_TSO4/6, or coalesced by gro.c) is
- * acknowledged at once: port.c's TCP hook sees vn->rx_large through the
- * input netif (vnet_netif_rx_large). */
-void vnet_netif_input(struct vnet_netif *vn, struct pbuf *p, bool trusted, bool large)
-{
-	err_t err;
-
-	vn->rx_large = large;
-	if (trusted && vn->rx_csum_check) {
-		uint16_t flags = vnet_netif_csum_flags(vn);
-
-		NETIF_SET_CHECKSUM_CTRL(&vn->nif, flags & (uint16_t)~CSUM_CHECK_L4);
-		err = vn->nif.input(p, &vn->nif);
-		NETIF_SET_CHECKSUM_CTRL(&vn->nif, flags);
-	} else {
-		err = vn->nif.input(p, &vn->nif);
-	}
-	vn->rx_large = false;
-	if (err != ERR_OK)
-		pbuf_free(p);
 }
 
 static void rx_one(struct vnet_netif *vn, struct vnet_buf *b)
