@@ -460,6 +460,93 @@ END_TEST
 START_TEST(tso_cut_by_device) { tso_pair(false); }
 END_TEST
 
+/*
+ * A large segment received whole stands for many full-sized ones, and TCP
+ * acknowledges at least every second of those (RFC 5681 4.2): B must
+ * acknowledge each large segment at once, not leave every other one to
+ * lwIP's delayed-ACK timer (a sender in slow start then waits a timer tick
+ * per window). One step of the rig by hand: the large segments B takes in
+ * its poll (rx_gso) against the pure ACKs B's device sends right after
+ * (a tap on B's model), step by step.
+ */
+struct ack_count {
+	uint64_t acks;  /* pure ACKs from B, seen by the tap */
+	uint64_t large; /* large segments B took */
+	uint64_t late;  /* of those, not acknowledged in the step B took them */
+};
+
+static void ack_tap_fn(const uint8_t *f, uint32_t len, void *arg)
+{
+	struct ack_count *c = arg;
+	uint32_t ihl, tot;
+
+	if (len < 14 + 20 + 20 || f[12] != 0x08 || f[13] != 0x00 || f[23] != 6)
+		return;
+	ihl = (uint32_t)(f[14] & 0x0f) * 4u;
+	tot = (uint32_t)f[16] << 8 | f[17];
+	if (ihl < 20 || len < 14 + ihl + 20)
+		return;
+	/* ACK alone (no SYN, FIN, RST), no payload */
+	if ((f[14 + ihl + 13] & 0x17) == 0x10 && tot == ihl + (uint32_t)(f[14 + ihl + 12] >> 4) * 4u)
+		c->acks++;
+}
+
+static int lro_step(struct ack_count *c)
+{
+	struct vnet_iface_stats s0, s1;
+	uint64_t acks0;
+	int w = 0, r;
+
+	r = vnet_iface_poll(P.a.ifc);
+	w += r > 0 ? r : 0;
+	w += (int)vnet_model_poll(P.a.m);
+	ck_assert_int_eq(vnet_iface_stats(P.b.ifc, &s0), 0);
+	r = vnet_iface_poll(P.b.ifc);
+	w += r > 0 ? r : 0;
+	ck_assert_int_eq(vnet_iface_stats(P.b.ifc, &s1), 0);
+	acks0 = c->acks;
+	w += (int)vnet_model_poll(P.b.m);
+	c->large += s1.rx_gso - s0.rx_gso;
+	if (c->acks - acks0 < s1.rx_gso - s0.rx_gso)
+		c->late += s1.rx_gso - s0.rx_gso - (c->acks - acks0);
+	return w;
+}
+
+START_TEST(lro_segments_acked_at_once)
+{
+	struct rig_opts oa, ob;
+	struct ack_count c = {0, 0, 0};
+	struct xfer *x;
+	uint64_t start, n;
+
+	memset(&oa, 0, sizeof(oa));
+	oa.offer = BASE | VNET_F_MTU | CSUMS | VNET_F_HOST_TSO4 | VNET_F_GUEST_TSO4 | VNET_F_MRG_RXBUF;
+	oa.want = BASE | VNET_F_MTU | VNET_F_CSUM | VNET_F_HOST_TSO4;
+	oa.jumbo_count = 32;
+	ob = oa;
+	ob.jumbo_count = 0;
+	ob.want = oa.offer;
+	pair_open_opts(&P, &oa, &ob);
+	pair_up(&P, NULL, NULL);
+	vnet_model_set_tap(P.b.m, ack_tap_fn, &c);
+	x = xfer_start(&P, 4u << 20, 5303);
+	start = rig_now_us();
+	for (n = 0; n < 4000000 && !xfer_done(x) && rig_now_us() - start < 20000000u; n++) {
+		xfer_tick(x);
+		if (lro_step(&c) == 0)
+			usleep(200);
+	}
+	vnet_model_set_tap(P.b.m, NULL, NULL);
+	ck_assert(xfer_done(x));
+	settle(&P, 50);
+	xfer_finish(x, "tcp 4 MiB (LRO, ACK each)");
+	printf("lro acks: %llu large segments, %llu pure ACKs from B, %llu acknowledged late\n",
+	       (unsigned long long)c.large, (unsigned long long)c.acks, (unsigned long long)c.late);
+	ck_assert_uint_gt(c.large, 20);
+	ck_assert_uint_eq(c.late, 0);
+}
+END_TEST
+
 /* GUEST_TSO4 with neither MRG_RXBUF nor 64 KiB buffers: a large segment
  * would have nowhere to land. A driver that leaves the feature out of the
  * negotiation (spec 5.1.6.3.1) is right; if it does negotiate it, the
@@ -682,6 +769,7 @@ static Suite *offload_suite(void)
 	tcase_add_test(tc, csum_partial_finished_or_dropped);
 	tcase_add_test(tc, tso_to_lro_receiver);
 	tcase_add_test(tc, tso_cut_by_device);
+	tcase_add_test(tc, lro_segments_acked_at_once);
 	tcase_add_test(tc, lro_needs_mrg_or_big_buffers);
 	tcase_add_test(tc, offloads_follow_negotiation);
 	tcase_add_test(tc, announce_sends_garp_and_acks);
