@@ -9,7 +9,8 @@
  * riscv64: the .elf, after OpenSBI). The environment sets up the CPU, the
  * serial console (COM1, PL011, 16550), the heap and the counter rate, then
  * calls the application's vnet_main() with the kernel command line
- * (`-append`). Interrupts stay off: everything polls.
+ * (`-append`). Everything polls; interrupts are on only while
+ * vnet_idle_wait() halts.
  *
  * Exit codes: QEMU ends with status (v << 1) | 1, so a guest can never
  * produce 0; tests treat VNET_EXIT_SUCCESS (QEMU status 33) as the pass
@@ -100,10 +101,11 @@ const struct vnet_machine *vnet_machine(void);
 
 #if defined(__x86_64__)
 /**
- * @brief Halt the CPU until an interrupt: the NIC's MSI-X message (open
- * the device with vnet_machine()'s msi_addr/msi_data and arm a queue with
- * vnet_dev_rx_intr_enable()) or, at the latest, @p max_us microseconds
- * (the local APIC timer). Interrupts are enabled only across the halt.
+ * @brief Halt the CPU until an interrupt: the NIC's (its MSI-X message:
+ * open the device with vnet_machine()'s msi_addr/msi_data; or its wired
+ * line: vnet_irq_line()), armed with vnet_dev_rx_intr_enable(), or, at the
+ * latest, @p max_us microseconds (the local APIC timer). Interrupts are
+ * enabled only across the halt.
  *
  * For a loop with nothing to do: under a hypervisor the vCPU sleeps
  * instead of spinning and leaves the host CPU to the device emulation.
@@ -112,13 +114,30 @@ const struct vnet_machine *vnet_machine(void);
  * the timer cannot be set up (nothing was done).
  */
 int vnet_idle_wait(uint32_t max_us);
-/** vnet_idle_wait() exists in this environment. */
+/** vnet_idle_wait() and vnet_irq_line() exist in this environment. */
 #define VNET_BAREMETAL_HAS_IDLE 1
+
+/**
+ * @brief Let the NIC's wired interrupt line end vnet_idle_wait()'s halt,
+ * for a device without MSI-X (virtio-mmio).
+ *
+ * @p line is the machine's number for it: x86_64 microvm, the I/O APIC
+ * input (GSI) of the `virtio_mmio.device=SIZE@BASE:GSI` entry QEMU adds to
+ * the command line (with `-machine microvm,acpi=off`). The line is taken
+ * as level-triggered, active high; its handler calls @p ack(@p arg), which
+ * must make the device lower it (vnet_mmio_intr_ack() in
+ * vnet/transports.h), then counts the interrupt as the NIC's
+ * (vnet_irq_stats()) and ends it. @p ack NULL masks the line again (do so
+ * before closing the transport). One line at a time: a second call
+ * replaces the first's handler.
+ * @return 0, -EINVAL (no such line), -ENODEV (no interrupt controller).
+ */
+int vnet_irq_line(uint32_t line, void (*ack)(void *arg), void *arg);
 
 /** Interrupts taken since boot, counted by their handlers (interrupts are
  * on only across vnet_idle_wait()'s halt). */
 struct vnet_irq_stats {
-	uint64_t nic;      /**< the NIC's MSI-X messages (vnet_machine()'s msi_data vector) */
+	uint64_t nic;      /**< the NIC's: MSI-X messages (vnet_machine()'s msi_data vector) and its wired line */
 	uint64_t timer;    /**< the local APIC timer: halts that ran their whole max_us */
 	uint64_t spurious; /**< the local APIC's spurious vector */
 };

@@ -127,6 +127,18 @@ int vnet_mmio_find(struct vnet_transport **t, const char *cmdline, unsigned inde
 int vnet_mmio_cmdline_entry(const char *cmdline, unsigned n, uint64_t *base, uint64_t *size,
                             uint32_t *irq);
 
+/** The register window's address of an MMIO transport; 0 for another one. */
+uintptr_t vnet_mmio_base(const struct vnet_transport *t);
+
+/**
+ * Acknowledge the device's interrupt (spec 4.2.2): read InterruptStatus
+ * and write its bits to InterruptACK, which lowers the device's line. For
+ * the handler of that line (vnet/baremetal.h, vnet_irq_line()), before the
+ * interrupt controller's end of interrupt. @return the bits (1: used
+ * buffer, 2: configuration change), 0 for another transport.
+ */
+uint32_t vnet_mmio_intr_ack(struct vnet_transport *t);
+
 #ifdef __cplusplus
 }
 #endif
