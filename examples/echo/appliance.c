@@ -113,7 +113,8 @@ static void mmio_ack(void *t)
 }
 
 /* The wired line of the virtio-mmio window in use: its
- * `virtio_mmio.device=SIZE@BASE:IRQ` entry (microvm with acpi=off). */
+ * `virtio_mmio.device=SIZE@BASE:IRQ` entry (microvm with acpi=off), else
+ * what the device tree says (the virt machines). */
 static int mmio_line(const struct appliance *a, uint32_t *line)
 {
 	uint64_t base;
@@ -121,7 +122,11 @@ static int mmio_line(const struct appliance *a, uint32_t *line)
 	for (unsigned i = 0; vnet_mmio_cmdline_entry(vnet_cmdline(), i, &base, NULL, line) == 0; i++)
 		if (base == vnet_mmio_base(a->t))
 			return 0;
+#ifdef VNET_BAREMETAL_HAS_MMIO_IRQ
+	return vnet_machine_mmio_irq(vnet_mmio_base(a->t), line);
+#else
 	return -ENOENT;
+#endif
 }
 #endif
 

@@ -99,19 +99,21 @@ struct vnet_machine {
 /** @brief The machine booted on; never NULL. */
 const struct vnet_machine *vnet_machine(void);
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) || defined(__aarch64__)
 /**
  * @brief Halt the CPU until an interrupt: the NIC's (its MSI-X message:
- * open the device with vnet_machine()'s msi_addr/msi_data; or its wired
- * line: vnet_irq_line()), armed with vnet_dev_rx_intr_enable(), or, at the
- * latest, @p max_us microseconds (the local APIC timer). Interrupts are
- * enabled only across the halt.
+ * open the device with vnet_machine()'s msi_addr/msi_data, x86_64 q35; or
+ * its wired line: vnet_irq_line()), armed with vnet_dev_rx_intr_enable(),
+ * or, at the latest, @p max_us microseconds (x86_64: the local APIC timer,
+ * HLT; aarch64: the generic timer's virtual timer, WFI, through the
+ * GICv2). Interrupts are enabled only across the halt.
  *
  * For a loop with nothing to do: under a hypervisor the vCPU sleeps
  * instead of spinning and leaves the host CPU to the device emulation.
- * The first call sets up the local APIC and calibrates its timer (1 ms).
+ * The first call sets up the interrupt controller (x86_64: the local
+ * APIC, whose timer it calibrates in 1 ms).
  * @return 0 (an interrupt ended the halt), 1 (the timer did), or -1 when
- * the timer cannot be set up (nothing was done).
+ * the timer or the controller cannot be set up (nothing was done).
  */
 int vnet_idle_wait(uint32_t max_us);
 /** vnet_idle_wait() and vnet_irq_line() exist in this environment. */
@@ -123,7 +125,9 @@ int vnet_idle_wait(uint32_t max_us);
  *
  * @p line is the machine's number for it: x86_64 microvm, the I/O APIC
  * input (GSI) of the `virtio_mmio.device=SIZE@BASE:GSI` entry QEMU adds to
- * the command line (with `-machine microvm,acpi=off`). The line is taken
+ * the command line (with `-machine microvm,acpi=off`); aarch64 virt, the
+ * GIC's INTID of a shared peripheral interrupt (vnet_machine_mmio_irq()
+ * reads it from the device tree). The line is taken
  * as level-triggered, active high; its handler calls @p ack(@p arg), which
  * must make the device lower it (vnet_mmio_intr_ack() in
  * vnet/transports.h), then counts the interrupt as the NIC's
@@ -138,11 +142,22 @@ int vnet_irq_line(uint32_t line, void (*ack)(void *arg), void *arg);
  * on only across vnet_idle_wait()'s halt). */
 struct vnet_irq_stats {
 	uint64_t nic;      /**< the NIC's: MSI-X messages (vnet_machine()'s msi_data vector) and its wired line */
-	uint64_t timer;    /**< the local APIC timer: halts that ran their whole max_us */
-	uint64_t spurious; /**< the local APIC's spurious vector */
+	uint64_t timer;    /**< the timer: halts that ran their whole max_us */
+	uint64_t spurious; /**< the controller's spurious interrupts (nothing pending, or not asked for) */
 };
 /** @brief Copy the interrupt counters. */
 void vnet_irq_stats(struct vnet_irq_stats *out);
+#endif
+
+#if defined(__aarch64__) || defined(__riscv)
+/**
+ * @brief The interrupt line of the virtio-mmio window at @p base, from the
+ * device tree, in vnet_irq_line()'s numbering.
+ * @return 0, or -ENOENT (no such window, or no interrupt given for it).
+ */
+int vnet_machine_mmio_irq(uint64_t base, uint32_t *line);
+/** vnet_machine_mmio_irq() exists in this environment. */
+#define VNET_BAREMETAL_HAS_MMIO_IRQ 1
 #endif
 
 #ifdef __cplusplus

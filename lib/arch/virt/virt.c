@@ -78,6 +78,42 @@ static void pci_host(const struct fdt_node *n, struct parse *ps)
 	}
 }
 
+/* A virtio,mmio node's interrupt: three cells for the GIC (type: 0 SPI,
+ * 1 PPI; number; flags; the INTID is the number past the SGIs and PPIs,
+ * or past the SGIs), one for the PLIC (the source). */
+static void mmio_irq(const struct fdt_node *n, uint64_t base)
+{
+	uint32_t len, irq;
+	const uint8_t *p = fdt_prop(n, "interrupts", &len);
+
+	if (!p || virt.n_mmio_irq == VIRT_MAX_MMIO)
+		return;
+	if (len == 12)
+		irq = (uint32_t)fdt_cells(p + 4, 1) + (fdt_cells(p, 1) == 0 ? 32u : 16u);
+	else if (len == 4)
+		irq = (uint32_t)fdt_cells(p, 1);
+	else
+		return;
+	virt.mmio_irq[virt.n_mmio_irq].base = base;
+	virt.mmio_irq[virt.n_mmio_irq++].irq = irq;
+}
+
+/* The interrupt controllers vnet_idle_wait() uses: GICv2 (its reg: the
+ * distributor, then the CPU interface) and the PLIC. */
+static void intc(const struct fdt_node *n)
+{
+	uint64_t base, size;
+
+	if (fdt_compatible(n, "arm,cortex-a15-gic") || fdt_compatible(n, "arm,gic-400")) {
+		if (fdt_reg(n, 0, &base, &size) == 0)
+			virt.gic_dist = base;
+		if (fdt_reg(n, 1, &base, &size) == 0)
+			virt.gic_cpu = base;
+	} else if (fdt_reg(n, 0, &base, &size) == 0) {
+		virt.plic = base;
+	}
+}
+
 static void visit(const struct fdt_node *n, void *arg)
 {
 	struct parse *ps = arg;
@@ -112,7 +148,11 @@ static void visit(const struct fdt_node *n, void *arg)
 			if (!ps->mmio_size || size < ps->mmio_size)
 				ps->mmio_size = size;
 			ps->mmio_nodes++;
+			mmio_irq(n, base);
 		}
+	} else if (fdt_compatible(n, "arm,cortex-a15-gic") || fdt_compatible(n, "arm,gic-400") ||
+	           fdt_compatible(n, "riscv,plic0") || fdt_compatible(n, "sifive,plic-1.0.0")) {
+		intc(n);
 	} else if (fdt_compatible(n, "sifive,test0")) {
 		if (fdt_reg(n, 0, &base, &size) == 0)
 			virt.test_dev = base;
@@ -210,6 +250,16 @@ void virt_heap_setup(uintptr_t image_end)
 		vnet_libc_heap_init((void *)(uintptr_t)lo, (size_t)(hi - lo));
 	else
 		printf("vnet: no room for a heap (image ends at %#" PRIx64 ")\n", lo);
+}
+
+int vnet_machine_mmio_irq(uint64_t base, uint32_t *line)
+{
+	for (unsigned i = 0; i < virt.n_mmio_irq; i++)
+		if (virt.mmio_irq[i].base == base) {
+			*line = virt.mmio_irq[i].irq;
+			return 0;
+		}
+	return -ENOENT;
 }
 
 const struct vnet_machine *vnet_machine(void)

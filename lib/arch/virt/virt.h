@@ -15,6 +15,14 @@
 
 #define VIRT_MAX_BANKS 4
 #define VIRT_MAX_RESV  8
+#define VIRT_MAX_MMIO  32
+
+/* A virtio-mmio window's interrupt, in the controller's numbering: the
+ * GIC's INTID (aarch64), the PLIC's source (riscv64). */
+struct virt_mmio_irq {
+	uint64_t base;
+	uint32_t irq;
+};
 
 struct virt_range {
 	uint64_t base, size;
@@ -34,6 +42,10 @@ struct virt_info {
 	uint64_t timebase_hz;                  /* /cpus timebase-frequency (RISC-V) */
 	uint64_t test_dev;                     /* sifive,test0 (RISC-V exit) */
 	bool psci_smc;                         /* /psci method "smc" (aarch64) */
+	struct virt_mmio_irq mmio_irq[VIRT_MAX_MMIO]; /* each virtio,mmio node's interrupts */
+	unsigned n_mmio_irq;
+	uint64_t gic_dist, gic_cpu;            /* GICv2 distributor, CPU interface (aarch64) */
+	uint64_t plic;                         /* the PLIC (riscv64) */
 };
 
 extern struct virt_info virt;
