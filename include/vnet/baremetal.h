@@ -99,14 +99,15 @@ struct vnet_machine {
 /** @brief The machine booted on; never NULL. */
 const struct vnet_machine *vnet_machine(void);
 
-#if defined(__x86_64__) || defined(__aarch64__)
+#if defined(__x86_64__) || defined(__aarch64__) || defined(__riscv)
 /**
  * @brief Halt the CPU until an interrupt: the NIC's (its MSI-X message:
  * open the device with vnet_machine()'s msi_addr/msi_data, x86_64 q35; or
  * its wired line: vnet_irq_line()), armed with vnet_dev_rx_intr_enable(),
  * or, at the latest, @p max_us microseconds (x86_64: the local APIC timer,
  * HLT; aarch64: the generic timer's virtual timer, WFI, through the
- * GICv2). Interrupts are enabled only across the halt.
+ * GICv2; riscv64: the supervisor timer set through SBI, WFI, the line
+ * through the PLIC). Interrupts are enabled only across the halt.
  *
  * For a loop with nothing to do: under a hypervisor the vCPU sleeps
  * instead of spinning and leaves the host CPU to the device emulation.
@@ -126,8 +127,8 @@ int vnet_idle_wait(uint32_t max_us);
  * @p line is the machine's number for it: x86_64 microvm, the I/O APIC
  * input (GSI) of the `virtio_mmio.device=SIZE@BASE:GSI` entry QEMU adds to
  * the command line (with `-machine microvm,acpi=off`); aarch64 virt, the
- * GIC's INTID of a shared peripheral interrupt (vnet_machine_mmio_irq()
- * reads it from the device tree). The line is taken
+ * GIC's INTID of a shared peripheral interrupt; riscv64 virt, the PLIC's
+ * source (both from the device tree: vnet_machine_mmio_irq()). The line is taken
  * as level-triggered, active high; its handler calls @p ack(@p arg), which
  * must make the device lower it (vnet_mmio_intr_ack() in
  * vnet/transports.h), then counts the interrupt as the NIC's

@@ -98,6 +98,21 @@ static void mmio_irq(const struct fdt_node *n, uint64_t base)
 	virt.mmio_irq[virt.n_mmio_irq++].irq = irq;
 }
 
+/* The PLIC's context that interrupts S-mode: the index of the first
+ * (hart controller, cause) pair of its interrupts-extended whose cause is
+ * 9, the supervisor external interrupt (Privileged Architecture 4.1.3).
+ * QEMU's virt gives a single hart contexts M, S: 1. */
+static uint32_t plic_s_context(const struct fdt_node *n)
+{
+	uint32_t len;
+	const uint8_t *p = fdt_prop(n, "interrupts-extended", &len);
+
+	for (uint32_t i = 0; p && 8 * i + 8 <= len; i++)
+		if (fdt_cells(p + 8 * i + 4, 1) == 9)
+			return i;
+	return 1;
+}
+
 /* The interrupt controllers vnet_idle_wait() uses: GICv2 (its reg: the
  * distributor, then the CPU interface) and the PLIC. */
 static void intc(const struct fdt_node *n)
@@ -111,6 +126,7 @@ static void intc(const struct fdt_node *n)
 			virt.gic_cpu = base;
 	} else if (fdt_reg(n, 0, &base, &size) == 0) {
 		virt.plic = base;
+		virt.plic_ctx = plic_s_context(n);
 	}
 }
 

@@ -46,6 +46,7 @@ struct virt_info {
 	unsigned n_mmio_irq;
 	uint64_t gic_dist, gic_cpu;            /* GICv2 distributor, CPU interface (aarch64) */
 	uint64_t plic;                         /* the PLIC (riscv64) */
+	uint32_t plic_ctx;                     /* its context for this hart's S-mode */
 };
 
 extern struct virt_info virt;
