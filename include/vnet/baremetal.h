@@ -91,7 +91,8 @@ struct vnet_machine {
 	uint32_t mmio_stride;    /**< bytes between windows */
 	uint32_t mmio_count;     /**< windows (0: none to probe) */
 	/** vnet_pci_opts.msi_addr / msi_data: the MSI-X message that ends a
-	 * vnet_idle_wait() (0: this machine wires no device interrupts). */
+	 * vnet_idle_wait() (x86_64: this CPU's local APIC; aarch64 virt: an SPI
+	 * of the GICv2m frame; 0: the machine takes no MSI, riscv64 virt). */
 	uint64_t msi_addr;
 	uint32_t msi_data;       /**< see @c msi_addr */
 };
@@ -102,8 +103,8 @@ const struct vnet_machine *vnet_machine(void);
 #if defined(__x86_64__) || defined(__aarch64__) || defined(__riscv)
 /**
  * @brief Halt the CPU until an interrupt: the NIC's (its MSI-X message:
- * open the device with vnet_machine()'s msi_addr/msi_data, x86_64 q35; or
- * its wired line: vnet_irq_line()), armed with vnet_dev_rx_intr_enable(),
+ * open the device with vnet_machine()'s msi_addr/msi_data, x86_64 q35 and
+ * aarch64 virt; or its wired line: vnet_irq_line()), armed with vnet_dev_rx_intr_enable(),
  * or, at the latest, @p max_us microseconds (x86_64: the local APIC timer,
  * HLT; aarch64: the generic timer's virtual timer, WFI, through the
  * GICv2; riscv64: the supervisor timer set through SBI, WFI, the line

@@ -12,6 +12,11 @@
  * "sti; hlt" does. The handler (vnet_irq_dispatch(), from vectors.S)
  * counts per source (vnet_irq_stats()), has the device lower its line,
  * and ends the interrupt.
+ *
+ * PCI devices interrupt by MSI-X through virt's GICv2m frame ("arm,gic-
+ * v2m-frame"; Arm Server Base System Architecture, appendix "GICv2m"): a
+ * write of an SPI's INTID to its MSI_SETSPI_NS register makes that SPI
+ * pending, an edge, so nothing needs lowering.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -32,6 +37,8 @@
 #define GICC_PMR 0x04
 #define GICC_IAR 0x0c
 #define GICC_EOIR 0x10
+#define V2M_MSI_TYPER 0x008    /* bits 16-25: first SPI's INTID; 0-9: how many */
+#define V2M_MSI_SETSPI_NS 0x040
 #define INTID_SPURIOUS 1020 /* 1020-1023: nothing to acknowledge */
 #define TIMER_INTID 27      /* the virtual timer's PPI on virt */
 #define PRIO 0x80
@@ -39,6 +46,7 @@
 
 static int gic_state; /* 0: not set up, 1: set up, -1: no GICv2 */
 static uint32_t line_no = UINT32_MAX;
+static uint32_t msi_spi = UINT32_MAX; /* the GICv2m SPI virt_msi() gave out */
 static void (*line_ack)(void *arg);
 static void *line_arg;
 
@@ -61,6 +69,18 @@ static void enable(uint32_t intid)
 {
 	vnet_write8(dist(GICD_IPRIORITYR + intid), PRIO);
 	vnet_write32(dist(GICD_ISENABLER(intid / 32)), 1u << (intid % 32));
+}
+
+/* A shared peripheral interrupt to this CPU (its own mask reads from any
+ * of the first 32 target bytes), level-sensitive or edge-triggered. */
+static void route_spi(uint32_t intid, int edge)
+{
+	uint32_t shift = 2 * (intid % 16), cfg = vnet_read32(dist(GICD_ICFGR(intid / 16)));
+
+	cfg = edge ? cfg | 2u << shift : cfg & ~(2u << shift);
+	vnet_write32(dist(GICD_ICFGR(intid / 16)), cfg);
+	vnet_write8(dist(GICD_ITARGETSR + intid), vnet_read8(dist(GICD_ITARGETSR)));
+	enable(intid);
 }
 
 /* The distributor and this CPU's interface on, every priority let
@@ -94,6 +114,8 @@ void vnet_irq_dispatch(void)
 	if (intid == TIMER_INTID) {
 		cntv_ctl(0); /* the timer's output is a level: off with it */
 		vnet_irq_counts[VNET_IRQ_TIMER]++;
+	} else if (intid == msi_spi) {
+		vnet_irq_counts[VNET_IRQ_NIC]++; /* an edge: nothing to lower */
 	} else if (intid == line_no && line_ack) {
 		line_ack(line_arg); /* level: the device must lower it first */
 		vnet_irq_counts[VNET_IRQ_NIC]++;
@@ -105,12 +127,12 @@ void vnet_irq_dispatch(void)
 
 int vnet_irq_line(uint32_t line, void (*ack)(void *arg), void *arg)
 {
-	uint32_t lines, shift = 2 * (line % 16), cfg;
+	uint32_t lines;
 
 	if (gic_setup())
 		return -ENODEV;
 	lines = 32 * ((vnet_read32(dist(GICD_TYPER)) & 0x1f) + 1);
-	if (line < 32 || line >= lines || line >= INTID_SPURIOUS)
+	if (line < 32 || line >= lines || line >= INTID_SPURIOUS || line == msi_spi)
 		return -EINVAL; /* shared peripheral interrupts only */
 	vnet_write32(dist(GICD_ICENABLER(line / 32)), 1u << (line % 32));
 	line_no = line;
@@ -118,13 +140,26 @@ int vnet_irq_line(uint32_t line, void (*ack)(void *arg), void *arg)
 	line_arg = arg;
 	if (!ack)
 		return 0;
-	/* Level-sensitive (the device holds it until acknowledged), to the
-	 * CPU that reads its own mask from any of the first 32 target bytes. */
-	cfg = vnet_read32(dist(GICD_ICFGR(line / 16)));
-	vnet_write32(dist(GICD_ICFGR(line / 16)), cfg & ~(2u << shift));
-	vnet_write8(dist(GICD_ITARGETSR + line), vnet_read8(dist(GICD_ITARGETSR)));
-	enable(line);
+	route_spi(line, 0); /* level: the device holds it until acknowledged */
 	return 0;
+}
+
+/* The first SPI of the GICv2m frame, edge-triggered, for the NIC's MSI-X
+ * entry (vnet_machine()). */
+void virt_msi(struct vnet_machine *m)
+{
+	uint32_t typer, spi;
+
+	if (!virt.gic_v2m || gic_setup())
+		return;
+	typer = vnet_read32((volatile uint8_t *)(uintptr_t)virt.gic_v2m + V2M_MSI_TYPER);
+	spi = (typer >> 16) & 0x3ff;
+	if ((typer & 0x3ff) == 0 || spi < 32 || spi >= INTID_SPURIOUS)
+		return;
+	msi_spi = spi;
+	route_spi(spi, 1);
+	m->msi_addr = virt.gic_v2m + V2M_MSI_SETSPI_NS;
+	m->msi_data = spi;
 }
 
 int vnet_idle_wait(uint32_t max_us)

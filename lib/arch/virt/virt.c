@@ -166,6 +166,9 @@ static void visit(const struct fdt_node *n, void *arg)
 			ps->mmio_nodes++;
 			mmio_irq(n, base);
 		}
+	} else if (fdt_compatible(n, "arm,gic-v2m-frame")) {
+		if (fdt_reg(n, 0, &base, &size) == 0)
+			virt.gic_v2m = base;
 	} else if (fdt_compatible(n, "arm,cortex-a15-gic") || fdt_compatible(n, "arm,gic-400") ||
 	           fdt_compatible(n, "riscv,plic0") || fdt_compatible(n, "sifive,plic-1.0.0")) {
 		intc(n);
@@ -288,6 +291,8 @@ const struct vnet_machine *vnet_machine(void)
 	m.mmio_base = virt.mmio_base;
 	m.mmio_stride = virt.mmio_stride;
 	m.mmio_count = virt.mmio_count;
+	if (!m.msi_addr)
+		virt_msi(&m);
 	return &m;
 }
 

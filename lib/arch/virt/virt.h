@@ -45,6 +45,7 @@ struct virt_info {
 	struct virt_mmio_irq mmio_irq[VIRT_MAX_MMIO]; /* each virtio,mmio node's interrupts */
 	unsigned n_mmio_irq;
 	uint64_t gic_dist, gic_cpu;            /* GICv2 distributor, CPU interface (aarch64) */
+	uint64_t gic_v2m;                      /* its MSI frame (aarch64) */
 	uint64_t plic;                         /* the PLIC (riscv64) */
 	uint32_t plic_ctx;                     /* its context for this hart's S-mode */
 };
@@ -55,6 +56,11 @@ extern struct virt_info virt;
  * (the command line included). @return 0, or -EINVAL when @dtb is not one
  * (the fixed map stands). */
 int virt_parse(const void *dtb);
+/* The MSI message that ends vnet_idle_wait() into @m's msi_addr and
+ * msi_data, where the machine has an MSI target (each architecture's
+ * idle.c). */
+struct vnet_machine;
+void virt_msi(struct vnet_machine *m);
 /* The heap: from the image end to the end of its RAM bank, stopping below
  * any reserved range. The DTB may be overwritten afterwards. */
 void virt_heap_setup(uintptr_t image_end);
