@@ -112,6 +112,28 @@ static void mmio_ack(void *t)
 	vnet_mmio_intr_ack(t);
 }
 
+#ifdef VNET_BAREMETAL_HAS_MMIO_IRQ
+static void pci_ack(void *t)
+{
+	vnet_pci_intr_ack(t);
+}
+#endif
+
+/* Route @line to the halt with @ack; say so. */
+static void wire_line(struct appliance *a, uint32_t line, void (*ack)(void *), const char *kind)
+{
+	int rc = vnet_irq_line(line, ack, a->t);
+
+	if (rc) {
+		printf("echo: interrupt line %u: %s\n", (unsigned)line, vnet_strerror(rc));
+		return;
+	}
+	a->irq = 1;
+	a->irq_kind = kind;
+	a->irq_line = (int)line;
+	printf("echo: the NIC's interrupt: %s, line %u\n", kind, (unsigned)line);
+}
+
 /* The wired line of the virtio-mmio window in use: its
  * `virtio_mmio.device=SIZE@BASE:IRQ` entry (microvm with acpi=off), else
  * what the device tree says (the virt machines). */
@@ -135,21 +157,29 @@ static void wire_mmio_line(struct appliance *a)
 {
 #ifdef VNET_BAREMETAL_HAS_IDLE
 	uint32_t line;
-	int rc;
 
 	if (mmio_line(a, &line)) {
 		printf("echo: the virtio-mmio window's interrupt line is unknown: no halting when idle\n");
 		return;
 	}
-	rc = vnet_irq_line(line, mmio_ack, a->t);
-	if (rc) {
-		printf("echo: interrupt line %u: %s\n", (unsigned)line, vnet_strerror(rc));
+	wire_line(a, line, mmio_ack, "line");
+#else
+	(void)a;
+#endif
+}
+
+/* A PCI device without MSI-X: its INTx pin, where the device tree routes it. */
+static void wire_intx(struct appliance *a)
+{
+#ifdef VNET_BAREMETAL_HAS_MMIO_IRQ
+	uint32_t bdf, line;
+	uint8_t pin;
+
+	if (vnet_pci_intx(a->t, &bdf, &pin) || vnet_machine_pci_irq(bdf, pin, &line)) {
+		printf("echo: the NIC's INTx is not routed: no halting when idle\n");
 		return;
 	}
-	a->irq = 1;
-	a->irq_kind = "line";
-	a->irq_line = (int)line;
-	printf("echo: the NIC's interrupt: line %u\n", (unsigned)line);
+	wire_line(a, line, pci_ack, "INTx");
 #else
 	(void)a;
 #endif
@@ -174,6 +204,8 @@ static int find_nic(struct appliance *a, const char *which)
 			a->transport = "pci";
 			a->irq = po.msi_addr != 0;
 			a->irq_kind = "MSI-X";
+			if (!a->irq && appliance_arg_bool("irq", 1))
+				wire_intx(a);
 			return 0;
 		}
 		if (strcmp(which, "auto") != 0)

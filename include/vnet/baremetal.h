@@ -158,7 +158,16 @@ void vnet_irq_stats(struct vnet_irq_stats *out);
  * @return 0, or -ENOENT (no such window, or no interrupt given for it).
  */
 int vnet_machine_mmio_irq(uint64_t base, uint32_t *line);
-/** vnet_machine_mmio_irq() exists in this environment. */
+/**
+ * @brief The interrupt line of a PCI function's INTx pin (vnet_pci_intx()
+ * in vnet/transports.h), from the host bridge's interrupt-map in the
+ * device tree, in vnet_irq_line()'s numbering.
+ * @param bdf bus << 8 | device << 3 | function.
+ * @param pin 1..4 (INTA#..INTD#).
+ * @return 0, or -ENOENT (the map has no such entry).
+ */
+int vnet_machine_pci_irq(uint32_t bdf, uint8_t pin, uint32_t *line);
+/** vnet_machine_mmio_irq() and vnet_machine_pci_irq() exist in this environment. */
 #define VNET_BAREMETAL_HAS_MMIO_IRQ 1
 #endif
 

@@ -41,6 +41,26 @@ static void add_range(struct virt_range *r, unsigned *n, unsigned max, uint64_t 
 	(*n)++;
 }
 
+/* The host bridge's INTx routing (Devicetree Specification v0.4, 2.4.3
+ * "Interrupt Mapping"): interrupt-map entries of a 3-cell PCI address, a
+ * 1-cell pin, the controller's phandle, its unit address and its
+ * interrupt specifier; interrupt-map-mask says which bits of the address
+ * and pin count. Kept as read: the controller's cells, which set the
+ * entries' stride, may come later in the tree. */
+static void pci_imap(const struct fdt_node *n)
+{
+	uint32_t len, mlen;
+	const uint8_t *map = fdt_prop(n, "interrupt-map", &len);
+	const uint8_t *mask = fdt_prop(n, "interrupt-map-mask", &mlen);
+
+	if (!map || !mask || mlen != 16 || len > VIRT_IMAP_MAX)
+		return;
+	memcpy(virt.pci_imap, map, len);
+	virt.pci_imap_len = len;
+	for (unsigned i = 0; i < 4; i++)
+		virt.pci_imap_mask[i] = (uint32_t)fdt_cells(mask + 4 * i, 1);
+}
+
 /* PCI host bridge (Documentation/devicetree/bindings/pci/host-generic-pci.yaml
  * in Linux): reg is the ECAM window; ranges map PCI to CPU addresses, each
  * entry (3-cell PCI address, parent address, size); the space code in bits
@@ -59,6 +79,7 @@ static void pci_host(const struct fdt_node *n, struct parse *ps)
 			virt.pci_ecam_size = size;
 		}
 	}
+	pci_imap(n);
 	r = fdt_prop(n, "ranges", &len);
 	if (!r || n->addr_cells != 3 || pac < 1 || pac > 2 || sc < 1 || sc > 2)
 		return;
@@ -119,6 +140,8 @@ static void intc(const struct fdt_node *n)
 {
 	uint64_t base, size;
 
+	virt.intc_addr_cells = n->addr_cells;
+	virt.intc_int_cells = (uint32_t)fdt_prop_u64(n, "#interrupt-cells", 0);
 	if (fdt_compatible(n, "arm,cortex-a15-gic") || fdt_compatible(n, "arm,gic-400")) {
 		if (fdt_reg(n, 0, &base, &size) == 0)
 			virt.gic_dist = base;
@@ -278,6 +301,33 @@ int vnet_machine_mmio_irq(uint64_t base, uint32_t *line)
 			*line = virt.mmio_irq[i].irq;
 			return 0;
 		}
+	return -ENOENT;
+}
+
+/* An interrupt specifier in vnet_irq_line()'s numbering: the GIC's three
+ * cells (as mmio_irq()), the PLIC's one. */
+static int irq_spec(const uint8_t *p, uint32_t cells, uint32_t *line)
+{
+	if (cells == 3)
+		*line = (uint32_t)fdt_cells(p + 4, 1) + (fdt_cells(p, 1) == 0 ? 32u : 16u);
+	else if (cells == 1)
+		*line = (uint32_t)fdt_cells(p, 1);
+	else
+		return -ENOENT;
+	return 0;
+}
+
+int vnet_machine_pci_irq(uint32_t bdf, uint8_t pin, uint32_t *line)
+{
+	const uint32_t ac = virt.intc_addr_cells, ic = virt.intc_int_cells, stride = 4 * (5 + ac + ic);
+	const uint32_t want[4] = { (bdf << 8) & virt.pci_imap_mask[0], 0, 0, pin & virt.pci_imap_mask[3] };
+
+	for (uint32_t off = 0; ic && off + stride <= virt.pci_imap_len; off += stride) {
+		const uint8_t *e = virt.pci_imap + off;
+
+		if ((uint32_t)fdt_cells(e, 1) == want[0] && (uint32_t)fdt_cells(e + 12, 1) == want[3])
+			return irq_spec(e + 4 * (5 + ac), ic, line);
+	}
 	return -ENOENT;
 }
 

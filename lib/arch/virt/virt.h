@@ -16,6 +16,7 @@
 #define VIRT_MAX_BANKS 4
 #define VIRT_MAX_RESV  8
 #define VIRT_MAX_MMIO  32
+#define VIRT_IMAP_MAX  1024 /* bytes of the PCI host's interrupt-map kept */
 
 /* A virtio-mmio window's interrupt, in the controller's numbering: the
  * GIC's INTID (aarch64), the PLIC's source (riscv64). */
@@ -46,6 +47,10 @@ struct virt_info {
 	unsigned n_mmio_irq;
 	uint64_t gic_dist, gic_cpu;            /* GICv2 distributor, CPU interface (aarch64) */
 	uint64_t gic_v2m;                      /* its MSI frame (aarch64) */
+	uint32_t intc_addr_cells, intc_int_cells; /* the controller's #address-, #interrupt-cells */
+	uint8_t pci_imap[VIRT_IMAP_MAX];       /* the PCI host's interrupt-map (INTx routing) */
+	uint32_t pci_imap_len;
+	uint32_t pci_imap_mask[4];             /* its interrupt-map-mask */
 	uint64_t plic;                         /* the PLIC (riscv64) */
 	uint32_t plic_ctx;                     /* its context for this hart's S-mode */
 };
