@@ -98,7 +98,7 @@ static uint64_t ticks(void)
 
 static struct appliance app;
 
-/* How the NIC interrupts: "MSI-X" (PCI) or "line" (virtio-mmio's wired line). */
+/* How the NIC interrupts: "MSI-X", "INTx" (PCI) or "line" (virtio-mmio's wired line). */
 static const char *irq_kind(void)
 {
 	return app.irq_kind ? app.irq_kind : "MSI-X";

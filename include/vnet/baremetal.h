@@ -123,16 +123,18 @@ int vnet_idle_wait(uint32_t max_us);
 
 /**
  * @brief Let the NIC's wired interrupt line end vnet_idle_wait()'s halt,
- * for a device without MSI-X (virtio-mmio).
+ * for a device without MSI-X (virtio-mmio; PCI INTx where the machine
+ * takes no MSI).
  *
  * @p line is the machine's number for it: x86_64 microvm, the I/O APIC
  * input (GSI) of the `virtio_mmio.device=SIZE@BASE:GSI` entry QEMU adds to
  * the command line (with `-machine microvm,acpi=off`); aarch64 virt, the
  * GIC's INTID of a shared peripheral interrupt; riscv64 virt, the PLIC's
- * source (both from the device tree: vnet_machine_mmio_irq()). The line is taken
+ * source (both from the device tree: vnet_machine_mmio_irq(),
+ * vnet_machine_pci_irq()). The line is taken
  * as level-triggered, active high; its handler calls @p ack(@p arg), which
- * must make the device lower it (vnet_mmio_intr_ack() in
- * vnet/transports.h), then counts the interrupt as the NIC's
+ * must make the device lower it (vnet_mmio_intr_ack() or
+ * vnet_pci_intr_ack() in vnet/transports.h), then counts the interrupt as the NIC's
  * (vnet_irq_stats()) and ends it. @p ack NULL masks the line again (do so
  * before closing the transport). One line at a time: a second call
  * replaces the first's handler.
