@@ -106,6 +106,85 @@ static void print_ip6(const struct appliance *a)
 	printf("%s\n", i ? "" : " off");
 }
 
+#ifdef VNET_BAREMETAL_HAS_IDLE
+static void mmio_ack(void *t)
+{
+	vnet_mmio_intr_ack(t);
+}
+
+#ifdef VNET_BAREMETAL_HAS_MMIO_IRQ
+static void pci_ack(void *t)
+{
+	vnet_pci_intr_ack(t);
+}
+#endif
+
+/* Route @line to the halt with @ack; say so. */
+static void wire_line(struct appliance *a, uint32_t line, void (*ack)(void *), const char *kind)
+{
+	int rc = vnet_irq_line(line, ack, a->t);
+
+	if (rc) {
+		printf("echo: interrupt line %u: %s\n", (unsigned)line, vnet_strerror(rc));
+		return;
+	}
+	a->irq = 1;
+	a->irq_kind = kind;
+	a->irq_line = (int)line;
+	printf("echo: the NIC's interrupt: %s, line %u\n", kind, (unsigned)line);
+}
+
+/* The wired line of the virtio-mmio window in use: its
+ * `virtio_mmio.device=SIZE@BASE:IRQ` entry (microvm with acpi=off), else
+ * what the device tree says (the virt machines). */
+static int mmio_line(const struct appliance *a, uint32_t *line)
+{
+	uint64_t base;
+
+	for (unsigned i = 0; vnet_mmio_cmdline_entry(vnet_cmdline(), i, &base, NULL, line) == 0; i++)
+		if (base == vnet_mmio_base(a->t))
+			return 0;
+#ifdef VNET_BAREMETAL_HAS_MMIO_IRQ
+	return vnet_machine_mmio_irq(vnet_mmio_base(a->t), line);
+#else
+	return -ENOENT;
+#endif
+}
+#endif
+
+/* Let the device's line end a halt (vnet_irq_line()), where its number is known. */
+static void wire_mmio_line(struct appliance *a)
+{
+#ifdef VNET_BAREMETAL_HAS_IDLE
+	uint32_t line;
+
+	if (mmio_line(a, &line)) {
+		printf("echo: the virtio-mmio window's interrupt line is unknown: no halting when idle\n");
+		return;
+	}
+	wire_line(a, line, mmio_ack, "line");
+#else
+	(void)a;
+#endif
+}
+
+/* A PCI device without MSI-X: its INTx pin, where the device tree routes it. */
+static void wire_intx(struct appliance *a)
+{
+#ifdef VNET_BAREMETAL_HAS_MMIO_IRQ
+	uint32_t bdf, line;
+	uint8_t pin;
+
+	if (vnet_pci_intx(a->t, &bdf, &pin) || vnet_machine_pci_irq(bdf, pin, &line)) {
+		printf("echo: the NIC's INTx is not routed: no halting when idle\n");
+		return;
+	}
+	wire_line(a, line, pci_ack, "INTx");
+#else
+	(void)a;
+#endif
+}
+
 static int find_nic(struct appliance *a, const char *which)
 {
 	const struct vnet_machine *m = vnet_machine();
@@ -124,6 +203,9 @@ static int find_nic(struct appliance *a, const char *which)
 		if (rc == 0) {
 			a->transport = "pci";
 			a->irq = po.msi_addr != 0;
+			a->irq_kind = "MSI-X";
+			if (!a->irq && appliance_arg_bool("irq", 1))
+				wire_intx(a);
 			return 0;
 		}
 		if (strcmp(which, "auto") != 0)
@@ -132,8 +214,11 @@ static int find_nic(struct appliance *a, const char *which)
 	if (!strcmp(which, "auto") || !strcmp(which, "mmio")) {
 		struct vnet_mmio_range r = { (uintptr_t)m->mmio_base, m->mmio_stride, m->mmio_count };
 		rc = vnet_mmio_find_in(&a->t, vnet_cmdline(), m->mmio_count ? &r : NULL, 0);
-		if (rc == 0)
+		if (rc == 0) {
 			a->transport = "mmio";
+			if (appliance_arg_bool("irq", 1))
+				wire_mmio_line(a);
+		}
 	}
 	return rc;
 }
@@ -239,6 +324,16 @@ static int make_jumbo(struct appliance *a, uint32_t mtu)
 	return rc;
 }
 
+/* Mask the wired line before its handler's transport goes. */
+static void unwire(struct appliance *a)
+{
+#ifdef VNET_BAREMETAL_HAS_IDLE
+	if (a->irq_line >= 0)
+		vnet_irq_line((uint32_t)a->irq_line, NULL, NULL);
+#endif
+	a->irq_line = -1;
+}
+
 int appliance_up(struct appliance *a)
 {
 	char ipstr[40] = "10.99.0.2/24", gwstr[20] = "10.99.0.1", which[8] = "auto", ip6str[64];
@@ -251,6 +346,7 @@ int appliance_up(struct appliance *a)
 	int rc;
 
 	memset(a, 0, sizeof(*a));
+	a->irq_line = -1;
 	vnet_set_log(console_log, NULL, (enum vnet_log_level)appliance_arg_u32("log", VNET_LOG_WARN));
 	vnet_cmdline_get("ip", ipstr, sizeof(ipstr));
 	vnet_cmdline_get("gw", gwstr, sizeof(gwstr));
@@ -337,6 +433,7 @@ fail_dev:
 fail_pool:
 	vnet_pool_destroy(a->pool);
 fail_t:
+	unwire(a);
 	vnet_transport_close(a->t);
 	return rc;
 }
@@ -353,6 +450,7 @@ void appliance_down(struct appliance *a)
 			printf("echo: %u jumbo buffers still out at exit\n", (unsigned)vnet_pool_in_use(a->jumbo));
 		vnet_pool_destroy(a->jumbo);
 	}
+	unwire(a);
 	vnet_transport_close(a->t);
 }
 

@@ -16,7 +16,9 @@ struct appliance {
 	struct vnet_dev *dev;
 	struct vnet_iface *ifc;
 	const char *transport;   /* "pci" or "mmio" */
-	int irq;                 /* the NIC can wake a halted CPU (MSI-X wired) */
+	int irq;                 /* the NIC can wake a halted CPU (MSI-X or its line wired) */
+	const char *irq_kind;    /* "MSI-X", "line" (virtio-mmio) or "INTx" (irq only) */
+	int irq_line;            /* the wired line (vnet_irq_line()), -1: none */
 	uint32_t ip, mask, gw;   /* host byte order */
 	uint8_t ip6[16];         /* static IPv6 address (zero: only the link-local one) */
 	uint8_t ip6_len;         /* its prefix length */
@@ -40,8 +42,11 @@ struct appliance {
  *   jumbo=N (64 when TSO or the MTU needs it): jumbo TX pool buffers
  *   gro=on|off (on): coalesce received TCP/IPv4 segments of a flow within a
  *     burst into one for lwIP (software GRO; matters without GUEST_TSO4)
- *   irq=on|off (on where the machine can take the NIC's MSI-X message):
- *     program it, so that a loop may halt until the next frame
+ *   irq=on|off (on where the machine can take the NIC's interrupt: the
+ *     MSI-X message of a PCI device, else its INTx where the device tree
+ *     routes it, the wired line of a virtio-mmio one whose number the
+ *     command line or the device tree gives): program it, so that a loop
+ *     may halt until the next frame
  * Prints what it negotiated and uses; 0 or -errno. */
 int appliance_up(struct appliance *a);
 /* Close everything in reverse order. */

@@ -8,7 +8,7 @@
  * Command line: see appliance.h, plus timeout=SEC (0: run until told),
  * stats=SEC (print counters this often; 0: only at exit) and, where the
  * CPU can halt until the NIC interrupts (VNET_BAREMETAL_HAS_IDLE, and the
- * NIC's MSI-X wired: appliance irq=on), idle=US (IDLE_DEFAULT_US; 0: never
+ * NIC's MSI-X or its line wired: appliance irq=on), idle=US (IDLE_DEFAULT_US; 0: never
  * halt): after US microseconds of polls that found nothing, the loop arms
  * the RX queue's notification, looks at the ring once more and halts until
  * the next frame or lwIP's next timer (at most IDLE_MAX_US). A polling
@@ -78,8 +78,8 @@ static struct {
  * benchmarks: a guest busy near 100% is the bottleneck, one mostly idle
  * waits on the host). */
 static uint64_t busy_ticks, start_ticks;
-/* idle=: halts, those the timer ended and those the NIC's MSI-X ended
- * (its interrupt handler counted one during the halt: vnet_irq_stats()) */
+/* idle=: halts, those the timer ended and those the NIC's interrupt ended
+ * (its handler counted one during the halt: vnet_irq_stats()) */
 static unsigned long halts, timer_wakes, nic_wakes;
 #ifdef VNET_BAREMETAL_HAS_IDLE
 static struct vnet_irq_stats irq_last; /* the handlers' counts at the last report */
@@ -96,20 +96,28 @@ static uint64_t ticks(void)
 #endif
 }
 
+static struct appliance app;
+
+/* How the NIC interrupts: "MSI-X", "INTx" (PCI) or "line" (virtio-mmio's wired line). */
+static const char *irq_kind(void)
+{
+	return app.irq_kind ? app.irq_kind : "MSI-X";
+}
+
 static void print_busy(void)
 {
 	uint64_t all = ticks() - start_ticks;
 
 	printf("stats: guest busy %u.%u%% of the time since the last report; %lu halts (%lu ended by the "
-	       "timer, %lu by the NIC's MSI-X)",
+	       "timer, %lu by the NIC's %s)",
 	       all ? (unsigned)(busy_ticks * 100 / all) : 0u, all ? (unsigned)(busy_ticks * 1000 / all % 10) : 0u,
-	       halts, timer_wakes, nic_wakes);
+	       halts, timer_wakes, nic_wakes, irq_kind());
 #ifdef VNET_BAREMETAL_HAS_IDLE
 	{
 		struct vnet_irq_stats is;
 
 		vnet_irq_stats(&is);
-		printf("; interrupts taken: NIC MSI-X %llu, timer %llu, spurious %llu",
+		printf("; interrupts taken: NIC %s %llu, timer %llu, spurious %llu", irq_kind(),
 		       (unsigned long long)(is.nic - irq_last.nic), (unsigned long long)(is.timer - irq_last.timer),
 		       (unsigned long long)(is.spurious - irq_last.spurious));
 		irq_last = is;
@@ -120,7 +128,6 @@ static void print_busy(void)
 	halts = timer_wakes = nic_wakes = 0;
 	start_ticks = ticks();
 }
-static struct appliance app;
 static int quit;
 
 static void set_stalled(struct echo_conn *e, bool on)
@@ -472,7 +479,8 @@ int vnet_main(const char *cmdline)
 		idle_us = appliance_arg_u32("idle", IDLE_DEFAULT_US);
 #endif
 	if (idle_us)
-		printf("echo: when idle for %u us: halt until the next frame (MSI-X) or timer\n", (unsigned)idle_us);
+		printf("echo: when idle for %u us: halt until the next frame (%s) or timer\n", (unsigned)idle_us,
+		       irq_kind());
 	else
 		printf("echo: when idle: spin\n");
 	while (!quit) {

@@ -9,7 +9,8 @@
  * riscv64: the .elf, after OpenSBI). The environment sets up the CPU, the
  * serial console (COM1, PL011, 16550), the heap and the counter rate, then
  * calls the application's vnet_main() with the kernel command line
- * (`-append`). Interrupts stay off: everything polls.
+ * (`-append`). Everything polls; interrupts are on only while
+ * vnet_idle_wait() halts.
  *
  * Exit codes: QEMU ends with status (v << 1) | 1, so a guest can never
  * produce 0; tests treat VNET_EXIT_SUCCESS (QEMU status 33) as the pass
@@ -90,7 +91,8 @@ struct vnet_machine {
 	uint32_t mmio_stride;    /**< bytes between windows */
 	uint32_t mmio_count;     /**< windows (0: none to probe) */
 	/** vnet_pci_opts.msi_addr / msi_data: the MSI-X message that ends a
-	 * vnet_idle_wait() (0: this machine wires no device interrupts). */
+	 * vnet_idle_wait() (x86_64: this CPU's local APIC; aarch64 virt: an SPI
+	 * of the GICv2m frame; 0: the machine takes no MSI, riscv64 virt). */
 	uint64_t msi_addr;
 	uint32_t msi_data;       /**< see @c msi_addr */
 };
@@ -98,32 +100,77 @@ struct vnet_machine {
 /** @brief The machine booted on; never NULL. */
 const struct vnet_machine *vnet_machine(void);
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) || defined(__aarch64__) || defined(__riscv)
 /**
- * @brief Halt the CPU until an interrupt: the NIC's MSI-X message (open
- * the device with vnet_machine()'s msi_addr/msi_data and arm a queue with
- * vnet_dev_rx_intr_enable()) or, at the latest, @p max_us microseconds
- * (the local APIC timer). Interrupts are enabled only across the halt.
+ * @brief Halt the CPU until an interrupt: the NIC's (its MSI-X message:
+ * open the device with vnet_machine()'s msi_addr/msi_data, x86_64 q35 and
+ * aarch64 virt; or its wired line: vnet_irq_line()), armed with vnet_dev_rx_intr_enable(),
+ * or, at the latest, @p max_us microseconds (x86_64: the local APIC timer,
+ * HLT; aarch64: the generic timer's virtual timer, WFI, through the
+ * GICv2; riscv64: the supervisor timer set through SBI, WFI, the line
+ * through the PLIC). Interrupts are enabled only across the halt.
  *
  * For a loop with nothing to do: under a hypervisor the vCPU sleeps
  * instead of spinning and leaves the host CPU to the device emulation.
- * The first call sets up the local APIC and calibrates its timer (1 ms).
+ * The first call sets up the interrupt controller (x86_64: the local
+ * APIC, whose timer it calibrates in 1 ms).
  * @return 0 (an interrupt ended the halt), 1 (the timer did), or -1 when
- * the timer cannot be set up (nothing was done).
+ * the timer or the controller cannot be set up (nothing was done).
  */
 int vnet_idle_wait(uint32_t max_us);
-/** vnet_idle_wait() exists in this environment. */
+/** vnet_idle_wait() and vnet_irq_line() exist in this environment. */
 #define VNET_BAREMETAL_HAS_IDLE 1
+
+/**
+ * @brief Let the NIC's wired interrupt line end vnet_idle_wait()'s halt,
+ * for a device without MSI-X (virtio-mmio; PCI INTx where the machine
+ * takes no MSI).
+ *
+ * @p line is the machine's number for it: x86_64 microvm, the I/O APIC
+ * input (GSI) of the `virtio_mmio.device=SIZE@BASE:GSI` entry QEMU adds to
+ * the command line (with `-machine microvm,acpi=off`); aarch64 virt, the
+ * GIC's INTID of a shared peripheral interrupt; riscv64 virt, the PLIC's
+ * source (both from the device tree: vnet_machine_mmio_irq(),
+ * vnet_machine_pci_irq()). The line is taken
+ * as level-triggered, active high; its handler calls @p ack(@p arg), which
+ * must make the device lower it (vnet_mmio_intr_ack() or
+ * vnet_pci_intr_ack() in vnet/transports.h), then counts the interrupt as the NIC's
+ * (vnet_irq_stats()) and ends it. @p ack NULL masks the line again (do so
+ * before closing the transport). One line at a time: a second call
+ * replaces the first's handler.
+ * @return 0, -EINVAL (no such line), -ENODEV (no interrupt controller).
+ */
+int vnet_irq_line(uint32_t line, void (*ack)(void *arg), void *arg);
 
 /** Interrupts taken since boot, counted by their handlers (interrupts are
  * on only across vnet_idle_wait()'s halt). */
 struct vnet_irq_stats {
-	uint64_t nic;      /**< the NIC's MSI-X messages (vnet_machine()'s msi_data vector) */
-	uint64_t timer;    /**< the local APIC timer: halts that ran their whole max_us */
-	uint64_t spurious; /**< the local APIC's spurious vector */
+	uint64_t nic;      /**< the NIC's: MSI-X messages (vnet_machine()'s msi_data vector) and its wired line */
+	uint64_t timer;    /**< the timer: halts that ran their whole max_us */
+	uint64_t spurious; /**< the controller's spurious interrupts (nothing pending, or not asked for) */
 };
 /** @brief Copy the interrupt counters. */
 void vnet_irq_stats(struct vnet_irq_stats *out);
+#endif
+
+#if defined(__aarch64__) || defined(__riscv)
+/**
+ * @brief The interrupt line of the virtio-mmio window at @p base, from the
+ * device tree, in vnet_irq_line()'s numbering.
+ * @return 0, or -ENOENT (no such window, or no interrupt given for it).
+ */
+int vnet_machine_mmio_irq(uint64_t base, uint32_t *line);
+/**
+ * @brief The interrupt line of a PCI function's INTx pin (vnet_pci_intx()
+ * in vnet/transports.h), from the host bridge's interrupt-map in the
+ * device tree, in vnet_irq_line()'s numbering.
+ * @param bdf bus << 8 | device << 3 | function.
+ * @param pin 1..4 (INTA#..INTD#).
+ * @return 0, or -ENOENT (the map has no such entry).
+ */
+int vnet_machine_pci_irq(uint32_t bdf, uint8_t pin, uint32_t *line);
+/** vnet_machine_mmio_irq() and vnet_machine_pci_irq() exist in this environment. */
+#define VNET_BAREMETAL_HAS_MMIO_IRQ 1
 #endif
 
 #ifdef __cplusplus

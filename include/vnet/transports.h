@@ -78,6 +78,25 @@ struct vnet_pci_opts {
  */
 int vnet_pci_open(struct vnet_transport **t, const struct vnet_pci_opts *o);
 
+/**
+ * The INTx pin of a PCI transport opened without MSI-X, for routing it
+ * (vnet/baremetal.h: vnet_machine_pci_irq(), vnet_irq_line()).
+ * @param t the transport.
+ * @param bdf receives bus << 8 | device << 3 | function.
+ * @param pin receives 1..4 (INTA#..INTD#).
+ * @return 0; -ENOENT (MSI-X in use, no pin, no ISR status structure);
+ * -EINVAL (not a PCI transport).
+ */
+int vnet_pci_intx(const struct vnet_transport *t, uint32_t *bdf, uint8_t *pin);
+
+/**
+ * Acknowledge the device's INTx interrupt (spec 4.1.4.5): reading the ISR
+ * status resets it and deasserts the line. For the line's handler, before
+ * the interrupt controller's end of interrupt. @return the ISR bits (1:
+ * a queue, 2: configuration change), 0 for another transport.
+ */
+uint32_t vnet_pci_intr_ack(struct vnet_transport *t);
+
 /* --------------------------------------------------------------- MMIO -- */
 
 /** Size of one virtio-mmio register window (QEMU, Firecracker). */
@@ -126,6 +145,18 @@ int vnet_mmio_find(struct vnet_transport **t, const char *cmdline, unsigned inde
  */
 int vnet_mmio_cmdline_entry(const char *cmdline, unsigned n, uint64_t *base, uint64_t *size,
                             uint32_t *irq);
+
+/** The register window's address of an MMIO transport; 0 for another one. */
+uintptr_t vnet_mmio_base(const struct vnet_transport *t);
+
+/**
+ * Acknowledge the device's interrupt (spec 4.2.2): read InterruptStatus
+ * and write its bits to InterruptACK, which lowers the device's line. For
+ * the handler of that line (vnet/baremetal.h, vnet_irq_line()), before the
+ * interrupt controller's end of interrupt. @return the bits (1: used
+ * buffer, 2: configuration change), 0 for another transport.
+ */
+uint32_t vnet_mmio_intr_ack(struct vnet_transport *t);
 
 #ifdef __cplusplus
 }

@@ -31,6 +31,8 @@
 #define MMIO_QUEUE_NUM      0x038
 #define MMIO_QUEUE_READY    0x044
 #define MMIO_QUEUE_NOTIFY   0x050
+#define MMIO_INT_STATUS     0x060
+#define MMIO_INT_ACK        0x064
 #define MMIO_STATUS         0x070
 #define MMIO_QUEUE_DESC_LO  0x080
 #define MMIO_QUEUE_DESC_HI  0x084
@@ -220,6 +222,29 @@ static const struct vnet_transport_ops mmio_ops = {
 	.close = mmio_close,
 	.queue_reset = mmio_queue_reset,
 };
+
+uintptr_t vnet_mmio_base(const struct vnet_transport *t)
+{
+	return t && t->ops == &mmio_ops ? (uintptr_t)((const struct mmio_transport *)t)->regs : 0;
+}
+
+/* 4.2.2: InterruptStatus says why the device interrupted (bit 0 a used
+ * buffer, bit 1 a configuration change); writing those bits to
+ * InterruptACK lowers its line. A level-triggered line left up would
+ * interrupt again at once after the controller's end of interrupt. */
+uint32_t vnet_mmio_intr_ack(struct vnet_transport *t)
+{
+	struct mmio_transport *m;
+	uint32_t why;
+
+	if (!t || t->ops != &mmio_ops)
+		return 0;
+	m = to_mmio(t);
+	why = rd(m, MMIO_INT_STATUS);
+	if (why)
+		wr(m, MMIO_INT_ACK, why);
+	return why;
+}
 
 /* ------------------------------------------------------------- probe -- */
 

@@ -39,6 +39,7 @@
 enum { CFG_COMMON = 1, CFG_NOTIFY = 2, CFG_ISR = 3, CFG_DEVICE = 4, CFG_NTYPES };
 
 #define CAP_AREA_START  0x40
+#define PCI_INT_PIN     0x3d /* Interrupt Pin, type 0 header */
 #define MAX_CAPS        48 /* (256 - 0x40) / 4 dword-aligned positions */
 #define MAX_CANDIDATES  4  /* capabilities of one type kept for choosing */
 #define NUM_BARS        6
@@ -380,6 +381,7 @@ struct pci_transport {
 	volatile uint8_t *notify;         /* start of the notify structure (4.1.4.4) */
 	volatile uint8_t *isr;            /* ISR status (4.1.4.5), unused when polling */
 	bool msix;                        /* MSI-X entry 0 programmed: queues use it */
+	uint8_t int_pin;                  /* Interrupt Pin: INTA#..INTD# as 1..4, 0 none */
 	volatile uint16_t **queue_notify; /* per queue, set by queue_setup */
 	uint32_t device_len, notify_len, notify_mult;
 	uint32_t common_len;              /* bytes of the common structure */
@@ -662,6 +664,29 @@ static const struct vnet_transport_ops pci_ops = {
 	.bus_master = pci_bus_master,
 };
 
+/* Without MSI-X the device interrupts through its INTx pin (spec 4.1.5.4),
+ * where the ISR status structure says why. */
+int vnet_pci_intx(const struct vnet_transport *t, uint32_t *bdf, uint8_t *pin)
+{
+	const struct pci_transport *p = (const struct pci_transport *)t;
+
+	if (!t || t->ops != &pci_ops || !bdf || !pin)
+		return -EINVAL;
+	if (p->msix || !p->isr || p->int_pin < 1 || p->int_pin > 4)
+		return -ENOENT;
+	*bdf = (uint32_t)p->loc.bus << 8 | (uint32_t)p->loc.dev << 3 | p->loc.fn;
+	*pin = p->int_pin;
+	return 0;
+}
+
+/* 4.1.4.5: reading ISR status resets it to 0 and deasserts the INTx line. */
+uint32_t vnet_pci_intr_ack(struct vnet_transport *t)
+{
+	if (!t || t->ops != &pci_ops || !to_pci(t)->isr)
+		return 0;
+	return vnet_read8(to_pci(t)->isr);
+}
+
 void vnet_transport_close(struct vnet_transport *t)
 {
 	if (t && t->ops && t->ops->close)
@@ -931,6 +956,7 @@ int vnet_pci_open(struct vnet_transport **t, const struct vnet_pci_opts *opts)
 	p->queue_notify = calloc(p->notify_slots, sizeof(*p->queue_notify));
 	if (!p->queue_notify)
 		goto err_unmap;
+	p->int_pin = cfg_r8(&f, PCI_INT_PIN);
 	if (o->msi_addr) /* last: nothing fails after it */
 		setup_msix(p, o, &f, bars, caps.msix);
 

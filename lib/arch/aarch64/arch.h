@@ -68,6 +68,15 @@ void vnet_uart_drain(void);
 uint64_t vnet_semihost(uint32_t op, const void *param);
 extern char vnet_semihost_insn[];
 
+/* traps.c: the interrupts idle.c's handler took, per source, read by
+ * vnet_irq_stats(); idle.c: that handler, called by vectors.S. */
+#define VNET_IRQ_TIMER 0    /* the virtual timer */
+#define VNET_IRQ_NIC 1      /* the NIC's line (vnet_irq_line()) */
+#define VNET_IRQ_SPURIOUS 2 /* nothing pending, or an INTID nobody asked for */
+#define VNET_IRQ_SLOTS 3
+extern volatile uint64_t vnet_irq_counts[VNET_IRQ_SLOTS];
+void vnet_irq_dispatch(void);
+
 /* start.c: power off through PSCI SYSTEM_OFF (status lost), for when the
  * semihosting exit trapped (traps.c). */
 void vnet_exit_psci(void) __attribute__((noreturn));

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Exceptions (vectors.S): report and exit; a fault in a polling appliance
  * is a bug. The one expected trap is the semihosting exit's HLT when QEMU
- * runs without -semihosting: then power off through PSCI. */
+ * runs without -semihosting: then power off through PSCI. IRQs go to
+ * idle.c, which counts them here. */
 #include <stdint.h>
 #include <stdio.h>
 #include <vnet/baremetal.h>
@@ -17,6 +18,16 @@ _Static_assert(sizeof(struct trap_frame) == 36 * 8, "vectors.S FRAME_SIZE");
 _Static_assert(__builtin_offsetof(struct trap_frame, elr) == 248, "vectors.S layout");
 
 void vnet_trap(const struct trap_frame *f, unsigned vector) __attribute__((noreturn));
+
+/* Incremented by the IRQ handler (idle.c), per source (arch.h's slots). */
+volatile uint64_t vnet_irq_counts[VNET_IRQ_SLOTS];
+
+void vnet_irq_stats(struct vnet_irq_stats *out)
+{
+	out->nic = vnet_irq_counts[VNET_IRQ_NIC];
+	out->timer = vnet_irq_counts[VNET_IRQ_TIMER];
+	out->spurious = vnet_irq_counts[VNET_IRQ_SPURIOUS];
+}
 
 /* ESR_ELx.EC (Arm ARM D17.2.37), the classes a bug here can raise. */
 static const char *ec_name(unsigned ec)

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The EL1 exception vector table (Arm ARM D1.10.2, "Exception vectors"):
- * 16 entries of 128 bytes, 2 KiB aligned. Nothing is expected here
- * (interrupts stay masked, everything polls): each entry saves the
- * registers and the syndrome, and traps.c reports and exits. Entry index:
+ * 16 entries of 128 bytes, 2 KiB aligned. The one expected entry is an
+ * IRQ at the current EL (5), taken only inside vnet_idle_wait() (idle.c):
+ * it saves the caller-saved registers, calls vnet_irq_dispatch() and
+ * returns. Every other entry saves the registers and the syndrome, and
+ * traps.c reports and exits. Entry index:
  * 0-3 current EL with SP_EL0, 4-7 current EL with SP_ELx (ours), 8-15
  * lower ELs; within each group synchronous, IRQ, FIQ, SError.
  */
@@ -17,9 +19,41 @@ vnet_vectors:
 	.balign 128
 	sub	sp, sp, #FRAME_SIZE
 	stp	x0, x1, [sp, #0]
+	.if \n == 5
+	b	irq_common
+	.else
 	mov	x0, #\n
 	b	trap_common
+	.endif
 	.endr
+
+/* An IRQ (the frame as trap_common's, x0-x18 and x30 filled): the
+ * handler, then back to where vnet_idle_wait() unmasked IRQs. No other
+ * exception can come in between (IRQs are masked on entry, and any
+ * synchronous one ends the program), so ELR and SPSR stay as they are. */
+irq_common:
+	stp	x2, x3, [sp, #16]
+	stp	x4, x5, [sp, #32]
+	stp	x6, x7, [sp, #48]
+	stp	x8, x9, [sp, #64]
+	stp	x10, x11, [sp, #80]
+	stp	x12, x13, [sp, #96]
+	stp	x14, x15, [sp, #112]
+	stp	x16, x17, [sp, #128]
+	stp	x18, x30, [sp, #144]
+	bl	vnet_irq_dispatch
+	ldp	x18, x30, [sp, #144]
+	ldp	x16, x17, [sp, #128]
+	ldp	x14, x15, [sp, #112]
+	ldp	x12, x13, [sp, #96]
+	ldp	x10, x11, [sp, #80]
+	ldp	x8, x9, [sp, #64]
+	ldp	x6, x7, [sp, #48]
+	ldp	x4, x5, [sp, #32]
+	ldp	x2, x3, [sp, #16]
+	ldp	x0, x1, [sp, #0]
+	add	sp, sp, #FRAME_SIZE
+	eret
 
 trap_common:
 	stp	x2, x3, [sp, #16]

@@ -46,4 +46,29 @@ void vnet_arch_start(uintptr_t dtb, unsigned long hart) __attribute__((noreturn)
 void vnet_uart_init(void);
 void vnet_uart_drain(void);
 
+/* An SBI call (RISC-V SBI specification v1.0, 3 "Binary Encoding"):
+ * extension in a7, function in a6, arguments from a0; the error comes
+ * back in a0. */
+static inline long vnet_sbi_call(unsigned long ext, unsigned long fid, unsigned long arg0,
+                                 unsigned long arg1)
+{
+	register unsigned long a0 __asm__("a0") = arg0;
+	register unsigned long a1 __asm__("a1") = arg1;
+	register unsigned long a6 __asm__("a6") = fid;
+	register unsigned long a7 __asm__("a7") = ext;
+
+	__asm__ __volatile__("ecall" : "+r"(a0), "+r"(a1) : "r"(a6), "r"(a7) : "memory");
+	return (long)a0;
+}
+
+/* traps.c: the interrupts idle.c's handler took, per source, read by
+ * vnet_irq_stats(); idle.c: that handler, called by boot.S's trap entry
+ * with scause when its interrupt bit is set. */
+#define VNET_IRQ_TIMER 0    /* the supervisor timer (SBI set_timer) */
+#define VNET_IRQ_NIC 1      /* the NIC's line (vnet_irq_line()), through the PLIC */
+#define VNET_IRQ_SPURIOUS 2 /* nothing to claim, or a cause nobody asked for */
+#define VNET_IRQ_SLOTS 3
+extern volatile uint64_t vnet_irq_counts[VNET_IRQ_SLOTS];
+void vnet_irq_dispatch(uint64_t scause);
+
 #endif

@@ -48,8 +48,11 @@ _start:
 	j	3b
 	.size _start, . - _start
 
-/* Traps (direct mode: stvec is 4-byte aligned): nothing is expected, so
- * save everything and let traps.c report and exit. */
+/* Traps (direct mode: stvec is 4-byte aligned): save everything. An
+ * interrupt (scause's top bit), taken only inside vnet_idle_wait()
+ * (idle.c), goes to vnet_irq_dispatch() and returns to sepc with every
+ * register restored; anything else is unexpected, and traps.c reports and
+ * exits. */
 	.text
 	.balign 4
 	.globl vnet_trap_entry
@@ -68,10 +71,19 @@ vnet_trap_entry:
 	sd	t0, (34 * 8)(sp)
 	csrr	t0, stval
 	sd	t0, (35 * 8)(sp)
+	ld	t0, (34 * 8)(sp)
+	bltz	t0, 5f                   /* an interrupt */
 	mv	a0, sp
 	call	vnet_trap
 4:	wfi                              /* not reached: vnet_trap exits */
 	j	4b
+5:	mv	a0, t0
+	call	vnet_irq_dispatch
+	.irp r, 1,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	ld	x\r, (\r * 8)(sp)
+	.endr
+	addi	sp, sp, FRAME_SIZE
+	sret
 
 	.section .bss
 	.balign 16

@@ -26,17 +26,6 @@
 #define SBI_SRST_SYS_FAILURE  1
 #define SBI_EXT_LEGACY_SHUTDOWN 0x08
 
-static long sbi_call(unsigned long ext, unsigned long fid, unsigned long arg0, unsigned long arg1)
-{
-	register unsigned long a0 __asm__("a0") = arg0;
-	register unsigned long a1 __asm__("a1") = arg1;
-	register unsigned long a6 __asm__("a6") = fid;
-	register unsigned long a7 __asm__("a7") = ext;
-
-	__asm__ __volatile__("ecall" : "+r"(a0), "+r"(a1) : "r"(a6), "r"(a7) : "memory");
-	return (long)a0;
-}
-
 /*
  * QEMU's exit status is (status << 1) | 1, the same as isa-debug-exit's on
  * x86_64, so that one set of expected codes (33 = VNET_EXIT_SUCCESS)
@@ -50,9 +39,9 @@ void vnet_exit(int status)
 	vnet_uart_drain();
 	if (virt.test_dev)
 		vnet_write32((volatile void *)(uintptr_t)virt.test_dev, code << 16 | FINISHER_FAIL);
-	sbi_call(SBI_EXT_SRST, 0, SBI_SRST_SHUTDOWN,
+	vnet_sbi_call(SBI_EXT_SRST, 0, SBI_SRST_SHUTDOWN,
 	         status == VNET_EXIT_SUCCESS ? SBI_SRST_NO_REASON : SBI_SRST_SYS_FAILURE);
-	sbi_call(SBI_EXT_LEGACY_SHUTDOWN, 0, 0, 0);
+	vnet_sbi_call(SBI_EXT_LEGACY_SHUTDOWN, 0, 0, 0);
 	for (;;) /* nothing worked: stop here, interrupts off */
 		__asm__ __volatile__("wfi");
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Traps (boot.S, vnet_trap_entry): report and exit; a trap in a polling
  * appliance is a bug. OpenSBI delegates most exceptions to S-mode and
- * redirects the others it does not handle itself. */
+ * redirects the others it does not handle itself. Interrupts go to
+ * idle.c, which counts them here. */
 #include <stdint.h>
 #include <stdio.h>
 #include <vnet/baremetal.h>
@@ -15,6 +16,16 @@ struct trap_frame {
 _Static_assert(sizeof(struct trap_frame) == 36 * 8, "boot.S FRAME_SIZE");
 
 void vnet_trap(const struct trap_frame *f) __attribute__((noreturn));
+
+/* Incremented by the interrupt handler (idle.c), per source (arch.h). */
+volatile uint64_t vnet_irq_counts[VNET_IRQ_SLOTS];
+
+void vnet_irq_stats(struct vnet_irq_stats *out)
+{
+	out->nic = vnet_irq_counts[VNET_IRQ_NIC];
+	out->timer = vnet_irq_counts[VNET_IRQ_TIMER];
+	out->spurious = vnet_irq_counts[VNET_IRQ_SPURIOUS];
+}
 
 /* scause exception codes (Privileged Architecture 4.1.9, table 4.2). */
 static const char *cause_name(uint64_t c)

@@ -41,6 +41,26 @@ static void add_range(struct virt_range *r, unsigned *n, unsigned max, uint64_t 
 	(*n)++;
 }
 
+/* The host bridge's INTx routing (Devicetree Specification v0.4, 2.4.3
+ * "Interrupt Mapping"): interrupt-map entries of a 3-cell PCI address, a
+ * 1-cell pin, the controller's phandle, its unit address and its
+ * interrupt specifier; interrupt-map-mask says which bits of the address
+ * and pin count. Kept as read: the controller's cells, which set the
+ * entries' stride, may come later in the tree. */
+static void pci_imap(const struct fdt_node *n)
+{
+	uint32_t len, mlen;
+	const uint8_t *map = fdt_prop(n, "interrupt-map", &len);
+	const uint8_t *mask = fdt_prop(n, "interrupt-map-mask", &mlen);
+
+	if (!map || !mask || mlen != 16 || len > VIRT_IMAP_MAX)
+		return;
+	memcpy(virt.pci_imap, map, len);
+	virt.pci_imap_len = len;
+	for (unsigned i = 0; i < 4; i++)
+		virt.pci_imap_mask[i] = (uint32_t)fdt_cells(mask + 4 * i, 1);
+}
+
 /* PCI host bridge (Documentation/devicetree/bindings/pci/host-generic-pci.yaml
  * in Linux): reg is the ECAM window; ranges map PCI to CPU addresses, each
  * entry (3-cell PCI address, parent address, size); the space code in bits
@@ -59,6 +79,7 @@ static void pci_host(const struct fdt_node *n, struct parse *ps)
 			virt.pci_ecam_size = size;
 		}
 	}
+	pci_imap(n);
 	r = fdt_prop(n, "ranges", &len);
 	if (!r || n->addr_cells != 3 || pac < 1 || pac > 2 || sc < 1 || sc > 2)
 		return;
@@ -75,6 +96,60 @@ static void pci_host(const struct fdt_node *n, struct parse *ps)
 			virt.pci_mem = cpu;
 			virt.pci_mem_size = sz;
 		}
+	}
+}
+
+/* A virtio,mmio node's interrupt: three cells for the GIC (type: 0 SPI,
+ * 1 PPI; number; flags; the INTID is the number past the SGIs and PPIs,
+ * or past the SGIs), one for the PLIC (the source). */
+static void mmio_irq(const struct fdt_node *n, uint64_t base)
+{
+	uint32_t len, irq;
+	const uint8_t *p = fdt_prop(n, "interrupts", &len);
+
+	if (!p || virt.n_mmio_irq == VIRT_MAX_MMIO)
+		return;
+	if (len == 12)
+		irq = (uint32_t)fdt_cells(p + 4, 1) + (fdt_cells(p, 1) == 0 ? 32u : 16u);
+	else if (len == 4)
+		irq = (uint32_t)fdt_cells(p, 1);
+	else
+		return;
+	virt.mmio_irq[virt.n_mmio_irq].base = base;
+	virt.mmio_irq[virt.n_mmio_irq++].irq = irq;
+}
+
+/* The PLIC's context that interrupts S-mode: the index of the first
+ * (hart controller, cause) pair of its interrupts-extended whose cause is
+ * 9, the supervisor external interrupt (Privileged Architecture 4.1.3).
+ * QEMU's virt gives a single hart contexts M, S: 1. */
+static uint32_t plic_s_context(const struct fdt_node *n)
+{
+	uint32_t len;
+	const uint8_t *p = fdt_prop(n, "interrupts-extended", &len);
+
+	for (uint32_t i = 0; p && 8 * i + 8 <= len; i++)
+		if (fdt_cells(p + 8 * i + 4, 1) == 9)
+			return i;
+	return 1;
+}
+
+/* The interrupt controllers vnet_idle_wait() uses: GICv2 (its reg: the
+ * distributor, then the CPU interface) and the PLIC. */
+static void intc(const struct fdt_node *n)
+{
+	uint64_t base, size;
+
+	virt.intc_addr_cells = n->addr_cells;
+	virt.intc_int_cells = (uint32_t)fdt_prop_u64(n, "#interrupt-cells", 0);
+	if (fdt_compatible(n, "arm,cortex-a15-gic") || fdt_compatible(n, "arm,gic-400")) {
+		if (fdt_reg(n, 0, &base, &size) == 0)
+			virt.gic_dist = base;
+		if (fdt_reg(n, 1, &base, &size) == 0)
+			virt.gic_cpu = base;
+	} else if (fdt_reg(n, 0, &base, &size) == 0) {
+		virt.plic = base;
+		virt.plic_ctx = plic_s_context(n);
 	}
 }
 
@@ -112,7 +187,14 @@ static void visit(const struct fdt_node *n, void *arg)
 			if (!ps->mmio_size || size < ps->mmio_size)
 				ps->mmio_size = size;
 			ps->mmio_nodes++;
+			mmio_irq(n, base);
 		}
+	} else if (fdt_compatible(n, "arm,gic-v2m-frame")) {
+		if (fdt_reg(n, 0, &base, &size) == 0)
+			virt.gic_v2m = base;
+	} else if (fdt_compatible(n, "arm,cortex-a15-gic") || fdt_compatible(n, "arm,gic-400") ||
+	           fdt_compatible(n, "riscv,plic0") || fdt_compatible(n, "sifive,plic-1.0.0")) {
+		intc(n);
 	} else if (fdt_compatible(n, "sifive,test0")) {
 		if (fdt_reg(n, 0, &base, &size) == 0)
 			virt.test_dev = base;
@@ -212,6 +294,43 @@ void virt_heap_setup(uintptr_t image_end)
 		printf("vnet: no room for a heap (image ends at %#" PRIx64 ")\n", lo);
 }
 
+int vnet_machine_mmio_irq(uint64_t base, uint32_t *line)
+{
+	for (unsigned i = 0; i < virt.n_mmio_irq; i++)
+		if (virt.mmio_irq[i].base == base) {
+			*line = virt.mmio_irq[i].irq;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+/* An interrupt specifier in vnet_irq_line()'s numbering: the GIC's three
+ * cells (as mmio_irq()), the PLIC's one. */
+static int irq_spec(const uint8_t *p, uint32_t cells, uint32_t *line)
+{
+	if (cells == 3)
+		*line = (uint32_t)fdt_cells(p + 4, 1) + (fdt_cells(p, 1) == 0 ? 32u : 16u);
+	else if (cells == 1)
+		*line = (uint32_t)fdt_cells(p, 1);
+	else
+		return -ENOENT;
+	return 0;
+}
+
+int vnet_machine_pci_irq(uint32_t bdf, uint8_t pin, uint32_t *line)
+{
+	const uint32_t ac = virt.intc_addr_cells, ic = virt.intc_int_cells, stride = 4 * (5 + ac + ic);
+	const uint32_t want[4] = { (bdf << 8) & virt.pci_imap_mask[0], 0, 0, pin & virt.pci_imap_mask[3] };
+
+	for (uint32_t off = 0; ic && off + stride <= virt.pci_imap_len; off += stride) {
+		const uint8_t *e = virt.pci_imap + off;
+
+		if ((uint32_t)fdt_cells(e, 1) == want[0] && (uint32_t)fdt_cells(e + 12, 1) == want[3])
+			return irq_spec(e + 4 * (5 + ac), ic, line);
+	}
+	return -ENOENT;
+}
+
 const struct vnet_machine *vnet_machine(void)
 {
 	static struct vnet_machine m;
@@ -222,6 +341,8 @@ const struct vnet_machine *vnet_machine(void)
 	m.mmio_base = virt.mmio_base;
 	m.mmio_stride = virt.mmio_stride;
 	m.mmio_count = virt.mmio_count;
+	if (!m.msi_addr)
+		virt_msi(&m);
 	return &m;
 }
 

@@ -15,6 +15,15 @@
 
 #define VIRT_MAX_BANKS 4
 #define VIRT_MAX_RESV  8
+#define VIRT_MAX_MMIO  32
+#define VIRT_IMAP_MAX  1024 /* bytes of the PCI host's interrupt-map kept */
+
+/* A virtio-mmio window's interrupt, in the controller's numbering: the
+ * GIC's INTID (aarch64), the PLIC's source (riscv64). */
+struct virt_mmio_irq {
+	uint64_t base;
+	uint32_t irq;
+};
 
 struct virt_range {
 	uint64_t base, size;
@@ -34,6 +43,16 @@ struct virt_info {
 	uint64_t timebase_hz;                  /* /cpus timebase-frequency (RISC-V) */
 	uint64_t test_dev;                     /* sifive,test0 (RISC-V exit) */
 	bool psci_smc;                         /* /psci method "smc" (aarch64) */
+	struct virt_mmio_irq mmio_irq[VIRT_MAX_MMIO]; /* each virtio,mmio node's interrupts */
+	unsigned n_mmio_irq;
+	uint64_t gic_dist, gic_cpu;            /* GICv2 distributor, CPU interface (aarch64) */
+	uint64_t gic_v2m;                      /* its MSI frame (aarch64) */
+	uint32_t intc_addr_cells, intc_int_cells; /* the controller's #address-, #interrupt-cells */
+	uint8_t pci_imap[VIRT_IMAP_MAX];       /* the PCI host's interrupt-map (INTx routing) */
+	uint32_t pci_imap_len;
+	uint32_t pci_imap_mask[4];             /* its interrupt-map-mask */
+	uint64_t plic;                         /* the PLIC (riscv64) */
+	uint32_t plic_ctx;                     /* its context for this hart's S-mode */
 };
 
 extern struct virt_info virt;
@@ -42,6 +61,11 @@ extern struct virt_info virt;
  * (the command line included). @return 0, or -EINVAL when @dtb is not one
  * (the fixed map stands). */
 int virt_parse(const void *dtb);
+/* The MSI message that ends vnet_idle_wait() into @m's msi_addr and
+ * msi_data, where the machine has an MSI target (each architecture's
+ * idle.c). */
+struct vnet_machine;
+void virt_msi(struct vnet_machine *m);
 /* The heap: from the image end to the end of its RAM bank, stopping below
  * any reserved range. The DTB may be overwritten afterwards. */
 void virt_heap_setup(uintptr_t image_end);

@@ -76,10 +76,13 @@ void vnet_traps_init(void);
 extern volatile uint64_t vnet_irq_counts[VNET_IRQ_SLOTS];
 #define VNET_TIMER_VECTOR 0x20    /* LAPIC timer, one-shot */
 #define VNET_NIC_VECTOR 0x21      /* MSI-X message of the NIC (vnet_machine()) */
+#define VNET_LINE_VECTOR 0x22     /* the NIC's wired line, through the I/O APIC */
 #define VNET_SPURIOUS_VECTOR 0xff
 #define VNET_LAPIC_BASE 0xfee00000ul /* boot.S maps it uncached */
-/* idle.c: this CPU's local APIC id (the MSI destination). */
+/* idle.c: this CPU's local APIC id (the MSI destination); the wired
+ * line's handler, called by its stub (traps.S). */
 uint32_t vnet_lapic_id(void);
+void vnet_line_irq(void);
 
 /* tsc.c: measure the TSC rate once at boot; the result and how it was
  * obtained ("pit-ch2", "pit-ch0", "cpuid", "guess"). */

@@ -57,6 +57,36 @@ eoi_common:
 	pop %rax
 	iretq
 
+/* The NIC's wired line (idle.c, vnet_irq_line()): vnet_line_irq() has the
+ * device lower it, counts and ends the interrupt. The caller-saved
+ * general registers are saved here (vnet_idle_wait() declares the vector
+ * ones clobbered). The CPU aligned the stack to 16 before its 5-word
+ * frame; 9 pushes more leave it aligned for the call. */
+	.balign 16
+	.globl vnet_line_stub
+vnet_line_stub:
+	push %rax
+	push %rcx
+	push %rdx
+	push %rsi
+	push %rdi
+	push %r8
+	push %r9
+	push %r10
+	push %r11
+	cld
+	call vnet_line_irq
+	pop %r11
+	pop %r10
+	pop %r9
+	pop %r8
+	pop %rdi
+	pop %rsi
+	pop %rdx
+	pop %rcx
+	pop %rax
+	iretq
+
 /* The spurious vector: counted, no EOI (SDM Vol. 3A, "Spurious Interrupt"). */
 	.balign 16
 	.globl vnet_iret_stub

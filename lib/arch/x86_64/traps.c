@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* An IDT whose 32 exception gates report and exit (see traps.S), and the
- * three interrupt vectors of vnet_idle_wait() (idle.c), each counted by
+ * four interrupt vectors of vnet_idle_wait() (idle.c), each counted by
  * its handler (vnet_irq_stats()). */
 #include <stdint.h>
 #include <stdio.h>
@@ -24,7 +24,7 @@ struct trap_frame {
 	uint64_t vector, error, rip, cs, rflags, rsp, ss;
 };
 
-extern char vnet_trap_stubs[], vnet_timer_stub[], vnet_nic_stub[], vnet_iret_stub[];
+extern char vnet_trap_stubs[], vnet_timer_stub[], vnet_nic_stub[], vnet_line_stub[], vnet_iret_stub[];
 void vnet_trap(const struct trap_frame *f) __attribute__((noreturn));
 
 static struct idt_gate idt[256] __attribute__((aligned(16)));
@@ -57,6 +57,7 @@ void vnet_traps_init(void)
 	 * Interrupt"). */
 	idt[VNET_TIMER_VECTOR] = gate((uintptr_t)vnet_timer_stub);
 	idt[VNET_NIC_VECTOR] = gate((uintptr_t)vnet_nic_stub);
+	idt[VNET_LINE_VECTOR] = gate((uintptr_t)vnet_line_stub);
 	idt[VNET_SPURIOUS_VECTOR] = gate((uintptr_t)vnet_iret_stub);
 	__asm__ __volatile__("lidt %0" : : "m"(idtr));
 }
