@@ -140,6 +140,7 @@ struct vnet_model_state {
 	uint32_t mc_entries;      /**< multicast MAC table entries as last set */
 	uint32_t vlans;           /**< VLAN ids in the filter table (CTRL_VLAN) */
 	bool bus_master_off;      /**< bus mastering is off: the model touches no ring or buffer */
+	uint64_t rx_offloads;     /**< receive offloads on (VNET_RX_OFFLOADS negotiated, less those GUEST_OFFLOADS SET turned off) */
 };
 
 /**
