@@ -53,6 +53,7 @@ enum vnet_model_fault {
 	VNET_FAULT_QUEUE_RESET_STUCK,   /**< a queue reset (RING_RESET) never completes; the queue goes on */
 	VNET_FAULT_QUEUE_RESET_IGNORED, /**< a queue reset reads complete, but the queue stays enabled and goes on */
 	VNET_FAULT_INDIRECT_SCRIBBLE,   /**< the device overwrites the next indirect table after reading it */
+	VNET_FAULT_OFFLOADS_IGNORED,    /**< the next GUEST_OFFLOADS SET is acked OK and ignored: the device goes on using what was turned off */
 	VNET_FAULT__COUNT
 };
 

@@ -29,7 +29,8 @@ static uint8_t ctrl_offloads(struct vnet_model *m, const struct chain *c, uint8_
 	/* spec 5.1.6.5.6.1: a driver MUST NOT enable one not negotiated */
 	if (off & ~(m->drv_features & GUEST_OFFLOADS))
 		return VIRTIO_NET_ERR;
-	m->rx_off = off;
+	if (!fault_take(m, VNET_FAULT_OFFLOADS_IGNORED))
+		m->rx_off = off;
 	return VIRTIO_NET_OK;
 }
 

@@ -182,6 +182,9 @@
  *                  the queue stays enabled and goes on (-EIO: queue_enable
  *                  still reads 1), like a device that offers RING_RESET
  *                  without implementing the register.
+ *  OFFLOADS_IGNORED    the next n GUEST_OFFLOADS SET commands are answered
+ *                  OK and change nothing (a device that goes on using the
+ *                  receive offloads the driver turned off).
  *  INDIRECT_SCRIBBLE   the next n indirect tables the device reads are
  *                  overwritten with 0xa5 bytes once read (a device writing
  *                  memory it may only read); a driver must never trust a

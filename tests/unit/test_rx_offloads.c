@@ -7,7 +7,8 @@
  * model arrives whole while GUEST_TSO4 is on, cut into checksummed
  * MTU-sized segments while it is off, without DATA_VALID while GUEST_CSUM
  * is off, and that what the application set survives a device reset and
- * a lost control command.
+ * a lost control command; the RX checksum flags follow what is in force
+ * even from a device that ignores the command.
  */
 #include <errno.h>
 
@@ -61,24 +62,18 @@ static uint8_t pay(uint32_t i)
 	return (uint8_t)(i * 7 + 3);
 }
 
-/* One TSO frame (TCP/IPv4, PAYLOAD bytes, gso_size MSS) from @big, sent
- * with NEEDS_CSUM and the pseudo-header sum in the checksum field. */
-static void send_tso(struct rig *r, struct vnet_pool *big)
+/* A TCP/IPv4 frame of @plen payload bytes into @b: the TCP checksum
+ * field holds the pseudo-header sum (@partial) or the checksum. */
+static void fill_tcp(struct vnet_buf *b, uint32_t plen, bool partial)
 {
 	static const uint8_t eth[14] = {0x52, 0x54, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 9, 0x08, 0x00};
-	struct vnet_buf *b = vnet_buf_alloc(big);
-	struct vnet_net_hdr *h;
-	uint8_t *f, *ip, *tcp;
+	uint8_t *f = b->data, *ip = f + 14, *tcp = ip + 20;
 	uint32_t i;
 
-	ck_assert_ptr_nonnull(b);
-	f = b->data;
-	ip = f + 14;
-	tcp = ip + 20;
 	memset(f, 0, HDRS);
 	memcpy(f, eth, 14);
 	ip[0] = 0x45;
-	vnet_put_be16(ip + 2, (uint16_t)(40 + PAYLOAD));
+	vnet_put_be16(ip + 2, (uint16_t)(40 + plen));
 	ip[6] = 0x40; /* DF */
 	ip[8] = 64;
 	ip[9] = 6;
@@ -91,10 +86,24 @@ static void send_tso(struct rig *r, struct vnet_pool *big)
 	tcp[12] = 0x50;
 	tcp[13] = 0x18; /* ACK PSH */
 	vnet_put_be16(tcp + 14, 65535);
-	vnet_put_be16(tcp + 16, vnet_csum_pseudo(ip, 0, 6, 20 + PAYLOAD));
-	for (i = 0; i < PAYLOAD; i++)
+	for (i = 0; i < plen; i++)
 		f[HDRS + i] = pay(i);
-	b->len = HDRS + PAYLOAD;
+	vnet_put_be16(tcp + 16, partial ? vnet_csum_pseudo(ip, 0, 6, 20 + plen) : 0);
+	if (!partial)
+		vnet_put_be16(tcp + 16, (uint16_t)~vnet_csum_fold((uint32_t)vnet_csum_pseudo(ip, 0, 6, 20 + plen) +
+		                                                  vnet_csum_be(tcp, 20 + plen)));
+	b->len = HDRS + plen;
+}
+
+/* One TSO frame (TCP/IPv4, PAYLOAD bytes, gso_size MSS) from @big, sent
+ * with NEEDS_CSUM and the pseudo-header sum in the checksum field. */
+static void send_tso(struct rig *r, struct vnet_pool *big)
+{
+	struct vnet_buf *b = vnet_buf_alloc(big);
+	struct vnet_net_hdr *h;
+
+	ck_assert_ptr_nonnull(b);
+	fill_tcp(b, PAYLOAD, true);
 	h = vnet_buf_hdr(b, vnet_dev_hdr_len(r->dev));
 	memset(h, 0, vnet_dev_hdr_len(r->dev));
 	h->flags = VNET_HDR_F_NEEDS_CSUM;
@@ -386,6 +395,42 @@ START_TEST(lost_command_sent_again)
 }
 END_TEST
 
+/* A device that acks the SET and goes on (VNET_FAULT_OFFLOADS_IGNORED):
+ * it still marks verified frames DATA_VALID, the driver passes none of
+ * that on while GUEST_CSUM is off. */
+START_TEST(flags_follow_what_is_in_force)
+{
+	struct vnet_buf *b, *in[4];
+	uint64_t valid;
+	uint16_t n = 0;
+	struct rig r;
+
+	open_rig(&r, 0, 0);
+	vnet_model_fault(r.m, VNET_FAULT_OFFLOADS_IGNORED, 1);
+	ck_assert_int_eq(vnet_dev_set_rx_offloads(r.dev, 0), 0);
+	ck_assert_uint_eq(state(&r).rx_offloads, CSUM | TSO4); /* ignored */
+	ck_assert_uint_eq(vnet_dev_rx_offloads(r.dev), 0);
+	valid = mstats(&r).rx_data_valid;
+	b = vnet_buf_alloc(r.pool);
+	fill_tcp(b, 300, false);
+	ck_assert_uint_eq(vnet_tx_burst(r.dev, 0, &b, 1), 1);
+	for (int i = 0; i < 8 && n == 0; i++) {
+		vnet_model_poll(r.m);
+		n = vnet_rx_burst(r.dev, 0, in, 4);
+	}
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(mstats(&r).rx_data_valid, valid + 1); /* the device said so */
+	ck_assert_uint_eq(in[0]->flags, 0);                     /* the driver does not */
+	ck_assert_uint_eq(in[0]->len, HDRS + 300);
+	for (uint32_t i = 0; i < 300; i++)
+		ck_assert_uint_eq(in[0]->data[HDRS + i], pay(i));
+	vnet_buf_free_chain(in[0]);
+	vnet_rx_refill(r.dev, 0);
+	vnet_tx_reclaim(r.dev, 0);
+	rig_close(&r);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("rx_offloads");
@@ -397,6 +442,7 @@ int main(void)
 	tcase_add_test(tc, large_segments_follow_the_switch);
 	tcase_add_test(tc, set_again_after_device_reset);
 	tcase_add_test(tc, lost_command_sent_again);
+	tcase_add_test(tc, flags_follow_what_is_in_force);
 	suite_add_tcase(s, tc);
 	return suite_run(s);
 }
