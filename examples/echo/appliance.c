@@ -232,21 +232,43 @@ static const struct {
 	{VNET_F_HOST_TSO4, "HOST_TSO4"}, {VNET_F_HOST_TSO6, "HOST_TSO6"}, {VNET_F_MRG_RXBUF, "MRG_RXBUF"},
 	{VNET_F_STATUS, "STATUS"}, {VNET_F_CTRL_VQ, "CTRL_VQ"}, {VNET_F_CTRL_RX, "CTRL_RX"},
 	{VNET_F_CTRL_VLAN, "CTRL_VLAN"}, {VNET_F_GUEST_ANNOUNCE, "GUEST_ANNOUNCE"}, {VNET_F_MQ, "MQ"},
-	{VNET_F_CTRL_MAC_ADDR, "CTRL_MAC_ADDR"}, {VNET_F_SPEED_DUPLEX, "SPEED_DUPLEX"},
+	{VNET_F_CTRL_MAC_ADDR, "CTRL_MAC_ADDR"}, {VNET_F_CTRL_GUEST_OFFLOADS, "CTRL_GUEST_OFFLOADS"},
+	{VNET_F_SPEED_DUPLEX, "SPEED_DUPLEX"},
 	{VNET_F_INDIRECT_DESC, "INDIRECT_DESC"}, {VNET_F_EVENT_IDX, "EVENT_IDX"},
 	{VNET_F_VERSION_1, "VERSION_1"}, {VNET_F_ACCESS_PLATFORM, "ACCESS_PLATFORM"},
 	{VNET_F_RING_PACKED, "RING_PACKED"}, {VNET_F_IN_ORDER, "IN_ORDER"}, {VNET_F_RING_RESET, "RING_RESET"},
 };
 
-static void print_features(const char *what, uint64_t f)
+static void print_names(uint64_t f)
 {
 	size_t i;
 
-	printf("echo: %s:", what);
 	for (i = 0; i < sizeof(feature_names) / sizeof(feature_names[0]); i++)
 		if (f & feature_names[i].bit)
 			printf(" %s", feature_names[i].name);
+}
+
+static void print_features(const char *what, uint64_t f)
+{
+	printf("echo: %s:", what);
+	print_names(f);
 	printf("\n");
+}
+
+int appliance_rx_offloads(struct appliance *a, int on)
+{
+	struct vnet_net_config cfg;
+	uint64_t want = 0;
+	int rc;
+
+	if (on && vnet_dev_config(a->dev, &cfg) == 0)
+		want = cfg.features & VNET_RX_OFFLOADS;
+	rc = vnet_dev_set_rx_offloads(a->dev, want);
+	printf("echo: receive offloads %s: %s; in force:%s", on ? "on" : "off", vnet_strerror(rc),
+	       vnet_dev_rx_offloads(a->dev) ? "" : " none");
+	print_names(vnet_dev_rx_offloads(a->dev));
+	printf("\n");
+	return rc;
 }
 
 /* What to ask the device for, from offload= and the finer switches. The
@@ -257,7 +279,10 @@ static uint64_t wanted_features(void)
 	int all = appliance_arg_bool("offload", 1);
 	int csum = appliance_arg_bool("csum", all), tso = appliance_arg_bool("tso", all);
 	int lro = appliance_arg_bool("lro", all), mrg = appliance_arg_bool("mrg", all);
-	uint64_t f = VNET_F_DEFAULT | VNET_F_CTRL_VQ | VNET_F_GUEST_ANNOUNCE | VNET_F_SPEED_DUPLEX;
+	/* CTRL_GUEST_OFFLOADS: receive offloads switched at run time (rxoff=,
+	 * and "rxoff"/"rxon" on the control port) */
+	uint64_t f = VNET_F_DEFAULT | VNET_F_CTRL_VQ | VNET_F_GUEST_ANNOUNCE | VNET_F_SPEED_DUPLEX |
+	             VNET_F_CTRL_GUEST_OFFLOADS;
 
 	if (csum)
 		f |= VNET_F_CSUM | VNET_F_GUEST_CSUM;
@@ -405,6 +430,9 @@ int appliance_up(struct appliance *a)
 		printf("echo: interface: %s\n", vnet_strerror(rc));
 		goto fail_dev;
 	}
+	/* negotiated, then turned off at run time: what "offloads in use" shows */
+	if (appliance_arg_bool("rxoff", 0))
+		appliance_rx_offloads(a, 0);
 	vnet_iface_info(a->ifc, &info);
 	printf("echo: %s nic %02x:%02x:%02x:%02x:%02x:%02x mtu %u link %s features 0x%llx\n", a->transport,
 	       cfg.mac[0], cfg.mac[1], cfg.mac[2], cfg.mac[3], cfg.mac[4], cfg.mac[5], (unsigned)info.mtu,
@@ -490,6 +518,9 @@ void appliance_print_stats(const struct appliance *a)
 	       (unsigned)s.syn_half_open, (unsigned)s.syn_half_open_peak, (unsigned)s.syn_half_open_max,
 	       (unsigned)s.tcp_pcbs_used, (unsigned)s.tcp_pcbs, (unsigned long long)s.mem_err,
 	       (unsigned long long)s.memp_err);
+	printf("stats: rx offloads in force:%s", vnet_dev_rx_offloads(a->dev) ? "" : " none");
+	print_names(vnet_dev_rx_offloads(a->dev));
+	printf("\n");
 	printf("stats: ipv6: rx gso6 %llu bad-gso %llu | tx gso6 %llu (%llu segments) | ip6 rx %llu tx %llu "
 	       "drop %llu | icmp6 rx %llu tx %llu | nd6 rx %llu tx %llu\n",
 	       (unsigned long long)s.rx_gso6, (unsigned long long)s.rx_bad_gso, (unsigned long long)s.tx_gso6,

@@ -37,6 +37,9 @@ struct appliance {
  *     tso=on|off (HOST_TSO4/6: TCP segments coalesced on TX),
  *     lro=on|off (GUEST_TSO4/6: large segments received whole),
  *     mrg=on|off (MRG_RXBUF: frames over several receive buffers)
+ *   rxoff=on|off (off): turn every receive offload off at run time once
+ *     the device is up (VNET_F_CTRL_GUEST_OFFLOADS): GUEST_CSUM and
+ *     GUEST_TSO4/6 stay negotiated, the device stops using them
  *   mtu=N (the device's, else 1500): jumbo frames need mrg=on (or big
  *     buffers) and a jumbo TX pool
  *   jumbo=N (64 when TSO or the MTU needs it): jumbo TX pool buffers
@@ -55,6 +58,10 @@ void appliance_down(struct appliance *a);
 uint32_t appliance_arg_u32(const char *key, uint32_t def);
 /* on/off (1/0, yes/no) from the command line, or @def. */
 int appliance_arg_bool(const char *key, int def);
+/* Receive offloads at run time (VNET_F_CTRL_GUEST_OFFLOADS): all off, or
+ * (@on) all those negotiated on again; prints the result and what is in
+ * force. 0 or -errno (vnet_dev_set_rx_offloads()). */
+int appliance_rx_offloads(struct appliance *a, int on);
 /* Print the interface's counters on the console (with a->recoveries). */
 void appliance_print_stats(const struct appliance *a);
 

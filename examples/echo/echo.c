@@ -3,7 +3,9 @@
  * The echo appliance: a bare-metal x86_64 image (QEMU -kernel, PVH) that
  * serves the network with vnet + lwIP:
  *   ICMP echo; TCP and UDP echo on port 7; lwiperf (iperf2 server) on 5001;
- *   UDP port 9: "quit" ends the appliance, "stats" prints its counters;
+ *   UDP port 9: "quit" ends the appliance, "stats" prints its counters,
+ *   "rxoff" turns the receive offloads off and "rxon" on again (with
+ *   VNET_F_CTRL_GUEST_OFFLOADS);
  *   all of it over IPv4 and IPv6 (appliance.h: ip6=).
  * Command line: see appliance.h, plus timeout=SEC (0: run until told),
  * stats=SEC (print counters this often; 0: only at exit) and, where the
@@ -388,6 +390,10 @@ static void on_udp_ctl(struct vnet_udp *u, const void *data, size_t len, const s
 	(void)arg;
 	if (len >= 4 && !memcmp(data, "quit", 4))
 		quit = 1;
+	else if (len >= 5 && !memcmp(data, "rxoff", 5))
+		appliance_rx_offloads(&app, 0);
+	else if (len >= 4 && !memcmp(data, "rxon", 4))
+		appliance_rx_offloads(&app, 1);
 	else if (len >= 5 && !memcmp(data, "stats", 5)) {
 		appliance_print_stats(&app);
 		print_conns();

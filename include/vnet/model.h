@@ -53,6 +53,7 @@ enum vnet_model_fault {
 	VNET_FAULT_QUEUE_RESET_STUCK,   /**< a queue reset (RING_RESET) never completes; the queue goes on */
 	VNET_FAULT_QUEUE_RESET_IGNORED, /**< a queue reset reads complete, but the queue stays enabled and goes on */
 	VNET_FAULT_INDIRECT_SCRIBBLE,   /**< the device overwrites the next indirect table after reading it */
+	VNET_FAULT_OFFLOADS_IGNORED,    /**< the next GUEST_OFFLOADS SET is acked OK and ignored: the device goes on using what was turned off */
 	VNET_FAULT__COUNT
 };
 
@@ -140,6 +141,7 @@ struct vnet_model_state {
 	uint32_t mc_entries;      /**< multicast MAC table entries as last set */
 	uint32_t vlans;           /**< VLAN ids in the filter table (CTRL_VLAN) */
 	bool bus_master_off;      /**< bus mastering is off: the model touches no ring or buffer */
+	uint64_t rx_offloads;     /**< receive offloads on (VNET_RX_OFFLOADS negotiated, less those GUEST_OFFLOADS SET turned off) */
 };
 
 /**

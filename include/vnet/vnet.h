@@ -159,6 +159,7 @@ uint32_t vnet_pool_data_room(const struct vnet_pool *pool);
  * @{ */
 #define VNET_F_CSUM            (1ULL << 0) /**< device takes frames with a partial checksum (TX checksum offload) */
 #define VNET_F_GUEST_CSUM      (1ULL << 1) /**< driver takes frames with a partial checksum (RX) */
+#define VNET_F_CTRL_GUEST_OFFLOADS (1ULL << 2) /**< control queue: receive offloads on and off at run time (vnet_dev_set_rx_offloads) */
 #define VNET_F_MTU             (1ULL << 3) /**< device reports its maximum MTU */
 #define VNET_F_MAC             (1ULL << 5) /**< device has a MAC address in its config */
 #define VNET_F_GUEST_TSO4      (1ULL << 7) /**< driver can receive TSOv4 segments */
@@ -182,6 +183,11 @@ uint32_t vnet_pool_data_room(const struct vnet_pool *pool);
 #define VNET_F_IN_ORDER        (1ULL << 35) /**< device uses buffers in the order they were made available */
 #define VNET_F_RING_RESET      (1ULL << 40) /**< one queue can be reset alone: vnet_dev_recover() resets only broken queues */
 /** @} */
+
+/** The receive offloads vnet_dev_set_rx_offloads() switches (spec
+ * 5.1.6.5.6.1 lists GUEST_ECN, GUEST_UFO and GUEST_USO4/6 too; vnet never
+ * negotiates those). */
+#define VNET_RX_OFFLOADS (VNET_F_GUEST_CSUM | VNET_F_GUEST_TSO4 | VNET_F_GUEST_TSO6)
 
 /** What vnet asks for by default when a device offers it. */
 #define VNET_F_DEFAULT                                                                     \
@@ -357,6 +363,36 @@ int vnet_dev_vlan(struct vnet_dev *dev, uint16_t vid, bool add);
 int vnet_dev_announce_ack(struct vnet_dev *dev);
 /** Use @p pairs queue pairs (1..those opened; VNET_F_MQ). */
 int vnet_dev_set_queue_pairs(struct vnet_dev *dev, uint16_t pairs);
+/**
+ * Turn receive offloads on and off at run time, as Linux's ethtool -K
+ * does (VNET_F_CTRL_GUEST_OFFLOADS, spec 5.1.6.5.6.1): @p offloads is the
+ * whole set wanted, a subset of the VNET_RX_OFFLOADS negotiated
+ * (VNET_F_GUEST_CSUM, VNET_F_GUEST_TSO4, VNET_F_GUEST_TSO6); every
+ * negotiated one missing from it is turned off. With GUEST_TSO4/6 off the
+ * device sends no large segment (it cuts them first); with GUEST_CSUM off
+ * it sends complete checksums and the driver trusts none of its checksum
+ * flags. The set stays in force across vnet_dev_recover(): a device reset
+ * turns every negotiated offload on again (spec 5.1.6.5.6.1), so the
+ * driver sends it again. A frame the device wrote before it took the
+ * command may still carry what was turned off; the lwIP glue drops such
+ * a large segment (rx_bad_gso) and checks such a checksum itself.
+ * @return 0; -ENOTSUP (VNET_F_CTRL_GUEST_OFFLOADS not negotiated: the
+ * negotiated offloads stay in force); -EINVAL (@p offloads holds a bit
+ * not negotiated or not a receive offload, or GUEST_TSO4/6 without
+ * GUEST_CSUM, which they need: spec 5.1.3.1); -EIO (the device said ERR:
+ * nothing changed); -ETIMEDOUT, or -EIO with vnet_dev_broken() (no answer,
+ * or a control queue the device broke: only what was in force and is in
+ * @p offloads counts as in force, and vnet_dev_recover() sends the set
+ * again).
+ */
+int vnet_dev_set_rx_offloads(struct vnet_dev *dev, uint64_t offloads);
+/**
+ * The receive offloads in force now (a subset of VNET_RX_OFFLOADS): those
+ * negotiated, or what vnet_dev_set_rx_offloads() last set. What a
+ * receiver of the device's frames must follow (the lwIP glue reads it at
+ * every burst). 0 for NULL.
+ */
+uint64_t vnet_dev_rx_offloads(const struct vnet_dev *dev);
 
 /** Copy a queue's counters (rx = true for the RX queue). */
 int vnet_queue_stats(const struct vnet_dev *dev, uint16_t q, bool rx, struct vnet_queue_stats *out);

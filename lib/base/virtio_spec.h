@@ -106,5 +106,8 @@ _Static_assert(offsetof(struct virtio_net_hdr, num_buffers) == 10, "spec 5.1.6")
 #define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 0
 #define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN 1
 #define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MAX 0x8000
+/* spec 5.1.6.5.6.1: data is one le64, the feature bits of the offloads wanted */
+#define VIRTIO_NET_CTRL_GUEST_OFFLOADS 5
+#define VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET 0
 
 #endif

@@ -113,11 +113,11 @@ struct vnet_netif {
 	bool broken;               /* vnet_dev_broken() said so at the last check */
 	bool rx_large;             /* a large segment (GUEST_TSO4/6, or coalesced) is being input:
 	                            * port.c's TCP hook acknowledges it at once */
-	bool guest_csum;           /* GUEST_CSUM negotiated: RX buf flags are valid */
+	bool guest_csum;           /* GUEST_CSUM in force: RX buf flags are valid */
 	bool mrg;                  /* MRG_RXBUF: RX frames may be chains */
 	bool tx_csum;              /* CSUM: TCP/UDP checksums left to the device */
 	bool tx_tso4, tx_tso6;     /* HOST_TSO4/6 (with CSUM and a jumbo pool): TCP segments coalesced */
-	bool lro4, lro6;           /* GUEST_TSO4/6: large segments arrive whole */
+	bool lro4, lro6;           /* GUEST_TSO4/6 in force: large segments arrive whole */
 	bool ip6;                  /* IPv6 on: lwIP takes IPv6 frames */
 	bool no_tx_csum, no_tso;   /* from the conf */
 	bool gro;                  /* coalesce received TCP segments (conf: !no_gro) */
@@ -204,6 +204,9 @@ int vnet_netif_send_raw(struct vnet_netif *vn, const void *frame, uint32_t len);
 
 /* One RX burst into lwIP. @return frames taken from the device. */
 uint32_t vnet_netif_rx(struct vnet_netif *vn);
+/* Follow the receive offloads in force now (vnet_dev_rx_offloads(): the
+ * application may switch them between two bursts): guest_csum, lro4/6. */
+void vnet_netif_rx_offloads(struct vnet_netif *vn);
 /* Hand @p to lwIP: @trusted skips its L4 checksum checks for this frame, a
  * @large segment is acknowledged at once (vnet_netif_rx_large). */
 void vnet_netif_input(struct vnet_netif *vn, struct pbuf *p, bool trusted, bool large);

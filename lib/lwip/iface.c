@@ -322,17 +322,23 @@ bool vnet_iface_link_up(const struct vnet_iface *ifc)
 int vnet_iface_info(const struct vnet_iface *ifc, struct vnet_iface_info *out)
 {
 	const struct vnet_netif *vn;
+	uint64_t rx;
+	bool csum;
 
 	if (ifc == NULL || out == NULL)
 		return -EINVAL;
 	vn = &ifc->vn;
 	memset(out, 0, sizeof(*out));
 	out->features = vn->features;
+	/* the receive offloads in force now, as the next RX burst follows them */
+	rx = vnet_dev_rx_offloads(vn->dev);
+	csum = (rx & VNET_F_GUEST_CSUM) != 0;
 	out->offloads = (vn->tx_csum ? VNET_IFACE_OFF_TX_CSUM : 0u) |
-	                (vn->guest_csum && vn->rx_csum_check ? VNET_IFACE_OFF_RX_CSUM : 0u) |
-	                (vn->tx_tso4 ? VNET_IFACE_OFF_TSO : 0u) | (vn->lro4 ? VNET_IFACE_OFF_LRO : 0u) |
+	                (csum && vn->rx_csum_check ? VNET_IFACE_OFF_RX_CSUM : 0u) |
+	                (vn->tx_tso4 ? VNET_IFACE_OFF_TSO : 0u) |
+	                (csum && (rx & VNET_F_GUEST_TSO4) ? VNET_IFACE_OFF_LRO : 0u) |
 	                (vn->mrg ? VNET_IFACE_OFF_MRG : 0u) | (vn->tx_tso6 ? VNET_IFACE_OFF_TSO6 : 0u) |
-	                (vn->lro6 ? VNET_IFACE_OFF_LRO6 : 0u);
+	                (csum && (rx & VNET_F_GUEST_TSO6) ? VNET_IFACE_OFF_LRO6 : 0u);
 	out->mtu = vn->nif.mtu;
 	out->link_up = netif_is_link_up(&vn->nif) != 0;
 	out->duplex = vn->duplex;

@@ -141,11 +141,9 @@ static int offloads_pick(struct vnet_netif *vn, const struct vnet_netif_conf *co
 		return rc;
 	vn->features = cfg.features;
 	vn->hdr_len = vnet_dev_hdr_len(vn->dev);
-	vn->guest_csum = (cfg.features & VNET_F_GUEST_CSUM) != 0;
 	vn->mrg = (cfg.features & VNET_F_MRG_RXBUF) != 0;
 	vn->ip6 = !conf->no_ip6;
-	vn->lro4 = vn->guest_csum && (cfg.features & VNET_F_GUEST_TSO4) != 0;
-	vn->lro6 = vn->guest_csum && (cfg.features & VNET_F_GUEST_TSO6) != 0;
+	vnet_netif_rx_offloads(vn);
 	vn->tx_csum = (cfg.features & VNET_F_CSUM) && !conf->no_tx_csum;
 	vn->jumbo = conf->jumbo_pool;
 	vn->jumbo_room = vn->jumbo != NULL ? vnet_pool_data_room(vn->jumbo) : 0;

@@ -10,8 +10,9 @@
  * buffers fall under a reserve the frame is copied into PBUF_POOL pbufs
  * and the pool buffers freed at once.
  *
- * Offloads (each used only when negotiated, spec 5.1.6.4), the same for
- * IPv4 and IPv6:
+ * Offloads (each used only while in force: negotiated, spec 5.1.6.4, and
+ * not turned off since, vnet_dev_set_rx_offloads(); read at every burst),
+ * the same for IPv4 and IPv6:
  *  - VNET_F_GUEST_CSUM: a frame the device marked DATA_VALID, or NEEDS_CSUM
  *    with the layout of a TCP/UDP partial checksum (the spec says the
  *    device validated everything before the field; the sum is missing only
@@ -25,8 +26,10 @@
  *    its MSS as long as they fit the window. lwIP's pbuf length is 16
  *    bits: a frame past 65535 bytes is dropped (rx_too_big). A gso_type
  *    the frame does not match (TCPV6 on anything but TCP right after an
- *    IPv6 header, TCPV4 likewise), one not negotiated, ECN, UDP or a zero
- *    gso_size is a broken device header: dropped (rx_bad_gso).
+ *    IPv6 header, TCPV4 likewise), one not in force, ECN, UDP or a zero
+ *    gso_size is a broken device header: dropped (rx_bad_gso). (A large
+ *    segment the device wrote before it took the command that turned
+ *    GUEST_TSO off is dropped so too: lwIP never sees one after the call.)
  *
  * Without them, consecutive segments of a TCP/IPv4 flow may still reach
  * lwIP as one (software GRO, gro.c).
@@ -233,7 +236,7 @@ static bool rx_want_copy(const struct vnet_netif *vn, const struct rx_frame *fr)
  * A large segment's header (VNET_F_GUEST_TSO4/6, spec 5.1.6.4): the
  * device-written gso_type and gso_size must describe what the frame is -
  * TCP right after an IPv4 (no fragment) or IPv6 (no extension header)
- * header, the feature for that family in use, no ECN (GUEST_ECN is never
+ * header, the feature for that family in force, no ECN (GUEST_ECN is never
  * negotiated), a non-zero segment size. @v6 says which family it was.
  */
 static bool rx_gso_ok(const struct vnet_netif *vn, const struct rx_frame *fr, uint8_t type,
@@ -386,16 +389,18 @@ static void rx_one(struct vnet_netif *vn, struct vnet_buf *b)
 		rx_drop(&fr, &vn->c.rx_too_big);
 		return;
 	}
-	/* the flags mean something only when GUEST_CSUM was negotiated */
-	if (vn->guest_csum) {
-		if (vnet_unlikely(flags & (VNET_BUF_F_DATA_VALID | VNET_BUF_F_NEEDS_CSUM))) {
-			cs = rx_csum(vn, &fr, flags);
-			if (cs == RX_DROP) {
-				LINK_STATS_INC(link.drop);
-				vnet_buf_free_chain(b);
-				return;
-			}
+	/* the flags mean something only while GUEST_CSUM is in force */
+	if (vn->guest_csum && vnet_unlikely(flags & (VNET_BUF_F_DATA_VALID | VNET_BUF_F_NEEDS_CSUM))) {
+		cs = rx_csum(vn, &fr, flags);
+		if (cs == RX_DROP) {
+			LINK_STATS_INC(link.drop);
+			vnet_buf_free_chain(b);
+			return;
 		}
+	}
+	/* a GSO type comes only with GUEST_TSO, negotiated with GUEST_CSUM:
+	 * looked at while that is negotiated, taken only while in force */
+	if (vn->features & VNET_F_GUEST_CSUM) {
 		if (vnet_unlikely(!rx_gso(vn, &fr, &gso))) {
 			LINK_STATS_INC(link.proterr);
 			rx_drop(&fr, &vn->c.rx_bad_gso);
@@ -438,11 +443,21 @@ static void rx_one(struct vnet_netif *vn, struct vnet_buf *b)
 	vnet_netif_input(vn, p, cs == RX_TRUST, gso);
 }
 
+void vnet_netif_rx_offloads(struct vnet_netif *vn)
+{
+	uint64_t on = vnet_dev_rx_offloads(vn->dev);
+
+	vn->guest_csum = (on & VNET_F_GUEST_CSUM) != 0;
+	vn->lro4 = vn->guest_csum && (on & VNET_F_GUEST_TSO4) != 0;
+	vn->lro6 = vn->guest_csum && (on & VNET_F_GUEST_TSO6) != 0;
+}
+
 uint32_t vnet_netif_rx(struct vnet_netif *vn)
 {
 	struct vnet_buf *bufs[VNET_NETIF_RX_BURST_MAX];
 	uint16_t n, i;
 
+	vnet_netif_rx_offloads(vn);
 	n = vnet_rx_burst(vn->dev, 0, bufs, vn->rx_burst);
 	if (n > 0)
 		vnet_prefetch(bufs[0]->data);

@@ -1,13 +1,38 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The device model's control queue (CTRL_VQ, spec 5.1.6.5): RX mode, MAC
- * tables and address, VLAN filter, announce acks, queue pairs. What is
- * accepted is listed at the top of model.c.
+ * tables and address, VLAN filter, announce acks, queue pairs, receive
+ * offloads. What is accepted is listed at the top of model.c.
  */
 #include <string.h>
 
 #include "base/bytes.h"
 #include "model/model_int.h"
+
+/* Spec 5.1.6.5.6.1's offloads: GUEST_CSUM 1, GUEST_TSO4 7, GUEST_TSO6 8,
+ * GUEST_ECN 9, GUEST_UFO 10, GUEST_USO4 54, GUEST_USO6 55 (the model
+ * offers only the first three). */
+#define GUEST_OFFLOADS                                                                    \
+	(VNET_F_GUEST_CSUM | VNET_F_GUEST_TSO4 | VNET_F_GUEST_TSO6 | (1ULL << 9) | (1ULL << 10) | \
+	 (1ULL << 54) | (1ULL << 55))
+
+/* GUEST_OFFLOADS SET: a le64 of offloads, each negotiated. */
+static uint8_t ctrl_offloads(struct vnet_model *m, const struct chain *c, uint8_t cmd, uint32_t dlen)
+{
+	uint8_t b[8] = {0};
+	uint64_t off;
+
+	if (!has(m, VNET_F_CTRL_GUEST_OFFLOADS) || cmd != VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET || dlen != 8)
+		return VIRTIO_NET_ERR;
+	model_segs_read(m->segs, c->nseg, 2, b, 8);
+	off = vnet_get_le32(b) | (uint64_t)vnet_get_le32(b + 4) << 32;
+	/* spec 5.1.6.5.6.1: a driver MUST NOT enable one not negotiated */
+	if (off & ~(m->drv_features & GUEST_OFFLOADS))
+		return VIRTIO_NET_ERR;
+	if (!fault_take(m, VNET_FAULT_OFFLOADS_IGNORED))
+		m->rx_off = off;
+	return VIRTIO_NET_OK;
+}
 
 /* Execute one command (spec 5.1.6.5); the readable part of the chain in
  * m->segs is class, command, @dlen bytes of data. @return the ack. */
@@ -103,6 +128,8 @@ static uint8_t ctrl_exec(struct vnet_model *m, const struct chain *c, uint32_t d
 		m->active = n;
 		return VIRTIO_NET_OK;
 	}
+	case VIRTIO_NET_CTRL_GUEST_OFFLOADS:
+		return ctrl_offloads(m, c, cc[1], dlen);
 	default:
 		return VIRTIO_NET_ERR;
 	}

@@ -80,7 +80,11 @@
  *    bytes, not multicast: config mac changes, generation bumps), VLAN
  *    ADD/DEL (CTRL_VLAN; le16 vid < 4096), ANNOUNCE ACK (GUEST_ANNOUNCE; no
  *    data: clears STATUS ANNOUNCE, generation bumps), MQ VQ_PAIRS_SET (MQ;
- *    le16 1..max_pairs). Anything else, or a feature not negotiated: ERR,
+ *    le16 1..max_pairs), GUEST_OFFLOADS SET (CTRL_GUEST_OFFLOADS; one le64
+ *    of negotiated receive offloads, spec 5.1.6.5.6.1: from then on, with
+ *    GUEST_TSO4/6 off TSO frames are cut as for a receiver without it, and
+ *    with GUEST_CSUM off no frame gets DATA_VALID, a partial checksum or
+ *    a whole TSO frame). Anything else, or a feature not negotiated: ERR,
  *    and nothing changes. A chain without 2 readable and 1 writable bytes
  *    is bad (bad_desc, len 0).
  *  - RX filter, for frames the model delivers: with CTRL_VLAN negotiated a
@@ -126,7 +130,8 @@
  *    found nothing to do.
  *  - Reset keeps armed faults, counters, link state and the SOURCE
  *    sequence; it clears the RX mode (promisc on), MAC (back to conf.mac),
- *    tables, VLANs, active pairs (1) and STATUS ANNOUNCE.
+ *    tables, VLANs, active pairs (1) and STATUS ANNOUNCE, and turns every
+ *    negotiated receive offload on again.
  *  - The transport's bus_master op stands for PCI's Bus Master Enable:
  *    off (the driver's answer to a reset that did not complete), the model
  *    touches no ring and no buffer until it is on again; a reset does not
@@ -177,6 +182,9 @@
  *                  the queue stays enabled and goes on (-EIO: queue_enable
  *                  still reads 1), like a device that offers RING_RESET
  *                  without implementing the register.
+ *  OFFLOADS_IGNORED    the next n GUEST_OFFLOADS SET commands are answered
+ *                  OK and change nothing (a device that goes on using the
+ *                  receive offloads the driver turned off).
  *  INDIRECT_SCRIBBLE   the next n indirect tables the device reads are
  *                  overwritten with 0xa5 bytes once read (a device writing
  *                  memory it may only read); a driver must never trust a
@@ -208,7 +216,7 @@
 	 VNET_F_GUEST_TSO4 | VNET_F_GUEST_TSO6 | VNET_F_HOST_TSO4 | VNET_F_HOST_TSO6 |    \
 	 VNET_F_CTRL_VQ | VNET_F_CTRL_RX | VNET_F_CTRL_VLAN | VNET_F_GUEST_ANNOUNCE |      \
 	 VNET_F_MQ | VNET_F_CTRL_MAC_ADDR | VNET_F_INDIRECT_DESC | VNET_F_RING_PACKED |    \
-	 VNET_F_IN_ORDER | VNET_F_RING_RESET)
+	 VNET_F_IN_ORDER | VNET_F_RING_RESET | VNET_F_CTRL_GUEST_OFFLOADS)
 
 /* The transport ops get the model back from their transport. */
 static struct vnet_model *tm(struct vnet_transport *t)
@@ -350,6 +358,7 @@ void vnet_model_get_state(const struct vnet_model *m, struct vnet_model_state *o
 		return;
 	memset(out, 0, sizeof(*out));
 	out->features = m->drv_features;
+	out->rx_offloads = m->drv_features & m->rx_off & VNET_RX_OFFLOADS;
 	memcpy(out->mac, m->mac, ETH_ALEN);
 	out->promisc = m->promisc;
 	out->allmulti = m->allmulti;
@@ -447,6 +456,7 @@ static void dev_reset(struct vnet_model *m)
 	memcpy(m->mac, m->conf.mac, ETH_ALEN);
 	memset(m->vlan, 0, sizeof(m->vlan));
 	m->active = 1;
+	m->rx_off = ~0ULL; /* spec 5.1.6.5.6.1: every negotiated offload on */
 	for (uint32_t i = 0; i < m->nq; i++) {
 		uint64_t frames = m->q[i].frames;
 
@@ -705,6 +715,7 @@ static int conf_apply(struct vnet_model_conf *c, const struct vnet_model_conf *i
 		{VNET_F_GUEST_ANNOUNCE, VNET_F_CTRL_VQ},
 		{VNET_F_MQ, VNET_F_CTRL_VQ},
 		{VNET_F_CTRL_MAC_ADDR, VNET_F_CTRL_VQ},
+		{VNET_F_CTRL_GUEST_OFFLOADS, VNET_F_CTRL_VQ}, /* its command needs the queue */
 		{VNET_F_RING_PACKED, VNET_F_VERSION_1}, /* a virtio 1.x layout */
 		{VNET_F_RING_RESET, VNET_F_VERSION_1},  /* a virtio 1.2 facility */
 	};

@@ -139,6 +139,7 @@ struct vnet_model {
 	bool promisc, allmulti, uc_overflow, mc_overflow;
 	uint8_t mac[ETH_ALEN];
 	uint16_t active;                 /* queue pairs in use */
+	uint64_t rx_off;                 /* receive offloads on (CTRL_GUEST_OFFLOADS); all after reset */
 	uint32_t uc_n, mc_n;             /* entries as set */
 	uint8_t uc[VNET_MODEL_MAC_TABLE][ETH_ALEN];
 	uint8_t mc[VNET_MODEL_MAC_TABLE][ETH_ALEN];
@@ -188,6 +189,13 @@ static inline bool is_live(const struct vnet_model *m)
 static inline bool has(const struct vnet_model *m, uint64_t f)
 {
 	return (m->drv_features & f) == f;
+}
+
+/* A receive offload negotiated and on now (spec 5.1.6.5.6.1: all of them
+ * until the driver turns some off through the control queue). */
+static inline bool rx_on(const struct vnet_model *m, uint64_t f)
+{
+	return has(m, f) && (m->rx_off & f) == f;
 }
 
 /* Spec 5.1.6: 12 bytes with VERSION_1 or MRG_RXBUF, 10 otherwise. */

@@ -255,7 +255,8 @@ bool model_tx_offload(struct vnet_model *m, struct mq *q, uint32_t len)
 		uint64_t want = gso == VIRTIO_NET_HDR_GSO_TCPV4 ? VNET_F_GUEST_TSO4 : VNET_F_GUEST_TSO6;
 
 		m->st.tx_tso++;
-		if (rcv && has(rcv, want | VNET_F_GUEST_CSUM)) {
+		/* turned off at run time (CTRL_GUEST_OFFLOADS): cut, as without it */
+		if (rcv && rx_on(rcv, want | VNET_F_GUEST_CSUM)) {
 			/* spec 5.1.6.4: whole, with NEEDS_CSUM and the GSO fields;
 			 * the TCP checksum field keeps the sender's pseudo-header sum */
 			r.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
@@ -273,7 +274,7 @@ bool model_tx_offload(struct vnet_model *m, struct mq *q, uint32_t len)
 		return true;
 	}
 	if (h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
-		if (rcv && has(rcv, VNET_F_GUEST_CSUM) && rcv->conf.rx_csum == VNET_MODEL_RX_CSUM_PARTIAL) {
+		if (rcv && rx_on(rcv, VNET_F_GUEST_CSUM) && rcv->conf.rx_csum == VNET_MODEL_RX_CSUM_PARTIAL) {
 			r.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 			r.csum_start = h.csum_start;
 			r.csum_offset = h.csum_offset;

@@ -109,10 +109,10 @@ static uint32_t mrg_find(struct vnet_model *dst, struct mq *q, uint32_t hlen, ui
 
 /* The header flags for a frame about to be delivered: the sender's
  * (partial checksum, GSO), or DATA_VALID for a checksum the model verified
- * (GUEST_CSUM and conf.rx_csum). */
+ * (GUEST_CSUM on and conf.rx_csum). */
 static uint8_t rx_flags(const struct vnet_model *dst, const struct rxmeta *meta, const uint8_t *f, uint32_t len)
 {
-	if (!meta->flags && !meta->gso_type && dst->conf.rx_csum && has(dst, VNET_F_GUEST_CSUM) &&
+	if (!meta->flags && !meta->gso_type && dst->conf.rx_csum && rx_on(dst, VNET_F_GUEST_CSUM) &&
 	    model_csum_verify(f, len))
 		return VIRTIO_NET_HDR_F_DATA_VALID;
 	return meta->flags;

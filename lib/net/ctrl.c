@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "base/bytes.h"
 #include "net/dev.h"
 
 #define CTRL_ACK_OFF 4032u       /* the ack byte's place in ctrl_buf */
@@ -178,4 +179,67 @@ int vnet_dev_set_queue_pairs(struct vnet_dev *d, uint16_t pairs)
 	if (rc == 0)
 		d->active = pairs;
 	return rc;
+}
+
+/* ---- receive offloads (spec 5.1.6.5.6.1) ---------------------------------- */
+
+/* The receive offloads negotiated: all of them in force after a reset. */
+static uint64_t rx_off_negotiated(const struct vnet_dev *d)
+{
+	return d->features & VNET_RX_OFFLOADS;
+}
+
+/* One SET: the le64 of the offloads wanted. Answered, @off is in force
+ * (OK) or nothing changed (ERR). Unanswered (no answer in time, or a
+ * queue broken before or meanwhile), the device may have taken it or not:
+ * only what is on either way counts as in force. */
+static int rx_off_send(struct vnet_dev *d, uint64_t off)
+{
+	uint8_t le[8];
+	int rc;
+
+	vnet_put_le32(le, (uint32_t)off);
+	vnet_put_le32(le + 4, (uint32_t)(off >> 32));
+	rc = vnet_ctrl_cmd(d, VIRTIO_NET_CTRL_GUEST_OFFLOADS, VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET, le, 8);
+	if (rc == 0)
+		d->rx_off = off;
+	else if (d->ctrlq.broken)
+		d->rx_off &= off;
+	return rc;
+}
+
+int vnet_dev_set_rx_offloads(struct vnet_dev *d, uint64_t off)
+{
+	const uint64_t tso = VNET_F_GUEST_TSO4 | VNET_F_GUEST_TSO6;
+	int rc = need(d, VNET_F_CTRL_GUEST_OFFLOADS);
+
+	if (rc)
+		return rc;
+	/* spec 5.1.6.5.6.1: nothing not negotiated; 5.1.3.1: TSO needs CSUM */
+	if ((off & ~rx_off_negotiated(d)) || ((off & tso) && !(off & VNET_F_GUEST_CSUM)))
+		return -EINVAL;
+	rc = rx_off_send(d, off);
+	/* taken, or maybe taken: the next reset sends it (again) */
+	if (rc == 0 || d->ctrlq.broken) {
+		d->rx_off_want = off;
+		d->rx_off_set = true;
+	}
+	if (rc == 0)
+		vnet_log(VNET_LOG_INFO, "net: receive offloads now 0x%llx (negotiated 0x%llx)",
+		         (unsigned long long)off, (unsigned long long)rx_off_negotiated(d));
+	return rc;
+}
+
+uint64_t vnet_dev_rx_offloads(const struct vnet_dev *d)
+{
+	return d ? d->rx_off : 0;
+}
+
+int vnet_rx_offloads_restore(struct vnet_dev *d, bool device_reset)
+{
+	if (device_reset)
+		d->rx_off = rx_off_negotiated(d);
+	if (!d->rx_off_set)
+		return 0;
+	return rx_off_send(d, d->rx_off_want);
 }

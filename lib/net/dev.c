@@ -280,7 +280,7 @@ static int negotiate(struct vnet_dev *d, uint64_t want)
 	/* spec 5.1.3.1: what depends on the control queue goes without it */
 	if (!(d->features & VNET_F_CTRL_VQ))
 		d->features &= ~(VNET_F_CTRL_RX | VNET_F_CTRL_VLAN | VNET_F_GUEST_ANNOUNCE | VNET_F_MQ |
-		                 VNET_F_CTRL_MAC_ADDR);
+		                 VNET_F_CTRL_MAC_ADDR | VNET_F_CTRL_GUEST_OFFLOADS);
 	/* spec 5.1.3.1: segmentation offloads need their checksum offload */
 	if (!(d->features & VNET_F_CSUM))
 		d->features &= ~(VNET_F_HOST_TSO4 | VNET_F_HOST_TSO6);
@@ -407,7 +407,9 @@ static int start_queues(struct vnet_dev *d)
 		if (rc)
 			return rc;
 	}
-	return 0;
+	/* spec 5.1.6.5.6.1: every negotiated receive offload is on again;
+	 * what the application turned off goes off again */
+	return vnet_rx_offloads_restore(d, true);
 }
 
 /* Reset the device first (it must stop touching the rings), then take
@@ -888,8 +890,12 @@ static int recover_queues(struct vnet_dev *d)
 		if (!rc && d->txq[p].broken)
 			rc = queue_reset(d, &d->txq[p], false, p);
 	}
-	if (!rc && d->ctrlq.size && d->ctrlq.broken)
+	if (!rc && d->ctrlq.size && d->ctrlq.broken) {
 		rc = queue_reset(d, &d->ctrlq, false, 0);
+		/* a command lost with the queue may have been the offloads' */
+		if (!rc)
+			rc = vnet_rx_offloads_restore(d, false);
+	}
 	return rc;
 }
 

@@ -12,7 +12,7 @@
 	 VNET_F_CTRL_VLAN | VNET_F_GUEST_ANNOUNCE | VNET_F_MQ | VNET_F_CTRL_MAC_ADDR |          \
 	 VNET_F_MRG_RXBUF | VNET_F_CSUM | VNET_F_HOST_TSO4 | VNET_F_HOST_TSO6 |               \
 	 VNET_F_GUEST_TSO4 | VNET_F_GUEST_TSO6 | VNET_F_IN_ORDER | VNET_F_RING_PACKED |      \
-	 VNET_F_INDIRECT_DESC | VNET_F_RING_RESET)
+	 VNET_F_INDIRECT_DESC | VNET_F_RING_RESET | VNET_F_CTRL_GUEST_OFFLOADS)
 
 /* spec 5.1.2: receiveqN = 2(N-1), transmitqN = 2(N-1)+1, controlq = 2N
  * with MQ (N = max_virtqueue_pairs), 2 without */
@@ -44,6 +44,11 @@ struct vnet_dev {
 	 * memory stays allocated until a reset completes (dev.c). */
 	bool held;
 	bool cfg_warned;           /* a config value out of range was reported once */
+	/* Receive offloads (spec 5.1.6.5.6.1): in force now, and what the
+	 * application set (rx_off_set), sent again after a reset (ctrl.c) */
+	bool rx_off_set;
+	uint64_t rx_off;
+	uint64_t rx_off_want;
 	uint64_t reset_failures;
 	struct vnet_pool *shared[VNET_DEV_SHARED_POOLS]; /* vnet_dev_share_pool */
 	struct vnet_dev *next_parked; /* closed while held: dev.c's parked list */
@@ -51,5 +56,9 @@ struct vnet_dev {
 
 /* ctrl.c */
 int vnet_ctrl_cmd(struct vnet_dev *d, uint8_t cls, uint8_t cmd, const void *data, uint32_t len);
+/* After a reset (of the device or of its control queue): the receive
+ * offloads in force are the negotiated ones again (@device_reset) or
+ * unknown; the set the application chose is sent again. 0 or -errno. */
+int vnet_rx_offloads_restore(struct vnet_dev *d, bool device_reset);
 
 #endif

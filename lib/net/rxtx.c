@@ -38,7 +38,8 @@ uint16_t vnet_rx_burst(struct vnet_dev *d, uint16_t q, struct vnet_buf **bufs, u
 	else
 		got = vnet_ring_harvest(vq, bufs, n, d->hdr_len, 0, &bytes);
 	VNET_STAGE_END(VNET_STAGE_HARVEST, t0);
-	if (d->features & VNET_F_GUEST_CSUM) {
+	/* GUEST_CSUM in force (negotiated, not turned off since: ctrl.c) */
+	if (d->rx_off & VNET_F_GUEST_CSUM) {
 		for (i = 0; i < got; i++) {
 			/* flags is the header's first byte; a header-length override
 			 * may leave the header unaligned, so no struct access */
