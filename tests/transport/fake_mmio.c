@@ -53,6 +53,7 @@ static void refresh(struct fake_mmio *m, uint8_t *w)
 	                m->dfs == 1 ? (uint32_t)(m->dev_features >> 32) : 0);
 	st32(w + 0x034, q ? q->max : 0);
 	st32(w + 0x044, q ? q->ready : 0);
+	st32(w + 0x060, m->int_status);
 	st32(w + 0x070, m->status);
 	st32(w + 0x0c0, q ? q->resetting : 0);
 	st32(w + 0x0fc, m->generation);
@@ -97,6 +98,7 @@ static void reg_write(struct fake_mmio *m, uint32_t off, uint32_t v)
 		}
 		break;
 	case 0x050: m->notifies++; m->last_notify = v; break;
+	case 0x064: m->int_status &= ~v; break;
 	case 0x070: if (v == 0) reset(m); else m->status = v; break;
 	case 0x080: case 0x084: if (q) { q->desc[(off - 0x080) / 4] = v; q->addr_writes++; } break;
 	case 0x090: case 0x094: if (q) { q->driver[(off - 0x090) / 4] = v; q->addr_writes++; } break;
@@ -146,6 +148,16 @@ static void hook(void *arg, uint8_t *mem, const struct trap_access *a, int after
 	}
 	if (a->width != 4 || off % 4 || !reg_dir(off))
 		m->bad_width++;
+	if (m->nreg < FMMIO_MAX_LOG) {
+		m->reg_log[m->nreg].off = off;
+		m->reg_log[m->nreg].write = a->write;
+		m->reg_log[m->nreg].val = ld32(mem + (off & ~3u));
+	}
+	m->nreg++;
+	if (off == 0x060 && !a->write) {
+		m->int_status |= m->raise_after_read;
+		m->raise_after_read = 0;
+	}
 	if (a->write) {
 		if (reg_dir(off) == R)
 			m->ro_writes++;

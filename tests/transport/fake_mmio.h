@@ -2,8 +2,9 @@
 /*
  * A fake virtio-mmio register window (spec 4.2.2) whose registers behave
  * on trapped accesses (trap.h): feature and queue select, QueueReady,
- * reset, notify, config at +0x100. It also records what a driver must not
- * do: wrong widths, reads of write-only and writes of read-only registers.
+ * reset, notify, InterruptStatus/InterruptACK, config at +0x100. It also
+ * records what a driver must not do: wrong widths, reads of write-only and
+ * writes of read-only registers; and every control register access in order.
  */
 #ifndef VNET_TEST_FAKE_MMIO_H
 #define VNET_TEST_FAKE_MMIO_H
@@ -33,11 +34,20 @@ struct fake_mmio {
 	 * 7.2's virtio-mmio) */
 	int qreset_mode;
 	unsigned qresets;
+	/* InterruptStatus: the bits the device has raised (bit 0 used buffer,
+	 * bit 1 configuration change); a write to InterruptACK clears those
+	 * written, as QEMU's virtio-mmio does */
+	uint32_t int_status;
+	uint32_t raise_after_read; /* raised once InterruptStatus has been read */
 	unsigned accesses, status_reads, resets;
 	unsigned bad_width, wo_reads, ro_writes, after_empty_id, ready_early, notifies;
 	uint32_t last_notify;
 	unsigned ncfg;
 	struct { uint32_t off; unsigned width; } cfg_log[FMMIO_MAX_LOG];
+	/* control registers (below 0x100) as accessed: the value read or
+	 * written; a test sets nreg to 0 to look at what follows */
+	unsigned nreg;
+	struct { uint32_t off; int write; uint32_t val; } reg_log[FMMIO_MAX_LOG];
 };
 
 /* A window with magic, @version and @devid. 0 or -1. */

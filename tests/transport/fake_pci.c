@@ -339,11 +339,32 @@ static void common_write(struct fake_vdev *d, uint8_t *m, uint32_t off)
 	}
 }
 
+/* 4.1.4.5: a read of the ISR status byte returns the bits and resets
+ * them (the device then deasserts its INTx line); it is read-only. */
+static void isr_access(struct fake_vdev *d, uint8_t *m, const struct trap_access *a, int after)
+{
+	if (!after) {
+		m[VDEV_ISR] = d->isr;
+		return;
+	}
+	if (a->write || a->off != VDEV_ISR || a->width != 1) {
+		d->isr_bad++;
+		return;
+	}
+	d->isr_reads++;
+	d->isr = 0;
+	m[VDEV_ISR] = 0;
+}
+
 static void vdev_hook(void *arg, uint8_t *m, const struct trap_access *a, int after)
 {
 	struct fake_vdev *d = arg;
 
-	if (a->off < VDEV_ISR) {
+	if (!after)
+		d->bar_accesses++;
+	if (a->off >= VDEV_ISR && a->off < VDEV_DEVICE) {
+		isr_access(d, m, a, after);
+	} else if (a->off < VDEV_ISR) {
 		uint32_t off = (uint32_t)a->off - VDEV_COMMON;
 		unsigned w = common_width(off);
 
@@ -454,6 +475,7 @@ int fake_vdev_init(struct fake_vdev *d)
 	common_refresh(d, d->bar.mem + VDEV_COMMON);
 	if (trap_supported()) { /* else plain memory: enough to open */
 		trap_arm(&d->bar, VDEV_COMMON, TRAP_PAGE);
+		trap_arm(&d->bar, VDEV_ISR, TRAP_PAGE);
 		trap_arm(&d->bar, VDEV_DEVICE, TRAP_PAGE);
 		trap_arm(&d->bar, VDEV_NOTIFY, TRAP_PAGE);
 		trap_arm(&d->msix, 0, VDEV_MSIX_SIZE);

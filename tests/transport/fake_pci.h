@@ -4,7 +4,8 @@
  * sizing semantics) and a fake modern virtio-net device behind one BAR:
  * common cfg, ISR, device cfg and notify structures in a trapped region
  * (see trap.h), laid out like QEMU's virtio-net-pci, and its MSI-X table
- * in a second trapped region.
+ * in a second trapped region. ISR status resets when read, as the spec
+ * has it (4.1.4.5).
  */
 #ifndef VNET_TEST_FAKE_PCI_H
 #define VNET_TEST_FAKE_PCI_H
@@ -106,6 +107,7 @@ struct fake_vdev {
 	int qreset_mode;          /* queue_reset: 0 resets, 1 never completes, 2 ignored */
 	unsigned qresets;         /* queue resets that took effect */
 	int msix_refuse;          /* every vector written reads back NO_VECTOR */
+	uint8_t isr;              /* ISR status (4.1.4.5): bit 0 queue, bit 1 config */
 	/* what the driver did */
 	unsigned status_reads, resets;
 	unsigned bad_width;       /* accesses of the wrong width/alignment */
@@ -118,6 +120,9 @@ struct fake_vdev {
 	unsigned msix_writes, msix_bad_width; /* MSI-X table/PBA accesses */
 	uint32_t msix_table[VDEV_MSIX_VECS][4]; /* as the driver left it (read by the test) */
 	unsigned vector_writes;   /* config or queue msix_vector written */
+	unsigned bar_accesses;    /* every access to an armed page of the BAR */
+	unsigned isr_reads;       /* byte reads of ISR status (each clears it) */
+	unsigned isr_bad;         /* ISR accesses other than a byte read at 0 */
 	unsigned ncfg;            /* device-config accesses logged */
 	struct { uint32_t off; unsigned width; } cfg_log[VDEV_MAX_LOG];
 };

@@ -261,6 +261,81 @@ START_TEST(read_config_widths_and_bounds)
 }
 END_TEST
 
+/* ------------------------------------------------------- interrupts -- */
+
+/* 4.2.2: the ack reads InterruptStatus once, then writes exactly those
+ * bits to InterruptACK (which lowers the line), nothing else, and
+ * returns them. */
+START_TEST(intr_ack_writes_back_what_it_read)
+{
+	static const uint32_t why[] = {1, 2, 3};
+	unsigned i;
+
+	SKIP_UNLESS_TRAPS();
+	open_ok();
+	for (i = 0; i < sizeof(why) / sizeof(why[0]); i++) {
+		fm.int_status = why[i];
+		fm.nreg = 0;
+		ck_assert_uint_eq(vnet_mmio_intr_ack(t), why[i]);
+		ck_assert_uint_eq(fm.nreg, 2);
+		ck_assert_uint_eq(fm.reg_log[0].off, 0x060);
+		ck_assert_int_eq(fm.reg_log[0].write, 0);
+		ck_assert_uint_eq(fm.reg_log[0].val, why[i]);
+		ck_assert_uint_eq(fm.reg_log[1].off, 0x064);
+		ck_assert_int_eq(fm.reg_log[1].write, 1);
+		ck_assert_uint_eq(fm.reg_log[1].val, why[i]);
+		ck_assert_uint_eq(fm.int_status, 0); /* line lowered */
+	}
+	ck_assert_uint_eq(fm.bad_width, 0);
+	ck_assert_uint_eq(fm.wo_reads, 0);
+	ck_assert_uint_eq(fm.ro_writes, 0);
+}
+END_TEST
+
+/* A bit the device raises between the read and the write is not written
+ * back: it stays pending (the line stays up, so the controller
+ * interrupts again) and the next ack takes it. */
+START_TEST(intr_ack_leaves_bits_it_did_not_read)
+{
+	SKIP_UNLESS_TRAPS();
+	open_ok();
+	fm.int_status = 1;
+	fm.raise_after_read = 2;
+	fm.nreg = 0;
+	ck_assert_uint_eq(vnet_mmio_intr_ack(t), 1);
+	ck_assert_uint_eq(fm.reg_log[1].off, 0x064);
+	ck_assert_uint_eq(fm.reg_log[1].val, 1);
+	ck_assert_uint_eq(fm.int_status, 2);
+	ck_assert_uint_eq(vnet_mmio_intr_ack(t), 2);
+	ck_assert_uint_eq(fm.int_status, 0);
+}
+END_TEST
+
+/* Nothing pending (a shared line, or a spurious interrupt): one read,
+ * no write, 0. */
+START_TEST(intr_ack_with_nothing_pending)
+{
+	SKIP_UNLESS_TRAPS();
+	open_ok();
+	fm.nreg = 0;
+	ck_assert_uint_eq(vnet_mmio_intr_ack(t), 0);
+	ck_assert_uint_eq(fm.nreg, 1);
+	ck_assert_uint_eq(fm.reg_log[0].off, 0x060);
+	ck_assert_int_eq(fm.reg_log[0].write, 0);
+	ck_assert_uint_eq(fm.int_status, 0);
+	ck_assert_uint_eq(fm.status & 0x40, 0); /* the device is not failed */
+}
+END_TEST
+
+START_TEST(base_is_the_window)
+{
+	open_ok();
+	ck_assert_uint_eq(vnet_mmio_base(t), (uintptr_t)fm.win.mem);
+	ck_assert_uint_eq(vnet_mmio_base(NULL), 0);
+	ck_assert_uint_eq(vnet_mmio_intr_ack(NULL), 0);
+}
+END_TEST
+
 /* ---------------------------------------------------------- cmdline -- */
 
 START_TEST(cmdline_entries_parse)
@@ -488,6 +563,10 @@ static Suite *mmio_suite(void)
 	tcase_add_test(o, queue_setup_and_notify);
 	tcase_add_test(o, queue_reset_one_queue);
 	tcase_add_test(o, read_config_widths_and_bounds);
+	tcase_add_test(o, intr_ack_writes_back_what_it_read);
+	tcase_add_test(o, intr_ack_leaves_bits_it_did_not_read);
+	tcase_add_test(o, intr_ack_with_nothing_pending);
+	tcase_add_test(o, base_is_the_window);
 	suite_add_tcase(s, o);
 
 	tcase_add_checked_fixture(c, setup, teardown);

@@ -14,6 +14,7 @@
 #include <vnet/transports.h>
 #include <vnet/vnet.h>
 
+#include "fake_mmio.h"
 #include "fake_pci.h"
 #include "logcap.h"
 #include "transport/transport.h"
@@ -1104,12 +1105,236 @@ START_TEST(msix_not_asked_for)
 }
 END_TEST
 
+/* ------------------------------------------------------------ INTx -- */
+
+#define PCI_INT_LINE 0x3c /* Interrupt Line: firmware's routing note, not the pin */
+#define PCI_INT_PIN  0x3d
+
+/* The function moved to bus 3, device 0x1d, function 6 (behind a
+ * multi-function function 0), so each field of the BDF is told apart. */
+static void move_net(void)
+{
+	struct fake_fn *f0 = fake_pci_add(&rig.pci, 3, 0x1d, 0, 0x8086, 0x2918);
+
+	f0->cfg[0x0e] = 0x80;
+	rig.net->bus = 3;
+	rig.net->dev = 0x1d;
+	rig.net->fn = 6;
+}
+
+/* 4.1.5.4: without MSI-X the device interrupts through its INTx pin;
+ * the pin is read from config space at open, the BDF is where the
+ * function was found. */
+START_TEST(intx_reports_pin_and_bdf)
+{
+	uint32_t bdf = 0;
+	uint8_t pin = 0;
+	unsigned reads;
+
+	move_net();
+	rig.net->cfg[PCI_INT_LINE] = 11;
+	rig.net->cfg[PCI_INT_PIN] = 3; /* INTC# */
+	open_ok();
+	reads = rig.pci.reads;
+	ck_assert_int_eq(vnet_pci_intx(rig.t, &bdf, &pin), 0);
+	ck_assert_uint_eq(bdf, 3u << 8 | 0x1du << 3 | 6u);
+	ck_assert_uint_eq(pin, 3);
+	/* read at open: config space is not looked at again, and a pin
+	 * changed since is not seen */
+	ck_assert_uint_eq(rig.pci.reads, reads);
+	rig.net->cfg[PCI_INT_PIN] = 1;
+	ck_assert_int_eq(vnet_pci_intx(rig.t, &bdf, &pin), 0);
+	ck_assert_uint_eq(pin, 3);
+	ck_assert_uint_eq(rig.net->illegal_writes, 0);
+}
+END_TEST
+
+/* Every pin INTA#..INTD# is reported as such. */
+START_TEST(intx_each_pin)
+{
+	uint32_t bdf = 0;
+	uint8_t pin = 0, want;
+
+	for (want = 1; want <= 4; want++) {
+		rig_setup(1);
+		rig.net->cfg[PCI_INT_PIN] = want;
+		open_ok();
+		ck_assert_int_eq(vnet_pci_intx(rig.t, &bdf, &pin), 0);
+		ck_assert_uint_eq(pin, want);
+		ck_assert_uint_eq(bdf, 1u << 3);
+	}
+}
+END_TEST
+
+/* Interrupt Pin 0 (the function uses no pin), or a value past INTD#, is
+ * no line to route: -ENOENT, and the outputs are left alone. */
+START_TEST(intx_without_a_pin)
+{
+	static const uint8_t bad[] = {0, 5, 0xff};
+	uint32_t bdf;
+	uint8_t pin;
+	unsigned i;
+
+	for (i = 0; i < sizeof(bad); i++) {
+		rig_setup(1);
+		rig.net->cfg[PCI_INT_LINE] = 11;
+		rig.net->cfg[PCI_INT_PIN] = bad[i];
+		open_ok();
+		bdf = 0xdead;
+		pin = 0xee;
+		ck_assert_int_eq(vnet_pci_intx(rig.t, &bdf, &pin), -ENOENT);
+		ck_assert_uint_eq(bdf, 0xdead);
+		ck_assert_uint_eq(pin, 0xee);
+	}
+}
+END_TEST
+
+/* With MSI-X programmed the queues interrupt through it, not the pin. */
+START_TEST(intx_refused_with_msix)
+{
+	uint32_t bdf = 0xdead;
+	uint8_t pin = 0xee;
+
+	rig.net->cfg[PCI_INT_PIN] = 1;
+	open_msix();
+	ck_assert_uint_eq(msix_ctrl() & 0x8000, 0x8000);
+	ck_assert_int_eq(vnet_pci_intx(rig.t, &bdf, &pin), -ENOENT);
+	ck_assert_uint_eq(bdf, 0xdead);
+	ck_assert_uint_eq(pin, 0xee);
+}
+END_TEST
+
+/* MSI-X asked for but not usable (no capability): polling, and the pin
+ * is there for a caller that wants to sleep on it. */
+START_TEST(intx_when_msix_is_not_usable)
+{
+	uint32_t bdf = 0;
+	uint8_t pin = 0;
+
+	rig.net->cfg[0x98] = 0x05; /* an MSI capability, not MSI-X */
+	rig.net->cfg[PCI_INT_PIN] = 1;
+	open_msix();
+	ck_assert(logcap_has("no MSI-X capability"));
+	ck_assert_int_eq(vnet_pci_intx(rig.t, &bdf, &pin), 0);
+	ck_assert_uint_eq(pin, 1);
+}
+END_TEST
+
+/* The ISR status structure is optional at open; without it nothing says
+ * why the line was raised nor lowers it: no INTx, and an ack reads
+ * nothing and returns 0. */
+START_TEST(intx_without_isr_structure)
+{
+	uint32_t bdf = 0xdead;
+	uint8_t pin = 0xee;
+
+	SKIP_UNLESS_TRAPS();
+	rig.net->cfg[0x50 + 3] = 0x7f; /* the ISR capability: a type the driver skips */
+	rig.net->cfg[PCI_INT_PIN] = 1;
+	open_ok();
+	ck_assert_int_eq(vnet_pci_intx(rig.t, &bdf, &pin), -ENOENT);
+	ck_assert_uint_eq(bdf, 0xdead);
+	ck_assert_uint_eq(pin, 0xee);
+	rig.vd.isr = 1;
+	rig.vd.bar_accesses = 0;
+	ck_assert_uint_eq(vnet_pci_intr_ack(rig.t), 0);
+	ck_assert_uint_eq(rig.vd.bar_accesses, 0);
+	ck_assert_uint_eq(rig.vd.isr, 1);
+}
+END_TEST
+
+START_TEST(intx_argument_checks)
+{
+	uint32_t bdf = 0xdead;
+	uint8_t pin = 0xee;
+
+	rig.net->cfg[PCI_INT_PIN] = 1;
+	open_ok();
+	ck_assert_int_eq(vnet_pci_intx(NULL, &bdf, &pin), -EINVAL);
+	ck_assert_int_eq(vnet_pci_intx(rig.t, NULL, &pin), -EINVAL);
+	ck_assert_int_eq(vnet_pci_intx(rig.t, &bdf, NULL), -EINVAL);
+	ck_assert_uint_eq(bdf, 0xdead);
+	ck_assert_uint_eq(pin, 0xee);
+	ck_assert_uint_eq(vnet_pci_intr_ack(NULL), 0);
+}
+END_TEST
+
+/* 4.1.4.5: one byte read of ISR status returns why (bit 0 a queue, bit
+ * 1 a configuration change) and resets it, which deasserts the line;
+ * nothing else in the BAR is touched. */
+START_TEST(intr_ack_reads_isr_once)
+{
+	static const uint8_t why[] = {1, 2, 3};
+	unsigned i;
+
+	SKIP_UNLESS_TRAPS();
+	open_ok();
+	for (i = 0; i < sizeof(why); i++) {
+		rig.vd.isr = why[i];
+		rig.vd.bar_accesses = rig.vd.isr_reads = 0;
+		ck_assert_uint_eq(vnet_pci_intr_ack(rig.t), why[i]);
+		ck_assert_uint_eq(rig.vd.isr_reads, 1);
+		ck_assert_uint_eq(rig.vd.bar_accesses, 1);
+		ck_assert_uint_eq(rig.vd.isr, 0); /* line lowered */
+	}
+	/* nothing pending: still one read, 0 */
+	rig.vd.bar_accesses = rig.vd.isr_reads = 0;
+	ck_assert_uint_eq(vnet_pci_intr_ack(rig.t), 0);
+	ck_assert_uint_eq(rig.vd.isr_reads, 1);
+	ck_assert_uint_eq(rig.vd.bar_accesses, 1);
+	ck_assert_uint_eq(rig.vd.isr_bad, 0);
+	ck_assert_uint_eq(rig.vd.bad_width, 0);
+	ck_assert_uint_eq(rig.vd.notifies, 0);
+	ck_assert_uint_eq(rig.vd.ncfg, 0);
+}
+END_TEST
+
+/* An MMIO transport is not a PCI one, nor the reverse: each function
+ * refuses the other's transport (-EINVAL, or 0) and touches neither
+ * device. */
+START_TEST(intr_functions_refuse_the_other_transport)
+{
+	struct fake_mmio fm;
+	struct vnet_transport *mt = NULL;
+	uint32_t bdf = 0xdead;
+	uint8_t pin = 0xee;
+
+	SKIP_UNLESS_TRAPS();
+	rig.net->cfg[PCI_INT_PIN] = 1;
+	open_ok();
+	ck_assert_int_eq(fake_mmio_init(&fm, 2, 1), 0);
+	ck_assert_int_eq(vnet_mmio_open(&mt, (uintptr_t)fm.win.mem), 0);
+	fm.int_status = 3;
+	rig.vd.isr = 3;
+	fm.accesses = 0;
+	rig.vd.bar_accesses = 0;
+	ck_assert_int_eq(vnet_pci_intx(mt, &bdf, &pin), -EINVAL);
+	ck_assert_uint_eq(bdf, 0xdead);
+	ck_assert_uint_eq(pin, 0xee);
+	ck_assert_uint_eq(vnet_pci_intr_ack(mt), 0);
+	ck_assert_uint_eq(vnet_mmio_intr_ack(rig.t), 0);
+	ck_assert_uint_eq(vnet_mmio_base(rig.t), 0);
+	ck_assert_uint_eq(fm.accesses, 0);
+	ck_assert_uint_eq(rig.vd.bar_accesses, 0);
+	ck_assert_uint_eq(fm.int_status, 3);
+	ck_assert_uint_eq(rig.vd.isr, 3);
+	/* each still answers for its own */
+	ck_assert_uint_eq(vnet_mmio_base(mt), (uintptr_t)fm.win.mem);
+	ck_assert_int_eq(vnet_pci_intx(rig.t, &bdf, &pin), 0);
+	ck_assert_uint_eq(vnet_pci_intr_ack(rig.t), 3);
+	ck_assert_uint_eq(vnet_mmio_intr_ack(mt), 3);
+	vnet_transport_close(mt);
+	fake_mmio_fini(&fm);
+}
+END_TEST
+
 static Suite *pci_suite(void)
 {
 	Suite *s = suite_create("transport_pci");
 	TCase *d = tcase_create("discovery");
 	TCase *o = tcase_create("ops");
 	TCase *m = tcase_create("msix");
+	TCase *x = tcase_create("intx");
 
 	tcase_add_checked_fixture(d, setup_assigned, teardown);
 	tcase_add_test(d, opens_firmware_assigned_device);
@@ -1172,6 +1397,19 @@ static Suite *pci_suite(void)
 	tcase_add_test(m, msix_table_unmappable_polls);
 	tcase_add_test(m, msix_not_asked_for);
 	suite_add_tcase(s, m);
+
+	tcase_add_checked_fixture(x, setup_assigned, teardown);
+	tcase_set_timeout(x, 30);
+	tcase_add_test(x, intx_reports_pin_and_bdf);
+	tcase_add_test(x, intx_each_pin);
+	tcase_add_test(x, intx_without_a_pin);
+	tcase_add_test(x, intx_refused_with_msix);
+	tcase_add_test(x, intx_when_msix_is_not_usable);
+	tcase_add_test(x, intx_without_isr_structure);
+	tcase_add_test(x, intx_argument_checks);
+	tcase_add_test(x, intr_ack_reads_isr_once);
+	tcase_add_test(x, intr_functions_refuse_the_other_transport);
+	suite_add_tcase(s, x);
 	return s;
 }
 
