@@ -120,36 +120,6 @@ static inline uint32_t vnet_pq_wrap(const struct vnet_vq *vq, uint32_t pos)
 	return (pos & vq->size) == 0;
 }
 
-/*
- * Harvest up to @n used descriptors into @out (or, with @out NULL, straight
- * back to each buffer's pool: the TX reclaim). Same contract as
- * vnet_sq_harvest, @mrg included: RX (@rx_hdr != 0) lengths must cover the
- * header and fit the buffer; with @mrg a frame spans num_buffers used
- * descriptors, returned as one head linked through next/nb_segs, @n counts
- * frames and a frame is taken whole or not at all.
- *
- * Pass 1 extends the run of descriptors known to be used in their lap
- * (pk_used_end), reading flags only, up to the first that is not (spec
- * 2.8.22: poll the next descriptor in ring order; spec 2.8.9: the device
- * marks the first buffer of a multi-buffer frame used last) or to what we
- * published; each descriptor's flags are read once, whatever the bursts'
- * sizes. Then one read barrier, and pass 2 reads each id and len once,
- * through the per-entry checks both layouts share (vq.h).
- * Validation of what the device wrote (a device that got it wrong breaks
- * the queue, as in Linux's virtio_ring: BAD_RING; what came before is
- * delivered, nothing after it is read until vnet_dev_recover()):
- *  - flags AVAIL == USED == wrap counter: a used descriptor. id out of
- *    range or not in flight (also a duplicate): drop_bad_id, broken; RX len
- *    below the header or past the buffer: drop_bad_len, broken. The WRITE
- *    flag of a used descriptor is not required (devices differ); len is
- *    validated instead.
- *  - flags AVAIL == USED == the other lap's wrap counter (a used descriptor
- *    with the wrong wrap state), or AVAIL != USED but not the pattern we
- *    wrote for this lap (spec 2.8.1: no device writes that): drop_bad_idx,
- *    broken.
- * A burst that stops before the end of the used run holds the ids it took
- * (vnet_vq_hold) until a harvest passes that end, as on the split ring.
- */
 /* Pass 1 of a harvest: descriptors from position @end on, at most @scan
  * of them, that are used in their lap (flags read once each). In runs up
  * to the ring's end, where the used pattern is one constant; a cache line
@@ -199,6 +169,23 @@ stop:
 /* Frames of one buffer (RX without MRG_RXBUF) from @k used descriptors in
  * a row from @d (not past the ring's end) into h->out, as vnet_sq_rx_run.
  * @return descriptors taken (@k, unless one broke the ring). */
+/* The TX reclaim's counterpart: @k used descriptors in a row from @d back
+ * to their pools (with @chains, chains whole). @return descriptors taken. */
+static inline __attribute__((always_inline)) uint32_t vnet_pq_tx_run(struct vnet_harvest *h,
+                                                                    const volatile struct pvirtq_desc *d, uint32_t k,
+                                                                    int chains)
+{
+	const volatile struct pvirtq_desc *p = d, *const end = d + k;
+
+	for (; p != end; p++) {
+		if (vnet_unlikely(vnet_harvest_entry(h, p->id, 0, NULL, 0, 0, chains, 1, 0))) {
+			vnet_harvest_broken(h);
+			break;
+		}
+	}
+	return (uint32_t)(p - d);
+}
+
 static inline __attribute__((always_inline)) uint32_t vnet_pq_rx_run(struct vnet_harvest *h,
                                                                     const volatile struct pvirtq_desc *d, uint32_t k,
                                                                     uint32_t rx_hdr)
@@ -219,6 +206,37 @@ static inline __attribute__((always_inline)) uint32_t vnet_pq_rx_run(struct vnet
 	return (uint32_t)(p - d);
 }
 
+/*
+ * Harvest up to @n used descriptors into @out (or, with @out NULL, straight
+ * back to each buffer's pool: the TX reclaim). Same contract as
+ * vnet_sq_harvest, @mrg included: RX (@rx_hdr != 0) lengths must cover the
+ * header and fit the buffer; with @mrg a frame spans num_buffers used
+ * descriptors, returned as one head linked through next/nb_segs, @n counts
+ * frames and a frame is taken whole or not at all.
+ *
+ * Pass 1 extends the run of descriptors known to be used in their lap
+ * (pk_used_end), reading flags only, up to the first that is not (spec
+ * 2.8.22: poll the next descriptor in ring order; spec 2.8.9: the device
+ * marks the first buffer of a multi-buffer frame used last) or to what we
+ * published; each descriptor's flags are read once, whatever the bursts'
+ * sizes (vnet_pq_used_scan: four to a cache line, checked together). Then
+ * one read barrier, and pass 2 reads each id and len once, through the
+ * per-entry checks both layouts share (vq.h).
+ * Validation of what the device wrote (a device that got it wrong breaks
+ * the queue, as in Linux's virtio_ring: BAD_RING; what came before is
+ * delivered, nothing after it is read until vnet_dev_recover()):
+ *  - flags AVAIL == USED == wrap counter: a used descriptor. id out of
+ *    range or not in flight (also a duplicate): drop_bad_id, broken; RX len
+ *    below the header or past the buffer: drop_bad_len, broken. The WRITE
+ *    flag of a used descriptor is not required (devices differ); len is
+ *    validated instead.
+ *  - flags AVAIL == USED == the other lap's wrap counter (a used descriptor
+ *    with the wrong wrap state), or AVAIL != USED but not the pattern we
+ *    wrote for this lap (spec 2.8.1: no device writes that): drop_bad_idx,
+ *    broken.
+ * A burst that stops before the end of the used run holds the ids it took
+ * (vnet_vq_hold) until a harvest passes that end, as on the split ring.
+ */
 static inline __attribute__((always_inline)) uint16_t vnet_pq_harvest(struct vnet_vq *vq, struct vnet_buf **out,
                                                                      uint16_t n, uint32_t rx_hdr, int mrg,
                                                                      uint64_t *bytes)
@@ -254,6 +272,12 @@ static inline __attribute__((always_inline)) uint16_t vnet_pq_harvest(struct vne
 		i = vnet_pq_rx_run(&h, ring + slot, k, rx_hdr);
 		if (i == k && k < todo)
 			i += vnet_pq_rx_run(&h, ring, todo - k, rx_hdr);
+	} else if (!rx_hdr) { /* TX reclaim, in the same two runs */
+		uint32_t slot = last & mask, k = size - slot < todo ? size - slot : todo;
+
+		i = vnet_pq_tx_run(&h, ring + slot, k, mrg);
+		if (i == k && k < todo)
+			i += vnet_pq_tx_run(&h, ring, todo - k, mrg);
 	} else {
 		for (i = 0, pos = last; i < todo; i++, pos++) {
 			uint32_t slot = pos & mask;
@@ -271,16 +295,6 @@ static inline __attribute__((always_inline)) uint16_t vnet_pq_harvest(struct vne
 	return vnet_harvest_end(&h, bytes, i < ready, (uint16_t)end);
 }
 
-/*
- * Put up to @n buffers on the ring (the caller checked num_free >= n), from
- * @bufs, or with @bufs NULL straight off @src's free stack (the caller
- * checked it holds @n). Same contract as vnet_sq_post: RX buffers are
- * offered whole (buf_off/buf_len), TX buffers from data minus a zeroed
- * virtio_net_hdr of @tx_hdr bytes, and posting stops at the first TX buffer
- * whose header does not fit before data or whose frame does not fit the
- * buffer. @return buffers posted. Nothing is visible to the device until
- * vnet_pq_publish().
- */
 /* What vnet_pq_post writes for one buffer (@bufs[i] or the top of @stack)
  * into descriptor @d: addr, len, id, and the flags @f unless @head (the
  * first descriptor not yet published keeps them back for the publish).
@@ -324,6 +338,16 @@ static inline __attribute__((always_inline)) int vnet_pq_post_one(struct vnet_vq
 	return 0;
 }
 
+/*
+ * Put up to @n buffers on the ring (the caller checked num_free >= n), from
+ * @bufs, or with @bufs NULL straight off @src's free stack (the caller
+ * checked it holds @n). Same contract as vnet_sq_post: RX buffers are
+ * offered whole (buf_off/buf_len), TX buffers from data minus a zeroed
+ * virtio_net_hdr of @tx_hdr bytes, and posting stops at the first TX buffer
+ * whose header does not fit before data or whose frame does not fit the
+ * buffer. @return buffers posted. Nothing is visible to the device until
+ * vnet_pq_publish().
+ */
 static inline __attribute__((always_inline)) uint16_t vnet_pq_post(struct vnet_vq *vq, struct vnet_buf *const *bufs, uint16_t n,
                                                                   uint32_t tx_hdr, uint64_t *bytes, struct vnet_pool *src)
 {

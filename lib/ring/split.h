@@ -106,33 +106,24 @@ static inline uint16_t vnet_sq_reclaim_in_order(struct vnet_vq *vq)
 	return vq->ind_max ? vnet_sq_reclaim_in_order_segs(vq, 1) : vnet_sq_reclaim_in_order_segs(vq, 0);
 }
 
-/*
- * Harvest up to @n used entries into @out (or, with @out NULL, straight
- * back to each buffer's pool: the TX reclaim). Reads the device's used
- * index once. A used ring the device got wrong is not trusted, as in
- * Linux's virtio_ring (BAD_RING): an index further ahead than what is in
- * flight (drop_bad_idx; spec 2.7.8: only buffers made available can come
- * back), an id out of range, not in flight or (IN_ORDER) not the one of
- * its position (drop_bad_id), an RX length below the header or past the
- * buffer (drop_bad_len): the queue is marked broken there, what came
- * before it is delivered, and nothing more is read until
- * vnet_dev_recover() resets the queue (its buffers then go back).
- *
- * A burst that stops before the published index (@n reached) holds the
- * ids it took off the free stack until a later harvest passes that index
- * (vnet_vq_hold): a duplicate left unread then names an id not in flight,
- * never a buffer posted again meanwhile.
- *
- * With @mrg (VIRTIO_NET_F_MRG_RXBUF, spec 5.1.6.4) a frame spans
- * num_buffers used entries: the first buffer (with the header) is returned
- * with the others linked through next/nb_segs; @n counts frames, and a
- * frame is taken whole or not at all. A frame whose num_buffers is 0 or
- * runs past what the device published is dropped (drop_bad_len).
- * For the TX reclaim (@out NULL), @mrg says frames may be chains sent
- * through indirect tables (nb_segs > 1): each goes back whole.
- * @rx_hdr and @mrg are constants at every call site, so each use compiles
- * to its own lean loop.
- */
+/* The TX reclaim (not IN_ORDER) from @k used entries in a row from @e:
+ * each buffer back to its pool (with @chains, chains whole). @return
+ * entries taken (@k, unless one broke the ring). */
+static inline __attribute__((always_inline)) uint32_t vnet_sq_tx_run(struct vnet_harvest *h,
+                                                                    const volatile struct vring_used_elem *e,
+                                                                    uint32_t k, int chains)
+{
+	const volatile struct vring_used_elem *p = e, *const end = e + k;
+
+	for (; p != end; p++) {
+		if (vnet_unlikely(vnet_harvest_entry(h, p->id, 0, NULL, 0, 0, chains, 1, 0))) {
+			vnet_harvest_broken(h);
+			break;
+		}
+	}
+	return (uint32_t)(p - e);
+}
+
 /* Frames of one buffer (RX without MRG_RXBUF) from @k used entries in a
  * row, slot @slot on (not past the ring's end), into h->out: a loop with
  * nothing but the checks of vnet_harvest_rx in it. @return entries taken
@@ -172,6 +163,33 @@ static inline __attribute__((always_inline)) uint32_t vnet_sq_rx_run(struct vnet
 	return i;
 }
 
+/*
+ * Harvest up to @n used entries into @out (or, with @out NULL, straight
+ * back to each buffer's pool: the TX reclaim). Reads the device's used
+ * index once. A used ring the device got wrong is not trusted, as in
+ * Linux's virtio_ring (BAD_RING): an index further ahead than what is in
+ * flight (drop_bad_idx; spec 2.7.8: only buffers made available can come
+ * back), an id out of range, not in flight or (IN_ORDER) not the one of
+ * its position (drop_bad_id), an RX length below the header or past the
+ * buffer (drop_bad_len): the queue is marked broken there, what came
+ * before it is delivered, and nothing more is read until
+ * vnet_dev_recover() resets the queue (its buffers then go back).
+ *
+ * A burst that stops before the published index (@n reached) holds the
+ * ids it took off the free stack until a later harvest passes that index
+ * (vnet_vq_hold): a duplicate left unread then names an id not in flight,
+ * never a buffer posted again meanwhile.
+ *
+ * With @mrg (VIRTIO_NET_F_MRG_RXBUF, spec 5.1.6.4) a frame spans
+ * num_buffers used entries: the first buffer (with the header) is returned
+ * with the others linked through next/nb_segs; @n counts frames, and a
+ * frame is taken whole or not at all. A frame whose num_buffers is 0 or
+ * runs past what the device published is dropped (drop_bad_len).
+ * For the TX reclaim (@out NULL), @mrg says frames may be chains sent
+ * through indirect tables (nb_segs > 1): each goes back whole.
+ * @rx_hdr and @mrg are constants at every call site, so each use compiles
+ * to its own lean loop.
+ */
 static inline __attribute__((always_inline)) uint16_t vnet_sq_harvest_io(struct vnet_vq *vq, struct vnet_buf **out,
                                                                         uint16_t n, uint32_t rx_hdr, int mrg,
                                                                         uint64_t *bytes, int io)
@@ -204,6 +222,12 @@ static inline __attribute__((always_inline)) uint16_t vnet_sq_harvest_io(struct 
 		i = vnet_sq_rx_run(&h, ring + slot, slot, k, rx_hdr, io);
 		if (i == k && k < todo)
 			i += vnet_sq_rx_run(&h, ring, 0, todo - k, rx_hdr, io);
+	} else if (!rx_hdr) { /* TX reclaim, in the same two runs */
+		uint32_t k = mask + 1 - slot < todo ? mask + 1 - slot : todo;
+
+		i = vnet_sq_tx_run(&h, ring + slot, k, mrg);
+		if (i == k && k < todo)
+			i += vnet_sq_tx_run(&h, ring, todo - k, mrg);
 	} else {
 		for (i = 0; i < todo; i++, slot = (slot + 1) & mask) {
 			if (rx_hdr && mrg && h.cont == 0 && h.got == n)
