@@ -120,6 +120,36 @@ static inline uint32_t vnet_pq_wrap(const struct vnet_vq *vq, uint32_t pos)
 	return (pos & vq->size) == 0;
 }
 
+/* Four descriptors from @q (a cache line), their flags read once each
+ * into @f (AVAIL and USED only): are all four used, in a lap whose used
+ * pattern is @used (both bits, or neither)? */
+static inline __attribute__((always_inline)) bool vnet_pq_four_used(const volatile struct pvirtq_desc *q,
+                                                                   uint32_t used, uint32_t f[4])
+{
+	const uint32_t au = VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED;
+
+	f[0] = vnet_load16(&q[0].flags) & au;
+	f[1] = vnet_load16(&q[1].flags) & au;
+	f[2] = vnet_load16(&q[2].flags) & au;
+	f[3] = vnet_load16(&q[3].flags) & au;
+	/* both bits in all four, or in none of them */
+	return (used ? f[0] & f[1] & f[2] & f[3] : f[0] | f[1] | f[2] | f[3]) == used;
+}
+
+/* Whole cache lines of used descriptors from @d, at most @run descriptors:
+ * @return how many (a multiple of four); when one more line fits in @run,
+ * @f holds its flags, not all used. @used is a constant at each call. */
+static inline __attribute__((always_inline)) uint32_t vnet_pq_used_lines(const volatile struct pvirtq_desc *d,
+                                                                        uint32_t run, uint32_t used, uint32_t f[4])
+{
+	uint32_t j;
+
+	for (j = 0; j + 4 <= run; j += 4)
+		if (!vnet_pq_four_used(d + j, used, f))
+			break;
+	return j;
+}
+
 /* Pass 1 of a harvest: descriptors from position @end on, at most @scan
  * of them, that are used in their lap (flags read once each). In runs up
  * to the ring's end, where the used pattern is one constant; a cache line
@@ -134,21 +164,19 @@ static inline __attribute__((always_inline)) uint32_t vnet_pq_used_scan(const vo
 
 	while (k < scan) {
 		uint32_t p = end + k, slot = p & (size - 1);
-		uint32_t run = size - slot < scan - k ? size - slot : scan - k, j = 0;
+		uint32_t run = size - slot < scan - k ? size - slot : scan - k, j;
 		uint32_t used = (p & size) ? 0 : (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED);
 		const volatile struct pvirtq_desc *d = ring + slot;
-		uint32_t f = 0;
+		uint32_t f = 0, fl[4];
 
-		for (; j + 4 <= run; j += 4) {
-			uint32_t f0 = vnet_load16(&d[j].flags) & au, f1 = vnet_load16(&d[j + 1].flags) & au;
-			uint32_t f2 = vnet_load16(&d[j + 2].flags) & au, f3 = vnet_load16(&d[j + 3].flags) & au;
-
-			if (vnet_likely(((f0 ^ used) | (f1 ^ used) | (f2 ^ used) | (f3 ^ used)) == 0))
-				continue;
+		j = used ? vnet_pq_used_lines(d, run, au, fl) : vnet_pq_used_lines(d, run, 0, fl);
+		if (j + 4 <= run) {
 			/* the first of the four that is not used, from the values
 			 * read (each descriptor's flags are read once) */
-			f = f0 != used ? f0 : f1 != used ? f1 : f2 != used ? f2 : f3;
-			j += f0 != used ? 0 : f1 != used ? 1 : f2 != used ? 2 : 3;
+			uint32_t m = fl[0] != used ? 0 : fl[1] != used ? 1 : fl[2] != used ? 2 : 3;
+
+			f = fl[m];
+			j += m;
 			goto stop;
 		}
 		for (; j < run; j++) {
@@ -166,9 +194,6 @@ stop:
 	return k;
 }
 
-/* Frames of one buffer (RX without MRG_RXBUF) from @k used descriptors in
- * a row from @d (not past the ring's end) into h->out, as vnet_sq_rx_run.
- * @return descriptors taken (@k, unless one broke the ring). */
 /* The TX reclaim's counterpart: @k used descriptors in a row from @d back
  * to their pools (with @chains, chains whole). @return descriptors taken. */
 static inline __attribute__((always_inline)) uint32_t vnet_pq_tx_run(struct vnet_harvest *h,
