@@ -30,7 +30,7 @@ void vnet_sq_reset(struct vnet_vq *vq, uint16_t desc_flags, bool event_idx)
 			vq->desc[i].len = vq->buf_len;
 		/* Under IN_ORDER a descriptor's id is its avail position, so
 		 * the avail ring is written here once and the post loops leave
-		 * it (spec 2.7.6); without it they overwrite every entry. */
+		 * it (spec 2.7.6, 2.7.9); without it they overwrite every entry. */
 		vq->avail->ring[i] = i;
 	}
 	vnet_vq_reset_ids(vq, event_idx);

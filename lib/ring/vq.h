@@ -9,8 +9,9 @@
  *
  * Indices are free-running 16-bit counters compared unmasked, so a full
  * ring and an empty ring never look alike. Descriptor ids come from a
- * private free stack (LIFO keeps the hot descriptors in cache), never from
- * anything the device wrote.
+ * private free stack (LIFO keeps the hot descriptors in cache), or under
+ * IN_ORDER are the avail positions themselves, never from anything the
+ * device wrote.
  */
 #ifndef VNET_RING_VQ_H
 #define VNET_RING_VQ_H
@@ -41,7 +42,7 @@ struct vnet_vq {
 	struct vring_avail *avail;
 	struct vring_used *used;
 	struct vnet_buf **cookie;   /* buffer per descriptor id; NULL = not in flight */
-	uint16_t *free_ids;         /* stack of free descriptor ids */
+	uint16_t *free_ids;         /* stack of free descriptor ids (unused under IN_ORDER: ids are positions) */
 	uint16_t *avail_event;      /* &used->ring[size]: written by the device */
 	uint16_t *used_event;       /* &avail->ring[size]: written by us */
 	uint16_t size, mask;
