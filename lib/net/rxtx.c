@@ -24,7 +24,8 @@ uint16_t vnet_rx_burst(struct vnet_dev *d, uint16_t q, struct vnet_buf **bufs, u
 	uint16_t got, i;
 	uint64_t bytes = 0;
 
-	if (vnet_unlikely(q >= d->npairs))
+	/* bufs checked: the harvest then compiles without its TX reclaim */
+	if (vnet_unlikely(q >= d->npairs || bufs == NULL))
 		return 0;
 	vq = &d->rxq[q];
 	if (vnet_unlikely(vq->broken))

@@ -120,6 +120,117 @@ static inline uint32_t vnet_pq_wrap(const struct vnet_vq *vq, uint32_t pos)
 	return (pos & vq->size) == 0;
 }
 
+/* Four descriptors from @q (a cache line), their flags read once each
+ * into @f (AVAIL and USED only): are all four used, in a lap whose used
+ * pattern is @used (both bits, or neither)? */
+static inline __attribute__((always_inline)) bool vnet_pq_four_used(const volatile struct pvirtq_desc *q,
+                                                                   uint32_t used, uint32_t f[4])
+{
+	const uint32_t au = VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED;
+
+	f[0] = vnet_load16(&q[0].flags) & au;
+	f[1] = vnet_load16(&q[1].flags) & au;
+	f[2] = vnet_load16(&q[2].flags) & au;
+	f[3] = vnet_load16(&q[3].flags) & au;
+	/* both bits in all four, or in none of them */
+	return (used ? f[0] & f[1] & f[2] & f[3] : f[0] | f[1] | f[2] | f[3]) == used;
+}
+
+/* Whole cache lines of used descriptors from @d, at most @run descriptors:
+ * @return how many (a multiple of four); when one more line fits in @run,
+ * @f holds its flags, not all used. @used is a constant at each call. */
+static inline __attribute__((always_inline)) uint32_t vnet_pq_used_lines(const volatile struct pvirtq_desc *d,
+                                                                        uint32_t run, uint32_t used, uint32_t f[4])
+{
+	uint32_t j;
+
+	for (j = 0; j + 4 <= run; j += 4)
+		if (!vnet_pq_four_used(d + j, used, f))
+			break;
+	return j;
+}
+
+/* Pass 1 of a harvest: descriptors from position @end on, at most @scan
+ * of them, that are used in their lap (flags read once each). In runs up
+ * to the ring's end, where the used pattern is one constant; a cache line
+ * (four descriptors) at a time while all four are used. @return how many;
+ * *@bad when the first one that is not carries flags no device writes. */
+static inline __attribute__((always_inline)) uint32_t vnet_pq_used_scan(const volatile struct pvirtq_desc *ring,
+                                                                       uint32_t end, uint32_t scan, uint32_t size,
+                                                                       bool *bad)
+{
+	const uint32_t au = VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED;
+	uint32_t k = 0;
+
+	while (k < scan) {
+		uint32_t p = end + k, slot = p & (size - 1);
+		uint32_t run = size - slot < scan - k ? size - slot : scan - k, j;
+		uint32_t used = (p & size) ? 0 : (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED);
+		const volatile struct pvirtq_desc *d = ring + slot;
+		uint32_t f = 0, fl[4];
+
+		j = used ? vnet_pq_used_lines(d, run, au, fl) : vnet_pq_used_lines(d, run, 0, fl);
+		if (j + 4 <= run) {
+			/* the first of the four that is not used, from the values
+			 * read (each descriptor's flags are read once) */
+			uint32_t m = fl[0] != used ? 0 : fl[1] != used ? 1 : fl[2] != used ? 2 : 3;
+
+			f = fl[m];
+			j += m;
+			goto stop;
+		}
+		for (; j < run; j++) {
+			f = vnet_load16(&d[j].flags) & au;
+			if (f != used)
+				goto stop;
+		}
+		k += run;
+		continue;
+stop:
+		/* ours for this lap (not used yet), or something no device writes */
+		*bad = f != ((p & size) ? VIRTQ_DESC_F_USED : VIRTQ_DESC_F_AVAIL);
+		return k + j;
+	}
+	return k;
+}
+
+/* The TX reclaim's counterpart: @k used descriptors in a row from @d back
+ * to their pools (with @chains, chains whole). @return descriptors taken. */
+static inline __attribute__((always_inline)) uint32_t vnet_pq_tx_run(struct vnet_harvest *h,
+                                                                    const volatile struct pvirtq_desc *d, uint32_t k,
+                                                                    int chains)
+{
+	const volatile struct pvirtq_desc *p = d, *const end = d + k;
+
+	for (; p != end; p++) {
+		if (vnet_unlikely(vnet_harvest_entry(h, p->id, 0, NULL, 0, 0, chains, 1, 0))) {
+			vnet_harvest_broken(h);
+			break;
+		}
+	}
+	return (uint32_t)(p - d);
+}
+
+static inline __attribute__((always_inline)) uint32_t vnet_pq_rx_run(struct vnet_harvest *h,
+                                                                    const volatile struct pvirtq_desc *d, uint32_t k,
+                                                                    uint32_t rx_hdr)
+{
+	const volatile struct pvirtq_desc *p = d, *const end = d + k;
+	struct vnet_buf **o = h->out + h->got;
+
+	for (; p != end; p++, o++) {
+		struct vnet_buf *b = vnet_harvest_rx(h, p->id, 0, &p->len, rx_hdr, 0);
+
+		if (vnet_unlikely(b == NULL)) {
+			vnet_harvest_broken(h);
+			break;
+		}
+		*o = b;
+	}
+	h->got += (uint32_t)(p - d);
+	return (uint32_t)(p - d);
+}
+
 /*
  * Harvest up to @n used descriptors into @out (or, with @out NULL, straight
  * back to each buffer's pool: the TX reclaim). Same contract as
@@ -133,8 +244,9 @@ static inline uint32_t vnet_pq_wrap(const struct vnet_vq *vq, uint32_t pos)
  * 2.8.22: poll the next descriptor in ring order; spec 2.8.9: the device
  * marks the first buffer of a multi-buffer frame used last) or to what we
  * published; each descriptor's flags are read once, whatever the bursts'
- * sizes. Then one read barrier, and pass 2 reads each id and len once,
- * through the per-entry checks both layouts share (vq.h).
+ * sizes (vnet_pq_used_scan: four to a cache line, checked together). Then
+ * one read barrier, and pass 2 reads each id and len once, through the
+ * per-entry checks both layouts share (vq.h).
  * Validation of what the device wrote (a device that got it wrong breaks
  * the queue, as in Linux's virtio_ring: BAD_RING; what came before is
  * delivered, nothing after it is read until vnet_dev_recover()):
@@ -158,27 +270,14 @@ static inline __attribute__((always_inline)) uint16_t vnet_pq_harvest(struct vne
 	uint32_t last = vq->last_used, end = vq->pk_used_end;
 	uint32_t scan = (uint16_t)(vq->pk_pub - end);
 	uint32_t mask = vq->mask, size = vq->size;
-	uint32_t ready, todo, i, k, pos;
+	uint32_t ready, todo, i, pos;
 	bool bad = false;
 	struct vnet_harvest h;
 
 	if (n == 0)
 		return 0;
 	/* Pass 1: how far the used run goes now. */
-	for (k = 0; k < scan; k++) {
-		uint32_t p = end + k;
-		uint32_t f = vnet_load16(&ring[p & mask].flags) & (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED);
-		uint32_t used = (p & size) ? 0 : (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED);
-
-		if (vnet_unlikely(f != used)) {
-			/* ours for this lap (not used yet), or something no device writes */
-			bad = f != ((p & size) ? VIRTQ_DESC_F_USED : VIRTQ_DESC_F_AVAIL);
-			break;
-		}
-		if ((k & 3) == 3) /* four descriptors to a cache line */
-			vnet_prefetch(&ring[(p + 1) & mask]);
-	}
-	end = (uint16_t)(end + k);
+	end = (uint16_t)(end + vnet_pq_used_scan(ring, end, scan, size, &bad));
 	vq->pk_used_end = (uint16_t)end;
 	ready = (uint16_t)(end - last);
 	if (vnet_unlikely(bad)) {
@@ -191,19 +290,77 @@ static inline __attribute__((always_inline)) uint16_t vnet_pq_harvest(struct vne
 	vnet_rmb(); /* id and len are read after the flags that cover them */
 	/* Pass 2: each id and len once. */
 	vnet_harvest_begin(&h, vq, out, rx_hdr);
-	for (i = 0, pos = last; i < todo; i++, pos++) {
-		uint32_t slot = pos & mask;
+	if (rx_hdr && !mrg) {
+		/* at most two runs: up to the ring's end, then from its start */
+		uint32_t slot = last & mask, k = size - slot < todo ? size - slot : todo;
 
-		if (rx_hdr && mrg && h.cont == 0 && h.got == n)
-			break; /* whole frames only */
-		if (vnet_unlikely(vnet_harvest_entry(&h, ring[slot].id, slot, &ring[slot].len, ready - i - 1, rx_hdr,
-		                                     mrg, out == NULL, 0))) {
-			vnet_harvest_broken(&h);
-			break;
+		i = vnet_pq_rx_run(&h, ring + slot, k, rx_hdr);
+		if (i == k && k < todo)
+			i += vnet_pq_rx_run(&h, ring, todo - k, rx_hdr);
+	} else if (!rx_hdr) { /* TX reclaim, in the same two runs */
+		uint32_t slot = last & mask, k = size - slot < todo ? size - slot : todo;
+
+		i = vnet_pq_tx_run(&h, ring + slot, k, mrg);
+		if (i == k && k < todo)
+			i += vnet_pq_tx_run(&h, ring, todo - k, mrg);
+	} else {
+		for (i = 0, pos = last; i < todo; i++, pos++) {
+			uint32_t slot = pos & mask;
+
+			if (rx_hdr && mrg && h.cont == 0 && h.got == n)
+				break; /* whole frames only */
+			if (vnet_unlikely(vnet_harvest_entry(&h, ring[slot].id, slot, &ring[slot].len, ready - i - 1,
+			                                     rx_hdr, mrg, out == NULL, 0))) {
+				vnet_harvest_broken(&h);
+				break;
+			}
 		}
 	}
 	vq->last_used = (uint16_t)(last + i);
 	return vnet_harvest_end(&h, bytes, i < ready, (uint16_t)end);
+}
+
+/* What vnet_pq_post writes for one buffer (@bufs[i] or the top of @stack)
+ * into descriptor @d: addr, len, id, and the flags @f unless @head (the
+ * first descriptor not yet published keeps them back for the publish).
+ * @return 0, or 1: a TX buffer that does not fit (nothing written). */
+static inline __attribute__((always_inline)) int vnet_pq_post_one(struct vnet_vq *vq, volatile struct pvirtq_desc *d,
+                                                                 struct vnet_buf *b, uint32_t tx_hdr, uint64_t *sum,
+                                                                 uint32_t id, uint32_t f, int head)
+{
+	uint64_t addr;
+	uint32_t len;
+
+	if (tx_hdr) {
+		uint8_t *h = b->data - tx_hdr;
+		uint64_t rel = (uint64_t)(h - b->base); /* huge if data < base + hdr */
+		/* a chain stops the run (see vnet_ring_post) */
+		if (vnet_unlikely(b->nb_segs > 1 || rel > b->size || rel + tx_hdr + b->len > b->size))
+			return 1;
+		/* a zero header unless the application filled in
+		 * offloads; constant sizes, so two stores */
+		if (vnet_likely(!(b->flags & VNET_BUF_F_TX_HDR))) {
+			if (tx_hdr == sizeof(struct virtio_net_hdr))
+				memset(h, 0, sizeof(struct virtio_net_hdr));
+			else
+				memset(h, 0, tx_hdr);
+		}
+		addr = b->iova + rel;
+		len = b->len + tx_hdr;
+		*sum += b->len;
+	} else {
+		addr = b->iova + vq->buf_off;
+		len = vq->buf_len; /* RX buffers are offered whole */
+	}
+	vq->cookie[id] = b;
+	d->addr = addr;
+	d->len = len;
+	d->id = (uint16_t)id;
+	if (head)
+		vq->pk_head_flags = (uint16_t)f;
+	else
+		d->flags = (uint16_t)f;
+	return 0;
 }
 
 /*
@@ -222,58 +379,46 @@ static inline __attribute__((always_inline)) uint16_t vnet_pq_post(struct vnet_v
 	struct vnet_buf *const *stack = src ? src->stack : NULL;
 	uint32_t top = src ? src->top : 0;
 	volatile struct pvirtq_desc *ring = vq->pk_desc;
-	struct vnet_buf **cookie = vq->cookie;
 	const uint16_t *free_ids = vq->free_ids;
-	uint32_t mask = vq->mask, size = vq->size, num_free = vq->num_free, i;
-	uint32_t pos = vq->avail_idx, wflags = vq->pk_wflags, off = vq->buf_off, rx_len = vq->buf_len;
-	/* the first descriptor not yet published keeps its flags back */
-	const bool hold_first = vq->avail_idx == vq->pk_pub;
+	uint32_t size = vq->size, num_free = vq->num_free, i = 0;
+	uint32_t pos = vq->avail_idx, wflags = vq->pk_wflags;
 	uint64_t sum = 0;
 
-	for (i = 0; i < n; i++, pos++) {
-		/* RX refill passes no array: buffers come off the pool's stack */
-		struct vnet_buf *b = bufs ? bufs[i] : stack[--top];
-		volatile struct pvirtq_desc *d = &ring[pos & mask];
-		uint32_t id, f, len;
-		uint64_t addr;
-
-		if (tx_hdr) {
-			uint8_t *h = b->data - tx_hdr;
-			uint64_t rel = (uint64_t)(h - b->base); /* huge if data < base + hdr */
-			/* a chain stops the run (see vnet_ring_post) */
-			if (vnet_unlikely(b->nb_segs > 1 || rel > b->size || rel + tx_hdr + b->len > b->size))
-				break;
-			/* a zero header unless the application filled in
-			 * offloads; constant sizes, so two stores */
-			if (vnet_likely(!(b->flags & VNET_BUF_F_TX_HDR))) {
-				if (tx_hdr == sizeof(struct virtio_net_hdr))
-					memset(h, 0, sizeof(struct virtio_net_hdr));
-				else
-					memset(h, 0, tx_hdr);
-			}
-			addr = b->iova + rel;
-			len = b->len + tx_hdr;
-			sum += b->len;
-		} else {
-			addr = b->iova + off;
-			len = rx_len; /* RX buffers are offered whole */
-		}
-		id = free_ids[--num_free];
-		cookie[id] = b;
-		d->addr = addr;
-		d->len = len;
-		d->id = (uint16_t)id;
+	/* the first descriptor not yet published keeps its flags back */
+	if (n && vq->avail_idx == vq->pk_pub) {
 		/* AVAIL = wrap counter, USED = its inverse (spec 2.8.1) */
-		f = wflags | ((pos & size) ? VIRTQ_DESC_F_USED : VIRTQ_DESC_F_AVAIL);
-		if (hold_first && i == 0)
-			vq->pk_head_flags = (uint16_t)f;
-		else
-			d->flags = (uint16_t)f;
+		uint32_t f = wflags | ((pos & size) ? VIRTQ_DESC_F_USED : VIRTQ_DESC_F_AVAIL);
+		/* RX refill passes no array: buffers come off the pool's stack */
+		struct vnet_buf *b = bufs ? bufs[0] : stack[top - 1];
+
+		if (vnet_pq_post_one(vq, &ring[pos & (size - 1)], b, tx_hdr, &sum, free_ids[num_free - 1], f, 1))
+			goto out;
+		if (!bufs)
+			top--;
+		num_free--;
+		i = 1;
 	}
+	while (i < n) {
+		/* a run up to the ring's end: one lap, so one flags value */
+		uint32_t slot = (pos + i) & (size - 1);
+		uint32_t f = wflags | (((pos + i) & size) ? VIRTQ_DESC_F_USED : VIRTQ_DESC_F_AVAIL);
+		volatile struct pvirtq_desc *d = ring + slot, *const end = d + (size - slot < n - i ? size - slot : n - i);
+
+		for (; d != end; d++, i++) {
+			struct vnet_buf *b = bufs ? bufs[i] : stack[top - 1];
+
+			if (vnet_pq_post_one(vq, d, b, tx_hdr, &sum, free_ids[num_free - 1], f, 0))
+				goto out;
+			if (!bufs)
+				top--;
+			num_free--;
+		}
+	}
+out:
 	if (src)
 		src->top = top;
 	vq->num_free = (uint16_t)num_free;
-	vq->avail_idx = (uint16_t)pos;
+	vq->avail_idx = (uint16_t)(pos + i);
 	if (bytes)
 		*bytes += sum;
 	return (uint16_t)i;

@@ -28,6 +28,10 @@ void vnet_sq_reset(struct vnet_vq *vq, uint16_t desc_flags, bool event_idx)
 		/* RX descriptors always offer a whole buffer */
 		if (desc_flags & VRING_DESC_F_WRITE)
 			vq->desc[i].len = vq->buf_len;
+		/* Under IN_ORDER a descriptor's id is its avail position, so
+		 * the avail ring is written here once and the post loops leave
+		 * it (spec 2.7.6, 2.7.9); without it they overwrite every entry. */
+		vq->avail->ring[i] = i;
 	}
 	vnet_vq_reset_ids(vq, event_idx);
 	vnet_sq_intr_disarm(vq); /* a polling driver wants no interrupts */

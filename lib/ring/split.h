@@ -106,6 +106,63 @@ static inline uint16_t vnet_sq_reclaim_in_order(struct vnet_vq *vq)
 	return vq->ind_max ? vnet_sq_reclaim_in_order_segs(vq, 1) : vnet_sq_reclaim_in_order_segs(vq, 0);
 }
 
+/* The TX reclaim (not IN_ORDER) from @k used entries in a row from @e:
+ * each buffer back to its pool (with @chains, chains whole). @return
+ * entries taken (@k, unless one broke the ring). */
+static inline __attribute__((always_inline)) uint32_t vnet_sq_tx_run(struct vnet_harvest *h,
+                                                                    const volatile struct vring_used_elem *e,
+                                                                    uint32_t k, int chains)
+{
+	const volatile struct vring_used_elem *p = e, *const end = e + k;
+
+	for (; p != end; p++) {
+		if (vnet_unlikely(vnet_harvest_entry(h, p->id, 0, NULL, 0, 0, chains, 1, 0))) {
+			vnet_harvest_broken(h);
+			break;
+		}
+	}
+	return (uint32_t)(p - e);
+}
+
+/* Frames of one buffer (RX without MRG_RXBUF) from @k used entries in a
+ * row, slot @slot on (not past the ring's end), into h->out: a loop with
+ * nothing but the checks of vnet_harvest_rx in it. @return entries taken
+ * (@k, unless one broke the ring). */
+static inline __attribute__((always_inline)) uint32_t vnet_sq_rx_run(struct vnet_harvest *h,
+                                                                    const volatile struct vring_used_elem *e,
+                                                                    uint32_t slot, uint32_t k, uint32_t rx_hdr, int io)
+{
+	struct vnet_buf **o = h->out + h->got;
+	uint32_t i;
+
+	if (io) { /* each id checked against its position */
+		for (i = 0; i < k; i++) {
+			struct vnet_buf *b = vnet_harvest_rx(h, e[i].id, slot + i, &e[i].len, rx_hdr, 1);
+
+			if (vnet_unlikely(b == NULL)) {
+				vnet_harvest_broken(h);
+				break;
+			}
+			o[i] = b;
+		}
+	} else { /* one pointer walks the entries (gcc keeps fewer registers) */
+		const volatile struct vring_used_elem *p = e, *const end = e + k;
+
+		for (; p != end; p++, o++) {
+			struct vnet_buf *b = vnet_harvest_rx(h, p->id, 0, &p->len, rx_hdr, 0);
+
+			if (vnet_unlikely(b == NULL)) {
+				vnet_harvest_broken(h);
+				break;
+			}
+			*o = b;
+		}
+		i = (uint32_t)(p - e);
+	}
+	h->got += i;
+	return i;
+}
+
 /*
  * Harvest up to @n used entries into @out (or, with @out NULL, straight
  * back to each buffer's pool: the TX reclaim). Reads the device's used
@@ -152,17 +209,34 @@ static inline __attribute__((always_inline)) uint16_t vnet_sq_harvest_io(struct 
 	if (todo == 0 || n == 0)
 		return 0;
 	vnet_rmb(); /* entries are read after the index that covers them */
-	/* prefetch the used entries, one cache line (8 entries) at a time */
-	for (i = 8; i < todo + 8; i += 8)
+	/* prefetch the cache lines (8 entries each) of the entries to be
+	 * read, past the first; none past them: those the device is still
+	 * writing would only cross to this core and back */
+	for (i = 8 - (slot & 7); i < todo; i += 8)
 		vnet_prefetch(&ring[(slot + i) & mask]);
 	vnet_harvest_begin(&h, vq, out, rx_hdr);
-	for (i = 0; i < todo; i++, slot = (slot + 1) & mask) {
-		if (rx_hdr && mrg && h.cont == 0 && h.got == n)
-			break; /* whole frames only */
-		if (vnet_unlikely(vnet_harvest_entry(&h, ring[slot].id, slot, &ring[slot].len, ready - i - 1, rx_hdr,
-		                                     mrg, out == NULL, io))) {
-			vnet_harvest_broken(&h);
-			break;
+	if (rx_hdr && !mrg) {
+		/* at most two runs: up to the ring's end, then from its start */
+		uint32_t k = mask + 1 - slot < todo ? mask + 1 - slot : todo;
+
+		i = vnet_sq_rx_run(&h, ring + slot, slot, k, rx_hdr, io);
+		if (i == k && k < todo)
+			i += vnet_sq_rx_run(&h, ring, 0, todo - k, rx_hdr, io);
+	} else if (!rx_hdr) { /* TX reclaim, in the same two runs */
+		uint32_t k = mask + 1 - slot < todo ? mask + 1 - slot : todo;
+
+		i = vnet_sq_tx_run(&h, ring + slot, k, mrg);
+		if (i == k && k < todo)
+			i += vnet_sq_tx_run(&h, ring, todo - k, mrg);
+	} else {
+		for (i = 0; i < todo; i++, slot = (slot + 1) & mask) {
+			if (rx_hdr && mrg && h.cont == 0 && h.got == n)
+				break; /* whole frames only */
+			if (vnet_unlikely(vnet_harvest_entry(&h, ring[slot].id, slot, &ring[slot].len, ready - i - 1,
+			                                     rx_hdr, mrg, out == NULL, io))) {
+				vnet_harvest_broken(&h);
+				break;
+			}
 		}
 	}
 	vq->last_used = (uint16_t)(last + i);
@@ -186,6 +260,65 @@ static inline __attribute__((always_inline)) uint16_t vnet_sq_harvest(struct vne
 	return vnet_sq_harvest_io(vq, out, n, rx_hdr, mrg, bytes, 0);
 }
 
+/* In order, the id is the position; it must be free again (a device that
+ * broke the order would otherwise lose a buffer). */
+static inline __attribute__((always_inline)) bool vnet_sq_slot_busy(struct vnet_buf *const *cookie, uint32_t slot)
+{
+	return vnet_unlikely(cookie[slot] != NULL);
+}
+
+/*
+ * The RX side of vnet_sq_post: whole buffers (buf_off/buf_len) from @bufs
+ * or @src's stack. A descriptor's len and flags were set once, at reset,
+ * and never change, so only its addr is written; under IN_ORDER the avail
+ * ring holds its own positions from reset on (the id is the position), so
+ * it is not written either. In runs up to the ring's end: no index is
+ * masked per buffer.
+ */
+static inline __attribute__((always_inline)) uint16_t vnet_sq_post_rx(struct vnet_vq *vq, struct vnet_buf *const *bufs,
+                                                                     uint16_t n, struct vnet_pool *src, int in_order)
+{
+	struct vnet_buf *const *stack = src ? src->stack : NULL;
+	uint32_t top = src ? src->top : 0;
+	struct vring_desc *desc = vq->desc;
+	uint16_t *aring = vq->avail->ring;
+	struct vnet_buf **cookie = vq->cookie;
+	const uint16_t *free_ids = vq->free_ids;
+	uint32_t num_free = vq->num_free, slot = vq->avail_idx & vq->mask, size = vq->size;
+	uint64_t off = vq->buf_off;
+	uint32_t i = 0;
+
+	while (i < n) {
+		uint32_t end = size - slot < n - i ? size : slot + (n - i);
+
+		for (; slot < end; slot++, i++) {
+			struct vnet_buf *b;
+			uint32_t id;
+
+			if (in_order) {
+				if (vnet_sq_slot_busy(cookie, slot))
+					goto out;
+				id = slot;
+			} else {
+				id = free_ids[--num_free];
+			}
+			/* RX refill passes no array: buffers come off the pool's stack */
+			b = bufs ? bufs[i] : stack[--top];
+			desc[id].addr = b->iova + off;
+			cookie[id] = b;
+			if (!in_order)
+				aring[slot] = (uint16_t)id;
+		}
+		slot = 0;
+	}
+out:
+	if (src)
+		src->top = top;
+	vq->num_free = (uint16_t)(in_order ? num_free - i : num_free);
+	vq->avail_idx = (uint16_t)(vq->avail_idx + i);
+	return (uint16_t)i;
+}
+
 /*
  * Put up to @n buffers on the ring (the caller checked num_free >= n),
  * from @bufs, or with @bufs NULL straight off @src's free stack (the
@@ -198,68 +331,51 @@ static inline __attribute__((always_inline)) uint16_t vnet_sq_harvest(struct vne
 static inline __attribute__((always_inline)) uint16_t vnet_sq_post(struct vnet_vq *vq, struct vnet_buf *const *bufs, uint16_t n,
                                     uint32_t tx_hdr, uint64_t *bytes, struct vnet_pool *src, int in_order)
 {
-	struct vnet_buf *const *stack = src ? src->stack : NULL;
-	uint32_t top = src ? src->top : 0;
 	struct vring_desc *desc = vq->desc;
 	uint16_t *aring = vq->avail->ring;
 	struct vnet_buf **cookie = vq->cookie;
 	const uint16_t *free_ids = vq->free_ids;
 	uint32_t mask = vq->mask, num_free = vq->num_free, slot = vq->avail_idx & mask, i;
-	uint32_t off = vq->buf_off;
 	uint64_t sum = 0;
 
+	if (!tx_hdr)
+		return vnet_sq_post_rx(vq, bufs, n, src, in_order);
 	for (i = 0; i < n; i++, slot = (slot + 1) & mask) {
-		/* RX refill passes no array: buffers come off the pool's stack */
-		struct vnet_buf *b;
+		struct vnet_buf *b = bufs[i];
 		struct vring_desc *d;
+		uint8_t *h = b->data - tx_hdr;
+		uint64_t rel = (uint64_t)(h - b->base); /* huge if data < base + hdr */
 		uint32_t id;
 
-		/* in order, the id is the position; it must be free again (a
-		 * device that broke the order would otherwise lose a buffer) */
-		if (in_order && vnet_unlikely(cookie[slot] != NULL))
+		if (in_order && vnet_sq_slot_busy(cookie, slot))
 			break;
-		b = bufs ? bufs[i] : stack[--top];
-
-		if (tx_hdr) {
-			uint8_t *h = b->data - tx_hdr;
-			uint64_t rel = (uint64_t)(h - b->base); /* huge if data < base + hdr */
-			/* a chain (nb_segs > 1) stops the run: vnet_ring_post
-			 * posts it out of line (vnet_ring_post_tx_rest) */
-			if (vnet_unlikely(b->nb_segs > 1 || rel > b->size || rel + tx_hdr + b->len > b->size))
-				break;
-			if (in_order) {
-				id = slot;
-				num_free--;
-			} else {
-				id = free_ids[--num_free];
-			}
-			d = &desc[id];
-			/* a zero header unless the application filled in
-			 * offloads; constant sizes, so two stores */
-			if (vnet_likely(!(b->flags & VNET_BUF_F_TX_HDR))) {
-				if (tx_hdr == sizeof(struct virtio_net_hdr))
-					memset(h, 0, sizeof(struct virtio_net_hdr));
-				else
-					memset(h, 0, tx_hdr);
-			}
-			d->addr = b->iova + rel;
-			d->len = b->len + tx_hdr; /* flags stay 0: a chain's reclaim clears its INDIRECT */
-			sum += b->len;
+		/* a chain (nb_segs > 1) stops the run: vnet_ring_post
+		 * posts it out of line (vnet_ring_post_tx_rest) */
+		if (vnet_unlikely(b->nb_segs > 1 || rel > b->size || rel + tx_hdr + b->len > b->size))
+			break;
+		if (in_order) {
+			id = slot;
+			num_free--;
 		} else {
-			if (in_order) {
-				id = slot;
-				num_free--;
-			} else {
-				id = free_ids[--num_free];
-			}
-			d = &desc[id];
-			d->addr = b->iova + off; /* len was set once, at reset */
+			id = free_ids[--num_free];
 		}
+		d = &desc[id];
+		/* a zero header unless the application filled in
+		 * offloads; constant sizes, so two stores */
+		if (vnet_likely(!(b->flags & VNET_BUF_F_TX_HDR))) {
+			if (tx_hdr == sizeof(struct virtio_net_hdr))
+				memset(h, 0, sizeof(struct virtio_net_hdr));
+			else
+				memset(h, 0, tx_hdr);
+		}
+		d->addr = b->iova + rel;
+		d->len = b->len + tx_hdr; /* flags stay 0: a chain's reclaim clears its INDIRECT */
+		sum += b->len;
 		cookie[id] = b;
-		aring[slot] = (uint16_t)id;
+		/* in order the avail ring holds its positions since reset */
+		if (!in_order)
+			aring[slot] = (uint16_t)id;
 	}
-	if (src)
-		src->top = top;
 	vq->num_free = (uint16_t)num_free;
 	vq->avail_idx = (uint16_t)(vq->avail_idx + i);
 	if (bytes)

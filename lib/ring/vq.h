@@ -9,8 +9,9 @@
  *
  * Indices are free-running 16-bit counters compared unmasked, so a full
  * ring and an empty ring never look alike. Descriptor ids come from a
- * private free stack (LIFO keeps the hot descriptors in cache), never from
- * anything the device wrote.
+ * private free stack (LIFO keeps the hot descriptors in cache), or under
+ * IN_ORDER are the avail positions themselves, never from anything the
+ * device wrote.
  */
 #ifndef VNET_RING_VQ_H
 #define VNET_RING_VQ_H
@@ -41,7 +42,7 @@ struct vnet_vq {
 	struct vring_avail *avail;
 	struct vring_used *used;
 	struct vnet_buf **cookie;   /* buffer per descriptor id; NULL = not in flight */
-	uint16_t *free_ids;         /* stack of free descriptor ids */
+	uint16_t *free_ids;         /* stack of free descriptor ids (unused under IN_ORDER: ids are positions) */
 	uint16_t *avail_event;      /* &used->ring[size]: written by the device */
 	uint16_t *used_event;       /* &avail->ring[size]: written by us */
 	uint16_t size, mask;
@@ -202,6 +203,58 @@ static inline __attribute__((always_inline)) void vnet_harvest_broken(struct vne
 		vnet_harvest_drop_frame(h);
 }
 
+/* The id of a used entry: in range and in flight, and with @io (RX under
+ * IN_ORDER) the id of this very position @slot. @return its buffer, or
+ * NULL: counted (drop_bad_id), the entry is not taken. */
+static inline __attribute__((always_inline)) struct vnet_buf *vnet_harvest_id(struct vnet_harvest *h, uint32_t id,
+                                                                            uint32_t slot, int io)
+{
+	struct vnet_buf *b;
+
+	/* under IN_ORDER the position's own id (which is in range) */
+	if (vnet_unlikely(io ? id != slot : id >= h->size) || vnet_unlikely((b = h->cookie[id]) == NULL)) {
+		h->vq->stats.drop_bad_id++;
+		return NULL;
+	}
+	return b;
+}
+
+/* The length of a frame's first (or only) RX buffer, header included:
+ * it must cover the header and fit the buffer. One unsigned compare: 0
+ * (or anything below the header) wraps around. @return 1 (counted:
+ * drop_bad_len) when it does not. */
+static inline __attribute__((always_inline)) int vnet_harvest_len_bad(struct vnet_harvest *h, uint32_t len,
+                                                                     uint32_t rx_hdr)
+{
+	if (vnet_unlikely(len - rx_hdr > h->max_len - rx_hdr)) {
+		h->vq->stats.drop_bad_len++;
+		return 1;
+	}
+	return 0;
+}
+
+/* Id @id is no longer in flight. Under IN_ORDER (@io) ids are positions:
+ * the post loops never read the free stack there, so it is only counted. */
+static inline __attribute__((always_inline)) void vnet_harvest_put_id(struct vnet_harvest *h, uint32_t id, int io)
+{
+	h->cookie[id] = NULL;
+	if (io)
+		h->num_free++;
+	else
+		h->free_ids[h->num_free++] = (uint16_t)id;
+}
+
+/* A frame's first (or only) RX buffer, @len bytes with the header. */
+static inline __attribute__((always_inline)) void vnet_harvest_rx_head(struct vnet_harvest *h, struct vnet_buf *b,
+                                                                      uint32_t len, uint32_t rx_hdr)
+{
+	b->data = b->base + h->off;
+	b->len = len - rx_hdr;
+	b->flags = 0;
+	b->nb_segs = 1;
+	vnet_prefetch(b->data);
+}
+
 /*
  * One used entry naming descriptor @id at ring slot @slot; its length is
  * at @lenp (read once, and only for RX). @left: entries the device
@@ -214,34 +267,31 @@ static inline __attribute__((always_inline)) void vnet_harvest_broken(struct vne
  * pool); with @mrg frames are assembled (RX) or chains taken back whole
  * (TX). A header whose num_buffers is 0 or runs past the published
  * entries (device-written data, not the ring) drops that frame only.
+ * Frames of one buffer (RX without @mrg) take the leaner
+ * vnet_harvest_rx, with the same checks.
  */
 static inline __attribute__((always_inline)) int vnet_harvest_entry(struct vnet_harvest *h, uint32_t id, uint32_t slot,
                                                                    const volatile uint32_t *lenp, uint32_t left,
                                                                    uint32_t rx_hdr, int mrg, int to_pool, int io)
 {
-	struct vnet_buf *b;
+	struct vnet_buf *b = vnet_harvest_id(h, id, slot, io);
 	uint32_t len = 0;
 
-	/* under IN_ORDER the position's own id (which is in range) */
-	if (vnet_unlikely(io ? id != slot : id >= h->size) || vnet_unlikely((b = h->cookie[id]) == NULL)) {
-		h->vq->stats.drop_bad_id++;
+	if (vnet_unlikely(b == NULL))
 		return 1;
-	}
 	if (rx_hdr) {
 		len = *lenp;
-		/* one unsigned compare each: 0 (or below the header) wraps around */
 		if (mrg && h->cont) {
+			/* one unsigned compare: 0 wraps around */
 			if (vnet_unlikely(len - 1 >= h->max_len)) {
 				h->vq->stats.drop_bad_len++;
 				return 1;
 			}
-		} else if (vnet_unlikely(len - rx_hdr > h->max_len - rx_hdr)) {
-			h->vq->stats.drop_bad_len++;
+		} else if (vnet_harvest_len_bad(h, len, rx_hdr)) {
 			return 1;
 		}
 	}
-	h->cookie[id] = NULL;
-	h->free_ids[h->num_free++] = (uint16_t)id;
+	vnet_harvest_put_id(h, id, io);
 	if (rx_hdr) {
 		if (mrg && h->cont) { /* a continuation segment: data only, no header */
 			h->cont--;
@@ -256,11 +306,7 @@ static inline __attribute__((always_inline)) int vnet_harvest_entry(struct vnet_
 				h->sum += h->frame;
 			return 0;
 		}
-		b->data = b->base + h->off;
-		b->len = len - rx_hdr;
-		b->flags = 0;
-		b->nb_segs = 1;
-		vnet_prefetch(b->data);
+		vnet_harvest_rx_head(h, b, len, rx_hdr);
 		if (mrg) {
 			/* num_buffers, read once, byte by byte (no alignment assumed) */
 			const volatile uint8_t *nbp = b->data - rx_hdr + offsetof(struct virtio_net_hdr, num_buffers);
@@ -289,6 +335,31 @@ static inline __attribute__((always_inline)) int vnet_harvest_entry(struct vnet_
 		h->got++;
 	}
 	return 0;
+}
+
+/*
+ * The RX fast path's entry: a used entry of a frame of one buffer (no
+ * MRG_RXBUF), through the checks of vnet_harvest_entry (the id first, then
+ * the length, read once). @return the buffer, or NULL: not taken
+ * (counted); the caller stops and breaks the ring.
+ */
+static inline __attribute__((always_inline)) struct vnet_buf *vnet_harvest_rx(struct vnet_harvest *h, uint32_t id,
+                                                                            uint32_t slot,
+                                                                            const volatile uint32_t *lenp,
+                                                                            uint32_t rx_hdr, int io)
+{
+	struct vnet_buf *b = vnet_harvest_id(h, id, slot, io);
+	uint32_t len;
+
+	if (vnet_unlikely(b == NULL))
+		return NULL;
+	len = *lenp;
+	if (vnet_harvest_len_bad(h, len, rx_hdr))
+		return NULL;
+	vnet_harvest_put_id(h, id, io);
+	vnet_harvest_rx_head(h, b, len, rx_hdr);
+	h->sum += len - rx_hdr;
+	return b;
 }
 
 /*
