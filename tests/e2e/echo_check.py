@@ -186,6 +186,35 @@ def ask_stats(ip):
     time.sleep(1.5)
 
 
+def serial_check(expect):
+    """The console (SERIAL) must match every regex of @expect."""
+    text = guest_counters.serial_text() or ""
+    missing = [r for r in expect if not re.search(r, text)]
+    res = {"ok": not missing, "missing": missing}
+    log(f"serial: {res}")
+    return res
+
+
+def finish(ip, res, expect_serial=(), quit=True, faults_ok=False):
+    """The end of every check of the appliance: the console checked, the
+    guest told to quit, its driver error counters checked
+    (guest_counters), the result printed as one JSON line and written to
+    $ECHO_RESULT."""
+    if expect_serial:
+        res["serial"] = serial_check(expect_serial)
+    if quit:
+        res["quit"] = quit_guest(ip)
+        res["guest_errors"] = guest_counters.after_quit(faults_ok)
+    else:
+        res["guest_errors"] = guest_counters.check(guest_counters.serial_text(), faults_ok, final=False)
+    log(f"guest_errors: {res['guest_errors']}")
+    print(json.dumps(res), flush=True)
+    out = os.environ.get("ECHO_RESULT")
+    if out:
+        with open(out, "w") as f:
+            json.dump(res, f)
+
+
 def ip6_setup(host6, guest6, wait_s=15):
     """The host end's IPv6 address, then wait (bounded) until the guest
     answers: its address is usable once its duplicate address detection
@@ -249,25 +278,7 @@ def main():
     if a.stats_expect or a.no_quit:
         ask_stats(ip)
         a.expect_serial += a.stats_expect
-    if a.expect_serial:
-        log_text = ""
-        if os.environ.get("SERIAL"):
-            with open(os.environ["SERIAL"], errors="replace") as f:
-                log_text = f.read()
-        missing = [r for r in a.expect_serial if not re.search(r, log_text)]
-        res["serial"] = {"ok": not missing, "missing": missing}
-        log(f"serial: {res['serial']}")
-    if not a.no_quit:
-        res["quit"] = quit_guest(ip)
-        res["guest_errors"] = guest_counters.after_quit(a.faults_ok)
-    else:
-        res["guest_errors"] = guest_counters.check(guest_counters.serial_text(), a.faults_ok, final=False)
-    log(f"guest_errors: {res['guest_errors']}")
-    print(json.dumps(res), flush=True)
-    out = os.environ.get("ECHO_RESULT")
-    if out:
-        with open(out, "w") as f:
-            json.dump(res, f)
+    finish(ip, res, a.expect_serial, quit=not a.no_quit, faults_ok=a.faults_ok)
     checks = [k for k in ("ip6_ready", "ping4", "ping_ll6", "ping", "tcp_echo", "tcp_half_close", "tcp_odd_sizes",
                           "tcp_clients", "udp_echo", "iperf", "flood", "serial", "guest_errors") if k in res]
     return 0 if all(res[k]["ok"] for k in checks) else 1

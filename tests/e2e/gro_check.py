@@ -25,7 +25,6 @@ writes it to $ECHO_RESULT when set); exits non-zero if a check failed.
                [--header-max N] [--expect-serial REGEX]...
 """
 import argparse
-import json
 import os
 import re
 import socket
@@ -33,8 +32,7 @@ import subprocess
 import sys
 import time
 
-import guest_counters
-from echo_check import run_steps, tcp_echo
+from echo_check import finish, run_steps, tcp_echo
 
 PORT_IPERF = 5001
 PORT_CTL = 9
@@ -123,22 +121,7 @@ def main():
         steps.append(("tcp_echo", lambda: tcp_echo(ip, a.echo_bytes)))
     steps.append(("stats", lambda: guest_stats(ip)))
     run_steps(steps, res)
-    if a.expect_serial:
-        text = serial_text()
-        missing = [r for r in a.expect_serial if not re.search(r, text)]
-        res["serial"] = {"ok": not missing, "missing": missing}
-        log(f"serial: {res['serial']}")
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        for _ in range(3):
-            s.sendto(b"quit", (ip, PORT_CTL))
-            time.sleep(0.2)
-    res["guest_errors"] = guest_counters.after_quit()
-    log(f"guest_errors: {res['guest_errors']}")
-    print(json.dumps(res), flush=True)
-    out = os.environ.get("ECHO_RESULT")
-    if out:
-        with open(out, "w") as f:
-            json.dump(res, f)
+    finish(ip, res, a.expect_serial)
     return 0 if all(res[k]["ok"] for k in ("iperf", "tcp_echo", "stats", "serial", "guest_errors") if k in res) else 1
 
 

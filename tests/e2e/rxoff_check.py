@@ -24,15 +24,13 @@ check failed.
   rxoff_check.py [--bytes N] [--echo-bytes N] [--label L] [--expect-serial REGEX]...
 """
 import argparse
-import json
 import os
 import re
 import socket
 import sys
 import time
 
-import guest_counters
-from echo_check import tcp_echo
+from echo_check import finish, tcp_echo
 from gro_check import iperf_bytes, serial_text
 
 PORT_CTL = 9
@@ -135,21 +133,7 @@ def main():
         checks["again_large"] = d["on_again"]["rx_gso"] > 0 and d["on_again"]["bad_gso"] == 0
     res["checks"] = {"ok": bool(checks) and all(checks.values()), **checks}
     log(f"checks: {res['checks']}")
-    if a.expect_serial:
-        text = serial_text()
-        missing = [r for r in a.expect_serial if not re.search(r, text)]
-        res["serial"] = {"ok": not missing, "missing": missing}
-        log(f"serial: {res['serial']}")
-    for _ in range(3):
-        ctl(ip, "quit")
-        time.sleep(0.2)
-    res["guest_errors"] = guest_counters.after_quit()
-    log(f"guest_errors: {res['guest_errors']}")
-    print(json.dumps(res), flush=True)
-    out = os.environ.get("ECHO_RESULT")
-    if out:
-        with open(out, "w") as f:
-            json.dump(res, f)
+    finish(ip, res, a.expect_serial)
     ok = [res[p][k]["ok"] for p, _, _ in phases for k in res[p]]
     ok += [res[k]["ok"] for k in ("checks", "serial", "guest_errors") if k in res]
     return 0 if all(ok) else 1
