@@ -68,7 +68,7 @@ void vnet_uart_drain(void);
 uint64_t vnet_semihost(uint32_t op, const void *param);
 extern char vnet_semihost_insn[];
 
-/* traps.c: the interrupts idle.c's handler took, per source, read by
+/* common/irq.c: the interrupts idle.c's handler took, per source, read by
  * vnet_irq_stats(); idle.c: that handler, called by vectors.S. */
 #define VNET_IRQ_TIMER 0    /* the virtual timer */
 #define VNET_IRQ_NIC 1      /* the NIC's line (vnet_irq_line()) */

@@ -19,16 +19,6 @@ _Static_assert(__builtin_offsetof(struct trap_frame, elr) == 248, "vectors.S lay
 
 void vnet_trap(const struct trap_frame *f, unsigned vector) __attribute__((noreturn));
 
-/* Incremented by the IRQ handler (idle.c), per source (arch.h's slots). */
-volatile uint64_t vnet_irq_counts[VNET_IRQ_SLOTS];
-
-void vnet_irq_stats(struct vnet_irq_stats *out)
-{
-	out->nic = vnet_irq_counts[VNET_IRQ_NIC];
-	out->timer = vnet_irq_counts[VNET_IRQ_TIMER];
-	out->spurious = vnet_irq_counts[VNET_IRQ_SPURIOUS];
-}
-
 /* ESR_ELx.EC (Arm ARM D17.2.37), the classes a bug here can raise. */
 static const char *ec_name(unsigned ec)
 {

@@ -31,6 +31,7 @@ add_library(vnet_arch STATIC
   ${VNET_ARCH_SRCS}
   ${PROJECT_SOURCE_DIR}/lib/arch/common/cmdline.c
   ${PROJECT_SOURCE_DIR}/lib/arch/common/platform.c
+  ${PROJECT_SOURCE_DIR}/lib/arch/common/irq.c
 )
 target_include_directories(vnet_arch
   PUBLIC ${PROJECT_SOURCE_DIR}/include

@@ -61,7 +61,7 @@ static inline long vnet_sbi_call(unsigned long ext, unsigned long fid, unsigned 
 	return (long)a0;
 }
 
-/* traps.c: the interrupts idle.c's handler took, per source, read by
+/* common/irq.c: the interrupts idle.c's handler took, per source, read by
  * vnet_irq_stats(); idle.c: that handler, called by boot.S's trap entry
  * with scause when its interrupt bit is set. */
 #define VNET_IRQ_TIMER 0    /* the supervisor timer (SBI set_timer) */

@@ -17,16 +17,6 @@ _Static_assert(sizeof(struct trap_frame) == 36 * 8, "boot.S FRAME_SIZE");
 
 void vnet_trap(const struct trap_frame *f) __attribute__((noreturn));
 
-/* Incremented by the interrupt handler (idle.c), per source (arch.h). */
-volatile uint64_t vnet_irq_counts[VNET_IRQ_SLOTS];
-
-void vnet_irq_stats(struct vnet_irq_stats *out)
-{
-	out->nic = vnet_irq_counts[VNET_IRQ_NIC];
-	out->timer = vnet_irq_counts[VNET_IRQ_TIMER];
-	out->spurious = vnet_irq_counts[VNET_IRQ_SPURIOUS];
-}
-
 /* scause exception codes (Privileged Architecture 4.1.9, table 4.2). */
 static const char *cause_name(uint64_t c)
 {

@@ -28,8 +28,6 @@ extern char vnet_trap_stubs[], vnet_timer_stub[], vnet_nic_stub[], vnet_line_stu
 void vnet_trap(const struct trap_frame *f) __attribute__((noreturn));
 
 static struct idt_gate idt[256] __attribute__((aligned(16)));
-/* Incremented by the handlers (traps.S), per vector (arch.h's slots). */
-volatile uint64_t vnet_irq_counts[VNET_IRQ_SLOTS];
 
 static struct idt_gate gate(uintptr_t a)
 {
@@ -60,13 +58,6 @@ void vnet_traps_init(void)
 	idt[VNET_LINE_VECTOR] = gate((uintptr_t)vnet_line_stub);
 	idt[VNET_SPURIOUS_VECTOR] = gate((uintptr_t)vnet_iret_stub);
 	__asm__ __volatile__("lidt %0" : : "m"(idtr));
-}
-
-void vnet_irq_stats(struct vnet_irq_stats *out)
-{
-	out->nic = vnet_irq_counts[VNET_IRQ_NIC];
-	out->timer = vnet_irq_counts[VNET_IRQ_TIMER];
-	out->spurious = vnet_irq_counts[VNET_IRQ_SPURIOUS];
 }
 
 void vnet_trap(const struct trap_frame *f)
