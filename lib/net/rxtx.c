@@ -82,6 +82,11 @@ uint16_t vnet_rx_refill(struct vnet_dev *d, uint16_t q)
 		if (!n)
 			return 0;
 	}
+	/* no id goes back on the ring while an unread used entry names an id
+	 * out of flight: it would complete the buffer posted under that id
+	 * (vnet_ring_unread_ok); the harvest breaks the ring there */
+	if (vnet_unlikely(vnet_ring_unread(vq)) && !vnet_ring_unread_ok(vq))
+		return 0;
 	VNET_STAGE_BEGIN(t0);
 	if (vq->in_order)
 		n = vnet_ring_post(vq, NULL, (uint16_t)n, 0, NULL, d->pool, 1);

@@ -72,26 +72,35 @@ void vnet_pq_intr_disarm(struct vnet_vq *vq)
 	vnet_store16(&vq->pk_driver->flags, RING_EVENT_FLAGS_DISABLE);
 }
 
-uint32_t vnet_pq_held_check(struct vnet_vq *vq)
+int vnet_pq_unread_in_flight(struct vnet_vq *vq)
 {
 	const volatile struct pvirtq_desc *ring = vq->pk_desc;
-	uint16_t pos;
+	struct vnet_buf *const *cookie = vq->cookie;
+	uint32_t mask = vq->mask, size = vq->size;
+	uint16_t pos, end;
 
 	for (pos = vq->pk_used_end; pos != vq->pk_pub; pos++) {
-		uint32_t f = vnet_load16(&ring[pos & vq->mask].flags) & (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED);
+		uint32_t f = vnet_load16(&ring[pos & mask].flags) & (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED);
 
-		if (f != ((pos & vq->size) ? 0u : (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED)))
+		if (f != ((pos & size) ? 0u : (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED)))
 			break; /* not used (yet); anything stranger the harvest refuses */
 	}
-	vq->pk_used_end = pos;
+	vq->pk_used_end = end = pos;
 	vnet_rmb();
-	for (pos = vq->last_used; pos != vq->pk_used_end; pos++) {
-		uint32_t id = ring[pos & vq->mask].id;
+	for (pos = vq->last_used; pos != end; pos++) {
+		uint32_t id = ring[pos & mask].id;
 
-		if (id >= vq->size || vq->cookie[id] == NULL)
+		if (id >= size || cookie[id] == NULL)
 			return 0;
 	}
-	return vnet_vq_held_release_all(vq);
+	return 1;
+}
+
+uint32_t vnet_pq_held_check(struct vnet_vq *vq)
+{
+	/* an unread entry naming an id out of flight: hold on until the
+	 * harvest stops there */
+	return vnet_pq_unread_in_flight(vq) ? vnet_vq_held_release_all(vq) : 0;
 }
 
 void vnet_pq_addrs(const struct vnet_vq *vq, struct vnet_vq_addrs *a)

@@ -113,6 +113,28 @@ void vnet_pq_intr_disarm(struct vnet_vq *vq);
 /* vnet_sq_held_check for a packed ring: the used run is extended as a
  * harvest would (flags, then a barrier), its unread ids checked. */
 uint32_t vnet_pq_held_check(struct vnet_vq *vq);
+/* vnet_sq_unread_in_flight for a packed ring: the used run is extended as
+ * a harvest would (flags, then a barrier), and each id in it not yet
+ * harvested is checked: 1 when every one is in flight, 0 when one is not.
+ * Cold. */
+int vnet_pq_unread_in_flight(struct vnet_vq *vq);
+
+/* Has the device published used entries no harvest has read yet? None
+ * read when the used run seen so far is ahead of the harvest; else one
+ * load, the flags of the descriptor past that run (if it was made
+ * available). */
+static inline __attribute__((always_inline)) bool vnet_pq_unread(const struct vnet_vq *vq)
+{
+	uint16_t end = vq->pk_used_end;
+	uint32_t f;
+
+	if (end != vq->last_used)
+		return true;
+	if (end == vq->pk_pub)
+		return false;
+	f = vnet_load16(&vq->pk_desc[end & vq->mask].flags) & (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED);
+	return f == ((end & vq->size) ? 0u : (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED));
+}
 
 /* Wrap counter of the lap position @pos belongs to (spec 2.8.1). */
 static inline uint32_t vnet_pq_wrap(const struct vnet_vq *vq, uint32_t pos)

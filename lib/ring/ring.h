@@ -148,4 +148,31 @@ static inline uint32_t vnet_ring_held_check(struct vnet_vq *vq)
 	return vq->packed ? vnet_pq_held_check(vq) : vnet_sq_held_check(vq);
 }
 
+/* Has the device published used entries no harvest has read yet (that
+ * vnet_ring_unread_ok must look at)? One load of device memory at most
+ * (vnet_sq_unread, vnet_pq_unread): every refill that posts asks. */
+static inline __attribute__((always_inline)) bool vnet_ring_unread(const struct vnet_vq *vq)
+{
+	return vq->packed ? vnet_pq_unread(vq) : vnet_sq_unread(vq);
+}
+
+/*
+ * Before a refill puts ids back on the ring: false when a used entry the
+ * device has published and no harvest has read yet names an id that is
+ * not in flight. Such an entry is a duplicate or made up (spec 2.7.8: a
+ * used id names a buffer made available earlier; a device cannot have
+ * used a buffer not posted yet), and once the id is posted again it would
+ * complete the new buffer: a frame the device never wrote, in a buffer it
+ * still holds. Nothing may be posted then; the harvest breaks the ring
+ * when it gets there. (Held ids cover only the entries a short burst saw;
+ * this covers entries written later, and entries the device wrote again.)
+ * Under IN_ORDER an entry names the buffer of its own position or breaks
+ * the harvest: only entries past what is in flight can be stale, and no
+ * id is read. An index the harvest refuses anyway is true. Cold.
+ */
+static inline bool vnet_ring_unread_ok(struct vnet_vq *vq)
+{
+	return (vq->packed ? vnet_pq_unread_in_flight(vq) : vnet_sq_unread_in_flight(vq)) != 0;
+}
+
 #endif

@@ -37,21 +37,35 @@ void vnet_sq_reset(struct vnet_vq *vq, uint16_t desc_flags, bool event_idx)
 	vnet_sq_intr_disarm(vq); /* a polling driver wants no interrupts */
 }
 
-uint32_t vnet_sq_held_check(struct vnet_vq *vq)
+int vnet_sq_unread_in_flight(struct vnet_vq *vq)
 {
 	const volatile struct vring_used_elem *ring = vq->used->ring;
+	struct vnet_buf *const *cookie = vq->cookie;
+	uint32_t mask = vq->mask, size = vq->size;
 	uint16_t pos, idx = vnet_load16(&vq->used->idx);
 
 	if ((uint16_t)(idx - vq->last_used) > vq->size)
-		return 0; /* an index the next harvest will refuse */
+		return -1;
+	/* IN_ORDER: ids are positions, and an entry names the buffer made
+	 * available at its own position or breaks the harvest; only one
+	 * past what is in flight (a position not posted yet) can be stale */
+	if (vq->in_order)
+		return (uint16_t)(idx - vq->last_used) <= vnet_vq_in_flight(vq);
 	vnet_rmb();
 	for (pos = vq->last_used; pos != idx; pos++) {
-		uint32_t id = ring[pos & vq->mask].id;
+		uint32_t id = ring[pos & mask].id;
 
-		if (id >= vq->size || vq->cookie[id] == NULL)
-			return 0; /* the harvest will stop there; hold on until then */
+		if (id >= size || cookie[id] == NULL)
+			return 0;
 	}
-	return vnet_vq_held_release_all(vq);
+	return 1;
+}
+
+uint32_t vnet_sq_held_check(struct vnet_vq *vq)
+{
+	/* an unread entry naming an id out of flight: the harvest will stop
+	 * there; hold on until then (an index it refuses: likewise) */
+	return vnet_sq_unread_in_flight(vq) == 1 ? vnet_vq_held_release_all(vq) : 0;
 }
 
 bool vnet_sq_intr_arm(struct vnet_vq *vq)

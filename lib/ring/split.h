@@ -38,6 +38,25 @@ void vnet_sq_intr_disarm(struct vnet_vq *vq);
  * vnet_ring_held_check). Cold; reads the unread entries' ids once.
  * @return ids given back. */
 uint32_t vnet_sq_held_check(struct vnet_vq *vq);
+/* The used entries published (up to the used index now) and not yet
+ * harvested: 1 when each names an id in flight, 0 when one does not (the
+ * harvest will stop there), -1 for an index the next harvest refuses
+ * whatever is in flight (more than a ring ahead). Under IN_ORDER no id is
+ * read: 0 only for an index past what is in flight (see
+ * vnet_ring_unread_ok). Cold; reads each unread entry's id once. */
+int vnet_sq_unread_in_flight(struct vnet_vq *vq);
+
+/* Has the device published used entries no harvest has read yet that
+ * vnet_sq_unread_in_flight must look at? One load (the used index); under
+ * IN_ORDER only an index past what is in flight. */
+static inline __attribute__((always_inline)) bool vnet_sq_unread(const struct vnet_vq *vq)
+{
+	uint16_t ready = (uint16_t)(vnet_load16(&vq->used->idx) - vq->last_used);
+
+	if (vq->in_order)
+		return ready > vnet_vq_in_flight(vq);
+	return ready != 0;
+}
 /*
  * TX reclaim under VIRTIO_F_IN_ORDER (spec 2.7.9): descriptor ids are
  * avail positions, buffers are used in the order they were made

@@ -806,18 +806,9 @@ FUZZ_NOCOV uint16_t __wrap_vnet_rx_burst(struct vnet_dev *d, uint16_t q, struct 
 
 			if (s->pool != ft->pool)
 				continue;
-			/* Not triaged yet (found this session, reproducers in the
-			 * notes): used_ring reaches it after ~10^5 executions, and
-			 * it may be this device's bookkeeping or the driver's.
-			 * Fatal with FUZZ_STRICT_DELIVERY=1, counted otherwise. */
-			if (!(ft->done[bit / 8] & (1u << (bit % 8)))) {
-				static int strict = -1;
-				if (strict < 0)
-					strict = getenv("FUZZ_STRICT_DELIVERY") != NULL;
-				FUZZ_ASSERT(!strict, "RX buffer %u handed up (segment %u of %u), the device never completed it",
-				            (unsigned)bit, (unsigned)j, (unsigned)segs);
-				ft->undelivered++;
-			}
+			FUZZ_ASSERT(ft->done[bit / 8] & (1u << (bit % 8)),
+			            "RX buffer %u handed up (segment %u of %u), the device never completed it",
+			            (unsigned)bit, (unsigned)j, (unsigned)segs);
 			ft->done[bit / 8] &= (uint8_t)~(1u << (bit % 8));
 		}
 		ft->delivered++;

@@ -23,10 +23,10 @@
  * device did: every RX frame the driver hands up (vnet_rx_burst, wrapped
  * at link time: -Wl,--wrap=vnet_rx_burst) must consist of buffers named
  * by a used entry the driver could see since it last posted them
- * (vnet_rx_refill, wrapped too). That check is fatal only with
- * FUZZ_STRICT_DELIVERY=1 for now: it fires after ~10^5 used_ring
- * executions on cases not triaged yet (this device's bookkeeping of
- * entries written out of order, or a driver bug).
+ * (vnet_rx_refill, wrapped too). An entry naming an id the driver has
+ * not got in flight (a duplicate, or made up) completes nothing, not even
+ * the buffer the driver posts under that id later: the driver must not
+ * post one while such an entry is there for it to read.
  */
 #ifndef VNET_FUZZ_TRANSPORT_H
 #define VNET_FUZZ_TRANSPORT_H
@@ -99,7 +99,6 @@ struct ftrans {
 	ft_tap_fn tap;
 	uint64_t notifies, resets, config_reads;
 	uint64_t ctrl_cmds, ctrl_answers, rx_frames, tx_frames, tx_indirect, delivered;
-	uint64_t undelivered;       /* frames handed up with a buffer not marked completed (FUZZ_STRICT_DELIVERY) */
 	uint16_t active_pairs;      /* as the device last accepted (VQ_PAIRS_SET) */
 	uint16_t last_setup;        /* the queue set up last (the control queue, at DRIVER_OK) */
 	bool dma_stale;
