@@ -18,15 +18,6 @@
 #include "logcap.h"
 #include "transport/transport.h"
 
-#define SKIP_UNLESS_TRAPS()                                                     \
-	do {                                                                    \
-		if (!trap_supported()) {                                        \
-			fprintf(stderr, "%s: skipped (no single-step traps here)\n", \
-			        __func__);                                      \
-			return;                                                 \
-		}                                                               \
-	} while (0)
-
 static struct fake_mmio fm;
 static struct vnet_transport *t;
 
@@ -84,7 +75,7 @@ END_TEST
 
 START_TEST(bad_magic_is_not_a_device)
 {
-	SKIP_UNLESS_TRAPS();
+	NEED_TRAPS();
 	fm.magic = 0x12345678;
 	ck_assert_int_eq(vnet_mmio_open(&t, (uintptr_t)fm.win.mem), -ENODEV);
 	ck_assert(logcap_has("no virtio-mmio magic"));
@@ -94,7 +85,7 @@ END_TEST
 
 START_TEST(empty_slot_is_silent_and_untouched)
 {
-	SKIP_UNLESS_TRAPS();
+	NEED_TRAPS();
 	fm.devid = 0;
 	ck_assert_int_eq(vnet_mmio_open(&t, (uintptr_t)fm.win.mem), -ENODEV);
 	ck_assert_uint_eq(logcap_lines, 0);      /* 4.2.2.2: no error for DeviceID 0 */
@@ -119,7 +110,7 @@ END_TEST
 
 START_TEST(features_go_through_select_registers)
 {
-	SKIP_UNLESS_TRAPS();
+	NEED_TRAPS();
 	open_ok();
 	ck_assert_uint_eq(t->ops->get_features(t), 0x0000010130bf8024ull);
 	fm.dev_features = 0x8000000100000001ull;
@@ -134,7 +125,7 @@ END_TEST
 
 START_TEST(status_generation_reset)
 {
-	SKIP_UNLESS_TRAPS();
+	NEED_TRAPS();
 	open_ok();
 	t->ops->set_status(t, VIRTIO_STATUS_ACKNOWLEDGE);
 	ck_assert_uint_eq(fm.status, 1);
@@ -154,7 +145,7 @@ START_TEST(reset_times_out_on_stuck_device)
 	struct timespec a, b;
 	double s;
 
-	SKIP_UNLESS_TRAPS();
+	NEED_TRAPS();
 	open_ok();
 	fm.reset_stuck = 1;
 	clock_gettime(CLOCK_MONOTONIC, &a);
@@ -174,7 +165,7 @@ START_TEST(queue_setup_and_notify)
 		.used = 0x00000001fffff004ull,
 	};
 
-	SKIP_UNLESS_TRAPS();
+	NEED_TRAPS();
 	open_ok();
 	fm.q[1].max = 1024;
 	ck_assert_uint_eq(t->ops->queue_max(t, 0), 256);
@@ -215,7 +206,7 @@ START_TEST(queue_reset_one_queue)
 {
 	struct vnet_vq_addrs a = {.desc = 0x10000, .avail = 0x11000, .used = 0x12000};
 
-	SKIP_UNLESS_TRAPS();
+	NEED_TRAPS();
 	open_ok();
 	ck_assert_ptr_nonnull(t->ops->queue_reset);
 	ck_assert_int_eq(t->ops->queue_setup(t, 0, 64, &a), 0);
@@ -243,7 +234,7 @@ START_TEST(read_config_widths_and_bounds)
 	uint16_t mtu;
 	uint32_t w = 0xffffffffu;
 
-	SKIP_UNLESS_TRAPS();
+	NEED_TRAPS();
 	open_ok();
 	t->ops->read_config(t, 0, mac, 6);
 	ck_assert_mem_eq(mac, "\x52\x54\x00\x12\x34\x57", 6);
@@ -271,7 +262,7 @@ START_TEST(intr_ack_writes_back_what_it_read)
 	static const uint32_t why[] = {1, 2, 3};
 	unsigned i;
 
-	SKIP_UNLESS_TRAPS();
+	NEED_TRAPS();
 	open_ok();
 	for (i = 0; i < sizeof(why) / sizeof(why[0]); i++) {
 		fm.int_status = why[i];
@@ -297,7 +288,7 @@ END_TEST
  * interrupts again) and the next ack takes it. */
 START_TEST(intr_ack_leaves_bits_it_did_not_read)
 {
-	SKIP_UNLESS_TRAPS();
+	NEED_TRAPS();
 	open_ok();
 	fm.int_status = 1;
 	fm.raise_after_read = 2;
@@ -315,7 +306,7 @@ END_TEST
  * no write, 0. */
 START_TEST(intr_ack_with_nothing_pending)
 {
-	SKIP_UNLESS_TRAPS();
+	NEED_TRAPS();
 	open_ok();
 	fm.nreg = 0;
 	ck_assert_uint_eq(vnet_mmio_intr_ack(t), 0);

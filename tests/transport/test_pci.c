@@ -19,15 +19,6 @@
 #include "logcap.h"
 #include "transport/transport.h"
 
-#define SKIP_UNLESS_TRAPS()                                                     \
-	do {                                                                    \
-		if (!trap_supported()) {                                        \
-			fprintf(stderr, "%s: skipped (no single-step traps here)\n", \
-			        __func__);                                      \
-			return;                                                 \
-		}                                                               \
-	} while (0)
-
 /* ------------------------------------------------------------- rig -- */
 
 struct prig {
@@ -412,7 +403,7 @@ END_TEST
  * given), and on again after a reset that completes. */
 START_TEST(bus_master_off_and_on)
 {
-	SKIP_UNLESS_TRAPS();
+	NEED_TRAPS();
 	open_ok();
 	ck_assert_uint_eq(fake_fn_r16(rig.net, 0x04), 0x0107);
 	ck_assert_ptr_nonnull(rig.t->ops->bus_master);
@@ -526,7 +517,7 @@ static void *ecam_map(void *arg, uint64_t phys, uint64_t len)
 
 START_TEST(opens_through_ecam)
 {
-	SKIP_UNLESS_TRAPS();
+	NEED_TRAPS();
 	/* 256 MiB is more than a trap region holds: map it sparse and put the
 	 * one trapped 64-page region over bus 0. */
 	void *all = mmap(NULL, VNET_PCI_ECAM_SIZE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -645,7 +636,7 @@ END_TEST
 
 START_TEST(device_without_queues_is_refused)
 {
-	SKIP_UNLESS_TRAPS();
+	NEED_TRAPS();
 	rig.vd.num_queues = 0;
 	ck_assert_int_eq(open_rig(), -ENODEV);
 	ck_assert_ptr_null(rig.t);
@@ -659,7 +650,7 @@ END_TEST
  * metal's identity mapping): here BAR4 is placed at the fake BAR itself. */
 START_TEST(identity_mapping_without_map_callback)
 {
-	SKIP_UNLESS_TRAPS();
+	NEED_TRAPS();
 	fake_fn_bar(rig.net, 4, VDEV_BAR_SIZE, 1, (uint64_t)(uintptr_t)rig.vd.bar.mem);
 	rig.o.map = NULL;
 	rig.o.unmap = rig_unmap; /* never called without map */
@@ -678,7 +669,7 @@ END_TEST
 
 START_TEST(features_go_through_select_registers)
 {
-	SKIP_UNLESS_TRAPS();
+	NEED_TRAPS();
 	open_ok();
 	ck_assert_uint_eq(rig.t->ops->get_features(rig.t), 0x0000010130bf8024ull);
 	rig.t->ops->set_features(rig.t, 0x0000000100000020ull);
@@ -692,7 +683,7 @@ END_TEST
 
 START_TEST(status_and_generation)
 {
-	SKIP_UNLESS_TRAPS();
+	NEED_TRAPS();
 	open_ok();
 	rig.t->ops->set_status(rig.t, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
 	ck_assert_uint_eq(rig.vd.status, 3);
@@ -708,7 +699,7 @@ END_TEST
 
 START_TEST(reset_waits_for_slow_device)
 {
-	SKIP_UNLESS_TRAPS();
+	NEED_TRAPS();
 	open_ok();
 	rig.vd.reset_delay = 5;
 	rig.t->ops->set_status(rig.t, 1);
@@ -722,7 +713,7 @@ START_TEST(reset_times_out_on_stuck_device)
 	struct timespec a, b;
 	double s;
 
-	SKIP_UNLESS_TRAPS();
+	NEED_TRAPS();
 	open_ok();
 	rig.vd.reset_stuck = 1;
 	clock_gettime(CLOCK_MONOTONIC, &a);
@@ -743,7 +734,7 @@ START_TEST(read_config_uses_field_widths)
 	uint64_t eight;
 	uint8_t b;
 
-	SKIP_UNLESS_TRAPS();
+	NEED_TRAPS();
 	open_ok();
 	rig.t->ops->read_config(rig.t, 0, mac, 6);
 	ck_assert_mem_eq(mac, "\x52\x54\x00\x12\x34\x56", 6);
@@ -778,7 +769,7 @@ END_TEST
 
 START_TEST(queue_max_selects_queue)
 {
-	SKIP_UNLESS_TRAPS();
+	NEED_TRAPS();
 	open_ok();
 	rig.vd.q[1].max = rig.vd.q[1].size = 1024;
 	ck_assert_uint_eq(rig.t->ops->queue_max(rig.t, 0), 256);
@@ -796,7 +787,7 @@ START_TEST(queue_setup_programs_halves_and_notify)
 		.used = 0x00000001fffff004ull,
 	};
 
-	SKIP_UNLESS_TRAPS();
+	NEED_TRAPS();
 	open_ok();
 	ck_assert_int_eq(rig.t->ops->queue_setup(rig.t, 1, 128, &a), 0);
 	ck_assert_uint_eq(rig.vd.q[1].size, 128);
@@ -833,7 +824,7 @@ START_TEST(queue_setup_refusals)
 	struct vnet_vq_addrs a = {.desc = 0x10000, .avail = 0x11000, .used = 0x12000};
 	struct vnet_vq_addrs bad = a;
 
-	SKIP_UNLESS_TRAPS();
+	NEED_TRAPS();
 	open_ok();
 	ck_assert_int_eq(rig.t->ops->queue_setup(rig.t, 0, 512, &a), -EINVAL); /* > max */
 	ck_assert_int_eq(rig.t->ops->queue_setup(rig.t, 0, 0, &a), -EINVAL);
@@ -863,7 +854,7 @@ START_TEST(notify_multiplier_zero_shares_one_address)
 {
 	struct vnet_vq_addrs a = {.desc = 0x10000, .avail = 0x11000, .used = 0x12000};
 
-	SKIP_UNLESS_TRAPS();
+	NEED_TRAPS();
 	fake_fn_w32(rig.net, 0x70 + 16, 0);
 	open_ok();
 	ck_assert_int_eq(rig.t->ops->queue_setup(rig.t, 2, 64, &a), 0);
@@ -877,7 +868,7 @@ START_TEST(reset_clears_queues_for_setup_again)
 {
 	struct vnet_vq_addrs a = {.desc = 0x10000, .avail = 0x11000, .used = 0x12000};
 
-	SKIP_UNLESS_TRAPS();
+	NEED_TRAPS();
 	open_ok();
 	ck_assert_int_eq(rig.t->ops->queue_setup(rig.t, 0, 64, &a), 0);
 	ck_assert_uint_eq(rig.t->ops->queue_max(rig.t, 0), 64); /* the programmed size */
@@ -896,7 +887,7 @@ START_TEST(queue_reset_one_queue)
 	struct vnet_vq_addrs a = {.desc = 0x10000, .avail = 0x11000, .used = 0x12000};
 	unsigned n;
 
-	SKIP_UNLESS_TRAPS();
+	NEED_TRAPS();
 	open_ok();
 	ck_assert_ptr_nonnull(rig.t->ops->queue_reset);
 	ck_assert_int_eq(rig.t->ops->queue_setup(rig.t, 0, 64, &a), 0);
@@ -927,7 +918,7 @@ END_TEST
  * the feature is not shown to the driver. */
 START_TEST(short_common_structure_hides_ring_reset)
 {
-	SKIP_UNLESS_TRAPS();
+	NEED_TRAPS();
 	fake_fn_w32(rig.net, 0x40 + 12, 0x38); /* the common cap's length */
 	open_ok();
 	ck_assert_uint_eq(rig.t->ops->get_features(rig.t), 0x0000000130bf8024ull);
@@ -961,7 +952,7 @@ START_TEST(msix_entry_programmed_and_enabled)
 	struct vnet_vq_addrs a = {.desc = 0x10000, .avail = 0x11000, .used = 0x12000};
 	uint16_t q;
 
-	SKIP_UNLESS_TRAPS();
+	NEED_TRAPS();
 	fake_fn_w16(rig.net, 0x98 + 2, (uint16_t)(msix_ctrl() | 0x4000)); /* function masked */
 	open_msix();
 	ck_assert_uint_eq(rig.maps, 2); /* the virtio BAR and the MSI-X BAR */
@@ -996,7 +987,7 @@ START_TEST(msix_vectors_again_after_reset)
 {
 	struct vnet_vq_addrs a = {.desc = 0x10000, .avail = 0x11000, .used = 0x12000};
 
-	SKIP_UNLESS_TRAPS();
+	NEED_TRAPS();
 	open_msix();
 	ck_assert_int_eq(rig.t->ops->queue_setup(rig.t, 0, 64, &a), 0);
 	ck_assert_uint_eq(rig.vd.q[0].msix_vector, 0);
@@ -1020,7 +1011,7 @@ START_TEST(msix_vector_refused_by_device)
 {
 	struct vnet_vq_addrs a = {.desc = 0x10000, .avail = 0x11000, .used = 0x12000};
 
-	SKIP_UNLESS_TRAPS();
+	NEED_TRAPS();
 	rig.vd.msix_refuse = 1;
 	open_msix();
 	ck_assert_int_eq(rig.t->ops->queue_setup(rig.t, 1, 64, &a), 0);
@@ -1228,7 +1219,7 @@ START_TEST(intx_without_isr_structure)
 	uint32_t bdf = 0xdead;
 	uint8_t pin = 0xee;
 
-	SKIP_UNLESS_TRAPS();
+	NEED_TRAPS();
 	rig.net->cfg[0x50 + 3] = 0x7f; /* the ISR capability: a type the driver skips */
 	rig.net->cfg[PCI_INT_PIN] = 1;
 	open_ok();
@@ -1267,7 +1258,7 @@ START_TEST(intr_ack_reads_isr_once)
 	static const uint8_t why[] = {1, 2, 3};
 	unsigned i;
 
-	SKIP_UNLESS_TRAPS();
+	NEED_TRAPS();
 	open_ok();
 	for (i = 0; i < sizeof(why); i++) {
 		rig.vd.isr = why[i];
@@ -1299,7 +1290,7 @@ START_TEST(intr_functions_refuse_the_other_transport)
 	uint32_t bdf = 0xdead;
 	uint8_t pin = 0xee;
 
-	SKIP_UNLESS_TRAPS();
+	NEED_TRAPS();
 	rig.net->cfg[PCI_INT_PIN] = 1;
 	open_ok();
 	ck_assert_int_eq(fake_mmio_init(&fm, 2, 1), 0);

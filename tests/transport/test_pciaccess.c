@@ -25,15 +25,6 @@
 #include "logcap.h"
 #include "transport/transport.h"
 
-#define SKIP_UNLESS_TRAPS()                                                     \
-	do {                                                                    \
-		if (!trap_supported()) {                                        \
-			fprintf(stderr, "%s: skipped (no single-step traps here)\n", \
-			        __func__);                                      \
-			return;                                                 \
-		}                                                               \
-	} while (0)
-
 #define MIB (1u << 20)
 #define BAR4_ADDR 0xfebfc000u
 
@@ -344,7 +335,7 @@ END_TEST
 
 START_TEST(auto_pick_skips_bound_devices)
 {
-	SKIP_UNLESS_TRAPS();
+	NEED_TRAPS();
 	setenv("VNET_PCI_AUTO", "1", 1);
 	open_ok(NULL);
 	ck_assert(logcap_has("pciaccess: 0000:00:02.0 skipped: bound to virtio-pci"));
@@ -381,7 +372,7 @@ START_TEST(opens_and_forwards_every_op)
 	struct vnet_vq_addrs a = {.desc = 0x123456789000ull, .avail = 0x11000, .used = 0x12000};
 	uint8_t mac[6];
 
-	SKIP_UNLESS_TRAPS();
+	NEED_TRAPS();
 	open_ok("0000:00:03.0");
 	ck_assert_str_eq(t->ops->name, "pciaccess");
 	ck_assert_uint_eq(fpa.maps, 1);
