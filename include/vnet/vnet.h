@@ -304,6 +304,8 @@ int vnet_dev_queue_reset(struct vnet_dev *dev, uint16_t q, bool rx);
 /**
  * Harvest up to @p n received frames from RX queue @p q. Each returned
  * buffer is the caller's; give it back with vnet_buf_free or send it.
+ * @return frames harvested; 0 when none, when @p q is not a queue pair
+ * or @p bufs is NULL, and while the queue is broken (vnet_dev_recover()).
  */
 uint16_t vnet_rx_burst(struct vnet_dev *dev, uint16_t q, struct vnet_buf **bufs, uint16_t n);
 /** Post free pool buffers to RX queue @p q. @return buffers posted. */
