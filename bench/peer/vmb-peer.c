@@ -124,6 +124,16 @@ static void read_counters(const char *iface, struct counters *c)
 	c->tx_dropped = read_stat(iface, "tx_dropped");
 }
 
+/* Where sendto() puts a frame: @dst on interface @ifindex. */
+static void packet_dest(struct sockaddr_ll *to, int ifindex, const uint8_t dst[6])
+{
+	memset(to, 0, sizeof(*to));
+	to->sll_family = AF_PACKET;
+	to->sll_ifindex = ifindex;
+	to->sll_halen = 6;
+	memcpy(to->sll_addr, dst, 6);
+}
+
 static int open_socket(const char *iface, int *ifindex, uint8_t mac[6])
 {
 	struct sockaddr_ll sll;
@@ -393,11 +403,7 @@ static int do_gen(const struct peer_opts *o, int count_back)
 		return 1;
 	}
 	build_frames(o, mac, frame);
-	memset(&to, 0, sizeof(to));
-	to.sll_family = AF_PACKET;
-	to.sll_ifindex = ifindex;
-	to.sll_halen = 6;
-	memcpy(to.sll_addr, o->dst, 6);
+	packet_dest(&to, ifindex, o->dst);
 	for (i = 0; i < (int)o->flows; i++) {
 		iov[i].iov_base = frame + (size_t)i * BENCH_MAX_FRAME;
 		iov[i].iov_len = o->frame;
@@ -508,11 +514,7 @@ static int do_ping(const struct peer_opts *o)
 	if (fd < 0)
 		return 1;
 	build_frames(o, mac, frame);
-	memset(&to, 0, sizeof(to));
-	to.sll_family = AF_PACKET;
-	to.sll_ifindex = ifindex;
-	to.sll_halen = 6;
-	memcpy(to.sll_addr, o->dst, 6);
+	packet_dest(&to, ifindex, o->dst);
 	t_start = now_ns();
 	t_lo = t_hi = 0;
 	for (loops = 0; loops < MAX_LOOPS; loops++) {
