@@ -29,6 +29,7 @@ struct bm_opts {
 	uint16_t queues;      /* queue pairs, one loop body each */
 	int log;              /* the library's log level (enum vnet_log_level) */
 	uint32_t idle_us;     /* rxonly/forward: halt after this long without a frame (0: spin) */
+	uint32_t txwait_us;   /* txonly: halt this long when less than a burst fits (0: spin) */
 	uint64_t drain_us;    /* rxonly: after the window, take frames until none came for this long (0: stop) */
 };
 
@@ -37,7 +38,8 @@ struct bm_result {
 	uint64_t cycles;              /* measured window */
 	uint64_t lost, other;         /* latency: timeouts; frames not ours */
 	uint64_t idle_polls;
-	uint64_t halts;       /* idle_us: halts in the measured window */
+	uint64_t halts;       /* idle_us, txwait_us: halts in the measured window */
+	uint64_t halt_cycles; /* ... and the cycles they took: the rest of the window was busy */
 	uint64_t drained;     /* drain_us: frames taken after the window */
 	struct vnet_queue_stats rx, tx;   /* summed over the queue pairs */
 	/* per queue pair: packets in the measured window, whole-run counters */

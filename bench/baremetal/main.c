@@ -24,6 +24,10 @@
  *   idle=US            rxonly/forward: after US microseconds without a
  *                      frame, halt until the next one (MSI-X) or 5 ms;
  *                      0 spins (x86_64 q35 only: MSI-X wired)  (0)
+ *   txwait=US          txonly: when less than a burst fits in the TX
+ *                      ring, halt US microseconds (the timer ends it)
+ *                      instead of polling for room: the device still
+ *                      holds the ring's worth of work; 0 spins  (0)
  *   drain=SEC          rxonly: after the window, keep taking frames until
  *                      none came for SEC, so that the whole-run counts
  *                      (rx_total, per queue) hold every frame the device
@@ -140,7 +144,7 @@ static int parse_opts(struct bm_opts *o)
 {
 	static const uint8_t def_peer[6] = {0x02, 0, 0, 0, 0, 0x01};
 	uint32_t frame = 60, burst = 32, ring = 256, pool = 0, stages = 1, hist = 1, tmo_ms = 100, relax = 0;
-	uint32_t queues = 1, log = VNET_LOG_WARN, idle = 0, txring = 0;
+	uint32_t queues = 1, log = VNET_LOG_WARN, idle = 0, txring = 0, txwait = 0;
 	char v[32];
 
 	memset(o, 0, sizeof(*o));
@@ -165,6 +169,7 @@ static int parse_opts(struct bm_opts *o)
 	    arg_u32("stages", 0, 1, &stages) || arg_u32("hist", 0, 1, &hist) || arg_u32("relax", 0, 1, &relax) ||
 	    arg_u32("timeout", 1, 10000, &tmo_ms) || arg_u32("queues", 1, BM_MAX_QUEUES, &queues) ||
 	    arg_u32("log", 0, 3, &log) || arg_u32("idle", 0, 1000000, &idle) ||
+	    arg_u32("txwait", 0, 100000, &txwait) ||
 	    arg_seconds("duration", &o->duration_us) ||
 	    arg_seconds("warmup", &o->warmup_us) || arg_seconds("wait", &o->wait_us) ||
 	    arg_seconds("drain", &o->drain_us) || arg_ip("ip", &o->fc.ip) ||
@@ -193,6 +198,7 @@ static int parse_opts(struct bm_opts *o)
 	o->hist = (int)hist;
 	o->relax = (int)relax;
 	o->idle_us = idle;
+	o->txwait_us = txwait;
 	o->timeout_us = (uint64_t)tmo_ms * 1000;
 	return 0;
 }

@@ -154,6 +154,33 @@ static int idle_halt(struct bm_rig *r, const struct bm_opts *o)
 	return halted;
 }
 
+/* txwait_us: less than a burst fitted in the TX ring, which holds far
+ * more than txwait_us of the device's work: halt until the timer (no
+ * interrupt is armed for TX) instead of polling for room. @return 1 when
+ * it halted. */
+static int tx_wait(const struct bm_opts *o)
+{
+#ifdef VNET_BAREMETAL_HAS_IDLE
+	return vnet_idle_wait(o->txwait_us) >= 0;
+#else
+	(void)o;
+	return 0;
+#endif
+}
+
+/* After a halt (@did) that began at TSC time @since: count it and its
+ * cycles when the window is measuring. @return the time after it. */
+static uint64_t halted(struct bm_result *res, const struct window *w, uint64_t since, int did)
+{
+	uint64_t now = vnet_cycles();
+
+	if (did && w->state == W_MEASURE) {
+		res->halts++;
+		res->halt_cycles += now - since;
+	}
+	return now;
+}
+
 /* drain=: rxonly, after the window, keep taking frames (every pair) until
  * none came for o->drain_us: the whole-run counters then hold every frame
  * the device took in, which a peer's sent count can be held against. */
@@ -189,7 +216,7 @@ static int run_pps(struct bm_rig *r, const struct bm_opts *o, struct bm_result *
 	struct window w;
 	uint64_t it, now, idle_since = 0, idle_cyc;
 	uint16_t q;
-	int calibrated = 0;
+	int calibrated = 0, txwait;
 
 	for (q = 0; q < o->queues; q++) {
 		fc.sport = (uint16_t)(BENCH_UDP_PORT + q);
@@ -198,6 +225,7 @@ static int run_pps(struct bm_rig *r, const struct bm_opts *o, struct bm_result *
 	}
 	win_init(&w, o, o->mode != BENCH_TXONLY);
 	idle_cyc = r->irq && o->mode != BENCH_TXONLY ? us_to_cycles(o->idle_us, vnet_cycles_hz()) : 0;
+	txwait = o->mode == BENCH_TXONLY && o->txwait_us;
 	for (it = 0; it < MAX_ITERS && w.state != W_DONE; it++) {
 		struct bench_stages *st;
 		uint32_t moved = 0;
@@ -234,11 +262,11 @@ static int run_pps(struct bm_rig *r, const struct bm_opts *o, struct bm_result *
 		} else if (!idle_since) {
 			idle_since = now;
 		} else if (now - idle_since >= idle_cyc) {
-			if (idle_halt(r, o) && w.state == W_MEASURE)
-				res->halts++;
+			now = halted(res, &w, now, idle_halt(r, o));
 			idle_since = 0;
-			now = vnet_cycles(); /* after the halt */
 		}
+		if (txwait && moved < (uint32_t)o->burst * o->queues)
+			now = halted(res, &w, now, tx_wait(o));
 		/* the window opens on the first bench frame, not on whatever the
 		 * host stack says when the tap comes up (IPv6 ND, MLD) */
 		win_tick(&w, now, moved != 0 && seen_any);
@@ -375,6 +403,14 @@ static void report_stages(const struct bm_opts *o, const struct bm_result *res, 
 	       (unsigned long long)(res->st.n_kick + res->st.n_nokick), (unsigned long long)res->st.n_kick);
 }
 
+/* The share of the measured window the vCPU was not halted. */
+static double busy_share(const struct bm_result *res)
+{
+	uint64_t halt = res->halt_cycles < res->cycles ? res->halt_cycles : res->cycles;
+
+	return res->cycles ? (double)(res->cycles - halt) / (double)res->cycles : 0;
+}
+
 void bm_report(const struct bm_rig *r, const struct bm_opts *o, const struct bm_result *res)
 {
 	char backend[16];
@@ -395,6 +431,12 @@ void bm_report(const struct bm_rig *r, const struct bm_opts *o, const struct bm_
 	bench_row_u64(&row, "queues", o->queues);
 	bench_row_u64(&row, "idle_us", r->irq ? o->idle_us : 0);
 	bench_row_u64(&row, "halts", res->halts);
+	bench_row_u64(&row, "txwait_us", o->mode == BENCH_TXONLY ? o->txwait_us : 0);
+	/* what the guest spent per packet: the window's cycles less those it
+	 * spent halted, over the packets (a loop that spins is busy all along) */
+	bench_row_num(&row, "busy_share", "%.4f", busy_share(res));
+	bench_row_num(&row, "busy_cyc_per_pkt", "%.0f",
+	              res->packets ? busy_share(res) * (double)res->cycles / (double)res->packets : 0);
 	bench_row_rate(&row, res->packets, res->bytes, secs, "%.4f");
 	bench_row_kicks(&row, &res->rx, &res->tx);
 	bench_row_u64(&row, "lost", res->lost);

@@ -39,6 +39,16 @@ mac=$(cat /sys/class/net/eth0/address)
 echo "READY mac=$mac kernel=$(uname -r)"
 
 stat() { cat /sys/class/net/eth0/statistics/$1; }
+# The CPU's busy and total time in USER_HZ ticks (/proc/stat's first line:
+# user nice system idle iowait irq softirq steal): busy is all but idle and
+# iowait. Read around each phase, with the TSC rate the kernel measured, so
+# that the host can work out the cycles the guest spent per packet.
+cpu() { awk '/^cpu /{ t = 0; for (i = 2; i <= 9; i++) t += $i; print t - $5 - $6, t; exit }' /proc/stat; }
+cpuline() { # PHASE BUSY0 TOTAL0 PACKETS
+	set -- "$1" "$2" "$3" "$4" $(cpu)
+	echo "LINUXCPU phase=$1 busy_ticks=$(( $5 - $2 )) total_ticks=$(( $6 - $3 )) hz=100 tsc_khz=$tsc_khz packets=$4"
+}
+tsc_khz=$(awk -F': *' '/^cpu MHz/{ printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
 if [ "$tx" != 0 ]; then
 	pg() { echo "$2" >"$1" || echo "linux-guest: pktgen $1: $2 refused"; }
 	pg /proc/net/pktgen/kpktgend_0 "rem_device_all"
@@ -56,19 +66,29 @@ if [ "$tx" != 0 ]; then
 	pg $d "udp_dst_min 9"
 	pg $d "udp_dst_max 9"
 	t0=$(stat tx_packets)
+	read -r b0 c0 <<EOC
+$(cpu)
+EOC
 	echo start >/proc/net/pktgen/pgctrl &
 	pgpid=$!
 	sleep "$tx"
 	echo stop >/proc/net/pktgen/pgctrl
 	wait $pgpid
-	echo "LINUXTX tx_packets=$(( $(stat tx_packets) - t0 )) seconds=$tx"
+	sent=$(( $(stat tx_packets) - t0 ))
+	cpuline tx "$b0" "$c0" "$sent"
+	echo "LINUXTX tx_packets=$sent seconds=$tx"
 	grep -E "pps|Result" $d | head -n 3
 fi
 if [ "$rx" != 0 ]; then
 	r0=$(stat rx_packets)
+	read -r b0 c0 <<EOC
+$(cpu)
+EOC
 	echo "RXPHASE"
 	sleep "$rx"
-	echo "LINUXRX rx_packets=$(( $(stat rx_packets) - r0 )) rx_dropped=$(stat rx_dropped) seconds=$rx"
+	got=$(( $(stat rx_packets) - r0 ))
+	cpuline rx "$b0" "$c0" "$got"
+	echo "LINUXRX rx_packets=$got rx_dropped=$(stat rx_dropped) seconds=$rx"
 fi
 echo "linux-guest: done"
 poweroff -f

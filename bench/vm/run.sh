@@ -17,7 +17,10 @@
 # took), the Linux guest (pktgen, then a receive phase; same counting).
 # Then latency: vnet-bench-bm latency against the host reflector (guest-side
 # round trips and per-stage cycles) and mode=forward under the host's
-# ping-pong (host-side round trips). Writes DIR/results.jsonl, DIR/summary.md
+# ping-pong (host-side round trips). Both guests' busy cycles per packet
+# are compared too: vnet-bench-bm's window less its halts (txonly and
+# rxonly halt by default: idle=20 txwait=200), the Linux guest's
+# /proc/stat around each phase. Writes DIR/results.jsonl, DIR/summary.md
 # and DIR/vmbench.png, and prints the summary. KVM and vhost-net are used
 # only where a probe has shown that they work here (tools/lib/qemu.sh;
 # VNET_ACCEL and VNET_VHOST force them); the output says which and why.
@@ -61,7 +64,7 @@ while [ $# -gt 0 ]; do
 	--out) out=$2; shift ;;
 	--bm-build) bm_build=$2; shift ;;
 	--host-build) host_build=$2; shift ;;
-	-h|--help) sed -n '2,33p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,37p' "$0"; exit 0 ;;
 	*) echo "vmbench: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -117,8 +120,13 @@ qsize=256
 case $ring in 512|1024) qsize=$ring ;; esac
 qv=("$root/tools/qemu-run" --machine "$machine" --queue-size "$qsize")
 common="burst=$burst ring=$ring $gopts"
+# txonly and rxonly halt rather than spin while the device has the work
+# (as the appliance does), so that the guest's busy cycles per packet
+# measure its own cost, not the device's rate; --guest "idle=0 txwait=0"
+# spins (the last word of a key wins)
+pps="burst=$burst ring=$ring idle=20 txwait=200 $gopts"
 # QEMU caps a tap device's TX queue at 256 (larger only with vhost-user)
-if [ "$ring" -gt 256 ]; then common="$common txring=256"; fi
+if [ "$ring" -gt 256 ]; then common="$common txring=256" pps="$pps txring=256"; fi
 fails=0
 run() {  # LABEL LOG -- qemu-run args...
 	local label=$1 log=$2; shift 3
@@ -166,10 +174,10 @@ for r in $(seq "$rounds"); do
 			s=$(qsuffix "$q")
 			qa="queues=$q"
 			run "round $r vnet txonly $f, $q queue pair(s)" "$p-vnet-tx-$f$s.log" -- --timeout 60 --mq "$q" \
-				--append "mode=txonly frame=$f $common $qa warmup=0.2 duration=$(plus "$warm" "$dur" | awk '{print $1 + 2}')" \
+				--append "mode=txonly frame=$f $pps $qa warmup=0.2 duration=$(plus "$warm" "$dur" | awk '{print $1 + 2}')" \
 				"$image" -- "$vm/vnet-peer.sh" "$hpeer" tx "$p-vnet-tx-$f$s.json" "$f" "$warm" "$dur"
 			run "round $r vnet rxonly $f, $q queue pair(s)" "$p-vnet-rx-$f$s.log" -- --timeout 60 --mq "$q" \
-				--append "mode=rxonly frame=$f $common $qa warmup=$warm duration=$dur wait=20" \
+				--append "mode=rxonly frame=$f $pps $qa warmup=$warm duration=$dur wait=20" \
 				"$image" -- "$vm/vnet-peer.sh" "$hpeer" rx "$p-vnet-rx-$f$s.json" "$f" "$warm" "$dur" "$(hflows "$q")"
 		done
 		if [ $linux = 1 ]; then

@@ -72,7 +72,7 @@ def collect(d):
                            pps=g["mpps"] * 1e6, backend=g["backend"])
                 if mode == "latency":
                     rec.update({k: g[k] for k in g if k.endswith("_ns")}, samples=g["packets"], lost=g["lost"])
-                for k in ("rx_total", "tx_total"):
+                for k in ("rx_total", "tx_total", "busy_cyc_per_pkt", "busy_share"):
                     if k in g:
                         rec[k] = g[k]
                 pq = first(rows, "per_queue")
@@ -88,7 +88,40 @@ def collect(d):
                 p = re.search(r"(\d+)pps", text)
                 if t:
                     recs.append(dict(base, kind="tx", where="guest", pps=float(p[1]) if p else None))
+                for c in re.finditer(r"LINUXCPU phase=(tx|rx) busy_ticks=(\d+) total_ticks=(\d+) hz=(\d+) "
+                                     r"tsc_khz=(\d+) packets=(\d+)", text):
+                    busy, total, hz, khz, pk = (int(c[i]) for i in range(2, 7))
+                    if pk and total and hz and khz:
+                        recs.append(dict(base, kind="cpu", mode=c[1], busy_share=busy / total,
+                                         busy_cyc_per_pkt=busy / hz * khz * 1e3 / pk))
     return recs
+
+
+def cycles_table(recs, frames):
+    """What each guest spent per packet: its busy time (not halted) over the packets it moved."""
+    rows = []
+    for kind, label in (("tx", "guest TX (txonly / pktgen)"), ("rx", "guest RX (rxonly / driver)")):
+        for fr in frames:
+            v = [r for r in recs if r["guest"] == "vnet" and r.get("kind") == kind and r.get("where") == "guest"
+                 and r["frame"] == fr and r.get("queues", 1) == 1 and r.get("busy_cyc_per_pkt")]
+            lx = [r for r in recs if r["guest"] == "linux" and r.get("kind") == "cpu" and r["mode"] == kind
+                  and r["frame"] == fr]
+            if not v and not lx:
+                continue
+            vc, lc = med([r["busy_cyc_per_pkt"] for r in v]), med([r["busy_cyc_per_pkt"] for r in lx])
+            vb, lb = med([r["busy_share"] for r in v]), med([r["busy_share"] for r in lx])
+            cell = lambda c, b: "-" if c is None else f"{c:,.0f} ({b * 100:.0f} %)"
+            ratio = f"{vc / lc:.2f}" if vc and lc else "-"
+            rows.append(f"| {label} | {fr} | {cell(vc, vb)} | {cell(lc, lb)} | {ratio} |")
+    if not rows:
+        return
+    print("\nGuest CPU per packet: TSC cycles the guest was busy (not halted) per packet it moved, medians over")
+    print("rounds (in brackets: the share of the time it was busy). vnet-bench-bm: its window's cycles less")
+    print("those halted (idle=, txwait=), over its own count; Linux: /proc/stat's busy ticks over the phase")
+    print("(all but idle and iowait) at the TSC rate the kernel measured, over its interface's count:\n")
+    print("| direction | frame | vnet-bench-bm | Linux guest | vnet / Linux |")
+    print("|---|---|---|---|---|")
+    print("\n".join(rows))
 
 
 def mq_tables(recs, frames):
@@ -172,6 +205,7 @@ def main():
         print("| direction | frame | vnet-bench (host) | vnet-bench (guest) | Linux (host) | Linux (guest) | vnet / Linux |")
         print("|---|---|---|---|---|---|---|")
         print("\n".join(rows))
+    cycles_table(recs, frames)
     mq_tables(recs, frames)
     vm2vm_table(recs, frames)
     lat = [r for r in recs if r.get("kind") in ("latency", "rtt_host")]
