@@ -3,7 +3,9 @@
 # 6.1 kernel, virtio_net; bench/vm/linux-serve.sh) in the same QEMU
 # configuration (tools/qemu-run: q35, virtio-net-pci modern, tap in a
 # private namespace), booted alternately in the same run: iperf2 from the
-# host to the guest, then a flood ping. Run as root.
+# host to the guest and back (iperf -r: after the host's test the guest's
+# iperf server connects back and sends for as long), then a flood ping.
+# Run as root.
 #
 #   bench/vm/vs-linux.sh [--rounds N] [--seconds S] [--pings N] [--modes "on off"]
 #                        [--vnet "idle=200 idle=0"] [--image ECHO_ELF] [--out DIR] [--no-linux]
@@ -29,7 +31,7 @@ while [ $# -gt 0 ]; do
 	--image) image=$2; shift ;;
 	--out) out=$2; shift ;;
 	--no-linux) linux=0 ;;
-	-h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,19p' "$0"; exit 0 ;;
 	*) echo "vs-linux: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -69,7 +71,10 @@ offdev="$offdev,host_tso4=off,host_tso6=off,host_ecn=off,host_ufo=off,mrg_rxbuf=
 cat >"$work/measure.sh" <<'MEAS'
 #!/usr/bin/env bash
 for _ in $(seq 40); do iperf -c "$GUEST_IP" -t 1 -f m >/dev/null 2>&1 && break; sleep 0.25; done
-echo "iperf $(iperf -c "$GUEST_IP" -t "$SECS" -f m 2>/dev/null | grep -oE '[0-9.]+ Mbits/sec' | tail -1 | cut -d' ' -f1)"
+# -r: the host's test (the first rate), then the guest's (the second)
+r=$(timeout $((2 * SECS + 20)) iperf -c "$GUEST_IP" -t "$SECS" -r -f m 2>/dev/null | grep -oE '[0-9.]+ Mbits/sec' | cut -d' ' -f1)
+echo "iperf $(sed -n 1p <<<"$r")"
+echo "iperf_rev $(sed -n 2p <<<"$r")"
 p=$(ping -f -q -c "$PINGS" -w 20 "$GUEST_IP" 2>/dev/null | grep transmitted)
 echo "ping $(sed -E 's/.* ([0-9]+) received.*time ([0-9]+)ms.*/\1 \2/' <<<"$p")"
 [ -n "${QUIT:-}" ] && for _ in 1 2 3; do python3 -c "
@@ -92,13 +97,14 @@ one() { # guest mode variant
 	else
 		res=$(SECS=$secs PINGS=$pings timeout 200 "$root/tools/qemu-run" --machine q35 --timeout 150 \
 			--devopts "$dev" --serial "$ser" --initrd "$initrd" --expect-exit 0 \
-			--append "console=ttyS0 quiet lg_life=$((secs + 20))" "$vmlinuz" -- "$work/measure.sh" 2>/dev/null) || true
+			--append "console=ttyS0 quiet lg_life=$((2 * secs + 25))" "$vmlinuz" -- "$work/measure.sh" 2>/dev/null) || true
 	fi
-	local mbit recv ms
+	local mbit rev recv ms
 	mbit=$(sed -n 's/^iperf \([0-9.]*\)$/\1/p' <<<"$res")
+	rev=$(sed -n 's/^iperf_rev \([0-9.]*\)$/\1/p' <<<"$res")
 	read -r recv ms < <(sed -n 's/^ping \([0-9]*\) \([0-9]*\)$/\1 \2/p' <<<"$res"; echo)
-	printf '{"guest":"%s","mode":"%s","variant":"%s","load":%s,"iperf_mbit":%s,"ping_received":%s,"ping_ms":%s}\n' \
-		"$guest" "$mode" "$variant" "$load" "${mbit:-null}" "${recv:-null}" "${ms:-null}" | tee -a "$out/results.jsonl"
+	printf '{"guest":"%s","mode":"%s","variant":"%s","load":%s,"iperf_mbit":%s,"iperf_rev_mbit":%s,"ping_received":%s,"ping_ms":%s}\n' \
+		"$guest" "$mode" "$variant" "$load" "${mbit:-null}" "${rev:-null}" "${recv:-null}" "${ms:-null}" | tee -a "$out/results.jsonl"
 }
 
 echo "vs-linux: $rounds rounds, iperf ${secs} s, flood ping of $pings, modes: $modes; appliance variants: $variants" >&2
@@ -120,25 +126,28 @@ for r in rows:
     k = (r["mode"], r["guest"], r["variant"])
     if k not in keys:
         keys.append(k)
-lines = ["| offloads | guest | iperf2 Mbit/s (median, runs) | flood ping round trips/s (median, runs) | iperf vs Linux | ping vs Linux |",
-         "|---|---|---|---|---|---|"]
+lines = ["| offloads | guest | iperf2 host to guest, Mbit/s (median, runs) | guest to host | flood ping round trips/s (median, runs) | iperf vs Linux | guest to host vs Linux | ping vs Linux |",
+         "|---|---|---|---|---|---|---|---|"]
 lin = {}
 for mode, guest, var in keys:
     sel = [r for r in rows if (r["mode"], r["guest"], r["variant"]) == (mode, guest, var)]
     ip = med([r["iperf_mbit"] for r in sel])
+    rv = med([r.get("iperf_rev_mbit") for r in sel])
     pr = med([r["ping_received"] * 1000.0 / r["ping_ms"] if r["ping_received"] and r["ping_ms"] else None for r in sel])
     if guest == "linux":
-        lin[mode] = (ip[0], pr[0])
-    keys_val = (mode, guest, var, ip, pr)
+        lin[mode] = (ip[0], rv[0], pr[0])
+    keys_val = (mode, guest, var, ip, rv, pr)
     lines.append(keys_val)
 res = lines[:2]
-for mode, guest, var, ip, pr in lines[2:]:
-    l = lin.get(mode, (None, None))
+for mode, guest, var, ip, rv, pr in lines[2:]:
+    l = lin.get(mode, (None, None, None))
     ratio = lambda a, b: "%.2fx" % (a / b) if a and b else "-"
     name = "Linux 6.1 virtio_net" if guest == "linux" else "vnet echo" + ("" if var == "-" else " (" + var + ")")
-    res.append("| %s | %s | %s (%d) | %s (%d) | %s | %s |" % (
-        mode, name, "%.0f" % ip[0] if ip[0] else "-", ip[1], "%.0f" % pr[0] if pr[0] else "-", pr[1],
-        ratio(ip[0], l[0]) if guest != "linux" else "", ratio(pr[0], l[1]) if guest != "linux" else ""))
+    num = lambda m: ("%.0f (%d)" % m) if m[0] else "-"
+    res.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        mode, name, num(ip), num(rv), num(pr),
+        ratio(ip[0], l[0]) if guest != "linux" else "", ratio(rv[0], l[1]) if guest != "linux" else "",
+        ratio(pr[0], l[2]) if guest != "linux" else ""))
 open(out + "/summary.md", "w").write("\n".join(res) + "\n")
 print("\n".join(res))
 PY
