@@ -252,6 +252,11 @@ struct vnet_iface_stats {
 	uint32_t syn_half_open_max; /**< the bound per listener */
 	uint32_t tcp_pcbs_used;     /**< lwIP TCP PCBs in use now, of ... */
 	uint32_t tcp_pcbs;          /**< ... this many (MEMP_NUM_TCP_PCB) */
+	/* Appended: large send (HOST_TSO4/6). */
+	uint64_t tx_large;          /**< TCP segments lwIP built larger than the link's MSS, cut by the device
+	                                 (each also counted in tx_gso, its wire segments in tx_gso_segs) */
+	uint64_t tx_large_conns;    /**< connections whose MSS was raised for large send */
+	uint64_t tx_large_broken;   /**< large segments dropped while their IP fragments were joined (TCP resends) */
 };
 
 /* ------------------------------------------------------- interface -- */

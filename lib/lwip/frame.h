@@ -25,6 +25,7 @@
 #define TCP_CSUM_OFF 16u
 #define UDP_CSUM_OFF 6u
 #define FRAME_MAX 0xffffu         /* lwIP's pbuf tot_len is 16 bits */
+#define TCPF_FIN 0x01u
 #define TCPF_PSH 0x08u
 #define TCPF_ACK 0x10u
 

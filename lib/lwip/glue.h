@@ -64,6 +64,7 @@ struct vnet_netif_counters {
 	uint64_t tx_csum_offload, tx_jumbo, tx_gso, tx_gso_segs, announces;
 	uint64_t rx_gso6, rx_bad_gso, tx_gso6, tx_gso6_segs;
 	uint64_t rx_gro, rx_gro_segs, rx_gro_capped;
+	uint64_t tx_large, tx_large_conns, tx_large_broken;
 };
 
 /* The TCP segment being built from consecutive received segments of one
@@ -124,6 +125,9 @@ struct vnet_netif {
 	struct vnet_gro gro_open;
 	uint16_t conf_mtu;         /* from the conf (0: the device's) */
 	struct vnet_gso_open gso;
+	struct vnet_buf *join;     /* large send: the IPv4 fragments of a large TCP segment so far (tx.c) */
+	uint32_t join_next;        /* the fragment offset that must come next, bytes */
+	uint16_t join_id;          /* their IP identification */
 	uint64_t link_poll_us;
 	uint64_t link_next_us;
 	vnet_iface_link_fn link_cb;
@@ -197,6 +201,8 @@ void vnet_netif_csum_apply(struct vnet_netif *vn);
 err_t vnet_netif_linkoutput(struct netif *nif, struct pbuf *p);
 /* One TX burst of the batch. @return frames the ring accepted. */
 uint32_t vnet_netif_tx_flush(struct vnet_netif *vn);
+/* Drop the fragments of a large segment being joined, if any. */
+void vnet_netif_join_drop(struct vnet_netif *vn);
 /* Queue a raw frame (copied). 0 or -errno. */
 int vnet_netif_send_raw(struct vnet_netif *vn, const void *frame, uint32_t len);
 
@@ -219,6 +225,11 @@ static inline bool vnet_netif_rx_large(const struct netif *n)
 	       ((const struct vnet_netif *)(const void *)((const char *)n - offsetof(struct vnet_netif, nif)))
 	               ->rx_large;
 }
+
+struct tcp_pcb;
+/* Large send (HOST_TSO4): raise @pcb's MSS to several of @n's wire
+ * segments, which the device cuts back (tx.c). For port.c's TCP hook. */
+void vnet_netif_large_send(struct netif *n, struct tcp_pcb *pcb);
 
 /* ---- gro.c ---- */
 

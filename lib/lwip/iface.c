@@ -431,6 +431,9 @@ int vnet_iface_stats(const struct vnet_iface *ifc, struct vnet_iface_stats *out)
 	out->rx_gro = c->rx_gro;
 	out->rx_gro_segs = c->rx_gro_segs;
 	out->rx_gro_capped = c->rx_gro_capped;
+	out->tx_large = c->tx_large;
+	out->tx_large_conns = c->tx_large_conns;
+	out->tx_large_broken = c->tx_large_broken;
 	vnet_lwip_syn_stats(&g);
 	out->syn_seen = g.syns;
 	out->syn_shed = g.shed;

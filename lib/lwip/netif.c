@@ -276,6 +276,7 @@ void vnet_netif_remove(struct vnet_netif *vn)
 		vnet_pool_free_bulk(vn->tx_batch, vn->tx_n);
 	vn->tx_n = 0;
 	vn->gso.slot = -1;
+	vnet_netif_join_drop(vn);
 	free(vn->scratch);
 	vn->scratch = NULL;
 	if (vn->rx_held == 0) {

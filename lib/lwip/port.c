@@ -318,5 +318,9 @@ int vnet_lwip_tcp_inpkt(struct tcp_pcb *pcb, const struct tcp_hdr *hdr)
 	if (vnet_netif_rx_large(ip_current_input_netif()) && pcb != NULL && pcb->state != LISTEN &&
 	    pcb->state != CLOSED && pcb->state != TIME_WAIT)
 		pcb->flags = (tcpflags_t)(pcb->flags | TF_ACK_DELAY);
+	/* once established, lwIP no longer sets the MSS from the peer's
+	 * option: from here on it may build large segments */
+	if (pcb != NULL && pcb->state == ESTABLISHED)
+		vnet_netif_large_send(ip_current_input_netif(), pcb);
 	return ERR_OK;
 }

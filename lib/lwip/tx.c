@@ -23,6 +23,20 @@
  *    the first, sequence numbers advanced, PSH/FIN on the last only), so
  *    lwIP's congestion control and retransmission are unaffected, and no
  *    segment ever exceeds what the peer announced.
+ *  - Large send, with HOST_TSO4: once a TCP/IPv4 connection is established
+ *    and lwIP's MSS for it is the link's (the peer announced at least the
+ *    MTU's worth), port.c's TCP hook raises that MSS to up to
+ *    LARGE_SEND_SEGS wire segments (vnet_netif_large_send) as soon as the
+ *    congestion window holds one such segment. lwIP then
+ *    builds, queues and acknowledges one segment where it did up to 16.
+ *    Its IP layer cuts a datagram over the MTU into fragments (it has no
+ *    way to be told not to), which reach linkoutput one after another
+ *    within one ip4_output call; tx_join puts them back together in a
+ *    jumbo buffer and sends the datagram as one TSO frame with gso_size =
+ *    the link's MSS (tx_large): the device cuts it into segments no larger
+ *    than the peer announced (FIN and PSH on the last). No fragment ever
+ *    reaches the wire. lwIP's windows and timers count bytes, so they are
+ *    unaffected; a retransmission resends a large segment whole.
  */
 #include <errno.h>
 #include <string.h>
@@ -31,6 +45,7 @@
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
 #include "lwip/stats.h"
+#include "lwip/tcp.h"
 
 #include "base/platform.h"
 #include "frame.h"
@@ -39,6 +54,9 @@
 #define IP_LEN_MAX 0xffffu        /* IPv4 total length, IPv6 payload length */
 #define GSO_HDR_MAX (ETH_HDR_LEN + IP6_HDR_LEN + 60u)
 #define GSO_SEGS_MAX 64u          /* segments per TSO frame (Linux's default gso_max_segs is far larger) */
+#define LARGE_SEND_SEGS 16u       /* wire segments per large segment: a 23 KiB segment at MTU 1500 */
+#define IP4_MF 0x2000u
+#define IP4_OFFSET 0x1fffu
 
 /* A buffer for a frame of @len bytes (from the jumbo pool past the main
  * pool's data room), or NULL with the refusal counted and @err set to
@@ -144,7 +162,7 @@ struct seg_view {
 	bool v6;
 };
 
-static bool tcp_seg_view(const uint8_t *f, uint32_t len, uint32_t total, struct seg_view *s)
+static bool tcp_seg_view_flags(const uint8_t *f, uint32_t len, uint32_t total, struct seg_view *s, bool large)
 {
 	struct ip_view v;
 	const uint8_t *tcp;
@@ -158,13 +176,95 @@ static bool tcp_seg_view(const uint8_t *f, uint32_t len, uint32_t total, struct 
 	doff = (uint32_t)(tcp[12] >> 4) * 4u;
 	if (doff < TCP_HLEN_MIN || doff >= v.l4_len || v.l4 + doff > len)
 		return false;
-	if ((tcp[13] & (uint8_t)~TCPF_PSH) != TCPF_ACK)
-		return false; /* SYN, FIN, RST, URG, ECE, CWR: never coalesced */
+	if ((tcp[13] & (uint8_t)~(large ? TCPF_PSH | TCPF_FIN : TCPF_PSH)) != TCPF_ACK)
+		return false; /* SYN, FIN, RST, URG, ECE, CWR: never coalesced (a large segment may end with FIN) */
 	s->seq = vnet_get_be32(tcp + 4);
 	s->payload = v.l4_len - doff;
 	s->hlen = v.l4 + doff;
 	s->flags = tcp[13];
 	s->v6 = v.v6;
+	return true;
+}
+
+static bool tcp_seg_view(const uint8_t *f, uint32_t len, uint32_t total, struct seg_view *s)
+{
+	return tcp_seg_view_flags(f, len, total, s, false);
+}
+
+/* The largest TCP payload one wire segment of @vn carries, with a TCP
+ * header of @tcp_hlen bytes. */
+static uint32_t wire_mss(struct vnet_netif *vn, bool v6, uint32_t tcp_hlen)
+{
+	uint32_t mtu = v6 ? netif_mtu6(&vn->nif) : vn->nif.mtu, l3 = v6 ? IP6_HDR_LEN : IP4_HLEN;
+
+	return mtu > l3 + tcp_hlen ? mtu - l3 - tcp_hlen : 0;
+}
+
+void vnet_netif_large_send(struct netif *n, struct tcp_pcb *pcb)
+{
+	struct vnet_netif *vn;
+	uint32_t wire, room, big;
+	bool v6;
+
+	if (n == NULL || n->linkoutput != vnet_netif_linkoutput || pcb == NULL)
+		return;
+	vn = vnet_netif_of(n);
+	v6 = IP_IS_V6_VAL(pcb->remote_ip);
+	/* IPv6 fragments carry an extension header: not joined, so never
+	 * raised (segments stay coalesced as before) */
+	if (v6 || !vn->tx_tso4)
+		return;
+	wire = wire_mss(vn, v6, TCP_HLEN_MIN);
+	/* only where lwIP's MSS is the link's: then the peer announced at
+	 * least that much; a smaller MSS is left alone, a raised one is not
+	 * raised again */
+	if (wire == 0 || pcb->mss != wire)
+		return;
+	/* a large segment's frame fits a jumbo buffer and the 16-bit IP
+	 * length fields */
+	room = vn->jumbo_room - ETH_HDR_LEN - (v6 ? IP6_HDR_LEN : IP4_HLEN) - TCP_HLEN_MIN;
+	if (room > IP_LEN_MAX - IP6_HDR_LEN - TCP_HLEN_MIN)
+		room = IP_LEN_MAX - IP6_HDR_LEN - TCP_HLEN_MIN;
+	big = wire * (room / wire < LARGE_SEND_SEGS ? room / wire : LARGE_SEND_SEGS);
+	/* lwIP sends a segment only whole, within the congestion window:
+	 * wait until slow start has opened it to one large segment (from
+	 * then on lwIP keeps it at one MSS or more) */
+	if (big <= wire || pcb->cwnd < big)
+		return;
+	pcb->mss = (u16_t)big;
+	vn->c.tx_large_conns++;
+}
+
+/* Large send: @b (its checksum left to the device) is a TCP segment over
+ * the link's MTU, which lwIP built after vnet_netif_large_send: make it a
+ * TSO frame the device cuts into wire segments. @return true if it was
+ * one. */
+static bool tx_large(struct vnet_netif *vn, struct vnet_buf *b)
+{
+	struct vnet_net_hdr *h;
+	struct seg_view s;
+	uint32_t l3, mss, segs;
+
+	if (!tcp_seg_view_flags(b->data, b->len, b->len, &s, true) || !(s.v6 ? vn->tx_tso6 : vn->tx_tso4))
+		return false;
+	l3 = s.v6 ? IP6_HDR_LEN : IP4_HLEN;
+	mss = wire_mss(vn, s.v6, s.hlen - ETH_HDR_LEN - l3);
+	if (mss == 0 || s.payload <= mss)
+		return false;
+	h = tx_hdr(vn, b);
+	if (!(h->flags & VNET_HDR_F_NEEDS_CSUM))
+		return false; /* tx_csum_offload did not take it: cannot happen for such a segment */
+	h->gso_type = s.v6 ? VNET_HDR_GSO_TCPV6 : VNET_HDR_GSO_TCPV4;
+	h->hdr_len = (uint16_t)s.hlen;
+	h->gso_size = (uint16_t)mss;
+	segs = (s.payload + mss - 1) / mss;
+	vn->c.tx_large++;
+	vn->c.tx_gso++;
+	vn->c.tx_gso_segs += segs;
+	if (s.v6) {
+		vn->c.tx_gso6++;
+		vn->c.tx_gso6_segs += segs;
+	}
 	return true;
 }
 
@@ -314,13 +414,108 @@ static void gso_open(struct vnet_netif *vn, const struct vnet_buf *b)
 	vn->gso.v6 = s.v6;
 }
 
+void vnet_netif_join_drop(struct vnet_netif *vn)
+{
+	if (vn->join != NULL) {
+		vnet_buf_free(vn->join);
+		vn->join = NULL;
+		vn->c.tx_large_broken++;
+	}
+}
+
+/* Is @p an IPv4 fragment of a TCP segment (only large send makes them:
+ * lwIP's TCP segments fit the MTU otherwise)? @ip: its IP header, in the
+ * first pbuf with the Ethernet header (ip4_frag builds them so). */
+static bool tx_tcp_fragment(const struct pbuf *p, const uint8_t **ip)
+{
+	const uint8_t *f = p->payload;
+
+	if (p->len < ETH_HDR_LEN + IP4_HLEN || eth_type(f) != ETHTYPE_IP)
+		return false;
+	*ip = f + ETH_HDR_LEN;
+	return (*ip)[9] == IP_PROTO_TCP && (vnet_get_be16(*ip + 6) & (IP4_MF | IP4_OFFSET)) != 0;
+}
+
+/* The last fragment is in: the joined datagram's IPv4 header says so
+ * (no fragment bits, the whole length, its checksum), and it leaves as
+ * one TSO frame. */
+static err_t tx_join_done(struct vnet_netif *vn)
+{
+	struct vnet_buf *b = vn->join;
+	uint8_t *ip = b->data + ETH_HDR_LEN;
+
+	vn->join = NULL;
+	vnet_put_be16(ip + 2, (uint16_t)(b->len - ETH_HDR_LEN));
+	vnet_put_be16(ip + 6, (uint16_t)(vnet_get_be16(ip + 6) & ~(IP4_MF | IP4_OFFSET)));
+	ip4_hdr_csum_set(ip);
+	tx_csum_offload(vn, b);
+	/* tx_get made room in the batch for it when the first fragment came
+	 * (nothing else is queued in between) */
+	if (vn->tx_n == VNET_NETIF_TX_BATCH || !tx_large(vn, b)) {
+		vnet_buf_free(b); /* not a segment the device can cut */
+		vn->c.tx_large_broken++;
+		return ERR_VAL;
+	}
+	tx_queue(vn, b, b->len);
+	vn->gso.slot = -1; /* a large segment is a TSO frame of its own */
+	return ERR_OK;
+}
+
+/*
+ * Large send: take fragment @p (IP header @ip, no options: lwIP writes
+ * none) of a large TCP segment. The first opens a jumbo buffer with the
+ * Ethernet, IP and TCP headers; each next one, in order (same
+ * identification, the offset where the last ended), appends its payload;
+ * the last sends the whole. A gap or a buffer that runs out drops what was
+ * joined (TCP resends it) and says so to ip4_frag, which stops.
+ */
+static err_t tx_join(struct vnet_netif *vn, struct pbuf *p, const uint8_t *ip)
+{
+	uint16_t frag = vnet_get_be16(ip + 6), id = vnet_get_be16(ip + 4);
+	uint32_t off = (uint32_t)(frag & IP4_OFFSET) * 8u, hl = ETH_HDR_LEN + IP4_HLEN, more;
+	err_t err;
+
+	if ((ip[0] & 0x0f) != IP4_HLEN / 4 || p->tot_len <= hl) {
+		vnet_netif_join_drop(vn);
+		return ERR_VAL;
+	}
+	more = p->tot_len - hl;
+	if (off == 0) {
+		vnet_netif_join_drop(vn); /* one left unfinished: ip4_frag stopped */
+		vn->join = tx_get(vn, vn->jumbo_room, &err);
+		if (vn->join == NULL)
+			return err;
+		if (pbuf_copy_partial(p, vn->join->data, p->tot_len, 0) != p->tot_len) {
+			vnet_netif_join_drop(vn);
+			return ERR_BUF;
+		}
+		vn->join->len = p->tot_len;
+		vn->join_id = id;
+		vn->join_next = more;
+	} else {
+		struct vnet_buf *b = vn->join;
+
+		if (b == NULL || id != vn->join_id || off != vn->join_next || b->len + more > vn->jumbo_room ||
+		    pbuf_copy_partial(p, b->data + b->len, (u16_t)more, (u16_t)hl) != more) {
+			vnet_netif_join_drop(vn);
+			return ERR_VAL;
+		}
+		b->len += more;
+		vn->join_next += more;
+	}
+	return (frag & IP4_MF) ? ERR_OK : tx_join_done(vn);
+}
+
 err_t vnet_netif_linkoutput(struct netif *nif, struct pbuf *p)
 {
 	struct vnet_netif *vn = vnet_netif_of(nif);
 	struct vnet_buf *b;
 	bool tso = vn->tx_tso4 || vn->tx_tso6;
+	const uint8_t *ip;
 	err_t err;
 
+	if (vn->tx_tso4 && vnet_unlikely(tx_tcp_fragment(p, &ip)))
+		return tx_join(vn, p, ip);
 	if (tso && vn->link_up && tx_coalesce(vn, p))
 		return ERR_OK;
 	b = tx_get(vn, p->tot_len, &err);

@@ -796,6 +796,9 @@ START_TEST(tso6_cut_by_device)
 	ck_assert_uint_gt(sa.tx_gso6, 50);
 	ck_assert_uint_eq(sa.tx_gso6, sa.tx_gso);       /* all of them IPv6 */
 	ck_assert_uint_eq(sa.tx_gso6_segs, sa.tx_gso_segs);
+	/* large send is IPv4 only: lwIP's IPv6 fragments are never joined */
+	ck_assert_uint_eq(sa.tx_large, 0);
+	ck_assert_uint_eq(sa.tx_large_conns, 0);
 	ck_assert_uint_ge(sa.tx_gso6_segs, 2 * sa.tx_gso6);
 	ck_assert_uint_eq(ma.tx_bad_hdr, 0);            /* gso_type, gso_size, csum_start/offset accepted */
 	ck_assert_uint_eq(ma.tx_tso, sa.tx_gso6);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 
 #include "lwip/inet_chksum.h"
+#include "lwip/netif.h"
 #include "lwip/stats.h"
 
 #include "lwip_fixture.h"
@@ -461,6 +462,284 @@ START_TEST(tso_cut_by_device) { tso_pair(false); }
 END_TEST
 
 /*
+ * Large send (HOST_TSO4): A's lwIP builds segments of up to 16 wire
+ * segments once the connection is up, and the device cuts them. What B's
+ * side of the wire sees, by a tap on A's model (each cut segment passes
+ * it): no IP fragment ever, no TCP segment over the MSS B announced, full
+ * segments of exactly that size; the 16 MiB arrive intact (xfer_finish
+ * checks every byte).
+ */
+struct wire_seen {
+	uint64_t tcp, frags, over, full;
+	uint32_t mss, max_payload;
+};
+
+static void wire_tap_fn(const uint8_t *f, uint32_t len, void *arg)
+{
+	struct wire_seen *w = arg;
+	uint32_t ihl, tot, doff, pl;
+
+	if (len < 14 + 20 + 20 || f[12] != 0x08 || f[13] != 0x00 || f[23] != 6)
+		return;
+	w->tcp++;
+	if (((uint32_t)f[20] << 8 | f[21]) & 0x3fff)
+		w->frags++;
+	ihl = (uint32_t)(f[14] & 0x0f) * 4u;
+	tot = (uint32_t)f[16] << 8 | f[17];
+	doff = (uint32_t)(f[14 + ihl + 12] >> 4) * 4u;
+	pl = tot > ihl + doff ? tot - ihl - doff : 0;
+	if (pl > w->mss)
+		w->over++;
+	if (pl == w->mss)
+		w->full++;
+	if (pl > w->max_payload)
+		w->max_payload = pl;
+}
+
+static void large_send_pair(uint16_t mtu_a, uint16_t mtu_b, struct vnet_iface_stats *sa, struct wire_seen *w)
+{
+	struct rig_opts oa, ob;
+	struct vnet_model_stats ma;
+
+	memset(&oa, 0, sizeof(oa));
+	oa.offer = BASE | VNET_F_MTU | CSUMS | VNET_F_HOST_TSO4;
+	oa.want = BASE | VNET_F_MTU | VNET_F_CSUM | VNET_F_HOST_TSO4;
+	oa.mtu = mtu_a;
+	oa.jumbo_count = 32;
+	ob = oa;
+	ob.jumbo_count = 0;
+	ob.mtu = mtu_b;
+	ob.want = BASE | VNET_F_MTU;
+	pair_open_opts(&P, &oa, &ob);
+	pair_up(&P, NULL, NULL);
+	memset(w, 0, sizeof(*w));
+	w->mss = (mtu_a < mtu_b ? mtu_a : mtu_b) - 40u;
+	vnet_model_set_tap(P.a.m, wire_tap_fn, w);
+	run_xfer(16u << 20, 5304, "tcp 16 MiB (large send)");
+	vnet_model_set_tap(P.a.m, NULL, NULL);
+	ck_assert_int_eq(vnet_iface_stats(P.a.ifc, sa), 0);
+	vnet_model_stats(P.a.m, &ma);
+	printf("large send (MTU %u/%u): %llu connections raised, %llu large segments, %llu broken; TSO %llu "
+	       "frames, %llu segments; wire: %llu TCP frames, largest payload %u, %llu full, %llu over, %llu "
+	       "fragments\n", (unsigned)mtu_a, (unsigned)mtu_b, (unsigned long long)sa->tx_large_conns,
+	       (unsigned long long)sa->tx_large, (unsigned long long)sa->tx_large_broken,
+	       (unsigned long long)sa->tx_gso, (unsigned long long)sa->tx_gso_segs, (unsigned long long)w->tcp,
+	       w->max_payload, (unsigned long long)w->full, (unsigned long long)w->over,
+	       (unsigned long long)w->frags);
+	ck_assert_uint_eq(ma.tx_bad_hdr, 0);
+	ck_assert_uint_eq(ma.tx_tso_segs, sa->tx_gso_segs);
+	ck_assert_uint_eq(w->frags, 0);
+	ck_assert_uint_eq(w->over, 0);
+}
+
+START_TEST(large_send_cut_to_the_mss)
+{
+	struct vnet_iface_stats sa;
+	struct wire_seen w;
+
+	large_send_pair(1500, 1500, &sa, &w);
+	ck_assert_uint_eq(sa.tx_large_conns, 1);
+	ck_assert_uint_gt(sa.tx_large, 100);       /* 16 MiB in segments of up to 23,360 bytes */
+	ck_assert_uint_eq(sa.tx_large_broken, 0);
+	ck_assert_uint_gt(sa.tx_gso_segs, 10 * sa.tx_large);
+	ck_assert_uint_eq(w.max_payload, 1460);
+	ck_assert_uint_gt(w.full, 10000);
+}
+END_TEST
+
+/* B announces a smaller MSS (MTU 1400): A's segments stay at B's MSS. */
+START_TEST(large_send_not_past_a_smaller_mss)
+{
+	struct vnet_iface_stats sa;
+	struct wire_seen w;
+
+	large_send_pair(1500, 1400, &sa, &w);
+	ck_assert_uint_eq(sa.tx_large_conns, 0);
+	ck_assert_uint_eq(sa.tx_large, 0);
+	ck_assert_uint_eq(w.max_payload, 1360);
+}
+END_TEST
+
+/*
+ * A sender that hears from its peer before it sends (a greeting, a
+ * request) is established with its initial congestion window, smaller
+ * than one large segment, and nothing in flight whose ACKs would open it:
+ * raising its MSS then would leave every segment too large to send, for
+ * good. B greets, A then sends 4 MiB: they arrive, and A went to large
+ * segments once slow start allowed.
+ */
+static bool greeted;
+
+static void greet_accept(struct vnet_tcp *c, void *arg)
+{
+	srv_accept(c, arg);
+	ck_assert_int_eq(vnet_tcp_send(c, "hi", 2), 2);
+}
+
+static void greet_recv(struct vnet_tcp *c, const void *data, size_t len, void *arg)
+{
+	(void)c;
+	(void)data;
+	(void)arg;
+	if (len > 0)
+		greeted = true;
+}
+
+static void greet_connected(struct vnet_tcp *c, int err, void *arg)
+{
+	struct xfer *x = arg;
+
+	x->dial_done = true;
+	x->dial_err = err;
+	if (err != 0)
+		return;
+	x->connected = true;
+	x->client = c;
+	x->t0 = rig_now_us();
+	vnet_tcp_set_callbacks(c, greet_recv, cli_sent, cli_err, x);
+}
+
+static void greet_tick(void *arg)
+{
+	if (greeted)
+		xfer_feed(arg);
+}
+
+START_TEST(large_send_after_the_peer_spoke_first)
+{
+	struct rig_opts oa, ob;
+	struct vnet_iface_stats sa;
+	struct xfer *x = calloc(1, sizeof(*x));
+
+	ck_assert_ptr_nonnull(x);
+	memset(&oa, 0, sizeof(oa));
+	oa.offer = BASE | VNET_F_MTU | CSUMS | VNET_F_HOST_TSO4;
+	oa.want = BASE | VNET_F_MTU | VNET_F_CSUM | VNET_F_HOST_TSO4;
+	oa.jumbo_count = 32;
+	ob = oa;
+	ob.jumbo_count = 0;
+	ob.want = BASE | VNET_F_MTU;
+	pair_open_opts(&P, &oa, &ob);
+	pair_up(&P, NULL, NULL);
+	greeted = false;
+	x->p = &P;
+	x->total = 4u << 20;
+	ck_assert_int_eq(vnet_tcp_listen(P.b.ifc, 5305, greet_accept, x, &x->l), 0);
+	ck_assert_int_eq(vnet_tcp_dial(P.a.ifc, "10.0.0.2:5305", 5000, greet_connected, x, NULL), 0);
+	ck_assert_msg(pair_run(&P, xfer_done, greet_tick, x, 40000000, 30000),
+	              "greeted transfer stuck: greeted %d, sent %llu received %llu", (int)greeted,
+	              (unsigned long long)x->sent, (unsigned long long)x->received);
+	settle(&P, 50);
+	xfer_finish(x, "tcp 4 MiB after a greeting");
+	ck_assert_int_eq(vnet_iface_stats(P.a.ifc, &sa), 0);
+	printf("large send after a greeting: %llu connections raised, %llu large segments\n",
+	       (unsigned long long)sa.tx_large_conns, (unsigned long long)sa.tx_large);
+	ck_assert_uint_eq(sa.tx_large_conns, 1);
+	ck_assert_uint_gt(sa.tx_large, 10);
+}
+END_TEST
+
+/*
+ * The join takes lwIP's fragments only in order: hand-built fragments of
+ * one TCP/IPv4 datagram (20 + 1460 bytes, then 1460), given to A's
+ * linkoutput as ip4_frag would. In order: one TSO frame, cut into two
+ * wire segments. A gap (an offset that is not where the last ended): the
+ * joined part is dropped and counted, nothing is sent, no buffer is kept.
+ */
+static struct pbuf *fragment(uint16_t id, uint32_t off, bool more, uint32_t payload)
+{
+	struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)(14 + 20 + payload), PBUF_RAM);
+	uint8_t *f;
+
+	ck_assert_ptr_nonnull(p);
+	f = p->payload;
+	memset(f, 0xab, p->tot_len);
+	memcpy(f, "\x52\x54\x00\x00\x00\x02\x52\x54\x00\x00\x00\x01\x08\x00", 14);
+	f[14] = 0x45;
+	f[15] = 0;
+	put16be(f + 16, (uint16_t)(20 + payload));
+	put16be(f + 18, id);
+	put16be(f + 20, (uint16_t)((more ? 0x2000u : 0) | off / 8));
+	f[22] = 64;
+	f[23] = 6;
+	if (off == 0) { /* the TCP header: ports, seq, ack, offset 5, ACK */
+		memset(f + 34, 0, 20);
+		put16be(f + 34, 40000);
+		put16be(f + 36, 9);
+		f[46] = 0x50;
+		f[47] = 0x10;
+		put16be(f + 48, 0xffff);
+	}
+	return p;
+}
+
+static err_t out_frag(struct netif *nif, uint16_t id, uint32_t off, bool more, uint32_t payload)
+{
+	struct pbuf *p = fragment(id, off, more, payload);
+	err_t e = nif->linkoutput(nif, p);
+
+	pbuf_free(p);
+	return e;
+}
+
+START_TEST(large_send_join_in_order_only)
+{
+	struct rig_opts oa, ob;
+	struct vnet_iface_stats s0, s1;
+	struct vnet_model_stats m0, m1;
+	struct wire_seen w;
+	struct netif *nif;
+	uint32_t jumbo_used;
+
+	memset(&oa, 0, sizeof(oa));
+	oa.offer = BASE | VNET_F_MTU | CSUMS | VNET_F_HOST_TSO4;
+	oa.want = BASE | VNET_F_MTU | VNET_F_CSUM | VNET_F_HOST_TSO4;
+	oa.jumbo_count = 4;
+	ob = oa;
+	ob.jumbo_count = 0;
+	ob.want = BASE | VNET_F_MTU;
+	pair_open_opts(&P, &oa, &ob);
+	pair_up(&P, NULL, NULL);
+	nif = vnet_iface_netif(P.a.ifc);
+	memset(&w, 0, sizeof(w));
+	w.mss = 1460;
+	vnet_model_set_tap(P.a.m, wire_tap_fn, &w);
+	ck_assert_int_eq(vnet_iface_stats(P.a.ifc, &s0), 0);
+	vnet_model_stats(P.a.m, &m0);
+	/* in order: 1480 bytes (TCP header + 1460) at 0, then 1460 at 1480 */
+	ck_assert_int_eq(out_frag(nif, 7, 0, true, 1480), ERR_OK);
+	ck_assert_int_eq(out_frag(nif, 7, 1480, false, 1460), ERR_OK);
+	settle(&P, 20);
+	ck_assert_int_eq(vnet_iface_stats(P.a.ifc, &s1), 0);
+	vnet_model_stats(P.a.m, &m1);
+	ck_assert_uint_eq(s1.tx_large - s0.tx_large, 1);
+	ck_assert_uint_eq(m1.tx_tso - m0.tx_tso, 1);
+	ck_assert_uint_eq(m1.tx_tso_segs - m0.tx_tso_segs, 2);
+	ck_assert_uint_eq(w.frags, 0);
+	ck_assert_uint_eq(w.full, 2);
+	/* what A's jumbo pool lends now (the frame sent may not be reclaimed yet) */
+	jumbo_used = vnet_pool_in_use(P.a.jumbo);
+	/* a gap: 1480 expected, 1488 given */
+	ck_assert_int_eq(out_frag(nif, 8, 0, true, 1480), ERR_OK);
+	ck_assert_int_ne(out_frag(nif, 8, 1488, false, 1460), ERR_OK);
+	/* another datagram's fragment in the middle */
+	ck_assert_int_eq(out_frag(nif, 9, 0, true, 1480), ERR_OK);
+	ck_assert_int_ne(out_frag(nif, 10, 1480, false, 1460), ERR_OK);
+	/* a later fragment with no first one */
+	ck_assert_int_ne(out_frag(nif, 11, 1480, false, 1460), ERR_OK);
+	settle(&P, 20);
+	vnet_model_set_tap(P.a.m, NULL, NULL);
+	ck_assert_int_eq(vnet_iface_stats(P.a.ifc, &s0), 0);
+	vnet_model_stats(P.a.m, &m0);
+	ck_assert_uint_eq(s0.tx_large_broken - s1.tx_large_broken, 2);
+	ck_assert_uint_eq(s0.tx_large, s1.tx_large);
+	ck_assert_uint_eq(m0.tx_tso, m1.tx_tso);
+	ck_assert_uint_eq(w.frags, 0);
+	ck_assert_uint_le(vnet_pool_in_use(P.a.jumbo), jumbo_used); /* no joined buffer kept */
+}
+END_TEST
+
+/*
  * A large segment received whole stands for many full-sized ones, and TCP
  * acknowledges at least every second of those (RFC 5681 4.2): B must
  * acknowledge each large segment at once, not leave every other one to
@@ -486,8 +765,10 @@ static void ack_tap_fn(const uint8_t *f, uint32_t len, void *arg)
 	tot = (uint32_t)f[16] << 8 | f[17];
 	if (ihl < 20 || len < 14 + ihl + 20)
 		return;
-	/* ACK alone (no SYN, FIN, RST), no payload */
-	if ((f[14 + ihl + 13] & 0x17) == 0x10 && tot == ihl + (uint32_t)(f[14 + ihl + 12] >> 4) * 4u)
+	/* an ACK without payload (no SYN or RST; a FIN may ride on it: B's
+	 * answer to a large segment that ended the stream acknowledges it
+	 * just as well) */
+	if ((f[14 + ihl + 13] & 0x16) == 0x10 && tot == ihl + (uint32_t)(f[14 + ihl + 12] >> 4) * 4u)
 		c->acks++;
 }
 
@@ -770,6 +1051,10 @@ static Suite *offload_suite(void)
 	tcase_add_test(tc, tso_to_lro_receiver);
 	tcase_add_test(tc, tso_cut_by_device);
 	tcase_add_test(tc, lro_segments_acked_at_once);
+	tcase_add_test(tc, large_send_cut_to_the_mss);
+	tcase_add_test(tc, large_send_not_past_a_smaller_mss);
+	tcase_add_test(tc, large_send_join_in_order_only);
+	tcase_add_test(tc, large_send_after_the_peer_spoke_first);
 	tcase_add_test(tc, lro_needs_mrg_or_big_buffers);
 	tcase_add_test(tc, offloads_follow_negotiation);
 	tcase_add_test(tc, announce_sends_garp_and_acks);

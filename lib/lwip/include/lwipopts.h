@@ -102,8 +102,12 @@
 #define LWIP_NETIF_STATUS_CALLBACK  0
 #define LWIP_NETIF_LOOPBACK         0
 #define LWIP_HAVE_LOOPIF            0
-/* One contiguous pbuf per TCP segment: linkoutput copies one run. */
-#define LWIP_NETIF_TX_SINGLE_PBUF   1
+/* 0: lwIP hands linkoutput chains (which it copies into one buffer
+ * anyway): its IPv4 fragmentation then references a large segment's data
+ * instead of copying every fragment (large send, lib/lwip/tx.c), and
+ * tcp_write does not copy data the application lent (TCP_WRITE_FLAG_COPY
+ * unset, as lwiperf does). */
+#define LWIP_NETIF_TX_SINGLE_PBUF   0
 
 /* ---- IPv4, ICMP, raw, UDP --------------------------------------------- */
 #define LWIP_IPV4                   1
@@ -205,7 +209,10 @@
 #define LWIP_TCP_TIMESTAMPS         0
 #define LWIP_TCP_KEEPALIVE          0
 #define TCP_OVERSIZE                TCP_MSS /* capped by each connection's MSS */
-#define LWIP_CHECKSUM_ON_COPY       1 /* sum while tcp_write copies */
+/* 0: tcp_write copies without summing. With CSUM (the usual device) the
+ * sum is the device's, so summing while copying was wasted work; without
+ * it tcp_output sums the segment, just built and still in cache. */
+#define LWIP_CHECKSUM_ON_COPY       0
 #define LWIP_ALTCP                  0
 
 /* ---- checksums: per netif, so the glue can skip the check for frames the
