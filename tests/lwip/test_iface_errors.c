@@ -101,6 +101,7 @@ struct rec {
 	uint8_t data[64];
 	int mode;          /* what the receive callback does (REC_*) */
 	size_t want;       /* rec_got: bytes to wait for */
+	struct vnet_addr peer;
 };
 
 enum { REC_KEEP = 0, REC_ABORT, REC_CLOSE, REC_UNSET };
@@ -152,6 +153,10 @@ static void rec_connected(struct vnet_tcp *c, int err, void *arg)
 		ck_assert_int_eq(vnet_tcp_set_manual_window(c, true), -EINVAL);
 		ck_assert_int_eq(vnet_tcp_recved(c, 1), -EINVAL);
 		ck_assert_int_eq(vnet_tcp_send(c, "x", 1), -ENOTCONN);
+		ck_assert_uint_eq(vnet_tcp_sndbuf(c), 0);
+		ck_assert_uint_eq(vnet_tcp_unacked(c), 0);
+		ck_assert_int_eq(vnet_tcp_peer(c, NULL, NULL), -ENOTCONN);
+		ck_assert_int_eq(vnet_tcp_peer_addr(c, &r->peer), -ENOTCONN);
 		return;
 	}
 	r->c = c;
@@ -367,6 +372,23 @@ START_TEST(rx_copy_switch)
 }
 END_TEST
 
+/* default_netif makes a later interface lwIP's default; when it goes,
+ * another one takes its place. */
+START_TEST(default_netif_moves)
+{
+	struct vnet_iface_conf cb;
+
+	memset(&cb, 0, sizeof(cb));
+	cb.default_netif = true;
+	pair_up(&P, NULL, &cb);
+	ck_assert_ptr_eq(netif_default, vnet_iface_netif(P.b.ifc));
+	vnet_iface_close(P.b.ifc);
+	P.b.ifc = NULL;
+	ck_assert_ptr_nonnull(netif_default);
+	ck_assert_ptr_eq(netif_default, vnet_iface_netif(P.a.ifc));
+}
+END_TEST
+
 /* Every allocation of vnet_iface_init_conf() fails in turn: -ENOMEM each
  * time, no netif left behind (and nothing leaked: ASan's leak check),
  * until the interface comes up. Then the UDP table's scratch buffer. */
@@ -499,6 +521,10 @@ START_TEST(tcp_bad_arguments)
 	ck_assert_uint_eq(to.ip4, 0x0A000063u);
 	ck_assert_int_eq(vnet_tcp_close(c), 0);                       /* closing a dial aborts it */
 	ck_assert_int_eq(vnet_tcp_close(c), -EINVAL);                 /* a freed handle */
+	ck_assert_int_eq(vnet_tcp_set_manual_window(c, true), -EINVAL);
+	ck_assert_int_eq(vnet_tcp_recved(c, 1), -EINVAL);
+	ck_assert_int_eq(vnet_tcp_peer_addr(c, &to), -ENOTCONN);
+	vnet_tcp_set_callbacks(c, rec_recv, NULL, rec_err, &r);       /* nothing */
 	ck_assert_uint_eq(memp_used(MEMP_TCP_PCB), pcbs0);
 	/* the handle is back: dial again (out NULL), and abort that */
 	ck_assert_int_eq(vnet_tcp_dial(P.a.ifc, "10.0.0.99:80", 0, no_connect, NULL, NULL), 0);
@@ -861,6 +887,40 @@ START_TEST(tcp_pcb_pools_exhausted)
 }
 END_TEST
 
+/* A SYN reaches a listener while lwIP has no PCB for the connection
+ * (lwIP calls the accept callback without one): the listener lives on,
+ * and the client's retransmitted SYN is accepted once PCBs are back. */
+START_TEST(tcp_accept_without_pcb)
+{
+	static struct tcp_pcb *held[MEMP_NUM_TCP_PCB];
+	struct vnet_iface_stats sb0, sb1, sa;
+	struct vnet_tcp_listener *l;
+	struct rec cli, srv;
+	unsigned n;
+
+	memset(&cli, 0, sizeof(cli));
+	memset(&srv, 0, sizeof(srv));
+	pair_up(&P, NULL, NULL);
+	ck_assert_int_eq(vnet_tcp_listen(P.b.ifc, 5113, rec_accept, &srv, &l), 0);
+	ck_assert_int_eq(vnet_tcp_dial4(P.a.ifc, IP_B, 5113, 0, rec_connected, &cli, NULL), 0);
+	n = take_tcp_pcbs(held, MEMP_NUM_TCP_PCB);
+	stats2(&sa, &sb0);
+	/* ARP, then the SYN, which finds no PCB at B */
+	settle(&P, 300);
+	stats2(&sa, &sb1);
+	ck_assert_uint_gt(sb1.tcp.memerr, sb0.tcp.memerr);
+	ck_assert_uint_eq(srv.accepts, 0);
+	ck_assert_uint_eq(cli.connects, 0);
+	give_tcp_pcbs(held, n);
+	ck_assert(pair_run(&P, rec_accepted, NULL, &srv, 10000000, 10000));
+	ck_assert(pair_run(&P, rec_connected_done, NULL, &cli, 100000, 3000));
+	ck_assert_int_eq(cli.dial_err, 0);
+	vnet_tcp_abort(cli.c);
+	ck_assert(pair_run(&P, rec_has_err, NULL, &srv, 100000, 3000));
+	vnet_tcp_listener_close(l);
+}
+END_TEST
+
 /* An IPv6 address of B's already taken on the port by a raw PCB: the
  * listener's IPv6 PCB fails and its IPv4 one is closed again. */
 START_TEST(tcp_listen_partly_taken)
@@ -972,6 +1032,9 @@ START_TEST(udp_bad_arguments)
 	/* the local address given: ours, or any */
 	ck_assert_int_eq(vnet_udp_dial(P.a.ifc, "10.0.0.1:5000", "10.0.0.2:7", count_dgram, NULL, &u2), 0);
 	ck_assert_uint_eq(vnet_udp_port(u2), 5000);
+	vnet_udp_close(u2);
+	ck_assert_int_eq(vnet_udp_dial(P.a.ifc, ":5004", "10.0.0.2:7", count_dgram, NULL, &u2), 0);
+	ck_assert_uint_eq(vnet_udp_port(u2), 5004);
 	vnet_udp_close(u2);
 	ck_assert_int_eq(vnet_udp_dial(P.a.ifc, ":5001", LL_B ":7", count_dgram, NULL, &u2), 0);
 	ck_assert_uint_eq(vnet_udp_port(u2), 5001); /* IPv6 alone */
@@ -1132,6 +1195,73 @@ START_TEST(udp_unreachable)
 }
 END_TEST
 
+static bool ip6_all_usable(struct vnet_iface *ifc)
+{
+	struct vnet_iface_ip6 v;
+	unsigned i;
+
+	for (i = 0; vnet_iface_ip6(ifc, i, &v) == 0; i++)
+		if (!v.usable)
+			return false;
+	return i > 0;
+}
+
+static bool ip6_both_usable(void *arg)
+{
+	(void)arg;
+	return ip6_all_usable(P.a.ifc) && ip6_all_usable(P.b.ifc);
+}
+
+struct from6 {
+	unsigned n;
+	uint32_t src_ip;
+	uint16_t src_port;
+};
+
+static void from6_recv(struct vnet_udp *u, const void *data, size_t len, uint32_t ip, uint16_t port, void *arg)
+{
+	struct from6 *f = arg;
+
+	(void)u;
+	(void)data;
+	(void)len;
+	f->n++;
+	f->src_ip = ip;
+	f->src_port = port;
+}
+
+static void echo6_recv(struct vnet_udp *u, const void *data, size_t len, const struct vnet_addr *src, void *arg)
+{
+	(void)arg;
+	ck_assert_int_eq(vnet_udp_sendto_addr(u, src, data, len), 0);
+}
+
+static bool from6_got(void *arg)
+{
+	return ((struct from6 *)arg)->n > 0;
+}
+
+/* The IPv4 receive callback on an IPv6 endpoint: the sender's address is
+ * 0 (it has no IPv4 form), its port is there. */
+START_TEST(udp_ip6_sender_in_ip4_callback)
+{
+	struct vnet_udp *echo, *cli;
+	struct from6 f;
+
+	memset(&f, 0, sizeof(f));
+	pair_up(&P, NULL, NULL);
+	ck_assert_msg(pair_run(&P, ip6_both_usable, NULL, NULL, 10000000, 5000), "IPv6 addresses never usable");
+	ck_assert_int_eq(vnet_udp_bind_addr(P.b.ifc, 7, echo6_recv, NULL, &echo), 0);
+	ck_assert_int_eq(vnet_udp_dial(P.a.ifc, NULL, LL_B ":7", from6_recv, &f, &cli), 0);
+	ck_assert_int_eq(vnet_udp_send(cli, "six", 3), 0);
+	ck_assert(pair_run(&P, from6_got, NULL, &f, 100000, 3000));
+	ck_assert_uint_eq(f.src_ip, 0);
+	ck_assert_uint_eq(f.src_port, 7);
+	vnet_udp_close(cli);
+	vnet_udp_close(echo);
+}
+END_TEST
+
 /* --------------------------------------------------- lwIP's errors -- */
 
 /* Every lwIP error the glue may pass on has its errno. */
@@ -1165,6 +1295,7 @@ static Suite *errors_suite(void)
 	tcase_add_test(tc, sleeptime_before_and_after_init); /* first: before any interface */
 	tcase_add_test(tc, iface_bad_arguments);
 	tcase_add_test(tc, rx_copy_switch);
+	tcase_add_test(tc, default_netif_moves);
 	tcase_add_test(tc, init_survives_each_allocation_failing);
 	tcase_add_test(tc, init_jumbo_pool_not_shared);
 	tcase_add_test(tc, tcp_bad_arguments);
@@ -1175,6 +1306,7 @@ static Suite *errors_suite(void)
 	tcase_add_test(tc, tcp_stop_inside_recv);
 	tcase_add_test(tc, tcp_connection_edges);
 	tcase_add_test(tc, tcp_pcb_pools_exhausted);
+	tcase_add_test(tc, tcp_accept_without_pcb);
 	tcase_add_test(tc, tcp_listen_partly_taken);
 	tcase_add_test(tc, tcp_send_heap_exhausted);
 	tcase_add_test(tc, udp_bad_arguments);
@@ -1182,6 +1314,7 @@ static Suite *errors_suite(void)
 	tcase_add_test(tc, udp_no_callback_drops);
 	tcase_add_test(tc, udp_pools_exhausted);
 	tcase_add_test(tc, udp_unreachable);
+	tcase_add_test(tc, udp_ip6_sender_in_ip4_callback);
 	tcase_add_test(tc, lwip_errors_mapped);
 	suite_add_tcase(s, tc);
 	return s;
