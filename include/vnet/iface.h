@@ -324,13 +324,13 @@ uint32_t vnet_iface_ip4(const struct vnet_iface *ifc);
  * the static one). 0, -ENOENT past the last, -EINVAL.
  */
 int vnet_iface_ip6(const struct vnet_iface *ifc, unsigned i, struct vnet_iface_ip6 *out);
-/** The interface's MAC address (from the device). */
+/** The interface's MAC address (from the device); all zero for a NULL interface. */
 void vnet_iface_mac(const struct vnet_iface *ifc, uint8_t mac[6]);
 /** Whether lwIP sees the link up (follows the device STATUS). */
 bool vnet_iface_link_up(const struct vnet_iface *ifc);
 /** What the interface runs with: features, offloads, MTU, link speed and duplex. */
 int vnet_iface_info(const struct vnet_iface *ifc, struct vnet_iface_info *out);
-/** The lwIP netif, for raw-API users (raw_bind_netif, ...). */
+/** The lwIP netif, for raw-API users (raw_bind_netif, ...); NULL for a NULL interface. */
 struct netif *vnet_iface_netif(struct vnet_iface *ifc);
 
 /** Called when the link goes up or down. */

@@ -309,7 +309,12 @@ int vnet_iface_ip6(const struct vnet_iface *ifc, unsigned i, struct vnet_iface_i
 
 void vnet_iface_mac(const struct vnet_iface *ifc, uint8_t mac[6])
 {
-	memcpy(mac, ifc->vn.nif.hwaddr, 6);
+	if (mac == NULL)
+		return;
+	if (ifc == NULL)
+		memset(mac, 0, 6);
+	else
+		memcpy(mac, ifc->vn.nif.hwaddr, 6);
 }
 
 bool vnet_iface_link_up(const struct vnet_iface *ifc)
@@ -349,7 +354,7 @@ int vnet_iface_info(const struct vnet_iface *ifc, struct vnet_iface_info *out)
 
 struct netif *vnet_iface_netif(struct vnet_iface *ifc)
 {
-	return &ifc->vn.nif;
+	return ifc != NULL ? &ifc->vn.nif : NULL;
 }
 
 void vnet_iface_set_link_cb(struct vnet_iface *ifc, vnet_iface_link_fn fn, void *arg)

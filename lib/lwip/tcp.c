@@ -102,9 +102,22 @@ static struct vnet_tcp *conn_alloc(struct vnet_iface *ifc)
 	return c;
 }
 
+/* Put @c back on the free list. */
+static void conn_free(struct vnet_tcp *c)
+{
+	struct vnet_iface *ifc = c->ifc;
+
+	c->state = CONN_FREE;
+	c->pcb = NULL;
+	c->next_free = ifc->tcp_free;
+	ifc->tcp_free = c;
+}
+
 /* A handle is DEAD while its error or failed-connect callback runs: the
  * API ignores it then, and the caller releases it when the callback
- * returns (so a dial from inside the callback cannot be handed this slot). */
+ * returns (so a dial from inside the callback cannot be handed this slot).
+ * A FREE handle is on the free list already (releasing it twice would
+ * put it there twice). */
 static void conn_release(struct vnet_tcp *c)
 {
 	struct vnet_iface *ifc = c->ifc;
@@ -116,10 +129,7 @@ static void conn_release(struct vnet_tcp *c)
 	if (c->wake && ifc->wakes > 0)
 		ifc->wakes--;
 	c->wake = false;
-	c->state = CONN_FREE;
-	c->pcb = NULL;
-	c->next_free = ifc->tcp_free;
-	ifc->tcp_free = c;
+	conn_free(c);
 }
 
 static void pcb_detach(struct tcp_pcb *pcb)
@@ -476,9 +486,11 @@ static int dial_ip(struct vnet_iface *ifc, const ip_addr_t *remote, uint16_t por
 	c = conn_alloc(ifc);
 	if (c == NULL)
 		return -EMFILE;
+	/* until the dial is under way the handle is FREE (conn_release would
+	 * leave it off the free list): a failure gives it back with conn_free */
 	pcb = tcp_new_ip_type(IP_GET_TYPE(remote));
 	if (pcb == NULL) {
-		conn_release(c);
+		conn_free(c);
 		return -ENOMEM;
 	}
 	if (IP_IS_V6_VAL(*remote))
@@ -486,19 +498,16 @@ static int dial_ip(struct vnet_iface *ifc, const ip_addr_t *remote, uint16_t por
 	else
 		ip_from4(&local, vnet_iface_ip4(ifc));
 	e = tcp_bind(pcb, &local, 0);
-	if (e != ERR_OK) {
-		tcp_abort(pcb);
-		conn_release(c);
-		return err_to_errno(e);
+	if (e == ERR_OK) {
+		tcp_bind_netif(pcb, &ifc->vn.nif);
+		c->on_connect = fn;
+		c->arg = arg;
+		conn_attach(c, pcb);
+		e = tcp_connect(pcb, remote, port, on_tcp_connected);
 	}
-	tcp_bind_netif(pcb, &ifc->vn.nif);
-	c->on_connect = fn;
-	c->arg = arg;
-	conn_attach(c, pcb);
-	e = tcp_connect(pcb, remote, port, on_tcp_connected);
-	if (e != ERR_OK) {
+	if (e != ERR_OK) { /* ERR_RTE: no usable source address (IPv6 before DAD) */
 		pcb_kill(pcb);
-		conn_release(c);
+		conn_free(c);
 		return err_to_errno(e);
 	}
 	c->state = CONN_DIALING;
