@@ -651,6 +651,9 @@ int vnet_dev_open(struct vnet_dev **out, struct vnet_transport *t, const struct 
 	rc = config_read(d, &d->cfg);
 	if (rc)
 		goto fail_reset;
+	if (!(d->features & VNET_F_MAC))
+		vnet_log(VNET_LOG_WARN, "net: %s: the device offers no MAC address (VIRTIO_NET_F_MAC): "
+		         "the application must choose one (spec 5.1.5)", t->ops->name);
 	if (d->npairs > 1 && (!(d->features & VNET_F_MQ) || d->npairs > d->cfg.max_pairs)) {
 		vnet_log(VNET_LOG_ERR, "net: %u queue pairs asked; the device offers %s%u", (unsigned)d->npairs,
 		         (d->features & VNET_F_MQ) ? "" : "no MQ, so ",

@@ -26,9 +26,10 @@ case " ${ECHO_APPEND:-} " in
 *" packed=on "*) ring=${ECHO_RING:-packed} ;;
 *) ring=${ECHO_RING:-split} ;;
 esac
-case " $* ${ECHO_APPEND:-} " in
-*" --legacy "* | *" --transitional "*" legacy=on "*) iface=legacy ;;
-*) iface=modern ;;
+iface=modern
+case " $* " in
+*" --legacy "*) iface=legacy ;;
+*" --transitional "*) case " ${ECHO_APPEND:-} " in *" legacy=on "*) iface=legacy ;; esac ;;
 esac
 want=(--expect-serial "ring layout: $ring" --expect-serial "interface: $iface${ECHO_HDR:+, header $ECHO_HDR bytes}")
 serial=$(mktemp)

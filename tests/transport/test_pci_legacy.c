@@ -489,6 +489,24 @@ START_TEST(legacy_hostile_queue_sizes)
 }
 END_TEST
 
+/* A device without VIRTIO_NET_F_MAC: opened, with a warning that the
+ * application must choose the address; no MAC made up. */
+START_TEST(legacy_device_without_mac)
+{
+	struct vnet_net_config c;
+	struct vnet_pool *pool;
+	struct vnet_dev *d;
+
+	rig.lg.host_features &= ~(uint32_t)VNET_F_MAC;
+	dev_open(&d, &pool, 0);
+	ck_assert(logcap_has("offers no MAC address"));
+	ck_assert_int_eq(vnet_dev_config(d, &c), 0);
+	ck_assert_uint_eq(c.features & VNET_F_MAC, 0);
+	ck_assert_mem_eq(c.mac, "\0\0\0\0\0\0", 6);
+	dev_close(d, pool);
+}
+END_TEST
+
 /* A PFN that does not read back fails the open whole. */
 START_TEST(legacy_pfn_not_taken_fails_open)
 {
@@ -529,6 +547,7 @@ static Suite *pci_legacy_suite(void)
 	tcase_add_test(d, legacy_device_10_byte_header);
 	tcase_add_test(d, legacy_hostile_queue_sizes);
 	tcase_add_test(d, legacy_pfn_not_taken_fails_open);
+	tcase_add_test(d, legacy_device_without_mac);
 	suite_add_tcase(s, d);
 	return s;
 }
