@@ -497,8 +497,8 @@ static int legacy_sizes(struct vnet_dev *d, uint16_t rx_max, uint16_t tx_max, ui
 	return 0;
 }
 
-/* The one place a queue's layout is chosen: legacy (split, in the layout
- * a page frame number implies), packed or split. */
+/* A legacy transport's queues are split, placed as a page frame number
+ * implies (split.h); otherwise ring.h chooses split or packed. */
 static int ring_alloc(struct vnet_dev *d, struct vnet_vq *vq, uint16_t qidx, uint16_t size, uint16_t flags,
                       bool packed)
 {

@@ -1144,15 +1144,10 @@ static int pick_io(const struct pci_fn *f, const struct vnet_pci_opts *o, const 
 		         "(spec 4.1.4.8)", FN_ARG(f), need);
 		return -ENODEV;
 	}
-	if (!b->addr) {
-		vnet_log(VNET_LOG_ERR, FN_FMT "legacy I/O BAR0 is unassigned: vnet does not place I/O "
-		         "BARs (firmware such as SeaBIOS does)", FN_ARG(f));
-		return -ENOSPC;
-	}
 	p->io = o->io;
 	p->io_arg = o->io_arg;
 #if defined(__x86_64__) && !__STDC_HOSTED__
-	if (!p->io && b->addr + b->size <= 0x10000u)
+	if (!p->io)
 		p->io = &pio_ops;
 #endif
 	if (!p->io) {
@@ -1161,6 +1156,18 @@ static int pick_io(const struct pci_fn *f, const struct vnet_pci_opts *o, const 
 		         "modern: QEMU -device virtio-net-pci,disable-legacy=on", FN_ARG(f));
 		return -ENOTSUP;
 	}
+	if (!b->addr) {
+		vnet_log(VNET_LOG_ERR, FN_FMT "legacy I/O BAR0 is unassigned: vnet does not place I/O "
+		         "BARs (firmware such as SeaBIOS does)", FN_ARG(f));
+		return -ENOSPC;
+	}
+#if defined(__x86_64__) && !__STDC_HOSTED__
+	if (p->io == &pio_ops && b->addr + b->size > 0x10000u) {
+		vnet_log(VNET_LOG_ERR, FN_FMT "legacy I/O BAR0 at 0x%llx lies beyond x86's 64 KiB of ports",
+		         FN_ARG(f), (unsigned long long)b->addr);
+		return -ENODEV;
+	}
+#endif
 	p->io_base = b->addr;
 	p->io_len = (uint32_t)b->size;
 	return 0;
