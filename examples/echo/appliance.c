@@ -195,6 +195,8 @@ static int find_nic(struct appliance *a, const char *which)
 		memset(&po, 0, sizeof(po));
 		po.ecam_base = m->pci_ecam;
 		po.bar_window = m->pci_bar_window;
+		po.io_window = m->pci_io_window; /* a legacy device's I/O BAR0 off x86 */
+		po.io_window_size = m->pci_io_size;
 		/* a transitional device's legacy interface even with the modern one */
 		po.legacy = appliance_arg_bool("legacy", 0);
 		if (m->msi_addr && appliance_arg_bool("irq", 1)) {

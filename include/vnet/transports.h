@@ -86,11 +86,18 @@ struct vnet_pci_opts {
 	 * transitional device without them is always driven legacy; a
 	 * modern-only one (1af4:1041) asked for legacy is refused. */
 	int legacy;
-	/** Port I/O for a legacy device's I/O BAR0. NULL: in/out
-	 * instructions in bare-metal x86_64 builds; elsewhere a legacy device
-	 * is refused with -ENOTSUP. */
+	/** Port I/O for a legacy device's I/O BAR0. NULL: @c io_window if
+	 * set, else in/out instructions in bare-metal x86_64 builds; else a
+	 * legacy device is refused with -ENOTSUP. */
 	const struct vnet_pci_io_ops *io;
 	void *io_arg;           /**< context passed to the @c io methods */
+	/** Where PCI I/O space is a memory window (aarch64 and riscv64 virt:
+	 * vnet_machine()'s pci_io_window): the CPU address of port 0, mapped
+	 * through @c map. A legacy device's I/O BAR0 is reached there when
+	 * @c io is NULL, and placed there (from port 0x1000 up) when firmware
+	 * left it at 0. 0: none. */
+	uint64_t io_window;
+	uint32_t io_window_size; /**< ports in @c io_window */
 };
 
 /**
@@ -107,7 +114,8 @@ struct vnet_pci_opts {
  * a structure or loops, or a legacy device without a usable I/O BAR0);
  * -ENOTSUP (legacy asked of a modern-only device, or a legacy device and
  * no port I/O); -ENOSPC (no room in the BAR window, or a legacy I/O BAR0
- * firmware left unassigned); -EIO (a BAR did not take its address);
+ * firmware left unassigned, without room for it in @c io_window); -EIO (a
+ * BAR did not take its address);
  * -ENOMEM; -EINVAL.
  */
 int vnet_pci_open(struct vnet_transport **t, const struct vnet_pci_opts *o);

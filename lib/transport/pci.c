@@ -411,6 +411,7 @@ struct pci_transport {
 	uint64_t io_base;
 	uint32_t io_len;
 	uint16_t lg_config;               /* device config: 20, or 24 with MSI-X on */
+	struct pci_map io_map;            /* the memory-mapped I/O window, when used */
 };
 
 static struct pci_transport *to_pci(struct vnet_transport *t)
@@ -623,6 +624,8 @@ static void pci_close(struct vnet_transport *t)
 
 	free(p->queue_notify);
 	unmap_bars(p);
+	if (p->io_map.va && p->unmap)
+		p->unmap(p->map_arg, p->io_map.va, p->io_map.len);
 	free(p);
 }
 
@@ -1132,12 +1135,87 @@ static void pio_write(void *arg, uint64_t port, unsigned width, uint32_t v)
 static const struct vnet_pci_io_ops pio_ops = { pio_read, pio_write };
 #endif
 
-/* Port I/O to the legacy block in @b (BAR0): the caller's, or in/out on
- * bare metal x86_64. 0, -ENODEV, -ENOSPC, -ENOTSUP. */
-static int pick_io(const struct pci_fn *f, const struct vnet_pci_opts *o, const struct bar *b,
+/* PCI I/O space as a memory window (aarch64, riscv64 virt): port N at
+ * window + N, with the MMIO accessors' ordering. */
+static uint32_t win_read(void *arg, uint64_t port, unsigned width)
+{
+	const volatile uint8_t *a = (const volatile uint8_t *)arg + port;
+
+	if (width == 1)
+		return vnet_read8(a);
+	return width == 2 ? vnet_read16(a) : vnet_read32(a);
+}
+
+static void win_write(void *arg, uint64_t port, unsigned width, uint32_t v)
+{
+	volatile uint8_t *a = (volatile uint8_t *)arg + port;
+
+	if (width == 1)
+		vnet_write8(a, (uint8_t)v);
+	else if (width == 2)
+		vnet_write16(a, (uint16_t)v);
+	else
+		vnet_write32(a, v);
+}
+
+static const struct vnet_pci_io_ops win_ops = { win_read, win_write };
+
+/* An I/O BAR0 firmware left at 0, in the I/O window: naturally aligned
+ * from port 0x1000 up (0 reads as unassigned), decoding still off. */
+static int place_io_bar(const struct pci_fn *f, const struct vnet_pci_opts *o, struct bar *b)
+{
+	uint64_t a = (0x1000u + b->size - 1) & ~(b->size - 1);
+
+	if (a + b->size > o->io_window_size) {
+		vnet_log(VNET_LOG_ERR, FN_FMT "no room for I/O BAR0 (%llu ports) in the %u-port I/O window",
+		         FN_ARG(f), (unsigned long long)b->size, o->io_window_size);
+		return -ENOSPC;
+	}
+	cfg_w32(f, VNET_PCI_BAR0, (uint32_t)a);
+	if ((cfg_r32(f, VNET_PCI_BAR0) & ~3u) != a) {
+		vnet_log(VNET_LOG_ERR, FN_FMT "I/O BAR0 did not take port 0x%llx", FN_ARG(f), (unsigned long long)a);
+		return -EIO;
+	}
+	b->addr = a;
+	vnet_log(VNET_LOG_INFO, FN_FMT "assigned I/O BAR0 at port 0x%llx", FN_ARG(f), (unsigned long long)a);
+	return 0;
+}
+
+/* The I/O window (vnet_pci_opts.io_window): placed BAR0 if need be, the
+ * window mapped, accessed as memory. */
+static int window_io(const struct pci_fn *f, const struct vnet_pci_opts *o, struct bar *b,
+                     struct pci_transport *p)
+{
+	int err = b->addr ? 0 : place_io_bar(f, o, b);
+
+	if (err)
+		return err;
+	if (b->addr + b->size > o->io_window_size) {
+		vnet_log(VNET_LOG_ERR, FN_FMT "I/O BAR0 at port 0x%llx lies outside the %u-port I/O window",
+		         FN_ARG(f), (unsigned long long)b->addr, o->io_window_size);
+		return -ENODEV;
+	}
+	p->io_map.va = o->map ? o->map(o->map_arg, o->io_window, o->io_window_size)
+	                      : identity_map(NULL, o->io_window, o->io_window_size);
+	if (!p->io_map.va) {
+		vnet_log(VNET_LOG_ERR, FN_FMT "cannot map the I/O window at 0x%llx", FN_ARG(f),
+		         (unsigned long long)o->io_window);
+		return -ENOMEM;
+	}
+	p->io_map.len = o->io_window_size;
+	p->io = &win_ops;
+	p->io_arg = p->io_map.va;
+	return 0;
+}
+
+/* Port I/O to the legacy block in @b (BAR0): the caller's, the I/O window
+ * in memory, or in/out on bare metal x86_64. 0, -ENODEV, -ENOSPC, -EIO,
+ * -ENOMEM, -ENOTSUP. */
+static int pick_io(const struct pci_fn *f, const struct vnet_pci_opts *o, struct bar *b,
                    struct pci_transport *p)
 {
 	uint32_t need = (o->msi_addr ? LG_CONFIG_MSIX : LG_CONFIG) + LG_NET_CFG_MIN;
+	int err;
 
 	if (!b->io || b->size < need || b->size > UINT32_MAX) {
 		vnet_log(VNET_LOG_ERR, FN_FMT "legacy virtio-net without an I/O BAR0 of at least %u ports "
@@ -1146,14 +1224,19 @@ static int pick_io(const struct pci_fn *f, const struct vnet_pci_opts *o, const 
 	}
 	p->io = o->io;
 	p->io_arg = o->io_arg;
+	if (!p->io && o->io_window && o->io_window_size) {
+		err = window_io(f, o, b, p);
+		if (err)
+			return err;
+	}
 #if defined(__x86_64__) && !__STDC_HOSTED__
 	if (!p->io)
 		p->io = &pio_ops;
 #endif
 	if (!p->io) {
 		vnet_log(VNET_LOG_ERR, FN_FMT "legacy virtio-net: no port I/O to reach its I/O BAR0 (give "
-		         "vnet_pci_opts.io; in/out are the default on bare-metal x86_64 only), or make it "
-		         "modern: QEMU -device virtio-net-pci,disable-legacy=on", FN_ARG(f));
+		         "vnet_pci_opts.io or io_window; in/out are the default on bare-metal x86_64 only), "
+		         "or make it modern: QEMU -device virtio-net-pci,disable-legacy=on", FN_ARG(f));
 		return -ENOTSUP;
 	}
 	if (!b->addr) {
@@ -1179,7 +1262,7 @@ static int pick_io(const struct pci_fn *f, const struct vnet_pci_opts *o, const 
  * sits behind the registers, 4 bytes further with MSI-X on.
  */
 static int open_legacy(struct pci_transport **out, const struct pci_fn *f, const struct vnet_pci_opts *o,
-                       void *ecam, const struct bar *bars, uint8_t msix, uint16_t cmd)
+                       void *ecam, struct bar *bars, uint8_t msix, uint16_t cmd)
 {
 	struct pci_transport *p = new_transport(f, o, ecam, &pci_legacy_ops);
 	int err;
@@ -1188,7 +1271,7 @@ static int open_legacy(struct pci_transport **out, const struct pci_fn *f, const
 		return -ENOMEM;
 	err = pick_io(f, o, &bars[0], p);
 	if (err) {
-		free(p);
+		pci_close(&p->base);
 		return err;
 	}
 	cfg_w16(f, VNET_PCI_COMMAND, cmd | VNET_PCI_CMD_IO | VNET_PCI_CMD_MEMORY | VNET_PCI_CMD_BUS_MASTER);

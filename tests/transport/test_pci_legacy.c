@@ -28,6 +28,9 @@
 #define MSIX_ADDR 0xfebc0000u
 #define MSIX_POS  0x98
 #define CMD_IO_MEM_BM 0x0007
+#define IO_WINDOW 0x3eff0000u  /* aarch64 virt's PCI I/O window */
+#define WIN_SIZE  0x10000u
+#define WIN_PORT  0x1000u      /* where vnet places an unassigned BAR0 */
 
 /* ------------------------------------------------------------- rig -- */
 
@@ -39,7 +42,8 @@ struct lrig {
 	struct vnet_transport *t;
 	uint8_t *msix;         /* the MSI-X BAR: plain memory here */
 	unsigned io_stray;     /* port accesses outside BAR0 */
-	unsigned maps;
+	unsigned maps, unmaps;
+	struct trap_region win; /* PCI I/O space as memory (aarch64/riscv64 virt) */
 };
 
 static struct lrig rig;
@@ -78,7 +82,42 @@ static void *rig_map(void *arg, uint64_t phys, uint64_t len)
 	struct lrig *r = arg;
 
 	r->maps++;
+	if (phys == IO_WINDOW && len == WIN_SIZE && r->win.mem)
+		return r->win.mem;
 	return phys == MSIX_ADDR && len == VDEV_MSIX_SIZE ? r->msix : NULL;
+}
+
+static void rig_unmap(void *arg, void *va, uint64_t len)
+{
+	struct lrig *r = arg;
+
+	(void)va;
+	(void)len;
+	r->unmaps++;
+}
+
+/* The I/O window's trapped accesses: ports WIN_PORT.. are BAR0's once the
+ * driver placed it there. */
+static void win_hook(void *arg, uint8_t *mem, const struct trap_access *a, int after)
+{
+	struct lrig *r = arg;
+	uint32_t v = 0;
+	unsigned i;
+
+	if (a->off < WIN_PORT || a->off + a->width > WIN_PORT + FLG_IO_SIZE || !a->width) {
+		r->io_stray += after;
+		return;
+	}
+	r->lg.msix_on = (fake_fn_r16(r->net, MSIX_POS + 2) & 0x8000u) != 0;
+	if (!after && !a->write) {
+		v = fake_lg_read(&r->lg, (uint32_t)(a->off - WIN_PORT), a->width);
+		for (i = 0; i < a->width; i++)
+			mem[a->off + i] = (uint8_t)(v >> (8 * i));
+	} else if (after && a->write) {
+		for (i = 0; i < a->width; i++)
+			v |= (uint32_t)mem[a->off + i] << (8 * i);
+		fake_lg_write(&r->lg, (uint32_t)(a->off - WIN_PORT), a->width, v);
+	}
 }
 
 /* A legacy-only virtio-net-pci (disable-modern=on): I/O BAR0, the MSI-X
@@ -102,6 +141,7 @@ static void rig_setup(void)
 	rig.o.cfg = &fake_pci_cfg_ops;
 	rig.o.cfg_arg = &rig.pci;
 	rig.o.map = rig_map;
+	rig.o.unmap = rig_unmap;
 	rig.o.map_arg = &rig;
 	rig.o.io = &io_ops;
 	rig.o.io_arg = &rig;
@@ -111,6 +151,9 @@ static void teardown(void)
 {
 	vnet_transport_close(rig.t);
 	rig.t = NULL;
+	if (rig.win.mem)
+		trap_fini(&rig.win);
+	rig.win.mem = NULL;
 	free(rig.msix);
 	rig.msix = NULL;
 	ck_assert_uint_eq(rig.io_stray, 0);
@@ -213,6 +256,57 @@ START_TEST(legacy_bar0_unusable_is_refused)
 	rig_setup();
 	fake_fn_iobar(rig.net, 0, FLG_IO_SIZE, 0); /* firmware left it */
 	refused(-ENOSPC, "I/O BAR0 is unassigned");
+}
+END_TEST
+
+/* aarch64/riscv64 virt: no port I/O, PCI I/O space as a memory window,
+ * BAR0 left unassigned by the firmware: vnet places it in the window and
+ * reaches the registers there. */
+START_TEST(legacy_through_io_window)
+{
+	uint8_t mac[6];
+
+	NEED_TRAPS();
+	ck_assert_int_eq(trap_init(&rig.win, WIN_SIZE, win_hook, &rig), 0);
+	trap_arm(&rig.win, WIN_PORT, TRAP_PAGE);
+	fake_fn_iobar(rig.net, 0, FLG_IO_SIZE, 0);
+	rig.o.io = NULL;
+	rig.o.io_window = IO_WINDOW;
+	rig.o.io_window_size = WIN_SIZE;
+	open_ok();
+	ck_assert_uint_eq(fake_fn_r32(rig.net, 0x10), WIN_PORT | 1);
+	ck_assert(logcap_has("assigned I/O BAR0 at port 0x1000"));
+	ck_assert_uint_eq(rig.t->ops->get_features(rig.t), rig.lg.host_features);
+	rig.t->ops->read_config(rig.t, VIRTIO_NET_CFG_MAC, mac, 6);
+	ck_assert_mem_eq(mac, ((const uint8_t[]){0x52, 0x54, 0x00, 0x12, 0x34, 0x58}), 6);
+	rig.t->ops->notify(rig.t, 2);
+	ck_assert_uint_eq(rig.lg.last_notify, 2);
+	ck_assert_uint_eq(rig.lg.bad_width, 0);
+	vnet_transport_close(rig.t);
+	rig.t = NULL;
+	ck_assert_uint_eq(rig.unmaps, 1); /* the window */
+}
+END_TEST
+
+START_TEST(legacy_io_window_refusals)
+{
+	fake_fn_iobar(rig.net, 0, FLG_IO_SIZE, 0);
+	rig.o.io = NULL;
+	rig.o.io_window = IO_WINDOW;
+	rig.o.io_window_size = 0x1000; /* no room above port 0x1000 */
+	refused(-ENOSPC, "no room for I/O BAR0 (64 ports) in the 4096-port I/O window");
+	rig_setup();
+	fake_fn_iobar(rig.net, 0, FLG_IO_SIZE, 0);
+	rig.o.io = NULL;
+	rig.o.io_window = IO_WINDOW; /* rig.win not set up: the map fails */
+	rig.o.io_window_size = WIN_SIZE;
+	refused(-ENOMEM, "cannot map the I/O window at 0x3eff0000");
+	rig_setup();
+	fake_fn_iobar(rig.net, 0, FLG_IO_SIZE, 0x20000); /* assigned, past the window */
+	rig.o.io = NULL;
+	rig.o.io_window = IO_WINDOW;
+	rig.o.io_window_size = WIN_SIZE;
+	refused(-ENODEV, "lies outside the 65536-port I/O window");
 }
 END_TEST
 
@@ -533,6 +627,8 @@ static Suite *pci_legacy_suite(void)
 	tcase_add_test(c, modern_only_asked_for_legacy_is_refused);
 	tcase_add_test(c, legacy_without_port_io_is_refused);
 	tcase_add_test(c, legacy_bar0_unusable_is_refused);
+	tcase_add_test(c, legacy_through_io_window);
+	tcase_add_test(c, legacy_io_window_refusals);
 	suite_add_tcase(s, c);
 	tcase_add_checked_fixture(r, rig_setup, teardown);
 	tcase_add_test(r, legacy_registers);
