@@ -920,6 +920,31 @@ START_TEST(legacy_ring_sizes)
 }
 END_TEST
 
+/* A legacy device that breaks a ring is recovered by a whole-device reset
+ * (no RING_RESET in legacy): the queues programmed again by PFN, the same
+ * features, traffic going on. */
+START_TEST(legacy_device_recovers)
+{
+	struct vnet_model_conf mc = {.legacy = true, .queue_max = 256};
+	struct vnet_model_stats ms;
+	struct vnet_net_config c;
+	struct rig r;
+
+	ck_assert_int_eq(rig_open(&r, &mc, NULL, 0, 1), 0);
+	vnet_model_fault(r.m, VNET_FAULT_USED_ID_RANGE, 1);
+	recoveries = 0;
+	ck_assert_uint_gt(loop_traffic(&r, 2000, 16, 2), 1900);
+	vnet_model_stats(r.m, &ms);
+	ck_assert_uint_eq(ms.faults_fired, 1);
+	ck_assert_uint_eq(recoveries, 1);
+	ck_assert_uint_ge(ms.resets, 2); /* open, then the recovery */
+	ck_assert_uint_eq(ms.queue_resets, 0);
+	ck_assert_int_eq(vnet_dev_config(r.dev, &c), 0);
+	ck_assert_uint_eq(c.features, VNET_F_DEFAULT & UINT32_MAX);
+	rig_close(&r);
+}
+END_TEST
+
 /* The model's legacy face takes 32 feature bits only. */
 START_TEST(legacy_model_offers_32_bits)
 {
@@ -945,6 +970,7 @@ int main(void)
 	tcase_add_test(tr, legacy_device_mrg_rxbuf_12_byte_header);
 	tcase_add_test(hs, legacy_ring_sizes);
 	tcase_add_test(hs, legacy_model_offers_32_bits);
+	tcase_add_test(tr, legacy_device_recovers);
 	tcase_add_test(hs, features_ok_refused);
 	tcase_add_test(hs, reset_never_completes);
 	tcase_add_test(hs, bad_conf);
