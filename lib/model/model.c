@@ -12,6 +12,13 @@
  * Queues (spec 5.1.2): receiveqN = 2(N-1), transmitqN = 2(N-1)+1; controlq
  * = 2 * max_pairs with MQ negotiated, 2 without (and only with CTRL_VQ).
  *
+ * Legacy (conf.legacy, spec 4.1.4.8): the same device behind a legacy
+ * face: 32 feature bits, FEATURES_OK not kept (the features the driver
+ * wrote are in force once written, if offered), and each split ring found
+ * from its descriptor table's address in the legacy layout
+ * (t_queue_setup_legacy): a driver that lays its rings out otherwise loses
+ * its frames, as on a real legacy device.
+ *
  * Choices worth knowing (the driver's tests rely on them):
  *  - No frame FIFO. A TX frame is delivered to its destination's RX ring in
  *    the same poll or dropped: no buffer posted (or the frame does not fit

@@ -2,7 +2,8 @@
 /*
  * The transport interface: what the net device needs from PCI (spec
  * 4.1, modern or legacy), MMIO (spec 4.2, version 2 or 1), vhost-user and
- * the in-process device model. Each transport is one file ending in a const vnet_transport_ops.
+ * the in-process device model. Each transport is one file ending in a
+ * const vnet_transport_ops.
  */
 #ifndef VNET_TRANSPORT_H
 #define VNET_TRANSPORT_H
