@@ -219,6 +219,8 @@ static int rig_open(struct bm_rig *r, const struct bm_opts *o)
 
 		po.ecam_base = m->pci_ecam;
 		po.bar_window = m->pci_bar_window;
+		po.io_window = m->pci_io_window;
+		po.io_window_size = m->pci_io_size;
 		if (o->idle_us) { /* MSI-X wakes a halted loop (run.c) */
 			po.msi_addr = m->msi_addr;
 			po.msi_data = m->msi_data;

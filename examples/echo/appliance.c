@@ -195,6 +195,10 @@ static int find_nic(struct appliance *a, const char *which)
 		memset(&po, 0, sizeof(po));
 		po.ecam_base = m->pci_ecam;
 		po.bar_window = m->pci_bar_window;
+		po.io_window = m->pci_io_window; /* a legacy device's I/O BAR0 off x86 */
+		po.io_window_size = m->pci_io_size;
+		/* a transitional device's legacy interface even with the modern one */
+		po.legacy = appliance_arg_bool("legacy", 0);
 		if (m->msi_addr && appliance_arg_bool("irq", 1)) {
 			po.msi_addr = m->msi_addr;
 			po.msi_data = m->msi_data;
@@ -442,6 +446,8 @@ int appliance_up(struct appliance *a)
 	/* the layout the driver set its queues up in: packed with RING_PACKED
 	 * negotiated (lib/net/dev.c), which the device then uses too */
 	printf("echo: ring layout: %s\n", (cfg.features & VNET_F_RING_PACKED) ? "packed" : "split");
+	printf("echo: interface: %s, header %u bytes\n", vnet_transport_legacy(a->t) == 1 ? "legacy" : "modern",
+	       (unsigned)vnet_dev_hdr_len(a->dev));
 	printf("echo: offloads in use:%s%s%s%s%s%s%s%s; mtu %u, largest TX frame %u", info.offloads ? "" : " none",
 	       (info.offloads & VNET_IFACE_OFF_TX_CSUM) ? " tx-csum" : "",
 	       (info.offloads & VNET_IFACE_OFF_RX_CSUM) ? " rx-csum" : "",

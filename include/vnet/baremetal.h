@@ -95,6 +95,11 @@ struct vnet_machine {
 	 * of the GICv2m frame; 0: the machine takes no MSI, riscv64 virt). */
 	uint64_t msi_addr;
 	uint32_t msi_data;       /**< see @c msi_addr */
+	/** vnet_pci_opts.io_window / io_window_size: PCI I/O space as a
+	 * memory window (aarch64, riscv64 virt: from the device tree; 0 on
+	 * x86_64, whose ports are reached by in/out). */
+	uint64_t pci_io_window;
+	uint32_t pci_io_size;    /**< see @c pci_io_window */
 };
 
 /** @brief The machine booted on; never NULL. */

@@ -66,11 +66,15 @@ struct vnet_pciaccess_opts {
 	 * Required unless the process runs inside a virtual machine (then
 	 * NULL picks the first unbound virtio-net function). */
 	const char *bdf;
+	/** Drive a transitional device (1af4:1000) through its legacy
+	 * interface even when it has the modern one (vnet_pci_opts.legacy). */
+	int legacy;
 };
 
 /**
- * Open a virtio-net PCI function (1af4:1041, or 1af4:1000 with modern
- * capabilities) through libpciaccess: refuse it when a kernel driver is
+ * Open a virtio-net PCI function (1af4:1041, or transitional 1af4:1000:
+ * legacy ones through I/O BAR0 with libpciaccess's port access, see
+ * vnet_pci_open()) through libpciaccess: refuse it when a kernel driver is
  * bound to it (the log names the driver and the unbind command), map its
  * BARs, enable bus mastering, and switch the process's DMA memory to
  * pinned hugepages addressed by physical address (/proc/self/pagemap).

@@ -74,6 +74,14 @@ struct vnet_model_conf {
 	uint8_t duplex;          /**< SPEED_DUPLEX: VNET_MODEL_DUPLEX_* (unknown) */
 	uint8_t rx_csum;         /**< GUEST_CSUM: VNET_MODEL_RX_CSUM_* (NONE); needs VNET_F_GUEST_CSUM */
 	uint32_t speed;          /**< SPEED_DUPLEX: Mbit/s, 1..0x7fffffff (0: unknown) */
+	/** The legacy interface (virtio 0.9.5, spec 4.1.4.8): 32 feature bits
+	 * (offering a higher one is -EINVAL; the default offer is the
+	 * defaults' low 32), no FEATURES_OK (a written one does not stick),
+	 * and each split ring found from its descriptor table's address alone
+	 * in the legacy layout (avail behind the table, used at the next
+	 * 4096-byte boundary), as a device given a page frame number finds
+	 * it: the other two addresses queue_setup gets are not used. */
+	bool legacy;
 };
 
 /** Most queue pairs a model offers (conf.max_pairs). */

@@ -2,7 +2,8 @@
 /**
  * @file transports.h
  * @brief Finding a virtio-net device and opening a transport to it:
- * PCI modern (virtio spec 4.1) and MMIO version 2 (spec 4.2).
+ * PCI (virtio spec 4.1), modern or legacy, and MMIO (spec 4.2), version 2
+ * or the legacy version 1.
  *
  * A transport is what vnet_dev_open() drives. It stays the caller's:
  * close it with vnet_transport_close() after vnet_dev_close().
@@ -24,7 +25,25 @@ struct vnet_pci_cfg_ops;
 /** Release a transport (mappings and memory). NULL is ignored. */
 void vnet_transport_close(struct vnet_transport *t);
 
+/**
+ * Which interface a transport drives: 1 the legacy one (virtio 0.9.5: a
+ * PCI I/O BAR, spec 4.1.4.8, or virtio-mmio version 1, 4.2.4), 0 the
+ * modern one (virtio 1.x), -EINVAL for NULL. Over the legacy interface
+ * only the low 32 feature bits exist: no packed ring, IN_ORDER or queue
+ * reset (docs/GUIDE.md, "Legacy and transitional devices").
+ */
+int vnet_transport_legacy(const struct vnet_transport *t);
+
 /* ---------------------------------------------------------------- PCI -- */
+
+/** Port I/O for the legacy interface's I/O BAR0 (spec 4.1.4.8): @p width
+ * (1, 2 or 4) bytes at bus port address @p port, as the BAR holds it. */
+struct vnet_pci_io_ops {
+	/** Read @p width bytes at @p port. */
+	uint32_t (*read)(void *arg, uint64_t port, unsigned width);
+	/** Write the low @p width bytes of @p v at @p port. */
+	void (*write)(void *arg, uint64_t port, unsigned width, uint32_t v);
+};
 
 /** Default start of the window for BARs firmware left unassigned. */
 #define VNET_PCI_BAR_WINDOW_DEFAULT 0xC0000000ull
@@ -62,19 +81,42 @@ struct vnet_pci_opts {
 	 * 0: MSI-X stays off and the device never interrupts (pure polling). */
 	uint64_t msi_addr;
 	uint32_t msi_data;      /**< the MSI-X message data (x86: the vector) */
+	/** Drive a transitional device (1af4:1000) that also has virtio 1.0
+	 * capabilities through its legacy interface; 0: the modern one. A
+	 * transitional device without them is always driven legacy; a
+	 * modern-only one (1af4:1041) asked for legacy is refused. */
+	int legacy;
+	/** Port I/O for a legacy device's I/O BAR0. NULL: @c io_window if
+	 * set, else in/out instructions in bare-metal x86_64 builds; else a
+	 * legacy device is refused with -ENOTSUP. */
+	const struct vnet_pci_io_ops *io;
+	void *io_arg;           /**< context passed to the @c io methods */
+	/** Where PCI I/O space is a memory window (aarch64 and riscv64 virt:
+	 * vnet_machine()'s pci_io_window): the CPU address of port 0, mapped
+	 * through @c map. A legacy device's I/O BAR0 is reached there when
+	 * @c io is NULL, and placed there (from port 0x1000 up) when firmware
+	 * left it at 0. 0: none. */
+	uint64_t io_window;
+	uint32_t io_window_size; /**< ports in @c io_window */
 };
 
 /**
  * Enumerate PCI buses 0..255, open the @c index-th virtio-net function
- * (1af4:1041, or transitional 1af4:1000 with virtio 1.0 capabilities),
- * assign its unassigned memory BARs, enable memory space and bus
- * mastering, and map the common, notify, ISR and device config structures.
- * A notify structure whose notify_off_multiplier is not 0 or an even power
- * of 2 (spec 4.1.4.4.1) is ignored.
+ * (1af4:1041, or transitional 1af4:1000), assign its unassigned memory
+ * BARs, enable memory space and bus mastering, and map the common,
+ * notify, ISR and device config structures (modern interface). A
+ * transitional device without virtio 1.0 capabilities, or with them when
+ * @c legacy is set, is driven through its legacy interface instead: the
+ * register block in I/O BAR0 (spec 4.1.4.8; I/O space is enabled), see
+ * vnet_transport_legacy(). A notify structure whose notify_off_multiplier
+ * is not 0 or an even power of 2 (spec 4.1.4.4.1) is ignored.
  * @return 0; -ENODEV (no such device, or its capability list is missing
- * a structure or loops); -ENOTSUP (legacy-only device: use
- * `-device virtio-net-pci,disable-legacy=on`); -ENOSPC (no room in the BAR
- * window); -EIO (a BAR did not take its address); -ENOMEM; -EINVAL.
+ * a structure or loops, or a legacy device without a usable I/O BAR0);
+ * -ENOTSUP (legacy asked of a modern-only device, or a legacy device and
+ * no port I/O); -ENOSPC (no room in the BAR window, or a legacy I/O BAR0
+ * firmware left unassigned, without room for it in @c io_window); -EIO (a
+ * BAR did not take its address);
+ * -ENOMEM; -EINVAL.
  */
 int vnet_pci_open(struct vnet_transport **t, const struct vnet_pci_opts *o);
 
@@ -114,9 +156,10 @@ struct vnet_mmio_range {
 
 /**
  * Open the virtio-mmio window at @p base (a 0x200-byte window, mapped).
+ * Version 2 is driven as modern, version 1 (QEMU's default) through the
+ * legacy interface (spec 4.2.4; vnet_transport_legacy()).
  * @return 0; -ENODEV (no magic, empty slot, not a network device);
- * -ENOTSUP (version 1, legacy: start QEMU with
- * `-global virtio-mmio.force-legacy=false`); -ENOMEM.
+ * -ENOTSUP (a version other than 1 or 2); -ENOMEM.
  */
 int vnet_mmio_open(struct vnet_transport **t, uintptr_t base);
 
@@ -125,8 +168,8 @@ int vnet_mmio_open(struct vnet_transport **t, uintptr_t base);
  * `virtio_mmio.device=<size>@<base>:<irq>` entries of @p cmdline (NULL ok)
  * and then, skipping windows already listed there, the slots of @p range
  * (NULL: none) from the highest slot down. Malformed entries are skipped
- * with a warning. A legacy (version 1) device counts, and opening it
- * fails with -ENOTSUP. @return 0, -ENODEV (not found), or as vnet_mmio_open().
+ * with a warning. A legacy (version 1) device counts and is opened as one.
+ * @return 0, -ENODEV (not found), or as vnet_mmio_open().
  */
 int vnet_mmio_find_in(struct vnet_transport **t, const char *cmdline,
                       const struct vnet_mmio_range *range, unsigned index);

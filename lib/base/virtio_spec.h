@@ -47,6 +47,35 @@ _Static_assert(offsetof(struct vring_used, ring) == 4, "spec 2.7.8");
 #define VRING_AVAIL_ALIGN 2
 #define VRING_USED_ALIGN  4
 
+/*
+ * Legacy interface (spec 2.7, "Legacy Interfaces: A Note on Virtqueue
+ * Layout"; 4.1.4.8, 4.2.4): the device is given one page frame number, so
+ * the split ring is one contiguous, page-aligned block: the descriptor
+ * table, the avail ring right behind it (with used_event), then the used
+ * ring (with avail_event) at the next 4096-byte boundary.
+ */
+#define VRING_LEGACY_ALIGN 4096u
+#define VRING_LEGACY_PFN_SHIFT 12
+
+static inline size_t vring_legacy_avail_off(uint16_t size)
+{
+	return (size_t)16 * size;
+}
+
+static inline size_t vring_legacy_used_off(uint16_t size)
+{
+	size_t end = vring_legacy_avail_off(size) + 6 + (size_t)2 * size;
+
+	return (end + VRING_LEGACY_ALIGN - 1) & ~(size_t)(VRING_LEGACY_ALIGN - 1);
+}
+
+static inline size_t vring_legacy_size(uint16_t size)
+{
+	size_t used = 6 + (size_t)8 * size;
+
+	return vring_legacy_used_off(size) + ((used + VRING_LEGACY_ALIGN - 1) & ~(size_t)(VRING_LEGACY_ALIGN - 1));
+}
+
 /* 2.7.10: the event-index test: should a notification be sent, given the
  * other side asked for one at @event and the index moved old -> new? */
 static inline int vring_need_event(uint16_t event, uint16_t new_idx, uint16_t old)
@@ -55,7 +84,11 @@ static inline int vring_need_event(uint16_t event, uint16_t new_idx, uint16_t ol
 }
 
 /* virtio_net_hdr (spec 5.1.6). 10 bytes legacy without MRG_RXBUF;
- * 12 bytes with VERSION_1 or MRG_RXBUF (num_buffers). */
+ * 12 bytes with VERSION_1 or MRG_RXBUF (num_buffers). Legacy fields are
+ * in the guest's byte order (5.1.6.1): little-endian on every target. */
+#define VIRTIO_NET_HDR_LEGACY_LEN 10
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "legacy fields are guest-endian (5.1.6.1, 2.7): "
+               "read as little-endian here");
 #define VIRTIO_NET_HDR_F_NEEDS_CSUM 1
 #define VIRTIO_NET_HDR_F_DATA_VALID 2
 #define VIRTIO_NET_HDR_GSO_NONE 0

@@ -12,6 +12,13 @@
  * Queues (spec 5.1.2): receiveqN = 2(N-1), transmitqN = 2(N-1)+1; controlq
  * = 2 * max_pairs with MQ negotiated, 2 without (and only with CTRL_VQ).
  *
+ * Legacy (conf.legacy, spec 4.1.4.8): the same device behind a legacy
+ * face: 32 feature bits, FEATURES_OK not kept (the features the driver
+ * wrote are in force once written, if offered), and each split ring found
+ * from its descriptor table's address in the legacy layout
+ * (t_queue_setup_legacy): a driver that lays its rings out otherwise loses
+ * its frames, as on a real legacy device.
+ *
  * Choices worth knowing (the driver's tests rely on them):
  *  - No frame FIFO. A TX frame is delivered to its destination's RX ring in
  *    the same poll or dropped: no buffer posted (or the frame does not fit
@@ -449,6 +456,7 @@ static void dev_reset(struct vnet_model *m)
 	}
 	m->status = 0;
 	m->drv_features = 0;
+	m->feat_written = false;
 	m->announce = false;
 	m->promisc = true;
 	m->allmulti = m->uc_overflow = m->mc_overflow = false;
@@ -483,6 +491,8 @@ static void t_set_status(struct vnet_transport *t, uint8_t v)
 		dev_reset(m);
 		return;
 	}
+	if (m->conf.legacy) /* a legacy device has no FEATURES_OK */
+		v &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;
 	if ((v & VIRTIO_STATUS_FEATURES_OK) && !(m->status & VIRTIO_STATUS_FEATURES_OK)) {
 		if (m->drv_features & ~m->conf.features)
 			v &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;
@@ -490,6 +500,15 @@ static void t_set_status(struct vnet_transport *t, uint8_t v)
 			v &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;
 	}
 	m->status = (uint8_t)(v | (m->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET));
+}
+
+/* Features in force: after FEATURES_OK; legacy (no FEATURES_OK, spec
+ * 3.1.2), once the driver wrote them, if it wrote only what was offered. */
+static bool features_done(const struct vnet_model *m)
+{
+	if (m->conf.legacy)
+		return m->feat_written && !(m->drv_features & ~m->conf.features);
+	return (m->status & VIRTIO_STATUS_FEATURES_OK) != 0;
 }
 
 static int t_reset(struct vnet_transport *t)
@@ -512,8 +531,12 @@ static void t_set_features(struct vnet_transport *t, uint64_t f)
 {
 	struct vnet_model *m = tm(t);
 
-	if (!(m->status & VIRTIO_STATUS_FEATURES_OK))
+	if (m->conf.legacy && !(m->status & VIRTIO_STATUS_DRIVER_OK)) {
 		m->drv_features = f;
+		m->feat_written = true;
+	} else if (!m->conf.legacy && !(m->status & VIRTIO_STATUS_FEATURES_OK)) {
+		m->drv_features = f;
+	}
 }
 
 static uint32_t t_config_generation(struct vnet_transport *t)
@@ -563,7 +586,7 @@ static void t_read_config(struct vnet_transport *t, uint32_t off, void *buf, uin
 static uint16_t t_queue_max(struct vnet_transport *t, uint16_t qi)
 {
 	struct vnet_model *m = tm(t);
-	uint64_t f = (m->status & VIRTIO_STATUS_FEATURES_OK) ? m->drv_features : m->conf.features;
+	uint64_t f = features_done(m) ? m->drv_features : m->conf.features;
 	uint32_t np = (f & VNET_F_MQ) ? m->conf.max_pairs : 1;
 	uint32_t n = 2 * np + ((f & VNET_F_CTRL_VQ) ? 1 : 0);
 
@@ -586,7 +609,7 @@ static int t_queue_setup(struct vnet_transport *t, uint16_t qi, uint16_t size,
 	struct mq *q;
 	uint64_t frames;
 
-	if (!(m->status & VIRTIO_STATUS_FEATURES_OK))
+	if (!features_done(m))
 		return -EINVAL;
 	q = queue_of(m, qi);
 	/* after DRIVER_OK only to enable again a queue reset alone (spec 2.6.1) */
@@ -638,7 +661,7 @@ static int t_queue_reset(struct vnet_transport *t, uint16_t qi)
 	struct mq *q = queue_of(m, qi);
 	uint64_t frames;
 
-	if (!has(m, VNET_F_RING_RESET) || !(m->status & VIRTIO_STATUS_FEATURES_OK) || !q)
+	if (!has(m, VNET_F_RING_RESET) || !features_done(m) || !q)
 		return -EINVAL;
 	if (q->size && fault_take(m, VNET_FAULT_QUEUE_RESET_STUCK))
 		return -ETIMEDOUT; /* queue_reset never reads 0 */
@@ -677,6 +700,44 @@ static void t_bus_master(struct vnet_transport *t, bool on)
 		m->st.bus_master_off++;
 	m->bm_off = !on;
 }
+
+/*
+ * Legacy (spec 2.7 "Legacy Interfaces: A Note on Virtqueue Layout",
+ * 4.1.4.8): the device learns only where the descriptor table starts (a
+ * page frame number) and finds the rest itself: the avail ring right
+ * behind the table, the used ring at the next 4096-byte boundary past
+ * avail's used_event. A driver that laid its ring out otherwise sees its
+ * frames lost, as on a real legacy device.
+ */
+static int t_queue_setup_legacy(struct vnet_transport *t, uint16_t qi, uint16_t size,
+                                const struct vnet_vq_addrs *a)
+{
+	struct vnet_vq_addrs l;
+
+	if (!a || !size || (a->desc & 4095))
+		return -EINVAL;
+	l.desc = a->desc;
+	l.avail = a->desc + 16ull * size;
+	l.used = (l.avail + 2ull * (3 + size) + 4095) & ~4095ull;
+	return t_queue_setup(t, qi, size, &l);
+}
+
+static const struct vnet_transport_ops model_legacy_ops = {
+	.name = "model-legacy",
+	.reset = t_reset,
+	.get_status = t_get_status,
+	.set_status = t_set_status,
+	.get_features = t_get_features,
+	.set_features = t_set_features,
+	.config_generation = t_config_generation,
+	.read_config = t_read_config,
+	.queue_max = t_queue_max,
+	.queue_setup = t_queue_setup_legacy,
+	.notify = t_notify,
+	.close = t_close,
+	.bus_master = t_bus_master,
+	.legacy = true,
+};
 
 static const struct vnet_transport_ops model_ops = {
 	.name = "model",
@@ -725,7 +786,9 @@ static int conf_apply(struct vnet_model_conf *c, const struct vnet_model_conf *i
 	else
 		memset(c, 0, sizeof(*c));
 	if (!c->features)
-		c->features = DEF_FEATURES;
+		c->features = c->legacy ? DEF_FEATURES & UINT32_MAX : DEF_FEATURES;
+	if (c->legacy && (c->features >> 32)) /* 4.1.4.8: 32 bits */
+		return -EINVAL;
 	if (!memcmp(c->mac, zero_mac, ETH_ALEN))
 		memcpy(c->mac, def_mac, ETH_ALEN);
 	if (!c->mtu)
@@ -772,7 +835,7 @@ int vnet_model_create(struct vnet_model **out, const struct vnet_model_conf *con
 	err = conf_apply(&m->conf, conf);
 	if (err)
 		goto fail;
-	m->transport.ops = &model_ops;
+	m->transport.ops = m->conf.legacy ? &model_legacy_ops : &model_ops;
 	m->link_up = !m->conf.link_down;
 	m->frame_max = (uint32_t)m->conf.mtu + ETH_HLEN + VLAN_HLEN;
 	if (m->conf.features & (VNET_F_HOST_TSO4 | VNET_F_HOST_TSO6))

@@ -131,6 +131,7 @@ struct vnet_model {
 	struct vnet_model_conf conf;     /* defaults applied */
 	uint8_t status;
 	uint64_t drv_features;
+	bool feat_written;        /* legacy: the driver wrote its features (no FEATURES_OK) */
 	uint32_t generation;
 	bool link_up;
 	bool announce;

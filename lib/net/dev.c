@@ -247,10 +247,18 @@ static void validate_config(struct vnet_dev *d)
 	}
 }
 
+/* FEATURES_OK, which the legacy interface does not have (spec 3.1.2):
+ * there the features written are the ones in force. */
+static uint8_t status_features_ok(const struct vnet_dev *d)
+{
+	return d->t->ops->legacy ? 0 : VIRTIO_STATUS_FEATURES_OK;
+}
+
 /* Reset, status handshake and feature negotiation, up to FEATURES_OK. */
 static int negotiate(struct vnet_dev *d, uint64_t want)
 {
 	struct vnet_transport *t = d->t;
+	const bool legacy = t->ops->legacy;
 	uint64_t offer;
 	int rc;
 
@@ -262,14 +270,17 @@ static int negotiate(struct vnet_dev *d, uint64_t want)
 	t->ops->set_status(t, VIRTIO_STATUS_ACKNOWLEDGE);
 	t->ops->set_status(t, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
 	offer = t->ops->get_features(t);
-	if (!(offer & VNET_F_VERSION_1)) {
+	if (legacy) {
+		/* 4.1.4.8, 4.2.4: 32 feature bits; nothing of virtio 1.x */
+		offer &= UINT32_MAX;
+	} else if (!(offer & VNET_F_VERSION_1)) {
 		vnet_log(VNET_LOG_ERR, "net: %s: device lacks VIRTIO_F_VERSION_1 (legacy device): "
 		         "use a modern device (QEMU: disable-legacy=on, or "
 		         "-global virtio-mmio.force-legacy=false)", t->ops->name);
 		fail_device(d);
 		return -ENOTSUP;
 	}
-	d->features = offer & (want | VNET_F_VERSION_1) & VNET_F_IMPLEMENTED;
+	d->features = offer & (want | (legacy ? 0 : VNET_F_VERSION_1)) & VNET_F_IMPLEMENTED;
 	/* spec 2.6.1: how a queue is reset is the transport's business */
 	if (!t->ops->queue_reset)
 		d->features &= ~VNET_F_RING_RESET;
@@ -294,6 +305,8 @@ static int negotiate(struct vnet_dev *d, uint64_t want)
 		d->features &= ~(VNET_F_GUEST_TSO4 | VNET_F_GUEST_TSO6);
 	validate_config(d);
 	t->ops->set_features(t, d->features);
+	if (legacy)
+		return 0;
 	t->ops->set_status(t, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
 	if (!(t->ops->get_status(t) & VIRTIO_STATUS_FEATURES_OK)) {
 		vnet_log(VNET_LOG_ERR, "net: %s: device refused features 0x%llx", t->ops->name,
@@ -394,8 +407,8 @@ static int start_queues(struct vnet_dev *d)
 		if (rc)
 			return rc;
 	}
-	t->ops->set_status(t, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-	                         VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+	t->ops->set_status(t, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | status_features_ok(d) |
+	                         VIRTIO_STATUS_DRIVER_OK);
 	if (t->ops->get_status(t) & (VIRTIO_STATUS_DEVICE_NEEDS_RESET | VIRTIO_STATUS_FAILED)) {
 		vnet_log(VNET_LOG_ERR, "net: %s: device failed at DRIVER_OK", t->ops->name);
 		return -EIO;
@@ -461,6 +474,39 @@ static void free_queues(struct vnet_dev *d)
 		vnet_dma_free(&d->ctrl_buf);
 }
 
+/* A legacy queue has the device's size (4.1.4.8: QueueSize is read-only;
+ * MMIO version 1 is driven the same way): a power of two (2.7), and what
+ * the application asked for, if it asked. */
+static int legacy_sizes(struct vnet_dev *d, uint16_t rx_max, uint16_t tx_max, uint16_t *rx, uint16_t *tx)
+{
+	const struct vnet_dev_conf *c = &d->conf;
+
+	if (!size_ok(rx_max, rx_max) || !size_ok(tx_max, tx_max)) {
+		vnet_log(VNET_LOG_ERR, "net: %s: legacy device's queue sizes rx %u tx %u: not powers of two "
+		         "(spec 2.7)", d->t->ops->name, (unsigned)rx_max, (unsigned)tx_max);
+		return -EIO;
+	}
+	if ((c->rx_ring_size && c->rx_ring_size != rx_max) || (c->tx_ring_size && c->tx_ring_size != tx_max)) {
+		vnet_log(VNET_LOG_ERR, "net: %s: a legacy device's rings have its sizes (rx %u, tx %u), not "
+		         "rx %u tx %u", d->t->ops->name, (unsigned)rx_max, (unsigned)tx_max,
+		         (unsigned)c->rx_ring_size, (unsigned)c->tx_ring_size);
+		return -EINVAL;
+	}
+	*rx = rx_max;
+	*tx = tx_max;
+	return 0;
+}
+
+/* A legacy transport's queues are split, placed as a page frame number
+ * implies (split.h); otherwise ring.h chooses split or packed. */
+static int ring_alloc(struct vnet_dev *d, struct vnet_vq *vq, uint16_t qidx, uint16_t size, uint16_t flags,
+                      bool packed)
+{
+	if (d->t->ops->legacy)
+		return vnet_sq_alloc_legacy(vq, qidx, size, flags);
+	return vnet_ring_alloc(vq, qidx, size, flags, packed);
+}
+
 /* Check the ring and pool geometry against the device, then allocate
  * every queue. */
 static int alloc_queues(struct vnet_dev *d)
@@ -478,6 +524,11 @@ static int alloc_queues(struct vnet_dev *d)
 	if (!rx_max || !tx_max) {
 		vnet_log(VNET_LOG_ERR, "net: %s: device has no receiveq1/transmitq1", t->ops->name);
 		return -ENODEV;
+	}
+	if (t->ops->legacy) {
+		rc = legacy_sizes(d, rx_max, tx_max, &rx_size, &tx_size);
+		if (rc)
+			return rc;
 	}
 	if (!size_ok(rx_size, rx_max) || !size_ok(tx_size, tx_max)) {
 		vnet_log(VNET_LOG_ERR, "net: ring sizes rx %u tx %u must be powers of two within the "
@@ -510,8 +561,8 @@ static int alloc_queues(struct vnet_dev *d)
 			vnet_log(VNET_LOG_ERR, "net: queue pair %u is missing or too small", (unsigned)p);
 			return -ENODEV;
 		}
-		rc = vnet_ring_alloc(&d->rxq[p], VNET_RXQ(p), rx_size, VRING_DESC_F_WRITE, packed) ?:
-		     vnet_ring_alloc(&d->txq[p], VNET_TXQ(p), tx_size, 0, packed);
+		rc = ring_alloc(d, &d->rxq[p], VNET_RXQ(p), rx_size, VRING_DESC_F_WRITE, packed) ?:
+		     ring_alloc(d, &d->txq[p], VNET_TXQ(p), tx_size, 0, packed);
 		if (rc)
 			return rc;
 		/* spec 2.7.5.3.1: a chain no longer than the queue */
@@ -534,7 +585,8 @@ static int alloc_queues(struct vnet_dev *d)
 			vnet_log(VNET_LOG_ERR, "net: device offers CTRL_VQ without a control queue");
 			return -ENODEV;
 		}
-		rc = vnet_sq_alloc(&d->ctrlq, (uint16_t)ctrl_idx, pick_size(c->ctrl_ring_size, max, 64), 0);
+		rc = ring_alloc(d, &d->ctrlq, (uint16_t)ctrl_idx,
+		                t->ops->legacy ? max : pick_size(c->ctrl_ring_size, max, 64), 0, false);
 		if (rc)
 			return rc;
 		if (!size_ok(d->ctrlq.size, max))
@@ -547,6 +599,15 @@ static int alloc_queues(struct vnet_dev *d)
 }
 
 static void park(struct vnet_dev *d);
+
+/* The legacy interface's header (spec 5.1.6.1): num_buffers only with
+ * MRG_RXBUF. 0 for a modern device. */
+static uint32_t legacy_hdr_len(const struct vnet_dev *d)
+{
+	if (!d->t->ops->legacy)
+		return 0;
+	return (d->features & VNET_F_MRG_RXBUF) ? sizeof(struct virtio_net_hdr) : VIRTIO_NET_HDR_LEGACY_LEN;
+}
 
 int vnet_dev_open(struct vnet_dev **out, struct vnet_transport *t, const struct vnet_dev_conf *conf)
 {
@@ -573,19 +634,26 @@ int vnet_dev_open(struct vnet_dev **out, struct vnet_transport *t, const struct 
 	                          (d->npairs > 1 ? VNET_F_MQ | VNET_F_CTRL_VQ : 0));
 	if (rc)
 		goto fail_free;
-	/* spec 5.1.6: 12 bytes with VERSION_1 (or MRG_RXBUF), 10 for legacy */
-	d->hdr_len = conf->hdr_len ? conf->hdr_len : sizeof(struct virtio_net_hdr);
+	/* spec 5.1.6: 12 bytes with VERSION_1 (or MRG_RXBUF), 10 for legacy
+	 * without MRG_RXBUF (5.1.6.1), where an override must agree */
+	d->hdr_len = legacy_hdr_len(d);
+	if (!d->hdr_len)
+		d->hdr_len = conf->hdr_len ? conf->hdr_len : sizeof(struct virtio_net_hdr);
 	if (d->hdr_len < 10 || d->hdr_len > sizeof(struct virtio_net_hdr) ||
+	    (conf->hdr_len && conf->hdr_len != d->hdr_len) ||
 	    (d->hdr_len != sizeof(struct virtio_net_hdr) && (d->features & VNET_F_MRG_RXBUF))) {
 		/* MRG_RXBUF needs num_buffers: the 12-byte header (5.1.6) */
-		vnet_log(VNET_LOG_ERR, "net: header length override %u is not 10..12 (12 with MRG_RXBUF)",
-		         (unsigned)d->hdr_len);
+		vnet_log(VNET_LOG_ERR, "net: header length override %u is not 10..12 (12 with MRG_RXBUF; "
+		         "a legacy device's: %u)", (unsigned)conf->hdr_len, (unsigned)d->hdr_len);
 		rc = -EINVAL;
 		goto fail_reset;
 	}
 	rc = config_read(d, &d->cfg);
 	if (rc)
 		goto fail_reset;
+	if (!(d->features & VNET_F_MAC))
+		vnet_log(VNET_LOG_WARN, "net: %s: the device offers no MAC address (VIRTIO_NET_F_MAC): "
+		         "the application must choose one (spec 5.1.5)", t->ops->name);
 	if (d->npairs > 1 && (!(d->features & VNET_F_MQ) || d->npairs > d->cfg.max_pairs)) {
 		vnet_log(VNET_LOG_ERR, "net: %u queue pairs asked; the device offers %s%u", (unsigned)d->npairs,
 		         (d->features & VNET_F_MQ) ? "" : "no MQ, so ",

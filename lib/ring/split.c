@@ -86,19 +86,33 @@ void vnet_sq_intr_disarm(struct vnet_vq *vq)
 		vnet_store16(&vq->avail->flags, VRING_AVAIL_F_NO_INTERRUPT);
 }
 
-int vnet_sq_alloc(struct vnet_vq *vq, uint16_t qidx, uint16_t size, uint16_t desc_flags)
+/* One allocation (page-aligned: vnet_vq_init) holding the three parts at
+ * @avail and @used bytes from its start. */
+static int sq_alloc(struct vnet_vq *vq, uint16_t qidx, uint16_t size, uint16_t desc_flags, size_t avail,
+                    size_t used, size_t mem_size)
 {
-	int rc = vnet_vq_init(vq, qidx, size, UINT16_MAX, vnet_sq_mem_size(size));
+	int rc = vnet_vq_init(vq, qidx, size, UINT16_MAX, mem_size);
 
 	if (rc)
 		return rc;
 	vq->desc = vq->mem.va;
-	vq->avail = (struct vring_avail *)((uint8_t *)vq->mem.va + avail_off(size));
-	vq->used = (struct vring_used *)((uint8_t *)vq->mem.va + used_off(size));
+	vq->avail = (struct vring_avail *)((uint8_t *)vq->mem.va + avail);
+	vq->used = (struct vring_used *)((uint8_t *)vq->mem.va + used);
 	vq->used_event = &vq->avail->ring[size];
 	vq->avail_event = (uint16_t *)&vq->used->ring[size];
 	vnet_sq_reset(vq, desc_flags, false);
 	return 0;
+}
+
+int vnet_sq_alloc(struct vnet_vq *vq, uint16_t qidx, uint16_t size, uint16_t desc_flags)
+{
+	return sq_alloc(vq, qidx, size, desc_flags, avail_off(size), used_off(size), vnet_sq_mem_size(size));
+}
+
+int vnet_sq_alloc_legacy(struct vnet_vq *vq, uint16_t qidx, uint16_t size, uint16_t desc_flags)
+{
+	return sq_alloc(vq, qidx, size, desc_flags, vring_legacy_avail_off(size), vring_legacy_used_off(size),
+	                vring_legacy_size(size));
 }
 
 void vnet_sq_addrs(const struct vnet_vq *vq, struct vnet_vq_addrs *a)

@@ -16,6 +16,10 @@
 size_t vnet_sq_mem_size(uint16_t size);
 /* Allocate a queue's memory and bookkeeping. 0 or -ENOMEM. */
 int vnet_sq_alloc(struct vnet_vq *vq, uint16_t qidx, uint16_t size, uint16_t desc_flags);
+/* The same in the legacy layout (virtio_spec.h: the avail ring right
+ * behind the table, the used ring at the next 4096-byte boundary), for a
+ * device given only the ring's page frame number. 0, -EINVAL or -ENOMEM. */
+int vnet_sq_alloc_legacy(struct vnet_vq *vq, uint16_t qidx, uint16_t size, uint16_t desc_flags);
 /* Zero the ring memory and return to the just-allocated state; the caller
  * has taken every buffer back first (vnet_vq_drain). */
 void vnet_sq_reset(struct vnet_vq *vq, uint16_t desc_flags, bool event_idx);

@@ -12,6 +12,7 @@
 #include "base/platform.h"
 #include "transport/common.h"
 #include "transport/transport.h"
+#include "base/virtio_spec.h"
 
 void vnet_window_read(const volatile uint8_t *base, uint32_t off, void *buf, uint32_t len)
 {
@@ -88,4 +89,15 @@ int vnet_wait_reg_zero(const volatile void *reg, unsigned width)
 	uint32_t waited;
 
 	return backoff_until_zero(reg_is_zero, &r, &waited);
+}
+
+int vnet_legacy_ring_pfn(const struct vnet_vq_addrs *a, uint16_t size, uint32_t *pfn)
+{
+	uint64_t frame = a->desc >> VRING_LEGACY_PFN_SHIFT;
+
+	if (!size || (a->desc & (VRING_LEGACY_ALIGN - 1)) || !frame || frame > UINT32_MAX ||
+	    a->avail != a->desc + vring_legacy_avail_off(size) || a->used != a->desc + vring_legacy_used_off(size))
+		return -EINVAL;
+	*pfn = (uint32_t)frame;
+	return 0;
 }

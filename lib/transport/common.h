@@ -35,4 +35,14 @@ int vnet_wait_reset(struct vnet_transport *t);
  */
 int vnet_wait_reg_zero(const volatile void *reg, unsigned width);
 
+/*
+ * The page frame number a legacy device is given for a split ring (spec
+ * 4.1.4.8 QueueAddress, 4.2.4 QueuePFN), after checking that @a is the
+ * legacy layout of a @size ring (virtio_spec.h: page-aligned, avail right
+ * behind the table, used at the next 4096-byte boundary) and that the
+ * frame number fits 32 bits. 0 or -EINVAL.
+ */
+struct vnet_vq_addrs;
+int vnet_legacy_ring_pfn(const struct vnet_vq_addrs *a, uint16_t size, uint32_t *pfn);
+
 #endif

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Virtio over MMIO, version 2 (virtio spec 4.2): probing a register
- * window, discovery from `virtio_mmio.device=` kernel command-line entries
- * and from a fixed array of windows (QEMU microvm), and the transport
- * methods. Legacy (version 1) windows are refused with a hint.
+ * Virtio over MMIO, version 2 (virtio spec 4.2) and the legacy version 1
+ * (4.2.4): probing a register window, discovery from `virtio_mmio.device=`
+ * kernel command-line entries and from a fixed array of windows (QEMU
+ * microvm), and the transport methods of both versions.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -26,9 +26,12 @@
 #define MMIO_DEV_FEAT_SEL   0x014
 #define MMIO_DRV_FEATURES   0x020
 #define MMIO_DRV_FEAT_SEL   0x024
+#define MMIO_GUEST_PAGE     0x028 /* legacy: GuestPageSize */
 #define MMIO_QUEUE_SEL      0x030
 #define MMIO_QUEUE_NUM_MAX  0x034
 #define MMIO_QUEUE_NUM      0x038
+#define MMIO_QUEUE_ALIGN    0x03c /* legacy: QueueAlign */
+#define MMIO_QUEUE_PFN      0x040 /* legacy: QueuePFN */
 #define MMIO_QUEUE_READY    0x044
 #define MMIO_QUEUE_NOTIFY   0x050
 #define MMIO_INT_STATUS     0x060
@@ -223,9 +226,100 @@ static const struct vnet_transport_ops mmio_ops = {
 	.queue_reset = mmio_queue_reset,
 };
 
+/* ---------------------------------------------------------- legacy -- */
+
+/* Version 1 (spec 4.2.4): 32 feature bits, HostFeaturesSel/GuestFeaturesSel
+ * at 0 (the only bank a legacy driver uses). */
+static uint64_t mmio1_get_features(struct vnet_transport *t)
+{
+	struct mmio_transport *m = to_mmio(t);
+
+	wr(m, MMIO_DEV_FEAT_SEL, 0);
+	return rd(m, MMIO_DEV_FEATURES);
+}
+
+static void mmio1_set_features(struct vnet_transport *t, uint64_t features)
+{
+	struct mmio_transport *m = to_mmio(t);
+
+	wr(m, MMIO_DRV_FEAT_SEL, 0);
+	wr(m, MMIO_DRV_FEATURES, (uint32_t)features);
+}
+
+/* No ConfigGeneration in version 1: config reads are not retried. */
+static uint32_t mmio1_config_generation(struct vnet_transport *t)
+{
+	(void)t;
+	return 0;
+}
+
+/*
+ * Virtqueue configuration, legacy (spec 4.2.4): the queue must not be in
+ * use (QueuePFN reads 0), then QueueNum, QueueAlign and the ring's page
+ * frame number, the page size given first in GuestPageSize. The PFN must
+ * read back: a device that drops it would never see the ring, and is
+ * left with 0 (the queue off).
+ */
+static int mmio1_queue_setup(struct vnet_transport *t, uint16_t q, uint16_t size,
+                             const struct vnet_vq_addrs *a)
+{
+	struct mmio_transport *m = to_mmio(t);
+	uint32_t max, pfn;
+	int rc;
+
+	rc = vnet_legacy_ring_pfn(a, size, &pfn);
+	if (rc) {
+		vnet_log(VNET_LOG_ERR, "mmio: queue %u: not a legacy ring layout below 16 TiB (spec 2.7)", q);
+		return rc;
+	}
+	wr(m, MMIO_QUEUE_SEL, q);
+	if (rd(m, MMIO_QUEUE_PFN)) {
+		vnet_log(VNET_LOG_ERR, "mmio: queue %u is already in use (reset first)", q);
+		return -EBUSY;
+	}
+	max = rd(m, MMIO_QUEUE_NUM_MAX);
+	if (size == 0 || size > max) {
+		vnet_log(VNET_LOG_ERR, "mmio: queue %u: size %u, device allows %s%u", q, size,
+		         max ? "1.." : "", max);
+		return max ? -EINVAL : -ENOENT;
+	}
+	wr(m, MMIO_GUEST_PAGE, VRING_LEGACY_ALIGN);
+	wr(m, MMIO_QUEUE_NUM, size);
+	wr(m, MMIO_QUEUE_ALIGN, VRING_LEGACY_ALIGN);
+	wr(m, MMIO_QUEUE_PFN, pfn);
+	if (rd(m, MMIO_QUEUE_PFN) != pfn) {
+		wr(m, MMIO_QUEUE_PFN, 0);
+		vnet_log(VNET_LOG_ERR, "mmio: queue %u: QueuePFN 0x%x did not read back: the device cannot "
+		         "reach the ring", q, pfn);
+		return -EIO;
+	}
+	return 0;
+}
+
+static const struct vnet_transport_ops mmio1_ops = {
+	.name = "mmio-legacy",
+	.reset = mmio_reset,
+	.get_status = mmio_get_status,
+	.set_status = mmio_set_status,
+	.get_features = mmio1_get_features,
+	.set_features = mmio1_set_features,
+	.config_generation = mmio1_config_generation,
+	.read_config = mmio_read_config,
+	.queue_max = mmio_queue_max,
+	.queue_setup = mmio1_queue_setup,
+	.notify = mmio_notify,
+	.close = mmio_close,
+	.legacy = true,
+};
+
+static bool is_mmio(const struct vnet_transport *t)
+{
+	return t && (t->ops == &mmio_ops || t->ops == &mmio1_ops);
+}
+
 uintptr_t vnet_mmio_base(const struct vnet_transport *t)
 {
-	return t && t->ops == &mmio_ops ? (uintptr_t)((const struct mmio_transport *)t)->regs : 0;
+	return is_mmio(t) ? (uintptr_t)((const struct mmio_transport *)t)->regs : 0;
 }
 
 /* 4.2.2: InterruptStatus says why the device interrupted (bit 0 a used
@@ -237,7 +331,7 @@ uint32_t vnet_mmio_intr_ack(struct vnet_transport *t)
 	struct mmio_transport *m;
 	uint32_t why;
 
-	if (!t || t->ops != &mmio_ops)
+	if (!is_mmio(t))
 		return 0;
 	m = to_mmio(t);
 	why = rd(m, MMIO_INT_STATUS);
@@ -291,13 +385,7 @@ static int open_window(struct vnet_transport **t, uintptr_t base, uint64_t size)
 	case PROBE_NET:
 		break;
 	}
-	if (version == 1) {
-		vnet_log(VNET_LOG_ERR, "mmio: virtio-net at 0x%llx is legacy (version 1); vnet drives "
-		         "version 2: start QEMU with -global virtio-mmio.force-legacy=false",
-		         (unsigned long long)base);
-		return -ENOTSUP;
-	}
-	if (version != 2) {
+	if (version != 1 && version != 2) {
 		vnet_log(VNET_LOG_ERR, "mmio: 0x%llx has unknown version %u", (unsigned long long)base,
 		         version);
 		return -ENOTSUP;
@@ -306,8 +394,12 @@ static int open_window(struct vnet_transport **t, uintptr_t base, uint64_t size)
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
-	m->base.ops = &mmio_ops;
+	/* 4.2.4: version 1 is the legacy interface */
+	m->base.ops = version == 1 ? &mmio1_ops : &mmio_ops;
 	m->regs = (volatile uint8_t *)base;
+	if (version == 1)
+		vnet_log(VNET_LOG_INFO, "mmio: virtio-net at 0x%llx: legacy interface (version 1)",
+		         (unsigned long long)base);
 	m->config_len = size - MMIO_CONFIG > UINT32_MAX ? UINT32_MAX : (uint32_t)(size - MMIO_CONFIG);
 	*t = &m->base;
 	return 0;

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Virtio over PCI, modern interface (virtio spec 4.1): find a virtio-net
- * function, walk its vendor capabilities (4.1.4), assign and map the BARs
- * they point into, and drive the device through the common configuration
- * structure (4.1.4.3). Legacy (I/O BAR 0) devices are refused.
+ * Virtio over PCI (virtio spec 4.1): find a virtio-net function, walk its
+ * vendor capabilities (4.1.4), assign and map the BARs they point into,
+ * and drive the device through the common configuration structure
+ * (4.1.4.3) - or, for a transitional device without those capabilities
+ * (or when asked), through the legacy register block in I/O BAR0
+ * (4.1.4.8).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -260,7 +262,16 @@ static unsigned size_bar(const struct pci_fn *f, unsigned i, struct bar *b)
 
 	memset(b, 0, sizeof(*b));
 	if (lo & VNET_PCI_BAR_IO) {
-		b->io = 1; /* I/O BARs are not used by the modern interface here */
+		/* the legacy interface's registers (4.1.4.8); a 16-bit decoder
+		 * reads the upper half of the sizing pattern as 0 */
+		b->io = 1;
+		cfg_w32(f, off, 0xffffffffu);
+		slo = cfg_r32(f, off) & ~3u;
+		cfg_w32(f, off, lo);
+		if (slo && !(slo >> 16))
+			slo |= 0xffff0000u;
+		b->size = lowest_bit(slo);
+		b->addr = lo & ~3u;
 		return 1;
 	}
 	b->is64 = (lo & VNET_PCI_BAR_TYPE_MASK) == VNET_PCI_BAR_TYPE_64;
@@ -394,6 +405,13 @@ struct pci_transport {
 	void *map_arg;
 	uint64_t ecam_base;               /* ECAM access: its window, mapped again when needed */
 	bool bm_off;                      /* bus mastering turned off (pci_bus_master) */
+	/* legacy interface (4.1.4.8): the register block in I/O BAR0 */
+	const struct vnet_pci_io_ops *io;
+	void *io_arg;
+	uint64_t io_base;
+	uint32_t io_len;
+	uint16_t lg_config;               /* device config: 20, or 24 with MSI-X on */
+	struct pci_map io_map;            /* the memory-mapped I/O window, when used */
 };
 
 static struct pci_transport *to_pci(struct vnet_transport *t)
@@ -606,6 +624,8 @@ static void pci_close(struct vnet_transport *t)
 
 	free(p->queue_notify);
 	unmap_bars(p);
+	if (p->io_map.va && p->unmap)
+		p->unmap(p->map_arg, p->io_map.va, p->io_map.len);
 	free(p);
 }
 
@@ -664,24 +684,204 @@ static const struct vnet_transport_ops pci_ops = {
 	.bus_master = pci_bus_master,
 };
 
+/* ------------------------------------------------------------ legacy -- */
+
+/* The legacy register block at the start of I/O BAR0 (spec 4.1.4.8):
+ * widths 4, 4, 4, 2, 2, 2, 1, 1; with MSI-X on, two 16-bit vector
+ * registers follow and the device config moves from 20 to 24. */
+#define LG_HOST_FEATURES  0x00
+#define LG_GUEST_FEATURES 0x04
+#define LG_QUEUE_PFN      0x08
+#define LG_QUEUE_SIZE     0x0c
+#define LG_QUEUE_SEL      0x0e
+#define LG_QUEUE_NOTIFY   0x10
+#define LG_STATUS         0x12
+#define LG_ISR            0x13
+#define LG_QUEUE_VECTOR   0x16
+#define LG_CONFIG         0x14
+#define LG_CONFIG_MSIX    0x18
+#define LG_NET_CFG_MIN    6 /* the MAC, at least */
+
+static uint32_t lg_rd(const struct pci_transport *p, uint32_t off, unsigned width)
+{
+	return p->io->read(p->io_arg, p->io_base + off, width);
+}
+
+static void lg_wr(const struct pci_transport *p, uint32_t off, unsigned width, uint32_t v)
+{
+	p->io->write(p->io_arg, p->io_base + off, width, v);
+}
+
+static int lg_reset(struct vnet_transport *t)
+{
+	lg_wr(to_pci(t), LG_STATUS, 1, 0);
+	return vnet_wait_reset(t);
+}
+
+static uint8_t lg_get_status(struct vnet_transport *t)
+{
+	return (uint8_t)lg_rd(to_pci(t), LG_STATUS, 1);
+}
+
+static void lg_set_status(struct vnet_transport *t, uint8_t status)
+{
+	lg_wr(to_pci(t), LG_STATUS, 1, status);
+}
+
+/* 32 bits each way: the legacy interface has no feature select. */
+static uint64_t lg_get_features(struct vnet_transport *t)
+{
+	return lg_rd(to_pci(t), LG_HOST_FEATURES, 4);
+}
+
+static void lg_set_features(struct vnet_transport *t, uint64_t features)
+{
+	lg_wr(to_pci(t), LG_GUEST_FEATURES, 4, (uint32_t)features);
+}
+
+static uint32_t lg_config_generation(struct vnet_transport *t)
+{
+	(void)t;
+	return 0; /* none in legacy: config reads are not retried */
+}
+
+/* The device config behind the registers, with accesses no wider than
+ * the field (as vnet_window_read); guest-endian fields, little-endian
+ * on every target (virtio_spec.h). */
+static void lg_read_config(struct vnet_transport *t, uint32_t off, void *buf, uint32_t len)
+{
+	struct pci_transport *p = to_pci(t);
+	uint32_t room = p->io_len - p->lg_config, base = p->lg_config + off, v, i;
+	uint8_t *out = buf;
+
+	if (len > room || off > room - len) {
+		vnet_log(VNET_LOG_ERR, FN_FMT "config read %u+%u beyond the %u-byte legacy device config",
+		         FN_ARG(&p->loc), off, len, room);
+		memset(buf, 0, len);
+		return;
+	}
+	if ((len == 2 || len == 4) && !(off % len)) {
+		v = lg_rd(p, base, len);
+		memcpy(out, &v, len);
+		return;
+	}
+	if (len == 8 && !(off % 4)) {
+		v = lg_rd(p, base, 4);
+		memcpy(out, &v, 4);
+		v = lg_rd(p, base + 4, 4);
+		memcpy(out + 4, &v, 4);
+		return;
+	}
+	for (i = 0; i < len; i++)
+		out[i] = (uint8_t)lg_rd(p, base + i, 1);
+}
+
+/* QueueSize is read-only in legacy: the ring has exactly this size (0: no
+ * such queue). The device layer checks it is a power of two. */
+static uint16_t lg_queue_max(struct vnet_transport *t, uint16_t q)
+{
+	struct pci_transport *p = to_pci(t);
+
+	lg_wr(p, LG_QUEUE_SEL, 2, q);
+	return (uint16_t)lg_rd(p, LG_QUEUE_SIZE, 2);
+}
+
+/*
+ * Virtqueue configuration, legacy (spec 4.1.4.8, 4.1.5.1.3 legacy
+ * interface): the queue must be free (its PFN reads 0) and have the
+ * ring's size; the MSI-X vector goes first, the ring's page frame number
+ * last, which activates the queue. A PFN that does not read back is a
+ * device that will not find the ring: written back to 0, -EIO.
+ */
+static int lg_queue_setup(struct vnet_transport *t, uint16_t q, uint16_t size,
+                          const struct vnet_vq_addrs *a)
+{
+	struct pci_transport *p = to_pci(t);
+	uint32_t pfn, have;
+	int rc;
+
+	rc = vnet_legacy_ring_pfn(a, size, &pfn);
+	if (rc) {
+		vnet_log(VNET_LOG_ERR, FN_FMT "queue %u: not a legacy ring layout below 16 TiB (spec 2.7)",
+		         FN_ARG(&p->loc), q);
+		return rc;
+	}
+	lg_wr(p, LG_QUEUE_SEL, 2, q);
+	if (lg_rd(p, LG_QUEUE_PFN, 4)) {
+		vnet_log(VNET_LOG_ERR, FN_FMT "queue %u is already in use (reset first)", FN_ARG(&p->loc), q);
+		return -EBUSY;
+	}
+	have = lg_rd(p, LG_QUEUE_SIZE, 2);
+	if (size != have) {
+		vnet_log(VNET_LOG_ERR, FN_FMT "queue %u: a ring of %u for a legacy queue of %u (read-only)",
+		         FN_ARG(&p->loc), q, size, have);
+		return have ? -EINVAL : -ENOENT;
+	}
+	if (p->msix) {
+		lg_wr(p, LG_QUEUE_VECTOR, 2, 0);
+		if (lg_rd(p, LG_QUEUE_VECTOR, 2) != 0)
+			vnet_log(VNET_LOG_WARN, FN_FMT "queue %u: the device refused MSI-X vector 0; "
+			         "it will not interrupt", FN_ARG(&p->loc), q);
+	}
+	lg_wr(p, LG_QUEUE_PFN, 4, pfn);
+	if (lg_rd(p, LG_QUEUE_PFN, 4) != pfn) {
+		lg_wr(p, LG_QUEUE_PFN, 4, 0);
+		vnet_log(VNET_LOG_ERR, FN_FMT "queue %u: the ring's page frame 0x%x did not read back",
+		         FN_ARG(&p->loc), q, pfn);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* 4.1.4.8: the 16-bit queue index to QueueNotify. */
+static void lg_notify(struct vnet_transport *t, uint16_t q)
+{
+	lg_wr(to_pci(t), LG_QUEUE_NOTIFY, 2, q);
+}
+
+static const struct vnet_transport_ops pci_legacy_ops = {
+	.name = "pci-legacy",
+	.reset = lg_reset,
+	.get_status = lg_get_status,
+	.set_status = lg_set_status,
+	.get_features = lg_get_features,
+	.set_features = lg_set_features,
+	.config_generation = lg_config_generation,
+	.read_config = lg_read_config,
+	.queue_max = lg_queue_max,
+	.queue_setup = lg_queue_setup,
+	.notify = lg_notify,
+	.close = pci_close,
+	.bus_master = pci_bus_master,
+	.legacy = true,
+};
+
+static bool is_pci(const struct vnet_transport *t)
+{
+	return t && (t->ops == &pci_ops || t->ops == &pci_legacy_ops);
+}
+
 /* Without MSI-X the device interrupts through its INTx pin (spec 4.1.5.4),
  * where the ISR status structure says why. */
 int vnet_pci_intx(const struct vnet_transport *t, uint32_t *bdf, uint8_t *pin)
 {
 	const struct pci_transport *p = (const struct pci_transport *)t;
 
-	if (!t || t->ops != &pci_ops || !bdf || !pin)
+	if (!is_pci(t) || !bdf || !pin)
 		return -EINVAL;
-	if (p->msix || !p->isr || p->int_pin < 1 || p->int_pin > 4)
+	if (p->msix || (!p->isr && !p->io) || p->int_pin < 1 || p->int_pin > 4)
 		return -ENOENT;
 	*bdf = (uint32_t)p->loc.bus << 8 | (uint32_t)p->loc.dev << 3 | p->loc.fn;
 	*pin = p->int_pin;
 	return 0;
 }
 
-/* 4.1.4.5: reading ISR status resets it to 0 and deasserts the INTx line. */
+/* 4.1.4.5: reading ISR status resets it to 0 and deasserts the INTx line
+ * (legacy: the ISR register, 4.1.4.8). */
 uint32_t vnet_pci_intr_ack(struct vnet_transport *t)
 {
+	if (t && t->ops == &pci_legacy_ops)
+		return lg_rd(to_pci(t), LG_ISR, 1);
 	if (!t || t->ops != &pci_ops || !to_pci(t)->isr)
 		return 0;
 	return vnet_read8(to_pci(t)->isr);
@@ -691,6 +891,13 @@ void vnet_transport_close(struct vnet_transport *t)
 {
 	if (t && t->ops && t->ops->close)
 		t->ops->close(t);
+}
+
+int vnet_transport_legacy(const struct vnet_transport *t)
+{
+	if (!t || !t->ops)
+		return -EINVAL;
+	return t->ops->legacy ? 1 : 0;
 }
 
 /* ------------------------------------------------------------- open -- */
@@ -802,18 +1009,32 @@ static int pick_cfg_access(const struct vnet_pci_opts *o, struct pci_fn *f, void
 #endif
 }
 
-/* Find the virtio structures, refusing legacy-only and broken devices. */
+/*
+ * Which interface (spec 4.1.2): the legacy one for a transitional device
+ * without virtio 1.0 structures, or with them when the caller asks; the
+ * modern one otherwise. 1 legacy, 0 modern, -ENOTSUP (legacy asked of a
+ * modern-only device).
+ */
+static int pick_legacy(const struct pci_fn *f, const struct vcaps *caps, const struct vnet_pci_opts *o)
+{
+	uint16_t did = cfg_r16(f, VNET_PCI_DEVICE_ID);
+	bool modern = caps->n[CFG_COMMON] || caps->n[CFG_NOTIFY] || caps->n[CFG_DEVICE];
+
+	if (did == VIRTIO_PCI_NET_TRANS && (!modern || o->legacy))
+		return 1;
+	if (o->legacy) {
+		vnet_log(VNET_LOG_ERR, FN_FMT "virtio-net 1af4:%04x has no legacy interface (QEMU: "
+		         "-device virtio-net-pci,disable-legacy=off makes it transitional)", FN_ARG(f), did);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+/* Find the virtio structures, refusing broken devices. */
 static int check_caps(const struct pci_fn *f, const struct vcaps *caps)
 {
 	uint16_t did = cfg_r16(f, VNET_PCI_DEVICE_ID);
 
-	if (!caps->n[CFG_COMMON] && !caps->n[CFG_NOTIFY] && !caps->n[CFG_DEVICE] &&
-	    did == VIRTIO_PCI_NET_TRANS) {
-		vnet_log(VNET_LOG_ERR, FN_FMT "virtio-net 1af4:1000 is legacy-only (no virtio 1.0 "
-		         "capabilities); vnet drives modern devices: start QEMU with "
-		         "-device virtio-net-pci,disable-legacy=on", FN_ARG(f));
-		return -ENOTSUP;
-	}
 	if (!caps->n[CFG_COMMON] || !caps->n[CFG_NOTIFY] || !caps->n[CFG_DEVICE]) {
 		vnet_log(VNET_LOG_ERR, FN_FMT "virtio-net 1af4:%04x lacks a usable%s%s%s capability",
 		         FN_ARG(f), did, caps->n[CFG_COMMON] ? "" : " common",
@@ -869,6 +1090,202 @@ static void setup_msix(struct pci_transport *p, const struct vnet_pci_opts *o, c
 	p->msix = true;
 }
 
+static struct pci_transport *new_transport(const struct pci_fn *f, const struct vnet_pci_opts *o, void *ecam,
+                                           const struct vnet_transport_ops *ops)
+{
+	struct pci_transport *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->base.ops = ops;
+	p->loc = *f;
+	/* config space after open only to turn bus mastering off (and on):
+	 * the caller's access or port IO as is, ECAM mapped again then */
+	if (ecam) {
+		p->loc.ctx = NULL;
+		p->ecam_base = o->ecam_base;
+	}
+	p->map_fn = o->map;
+	p->unmap = o->map ? o->unmap : NULL;
+	p->map_arg = o->map_arg;
+	return p;
+}
+
+#if defined(__x86_64__) && !__STDC_HOSTED__
+/* Bare metal x86_64: the I/O BAR through in/out (64 KiB of ports). */
+static uint32_t pio_read(void *arg, uint64_t port, unsigned width)
+{
+	(void)arg;
+	if (width == 1)
+		return vnet_inb((uint16_t)port);
+	return width == 2 ? vnet_inw((uint16_t)port) : vnet_inl((uint16_t)port);
+}
+
+static void pio_write(void *arg, uint64_t port, unsigned width, uint32_t v)
+{
+	(void)arg;
+	if (width == 1)
+		vnet_outb((uint16_t)port, (uint8_t)v);
+	else if (width == 2)
+		vnet_outw((uint16_t)port, (uint16_t)v);
+	else
+		vnet_outl((uint16_t)port, v);
+}
+
+static const struct vnet_pci_io_ops pio_ops = { pio_read, pio_write };
+#endif
+
+/* PCI I/O space as a memory window (aarch64, riscv64 virt): port N at
+ * window + N, with the MMIO accessors' ordering. */
+static uint32_t win_read(void *arg, uint64_t port, unsigned width)
+{
+	const volatile uint8_t *a = (const volatile uint8_t *)arg + port;
+
+	if (width == 1)
+		return vnet_read8(a);
+	return width == 2 ? vnet_read16(a) : vnet_read32(a);
+}
+
+static void win_write(void *arg, uint64_t port, unsigned width, uint32_t v)
+{
+	volatile uint8_t *a = (volatile uint8_t *)arg + port;
+
+	if (width == 1)
+		vnet_write8(a, (uint8_t)v);
+	else if (width == 2)
+		vnet_write16(a, (uint16_t)v);
+	else
+		vnet_write32(a, v);
+}
+
+static const struct vnet_pci_io_ops win_ops = { win_read, win_write };
+
+/* An I/O BAR0 firmware left at 0, in the I/O window: naturally aligned
+ * from port 0x1000 up (0 reads as unassigned), decoding still off. */
+static int place_io_bar(const struct pci_fn *f, const struct vnet_pci_opts *o, struct bar *b)
+{
+	uint64_t a = (0x1000u + b->size - 1) & ~(b->size - 1);
+
+	if (a + b->size > o->io_window_size) {
+		vnet_log(VNET_LOG_ERR, FN_FMT "no room for I/O BAR0 (%llu ports) in the %u-port I/O window",
+		         FN_ARG(f), (unsigned long long)b->size, o->io_window_size);
+		return -ENOSPC;
+	}
+	cfg_w32(f, VNET_PCI_BAR0, (uint32_t)a);
+	if ((cfg_r32(f, VNET_PCI_BAR0) & ~3u) != a) {
+		vnet_log(VNET_LOG_ERR, FN_FMT "I/O BAR0 did not take port 0x%llx", FN_ARG(f), (unsigned long long)a);
+		return -EIO;
+	}
+	b->addr = a;
+	vnet_log(VNET_LOG_INFO, FN_FMT "assigned I/O BAR0 at port 0x%llx", FN_ARG(f), (unsigned long long)a);
+	return 0;
+}
+
+/* The I/O window (vnet_pci_opts.io_window): placed BAR0 if need be, the
+ * window mapped, accessed as memory. */
+static int window_io(const struct pci_fn *f, const struct vnet_pci_opts *o, struct bar *b,
+                     struct pci_transport *p)
+{
+	int err = b->addr ? 0 : place_io_bar(f, o, b);
+
+	if (err)
+		return err;
+	if (b->addr + b->size > o->io_window_size) {
+		vnet_log(VNET_LOG_ERR, FN_FMT "I/O BAR0 at port 0x%llx lies outside the %u-port I/O window",
+		         FN_ARG(f), (unsigned long long)b->addr, o->io_window_size);
+		return -ENODEV;
+	}
+	p->io_map.va = o->map ? o->map(o->map_arg, o->io_window, o->io_window_size)
+	                      : identity_map(NULL, o->io_window, o->io_window_size);
+	if (!p->io_map.va) {
+		vnet_log(VNET_LOG_ERR, FN_FMT "cannot map the I/O window at 0x%llx", FN_ARG(f),
+		         (unsigned long long)o->io_window);
+		return -ENOMEM;
+	}
+	p->io_map.len = o->io_window_size;
+	p->io = &win_ops;
+	p->io_arg = p->io_map.va;
+	return 0;
+}
+
+/* Port I/O to the legacy block in @b (BAR0): the caller's, the I/O window
+ * in memory, or in/out on bare metal x86_64. 0, -ENODEV, -ENOSPC, -EIO,
+ * -ENOMEM, -ENOTSUP. */
+static int pick_io(const struct pci_fn *f, const struct vnet_pci_opts *o, struct bar *b,
+                   struct pci_transport *p)
+{
+	uint32_t need = (o->msi_addr ? LG_CONFIG_MSIX : LG_CONFIG) + LG_NET_CFG_MIN;
+	int err;
+
+	if (!b->io || b->size < need || b->size > UINT32_MAX) {
+		vnet_log(VNET_LOG_ERR, FN_FMT "legacy virtio-net without an I/O BAR0 of at least %u ports "
+		         "(spec 4.1.4.8)", FN_ARG(f), need);
+		return -ENODEV;
+	}
+	p->io = o->io;
+	p->io_arg = o->io_arg;
+	if (!p->io && o->io_window && o->io_window_size) {
+		err = window_io(f, o, b, p);
+		if (err)
+			return err;
+	}
+#if defined(__x86_64__) && !__STDC_HOSTED__
+	if (!p->io)
+		p->io = &pio_ops;
+#endif
+	if (!p->io) {
+		vnet_log(VNET_LOG_ERR, FN_FMT "legacy virtio-net: no port I/O to reach its I/O BAR0 (give "
+		         "vnet_pci_opts.io or io_window; in/out are the default on bare-metal x86_64 only), "
+		         "or make it modern: QEMU -device virtio-net-pci,disable-legacy=on", FN_ARG(f));
+		return -ENOTSUP;
+	}
+	if (!b->addr) {
+		vnet_log(VNET_LOG_ERR, FN_FMT "legacy I/O BAR0 is unassigned: vnet does not place I/O "
+		         "BARs (firmware such as SeaBIOS does)", FN_ARG(f));
+		return -ENOSPC;
+	}
+#if defined(__x86_64__) && !__STDC_HOSTED__
+	if (p->io == &pio_ops && b->addr + b->size > 0x10000u) {
+		vnet_log(VNET_LOG_ERR, FN_FMT "legacy I/O BAR0 at 0x%llx lies beyond x86's 64 KiB of ports",
+		         FN_ARG(f), (unsigned long long)b->addr);
+		return -ENODEV;
+	}
+#endif
+	p->io_base = b->addr;
+	p->io_len = (uint32_t)b->size;
+	return 0;
+}
+
+/*
+ * The legacy interface (4.1.4.8): port I/O to BAR0, I/O space, memory
+ * (an MSI-X table) and bus mastering on, MSI-X last; the device config
+ * sits behind the registers, 4 bytes further with MSI-X on.
+ */
+static int open_legacy(struct pci_transport **out, const struct pci_fn *f, const struct vnet_pci_opts *o,
+                       void *ecam, struct bar *bars, uint8_t msix, uint16_t cmd)
+{
+	struct pci_transport *p = new_transport(f, o, ecam, &pci_legacy_ops);
+	int err;
+
+	if (!p)
+		return -ENOMEM;
+	err = pick_io(f, o, &bars[0], p);
+	if (err) {
+		pci_close(&p->base);
+		return err;
+	}
+	cfg_w16(f, VNET_PCI_COMMAND, cmd | VNET_PCI_CMD_IO | VNET_PCI_CMD_MEMORY | VNET_PCI_CMD_BUS_MASTER);
+	p->int_pin = cfg_r8(f, PCI_INT_PIN);
+	if (o->msi_addr)
+		setup_msix(p, o, f, bars, msix);
+	p->lg_config = p->msix ? LG_CONFIG_MSIX : LG_CONFIG;
+	vnet_log(VNET_LOG_INFO, FN_FMT "virtio-net 1af4:%04x, legacy interface: I/O BAR0 at 0x%llx "
+	         "(%u ports)", FN_ARG(f), cfg_r16(f, VNET_PCI_DEVICE_ID), (unsigned long long)p->io_base,
+	         p->io_len);
+	*out = p;
+	return 0;
+}
+
 int vnet_pci_open(struct vnet_transport **t, const struct vnet_pci_opts *opts)
 {
 	static const struct vnet_pci_opts defaults;
@@ -881,7 +1298,7 @@ int vnet_pci_open(struct vnet_transport **t, const struct vnet_pci_opts *opts)
 	uint16_t cmd;
 	void *ecam;
 	unsigned type;
-	int err;
+	int err, legacy;
 
 	if (!t)
 		return -EINVAL;
@@ -895,7 +1312,8 @@ int vnet_pci_open(struct vnet_transport **t, const struct vnet_pci_opts *opts)
 	err = walk_caps(&f, &caps);
 	if (err)
 		goto err_ecam;
-	err = check_caps(&f, &caps);
+	legacy = pick_legacy(&f, &caps, o);
+	err = legacy < 0 ? legacy : legacy ? 0 : check_caps(&f, &caps);
 	if (err)
 		goto err_ecam;
 
@@ -905,6 +1323,12 @@ int vnet_pci_open(struct vnet_transport **t, const struct vnet_pci_opts *opts)
 	                 &cmd);
 	if (err)
 		goto err_cmd;
+	if (legacy) {
+		err = open_legacy(&p, &f, o, ecam, bars, caps.msix, cmd);
+		if (err)
+			goto err_cmd;
+		goto done;
+	}
 	for (type = CFG_COMMON; type < CFG_NTYPES; type++) {
 		chosen[type] = choose_cap(&f, &caps, bars, type);
 		if (!chosen[type] && type != CFG_ISR) {
@@ -917,22 +1341,11 @@ int vnet_pci_open(struct vnet_transport **t, const struct vnet_pci_opts *opts)
 	/* Memory space on, and bus mastering, which SeaBIOS leaves off. */
 	cfg_w16(&f, VNET_PCI_COMMAND, cmd | VNET_PCI_CMD_MEMORY | VNET_PCI_CMD_BUS_MASTER);
 
-	p = calloc(1, sizeof(*p));
+	p = new_transport(&f, o, ecam, &pci_ops);
 	if (!p) {
 		err = -ENOMEM;
 		goto err_cmd;
 	}
-	p->base.ops = &pci_ops;
-	p->loc = f;
-	/* config space after open only to turn bus mastering off (and on):
-	 * the caller's access or port IO as is, ECAM mapped again then */
-	if (ecam) {
-		p->loc.ctx = NULL;
-		p->ecam_base = o->ecam_base;
-	}
-	p->map_fn = o->map;
-	p->unmap = o->map ? o->unmap : NULL;
-	p->map_arg = o->map_arg;
 	err = -ENOMEM;
 	p->common = (volatile struct virtio_pci_common_cfg *)map_cap(p, o, bars, chosen[CFG_COMMON]);
 	p->notify = map_cap(p, o, bars, chosen[CFG_NOTIFY]);
@@ -962,6 +1375,7 @@ int vnet_pci_open(struct vnet_transport **t, const struct vnet_pci_opts *opts)
 
 	vnet_log(VNET_LOG_INFO, FN_FMT "virtio-net 1af4:%04x, %u queues", FN_ARG(&f),
 	         cfg_r16(&f, VNET_PCI_DEVICE_ID), p->num_queues);
+done:
 	if (ecam && o->map && o->unmap)
 		o->unmap(o->map_arg, ecam, VNET_PCI_ECAM_SIZE);
 	*t = &p->base;

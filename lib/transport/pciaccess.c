@@ -38,6 +38,8 @@ struct pa_transport {
 	struct vnet_transport base;
 	struct vnet_transport *inner; /* pci.c's transport */
 	struct pci_device *dev;
+	struct pci_io_handle *io;     /* I/O BAR0 (a legacy device's registers) */
+	uint64_t io_base;
 };
 
 static struct pa_transport *to_pa(struct vnet_transport *t)
@@ -445,11 +447,63 @@ static void fw_bus_master(struct vnet_transport *t, bool on)
 	i->ops->bus_master(i, on);
 }
 
+/* The legacy interface's I/O BAR0 (spec 4.1.4.8) through libpciaccess's
+ * port access (the kernel's resource file, or in/out with iopl). */
+static uint32_t pa_io_read(void *arg, uint64_t port, unsigned width)
+{
+	struct pa_transport *p = arg;
+	uint32_t reg = (uint32_t)(port - p->io_base);
+
+	if (width == 1)
+		return pci_io_read8(p->io, reg);
+	return width == 2 ? pci_io_read16(p->io, reg) : pci_io_read32(p->io, reg);
+}
+
+static void pa_io_write(void *arg, uint64_t port, unsigned width, uint32_t v)
+{
+	struct pa_transport *p = arg;
+	uint32_t reg = (uint32_t)(port - p->io_base);
+
+	if (width == 1)
+		pci_io_write8(p->io, reg, (uint8_t)v);
+	else if (width == 2)
+		pci_io_write16(p->io, reg, (uint16_t)v);
+	else
+		pci_io_write32(p->io, reg, v);
+}
+
+static const struct vnet_pci_io_ops pa_io_ops = { pa_io_read, pa_io_write };
+
+/* Open BAR0 for port access when it is an I/O BAR: pci.c decides whether
+ * the legacy interface is driven (and says so when it cannot reach it). */
+static void pa_open_io(struct pa_transport *p, struct pci_device *d, struct vnet_pci_opts *po)
+{
+	if (!d->regions[0].is_IO || !d->regions[0].size || !d->regions[0].base_addr)
+		return;
+	p->io = pci_device_open_io(d, d->regions[0].base_addr, d->regions[0].size);
+	if (!p->io) {
+		vnet_log(VNET_LOG_WARN, "pciaccess: cannot open I/O BAR0 at 0x%llx: no legacy interface",
+		         (unsigned long long)d->regions[0].base_addr);
+		return;
+	}
+	p->io_base = d->regions[0].base_addr;
+	po->io = &pa_io_ops;
+	po->io_arg = p;
+}
+
+static void pa_close_io(struct pa_transport *p, struct pci_device *d)
+{
+	if (p->io)
+		pci_device_close_io(d, p->io);
+	p->io = NULL;
+}
+
 static void pa_close(struct vnet_transport *t)
 {
 	struct pa_transport *p = to_pa(t);
 
 	vnet_transport_close(p->inner); /* unmaps the BARs through pa_unmap */
+	pa_close_io(p, p->dev);
 	/* bus mastering off: the device must not reach memory we give back */
 	if (p->dev) {
 		uint16_t cmd;
@@ -477,6 +531,24 @@ static const struct vnet_transport_ops pa_ops = {
 	.close = pa_close,
 	.queue_reset = fw_queue_reset,
 	.bus_master = fw_bus_master,
+};
+
+/* The same over the legacy interface: what it lacks, this lacks too. */
+static const struct vnet_transport_ops pa_legacy_ops = {
+	.name = "pciaccess-legacy",
+	.reset = fw_reset,
+	.get_status = fw_get_status,
+	.set_status = fw_set_status,
+	.get_features = fw_get_features,
+	.set_features = fw_set_features,
+	.config_generation = fw_config_generation,
+	.read_config = fw_read_config,
+	.queue_max = fw_queue_max,
+	.queue_setup = fw_queue_setup,
+	.notify = fw_notify,
+	.close = pa_close,
+	.bus_master = fw_bus_master,
+	.legacy = true,
 };
 
 int vnet_pciaccess_open(struct vnet_transport **t, const struct vnet_pciaccess_opts *o)
@@ -528,10 +600,12 @@ int vnet_pciaccess_open(struct vnet_transport **t, const struct vnet_pciaccess_o
 	po.unmap = pa_unmap;
 	po.map_arg = d;
 	po.bar_window = 1ull << 62; /* unreachable: BARs are checked assigned above */
+	po.legacy = o ? o->legacy : 0;
+	pa_open_io(p, d, &po);
 	rc = vnet_pci_open(&p->inner, &po);
 	if (rc)
 		goto fail_free;
-	p->base.ops = &pa_ops;
+	p->base.ops = p->inner->ops->legacy ? &pa_legacy_ops : &pa_ops;
 	p->dev = d;
 	vnet_dma_set_allocator(&huge_allocator);
 	vnet_log(VNET_LOG_INFO, "pciaccess: %s opened; DMA memory from hugepages", bdf);
@@ -539,6 +613,7 @@ int vnet_pciaccess_open(struct vnet_transport **t, const struct vnet_pciaccess_o
 	return 0;
 
 fail_free:
+	pa_close_io(p, d);
 	free(p);
 fail_sys:
 	pci_system_cleanup();

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The transport interface: what the net device needs from PCI modern
- * (spec 4.1), MMIO v2 (spec 4.2), vhost-user and the in-process device
- * model. Each transport is one file ending in a const vnet_transport_ops.
+ * The transport interface: what the net device needs from PCI (spec
+ * 4.1, modern or legacy), MMIO (spec 4.2, version 2 or 1), vhost-user and
+ * the in-process device model. Each transport is one file ending in a
+ * const vnet_transport_ops.
  */
 #ifndef VNET_TRANSPORT_H
 #define VNET_TRANSPORT_H
@@ -74,6 +75,13 @@ struct vnet_transport_ops {
 	 * -errno (-E2BIG: more regions than the device can map). NULL: the
 	 * device reaches all memory anyway (PCI, MMIO). */
 	int (*set_dma_regions)(struct vnet_transport *t, const struct vnet_dma *r, unsigned n);
+	/* The legacy interface (virtio 0.9.5; spec 4.1.4.8 PCI, 4.2.4 MMIO
+	 * version 1): 32 feature bits and no VERSION_1, so no packed ring,
+	 * IN_ORDER or RING_RESET; no FEATURES_OK (3.1.2); split rings in the
+	 * legacy layout given by page frame number (virtio_spec.h), at the
+	 * device's queue size; the 10-byte header without MRG_RXBUF
+	 * (5.1.6.1). queue_setup gets that layout's three addresses. */
+	bool legacy;
 };
 
 /* Every transport embeds this first. */

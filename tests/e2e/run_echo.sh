@@ -5,7 +5,9 @@
 # echo, iperf2 against lwiperf for 3 s, then "quit" and exit status 33.
 # The console must name the ring layout the driver set up: packed when the
 # guest was asked for it (ECHO_APPEND with packed=on), split otherwise, or
-# ECHO_RING=packed|split; a driver that fell back to split fails. The
+# ECHO_RING=packed|split; a driver that fell back to split fails. It must
+# name the interface too: legacy with --legacy, or with --transitional and
+# legacy=on in ECHO_APPEND; modern otherwise; ECHO_HDR=N: the header length. The
 # guest's last counters must show no driver error and no recovery
 # (echo_check.py).
 #   run_echo.sh IMAGE q35|microvm [qemu-run options...]
@@ -24,12 +26,18 @@ case " ${ECHO_APPEND:-} " in
 *" packed=on "*) ring=${ECHO_RING:-packed} ;;
 *) ring=${ECHO_RING:-split} ;;
 esac
+iface=modern
+case " $* " in
+*" --legacy "*) iface=legacy ;;
+*" --transitional "*) case " ${ECHO_APPEND:-} " in *" legacy=on "*) iface=legacy ;; esac ;;
+esac
+want=(--expect-serial "ring layout: $ring" --expect-serial "interface: $iface${ECHO_HDR:+, header $ECHO_HDR bytes}")
 serial=$(mktemp)
 trap 'rm -f "$serial"' EXIT
 timeout 240 "$here/../../tools/qemu-run" --machine "$machine" --timeout 180 --serial "$serial" "$@" \
 	--append "ip=10.99.0.2/24 gw=10.99.0.1 ${ECHO_APPEND:-}" "$image" -- \
 	python3 "$here/echo_check.py" --pings 100 --tcp-bytes 1048576 --iperf-seconds 3 --label "$machine" \
-	--expect-serial "ring layout: $ring"
+	"${want[@]}"
 if [ -n "${ECHO_WAKES:-}" ]; then
 	"$here/check_wakes.sh" "$serial" "$ECHO_WAKES"
 fi

@@ -13,10 +13,10 @@ static int reg_dir(uint32_t off)
 	case 0x000: case 0x004: case 0x008: case 0x00c: case 0x010: case 0x034: case 0x060:
 	case 0x0b0: case 0x0b4: case 0x0b8: case 0x0bc: case 0x0fc:
 		return R;
-	case 0x014: case 0x020: case 0x024: case 0x030: case 0x038: case 0x050: case 0x064:
+	case 0x014: case 0x020: case 0x024: case 0x028: case 0x030: case 0x038: case 0x03c: case 0x050: case 0x064:
 	case 0x080: case 0x084: case 0x090: case 0x094: case 0x0a0: case 0x0a4: case 0x0ac:
 		return W;
-	case 0x044: case 0x070: case 0x0c0:
+	case 0x040: case 0x044: case 0x070: case 0x0c0:
 		return RW;
 	default:
 		return 0;
@@ -52,6 +52,7 @@ static void refresh(struct fake_mmio *m, uint8_t *w)
 	st32(w + 0x010, m->dfs == 0 ? (uint32_t)m->dev_features :
 	                m->dfs == 1 ? (uint32_t)(m->dev_features >> 32) : 0);
 	st32(w + 0x034, q ? q->max : 0);
+	st32(w + 0x040, q ? q->pfn : 0);
 	st32(w + 0x044, q ? q->ready : 0);
 	st32(w + 0x060, m->int_status);
 	st32(w + 0x070, m->status);
@@ -89,7 +90,15 @@ static void reg_write(struct fake_mmio *m, uint32_t off, uint32_t v)
 		}
 		break;
 	case 0x030: m->qsel = v; break;
+	case 0x028: m->page_size = v; break;
 	case 0x038: if (q) q->num = v; break;
+	case 0x03c: if (q) q->align = v; break;
+	case 0x040:
+		if (q) {
+			q->pfn_writes++;
+			q->pfn = m->pfn_stuck ? 0 : v;
+		}
+		break;
 	case 0x044:
 		if (q) {
 			if (v && (q->addr_writes < 6 || !q->num))

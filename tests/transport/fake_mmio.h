@@ -2,7 +2,8 @@
 /*
  * A fake virtio-mmio register window (spec 4.2.2) whose registers behave
  * on trapped accesses (trap.h): feature and queue select, QueueReady,
- * reset, notify, InterruptStatus/InterruptACK, config at +0x100. It also
+ * reset, notify, InterruptStatus/InterruptACK, config at +0x100; with
+ * version 1 the legacy GuestPageSize, QueueAlign and QueuePFN (4.2.4). It also
  * records what a driver must not do: wrong widths, reads of write-only and
  * writes of read-only registers; and every control register access in order.
  */
@@ -18,6 +19,8 @@
 
 struct fake_mmio_vq {
 	uint32_t max, num, ready, resetting;
+	uint32_t align, pfn;     /* version 1: QueueAlign, QueuePFN */
+	unsigned pfn_writes;
 	uint32_t desc[2], driver[2], device[2];
 	unsigned addr_writes;
 };
@@ -29,6 +32,8 @@ struct fake_mmio {
 	uint32_t dfs, drfs, qsel, status, generation;
 	struct fake_mmio_vq q[FMMIO_QUEUES];
 	int reset_stuck;
+	int pfn_stuck;           /* version 1: QueuePFN ignores writes (reads 0) */
+	uint32_t page_size;      /* version 1: GuestPageSize as written */
 	/* QueueReset (RING_RESET): 0 resets the queue, 1 never completes
 	 * (reads 1), 2 not implemented (reads 0, the queue stays ready: QEMU
 	 * 7.2's virtio-mmio) */

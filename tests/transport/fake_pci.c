@@ -488,3 +488,130 @@ void fake_vdev_fini(struct fake_vdev *d)
 	trap_fini(&d->bar);
 	trap_fini(&d->msix);
 }
+
+/* --------------------------------------------- legacy device, port I/O -- */
+
+void fake_lg_init(struct fake_lg *l)
+{
+	static const uint8_t net_cfg[10] = {
+		0x52, 0x54, 0x00, 0x12, 0x34, 0x58, /* mac */
+		0x01, 0x00,                         /* status: LINK_UP */
+		0x01, 0x00,                         /* max_virtqueue_pairs */
+	};
+	unsigned i;
+
+	memset(l, 0, sizeof(*l));
+	/* the modern fake's low 32 bits, with NOTIFY_ON_EMPTY (24) and
+	 * ANY_LAYOUT (27), which QEMU offers legacy drivers */
+	l->host_features = 0x39bf8024u;
+	l->config_vector = VDEV_NO_VECTOR;
+	for (i = 0; i < FLG_QUEUES; i++) {
+		l->q[i].size = 256;
+		l->q[i].vector = VDEV_NO_VECTOR;
+	}
+	memcpy(l->cfg, net_cfg, sizeof(net_cfg));
+}
+
+static uint32_t lg_cfg_off(const struct fake_lg *l)
+{
+	return l->msix_on ? 0x18u : 0x14u;
+}
+
+/* Width of the register at @off (spec 4.1.4.8); 0: none there. */
+static unsigned lg_width(const struct fake_lg *l, uint32_t off)
+{
+	if (off < 0x0c)
+		return off % 4 ? 0 : 4;
+	if (off < 0x12)
+		return off % 2 ? 0 : 2;
+	if (off < 0x14)
+		return 1;
+	if (off < lg_cfg_off(l))
+		return off % 2 ? 0 : 2;
+	return 0;
+}
+
+static struct fake_lg_q *lg_q(struct fake_lg *l)
+{
+	return l->qsel < FLG_QUEUES ? &l->q[l->qsel] : NULL;
+}
+
+uint32_t fake_lg_read(struct fake_lg *l, uint32_t off, unsigned width)
+{
+	struct fake_lg_q *q = lg_q(l);
+	uint32_t v;
+
+	l->accesses++;
+	if (off >= lg_cfg_off(l)) {
+		off -= lg_cfg_off(l);
+		return off + width <= FLG_IO_SIZE - lg_cfg_off(l) ? ld(l->cfg + off, width) : 0xffffffffu;
+	}
+	if (lg_width(l, off) != width)
+		l->bad_width++;
+	switch (off) {
+	case 0x00: return l->host_features;
+	case 0x04: return l->guest_features;
+	case 0x08: return q ? q->pfn : 0;
+	case 0x0c: return q ? q->size : 0;
+	case 0x0e: return l->qsel;
+	case 0x12:
+		l->status_reads++;
+		return l->status;
+	case 0x13: /* reading ISR resets it (4.1.4.5) */
+		v = l->isr;
+		l->isr = 0;
+		l->isr_reads++;
+		return v;
+	case 0x14: return l->config_vector;
+	case 0x16: return q ? q->vector : VDEV_NO_VECTOR;
+	default: return 0;
+	}
+}
+
+static void lg_reset(struct fake_lg *l)
+{
+	unsigned i;
+
+	l->resets++;
+	l->guest_features = 0;
+	l->config_vector = VDEV_NO_VECTOR;
+	for (i = 0; i < FLG_QUEUES; i++) {
+		l->q[i].pfn = 0;
+		l->q[i].vector = VDEV_NO_VECTOR;
+	}
+	l->status = l->reset_stuck ? 0x40 : 0;
+}
+
+void fake_lg_write(struct fake_lg *l, uint32_t off, unsigned width, uint32_t v)
+{
+	struct fake_lg_q *q = lg_q(l);
+
+	l->accesses++;
+	if (off >= lg_cfg_off(l) || lg_width(l, off) != width) {
+		l->bad_width += off < lg_cfg_off(l);
+		l->ro_writes += off >= lg_cfg_off(l);
+		return;
+	}
+	switch (off) {
+	case 0x04: l->guest_features = v; l->guest_feature_writes++; break;
+	case 0x08:
+		if (q) {
+			q->pfn_writes++;
+			q->pfn = l->pfn_stuck ? 0 : v;
+		}
+		break;
+	case 0x0e: l->qsel = (uint16_t)v; break;
+	case 0x10: l->notifies++; l->last_notify = (uint16_t)v; break;
+	case 0x12:
+		if (v & 0x08)
+			l->features_ok_writes++;
+		if (v == 0)
+			lg_reset(l);
+		else
+			l->status = (uint8_t)v;
+		break;
+	case 0x14: l->config_vector = (uint16_t)v; break;
+	case 0x16: if (q) q->vector = (uint16_t)v; break;
+	default: l->ro_writes++; break; /* host features, queue size, ISR */
+	}
+}

@@ -127,6 +127,43 @@ struct fake_vdev {
 	struct { uint32_t off; unsigned width; } cfg_log[VDEV_MAX_LOG];
 };
 
+/* ---- the legacy interface (spec 4.1.4.8): registers in I/O BAR0 ---- */
+
+#define FLG_QUEUES   3
+#define FLG_IO_SIZE  0x40u   /* QEMU: 20 or 24 bytes of registers + the net config, rounded up */
+
+struct fake_lg_q {
+	uint16_t size;     /* QueueSize, read-only (0: no such queue) */
+	uint32_t pfn;      /* QueueAddress */
+	uint16_t vector;   /* queue_msix_vector (with MSI-X on) */
+	unsigned pfn_writes;
+};
+
+/* A legacy device behind port I/O: each access is a call (no traps),
+ * @off from the start of BAR0. */
+struct fake_lg {
+	uint32_t host_features, guest_features;
+	uint16_t qsel, config_vector;
+	uint8_t status, isr;
+	int msix_on;            /* MSI-X enabled: config at 24, else 20 */
+	uint8_t cfg[FLG_IO_SIZE];
+	struct fake_lg_q q[FLG_QUEUES];
+	/* fault injection */
+	int pfn_stuck;          /* QueueAddress writes are ignored (reads 0) */
+	int reset_stuck;        /* status never reads back 0 */
+	/* what the driver did */
+	unsigned accesses, bad_width, ro_writes, resets, status_reads, notifies;
+	unsigned features_ok_writes; /* status written with FEATURES_OK, which legacy lacks */
+	unsigned guest_feature_writes, isr_reads;
+	uint16_t last_notify;
+};
+
+/* A legacy virtio-net-pci: 32 feature bits, three queues of 256, MAC
+ * 52:54:00:12:34:58, link up. */
+void fake_lg_init(struct fake_lg *l);
+uint32_t fake_lg_read(struct fake_lg *l, uint32_t off, unsigned width);
+void fake_lg_write(struct fake_lg *l, uint32_t off, unsigned width, uint32_t v);
+
 /* Map the BAR region, arm the common, device and notify pages, and the
  * MSI-X region. 0 or -1. */
 int fake_vdev_init(struct fake_vdev *d);

@@ -187,6 +187,79 @@ int __wrap_pci_device_map_range(struct pci_device *d, pciaddr_t base, pciaddr_t 
 	return EFAULT;
 }
 
+/* Port I/O (a legacy device's BAR0): a handle per open, accesses by
+ * offset from its base, going to fpa.lg when it is function vdev_fn's
+ * BAR0, else reading as all ones. */
+struct pci_io_handle {
+	struct pci_device *d;
+	pciaddr_t base, size;
+};
+
+struct pci_io_handle *__wrap_pci_device_open_io(struct pci_device *d, pciaddr_t base, pciaddr_t size);
+void __wrap_pci_device_close_io(struct pci_device *d, struct pci_io_handle *h);
+uint32_t __wrap_pci_io_read32(struct pci_io_handle *h, uint32_t reg);
+uint16_t __wrap_pci_io_read16(struct pci_io_handle *h, uint32_t reg);
+uint8_t __wrap_pci_io_read8(struct pci_io_handle *h, uint32_t reg);
+void __wrap_pci_io_write32(struct pci_io_handle *h, uint32_t reg, uint32_t v);
+void __wrap_pci_io_write16(struct pci_io_handle *h, uint32_t reg, uint16_t v);
+void __wrap_pci_io_write8(struct pci_io_handle *h, uint32_t reg, uint8_t v);
+
+struct pci_io_handle *__wrap_pci_device_open_io(struct pci_device *d, pciaddr_t base, pciaddr_t size)
+{
+	struct pci_io_handle *h;
+
+	if (fpa.io_open_fail || !d->regions[0].is_IO || base != d->regions[0].base_addr ||
+	    size > d->regions[0].size)
+		return NULL;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	h->d = d;
+	h->base = base;
+	h->size = size;
+	fpa.io_opens++;
+	return h;
+}
+
+void __wrap_pci_device_close_io(struct pci_device *d, struct pci_io_handle *h)
+{
+	(void)d;
+	if (h)
+		fpa.io_closes++;
+	free(h);
+}
+
+static struct fake_lg *io_lg(struct pci_io_handle *h, uint32_t reg, unsigned width)
+{
+	if (reg + width > h->size) {
+		fpa.io_stray++;
+		return NULL;
+	}
+	return fpa.lg && dev_index(h->d) == fpa.vdev_fn ? fpa.lg : NULL;
+}
+
+static uint32_t io_read(struct pci_io_handle *h, uint32_t reg, unsigned width)
+{
+	struct fake_lg *l = io_lg(h, reg, width);
+
+	return l ? fake_lg_read(l, reg, width) : 0xffffffffu;
+}
+
+static void io_write(struct pci_io_handle *h, uint32_t reg, unsigned width, uint32_t v)
+{
+	struct fake_lg *l = io_lg(h, reg, width);
+
+	if (l)
+		fake_lg_write(l, reg, width, v);
+}
+
+uint32_t __wrap_pci_io_read32(struct pci_io_handle *h, uint32_t reg) { return io_read(h, reg, 4); }
+uint16_t __wrap_pci_io_read16(struct pci_io_handle *h, uint32_t reg) { return (uint16_t)io_read(h, reg, 2); }
+uint8_t __wrap_pci_io_read8(struct pci_io_handle *h, uint32_t reg) { return (uint8_t)io_read(h, reg, 1); }
+void __wrap_pci_io_write32(struct pci_io_handle *h, uint32_t reg, uint32_t v) { io_write(h, reg, 4, v); }
+void __wrap_pci_io_write16(struct pci_io_handle *h, uint32_t reg, uint16_t v) { io_write(h, reg, 2, v); }
+void __wrap_pci_io_write8(struct pci_io_handle *h, uint32_t reg, uint8_t v) { io_write(h, reg, 1, v); }
+
 int __wrap_pci_device_unmap_range(struct pci_device *d, void *va, pciaddr_t size)
 {
 	(void)d;

@@ -40,6 +40,9 @@ struct fake_pa {
 	const char *driver[FAKE_MAX_FNS];      /* sysfs driver link target, NULL: unbound */
 	struct fake_vdev *vdev;                /* behind BAR4 of function @vdev_fn */
 	unsigned vdev_fn;
+	struct fake_lg *lg;                    /* behind I/O BAR0 of function @vdev_fn (legacy) */
+	int io_open_fail;                      /* pci_device_open_io returns NULL */
+	unsigned io_opens, io_closes, io_stray; /* I/O handles; accesses past their BAR */
 	/* fault injection */
 	int init_rc, probe_rc, map_rc;         /* positive errno, as libpciaccess */
 	unsigned cfg_fail;                     /* config reads of these widths fail (1|2|4) */

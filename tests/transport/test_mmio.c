@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * MMIO v2 transport (virtio spec 4.2): probing, command-line and fixed
- * range discovery, and the transport methods against a fake window.
+ * MMIO transport (virtio spec 4.2), version 2 and the legacy version 1
+ * (4.2.4): probing, command-line and fixed range discovery, and the
+ * transport methods against a fake window.
  */
 #define _GNU_SOURCE
 #include <check.h>
@@ -16,6 +17,7 @@
 
 #include "fake_mmio.h"
 #include "logcap.h"
+#include "lowdma.h"
 #include "transport/transport.h"
 
 static struct fake_mmio fm;
@@ -59,13 +61,23 @@ START_TEST(opens_version2_net)
 }
 END_TEST
 
-START_TEST(refuses_version1_with_hint)
+/* Version 1 is the legacy interface (4.2.4), driven as such; other
+ * versions are refused. */
+START_TEST(opens_version1_as_legacy)
 {
 	fm.version = 1;
 	fake_mmio_sync(&fm);
-	ck_assert_int_eq(vnet_mmio_open(&t, (uintptr_t)fm.win.mem), -ENOTSUP);
-	ck_assert_ptr_null(t);
-	ck_assert(logcap_has("-global virtio-mmio.force-legacy=false"));
+	ck_assert_int_eq(vnet_mmio_open(&t, (uintptr_t)fm.win.mem), 0);
+	ck_assert_str_eq(t->ops->name, "mmio-legacy");
+	ck_assert_int_eq(vnet_transport_legacy(t), 1);
+	ck_assert_uint_eq(vnet_mmio_base(t), (uintptr_t)fm.win.mem);
+	ck_assert(logcap_has("legacy interface (version 1)"));
+	close_t();
+	fm.version = 2;
+	fake_mmio_sync(&fm);
+	open_ok();
+	ck_assert_int_eq(vnet_transport_legacy(t), 0);
+	close_t();
 	fm.version = 3;
 	fake_mmio_sync(&fm);
 	ck_assert_int_eq(vnet_mmio_open(&t, (uintptr_t)fm.win.mem), -ENOTSUP);
@@ -249,6 +261,126 @@ START_TEST(read_config_widths_and_bounds)
 	ck_assert_uint_eq(fm.ncfg, 7);
 	ck_assert(logcap_has("beyond the 256-byte config"));
 	ck_assert_uint_eq(fm.bad_width, 0);
+}
+END_TEST
+
+/* ---------------------------------------------------- legacy (v1) -- */
+
+static void open_legacy(void)
+{
+	fm.version = 1;
+	fake_mmio_sync(&fm);
+	ck_assert_int_eq(vnet_mmio_open(&t, (uintptr_t)fm.win.mem), 0);
+	ck_assert(t->ops->legacy);
+}
+
+/* 4.2.4: 32 feature bits through bank 0 of the select registers;
+ * no ConfigGeneration (not even read); no QueueReset. */
+START_TEST(legacy_features_32_bits)
+{
+	unsigned i;
+
+	NEED_TRAPS();
+	open_legacy();
+	fm.nreg = 0;
+	ck_assert_uint_eq(t->ops->get_features(t), 0x30bf8024u);
+	t->ops->set_features(t, 0xffffffff00010020ull);
+	ck_assert_uint_eq(fm.drv_features, 0x00010020u);
+	for (i = 0; i < fm.nreg; i++)
+		if (fm.reg_log[i].off == 0x014 || fm.reg_log[i].off == 0x024)
+			ck_assert_uint_eq(fm.reg_log[i].val, 0); /* bank 0 only */
+	ck_assert_uint_eq(t->ops->config_generation(t), 0);
+	ck_assert_uint_eq(fm.nreg, 4);
+	ck_assert_ptr_null(t->ops->queue_reset);
+	ck_assert_uint_eq(fm.bad_width + fm.wo_reads + fm.ro_writes, 0);
+}
+END_TEST
+
+/* 4.2.4 virtqueue configuration: GuestPageSize, QueueNum, QueueAlign
+ * 4096, then the PFN of the legacy layout (used at the 4096-aligned
+ * offset), which must read back. */
+START_TEST(legacy_queue_setup_pfn)
+{
+	struct vnet_vq_addrs a = {0x12345000u, 0x12345000u + 16 * 256, 0x12345000u + 0x2000}, bad;
+
+	NEED_TRAPS();
+	open_legacy();
+	ck_assert_int_eq(t->ops->queue_setup(t, 1, 256, &a), 0);
+	ck_assert_uint_eq(fm.page_size, 4096);
+	ck_assert_uint_eq(fm.q[1].num, 256);
+	ck_assert_uint_eq(fm.q[1].align, 4096);
+	ck_assert_uint_eq(fm.q[1].pfn, 0x12345);
+	ck_assert_uint_eq(fm.q[1].ready, 0); /* no QueueReady in version 1 */
+	ck_assert_int_eq(t->ops->queue_setup(t, 1, 256, &a), -EBUSY); /* in use */
+	bad = a;
+	bad.used = a.avail + 6 + 2 * 256; /* not 4096-aligned */
+	ck_assert_int_eq(t->ops->queue_setup(t, 0, 256, &bad), -EINVAL);
+	bad = a;
+	bad.desc += 0x800;
+	ck_assert_int_eq(t->ops->queue_setup(t, 0, 256, &bad), -EINVAL);
+	ck_assert(logcap_has("not a legacy ring layout"));
+	ck_assert_int_eq(t->ops->queue_setup(t, 0, 512, &a), -EINVAL); /* not the layout of 512 */
+	ck_assert_uint_eq(fm.q[0].pfn_writes, 0);
+	fm.q[0].max = 128;
+	ck_assert_int_eq(t->ops->queue_setup(t, 0, 256, &a), -EINVAL); /* > QueueNumMax */
+	fm.q[0].max = 256;
+	fm.pfn_stuck = 1;
+	ck_assert_int_eq(t->ops->queue_setup(t, 0, 256, &a), -EIO);
+	ck_assert(logcap_has("QueuePFN 0x12345 did not read back"));
+	ck_assert_uint_eq(fm.q[0].pfn_writes, 2); /* the PFN, then 0 */
+	t->ops->notify(t, 1);
+	ck_assert_uint_eq(fm.last_notify, 1);
+	ck_assert_uint_eq(fm.bad_width + fm.wo_reads + fm.ro_writes, 0);
+}
+END_TEST
+
+/* A whole open over version 1: no FEATURES_OK written, no feature bank
+ * 1, each queue's PFN set with the ring where the device looks. */
+START_TEST(legacy_device_open)
+{
+	struct vnet_pool_conf pc = {.count = 1024};
+	struct vnet_dev_conf dc = {.features = VNET_F_DEFAULT};
+	struct vnet_pool *pool;
+	struct vnet_dev *d;
+	unsigned i, status_writes = 0;
+	uint8_t *rx;
+
+	NEED_TRAPS();
+	open_legacy();
+	vnet_dma_set_allocator(&lowdma);
+	ck_assert_int_eq(vnet_pool_create(&pool, &pc), 0);
+	dc.pool = pool;
+	fm.nreg = 0;
+	ck_assert_int_eq(vnet_dev_open(&d, t, &dc), 0);
+	for (i = 0; i < fm.nreg && i < FMMIO_MAX_LOG; i++) {
+		if (fm.reg_log[i].off == 0x070 && fm.reg_log[i].write) {
+			status_writes++;
+			ck_assert_uint_eq(fm.reg_log[i].val & 0x08, 0); /* no FEATURES_OK */
+		}
+	}
+	ck_assert_uint_ge(status_writes, 1);
+	ck_assert_uint_eq(fm.status, 0x07);
+	ck_assert_uint_eq(vnet_dev_hdr_len(d), 10); /* no MRG_RXBUF asked */
+	ck_assert_uint_eq(fm.q[0].num, 256);
+	ck_assert_uint_ne(fm.q[0].pfn, 0);
+	ck_assert_uint_ne(fm.q[1].pfn, 0);
+	/* RX full where a legacy device reads its avail index */
+	rx = (uint8_t *)(uintptr_t)((uint64_t)fm.q[0].pfn << 12);
+	ck_assert_uint_eq(*(volatile uint16_t *)(rx + 16 * 256 + 2), 256);
+	vnet_dev_close(d);
+	ck_assert_uint_eq(vnet_pool_in_use(pool), 0);
+	ck_assert_int_eq(vnet_pool_destroy(pool), 0);
+	vnet_dma_set_allocator(NULL);
+}
+END_TEST
+
+START_TEST(legacy_intr_ack)
+{
+	NEED_TRAPS();
+	open_legacy();
+	fm.int_status = 1;
+	ck_assert_uint_eq(vnet_mmio_intr_ack(t), 1);
+	ck_assert_uint_eq(fm.int_status, 0);
 }
 END_TEST
 
@@ -485,7 +617,7 @@ START_TEST(find_from_cmdline_then_range)
 }
 END_TEST
 
-START_TEST(find_legacy_device_fails_with_hint)
+START_TEST(find_opens_legacy_device)
 {
 	struct slots s;
 	struct vnet_mmio_range r;
@@ -495,9 +627,10 @@ START_TEST(find_legacy_device_fails_with_hint)
 	r.stride = VNET_MMIO_WINDOW_SIZE;
 	r.count = 8;
 	slot_set(&s, 7, 1, 1); /* QEMU 7.2 microvm default: version 1 */
-	ck_assert_int_eq(vnet_mmio_find_in(&t, NULL, &r, 0), -ENOTSUP);
-	ck_assert(logcap_has("force-legacy=false"));
-	ck_assert_ptr_null(t);
+	ck_assert_int_eq(vnet_mmio_find_in(&t, NULL, &r, 0), 0);
+	ck_assert_int_eq(vnet_transport_legacy(t), 1);
+	ck_assert_uint_eq(vnet_mmio_base(t), slot_addr(&s, 7));
+	close_t();
 	r.stride = 0x80; /* narrower than the registers */
 	ck_assert_int_eq(vnet_mmio_find_in(&t, NULL, &r, 0), -EINVAL);
 	free(s.mem);
@@ -540,7 +673,7 @@ static Suite *mmio_suite(void)
 
 	tcase_add_checked_fixture(p, setup, teardown);
 	tcase_add_test(p, opens_version2_net);
-	tcase_add_test(p, refuses_version1_with_hint);
+	tcase_add_test(p, opens_version1_as_legacy);
 	tcase_add_test(p, bad_magic_is_not_a_device);
 	tcase_add_test(p, empty_slot_is_silent_and_untouched);
 	tcase_add_test(p, other_device_types_are_refused);
@@ -558,13 +691,17 @@ static Suite *mmio_suite(void)
 	tcase_add_test(o, intr_ack_leaves_bits_it_did_not_read);
 	tcase_add_test(o, intr_ack_with_nothing_pending);
 	tcase_add_test(o, base_is_the_window);
+	tcase_add_test(o, legacy_features_32_bits);
+	tcase_add_test(o, legacy_queue_setup_pfn);
+	tcase_add_test(o, legacy_device_open);
+	tcase_add_test(o, legacy_intr_ack);
 	suite_add_tcase(s, o);
 
 	tcase_add_checked_fixture(c, setup, teardown);
 	tcase_add_test(c, cmdline_entries_parse);
 	tcase_add_test(c, cmdline_malformed_entries_are_skipped);
 	tcase_add_test(c, find_from_cmdline_then_range);
-	tcase_add_test(c, find_legacy_device_fails_with_hint);
+	tcase_add_test(c, find_opens_legacy_device);
 	tcase_add_test(c, hosted_find_does_not_probe_fixed_range);
 	tcase_add_test(c, find_from_cmdline_size_bounds_config);
 	suite_add_tcase(s, c);

@@ -88,6 +88,8 @@ static void teardown(void)
 	unsetenv("VNET_PCI_AUTO");
 	vnet_set_log(NULL, NULL, VNET_LOG_ERR);
 	ck_assert_uint_eq(fpa.sys_refused, 0); /* nothing else under /sys was tried */
+	ck_assert_uint_eq(fpa.io_opens, fpa.io_closes); /* every port handle closed */
+	ck_assert_uint_eq(fpa.io_stray, 0);
 }
 
 static int open_bdf(const char *bdf)
@@ -295,6 +297,75 @@ START_TEST(transitional_device_opens)
 	open_ok("00:03.0");
 	ck_assert(logcap_has("virtio-net 1af4:1000, 3 queues"));
 	ck_assert(logcap_has("pciaccess: 0000:00:03.0 opened"));
+}
+END_TEST
+
+/* A legacy-only device (disable-modern=on): its registers in I/O BAR0
+ * through libpciaccess's port access, every op forwarded, the handle
+ * closed with the transport. */
+START_TEST(legacy_device_through_port_io)
+{
+	struct fake_lg lg;
+	struct vnet_vq_addrs a = {0x12345000u, 0x12345000u + 16 * 256, 0x12345000u + 0x2000};
+	uint8_t mac[6];
+
+	fake_lg_init(&lg);
+	fpa.lg = &lg;
+	fake_fn_w16(net, 0x02, 0x1000);
+	fpa.dev[2].device_id = 0x1000;
+	net->cfg[0x34] = 0x98; /* MSI-X only: no virtio 1.0 structures */
+	net->cfg[0x99] = 0;
+	open_ok("00:03.0");
+	ck_assert_str_eq(t->ops->name, "pciaccess-legacy");
+	ck_assert_int_eq(vnet_transport_legacy(t), 1);
+	ck_assert_ptr_null(t->ops->queue_reset);
+	ck_assert_uint_eq(fpa.io_opens, 1);
+	ck_assert_uint_eq(fpa.maps, 0); /* nothing of the memory BARs */
+	ck_assert_uint_eq(t->ops->get_features(t), lg.host_features);
+	t->ops->set_features(t, 0x20);
+	ck_assert_uint_eq(lg.guest_features, 0x20);
+	t->ops->set_status(t, 0x03);
+	ck_assert_uint_eq(lg.status, 0x03);
+	ck_assert_int_eq(t->ops->reset(t), 0);
+	ck_assert_uint_eq(lg.resets, 1);
+	t->ops->read_config(t, 0, mac, sizeof(mac));
+	ck_assert_mem_eq(mac, "\x52\x54\x00\x12\x34\x58", 6);
+	ck_assert_uint_eq(t->ops->queue_max(t, 0), 256);
+	ck_assert_int_eq(t->ops->queue_setup(t, 0, 256, &a), 0);
+	ck_assert_uint_eq(lg.q[0].pfn, 0x12345);
+	t->ops->notify(t, 0);
+	ck_assert_uint_eq(lg.notifies, 1);
+	ck_assert_uint_eq(lg.bad_width, 0);
+	vnet_transport_close(t);
+	t = NULL;
+	ck_assert_uint_eq(fpa.io_closes, 1);
+}
+END_TEST
+
+/* Transitional: modern unless legacy is asked for; a BAR0 whose port
+ * access cannot be opened leaves a legacy-only device refused. */
+START_TEST(transitional_legacy_when_asked)
+{
+	struct fake_lg lg;
+
+	fake_lg_init(&lg);
+	fpa.lg = &lg;
+	fake_fn_w16(net, 0x02, 0x1000);
+	fpa.dev[2].device_id = 0x1000;
+	open_ok("00:03.0");
+	ck_assert_str_eq(t->ops->name, "pciaccess");
+	ck_assert_uint_eq(lg.accesses, 0);
+	vnet_transport_close(t);
+	t = NULL;
+	opts.legacy = 1;
+	open_ok("00:03.0");
+	ck_assert_str_eq(t->ops->name, "pciaccess-legacy");
+	vnet_transport_close(t);
+	t = NULL;
+	fpa.io_open_fail = 1;
+	refused(open_bdf("00:03.0"), -ENOTSUP, "no port I/O");
+	ck_assert(logcap_has("cannot open I/O BAR0 at 0xc0c0"));
+	ck_assert_uint_eq(fpa.io_opens, fpa.io_closes);
 }
 END_TEST
 
@@ -640,6 +711,8 @@ static Suite *pciaccess_suite(void)
 	tcase_add_test(o, auto_pick_skips_bound_devices);
 	tcase_add_test(o, opens_and_forwards_every_op);
 	tcase_add_test(o, transitional_device_opens);
+	tcase_add_test(o, legacy_device_through_port_io);
+	tcase_add_test(o, transitional_legacy_when_asked);
 	tcase_add_test(o, close_turns_bus_mastering_off);
 	tcase_add_test(o, close_with_config_space_gone);
 	suite_add_tcase(s, o);

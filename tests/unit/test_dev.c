@@ -7,6 +7,8 @@
  */
 #include <errno.h>
 
+#include <vnet/transports.h>
+
 #include "testutil.h"
 #include "transport/logcap.h"
 #include "base/virtio_spec.h"
@@ -843,6 +845,119 @@ START_TEST(control_queue_needs_features)
 }
 END_TEST
 
+/* ---- the legacy interface (virtio 0.9.5) over the model's legacy face ---- */
+
+/* Legacy (spec 4.1.4.8, 5.1.6.1): 32 feature bits and no VERSION_1, no
+ * FEATURES_OK, rings the model finds from the descriptor table's address
+ * alone (used at the 4096-aligned offset), the 10-byte header without
+ * MRG_RXBUF: 3000 frames come back intact and in order. */
+static void legacy_traffic(uint64_t offer, uint64_t want, uint32_t hdr)
+{
+	struct vnet_model_conf mc = {.features = offer, .legacy = true, .queue_max = 256};
+	struct vnet_dev_conf dc = {.features = want};
+	struct vnet_model_state st;
+	struct vnet_model_stats ms;
+	struct vnet_net_config c;
+	struct rig r;
+
+	ck_assert_int_eq(rig_open(&r, &mc, &dc, 0, 1), 0);
+	ck_assert_int_eq(vnet_transport_legacy(vnet_model_transport(r.m)), 1);
+	ck_assert_uint_eq(vnet_dev_hdr_len(r.dev), hdr);
+	ck_assert_int_eq(vnet_dev_config(r.dev, &c), 0);
+	ck_assert_uint_eq(c.features, offer & want);
+	ck_assert_uint_eq(c.features >> 32, 0);
+	vnet_model_get_state(r.m, &st);
+	ck_assert_uint_eq(st.features, c.features);
+	ck_assert_uint_eq(loop_traffic(&r, 3000, 32, 0), 3000);
+	vnet_model_stats(r.m, &ms);
+	ck_assert_uint_eq(ms.rx_frames, 3000);
+	ck_assert_uint_eq(ms.tx_bad_hdr, 0);
+	ck_assert_uint_eq(ms.bad_desc, 0);
+	rig_close(&r);
+}
+
+START_TEST(legacy_device_10_byte_header)
+{
+	legacy_traffic(VNET_F_MAC | VNET_F_STATUS | VNET_F_EVENT_IDX | VNET_F_MRG_RXBUF, VNET_F_DEFAULT, 10);
+}
+END_TEST
+
+START_TEST(legacy_device_mrg_rxbuf_12_byte_header)
+{
+	struct vnet_dev_conf dc = {.features = VNET_F_DEFAULT | VNET_F_MRG_RXBUF, .hdr_len = 10};
+	struct vnet_model_conf mc = {.features = VNET_F_MAC | VNET_F_MRG_RXBUF, .legacy = true, .queue_max = 256};
+	struct rig r;
+
+	legacy_traffic(VNET_F_MAC | VNET_F_STATUS | VNET_F_MRG_RXBUF, VNET_F_DEFAULT | VNET_F_MRG_RXBUF, 12);
+	/* an override that disagrees with the legacy rule is refused whole */
+	logcap_start();
+	ck_assert_int_eq(rig_open(&r, &mc, &dc, 0, 1), -EINVAL);
+	ck_assert(logcap_has("a legacy device's: 12"));
+	ck_assert_ptr_null(r.dev);
+	rig_close(&r);
+	vnet_set_log(NULL, NULL, VNET_LOG_ERR);
+}
+END_TEST
+
+/* A legacy queue has the device's size (QueueSize is read-only): another
+ * size asked for, or a device size that is not a power of two, is a clear
+ * error with nothing left behind. */
+START_TEST(legacy_ring_sizes)
+{
+	struct vnet_model_conf mc = {.legacy = true, .queue_max = 128};
+	struct vnet_dev_conf dc = {.rx_ring_size = 256};
+	struct rig r;
+
+	logcap_start();
+	ck_assert_int_eq(rig_open(&r, &mc, &dc, 0, 1), -EINVAL);
+	ck_assert(logcap_has("legacy device's rings have its sizes (rx 128, tx 128)"));
+	ck_assert_ptr_null(r.dev);
+	rig_close(&r);
+	ck_assert_int_eq(rig_open(&r, &mc, NULL, 0, 1), 0);
+	ck_assert_uint_eq(vnet_pool_in_use(r.pool), 128); /* the RX ring, 128 */
+	rig_close(&r);
+	vnet_set_log(NULL, NULL, VNET_LOG_ERR);
+}
+END_TEST
+
+/* A legacy device that breaks a ring is recovered by a whole-device reset
+ * (no RING_RESET in legacy): the queues programmed again by PFN, the same
+ * features, traffic going on. */
+START_TEST(legacy_device_recovers)
+{
+	struct vnet_model_conf mc = {.legacy = true, .queue_max = 256};
+	struct vnet_model_stats ms;
+	struct vnet_net_config c;
+	struct rig r;
+
+	ck_assert_int_eq(rig_open(&r, &mc, NULL, 0, 1), 0);
+	vnet_model_fault(r.m, VNET_FAULT_USED_ID_RANGE, 1);
+	recoveries = 0;
+	ck_assert_uint_gt(loop_traffic(&r, 2000, 16, 2), 1900);
+	vnet_model_stats(r.m, &ms);
+	ck_assert_uint_eq(ms.faults_fired, 1);
+	ck_assert_uint_eq(recoveries, 1);
+	ck_assert_uint_ge(ms.resets, 2); /* open, then the recovery */
+	ck_assert_uint_eq(ms.queue_resets, 0);
+	ck_assert_int_eq(vnet_dev_config(r.dev, &c), 0);
+	ck_assert_uint_eq(c.features, VNET_F_DEFAULT & UINT32_MAX);
+	rig_close(&r);
+}
+END_TEST
+
+/* The model's legacy face takes 32 feature bits only. */
+START_TEST(legacy_model_offers_32_bits)
+{
+	struct vnet_model_conf mc = {.legacy = true, .features = VNET_F_MAC | VNET_F_VERSION_1};
+	struct vnet_model *m;
+
+	ck_assert_int_eq(vnet_model_create(&m, &mc), -EINVAL);
+	mc.features = VNET_F_MAC | VNET_F_RING_PACKED;
+	ck_assert_int_eq(vnet_model_create(&m, &mc), -EINVAL);
+}
+END_TEST
+
+
 int main(void)
 {
 	Suite *s = suite_create("dev");
@@ -851,6 +966,11 @@ int main(void)
 	tcase_add_test(hs, negotiates_offer_and_want);
 	tcase_add_test(hs, minimal_device);
 	tcase_add_test(hs, refuses_legacy_device);
+	tcase_add_test(tr, legacy_device_10_byte_header);
+	tcase_add_test(tr, legacy_device_mrg_rxbuf_12_byte_header);
+	tcase_add_test(hs, legacy_ring_sizes);
+	tcase_add_test(hs, legacy_model_offers_32_bits);
+	tcase_add_test(tr, legacy_device_recovers);
 	tcase_add_test(hs, features_ok_refused);
 	tcase_add_test(hs, reset_never_completes);
 	tcase_add_test(hs, bad_conf);

@@ -76,6 +76,33 @@ START_TEST(bad_sizes)
 }
 END_TEST
 
+/* The legacy layout (spec 2.7, "Legacy Interfaces: A Note on Virtqueue
+ * Layout"): one page-aligned block, avail right behind the table, used at
+ * the next 4096-byte boundary past avail's used_event; written out here
+ * from the spec's formula. */
+START_TEST(legacy_layout)
+{
+	static const uint16_t sizes[] = {1, 8, 256, 1024, 32768};
+	unsigned i;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		uint64_t n = sizes[i], used = (16 * n + 2 * (3 + n) + 4095) & ~4095ull;
+		struct vnet_vq_addrs a;
+		struct vnet_vq q2;
+
+		ck_assert_int_eq(vnet_sq_alloc_legacy(&q2, 0, sizes[i], 0), 0);
+		vnet_sq_addrs(&q2, &a);
+		ck_assert_uint_eq(a.desc % 4096, 0);
+		ck_assert_uint_eq(a.avail - a.desc, 16 * n);
+		ck_assert_uint_eq(a.used - a.desc, used);
+		ck_assert_uint_ge(q2.mem.len, used + 6 + 8 * n);
+		ck_assert_uint_eq(q2.mem.len % 4096, 0);
+		vnet_vq_free(&q2);
+	}
+	ck_assert_int_eq(vnet_sq_alloc_legacy(&(struct vnet_vq){0}, 0, 100, 0), -EINVAL);
+}
+END_TEST
+
 START_TEST(layout)
 {
 	struct vnet_vq_addrs a;
@@ -610,6 +637,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, bad_sizes);
 	tcase_add_test(tc, layout);
+	tcase_add_test(tc, legacy_layout);
 	tcase_add_test(tc, wraparound);
 	tcase_add_test(tc, harvest_partial);
 	tcase_add_test(tc, bad_id_out_of_range_breaks);

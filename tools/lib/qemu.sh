@@ -26,9 +26,11 @@
 #   vnet_exit_device ARCH            how the guest's exit status becomes
 #                     QEMU's: isa-debug-exit (x86_64), semihosting
 #                     (aarch64), the virt machine's sifive_test (riscv64)
-#   vnet_nic ARCH pci|mmio modern|legacy [PROPS]
+#   vnet_nic ARCH pci|mmio modern|legacy|transitional [PROPS]
 #                     one virtio-net device; modern is virtio 1.x only
-#                     (PCI: disable-legacy=on; MMIO: version 2)
+#                     (PCI: disable-legacy=on; MMIO: version 2), legacy
+#                     virtio 0.9.5 only (PCI: disable-modern=on; MMIO:
+#                     version 1), transitional both (PCI only)
 # Running it, always bounded by timeout(1):
 #   vnet_qemu_bounded SECONDS        in the foreground; QEMU's status
 #   vnet_qemu_start NAME SECONDS [NETNS]   in the background (inside NETNS),
@@ -268,13 +270,14 @@ vnet_exit_device() {  # ARCH
 	esac
 }
 
-vnet_nic() {  # ARCH pci|mmio modern|legacy [PROPS]
+vnet_nic() {  # ARCH pci|mmio modern|legacy|transitional [PROPS]
 	local arch=$1 tr=$2 kind=$3 props=${4:-} dev
 	case $tr/$kind in
 	pci/modern) dev=virtio-net-pci,disable-legacy=on ;;
-	pci/legacy) dev=virtio-net-pci,disable-legacy=off,disable-modern=on ;; # transitional
+	pci/legacy) dev=virtio-net-pci,disable-legacy=off,disable-modern=on ;; # legacy only
+	pci/transitional) dev=virtio-net-pci,disable-legacy=off,disable-modern=off ;; # both interfaces
 	mmio/*) dev=virtio-net-device ;;
-	*) echo "qemu: vnet_nic pci|mmio modern|legacy, not $tr $kind" >&2; return 1 ;;
+	*) echo "qemu: vnet_nic pci|mmio modern|legacy|transitional, not $tr $kind" >&2; return 1 ;;
 	esac
 	# off x86_64 no firmware would run the device's boot ROM
 	[ "$tr" = pci ] && [ "$arch" != x86_64 ] && dev=$dev,romfile=

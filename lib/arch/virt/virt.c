@@ -64,7 +64,8 @@ static void pci_imap(const struct fdt_node *n)
 /* PCI host bridge (Documentation/devicetree/bindings/pci/host-generic-pci.yaml
  * in Linux): reg is the ECAM window; ranges map PCI to CPU addresses, each
  * entry (3-cell PCI address, parent address, size); the space code in bits
- * 24-25 of the first cell is 2 for 32-bit memory. */
+ * 24-25 of the first cell is 2 for 32-bit memory, 1 for I/O (ports from 0
+ * in a memory window: a legacy virtio device's BAR0). */
 static void pci_host(const struct fdt_node *n, struct parse *ps)
 {
 	uint32_t len, pac = n->parent->addr_cells, sc = n->size_cells, entry;
@@ -95,6 +96,10 @@ static void pci_host(const struct fdt_node *n, struct parse *ps)
 		if (space == 2 && pci == cpu && cpu + sz <= (1ull << 32) && sz > virt.pci_mem_size) {
 			virt.pci_mem = cpu;
 			virt.pci_mem_size = sz;
+		}
+		if (space == 1 && pci == 0 && sz >= 0x2000 && sz <= 0x10000 && cpu) {
+			virt.pci_io = cpu;
+			virt.pci_io_size = sz;
 		}
 	}
 }
@@ -235,6 +240,7 @@ int virt_parse(const void *dtb)
 	virt.n_ram = 0;
 	virt.ram_total = 0;
 	virt.pci_ecam = virt.pci_ecam_size = virt.pci_mem = virt.pci_mem_size = 0;
+	virt.pci_io = virt.pci_io_size = 0;
 	virt.mmio_base = virt.mmio_stride = virt.mmio_count = 0;
 	virt.test_dev = 0;
 	if (fdt_walk(dtb, visit, &ps)) {
@@ -338,6 +344,8 @@ const struct vnet_machine *vnet_machine(void)
 	m.name = VIRT_ARCH_NAME " virt";
 	m.pci_ecam = virt.pci_ecam;
 	m.pci_bar_window = virt.pci_mem;
+	m.pci_io_window = virt.pci_io;
+	m.pci_io_size = (uint32_t)virt.pci_io_size;
 	m.mmio_base = virt.mmio_base;
 	m.mmio_stride = virt.mmio_stride;
 	m.mmio_count = virt.mmio_count;

@@ -38,6 +38,7 @@ struct virt_info {
 	uint64_t ram_total;
 	uint64_t pci_ecam, pci_ecam_size;      /* pci-host-ecam-generic reg */
 	uint64_t pci_mem, pci_mem_size;        /* its 32-bit memory window (ranges) */
+	uint64_t pci_io, pci_io_size;          /* its I/O window (ranges): port 0's CPU address */
 	uint64_t mmio_base;                    /* virtio,mmio windows, evenly spaced */
 	uint32_t mmio_stride, mmio_count;
 	uint64_t timebase_hz;                  /* /cpus timebase-frequency (RISC-V) */
