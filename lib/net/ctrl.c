@@ -436,15 +436,15 @@ int vnet_dev_set_hash(struct vnet_dev *d, uint32_t types, const uint8_t *key, ui
  * RSS off: 5.1.6.5.5). An explicit table must name only pairs kept. */
 static int rss_set_pairs(struct vnet_dev *d, uint16_t pairs)
 {
-	uint16_t i;
+	uint16_t i, named = d->rss.unclassified;
 	int rc;
 
 	for (i = 0; !d->rss.default_table && i < d->rss.table_len; i++)
-		if (d->rss.table[i] >= pairs)
-			break;
-	if (i < d->rss.table_len || d->rss.unclassified >= pairs) {
-		vnet_log(VNET_LOG_ERR, "net: %u queue pairs: the RSS table names pair %u", (unsigned)pairs,
-		         (unsigned)(i < d->rss.table_len ? d->rss.table[i] : d->rss.unclassified));
+		if (d->rss.table[i] > named)
+			named = d->rss.table[i];
+	if (named >= pairs) {
+		vnet_log(VNET_LOG_ERR, "net: %u queue pairs: the RSS configuration names pair %u", (unsigned)pairs,
+		         (unsigned)named);
 		return -EINVAL;
 	}
 	rc = rss_send(d, &d->rss, pairs);

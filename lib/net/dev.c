@@ -361,7 +361,7 @@ static int negotiate(struct vnet_dev *d, uint64_t want)
 	/* spec 5.1.3.1: RSS and HASH_REPORT need the control queue (checked
 	 * apart: the line above has a mutant of its own); vnet steers by RSS
 	 * only over MQ's queue pairs */
-	if (!(d->features & VNET_F_CTRL_VQ))
+	if ((d->features & VNET_F_CTRL_VQ) == 0)
 		d->features &= ~(VNET_F_RSS | VNET_F_HASH_REPORT);
 	if (!(d->features & VNET_F_MQ))
 		d->features &= ~VNET_F_RSS;
