@@ -64,7 +64,12 @@ static int rss_fields_check(struct vnet_dev *d, uint8_t *key, uint16_t *table, u
 		vnet_log(VNET_LOG_ERR, "net: %s: device config changed to %s (spec 5.1.4.1)", d->t->ops->name, why);
 		return -ERANGE;
 	}
-	cfg_warn(d, "RSS key size", *key, d->cfg.rss_max_key_size);
+	if (*key < VIRTIO_NET_RSS_MIN_KEY)
+		cfg_warn(d, "rss_max_key_size", *key, d->cfg.rss_max_key_size);
+	else if (!(*types & VNET_HASH_TYPES_ALL))
+		cfg_warn(d, "supported_hash_types", *types, d->cfg.hash_types);
+	else
+		cfg_warn(d, "rss_max_indirection_table_length", *table, d->cfg.rss_max_table_len);
 	*key = d->cfg.rss_max_key_size;
 	*table = d->cfg.rss_max_table_len;
 	*types = d->cfg.hash_types;
@@ -320,6 +325,10 @@ static void validate_config(struct vnet_dev *d)
 			d->features &= ~VNET_F_MQ;
 		}
 	}
+	/* vnet steers by RSS only over MQ's queue pairs (MQ may have gone
+	 * just above) */
+	if (!(d->features & VNET_F_MQ))
+		d->features &= ~VNET_F_RSS;
 	if (d->features & (VNET_F_RSS | VNET_F_HASH_REPORT))
 		validate_rss(d);
 }
@@ -359,12 +368,9 @@ static int negotiate(struct vnet_dev *d, uint64_t want)
 		d->features &= ~(VNET_F_CTRL_RX | VNET_F_CTRL_VLAN | VNET_F_GUEST_ANNOUNCE | VNET_F_MQ |
 		                 VNET_F_CTRL_MAC_ADDR | VNET_F_CTRL_GUEST_OFFLOADS);
 	/* spec 5.1.3.1: RSS and HASH_REPORT need the control queue (checked
-	 * apart: the line above has a mutant of its own); vnet steers by RSS
-	 * only over MQ's queue pairs */
+	 * apart: the line above has a mutant of its own) */
 	if ((d->features & VNET_F_CTRL_VQ) == 0)
 		d->features &= ~(VNET_F_RSS | VNET_F_HASH_REPORT);
-	if (!(d->features & VNET_F_MQ))
-		d->features &= ~VNET_F_RSS;
 	/* spec 5.1.3.1: segmentation offloads need their checksum offload */
 	if (!(d->features & VNET_F_CSUM))
 		d->features &= ~(VNET_F_HOST_TSO4 | VNET_F_HOST_TSO6);

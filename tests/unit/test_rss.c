@@ -534,6 +534,34 @@ START_TEST(bad_limits_refused)
 }
 END_TEST
 
+/* RSS needs MQ: a device whose max_virtqueue_pairs costs it MQ does not
+ * get RSS either (HASH_REPORT stays); limits the device changes after
+ * open are not believed: the accepted ones are kept. */
+START_TEST(limits_mq_and_after_open)
+{
+	struct vnet_model_conf mc = {.features = F_RSS_DEV, .max_pairs = PAIRS};
+	struct vnet_dev_conf dc = {.features = VNET_F_DEFAULT | VNET_F_CTRL_VQ | VNET_F_MQ | VNET_F_RSS |
+	                                       VNET_F_HASH_REPORT};
+	static const uint8_t zero2[2], small_key = 8;
+	struct vnet_net_config c;
+	struct rig r;
+
+	ck_assert_int_eq(rig_open(&r, &mc, &dc, 4096, 0), 0);
+	ck_assert_int_eq(vnet_model_config_override(r.m, 8, zero2, 2), 0); /* max_virtqueue_pairs 0 */
+	dc.pool = r.pool;
+	ck_assert_int_eq(vnet_dev_open(&r.dev, vnet_model_transport(r.m), &dc), 0);
+	ck_assert_int_eq(vnet_dev_config(r.dev, &c), 0);
+	ck_assert_uint_eq(c.features & (VNET_F_MQ | VNET_F_RSS | VNET_F_HASH_REPORT), VNET_F_HASH_REPORT);
+	/* a key size below 40 after open: the 40 accepted is kept */
+	ck_assert_int_eq(vnet_model_config_override(r.m, 17, &small_key, 1), 0);
+	ck_assert_int_eq(vnet_dev_config(r.dev, &c), 0);
+	ck_assert_uint_eq(c.rss_max_key_size, 40);
+	ck_assert_uint_eq(c.hash_types, 0x3f);
+	ck_assert_int_eq(vnet_dev_set_hash(r.dev, VNET_HASH_TYPE_IPV4, NULL, 0), 0);
+	rig_close(&r);
+}
+END_TEST
+
 /* The header rules: HASH_REPORT takes the 20-byte header (an override
  * of another length is refused) and a pool headroom that holds it. */
 START_TEST(header_rules)
@@ -576,6 +604,7 @@ int main(void)
 	tcase_add_test(tc, hash_restored_single_pair);
 	tcase_add_test(tc, bad_hash_report_counted);
 	tcase_add_test(tc, bad_limits_refused);
+	tcase_add_test(tc, limits_mq_and_after_open);
 	tcase_add_test(tc, header_rules);
 	suite_add_tcase(s, tc);
 	return suite_run(s);
