@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # e2e: receive-side scaling and hash report on QEMU (label e2e, bounded to
 # 90 s). vnet-bench-bm rxonly with queues=2 on q35 (virtio-net-pci
-# mq=on,rss=on,hash=on; QEMU computes RSS in software when it cannot use
-# eBPF, and always for hash reports; vhost-net off: it takes no hash
-# report) over a multiqueue tap, via tools/qemu-run --mq 2. The host
-# generator sends 16 UDP flows (source ports 10000..10015).
-#   run_rss.sh IMAGE BUILD_DIR table   rss=1 hash=1: the default key and
+# mq=on,rss=on,hash=on) or microvm (virtio-net-device, MMIO; the same
+# properties) over a multiqueue tap, via tools/qemu-run --mq 2; QEMU
+# computes RSS in software when it cannot use eBPF, and always for hash
+# reports; vhost-net off: it takes no hash report. The host generator
+# sends 16 UDP flows (source ports 10000..10015) at 2000 frames/s (QEMU
+# 7.2's software RSS stalls under a flood a TCG guest cannot keep up with:
+# docs/GUIDE.md).
+#   run_rss.sh IMAGE BUILD_DIR table [q35|microvm]   rss=1 hash=1: the default key and
 #                        round-robin table. Each flow must have come on the
 #                        queue the table names for its Toeplitz hash,
 #                        computed here from the key the guest printed, every
@@ -13,7 +16,7 @@
 #                        received flows; every flow must carry a UDPv4 hash
 #                        report equal to the hash computed here, and the
 #                        guest's rx_hashed counters must be > 0.
-#   run_rss.sh IMAGE BUILD_DIR queue1  rss=1 rss_queue=1 hash=0: a table
+#   run_rss.sh IMAGE BUILD_DIR queue1 [q35|microvm]  rss=1 rss_queue=1 hash=0: a table
 #                        whose every entry (and unclassified) is queue 1:
 #                        every frame on queue 1, none on queue 0, no hash.
 # The host generator is vmb-peer of the host build BUILD_DIR (built there
@@ -21,11 +24,12 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
-usage="usage: run_rss.sh IMAGE BUILD_DIR table|queue1"
+usage="usage: run_rss.sh IMAGE BUILD_DIR table|queue1 [q35|microvm]"
 image=${1:?$usage}
 build=${2:?$usage}
 what=${3:?$usage}
-case $what in table|queue1) ;; *) echo "$usage" >&2; exit 2 ;; esac
+machine=${4:-q35}
+case $what/$machine in table/q35|queue1/q35|table/microvm|queue1/microvm) ;; *) echo "$usage" >&2; exit 2 ;; esac
 [ "$(id -u)" = 0 ] || { echo "rss: needs root for the namespace; skipped"; exit 77; }
 command -v qemu-system-x86_64 >/dev/null || { echo "rss: no QEMU; skipped"; exit 77; }
 py=/usr/bin/python3
@@ -52,17 +56,17 @@ chmod +x "$tmp/host.sh"
 append="mode=rxonly frame=60 warmup=0.3 duration=1.5 wait=20 queues=2 drain=0.5 rss=1"
 if [ "$what" = table ]; then append="$append hash=1"; else append="$append rss_queue=1 hash=0"; fi
 rc=0
-VNET_VHOST=off timeout 80 "$root/tools/qemu-run" --machine q35 --mq 2 --devopts rss=on,hash=on --timeout 45 \
+VNET_VHOST=off timeout 80 "$root/tools/qemu-run" --machine "$machine" --mq 2 --devopts rss=on,hash=on --timeout 45 \
 	--serial "$tmp/serial.log" --append "$append" "$image" -- "$tmp/host.sh" "$tmp" "$peer" || rc=$?
 grep -E '^\{"(per_queue|rss)|^rss: |^READY|^vnet (error|warn)' "$tmp/serial.log" || true
 if [ $rc != 0 ]; then
 	echo "rss: FAIL (qemu-run status $rc: guest status not 33, or the host side failed)"
 	exit 1
 fi
-"$py" - "$tmp/serial.log" "$what" <<'EOF'
+"$py" - "$tmp/serial.log" "$what" "$machine" <<'EOF'
 import json, re, sys
 
-log, what = sys.argv[1], sys.argv[2]
+log, what, machine = sys.argv[1], sys.argv[2], sys.argv[3]
 
 def toeplitz(key, data):
     """The Toeplitz hash (virtio spec 5.1.6.4.3): for each input bit set,
@@ -133,7 +137,7 @@ if what == "table":
 else:
     if q["rx"][0] != 0 or q["rx"][1] == 0 or sum(summary["rx_hashed"]):
         bad.append(f"frames per queue {q['rx']} (all must be on 1), rx_hashed {summary['rx_hashed']}")
-print(f"rss {what}: {'FAIL' if bad else 'PASS'} ({len(ours)} flows, per queue {per_queue}, frames per queue "
+print(f"rss {what}, {machine}: {'FAIL' if bad else 'PASS'} ({len(ours)} flows, per queue {per_queue}, frames per queue "
       f"{q['rx']}, {matched} hashes equal to the host's Toeplitz, rx_hashed {summary['rx_hashed']})")
 for b in bad:
     print("  " + b)
