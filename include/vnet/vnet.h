@@ -459,7 +459,7 @@ struct vnet_rss_conf {
 	const uint8_t *key;    /**< Toeplitz key (NULL: vnet_rss_default_key()) */
 	uint8_t key_len;       /**< its bytes, 1..rss_max_key_size (with key NULL: 0) */
 	uint8_t _pad;
-	uint16_t table_len;    /**< indirection table entries: a power of two, 1..min(rss_max_table_len, VNET_RSS_TABLE_MAX) (0: that maximum) */
+	uint16_t table_len;    /**< entries at table: a power of two, 1..min(rss_max_table_len, VNET_RSS_TABLE_MAX) (0 with table NULL: that maximum) */
 	const uint16_t *table; /**< table_len queue pair numbers (0-based), each below vnet_dev_queue_pairs()
 	                            (NULL: round-robin over the pairs in use, kept so across vnet_dev_set_queue_pairs()) */
 	uint16_t unclassified; /**< queue pair for frames no enabled hash type covers (0) */

@@ -311,8 +311,9 @@ static int table_args(const struct vnet_dev *d, struct vnet_rss_state *st, const
 {
 	uint16_t n = c->table_len ? c->table_len : table_max(d), i;
 
-	if ((n & (n - 1)) || n > table_max(d) || (c->table_len && !c->table)) {
-		vnet_log(VNET_LOG_ERR, "net: RSS table of %u entries%s: a power of two up to %u", (unsigned)n,
+	/* a length needs its table, a table its length (never read past it) */
+	if ((n & (n - 1)) || n > table_max(d) || !c->table != !c->table_len) {
+		vnet_log(VNET_LOG_ERR, "net: RSS table of %u entries%s: a power of two up to %u", (unsigned)c->table_len,
 		         c->table ? "" : " without the table", (unsigned)table_max(d));
 		return -EINVAL;
 	}

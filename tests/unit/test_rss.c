@@ -324,10 +324,12 @@ START_TEST(bad_configs_refused)
 	ck_assert_int_eq(vnet_dev_set_rss(r.dev, &(struct vnet_rss_conf){.key = key, .key_len = 0}), -EINVAL);
 	ck_assert_int_eq(vnet_dev_set_rss(r.dev, &(struct vnet_rss_conf){.key_len = 40}), -EINVAL);
 	/* tables: not a power of two, longer than the device's 128, no table
-	 * for a length, an entry or unclassified beyond the pairs in use */
+	 * for a length, no length for a table, an entry or unclassified
+	 * beyond the pairs in use */
 	ck_assert_int_eq(vnet_dev_set_rss(r.dev, &(struct vnet_rss_conf){.table = t4, .table_len = 3}), -EINVAL);
 	ck_assert_int_eq(vnet_dev_set_rss(r.dev, &(struct vnet_rss_conf){.table = t256, .table_len = 256}), -EINVAL);
 	ck_assert_int_eq(vnet_dev_set_rss(r.dev, &(struct vnet_rss_conf){.table_len = 4}), -EINVAL);
+	ck_assert_int_eq(vnet_dev_set_rss(r.dev, &(struct vnet_rss_conf){.table = t4}), -EINVAL);
 	ck_assert_int_eq(vnet_dev_set_rss(r.dev, &(struct vnet_rss_conf){.table = bad, .table_len = 4}), -EINVAL);
 	ck_assert_int_eq(vnet_dev_set_rss(r.dev, &(struct vnet_rss_conf){.unclassified = PAIRS}), -EINVAL);
 	ck_assert_int_eq(vnet_dev_set_hash(r.dev, VNET_HASH_TYPE_UDP_EX, NULL, 0), -EINVAL);
