@@ -31,6 +31,9 @@ struct bm_opts {
 	uint32_t idle_us;     /* rxonly/forward: halt after this long without a frame (0: spin) */
 	uint32_t txwait_us;   /* txonly: halt this long when less than a burst fits (0: spin) */
 	uint64_t drain_us;    /* rxonly: after the window, take frames until none came for this long (0: stop) */
+	int rss;              /* configure RSS (VNET_F_RSS) */
+	int rss_queue;        /* RSS: every table entry names this pair (-1: the default round-robin table) */
+	int hash;             /* ask for hash reports (VNET_F_HASH_REPORT) */
 };
 
 struct bm_result {
@@ -63,6 +66,12 @@ struct bm_rig {
 /* clock.c: the HPET, to check the TSC rate against (0 or -ENODEV) */
 int bm_clock_init(void);
 int bm_clock_ns(uint64_t *ns);
+
+/* rss.c: RSS / hash report set-up after open (0 or -errno), the RX
+ * note that records each flow's queue and hash, and their report */
+int bm_rss_setup(struct bm_rig *r, const struct bm_opts *o);
+void bm_rss_note(void *arg, uint16_t q, struct vnet_buf *const *b, uint16_t n);
+void bm_rss_report(const struct bm_rig *r, const struct bm_opts *o);
 
 /* run.c: the measured loops over the window, and their report */
 int bm_run(struct bm_rig *r, const struct bm_opts *o, struct bm_result *res);

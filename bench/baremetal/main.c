@@ -35,6 +35,14 @@
  *                      bounded by 30 s (0: stop at the window's end) (0)
  *   transport=auto|pci|mmio                                    (auto)
  *   log=0..3           library log level: error, warn, info, debug (1)
+ *   rss=0|1            steer received frames by RSS (VNET_F_RSS; needs
+ *                      queues > 1): every hash type of IPv4/IPv6 with
+ *                      TCP/UDP the device supports, the default key and,
+ *                      unless rss_queue=, the default round-robin table (0)
+ *   rss_queue=N        rss=1: every table entry, and unclassified, is pair N
+ *   hash=0|1           ask for hash reports (VNET_F_HASH_REPORT): with
+ *                      rss=1 the RSS hash, else a hash configuration of
+ *                      the same types (0)
  *
  * Prints "READY mac=... transport=..." once the device is up, then one
  * JSON line per result and a table (bench/core/out.c's format), a
@@ -44,7 +52,12 @@
  * With queues=N the throughput modes run the loop body for each pair in
  * turn (pair q's frames come from UDP port 9 + q); the JSON gets the
  * queue count and whole-run totals, and a {"per_queue":...} line follows
- * with each pair's counts. latency uses pair 0 only.
+ * with each pair's counts. latency uses pair 0 only. With rss= or hash=,
+ * an "rss: ..." line before READY gives the configuration (hash types,
+ * key, table) and, after the results, one {"rss_flow":...} line per
+ * UDP/IPv4 flow received (the pair its first frame came on, frames that
+ * came on another, the hash reported) and a {"rss":...} line with each
+ * pair's rx_hashed and rx_bad_hash.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -145,6 +158,7 @@ static int parse_opts(struct bm_opts *o)
 	static const uint8_t def_peer[6] = {0x02, 0, 0, 0, 0, 0x01};
 	uint32_t frame = 60, burst = 32, ring = 256, pool = 0, stages = 1, hist = 1, tmo_ms = 100, relax = 0;
 	uint32_t queues = 1, log = VNET_LOG_WARN, idle = 0, txring = 0, txwait = 0;
+	uint32_t rss = 0, hash = 0, rss_queue = UINT32_MAX;
 	char v[32];
 
 	memset(o, 0, sizeof(*o));
@@ -173,8 +187,16 @@ static int parse_opts(struct bm_opts *o)
 	    arg_seconds("duration", &o->duration_us) ||
 	    arg_seconds("warmup", &o->warmup_us) || arg_seconds("wait", &o->wait_us) ||
 	    arg_seconds("drain", &o->drain_us) || arg_ip("ip", &o->fc.ip) ||
-	    arg_ip("peer_ip", &o->fc.peer_ip))
+	    arg_ip("peer_ip", &o->fc.peer_ip) || arg_u32("rss", 0, 1, &rss) || arg_u32("hash", 0, 1, &hash) ||
+	    arg_u32("rss_queue", 0, BM_MAX_QUEUES - 1, &rss_queue))
 		return -EINVAL;
+	if ((rss && queues < 2) || (rss_queue != UINT32_MAX && (!rss || rss_queue >= queues))) {
+		printf("vnet-bench-bm: rss=1 needs queues > 1, rss_queue= needs rss=1 and a pair below queues\n");
+		return -EINVAL;
+	}
+	o->rss = (int)rss;
+	o->hash = (int)hash;
+	o->rss_queue = rss_queue == UINT32_MAX ? -1 : (int)rss_queue;
 	if (!bench_pow2(ring) || !bench_pow2(txring)) {
 		printf("vnet-bench-bm: ring=%u txring=%u: want powers of two\n", (unsigned)ring, (unsigned)txring);
 		return -EINVAL;
@@ -251,6 +273,9 @@ static int rig_open(struct bm_rig *r, const struct bm_opts *o)
 	dc.rx_ring_size = o->ring;
 	dc.tx_ring_size = o->txring;
 	dc.queue_pairs = o->queues;
+	if (o->rss || o->hash)
+		dc.features = VNET_F_DEFAULT | VNET_F_CTRL_VQ | (o->rss ? VNET_F_RSS : 0) |
+		              (o->hash ? VNET_F_HASH_REPORT : 0);
 	rc = vnet_dev_open(&r->dev, r->t, &dc);
 	if (rc == -ENODEV && o->queues > 1 && !strcmp(r->transport, "pci"))
 		/* QEMU's virtio-net grows num_queues from 3 to 2N+1 only when MQ
@@ -302,6 +327,10 @@ int vnet_main(const char *cmdline)
 		printf("vnet-bench-bm: no HPET: rates use the boot-time TSC calibration\n");
 	if (rig_open(&r, &o))
 		return 1;
+	if (bm_rss_setup(&r, &o)) {
+		rig_close(&r);
+		return 1;
+	}
 	{
 		struct vnet_net_config cfg;
 		vnet_dev_config(r.dev, &cfg);

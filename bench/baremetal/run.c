@@ -134,6 +134,8 @@ static void lane_init(struct bench_lane *l, const struct bm_rig *r, const struct
 	l->frame = o->frame;
 	l->tmpl = tmpl;
 	l->reclaim_first = 1;
+	if (o->rss || o->hash)
+		l->rx_note = bm_rss_note;
 }
 
 /* idle_us: every RX queue armed, none with a frame already: halt until
@@ -452,6 +454,7 @@ void bm_report(const struct bm_rig *r, const struct bm_opts *o, const struct bm_
 	bench_row_u64(&row, "tx_total", res->tx.packets);
 	bench_emit(&row);
 	report_queues(o, res);
+	bm_rss_report(r, o);
 	if (o->mode == BENCH_RXONLY && o->drain_us)
 		printf("vnet-bench-bm: drained %llu frames after the window (until none came for %llu ms); "
 		       "the whole-run counts hold them\n",

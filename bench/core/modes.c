@@ -77,6 +77,8 @@ uint16_t bench_rxonly(const struct bench_lane *l, struct bench_stages *st, int *
 	t1 = stamp(st);
 	if (seen)
 		*seen = any_ours(b, n);
+	if (l->rx_note && n)
+		l->rx_note(l->rx_note_arg, l->q, b, n);
 	vnet_pool_free_bulk(b, n);
 	t2 = stamp(st);
 	vnet_rx_refill(l->dev, l->q);

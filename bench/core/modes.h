@@ -36,6 +36,11 @@ struct bench_lane {
 	 * model): called before each pass and each poll for a reply */
 	void (*poll)(void *arg);
 	void *poll_arg;
+	/* rxonly: shown each harvest before it is freed (NULL: nothing), for
+	 * a front end that looks at what arrived where (vnet-bench-bm's RSS
+	 * flows) */
+	void (*rx_note)(void *arg, uint16_t q, struct vnet_buf *const *b, uint16_t n);
+	void *rx_note_arg;
 };
 
 /* Give @n buffers the lane's frame: its first 64 bytes (headers and

@@ -54,6 +54,7 @@ enum vnet_model_fault {
 	VNET_FAULT_QUEUE_RESET_IGNORED, /**< a queue reset reads complete, but the queue stays enabled and goes on */
 	VNET_FAULT_INDIRECT_SCRIBBLE,   /**< the device overwrites the next indirect table after reading it */
 	VNET_FAULT_OFFLOADS_IGNORED,    /**< the next GUEST_OFFLOADS SET is acked OK and ignored: the device goes on using what was turned off */
+	VNET_FAULT_HASH_REPORT_BAD,     /**< HASH_REPORT: the next frames' hash_report is 0x7777, a value the spec does not define */
 	VNET_FAULT__COUNT
 };
 
@@ -133,6 +134,8 @@ struct vnet_model_stats {
 	uint64_t resets;                /**< device resets the driver asked for (status 0 written) */
 	uint64_t queue_resets;          /**< queues reset alone (VNET_F_RING_RESET) */
 	uint64_t bus_master_off;        /**< times the driver turned bus mastering off (after a reset that did not complete) */
+	uint64_t rx_rss_steered;        /**< frames whose queue RSS chose (RSS_CONFIG in force) */
+	uint64_t rx_hash_reported;      /**< frames delivered with a hash report other than NONE */
 };
 
 /** What the driver set up through the control queue (and the feature handshake). */
@@ -150,6 +153,13 @@ struct vnet_model_state {
 	uint32_t vlans;           /**< VLAN ids in the filter table (CTRL_VLAN) */
 	bool bus_master_off;      /**< bus mastering is off: the model touches no ring or buffer */
 	uint64_t rx_offloads;     /**< receive offloads on (VNET_RX_OFFLOADS negotiated, less those GUEST_OFFLOADS SET turned off) */
+	bool rss;                 /**< RSS_CONFIG in force: the table chooses the RX queue */
+	bool hash_report;         /**< hashes go into RX headers (HASH_CONFIG, or RSS_CONFIG with HASH_REPORT) */
+	uint32_t hash_types;      /**< VNET_HASH_TYPE_* configured */
+	uint16_t rss_table_len;   /**< indirection table entries (RSS) */
+	uint16_t rss_unclassified;/**< queue pair of frames without a hash (RSS) */
+	uint8_t rss_key[40];      /**< the key configured (rss_key_len bytes) */
+	uint8_t rss_key_len;      /**< bytes of rss_key configured */
 };
 
 /**
@@ -172,9 +182,9 @@ void vnet_model_set_link(struct vnet_model *m, bool up);
 /**
  * A hostile device, for testing the driver's checks: from now on config
  * space reads show the @p len bytes at @p bytes at offset @p off of
- * struct virtio_net_config (20 bytes, spec 5.1.4), whatever conf says and
+ * struct virtio_net_config (24 bytes, spec 5.1.4), whatever conf says and
  * whether or not the spec allows the value (an MTU below 68,
- * max_virtqueue_pairs 0 or above 0x8000). The model itself goes on by
+ * max_virtqueue_pairs 0 or above 0x8000, an RSS key size below 40). The model itself goes on by
  * conf. @p len 0 drops every override. Bumps the generation. 0 or -EINVAL.
  */
 int vnet_model_config_override(struct vnet_model *m, uint32_t off, const void *bytes, uint32_t len);
@@ -208,6 +218,13 @@ void vnet_model_get_state(const struct vnet_model *m, struct vnet_model_state *o
 int vnet_model_mac_entry(const struct vnet_model *m, bool multicast, uint32_t i, uint8_t mac[6]);
 /** Is VLAN @p vid in the filter table (CTRL_VLAN)? */
 bool vnet_model_vlan(const struct vnet_model *m, uint16_t vid);
+/** Entry @p i of the RSS indirection table in force (a queue pair), or -1
+ * (no RSS in force, or @p i past its length). */
+int vnet_model_rss_entry(const struct vnet_model *m, uint16_t i);
+/** The Toeplitz hash (spec 5.1.6.4.3) of @p n bytes at @p in with @p key
+ * (@p key_len bytes; bits past it are 0): what the model computes. */
+uint32_t vnet_model_toeplitz(const uint8_t *key, uint32_t key_len, const uint8_t *in, uint32_t n);
+
 /**
  * Frames through transport queue @p q since create: TX frames consumed
  * (bad ones included), RX frames delivered (a merged frame counts once),

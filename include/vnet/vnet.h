@@ -55,12 +55,13 @@ struct vnet_buf {
 	uint16_t idx;           /**< index of this buffer in its pool */
 	uint32_t size;          /**< bytes from base to the end of the buffer */
 	uint16_t nb_segs;       /**< segments of this frame, linked by next: RX (> 1 only with VNET_F_MRG_RXBUF), TX (see vnet_tx_burst) */
-	uint16_t _pad;
+	uint16_t hash_report;   /**< RX with VNET_F_HASH_REPORT: what hash_value covers, VNET_HASH_REPORT_* (NONE: no hash; also for a value the spec does not define, counted in rx_bad_hash) */
 	uint8_t *base;          /**< start of the buffer (headroom begins here) */
 	uint64_t iova;          /**< bus (DMA) address of base */
 	struct vnet_pool *pool; /**< the pool this buffer returns to */
 	void *priv;             /**< free for the owner's use (e.g. the lwIP glue) */
 	struct vnet_buf *next;  /**< next segment; meaningful only while nb_segs > 1 */
+	uint32_t hash_value;    /**< RX with VNET_F_HASH_REPORT: the device's hash of the frame (spec 5.1.6.4), 0 when hash_report is NONE; both fields are set by vnet_rx_burst() only when HASH_REPORT is negotiated */
 };
 
 #define VNET_BUF_F_DATA_VALID 0x1 /**< RX: the device validated the checksum */
@@ -182,7 +183,40 @@ uint32_t vnet_pool_data_room(const struct vnet_pool *pool);
 #define VNET_F_RING_PACKED     (1ULL << 34) /**< packed virtqueue layout (spec 2.8) */
 #define VNET_F_IN_ORDER        (1ULL << 35) /**< device uses buffers in the order they were made available */
 #define VNET_F_RING_RESET      (1ULL << 40) /**< one queue can be reset alone: vnet_dev_recover() resets only broken queues */
+#define VNET_F_HASH_REPORT     (1ULL << 57) /**< the device reports each received frame's hash (vnet_buf hash_value, hash_report); 20-byte header; vnet_dev_set_hash() or vnet_dev_set_rss() configure it; needs VNET_F_CTRL_VQ */
+#define VNET_F_RSS             (1ULL << 60) /**< receive-side scaling: a Toeplitz hash and an indirection table choose the RX queue (vnet_dev_set_rss); needs VNET_F_MQ and VNET_F_CTRL_VQ (queue_pairs > 1 asks for both) */
 /** @} */
+
+/** @name Hash types (spec 5.1.6.4.3): what a device may hash, for
+ * vnet_rss_conf.hash_types, vnet_dev_set_hash() and
+ * vnet_net_config.hash_types. The _EX types hash IPv6 extension header
+ * addresses (home address, routing header) instead.
+ * @{ */
+#define VNET_HASH_TYPE_IPV4   (1u << 0) /**< IPv4 source and destination addresses */
+#define VNET_HASH_TYPE_TCPV4  (1u << 1) /**< ... and TCP ports (not for fragments) */
+#define VNET_HASH_TYPE_UDPV4  (1u << 2) /**< ... and UDP ports (not for fragments) */
+#define VNET_HASH_TYPE_IPV6   (1u << 3) /**< IPv6 source and destination addresses */
+#define VNET_HASH_TYPE_TCPV6  (1u << 4) /**< ... and TCP ports */
+#define VNET_HASH_TYPE_UDPV6  (1u << 5) /**< ... and UDP ports */
+#define VNET_HASH_TYPE_IP_EX  (1u << 6) /**< IPv6 with extension header addresses */
+#define VNET_HASH_TYPE_TCP_EX (1u << 7) /**< ... and TCP ports */
+#define VNET_HASH_TYPE_UDP_EX (1u << 8) /**< ... and UDP ports */
+#define VNET_HASH_TYPES_ALL   0x1ffu    /**< every type the spec defines */
+/** @} */
+
+/** vnet_buf.hash_report: which fields the reported hash covers (spec 5.1.6.4.3). */
+enum vnet_hash_report {
+	VNET_HASH_REPORT_NONE = 0, /**< no hash (no type enabled matched, or not configured) */
+	VNET_HASH_REPORT_IPV4,
+	VNET_HASH_REPORT_TCPV4,
+	VNET_HASH_REPORT_UDPV4,
+	VNET_HASH_REPORT_IPV6,
+	VNET_HASH_REPORT_TCPV6,
+	VNET_HASH_REPORT_UDPV6,
+	VNET_HASH_REPORT_IPV6_EX,
+	VNET_HASH_REPORT_TCPV6_EX,
+	VNET_HASH_REPORT_UDPV6_EX,
+};
 
 /** The receive offloads vnet_dev_set_rx_offloads() switches (spec
  * 5.1.6.5.6.1 lists GUEST_ECN, GUEST_UFO and GUEST_USO4/6 too; vnet never
@@ -216,6 +250,13 @@ struct vnet_net_config {
 	uint64_t features;      /**< negotiated feature bits */
 	uint32_t speed_mbps;    /**< link speed with SPEED_DUPLEX (UINT32_MAX: unknown) */
 	uint8_t duplex;         /**< 1 full, 0 half, 0xff unknown */
+	/* With VNET_F_RSS or VNET_F_HASH_REPORT negotiated (0 otherwise); a
+	 * device offering a key below 40 bytes, a table below 128 entries
+	 * (RSS), above 32768 or not a power of two, or no hash type vnet
+	 * knows does not get those features (spec 5.1.4.1). */
+	uint8_t rss_max_key_size;  /**< longest hash key the device takes (bytes) */
+	uint16_t rss_max_table_len;/**< longest indirection table the device takes (RSS) */
+	uint32_t hash_types;       /**< supported_hash_types: VNET_HASH_TYPE_* */
 };
 
 /** Per-queue counters. Failures on the fast path land here. */
@@ -231,6 +272,8 @@ struct vnet_queue_stats {
 	uint64_t drop_ring_full; /**< TX found no free descriptor */
 	uint64_t tx_copied;      /**< TX chains copied into their first buffer (no indirect table for them) */
 	uint64_t queue_resets;   /**< times this queue was reset alone (VNET_F_RING_RESET) */
+	uint64_t rx_hashed;      /**< RX with VNET_F_HASH_REPORT: frames that came with a hash (hash_report not NONE) */
+	uint64_t rx_bad_hash;    /**< RX with VNET_F_HASH_REPORT: frames whose hash_report the spec does not define (delivered, reported as NONE) */
 };
 
 /** Device-wide counters (vnet_dev_stats()). */
@@ -363,7 +406,9 @@ int vnet_dev_set_mac_table(struct vnet_dev *dev, const uint8_t (*uc)[6], uint32_
 int vnet_dev_vlan(struct vnet_dev *dev, uint16_t vid, bool add);
 /** Acknowledge a STATUS ANNOUNCE request after sending gratuitous ARPs (VNET_F_GUEST_ANNOUNCE). */
 int vnet_dev_announce_ack(struct vnet_dev *dev);
-/** Use @p pairs queue pairs (1..those opened; VNET_F_MQ). */
+/** Use @p pairs queue pairs (1..those opened; VNET_F_MQ). With RSS in
+ * force the RSS configuration is sent instead, with the new count
+ * (-EINVAL if its explicit table names a pair beyond it). */
 int vnet_dev_set_queue_pairs(struct vnet_dev *dev, uint16_t pairs);
 /**
  * Turn receive offloads on and off at run time, as Linux's ethtool -K
@@ -395,6 +440,63 @@ int vnet_dev_set_rx_offloads(struct vnet_dev *dev, uint64_t offloads);
  * every burst). 0 for NULL.
  */
 uint64_t vnet_dev_rx_offloads(const struct vnet_dev *dev);
+
+/* ---------------------------------------------- RSS and hash report -- */
+
+/** Length of vnet_rss_default_key(). */
+#define VNET_RSS_KEY_LEN 40
+/** Longest indirection table vnet sends (it fits the control buffer with
+ * the longest key); a device may take more, vnet uses at most this. */
+#define VNET_RSS_TABLE_MAX 1024
+
+/** The default Toeplitz key (VNET_RSS_KEY_LEN bytes): the one of the
+ * published RSS verification suite, so a peer can compute the same hash. */
+const uint8_t *vnet_rss_default_key(void);
+
+/** Receive-side scaling (VNET_F_RSS, spec 5.1.6.5.7). Zero fields take the defaults shown. */
+struct vnet_rss_conf {
+	uint32_t hash_types;   /**< VNET_HASH_TYPE_*, a subset of vnet_net_config.hash_types; 0: no hash, every frame goes to unclassified */
+	const uint8_t *key;    /**< Toeplitz key (NULL: vnet_rss_default_key()) */
+	uint8_t key_len;       /**< its bytes, 1..rss_max_key_size (with key NULL: 0) */
+	uint8_t _pad;
+	uint16_t table_len;    /**< entries at table: a power of two, 1..min(rss_max_table_len, VNET_RSS_TABLE_MAX) (0 with table NULL: that maximum) */
+	const uint16_t *table; /**< table_len queue pair numbers (0-based), each below vnet_dev_queue_pairs()
+	                            (NULL: round-robin over the pairs in use, kept so across vnet_dev_set_queue_pairs()) */
+	uint16_t unclassified; /**< queue pair for frames no enabled hash type covers (0) */
+};
+
+/**
+ * Steer received frames by RSS (VNET_F_RSS, spec 5.1.6.5.7): the device
+ * hashes each frame's fields named by @p conf->hash_types with the
+ * Toeplitz function and @p conf->key, and puts the frame on the queue
+ * pair table[hash & (table_len - 1)] (frames of no enabled type: on
+ * unclassified). With VNET_F_HASH_REPORT the same hash is reported in
+ * every frame (vnet_buf hash_value, hash_report). Every argument is
+ * checked against the device's limits (vnet_net_config) first. The
+ * configuration stays in force across vnet_dev_recover() (a reset forgets
+ * it: it is sent again) and vnet_dev_set_queue_pairs() (sent again with
+ * the new count; a default table spreads over the new pairs, an explicit
+ * one must name only pairs kept). @p conf NULL turns RSS off: automatic
+ * steering (VQ_PAIRS_SET) again.
+ * @return 0; -ENOTSUP (VNET_F_RSS not negotiated); -EINVAL (an argument
+ * outside the device's limits: hash types it does not support, key
+ * length 0 or above rss_max_key_size, table length not a power of two or
+ * above the maximum, a queue not in use; the log says which); -EIO (the
+ * device said ERR: the configuration before stays in force);
+ * -ETIMEDOUT.
+ */
+int vnet_dev_set_rss(struct vnet_dev *dev, const struct vnet_rss_conf *conf);
+/**
+ * Hash report without RSS (VNET_F_HASH_REPORT, spec 5.1.6.5.5's
+ * HASH_CONFIG): the device computes and reports the hash of @p
+ * hash_types (0: none) with @p key (NULL: vnet_rss_default_key(), @p
+ * key_len 0), queues chosen as before (automatic steering). Replaces an
+ * RSS configuration (the last MQ command decides, 5.1.6.5.5). Kept across
+ * recovery and vnet_dev_set_queue_pairs(), as vnet_dev_set_rss().
+ * @return 0; -ENOTSUP; -EINVAL (types not supported, key length 0 or
+ * above rss_max_key_size); -EIO; -ETIMEDOUT.
+ */
+int vnet_dev_set_hash(struct vnet_dev *dev, uint32_t hash_types, const uint8_t *key, uint8_t key_len);
 
 /** Copy a queue's counters (rx = true for the RX queue). */
 int vnet_queue_stats(const struct vnet_dev *dev, uint16_t q, bool rx, struct vnet_queue_stats *out);

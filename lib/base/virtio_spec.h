@@ -108,6 +108,15 @@ struct virtio_net_hdr {
 _Static_assert(sizeof(struct virtio_net_hdr) == 12, "spec 5.1.6");
 _Static_assert(offsetof(struct virtio_net_hdr, num_buffers) == 10, "spec 5.1.6");
 
+/* spec 5.1.6: with VIRTIO_NET_F_HASH_REPORT the header (both directions)
+ * grows by le32 hash_value, le16 hash_report and le16 padding_reserved;
+ * hash_report is one of VIRTIO_NET_HASH_REPORT_* (5.1.6.4.3). */
+#define VIRTIO_NET_HDR_HASH_LEN 20
+#define VIRTIO_NET_HDR_HASH_VALUE_OFF 12
+#define VIRTIO_NET_HDR_HASH_REPORT_OFF 16
+#define VIRTIO_NET_HASH_REPORT_NONE 0
+#define VIRTIO_NET_HASH_REPORT_UDPV6_EX 9 /* the last value the spec defines */
+
 /* virtio-net device configuration layout (spec 5.1.4). */
 #define VIRTIO_NET_CFG_MAC       0
 #define VIRTIO_NET_CFG_STATUS    6
@@ -115,6 +124,14 @@ _Static_assert(offsetof(struct virtio_net_hdr, num_buffers) == 10, "spec 5.1.6")
 #define VIRTIO_NET_CFG_MTU       10
 #define VIRTIO_NET_CFG_SPEED     12
 #define VIRTIO_NET_CFG_DUPLEX    16
+/* spec 5.1.4: with VIRTIO_NET_F_RSS or VIRTIO_NET_F_HASH_REPORT */
+#define VIRTIO_NET_CFG_RSS_MAX_KEY   17 /* u8 rss_max_key_size */
+#define VIRTIO_NET_CFG_RSS_MAX_TABLE 18 /* le16 rss_max_indirection_table_length */
+#define VIRTIO_NET_CFG_HASH_TYPES    20 /* le32 supported_hash_types */
+/* spec 5.1.4.1: a device offering RSS or HASH_REPORT has a key of at least
+ * 40 bytes; with RSS an indirection table of at least 128 entries */
+#define VIRTIO_NET_RSS_MIN_KEY   40
+#define VIRTIO_NET_RSS_MIN_TABLE 128
 #define VIRTIO_NET_S_LINK_UP  1
 #define VIRTIO_NET_S_ANNOUNCE 2
 
@@ -139,6 +156,14 @@ _Static_assert(offsetof(struct virtio_net_hdr, num_buffers) == 10, "spec 5.1.6")
 #define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 0
 #define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN 1
 #define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MAX 0x8000
+/* spec 5.1.6.5.7, receive-side scaling (RSS_CONFIG: le32 hash_types, le16
+ * indirection_table_mask, le16 unclassified_queue, le16
+ * indirection_table[mask + 1], le16 max_tx_vq, u8 hash_key_length, key),
+ * and 5.1.6.5.5's hash calculation command (HASH_CONFIG: le32 hash_types,
+ * le16 reserved[4], u8 hash_key_length, key). Of the MQ commands, the last
+ * one sent decides the steering in force (5.1.6.5.5). */
+#define VIRTIO_NET_CTRL_MQ_RSS_CONFIG 1
+#define VIRTIO_NET_CTRL_MQ_HASH_CONFIG 2
 /* spec 5.1.6.5.6.1: data is one le64, the feature bits of the offloads wanted */
 #define VIRTIO_NET_CTRL_GUEST_OFFLOADS 5
 #define VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET 0

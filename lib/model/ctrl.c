@@ -34,6 +34,79 @@ static uint8_t ctrl_offloads(struct vnet_model *m, const struct chain *c, uint8_
 	return VIRTIO_NET_OK;
 }
 
+/* Hash types and key at @off (le32 types at @types_off, u8 length at
+ * @off, the key after it), checked, into @r. 0 or -1. */
+static int rss_key_read(struct vnet_model *m, const struct chain *c, uint32_t dlen, uint32_t off,
+                        struct model_rss *r)
+{
+	uint8_t b[4] = {0}, klen = 0;
+
+	model_segs_read(m->segs, c->nseg, 2, b, 4);
+	r->types = vnet_get_le32(b);
+	if (off + 1 > dlen)
+		return -1;
+	model_segs_read(m->segs, c->nseg, 2 + off, &klen, 1);
+	/* the exact length; no type the model does not offer; a key when
+	 * something is hashed (spec 5.1.6.5.7.1), no longer than offered */
+	if (off + 1u + klen != dlen || (r->types & ~MODEL_HASH_TYPES) || klen > MODEL_RSS_KEY ||
+	    (!klen && r->types))
+		return -1;
+	r->key_len = klen;
+	model_segs_read(m->segs, c->nseg, 2 + off + 1, r->key, klen);
+	return 0;
+}
+
+/* MQ RSS_CONFIG (spec 5.1.6.5.7): hash types, table mask, unclassified
+ * queue, table, max_tx_vq, key. Every queue named must be below
+ * max_tx_vq, which becomes the pairs in use. */
+static uint8_t ctrl_rss(struct vnet_model *m, const struct chain *c, uint32_t dlen)
+{
+	struct model_rss r;
+	uint8_t b[4] = {0};
+	uint32_t n, off;
+	uint16_t txq;
+
+	memset(&r, 0, sizeof(r));
+	if (!has(m, VNET_F_RSS) || dlen < 8)
+		return VIRTIO_NET_ERR;
+	model_segs_read(m->segs, c->nseg, 2 + 4, b, 4);
+	n = vnet_get_le16(b) + 1u;
+	r.unclassified = vnet_get_le16(b + 2);
+	off = 8 + 2 * n;
+	if ((n & (n - 1)) || n > MODEL_RSS_TABLE || off + 2 > dlen)
+		return VIRTIO_NET_ERR;
+	r.table_len = (uint16_t)n;
+	for (uint32_t i = 0; i < n; i++) {
+		model_segs_read(m->segs, c->nseg, 2 + 8 + 2 * i, b, 2);
+		r.table[i] = vnet_get_le16(b);
+	}
+	model_segs_read(m->segs, c->nseg, 2 + off, b, 2);
+	txq = vnet_get_le16(b);
+	if (txq < 1 || txq > m->conf.max_pairs || r.unclassified >= txq || rss_key_read(m, c, dlen, off + 2, &r))
+		return VIRTIO_NET_ERR;
+	for (uint32_t i = 0; i < n; i++)
+		if (r.table[i] >= txq)
+			return VIRTIO_NET_ERR;
+	r.steer = true;
+	r.hash = has(m, VNET_F_HASH_REPORT);
+	m->rss = r;
+	m->active = txq;
+	return VIRTIO_NET_OK;
+}
+
+/* MQ HASH_CONFIG: hash types, four reserved le16, key; queues as before. */
+static uint8_t ctrl_hash(struct vnet_model *m, const struct chain *c, uint32_t dlen)
+{
+	struct model_rss r;
+
+	memset(&r, 0, sizeof(r));
+	if (!has(m, VNET_F_HASH_REPORT) || rss_key_read(m, c, dlen, 12, &r))
+		return VIRTIO_NET_ERR;
+	r.hash = true;
+	m->rss = r;
+	return VIRTIO_NET_OK;
+}
+
 /* Execute one command (spec 5.1.6.5); the readable part of the chain in
  * m->segs is class, command, @dlen bytes of data. @return the ack. */
 static uint8_t ctrl_exec(struct vnet_model *m, const struct chain *c, uint32_t dlen)
@@ -119,6 +192,10 @@ static uint8_t ctrl_exec(struct vnet_model *m, const struct chain *c, uint32_t d
 	case VIRTIO_NET_CTRL_MQ: {
 		uint16_t n;
 
+		if (cc[1] == VIRTIO_NET_CTRL_MQ_RSS_CONFIG)
+			return ctrl_rss(m, c, dlen);
+		if (cc[1] == VIRTIO_NET_CTRL_MQ_HASH_CONFIG)
+			return ctrl_hash(m, c, dlen);
 		if (!has(m, VNET_F_MQ) || cc[1] != VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET || dlen != 2)
 			return VIRTIO_NET_ERR;
 		model_segs_read(s, c->nseg, 2, b, 2);
@@ -126,6 +203,8 @@ static uint8_t ctrl_exec(struct vnet_model *m, const struct chain *c, uint32_t d
 		if (n < VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN || n > m->conf.max_pairs)
 			return VIRTIO_NET_ERR;
 		m->active = n;
+		/* automatic steering: the last MQ command decides (5.1.6.5.5) */
+		memset(&m->rss, 0, sizeof(m->rss));
 		return VIRTIO_NET_OK;
 	}
 	case VIRTIO_NET_CTRL_GUEST_OFFLOADS:

@@ -94,6 +94,23 @@
  *    a whole TSO frame). Anything else, or a feature not negotiated: ERR,
  *    and nothing changes. A chain without 2 readable and 1 writable bytes
  *    is bad (bad_desc, len 0).
+ *  - RSS and HASH_REPORT (spec 5.1.6.4.3, 5.1.6.5.7), offered with conf.features:
+ *    config space shows rss_max_key_size 40, rss_max_indirection_table_length
+ *    128 (RSS) and supported_hash_types IPv4, TCPv4, UDPv4, IPv6, TCPv6,
+ *    UDPv6 (0x3f; no _EX type). MQ RSS_CONFIG (RSS): hash types supported,
+ *    table length mask + 1 a power of two up to 128, every entry and the
+ *    unclassified queue below max_tx_vq, max_tx_vq 1..max_pairs (it sets
+ *    the pairs in use), key 1..40 bytes (0 only with no hash type), exact
+ *    length; MQ HASH_CONFIG (HASH_REPORT): types, four reserved le16, key.
+ *    The last MQ command decides (5.1.6.5.5): VQ_PAIRS_SET turns RSS and
+ *    the hash off, HASH_CONFIG turns RSS off. With RSS a frame sent by the
+ *    driver (LOOPBACK, REFLECTOR, WIRE; not SOURCE's) goes to the pair
+ *    table[hash & (len - 1)], or unclassified when no enabled type covers
+ *    it; with HASH_REPORT negotiated and RSS_CONFIG or HASH_CONFIG in force
+ *    the 20-byte header carries hash_value and hash_report. The Toeplitz
+ *    input: IPv4 addresses (+ TCP/UDP ports unless a fragment), IPv6
+ *    addresses (+ ports when TCP/UDP follows the fixed header at once),
+ *    through one 802.1Q tag. Reset: automatic steering, no hash.
  *  - RX filter, for frames the model delivers: with CTRL_VLAN negotiated a
  *    802.1Q-tagged frame passes only if its vid is in the table (empty at
  *    reset); with CTRL_RX negotiated and promiscuous mode off (it starts
@@ -192,6 +209,8 @@
  *  OFFLOADS_IGNORED    the next n GUEST_OFFLOADS SET commands are answered
  *                  OK and change nothing (a device that goes on using the
  *                  receive offloads the driver turned off).
+ *  HASH_REPORT_BAD     the next n frames delivered with a hash carry
+ *                  hash_report 0x7777, a value the spec does not define.
  *  INDIRECT_SCRIBBLE   the next n indirect tables the device reads are
  *                  overwritten with 0xa5 bytes once read (a device writing
  *                  memory it may only read); a driver must never trust a
@@ -223,7 +242,8 @@
 	 VNET_F_GUEST_TSO4 | VNET_F_GUEST_TSO6 | VNET_F_HOST_TSO4 | VNET_F_HOST_TSO6 |    \
 	 VNET_F_CTRL_VQ | VNET_F_CTRL_RX | VNET_F_CTRL_VLAN | VNET_F_GUEST_ANNOUNCE |      \
 	 VNET_F_MQ | VNET_F_CTRL_MAC_ADDR | VNET_F_INDIRECT_DESC | VNET_F_RING_PACKED |    \
-	 VNET_F_IN_ORDER | VNET_F_RING_RESET | VNET_F_CTRL_GUEST_OFFLOADS)
+	 VNET_F_IN_ORDER | VNET_F_RING_RESET | VNET_F_CTRL_GUEST_OFFLOADS | VNET_F_RSS |     \
+	 VNET_F_HASH_REPORT)
 
 /* The transport ops get the model back from their transport. */
 static struct vnet_model *tm(struct vnet_transport *t)
@@ -378,6 +398,25 @@ void vnet_model_get_state(const struct vnet_model *m, struct vnet_model_state *o
 	for (uint32_t i = 0; i < sizeof(m->vlan); i++)
 		out->vlans += (uint32_t)__builtin_popcount(m->vlan[i]);
 	out->bus_master_off = m->bm_off;
+	out->rss = m->rss.steer;
+	out->hash_report = m->rss.hash;
+	out->hash_types = m->rss.types;
+	out->rss_table_len = m->rss.steer ? m->rss.table_len : 0;
+	out->rss_unclassified = m->rss.unclassified;
+	out->rss_key_len = m->rss.key_len;
+	memcpy(out->rss_key, m->rss.key, m->rss.key_len);
+}
+
+int vnet_model_rss_entry(const struct vnet_model *m, uint16_t i)
+{
+	if (!m || !m->rss.steer || i >= m->rss.table_len)
+		return -1;
+	return m->rss.table[i];
+}
+
+uint32_t vnet_model_toeplitz(const uint8_t *key, uint32_t key_len, const uint8_t *in, uint32_t n)
+{
+	return key && in ? model_toeplitz(key, key_len, in, n) : 0;
 }
 
 int vnet_model_config_override(struct vnet_model *m, uint32_t off, const void *bytes, uint32_t len)
@@ -465,6 +504,7 @@ static void dev_reset(struct vnet_model *m)
 	memset(m->vlan, 0, sizeof(m->vlan));
 	m->active = 1;
 	m->rx_off = ~0ULL; /* spec 5.1.6.5.6.1: every negotiated offload on */
+	memset(&m->rss, 0, sizeof(m->rss)); /* automatic steering, no hash */
 	for (uint32_t i = 0; i < m->nq; i++) {
 		uint64_t frames = m->q[i].frames;
 
@@ -574,6 +614,11 @@ static void t_read_config(struct vnet_transport *t, uint32_t off, void *buf, uin
 	vnet_put_le16(img + VIRTIO_NET_CFG_MTU, m->conf.mtu);
 	vnet_put_le32(img + VIRTIO_NET_CFG_SPEED, speed);
 	img[VIRTIO_NET_CFG_DUPLEX] = duplex[m->conf.duplex];
+	if (m->conf.features & (VNET_F_RSS | VNET_F_HASH_REPORT)) {
+		img[VIRTIO_NET_CFG_RSS_MAX_KEY] = MODEL_RSS_KEY;
+		vnet_put_le16(img + VIRTIO_NET_CFG_RSS_MAX_TABLE, (m->conf.features & VNET_F_RSS) ? MODEL_RSS_TABLE : 0);
+		vnet_put_le32(img + VIRTIO_NET_CFG_HASH_TYPES, MODEL_HASH_TYPES);
+	}
 	for (uint32_t i = 0; i < CFG_SIZE; i++) /* a hostile device's values */
 		if (m->cfg_over_set[i])
 			img[i] = m->cfg_over[i];
@@ -777,6 +822,8 @@ static int conf_apply(struct vnet_model_conf *c, const struct vnet_model_conf *i
 		{VNET_F_MQ, VNET_F_CTRL_VQ},
 		{VNET_F_CTRL_MAC_ADDR, VNET_F_CTRL_VQ},
 		{VNET_F_CTRL_GUEST_OFFLOADS, VNET_F_CTRL_VQ}, /* its command needs the queue */
+		{VNET_F_RSS, VNET_F_CTRL_VQ},
+		{VNET_F_HASH_REPORT, VNET_F_CTRL_VQ},
 		{VNET_F_RING_PACKED, VNET_F_VERSION_1}, /* a virtio 1.x layout */
 		{VNET_F_RING_RESET, VNET_F_VERSION_1},  /* a virtio 1.2 facility */
 	};

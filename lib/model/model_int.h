@@ -50,8 +50,15 @@
 #define PROTO_UDP 17
 
 /* Config image (spec 5.1.4): mac, status, max_virtqueue_pairs, mtu,
- * speed, duplex; little-endian multi-byte fields (spec 2.5). */
-#define CFG_SIZE 20
+ * speed, duplex, rss_max_key_size, rss_max_indirection_table_length,
+ * supported_hash_types; little-endian multi-byte fields (spec 2.5). */
+#define CFG_SIZE 24
+/* RSS and hash report limits the model offers (spec 5.1.4.1's minima) and
+ * the hash types it computes: IPv4, TCPv4, UDPv4, IPv6, TCPv6, UDPv6 (no
+ * _EX type: it does not walk IPv6 extension headers). */
+#define MODEL_RSS_KEY 40
+#define MODEL_RSS_TABLE 128
+#define MODEL_HASH_TYPES 0x3fu
 
 /* The packed ring as the device sees it (spec 2.8.13, 2.8.14), written
  * here independently of the driver's packed.h, so that one misreading of
@@ -126,6 +133,18 @@ struct mq {
 	bool reset;             /* reset alone (RING_RESET): queue_setup may enable it again */
 };
 
+/* RSS or hash configuration (control queue, MQ class; reset clears it). */
+struct model_rss {
+	bool steer;             /* RSS_CONFIG: the table chooses the queue */
+	bool hash;              /* the hash goes into the header (HASH_REPORT) */
+	uint8_t key_len;
+	uint32_t types;
+	uint16_t table_len;     /* a power of two */
+	uint16_t unclassified;
+	uint8_t key[MODEL_RSS_KEY];
+	uint16_t table[MODEL_RSS_TABLE];
+};
+
 struct vnet_model {
 	struct vnet_transport transport; /* first: the transport ops cast back */
 	struct vnet_model_conf conf;     /* defaults applied */
@@ -141,6 +160,7 @@ struct vnet_model {
 	uint8_t mac[ETH_ALEN];
 	uint16_t active;                 /* queue pairs in use */
 	uint64_t rx_off;                 /* receive offloads on (CTRL_GUEST_OFFLOADS); all after reset */
+	struct model_rss rss;            /* RSS / hash report (rss.c) */
 	uint32_t uc_n, mc_n;             /* entries as set */
 	uint8_t uc[VNET_MODEL_MAC_TABLE][ETH_ALEN];
 	uint8_t mc[VNET_MODEL_MAC_TABLE][ETH_ALEN];
@@ -163,7 +183,7 @@ struct vnet_model {
 	uint8_t *frame;                  /* one frame being moved */
 	uint32_t frame_max;
 	uint8_t *segbuf;                 /* one TSO segment (HOST_TSO offered) */
-	uint8_t txhdr[sizeof(struct virtio_net_hdr)];
+	uint8_t txhdr[VIRTIO_NET_HDR_HASH_LEN];
 	struct seg *segs;                /* one chain, queue_max entries */
 	uint8_t *mark;                   /* USED_ID_IDLE: queue_max flags */
 	uint32_t *due;                   /* TX latency: poll due, per pair and avail slot */
@@ -175,6 +195,8 @@ struct vnet_model {
 struct rxmeta {
 	uint8_t flags, gso_type;
 	uint16_t hdr_len, gso_size, csum_start, csum_offset;
+	uint16_t hash_report;   /* HASH_REPORT: set by model_rss() */
+	uint32_t hash_value;
 };
 
 /* ----------------------------------------------------------- helpers -- */
@@ -199,9 +221,12 @@ static inline bool rx_on(const struct vnet_model *m, uint64_t f)
 	return has(m, f) && (m->rx_off & f) == f;
 }
 
-/* Spec 5.1.6: 12 bytes with VERSION_1 or MRG_RXBUF, 10 otherwise. */
+/* Spec 5.1.6: 20 bytes with HASH_REPORT, 12 with VERSION_1 or MRG_RXBUF,
+ * 10 otherwise. */
 static inline uint32_t hdr_len(const struct vnet_model *m)
 {
+	if (m->drv_features & VNET_F_HASH_REPORT)
+		return VIRTIO_NET_HDR_HASH_LEN;
 	return (m->drv_features & (VNET_F_VERSION_1 | VNET_F_MRG_RXBUF)) ? 12 : 10;
 }
 
@@ -319,5 +344,8 @@ void model_route(struct vnet_model *m, uint32_t pair, uint8_t *f, uint32_t len, 
 uint32_t model_source_run(struct vnet_model *m, uint32_t pair);
 /* ctrl.c */
 uint32_t model_ctrl_run(struct vnet_model *m);
+/* rss.c */
+uint32_t model_toeplitz(const uint8_t *key, uint32_t key_len, const uint8_t *in, uint32_t n);
+uint32_t model_rss(struct vnet_model *m, const uint8_t *f, uint32_t len, uint32_t pair, struct rxmeta *meta);
 
 #endif

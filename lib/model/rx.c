@@ -51,6 +51,10 @@ static void rx_hdr_build(uint8_t *h, const struct rxmeta *r, uint16_t nbufs)
 	vnet_put_le16(h + 6, r->csum_start);
 	vnet_put_le16(h + 8, r->csum_offset);
 	vnet_put_le16(h + 10, nbufs);
+	/* HASH_REPORT's part (written when the header is 20 bytes long) */
+	vnet_put_le32(h + VIRTIO_NET_HDR_HASH_VALUE_OFF, r->hash_value);
+	vnet_put_le16(h + VIRTIO_NET_HDR_HASH_REPORT_OFF, r->hash_report);
+	vnet_put_le16(h + 18, 0);
 }
 
 /* Refresh a WIRE peer's RX queue once per poll of the sender. */
@@ -118,9 +122,11 @@ static uint8_t rx_flags(const struct vnet_model *dst, const struct rxmeta *meta,
 	return meta->flags;
 }
 
-static void rx_count(struct vnet_model *dst, struct mq *q, uint32_t len, uint8_t flags, uint8_t gso_type)
+static void rx_count(struct vnet_model *dst, struct mq *q, uint32_t len, uint8_t flags, uint8_t gso_type,
+                     uint16_t hash_report)
 {
 	dst->st.rx_frames++;
+	dst->st.rx_hash_reported += hash_report != 0;
 	dst->st.rx_bytes += len;
 	q->frames++;
 	if (vnet_unlikely(flags | gso_type)) {
@@ -139,7 +145,7 @@ static __attribute__((noinline)) bool deliver_mrg(struct vnet_model *dst, struct
                                                   const struct rxmeta *meta, uint32_t hlen)
 {
 	struct rxmeta r = *meta;
-	uint8_t hdr[12];
+	uint8_t hdr[VIRTIO_NET_HDR_HASH_LEN];
 	uint32_t k = mrg_find(dst, q, hlen, (uint64_t)hlen + len), off = 0;
 	struct chain c;
 
@@ -171,7 +177,7 @@ static __attribute__((noinline)) bool deliver_mrg(struct vnet_model *dst, struct
 	}
 	if (k > 1)
 		dst->st.rx_merged++;
-	rx_count(dst, q, len, r.flags, r.gso_type);
+	rx_count(dst, q, len, r.flags, r.gso_type, r.hash_report);
 	return true;
 }
 
@@ -185,11 +191,23 @@ static __attribute__((noinline)) bool deliver_mrg(struct vnet_model *dst, struct
 bool model_deliver(struct vnet_model *src, struct vnet_model *dst, uint32_t pair, uint8_t *f, uint32_t len,
                    const struct rxmeta *meta)
 {
-	static const uint8_t plain[12] = {[10] = 1}; /* flags 0, GSO_NONE, num_buffers 1 */
+	static const uint8_t plain[VIRTIO_NET_HDR_HASH_LEN] = {[10] = 1}; /* flags 0, GSO_NONE, num_buffers 1, no hash */
 	struct mq *q;
 	uint32_t hlen = hdr_len(dst);
 	struct chain c;
+	struct rxmeta hm;
 
+	/* RSS / hash report (rss.c): the queue the table names and the hash
+	 * for the header; SOURCE fills each pair itself, so no steering */
+	if (vnet_unlikely(dst->rss.steer | dst->rss.hash)) {
+		uint32_t to;
+
+		hm = *meta;
+		to = model_rss(dst, f, len, pair, &hm);
+		if (!(dst == src && dst->conf.backend == VNET_MODEL_SOURCE))
+			pair = to;
+		meta = &hm;
+	}
 	if (!is_live(dst) || pair >= dst->active || !(q = rxq(dst, pair))->size) {
 		dst->st.rx_no_buffer++;
 		return false;
@@ -206,7 +224,7 @@ bool model_deliver(struct vnet_model *src, struct vnet_model *dst, uint32_t pair
 		return deliver_mrg(dst, q, f, len, meta, hlen);
 	for (uint32_t tries = 0; tries <= q->size; tries++) {
 		uint32_t used_len;
-		uint8_t flags, hdr[12];
+		uint8_t flags, hdr[VIRTIO_NET_HDR_HASH_LEN];
 		int rc;
 
 		if (q->last_avail == q->seen)
@@ -228,7 +246,7 @@ bool model_deliver(struct vnet_model *src, struct vnet_model *dst, uint32_t pair
 		if (vnet_unlikely(dst->fault[VNET_FAULT_BAD_CSUM]) && fault_take(dst, VNET_FAULT_BAD_CSUM))
 			model_corrupt(f, len);
 		flags = rx_flags(dst, meta, f, len);
-		if (vnet_likely(!(flags | meta->gso_type))) {
+		if (vnet_likely(!(flags | meta->gso_type | meta->hash_report))) {
 			model_segs_write(dst->segs, c.nseg, 0, plain, hlen);
 		} else {
 			struct rxmeta r = *meta;
@@ -244,7 +262,7 @@ bool model_deliver(struct vnet_model *src, struct vnet_model *dst, uint32_t pair
 		if (vnet_unlikely(dst->fault[VNET_FAULT_USED_LEN]) && fault_take(dst, VNET_FAULT_USED_LEN))
 			used_len = c.wr >= UINT32_MAX ? UINT32_MAX : (uint32_t)c.wr + 1;
 		model_complete(dst, q, c.id, used_len, c.ndesc);
-		rx_count(dst, q, len, flags, meta->gso_type);
+		rx_count(dst, q, len, flags, meta->gso_type, meta->hash_report);
 		return true;
 	}
 	dst->st.rx_no_buffer++;

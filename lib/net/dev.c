@@ -28,6 +28,54 @@ static void cfg_warn(struct vnet_dev *d, const char *what, unsigned v, unsigned 
 	         d->t->ops->name, what, v, kept);
 }
 
+/* spec 5.1.4.1: the RSS and hash report limits a device offers (key and
+ * hash types for both features, the table for RSS), or what is wrong with
+ * them (NULL: usable). vnet's tables are at most 2^15 entries (a mask of
+ * 15 bits), and a table length must be a power of two to mask a hash. */
+static const char *rss_limits_bad(uint64_t f, uint8_t key, uint16_t table, uint32_t types)
+{
+	if (key < VIRTIO_NET_RSS_MIN_KEY)
+		return "rss_max_key_size below 40";
+	if (!(types & VNET_HASH_TYPES_ALL))
+		return "no hash type vnet knows in supported_hash_types";
+	if ((f & VNET_F_RSS) &&
+	    (table < VIRTIO_NET_RSS_MIN_TABLE || table > 0x8000u || (table & (table - 1))))
+		return "rss_max_indirection_table_length not a power of two in 128..32768";
+	return NULL;
+}
+
+/* The RSS/hash fields of config space (VNET_F_RSS or VNET_F_HASH_REPORT). */
+static void rss_fields_read(struct vnet_transport *t, uint8_t *key, uint16_t *table, uint32_t *types)
+{
+	t->ops->read_config(t, VIRTIO_NET_CFG_RSS_MAX_KEY, key, 1);
+	t->ops->read_config(t, VIRTIO_NET_CFG_RSS_MAX_TABLE, table, 2);
+	t->ops->read_config(t, VIRTIO_NET_CFG_HASH_TYPES, types, 4);
+}
+
+/* A device that changed its RSS limits after negotiation (they passed
+ * validate_config()): refused at open, else the accepted ones kept. */
+static int rss_fields_check(struct vnet_dev *d, uint8_t *key, uint16_t *table, uint32_t *types)
+{
+	const char *why = rss_limits_bad(d->features, *key, *table, *types);
+
+	if (!why)
+		return 0;
+	if (!d->cfg.rss_max_key_size) {
+		vnet_log(VNET_LOG_ERR, "net: %s: device config changed to %s (spec 5.1.4.1)", d->t->ops->name, why);
+		return -ERANGE;
+	}
+	if (*key < VIRTIO_NET_RSS_MIN_KEY)
+		cfg_warn(d, "rss_max_key_size", *key, d->cfg.rss_max_key_size);
+	else if (!(*types & VNET_HASH_TYPES_ALL))
+		cfg_warn(d, "supported_hash_types", *types, d->cfg.hash_types);
+	else
+		cfg_warn(d, "rss_max_indirection_table_length", *table, d->cfg.rss_max_table_len);
+	*key = d->cfg.rss_max_key_size;
+	*table = d->cfg.rss_max_table_len;
+	*types = d->cfg.hash_types;
+	return 0;
+}
+
 static int config_read(struct vnet_dev *d, struct vnet_net_config *c)
 {
 	struct vnet_transport *t = d->t;
@@ -36,7 +84,9 @@ static int config_read(struct vnet_dev *d, struct vnet_net_config *c)
 	for (tries = 0; tries < CONFIG_RETRIES; tries++) {
 		uint32_t gen = t->ops->config_generation(t), speed = UINT32_MAX;
 		uint8_t mac[6] = {0}, duplex = 0xff;
-		uint16_t status = VIRTIO_NET_S_LINK_UP, pairs = 1, mtu = 1500;
+		uint16_t status = VIRTIO_NET_S_LINK_UP, pairs = 1, mtu = 1500, table = 0;
+		uint8_t key = 0;
+		uint32_t types = 0;
 
 		if (d->features & VNET_F_MAC)
 			t->ops->read_config(t, VIRTIO_NET_CFG_MAC, mac, 6);
@@ -50,6 +100,8 @@ static int config_read(struct vnet_dev *d, struct vnet_net_config *c)
 			t->ops->read_config(t, VIRTIO_NET_CFG_SPEED, &speed, 4);
 			t->ops->read_config(t, VIRTIO_NET_CFG_DUPLEX, &duplex, 1);
 		}
+		if (d->features & (VNET_F_RSS | VNET_F_HASH_REPORT))
+			rss_fields_read(t, &key, &table, &types);
 		if (t->ops->config_generation(t) != gen)
 			continue; /* torn read: the device changed config meanwhile */
 		/* Checked in negotiate() before the features were accepted; a
@@ -73,7 +125,12 @@ static int config_read(struct vnet_dev *d, struct vnet_net_config *c)
 			cfg_warn(d, "MTU", mtu, d->cfg.mtu);
 			mtu = d->cfg.mtu;
 		}
+		if ((d->features & (VNET_F_RSS | VNET_F_HASH_REPORT)) && rss_fields_check(d, &key, &table, &types))
+			return -ERANGE;
 		memcpy(c->mac, mac, 6);
+		c->rss_max_key_size = key;
+		c->rss_max_table_len = (d->features & VNET_F_RSS) ? table : 0;
+		c->hash_types = types & VNET_HASH_TYPES_ALL;
 		c->link_up = (status & VIRTIO_NET_S_LINK_UP) != 0;
 		c->announce = (d->features & VNET_F_GUEST_ANNOUNCE) && (status & VIRTIO_NET_S_ANNOUNCE);
 		c->max_pairs = pairs;
@@ -216,6 +273,29 @@ static uint16_t peek16(struct vnet_transport *t, uint32_t off)
 	return v;
 }
 
+/* RSS and HASH_REPORT: a device whose limits are unusable (spec 5.1.4.1)
+ * gets neither (a bad table alone costs RSS only), with the reason. */
+static void validate_rss(struct vnet_dev *d)
+{
+	uint8_t key = 0;
+	uint16_t table = 0;
+	uint32_t types = 0;
+	const char *why;
+
+	rss_fields_read(d->t, &key, &table, &types);
+	why = rss_limits_bad(d->features, key, table, types);
+	if (why && rss_limits_bad(d->features & ~VNET_F_RSS, key, table, types) == NULL) {
+		vnet_log(VNET_LOG_WARN, "net: %s: device offers %s (%u): VIRTIO_NET_F_RSS not negotiated",
+		         d->t->ops->name, why, (unsigned)table);
+		d->features &= ~VNET_F_RSS;
+	} else if (why) {
+		vnet_log(VNET_LOG_WARN, "net: %s: device offers %s (key %u bytes, hash types 0x%x): "
+		         "VIRTIO_NET_F_RSS and VIRTIO_NET_F_HASH_REPORT not negotiated", d->t->ops->name, why,
+		         (unsigned)key, (unsigned)types);
+		d->features &= ~(VNET_F_RSS | VNET_F_HASH_REPORT);
+	}
+}
+
 /* Config fields the features being accepted bring, checked before they
  * are (as Linux's virtnet_validate does): a feature whose field is out of
  * the spec's range is not negotiated, with a clear message. */
@@ -245,6 +325,12 @@ static void validate_config(struct vnet_dev *d)
 			d->features &= ~VNET_F_MQ;
 		}
 	}
+	/* vnet steers by RSS only over MQ's queue pairs (MQ may have gone
+	 * just above) */
+	if (!(d->features & VNET_F_MQ))
+		d->features &= ~VNET_F_RSS;
+	if (d->features & (VNET_F_RSS | VNET_F_HASH_REPORT))
+		validate_rss(d);
 }
 
 /* FEATURES_OK, which the legacy interface does not have (spec 3.1.2):
@@ -292,6 +378,10 @@ static int negotiate(struct vnet_dev *d, uint64_t want)
 	if (!(d->features & VNET_F_CTRL_VQ))
 		d->features &= ~(VNET_F_CTRL_RX | VNET_F_CTRL_VLAN | VNET_F_GUEST_ANNOUNCE | VNET_F_MQ |
 		                 VNET_F_CTRL_MAC_ADDR | VNET_F_CTRL_GUEST_OFFLOADS);
+	/* spec 5.1.3.1: RSS and HASH_REPORT need the control queue (checked
+	 * apart: the line above has a mutant of its own) */
+	if ((d->features & VNET_F_CTRL_VQ) == 0)
+		d->features &= ~(VNET_F_RSS | VNET_F_HASH_REPORT);
 	/* spec 5.1.3.1: segmentation offloads need their checksum offload */
 	if (!(d->features & VNET_F_CSUM))
 		d->features &= ~(VNET_F_HOST_TSO4 | VNET_F_HOST_TSO6);
@@ -422,7 +512,9 @@ static int start_queues(struct vnet_dev *d)
 	}
 	/* spec 5.1.6.5.6.1: every negotiated receive offload is on again;
 	 * what the application turned off goes off again */
-	return vnet_rx_offloads_restore(d, true);
+	rc = vnet_rx_offloads_restore(d, true);
+	/* a reset forgets RSS and the hash configuration too */
+	return rc ? rc : vnet_rss_restore(d);
 }
 
 /* Reset the device first (it must stop touching the rings), then take
@@ -639,9 +731,18 @@ int vnet_dev_open(struct vnet_dev **out, struct vnet_transport *t, const struct 
 	d->hdr_len = legacy_hdr_len(d);
 	if (!d->hdr_len)
 		d->hdr_len = conf->hdr_len ? conf->hdr_len : sizeof(struct virtio_net_hdr);
-	if (d->hdr_len < 10 || d->hdr_len > sizeof(struct virtio_net_hdr) ||
-	    (conf->hdr_len && conf->hdr_len != d->hdr_len) ||
-	    (d->hdr_len != sizeof(struct virtio_net_hdr) && (d->features & VNET_F_MRG_RXBUF))) {
+	/* ... and 20 with HASH_REPORT (hash_value, hash_report, padding) */
+	if (d->features & VNET_F_HASH_REPORT) {
+		if (conf->hdr_len && conf->hdr_len != VIRTIO_NET_HDR_HASH_LEN) {
+			vnet_log(VNET_LOG_ERR, "net: header length override %u: VIRTIO_NET_F_HASH_REPORT takes the "
+			         "%u-byte header (spec 5.1.6)", (unsigned)conf->hdr_len, VIRTIO_NET_HDR_HASH_LEN);
+			rc = -EINVAL;
+			goto fail_reset;
+		}
+		d->hdr_len = VIRTIO_NET_HDR_HASH_LEN;
+	} else if (d->hdr_len < 10 || d->hdr_len > sizeof(struct virtio_net_hdr) ||
+	           (conf->hdr_len && conf->hdr_len != d->hdr_len) ||
+	           (d->hdr_len != sizeof(struct virtio_net_hdr) && (d->features & VNET_F_MRG_RXBUF))) {
 		/* MRG_RXBUF needs num_buffers: the 12-byte header (5.1.6) */
 		vnet_log(VNET_LOG_ERR, "net: header length override %u is not 10..12 (12 with MRG_RXBUF; "
 		         "a legacy device's: %u)", (unsigned)conf->hdr_len, (unsigned)d->hdr_len);
@@ -960,9 +1061,11 @@ static int recover_queues(struct vnet_dev *d)
 	}
 	if (!rc && d->ctrlq.size && d->ctrlq.broken) {
 		rc = queue_reset(d, &d->ctrlq, false, 0);
-		/* a command lost with the queue may have been the offloads' */
+		/* a command lost with the queue may have been the offloads' or RSS's */
 		if (!rc)
 			rc = vnet_rx_offloads_restore(d, false);
+		if (!rc)
+			rc = vnet_rss_restore(d);
 	}
 	return rc;
 }

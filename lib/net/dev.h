@@ -12,7 +12,8 @@
 	 VNET_F_CTRL_VLAN | VNET_F_GUEST_ANNOUNCE | VNET_F_MQ | VNET_F_CTRL_MAC_ADDR |          \
 	 VNET_F_MRG_RXBUF | VNET_F_CSUM | VNET_F_HOST_TSO4 | VNET_F_HOST_TSO6 |               \
 	 VNET_F_GUEST_TSO4 | VNET_F_GUEST_TSO6 | VNET_F_IN_ORDER | VNET_F_RING_PACKED |      \
-	 VNET_F_INDIRECT_DESC | VNET_F_RING_RESET | VNET_F_CTRL_GUEST_OFFLOADS)
+	 VNET_F_INDIRECT_DESC | VNET_F_RING_RESET | VNET_F_CTRL_GUEST_OFFLOADS | VNET_F_RSS |   \
+	 VNET_F_HASH_REPORT)
 
 /* spec 5.1.2: receiveqN = 2(N-1), transmitqN = 2(N-1)+1, controlq = 2N
  * with MQ (N = max_virtqueue_pairs), 2 without */
@@ -24,6 +25,20 @@
 #define VNET_DEV_SHARED_POOLS 4
 /* spec 5.1.4.1: the smallest MTU a device may report (IPv4's minimum) */
 #define VNET_MIN_MTU 68
+
+/* The RSS or hash configuration the application set (ctrl.c), sent again
+ * after a reset and with every change of the queue pairs in use. */
+struct vnet_rss_state {
+	bool set;              /* configured: re-sent after a reset */
+	bool rss;              /* RSS_CONFIG (steering); else HASH_CONFIG (hash only) */
+	bool default_table;    /* round-robin over the pairs in use, rebuilt with them */
+	uint8_t key_len;
+	uint32_t types;
+	uint16_t table_len;
+	uint16_t unclassified;
+	uint8_t key[255];
+	uint16_t table[VNET_RSS_TABLE_MAX];
+};
 
 struct vnet_dev {
 	struct vnet_vq *rxq, *txq; /* [npairs] */
@@ -50,6 +65,7 @@ struct vnet_dev {
 	uint64_t rx_off;
 	uint64_t rx_off_want;
 	uint64_t reset_failures;
+	struct vnet_rss_state rss; /* vnet_dev_set_rss / vnet_dev_set_hash (ctrl.c) */
 	struct vnet_pool *shared[VNET_DEV_SHARED_POOLS]; /* vnet_dev_share_pool */
 	struct vnet_dev *next_parked; /* closed while held: dev.c's parked list */
 };
@@ -60,5 +76,7 @@ int vnet_ctrl_cmd(struct vnet_dev *d, uint8_t cls, uint8_t cmd, const void *data
  * offloads in force are the negotiated ones again (@device_reset) or
  * unknown; the set the application chose is sent again. 0 or -errno. */
 int vnet_rx_offloads_restore(struct vnet_dev *d, bool device_reset);
+/* After a reset: the RSS or hash configuration set, sent again. 0 or -errno. */
+int vnet_rss_restore(struct vnet_dev *d);
 
 #endif

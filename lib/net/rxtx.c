@@ -17,6 +17,36 @@ _Static_assert(offsetof(struct vnet_net_hdr, csum_start) == offsetof(struct virt
 _Static_assert(offsetof(struct vnet_net_hdr, num_buffers) == offsetof(struct virtio_net_hdr, num_buffers),
                "public mirror, spec 5.1.6");
 
+/* VNET_F_HASH_REPORT (spec 5.1.6.4): each frame's hash_value and
+ * hash_report from its header, each byte read once. A report the spec
+ * does not define is a device's error: the frame goes on without a hash,
+ * counted. */
+static __attribute__((noinline)) void rx_hash(struct vnet_vq *vq, struct vnet_buf **bufs, uint16_t n,
+                                               uint32_t hdr_len)
+{
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		const volatile uint8_t *h = bufs[i]->data - hdr_len + VIRTIO_NET_HDR_HASH_VALUE_OFF;
+		uint8_t v[6];
+		uint16_t report;
+		unsigned k;
+
+		for (k = 0; k < sizeof(v); k++)
+			v[k] = h[k];
+		report = (uint16_t)(v[4] | v[5] << 8);
+		bufs[i]->hash_value = (uint32_t)v[0] | (uint32_t)v[1] << 8 | (uint32_t)v[2] << 16 | (uint32_t)v[3] << 24;
+		if (vnet_unlikely(report > VIRTIO_NET_HASH_REPORT_UDPV6_EX)) {
+			vq->stats.rx_bad_hash++;
+			report = VIRTIO_NET_HASH_REPORT_NONE;
+		}
+		if (report == VIRTIO_NET_HASH_REPORT_NONE)
+			bufs[i]->hash_value = 0;
+		else
+			vq->stats.rx_hashed++;
+		bufs[i]->hash_report = report;
+	}
+}
 
 uint16_t vnet_rx_burst(struct vnet_dev *d, uint16_t q, struct vnet_buf **bufs, uint16_t n)
 {
@@ -33,7 +63,8 @@ uint16_t vnet_rx_burst(struct vnet_dev *d, uint16_t q, struct vnet_buf **bufs, u
 	VNET_STAGE_BEGIN(t0);
 	/* constants for the usual cases let the compiler fold them */
 	if (vnet_unlikely(d->features & VNET_F_MRG_RXBUF))
-		got = vnet_ring_harvest(vq, bufs, n, HDR12, 1, &bytes);
+		got = d->hdr_len == HDR12 ? vnet_ring_harvest(vq, bufs, n, HDR12, 1, &bytes)
+		                          : vnet_ring_harvest(vq, bufs, n, d->hdr_len, 1, &bytes);
 	else if (vnet_likely(d->hdr_len == HDR12))
 		got = vnet_ring_harvest(vq, bufs, n, HDR12, 0, &bytes);
 	else
@@ -49,6 +80,8 @@ uint16_t vnet_rx_burst(struct vnet_dev *d, uint16_t q, struct vnet_buf **bufs, u
 			                            ((f & VIRTIO_NET_HDR_F_NEEDS_CSUM) ? VNET_BUF_F_NEEDS_CSUM : 0));
 		}
 	}
+	if (vnet_unlikely(d->features & VNET_F_HASH_REPORT))
+		rx_hash(vq, bufs, got, d->hdr_len);
 	vq->stats.packets += got;
 	vq->stats.bytes += bytes;
 	vq->stats.bursts++;
