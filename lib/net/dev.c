@@ -256,7 +256,10 @@ static int negotiate(struct vnet_dev *d, uint64_t want)
 
 	rc = dev_reset(d);
 	if (rc) {
-		vnet_log(VNET_LOG_ERR, "net: %s: device reset did not complete", t->ops->name);
+		/* a device that is gone (a vhost-user backend waited for) is
+		 * retried by the caller's recover loop: no error line each time */
+		vnet_log(rc == -ECONNRESET ? VNET_LOG_DEBUG : VNET_LOG_ERR, "net: %s: device reset did not complete%s",
+		         t->ops->name, rc == -ECONNRESET ? ": the device is gone" : "");
 		return rc;
 	}
 	t->ops->set_status(t, VIRTIO_STATUS_ACKNOWLEDGE);
