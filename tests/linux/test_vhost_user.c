@@ -525,6 +525,7 @@ START_TEST(test_mq_two_pairs)
 	ck_assert_uint_ge(vu_stats(&r).ctrl_commands, 1);
 	ck_assert_uint_eq(r.st->enabled_rings, 0xf);
 	ck_assert_uint_eq(r.st->vring_kick, 4); /* the control queue stays here */
+	ck_assert_uint_eq(r.st->acked_features & F_CTRL_VQ, 0); /* and is no business of the backend's */
 	ck_assert_uint_ge(pair_traffic(&r, 0, 3000, 10), 3000);
 	ck_assert_uint_ge(pair_traffic(&r, 1, 3000, 10), 3000);
 	ck_assert_uint_ge(r.st->pair_frames[0], 3000);
@@ -581,9 +582,13 @@ START_TEST(test_reconnect)
 		broken = vnet_dev_broken(r.dev);
 	}
 	ck_assert_int_eq(broken, 1);
-	/* nobody listens yet: recover fails, and every buffer is back */
+	/* nobody listens yet: recover fails, and every buffer is back; the
+	 * backoff (50 ms first) lets one of these quick retries connect */
 	ck_assert_int_eq(vnet_dev_recover(r.dev), -ECONNRESET);
 	ck_assert_uint_eq(vnet_pool_in_use(r.pool), 0);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(vnet_dev_recover(r.dev), -ECONNRESET);
+	ck_assert_uint_eq(vu_stats(&r).reconnect_tries, 1);
 	ck_assert_uint_eq(vu_stats(&r).disconnects, 1);
 	rig_start(&r); /* a new backend on the same path */
 	deadline = vnet_now_us() + 5000000ull;
