@@ -90,13 +90,29 @@ struct vu_queue {
 	bool local;                 /* the control queue: served here, never the backend's */
 };
 
-/* The control queue's split ring, in this process's memory. */
+/* A packed ring's descriptor (spec 2.8.13) and its flags (2.8.1). */
+struct vu_pdesc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t id;
+	uint16_t flags;
+};
+_Static_assert(sizeof(struct vu_pdesc) == 16, "spec 2.8.13");
+#define PDESC_F_AVAIL (1u << 7)
+#define PDESC_F_USED  (1u << 15)
+
+/* The control queue's ring, in this process's memory: split (desc,
+ * avail, used) or packed (pdesc; last_avail is then a free-running
+ * position whose lap gives the wrap counter, as in the driver). */
 struct vu_ctrl {
 	struct vring_desc *desc;
 	struct vring_avail *avail;
 	struct vring_used *used;
+	struct vu_pdesc *pdesc;
 	uint16_t size, last_avail;
 };
+
+#define CTRL_SEGS 4 /* descriptors of one command looked at: vnet's use two */
 
 struct vu_transport {
 	struct vnet_transport base;
@@ -566,36 +582,30 @@ static void forget_queues(struct vu_transport *v)
 
 /* ----------------------------------------------------- control queue -- */
 
-/* One command (spec 5.1.6.5): the chain at @head, device-readable class,
- * command and data, then the device-writable ack byte. Only the MQ
- * command is served. Returns the ack written, or -1: no ack byte. */
-static int ctrl_one(struct vu_transport *v, uint16_t head)
+/* One command (spec 5.1.6.5) gathered as @n descriptors (the split
+ * layout's; the packed ones converted): device-readable class, command
+ * and data, then the device-writable ack byte. Only the MQ command is
+ * served. Returns the ack written, or -1: no ack byte. */
+static int ctrl_exec(struct vu_transport *v, const struct vring_desc *seg, unsigned n)
 {
-	struct vu_ctrl *c = &v->ctrl;
 	uint8_t cmd[8], *ack = NULL;
-	uint32_t have = 0, n;
-	uint16_t i = head, pairs;
+	uint32_t have = 0;
+	uint16_t pairs;
 	uint8_t res = VIRTIO_NET_ERR;
+	unsigned i;
 
-	/* a chain is at most the ring long (spec 2.7.5.3.1) */
-	for (n = 0; n < c->size && i < c->size; n++) {
-		const struct vring_desc d = c->desc[i];
-		uint8_t *p = iova_va(v, d.addr, d.len);
+	for (i = 0; i < n && !ack; i++) {
+		uint8_t *p = iova_va(v, seg[i].addr, seg[i].len);
 
-		if (!p || !d.len)
+		if (!p || !seg[i].len)
 			break;
-		if (d.flags & VRING_DESC_F_WRITE) {
+		if (seg[i].flags & VRING_DESC_F_WRITE) {
 			ack = p;
-			break;
+		} else {
+			if (have < sizeof(cmd))
+				memcpy(cmd + have, p, seg[i].len < sizeof(cmd) - have ? seg[i].len : sizeof(cmd) - have);
+			have += seg[i].len;
 		}
-		if (have < sizeof(cmd)) {
-			uint32_t k = d.len < sizeof(cmd) - have ? d.len : (uint32_t)sizeof(cmd) - have;
-			memcpy(cmd + have, p, k);
-		}
-		have += d.len;
-		if (!(d.flags & VRING_DESC_F_NEXT))
-			break;
-		i = d.next;
 	}
 	if (!ack)
 		return -1;
@@ -609,9 +619,26 @@ static int ctrl_one(struct vu_transport *v, uint16_t head)
 	return res;
 }
 
+/* Split: the chain at @head, at most CTRL_SEGS descriptors of it. */
+static int ctrl_split_one(struct vu_transport *v, uint16_t head)
+{
+	struct vu_ctrl *c = &v->ctrl;
+	struct vring_desc seg[CTRL_SEGS];
+	unsigned n = 0;
+	uint16_t i = head;
+
+	while (n < CTRL_SEGS && i < c->size) {
+		seg[n] = c->desc[i];
+		i = seg[n].next;
+		if (!(seg[n++].flags & VRING_DESC_F_NEXT))
+			break;
+	}
+	return ctrl_exec(v, seg, n);
+}
+
 /* Serve every command made available since the last notification, in
  * order, each completed with a used entry of one written byte. */
-static void ctrl_serve(struct vu_transport *v)
+static void ctrl_serve_split(struct vu_transport *v)
 {
 	struct vu_ctrl *c = &v->ctrl;
 	uint16_t avail = vnet_load16(&c->avail->idx);
@@ -620,7 +647,7 @@ static void ctrl_serve(struct vu_transport *v)
 	while (c->last_avail != avail) {
 		uint16_t slot = c->last_avail & (uint16_t)(c->size - 1);
 		uint16_t head = vnet_load16(&c->avail->ring[slot]);
-		int ack = ctrl_one(v, head);
+		int ack = ctrl_split_one(v, head);
 
 		c->used->ring[slot].id = head;
 		c->used->ring[slot].len = ack < 0 ? 0 : 1;
@@ -630,27 +657,85 @@ static void ctrl_serve(struct vu_transport *v)
 	}
 }
 
+/* Is the packed descriptor at position @pos available in its lap (spec
+ * 2.8.1: AVAIL equal to the wrap counter, USED not)? */
+static bool pk_avail(const struct vu_ctrl *c, uint16_t pos)
+{
+	uint16_t f = vnet_load16(&c->pdesc[pos & (c->size - 1)].flags);
+	bool wrap = (pos & c->size) == 0;
+
+	return ((f & PDESC_F_AVAIL) != 0) == wrap && ((f & PDESC_F_USED) != 0) != wrap;
+}
+
+/* Packed (spec 2.8.6, 2.8.4): a chain is descriptors in ring order, the
+ * buffer id on its last; its completion goes over its first, with AVAIL
+ * and USED both the lap's wrap counter, flags last; the next chain starts
+ * past it. */
+static void ctrl_serve_packed(struct vu_transport *v)
+{
+	struct vu_ctrl *c = &v->ctrl;
+	unsigned cmds;
+
+	for (cmds = 0; cmds < c->size && pk_avail(c, c->last_avail); cmds++) {
+		uint16_t pos = c->last_avail, id = 0, n = 0;
+		struct vu_pdesc *h = &c->pdesc[pos & (c->size - 1)];
+		struct vring_desc seg[CTRL_SEGS];
+		bool more = true;
+		int ack;
+
+		vnet_rmb();
+		while (more && n < c->size && (n == 0 || pk_avail(c, (uint16_t)(pos + n)))) {
+			const struct vu_pdesc d = c->pdesc[(pos + n) & (c->size - 1)];
+
+			if (n < CTRL_SEGS) {
+				seg[n].addr = d.addr;
+				seg[n].len = d.len;
+				seg[n].flags = d.flags & VRING_DESC_F_WRITE;
+			}
+			id = d.id;
+			more = (d.flags & VRING_DESC_F_NEXT) != 0;
+			n++;
+		}
+		ack = ctrl_exec(v, seg, n < CTRL_SEGS ? n : CTRL_SEGS);
+		h->id = id;
+		h->len = ack < 0 ? 0 : 1;
+		vnet_wmb();
+		vnet_store16(&h->flags, (pos & c->size) ? 0 : (uint16_t)(PDESC_F_AVAIL | PDESC_F_USED));
+		c->last_avail = (uint16_t)(pos + n);
+	}
+}
+
+static void ctrl_serve(struct vu_transport *v)
+{
+	if (v->ctrl.pdesc)
+		ctrl_serve_packed(v);
+	else
+		ctrl_serve_split(v);
+}
+
 /* The control queue: its ring stays here (the backend never sees it). */
 static int ctrl_setup(struct vu_transport *v, uint16_t qi, uint16_t size, const struct vnet_vq_addrs *a)
 {
 	struct vu_ctrl *c = &v->ctrl;
+	bool ok;
 
+	memset(c, 0, sizeof(*c));
 	if (packed(v)) {
-		vnet_log(VNET_LOG_ERR, "vhost-user %s: the control queue is served on the split ring only",
-		         v->path);
-		return -ENOTSUP;
+		c->pdesc = iova_va(v, a->desc, (uint64_t)size * sizeof(struct vu_pdesc));
+		ok = c->pdesc != NULL;
+	} else {
+		c->desc = iova_va(v, a->desc, (uint64_t)size * sizeof(struct vring_desc));
+		c->avail = iova_va(v, a->avail, sizeof(struct vring_avail) + 2u * size);
+		c->used = iova_va(v, a->used, sizeof(struct vring_used) + (uint64_t)size * sizeof(struct vring_used_elem));
+		ok = c->desc && c->avail && c->used;
 	}
-	c->desc = iova_va(v, a->desc, (uint64_t)size * sizeof(struct vring_desc));
-	c->avail = iova_va(v, a->avail, sizeof(struct vring_avail) + 2u * size);
-	c->used = iova_va(v, a->used, sizeof(struct vring_used) + (uint64_t)size * sizeof(struct vring_used_elem));
-	if (!c->desc || !c->avail || !c->used) {
+	if (!ok) {
 		vnet_log(VNET_LOG_ERR, "vhost-user %s: control queue %u is not in the device's DMA memory",
 		         v->path, (unsigned)qi);
 		memset(c, 0, sizeof(*c));
 		return -EFAULT;
 	}
 	c->size = size;
-	c->last_avail = 0;
 	v->q[qi].size = size;
 	v->q[qi].set_up = v->q[qi].enabled = v->q[qi].local = true;
 	return 0;
