@@ -291,6 +291,26 @@ START_TEST(ctrl_queue_refuses)
 }
 END_TEST
 
+/* The backend refuses to enable pair 1's rings (REPLY_ACK nack): the
+ * command is answered ERR, the driver keeps one pair. */
+START_TEST(ctrl_pairs_refused_by_backend)
+{
+	struct fvu_fault f = {VHOST_USER_SET_VRING_ENABLE, 2, FVU_NACK};
+
+	fvu_prepare(&be, path, F_VERSION_1 | F_MQ | VHOST_USER_F_PROTOCOL_FEATURES, P_REPLY_ACK | P_MQ, &f);
+	be.queue_num = 2;
+	ck_assert_int_eq(fvu_listen(&be), 0);
+	ck_assert_int_eq(vnet_vhost_user_open(&t, path, NULL), 0);
+	bring_up(F_VERSION_1 | F_CTRL_VQ | F_MQ, 2);
+	ck_assert_int_eq(setup_ctrl(4), 0);
+	driver_ok();
+	ck_assert_uint_eq(enabled(), 0x3);
+	ck_assert_int_eq(vq_pairs_set(4, 0, 2), VIRTIO_NET_ERR);
+	ck_assert_uint_eq(stats().pairs_enabled, 1);
+	has("enabling ring 2 failed");
+}
+END_TEST
+
 /* A control ring outside the device's memory is refused. */
 START_TEST(ctrl_ring_outside_memory)
 {
@@ -460,6 +480,7 @@ static Suite *vu_mq_suite(void)
 	tcase_add_test(c, queue_num_hostile);
 	tcase_add_test(c, ctrl_queue_sets_pairs);
 	tcase_add_test(c, ctrl_queue_refuses);
+	tcase_add_test(c, ctrl_pairs_refused_by_backend);
 	tcase_add_test(c, ctrl_ring_outside_memory);
 	tcase_add_test(c, packed_base_carries_wrap);
 	tcase_add_test(c, split_base_and_its_answer);
