@@ -83,7 +83,9 @@ int vnet_vhost_user_open(struct vnet_transport **t, const char *path,
  * Is the backend still there? A non-blocking look at the socket (a
  * syscall: call it periodically, not per burst). vnet_dev_broken() uses it
  * too, through the device status (DEVICE_NEEDS_RESET once it is gone).
- * @return 0 while connected; -ECONNRESET once the backend has gone away.
+ * @return 0 while connected; -ECONNRESET once the backend has gone away
+ * (with @c opts.reconnect, until vnet_dev_recover() has connected again);
+ * -EINVAL (NULL, or not a vhost-user transport).
  */
 int vnet_vhost_user_alive(struct vnet_transport *t);
 
