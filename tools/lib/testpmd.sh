@@ -14,6 +14,8 @@
 #   testpmd_stop PID     SIGINT (testpmd prints its forward statistics and
 #                        quits), SIGKILL after 10 s; reaped
 #   testpmd_kill PID     SIGKILL at once (a backend that dies), reaped
+#   testpmd_cleanup      remove the runtime directories (/var/run/dpdk)
+#                        of every testpmd this shell started
 #   testpmd_queue_rx LOG Q
 #                        RX packets of stream "RX Port= 0/Queue= Q" in the
 #                        statistics testpmd printed when it stopped (0: none)
@@ -21,7 +23,8 @@
 testpmd_start() {  # LOG SOCK QUEUES [FWD]
 	local log=$1 sock=$2 q=$3 fwd=${4:-macswap} i
 	rm -f "$sock"
-	dpdk-testpmd --no-pci --no-huge -m 512 -l 0-1 --file-prefix="vnet-tp-$$-$RANDOM" \
+	TESTPMD_N=$((${TESTPMD_N:-0} + 1))
+	dpdk-testpmd --no-pci --no-huge -m 512 -l 0-1 --file-prefix="vnet-tp-$$-$TESTPMD_N" \
 		--vdev "net_vhost0,iface=$sock,queues=$q" -- --rxq="$q" --txq="$q" --nb-cores=1 \
 		--forward-mode="$fwd" --stats-period=1 --disable-link-check --total-num-mbufs=16384 \
 		</dev/null >"$log" 2>&1 &
@@ -50,6 +53,10 @@ testpmd_stop() {  # PID
 testpmd_kill() {  # PID
 	kill -KILL "$1" 2>/dev/null || true
 	wait "$1" 2>/dev/null || true
+}
+
+testpmd_cleanup() {
+	rm -rf /var/run/dpdk/vnet-tp-$$-*
 }
 
 testpmd_queue_rx() {  # LOG Q

@@ -27,6 +27,7 @@ pids=()
 cleanup() {
 	local p
 	for p in "${pids[@]}"; do testpmd_stop "$p"; done
+	testpmd_cleanup
 	rm -rf "$dir"
 }
 trap cleanup EXIT
