@@ -6,6 +6,7 @@
  *              --mode=txonly|rxonly|forward|flowgen|latency|tcp
  *              [--frame=64[,1518...]] [--burst=32] [--ring=256]
  *              [--duration=2] [--warmup=0.2] [--packets=N] [--cpu=N]
+ *              [--queues=N] [--reconnect]
  *
  * Prints one JSON line per result on stdout, then a table. With
  * --packets the run is a fixed amount of work, for callgrind. Built with
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <vnet/linux.h>
 #include <vnet/model.h>
@@ -43,6 +45,8 @@
 #endif
 
 #define MAX_FRAMES 16
+#define MAX_QUEUES 8          /* --queues: as many as vhost-user drives */
+#define RECONNECT_MAX_MS 500  /* --reconnect: cap of the transport's backoff */
 
 /* Where the device is: the in-process model, a vhost-user backend's
  * socket, or a virtio-net PCI function (libpciaccess, in a VM). */
@@ -67,6 +71,8 @@ struct opts {
 	int in_order;           /* --in-order: the model offers VIRTIO_F_IN_ORDER */
 	int indirect;           /* --indirect: VIRTIO_F_INDIRECT_DESC offered and asked */
 	uint16_t segs;          /* --segs: txonly frames as chains of this many buffers */
+	uint16_t queues;        /* --queues: queue pairs, one lane (poll loop) each */
+	int reconnect;          /* --reconnect: a vhost-user backend that goes away is waited for */
 };
 
 struct result {
@@ -79,6 +85,10 @@ struct result {
 	uint64_t tx_packets;  /* flowgen: frames sent */
 	int gone;             /* the backend went away mid-run */
 	uint64_t stage_cyc[8], stage_calls[8];
+	uint64_t q_pkts[MAX_QUEUES];     /* packets per queue pair over the whole run */
+	uint64_t q_after[MAX_QUEUES];    /* --reconnect: per pair since the last reconnect */
+	uint64_t reconnects, disconnects;
+	uint32_t pool_in_use;            /* buffers not back in the pool after the device closed */
 };
 
 static void usage(FILE *f)
@@ -89,6 +99,7 @@ static void usage(FILE *f)
 	        "                  [--frame=64[,1518,...]] [--burst=32] [--ring=256] [--inflight=N]\n"
 	        "                  [--duration=SEC] [--warmup=SEC] [--packets=N] [--cpu=N] [--quiet]\n"
 	        "                  [--packed] [--in-order] [--indirect] [--segs=N]\n"
+	        "                  [--queues=N] [--reconnect]\n"
 	        "  txonly: send only (model: the device sinks; peer: rxonly)\n"
 	        "  rxonly: receive only (model: the device generates; peer: txonly)\n"
 	        "  forward: macswap what comes in and send it back, --inflight frames\n"
@@ -104,6 +115,10 @@ static void usage(FILE *f)
 	        "  --segs=N (txonly): each frame a chain of N buffers, 54 header bytes\n"
 	        "  in the first; --indirect: the model offers VIRTIO_F_INDIRECT_DESC and\n"
 	        "  the driver asks for it (a chain takes one descriptor; else copied).\n"
+	        "  --queues=N (txonly, rxonly, forward, flowgen): N queue pairs, each its\n"
+	        "  own lane of the loop (vhost-user: the MQ protocol feature).\n"
+	        "  --reconnect (vhost-user): when the backend goes away, wait for it on\n"
+	        "  the same socket, reconnect and go on (per-pair counts since then).\n"
 	        "Output: one JSON line per result, then a table; a progress line each\n"
 	        "second on stderr for runs of 3 s or more.\n");
 }
@@ -119,6 +134,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"inflight", required_argument, 0, 'i'},
 		{"packed", no_argument, 0, 'P'},        {"in-order", no_argument, 0, 'O'},
 		{"indirect", no_argument, 0, 'I'},      {"segs", required_argument, 0, 'S'},
+		{"queues", required_argument, 0, 'Q'},  {"reconnect", no_argument, 0, 'R'},
 		{"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
 	unsigned long v;
 	int c;
@@ -130,6 +146,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	o->duration = 2.0;
 	o->warmup = 0.2;
 	o->cpu = -1;
+	o->queues = 1;
 	o->mode = BENCH_MODE_COUNT;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
@@ -216,6 +233,16 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			}
 			o->segs = (uint16_t)v;
 			break;
+		case 'Q':
+			if (bench_parse_u(optarg, 1, MAX_QUEUES, &v)) {
+				fprintf(stderr, "vnet-bench: queues is 1..%d\n", MAX_QUEUES);
+				return -EINVAL;
+			}
+			o->queues = (uint16_t)v;
+			break;
+		case 'R':
+			o->reconnect = 1;
+			break;
 		case 'i':
 			if (bench_parse_u(optarg, 1, 65535, &v)) {
 				fprintf(stderr, "vnet-bench: inflight is 1..65535\n");
@@ -261,6 +288,14 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "vnet-bench: flowgen needs a peer (vhost-user or pci)\n");
 		return -EINVAL;
 	}
+	if (o->queues > 1 && (o->mode == BENCH_LATENCY || o->mode == BENCH_TCP || o->segs > 1)) {
+		fprintf(stderr, "vnet-bench: --queues is for txonly, rxonly, forward and flowgen\n");
+		return -EINVAL;
+	}
+	if (o->reconnect && (o->kind != BK_VHOST || o->mode == BENCH_LATENCY)) {
+		fprintf(stderr, "vnet-bench: --reconnect is for vhost-user, in the packet-rate modes\n");
+		return -EINVAL;
+	}
 	if (o->ring < o->burst) {
 		fprintf(stderr, "vnet-bench: ring %u is smaller than the burst %u\n", o->ring, o->burst);
 		return -EINVAL;
@@ -279,11 +314,14 @@ struct rig {
 	struct vnet_dev *dev;
 	uint64_t next_check;       /* cycles: next liveness check */
 	uint64_t check_every;
+	uint32_t pool_in_use;      /* after the device closed: a leak if not 0 */
 };
 
 static void rig_close(struct rig *r)
 {
 	vnet_dev_close(r->dev);
+	r->dev = NULL;
+	r->pool_in_use = r->pool ? vnet_pool_in_use(r->pool) : 0;
 	vnet_transport_close(r->t);
 	vnet_model_destroy(r->m);
 	if (r->pool)
@@ -305,6 +343,8 @@ static int open_transport(struct rig *r, const struct opts *o)
 	if (o->kind == BK_VHOST) {
 		struct vnet_vhost_user_opts vo = {0};
 		vo.queue_max = o->ring > 1024 ? o->ring : 1024;
+		vo.reconnect = o->reconnect != 0;
+		vo.reconnect_max_ms = RECONNECT_MAX_MS;
 		rc = vnet_vhost_user_open(&r->t, o->be_arg, &vo);
 	}
 #ifdef VNET_HAVE_PCIACCESS
@@ -332,7 +372,9 @@ static int rig_open(struct rig *r, const struct opts *o, enum vnet_model_backend
 		mc.queue_max = o->ring > 1024 ? o->ring : 1024;
 		mc.features = VNET_F_VERSION_1 | VNET_F_MAC | VNET_F_MTU | VNET_F_STATUS | VNET_F_EVENT_IDX |
 		              (o->packed ? VNET_F_RING_PACKED : 0) | (o->in_order ? VNET_F_IN_ORDER : 0) |
-		              (o->indirect ? VNET_F_INDIRECT_DESC : 0);
+		              (o->indirect ? VNET_F_INDIRECT_DESC : 0) |
+		              (o->queues > 1 ? VNET_F_MQ | VNET_F_CTRL_VQ : 0);
+		mc.max_pairs = o->queues;
 		rc = vnet_model_create(&r->m, &mc);
 	} else {
 		/* first: the PCI transport switches DMA memory to hugepages */
@@ -349,6 +391,7 @@ static int rig_open(struct rig *r, const struct opts *o, enum vnet_model_backend
 		pc.count += ((uint32_t)o->ring + o->burst) * o->segs;
 	if (o->kind == BK_PCI) /* fit the hugepages: 2 MiB each */
 		pc.count = 2u * o->ring + 4u * o->burst + (o->inflight ? o->inflight : o->ring / 2);
+	pc.count *= o->queues;
 	if ((rc = vnet_pool_create(&r->pool, &pc))) {
 		fprintf(stderr, "vnet-bench: pool of %u buffers: %s\n", pc.count, vnet_strerror(rc));
 		rig_close(r);
@@ -356,6 +399,7 @@ static int rig_open(struct rig *r, const struct opts *o, enum vnet_model_backend
 	}
 	dc.pool = r->pool;
 	dc.rx_ring_size = dc.tx_ring_size = o->ring;
+	dc.queue_pairs = o->queues;
 	dc.features = VNET_F_DEFAULT | (o->packed ? VNET_F_RING_PACKED : 0) | (o->indirect ? VNET_F_INDIRECT_DESC : 0);
 	rc = vnet_dev_open(&r->dev, t, &dc);
 	if (rc) {
@@ -381,10 +425,31 @@ static int rig_gone(struct rig *r, uint64_t now)
 		return 0;
 	r->next_check = now + r->check_every;
 	if (vnet_dev_broken(r->dev)) {
-		fprintf(stderr, "vnet-bench: the device went away or broke; ending the run\n");
+		fprintf(stderr, "vnet-bench: the device went away or broke\n");
 		return 1;
 	}
 	return 0;
+}
+
+/* --reconnect: the backend went away. Every buffer comes back and the
+ * device is brought up again once a backend listens on the socket (the
+ * transport's backoff paces the attempts), or the run's end passes.
+ * 0: traffic can go on. */
+static int rig_reconnect(struct rig *r, uint64_t end, struct result *res)
+{
+	res->disconnects++;
+	fprintf(stderr, "vnet-bench: the backend went away; waiting for it to come back\n");
+	while (vnet_cycles() < end) {
+		if (vnet_dev_recover(r->dev) == 0) {
+			res->reconnects++;
+			fprintf(stderr, "vnet-bench: reconnected; %u buffers in the RX rings\n",
+			        (unsigned)vnet_pool_in_use(r->pool));
+			return 0;
+		}
+		usleep(20000);
+	}
+	fprintf(stderr, "vnet-bench: the backend did not come back before the run's end\n");
+	return -ETIMEDOUT;
 }
 
 /* The bench's frame (core/frame.h): from a locally administered MAC to
@@ -496,41 +561,83 @@ static uint16_t pass(const struct bench_lane *l, const struct opts *o, uint64_t 
 	return n;
 }
 
+/* One pass of every lane (one per queue pair); @got: each one's count. */
+static uint16_t pass_all(const struct bench_lane *l, const struct opts *o, uint64_t *txp, uint16_t *got)
+{
+	uint16_t q, n = 0;
+
+	for (q = 0; q < o->queues; q++) {
+		got[q] = pass(&l[q], o, txp);
+		n = (uint16_t)(n + got[q]);
+	}
+	return n;
+}
+
+static void count(struct result *res, const struct opts *o, const uint16_t *got, uint16_t n, uint32_t frame)
+{
+	uint16_t q;
+
+	res->packets += n;
+	res->bytes += (uint64_t)n * frame;
+	for (q = 0; q < o->queues; q++) {
+		res->q_pkts[q] += got[q];
+		res->q_after[q] += got[q];
+	}
+}
+
+/* The backend went away: end the run, or with --reconnect wait for it and
+ * start over on every lane. 1: the run ends. */
+static int backend_gone(struct rig *r, const struct opts *o, struct bench_lane *l, uint64_t end,
+                        struct result *res)
+{
+	uint16_t q;
+
+	if (!o->reconnect || rig_reconnect(r, end, res)) {
+		res->gone = 1;
+		return 1;
+	}
+	memset(res->q_after, 0, sizeof(res->q_after));
+	for (q = 0; q < o->queues && o->mode == BENCH_FORWARD; q++)
+		circulate(&l[q], o, 0);
+	return 0;
+}
+
 static int run_pps(const struct opts *o, uint32_t frame, struct result *res)
 {
 	static const enum vnet_model_backend be[] = {VNET_MODEL_SINK, VNET_MODEL_SOURCE, VNET_MODEL_LOOPBACK};
 	static uint8_t tmpl[BENCH_MAX_FRAME];
-	struct bench_lane l;
+	struct bench_lane l[MAX_QUEUES];
+	uint16_t got[MAX_QUEUES], q;
 	struct clock ck;
 	struct rig r;
-	uint64_t pkts = 0, bytes = 0, iter = 0, txp = 0, txp_warm = 0;
+	uint64_t iter = 0, txp = 0, txp_warm = 0;
 	uint64_t budget = o->packets;
 	int rc;
 
 	rc = rig_open(&r, o, be[o->mode == BENCH_FLOWGEN ? BENCH_FORWARD : o->mode], frame);
 	if (rc)
 		return rc;
-	lane_init(&l, &r, o, frame, tmpl);
-	if (o->mode == BENCH_FORWARD)
-		circulate(&l, o, r.m != NULL);
+	for (q = 0; q < o->queues; q++) {
+		lane_init(&l[q], &r, o, frame, tmpl);
+		l[q].q = q;
+		if (o->mode == BENCH_FORWARD)
+			circulate(&l[q], o, r.m != NULL);
+	}
 	stages_reset();
 	clock_init(&ck, o);
 	for (;;) {
-		uint16_t n = pass(&l, o, &txp);
+		uint16_t n = pass_all(l, o, &txp, got);
 		uint64_t now;
 
 		if (budget) {
-			pkts += n;
-			bytes += (uint64_t)n * frame;
-			if (pkts >= budget || ++iter > budget * 4 + 1000)
+			count(res, o, got, n, frame);
+			if (res->packets >= budget || ++iter > budget * 4 + 1000)
 				break;
 			continue;
 		}
 		if ((++iter & 63) != 0) {
-			if (!ck.warm) {
-				pkts += n;
-				bytes += (uint64_t)n * frame;
-			}
+			if (!ck.warm)
+				count(res, o, got, n, frame);
 			continue;
 		}
 		now = vnet_cycles();
@@ -543,26 +650,21 @@ static int run_pps(const struct opts *o, uint32_t frame, struct result *res)
 			stages_reset();
 			continue;
 		}
-		if (!ck.warm) {
-			pkts += n;
-			bytes += (uint64_t)n * frame;
-		}
-		progress(&ck, o, now, pkts);
-		if (rig_gone(&r, now)) {
-			res->gone = 1;
+		if (!ck.warm)
+			count(res, o, got, n, frame);
+		progress(&ck, o, now, res->packets);
+		if (rig_gone(&r, now) && backend_gone(&r, o, l, ck.end, res))
 			break;
-		}
 		if (now >= ck.end)
 			break;
 	}
 	res->seconds = (double)(vnet_cycles() - ck.warm_end) / (double)ck.hz;
-	res->packets = pkts;
-	res->bytes = bytes;
 	res->tx_packets = txp - txp_warm;
 	stages_take(res);
 	vnet_queue_stats(r.dev, 0, true, &res->rx);
 	vnet_queue_stats(r.dev, 0, false, &res->tx);
 	rig_close(&r);
+	res->pool_in_use = r.pool_in_use;
 	return 0;
 }
 
@@ -693,6 +795,32 @@ static void stages_row(struct bench_row *row, const struct result *res)
 #endif
 }
 
+/* --queues and --reconnect: packets per pair (over the run, and since the
+ * last reconnect), the reconnects, and what the pool missed at the end. */
+static void queues_row(struct bench_row *row, const struct opts *o, const struct result *res)
+{
+	/* a row keeps the names, not copies */
+	static const char *pk[MAX_QUEUES] = {"q0_pkts", "q1_pkts", "q2_pkts", "q3_pkts",
+	                                     "q4_pkts", "q5_pkts", "q6_pkts", "q7_pkts"};
+	static const char *af[MAX_QUEUES] = {"q0_after_reconnect", "q1_after_reconnect", "q2_after_reconnect",
+	                                     "q3_after_reconnect", "q4_after_reconnect", "q5_after_reconnect",
+	                                     "q6_after_reconnect", "q7_after_reconnect"};
+	uint16_t q;
+
+	if (o->queues > 1 || o->reconnect) {
+		bench_row_u64(row, "queues", o->queues);
+		for (q = 0; q < o->queues; q++)
+			bench_row_u64(row, pk[q], res->q_pkts[q]);
+		bench_row_u64(row, "pool_in_use_end", res->pool_in_use);
+	}
+	if (o->reconnect) {
+		bench_row_u64(row, "disconnects", res->disconnects);
+		bench_row_u64(row, "reconnects", res->reconnects);
+		for (q = 0; q < o->queues; q++)
+			bench_row_u64(row, af[q], res->q_after[q]);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -746,6 +874,7 @@ int main(int argc, char **argv)
 			bench_row_u64(&row, "lost", res.lost);
 		}
 		stages_row(&row, &res);
+		queues_row(&row, &o, &res);
 		if (gone)
 			bench_row_str(&row, "end", "backend-gone");
 		bench_emit(&row);

@@ -36,13 +36,42 @@ struct vnet_vhost_user_opts {
 	bool mac_set;          /**< use @c mac */
 	uint16_t queue_max;    /**< largest ring offered to the driver (1024) */
 	uint32_t timeout_ms;   /**< bound on each reply from the backend (2000) */
+	/** Reconnect to the same @p path when the backend goes away: the
+	 * device's reset (vnet_dev_recover()) connects again and renegotiates,
+	 * at most once per backoff interval (50 ms, doubling up to
+	 * @c reconnect_max_ms). false: a backend that went away stays gone. */
+	bool reconnect;
+	uint32_t reconnect_max_ms; /**< cap of the reconnect backoff (1000) */
+};
+
+/** Most queue pairs the vhost-user transport drives (the backend's
+ * GET_QUEUE_NUM is clamped to it). */
+#define VNET_VHOST_USER_MAX_PAIRS 8
+
+/** What vnet_vhost_user_stats() reports. */
+struct vnet_vhost_user_stats {
+	uint64_t disconnects;       /**< times the backend was found gone */
+	uint64_t reconnects;        /**< reconnections that completed the handshake */
+	uint64_t reconnect_tries;   /**< connection attempts made to reconnect */
+	uint64_t protocol_features; /**< negotiated on the current connection */
+	uint16_t max_pairs;         /**< queue pairs offered to the driver (1 without the MQ protocol feature) */
+	uint16_t pairs_enabled;     /**< queue pairs whose rings the backend has enabled */
+	uint16_t ctrl_commands;     /**< control-queue commands the transport served itself */
+	uint8_t backend_status;     /**< the backend's last GET_STATUS (STATUS protocol feature), else 0 */
+	bool connected;             /**< the backend is there now */
 };
 
 /**
  * Connect to the vhost-user backend listening on the unix socket @p path
  * (the frontend is the client, as DPDK's virtio_user), take ownership
- * (SET_OWNER) and read its features and protocol features. The memory
- * table is sent when the driver sets up its queues.
+ * (SET_OWNER) and read its features and protocol features (MQ, REPLY_ACK,
+ * CONFIG, STATUS are used when offered). The memory table is sent when the
+ * driver sets up its queues. With the MQ protocol feature the transport
+ * offers the driver VIRTIO_NET_F_MQ with GET_QUEUE_NUM queue pairs and a
+ * control queue it serves itself (the backend gets none): the MQ command
+ * enables and disables the pairs' rings at the backend (SET_VRING_ENABLE);
+ * other control commands are answered VIRTIO_NET_ERR, and the control
+ * features they need are not offered.
  * @return 0; -ENOENT (no socket at @p path); -ECONNREFUSED (nobody
  * listens there); -ETIMEDOUT / -EPROTO / -ECONNRESET (the backend did not
  * answer, answered wrongly, or hung up); -ENOMEM; -EINVAL.
@@ -54,9 +83,18 @@ int vnet_vhost_user_open(struct vnet_transport **t, const char *path,
  * Is the backend still there? A non-blocking look at the socket (a
  * syscall: call it periodically, not per burst). vnet_dev_broken() uses it
  * too, through the device status (DEVICE_NEEDS_RESET once it is gone).
- * @return 0 while connected; -ECONNRESET once the backend has gone away.
+ * @return 0 while connected; -ECONNRESET once the backend has gone away
+ * (with @c opts.reconnect, until vnet_dev_recover() has connected again);
+ * -EINVAL (NULL, or not a vhost-user transport).
  */
 int vnet_vhost_user_alive(struct vnet_transport *t);
+
+/**
+ * Counters and negotiated state of a vhost-user transport (reconnects,
+ * queue pairs, protocol features).
+ * @return 0; -EINVAL (NULL, or not a vhost-user transport).
+ */
+int vnet_vhost_user_stats(struct vnet_transport *t, struct vnet_vhost_user_stats *out);
 
 /* ------------------------------------------------------ PCI, libpciaccess -- */
 

@@ -50,6 +50,7 @@ const char *vnet_strerror(int err)
 	case EOVERFLOW: return "value too large";
 	case EEXIST: return "already exists";
 	case EFAULT: return "bad address";
+	case E2BIG: return "too many (more memory regions than the device maps)";
 	default: return "unknown error";
 	}
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The control virtqueue (spec 5.1.6.5): one command at a time, as a chain
+ * The control virtqueue (spec 5.1.6.5), split or packed (the chain is the
+ * ring layer's: vnet_ring_ctrl_post): one command at a time, as a chain
  * of two descriptors, class + command + data (device-readable) and the
  * ack byte (device-writable), then a bounded wait for the answer. Not on
  * the fast path.
@@ -20,9 +21,7 @@ int vnet_ctrl_cmd(struct vnet_dev *d, uint8_t cls, uint8_t cmd, const void *data
 	struct vnet_vq *vq = &d->ctrlq;
 	uint8_t *req = d->ctrl_buf.va;
 	volatile uint8_t *ack;
-	struct vring_desc *h, *a;
 	uint64_t deadline;
-	uint16_t slot, used0;
 	uint32_t spins = 0;
 
 	if (!vq->size || !d->started)
@@ -37,42 +36,23 @@ int vnet_ctrl_cmd(struct vnet_dev *d, uint8_t cls, uint8_t cmd, const void *data
 	if (len)
 		memcpy(req + 2, data, len);
 	*ack = 0xff; /* neither OK nor ERR until the device writes it */
-	/* descriptors 0 and 1 form the only chain ever in flight */
-	h = &vq->desc[0];
-	a = &vq->desc[1];
-	h->addr = d->ctrl_buf.iova;
-	h->len = len + 2;
-	h->flags = VRING_DESC_F_NEXT;
-	h->next = 1;
-	a->addr = d->ctrl_buf.iova + CTRL_ACK_OFF;
-	a->len = 1;
-	a->flags = VRING_DESC_F_WRITE;
-	slot = vq->avail_idx & vq->mask;
-	vq->avail->ring[slot] = 0;
-	vq->avail_idx++;
-	used0 = vq->last_used;
 	/* a control command always kicks: the device may sleep on this queue */
-	vnet_wmb();
-	vnet_store16(&vq->avail->idx, vq->avail_idx);
+	vnet_ring_ctrl_post(vq, d->ctrl_buf.iova, len + 2, d->ctrl_buf.iova + CTRL_ACK_OFF);
 	vnet_mb();
 	d->t->ops->notify(d->t, vq->qidx);
 	vq->stats.kicks++;
 	deadline = vnet_now_us() + CTRL_TIMEOUT_US;
 	for (;;) {
-		uint16_t u = vnet_load16(&vq->used->idx);
-		if (u != used0) {
-			uint32_t id;
-			vnet_rmb();
-			id = ((volatile struct vring_used_elem *)&vq->used->ring[used0 & vq->mask])->id;
-			vq->last_used = (uint16_t)(used0 + 1);
-			if ((uint16_t)(u - used0) != 1 || id != 0) {
-				/* only one chain was ever out: anything else is a broken device */
-				vq->stats.drop_bad_id++;
-				vq->broken = true;
-				return -EIO;
-			}
+		int used = vnet_ring_ctrl_used(vq);
+
+		if (used > 0) {
 			vq->stats.packets++;
 			return *ack == VIRTIO_NET_OK ? 0 : -EIO;
+		}
+		if (used < 0) {
+			vq->stats.drop_bad_id++;
+			vq->broken = true;
+			return -EIO;
 		}
 		if ((++spins & 1023) == 0 && vnet_now_us() > deadline)
 			break;

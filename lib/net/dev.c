@@ -350,7 +350,10 @@ static int negotiate(struct vnet_dev *d, uint64_t want)
 
 	rc = dev_reset(d);
 	if (rc) {
-		vnet_log(VNET_LOG_ERR, "net: %s: device reset did not complete", t->ops->name);
+		/* a device that is gone (a vhost-user backend waited for) is
+		 * retried by the caller's recover loop: no error line each time */
+		vnet_log(rc == -ECONNRESET ? VNET_LOG_DEBUG : VNET_LOG_ERR, "net: %s: device reset did not complete%s",
+		         t->ops->name, rc == -ECONNRESET ? ": the device is gone" : "");
 		return rc;
 	}
 	t->ops->set_status(t, VIRTIO_STATUS_ACKNOWLEDGE);
@@ -371,9 +374,9 @@ static int negotiate(struct vnet_dev *d, uint64_t want)
 	if (!t->ops->queue_reset)
 		d->features &= ~VNET_F_RING_RESET;
 	/* The packed layout here: no in-order batches (its harvest reads every
-	 * descriptor) and no control queue (ctrl.c writes split descriptors). */
+	 * descriptor). */
 	if (d->features & VNET_F_RING_PACKED)
-		d->features &= ~(VNET_F_IN_ORDER | VNET_F_CTRL_VQ);
+		d->features &= ~VNET_F_IN_ORDER;
 	/* spec 5.1.3.1: what depends on the control queue goes without it */
 	if (!(d->features & VNET_F_CTRL_VQ))
 		d->features &= ~(VNET_F_CTRL_RX | VNET_F_CTRL_VLAN | VNET_F_GUEST_ANNOUNCE | VNET_F_MQ |
@@ -492,7 +495,7 @@ static int start_queues(struct vnet_dev *d)
 		}
 	}
 	if (d->ctrlq.size) {
-		vnet_sq_reset(&d->ctrlq, 0, false);
+		vnet_ring_reset(&d->ctrlq, 0, false);
 		rc = setup_queue(d, &d->ctrlq);
 		if (rc)
 			return rc;
@@ -678,7 +681,7 @@ static int alloc_queues(struct vnet_dev *d)
 			return -ENODEV;
 		}
 		rc = ring_alloc(d, &d->ctrlq, (uint16_t)ctrl_idx,
-		                t->ops->legacy ? max : pick_size(c->ctrl_ring_size, max, 64), 0, false);
+		                t->ops->legacy ? max : pick_size(c->ctrl_ring_size, max, 64), 0, packed);
 		if (rc)
 			return rc;
 		if (!size_ok(d->ctrlq.size, max))
@@ -1010,7 +1013,7 @@ static int queue_reset(struct vnet_dev *d, struct vnet_vq *vq, bool rx, uint16_t
 		return rc;
 	}
 	if (vq == &d->ctrlq) {
-		vnet_sq_reset(vq, 0, false);
+		vnet_ring_reset(vq, 0, false);
 	} else {
 		back = vnet_vq_drain(vq, rx ? vnet_buf_free : vnet_buf_free_chain);
 		vnet_ring_reset(vq, rx ? VRING_DESC_F_WRITE : 0, (d->features & VNET_F_EVENT_IDX) != 0);

@@ -109,3 +109,44 @@ void vnet_pq_addrs(const struct vnet_vq *vq, struct vnet_vq_addrs *a)
 	a->avail = vq->mem.iova + (uint64_t)((const uint8_t *)vq->pk_driver - (const uint8_t *)vq->mem.va);
 	a->used = vq->mem.iova + (uint64_t)((const uint8_t *)vq->pk_device - (const uint8_t *)vq->mem.va);
 }
+
+/* The control queue's one chain (spec 2.8.6: descriptors in ring order,
+ * NEXT on the first, the buffer id on the last): the ack descriptor is
+ * written whole before the head's flags make the chain available. */
+void vnet_pq_ctrl_post(struct vnet_vq *vq, uint64_t req, uint32_t len, uint64_t ack)
+{
+	uint32_t p = vq->avail_idx;
+	volatile struct pvirtq_desc *h = &vq->pk_desc[p & vq->mask], *a = &vq->pk_desc[(p + 1) & vq->mask];
+
+	h->addr = req;
+	h->len = len;
+	h->id = 0;
+	a->addr = ack;
+	a->len = 1;
+	a->id = 0;
+	a->flags = (uint16_t)(VIRTQ_DESC_F_WRITE |
+	                      (vnet_pq_wrap(vq, p + 1) ? VIRTQ_DESC_F_AVAIL : VIRTQ_DESC_F_USED));
+	vnet_wmb();
+	vnet_store16(&h->flags, (uint16_t)(VIRTQ_DESC_F_NEXT |
+	                                   (vnet_pq_wrap(vq, p) ? VIRTQ_DESC_F_AVAIL : VIRTQ_DESC_F_USED)));
+	vq->avail_idx = vq->pk_pub = (uint16_t)(p + 2);
+}
+
+/* The device writes the chain's completion over its first descriptor,
+ * AVAIL and USED both equal to that lap's wrap counter (spec 2.8.4), and
+ * goes on past the whole chain. */
+int vnet_pq_ctrl_used(struct vnet_vq *vq)
+{
+	uint32_t p = vq->last_used;
+	volatile struct pvirtq_desc *h = &vq->pk_desc[p & vq->mask];
+	uint16_t f = vnet_load16(&h->flags) & (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED);
+	uint16_t used = vnet_pq_wrap(vq, p) ? (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED) : 0;
+	uint16_t id;
+
+	if (f != used)
+		return 0;
+	vnet_rmb();
+	id = h->id;
+	vq->last_used = (uint16_t)(p + 2);
+	return id == 0 ? 1 : -1;
+}

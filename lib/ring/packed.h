@@ -100,6 +100,10 @@ int vnet_pq_alloc(struct vnet_vq *vq, uint16_t qidx, uint16_t size, uint16_t des
  * positions 0, driver event flags DISABLE); the caller has taken every
  * buffer back first (vnet_vq_drain). */
 void vnet_pq_reset(struct vnet_vq *vq, uint16_t desc_flags, bool event_idx);
+/* vnet_sq_ctrl_post / vnet_sq_ctrl_used (split.h) on a packed ring: a
+ * chain of two descriptors in ring order, one position pair per command. */
+void vnet_pq_ctrl_post(struct vnet_vq *vq, uint64_t req, uint32_t len, uint64_t ack);
+int vnet_pq_ctrl_used(struct vnet_vq *vq);
 /* Bus addresses for the transport: desc = Descriptor Area, avail = Driver
  * Area (driver event suppression), used = Device Area (device event
  * suppression), as the transports name them (spec 4.1.4.3, 4.2.2). */

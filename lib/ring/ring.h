@@ -114,6 +114,20 @@ static inline void vnet_ring_reset(struct vnet_vq *vq, uint16_t desc_flags, bool
 		vnet_sq_reset(vq, desc_flags, event_idx);
 }
 
+/* The control queue's command chain, either layout (split.h). */
+static inline void vnet_ring_ctrl_post(struct vnet_vq *vq, uint64_t req, uint32_t len, uint64_t ack)
+{
+	if (vq->packed)
+		vnet_pq_ctrl_post(vq, req, len, ack);
+	else
+		vnet_sq_ctrl_post(vq, req, len, ack);
+}
+
+static inline int vnet_ring_ctrl_used(struct vnet_vq *vq)
+{
+	return vq->packed ? vnet_pq_ctrl_used(vq) : vnet_sq_ctrl_used(vq);
+}
+
 static inline bool vnet_ring_intr_arm(struct vnet_vq *vq)
 {
 	return vq->packed ? vnet_pq_intr_arm(vq) : vnet_sq_intr_arm(vq);

@@ -121,3 +121,36 @@ void vnet_sq_addrs(const struct vnet_vq *vq, struct vnet_vq_addrs *a)
 	a->avail = vq->mem.iova + (uint64_t)((uint8_t *)vq->avail - (uint8_t *)vq->mem.va);
 	a->used = vq->mem.iova + (uint64_t)((uint8_t *)vq->used - (uint8_t *)vq->mem.va);
 }
+
+/* The control queue's one chain: descriptors 0 and 1 are the only ones
+ * ever in flight (ctrl.c waits for each command). */
+void vnet_sq_ctrl_post(struct vnet_vq *vq, uint64_t req, uint32_t len, uint64_t ack)
+{
+	struct vring_desc *h = &vq->desc[0], *a = &vq->desc[1];
+
+	h->addr = req;
+	h->len = len;
+	h->flags = VRING_DESC_F_NEXT;
+	h->next = 1;
+	a->addr = ack;
+	a->len = 1;
+	a->flags = VRING_DESC_F_WRITE;
+	vq->avail->ring[vq->avail_idx & vq->mask] = 0;
+	vq->avail_idx++;
+	vnet_wmb();
+	vnet_store16(&vq->avail->idx, vq->avail_idx);
+}
+
+int vnet_sq_ctrl_used(struct vnet_vq *vq)
+{
+	uint16_t u = vnet_load16(&vq->used->idx), used0 = vq->last_used;
+	uint32_t id;
+
+	if (u == used0)
+		return 0;
+	vnet_rmb();
+	id = ((volatile struct vring_used_elem *)&vq->used->ring[used0 & vq->mask])->id;
+	vq->last_used = (uint16_t)(used0 + 1);
+	/* only one chain was ever out: anything else is a broken device */
+	return (uint16_t)(u - used0) == 1 && id == 0 ? 1 : -1;
+}

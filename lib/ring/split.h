@@ -23,6 +23,12 @@ int vnet_sq_alloc_legacy(struct vnet_vq *vq, uint16_t qidx, uint16_t size, uint1
 /* Zero the ring memory and return to the just-allocated state; the caller
  * has taken every buffer back first (vnet_vq_drain). */
 void vnet_sq_reset(struct vnet_vq *vq, uint16_t desc_flags, bool event_idx);
+/* The control queue (ctrl.c, spec 5.1.6.5): post the one command chain,
+ * @len device-readable bytes at @req then the ack byte at @ack, visible at
+ * once (the caller notifies); then poll: 0 not used yet, 1 used, -1 the
+ * device completed something else (the queue cannot be trusted). */
+void vnet_sq_ctrl_post(struct vnet_vq *vq, uint64_t req, uint32_t len, uint64_t ack);
+int vnet_sq_ctrl_used(struct vnet_vq *vq);
 /* The three bus addresses for the transport. */
 void vnet_sq_addrs(const struct vnet_vq *vq, struct vnet_vq_addrs *a);
 /*

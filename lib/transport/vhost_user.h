@@ -25,8 +25,11 @@ enum {
 	VHOST_USER_SET_VRING_CALL = 13,
 	VHOST_USER_GET_PROTOCOL_FEATURES = 15,
 	VHOST_USER_SET_PROTOCOL_FEATURES = 16,
+	VHOST_USER_GET_QUEUE_NUM = 17,
 	VHOST_USER_SET_VRING_ENABLE = 18,
 	VHOST_USER_GET_CONFIG = 24,
+	VHOST_USER_SET_STATUS = 39,
+	VHOST_USER_GET_STATUS = 40,
 };
 
 /* Header flags: version in bits 0-1, reply (bit 2), need_reply (bit 3). */
@@ -40,12 +43,19 @@ enum {
 #define VHOST_F_LOG_ALL                (1ull << 26)
 
 /* Protocol features (section "Protocol features"); vnet implements these. */
+#define VHOST_USER_PROTOCOL_F_MQ        0
 #define VHOST_USER_PROTOCOL_F_REPLY_ACK 3
 #define VHOST_USER_PROTOCOL_F_CONFIG    9
+#define VHOST_USER_PROTOCOL_F_STATUS    16
 
 /* SET_VRING_KICK/CALL payload: bits 0-7 the ring, bit 8 "no fd". */
 #define VHOST_USER_VRING_IDX_MASK 0xffu
 #define VHOST_USER_VRING_NOFD     (1u << 8)
+
+/* SET/GET_VRING_BASE of a packed ring (section "Ring states"): bits 0-14
+ * the next available index, bit 15 the available wrap counter. */
+#define VHOST_USER_VRING_PACKED_IDX  0x7fffu
+#define VHOST_USER_VRING_PACKED_WRAP (1u << 15)
 
 #define VHOST_USER_MAX_REGIONS 8
 #define VHOST_USER_MAX_CONFIG  256

@@ -13,7 +13,10 @@
 # after rxon; then its last counters no driver error and no recovery.
 #   run_rxoff.sh IMAGE [qemu-run options...]
 # Prints one JSON line (and writes it to $ECHO_RESULT when set).
-# RXOFF_BYTES (5e7 per phase) changes the run length. Exits 77 (skip) when
+# RXOFF_BYTES (5e7 per phase) changes the run length; RXOFF_APPEND adds to
+# the appliance's command line (packed=on, with the qemu-run option
+# --packed: the commands go over the packed ring's control queue; the
+# console must name the layout). Exits 77 (skip) when
 # not root or QEMU or iperf is missing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,10 +25,15 @@ shift
 [ "$(id -u)" = 0 ] || { echo "run_rxoff: needs root for the namespace; skipped"; exit 77; }
 command -v qemu-system-x86_64 >/dev/null || { echo "run_rxoff: no QEMU; skipped"; exit 77; }
 command -v iperf >/dev/null || { echo "run_rxoff: no iperf; skipped"; exit 77; }
+case " ${RXOFF_APPEND:-} " in
+*" packed=on "*) ring=packed ;;
+*) ring=split ;;
+esac
 
 exec timeout 150 "$here/../../tools/qemu-run" --machine q35 --timeout 130 \
 	--devopts "ctrl_guest_offloads=on,guest_csum=on,guest_tso4=on,guest_tso6=on" "$@" \
-	--append "ip=10.99.0.2/24 gw=10.99.0.1 offload=on" "$image" -- \
+	--append "ip=10.99.0.2/24 gw=10.99.0.1 offload=on ${RXOFF_APPEND:-}" "$image" -- \
 	python3 "$here/rxoff_check.py" --bytes "${RXOFF_BYTES:-50000000}" --label rxoff \
 	--expect-serial "negotiated:.* GUEST_CSUM .*GUEST_TSO4 .*CTRL_GUEST_OFFLOADS" \
-	--expect-serial "offloads in use: tx-csum rx-csum tso tso6 lro lro6 mrg; mtu 1500"
+	--expect-serial "offloads in use: tx-csum rx-csum tso tso6 lro lro6 mrg; mtu 1500" \
+	--expect-serial "ring layout: $ring"

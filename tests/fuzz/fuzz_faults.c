@@ -312,9 +312,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		dc.features |= VNET_F_RING_PACKED;
 	}
 	R.packed = (pre & 8) != 0;
-	/* bit 4: two queue pairs (the control queue: split only); bit 5:
-	 * INDIRECT_DESC and TX chains */
-	R.npairs = (pre & 0x10) && !R.packed ? 2 : 1;
+	/* bit 4: two queue pairs (with the control queue, either layout);
+	 * bit 5: INDIRECT_DESC and TX chains */
+	R.npairs = (pre & 0x10) ? 2 : 1;
 	if (R.npairs > 1) {
 		mc.features |= VNET_F_MQ | VNET_F_CTRL_VQ;
 		mc.max_pairs = 2;

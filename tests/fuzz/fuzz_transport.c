@@ -80,7 +80,6 @@ static void ft_set_status(struct vnet_transport *t, uint8_t v)
 	if ((v & VIRTIO_STATUS_DRIVER_OK) && !(ft->status & VIRTIO_STATUS_DRIVER_OK) &&
 	    (ft->drv_features & VNET_F_CTRL_VQ) && ft->last_setup < FT_NQ && ft->q[ft->last_setup].size) {
 		struct ft_queue *c = &ft->q[ft->last_setup];
-		FUZZ_ASSERT(!c->packed, "a packed control queue");
 		c->ctrl = true;
 		c->rx = false;
 	}
@@ -627,78 +626,130 @@ void ft_publish(struct ftrans *ft, uint16_t qi)
 
 /* -------------------------------------------------- control queue -- */
 
+/* One command: @h the request, @a the ack descriptor (the split layout's,
+ * packed ones converted), @head the chain's id. false: left unanswered. */
+static bool ctrl_answer(struct ftrans *ft, struct ft_queue *q, const struct vring_desc *h,
+                        const struct vring_desc *a, uint16_t head)
+{
+	const uint8_t *req;
+	uint8_t r, ack = VIRTIO_NET_OK;
+	uint32_t len = 1, id = head;
+	bool proper = true; /* one entry, its id: the driver takes the ack */
+
+	FUZZ_ASSERT((a->flags & VRING_DESC_F_WRITE) && !(a->flags & VRING_DESC_F_NEXT) && a->len >= 1,
+	            "control: ack descriptor flags 0x%x len %u", (unsigned)a->flags, (unsigned)a->len);
+	FUZZ_ASSERT(h->len >= 2 && dma_ok(ft, h->addr, h->len) && dma_ok(ft, a->addr, 1),
+	            "control: request of %u bytes, or outside DMA memory", (unsigned)h->len);
+	req = (const uint8_t *)(uintptr_t)h->addr;
+	ft->ctrl_cmds++;
+	r = ft->ctl ? fin_u8(ft->ctl) : 0;
+	/* packed: a repeated entry or a jumping index is a wrong id here */
+	if (q->packed && (r & 7) == 7 && ((r >> 3) & 1))
+		r = (uint8_t)(r & ~(3u << 3));
+	switch (r & 7) {
+	case 4:
+		ack = VIRTIO_NET_ERR;
+		break;
+	case 5:
+		ack = fin_u8(ft->ctl);
+		break;
+	case 6:
+		len = fin_u32(ft->ctl);
+		break;
+	case 7:
+		switch ((r >> 3) & 3) {
+		case 0:
+			id = fin_u8(ft->ctl);
+			proper = id == head;
+			break;
+		case 1:
+			*(volatile uint8_t *)(uintptr_t)a->addr = ack;
+			used_put(ft, q, id, len, true);
+			proper = false;
+			break;
+		case 2:
+			/* no answer: the driver gives up (virtual clock) */
+			fuzz_clock_step = 2000000;
+			return false;
+		case 3: {
+			uint8_t jump = fin_u8(ft->ctl);
+			q->used_idx = (uint16_t)(q->used_idx + jump);
+			proper = jump == 0;
+			break;
+		}
+		}
+		break;
+	default:
+		break;
+	}
+	if (proper && ack == VIRTIO_NET_OK && req[0] == VIRTIO_NET_CTRL_MQ && h->len >= 4)
+		ft->active_pairs = (uint16_t)(req[2] | req[3] << 8);
+	*(volatile uint8_t *)(uintptr_t)a->addr = ack;
+	used_put(ft, q, id, len, true);
+	if (q->packed)
+		q->used_idx++; /* the device goes on past the whole chain (spec 2.8.4) */
+	ft->ctrl_answers++;
+	return true;
+}
+
+/* The next chain on a packed control queue (spec 2.8.6: the request, NEXT,
+ * then the ack descriptor with the buffer id), as split descriptors.
+ * false: none available. */
+static bool ctrl_next_packed(struct ft_queue *q, struct vring_desc *h, struct vring_desc *a, uint16_t *id)
+{
+	const volatile struct pvirtq_desc *ph = &q->pdesc[q->last_avail & (q->size - 1)];
+	const volatile struct pvirtq_desc *pa = &q->pdesc[(q->last_avail + 1) & (q->size - 1)];
+	uint16_t mask = VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED;
+	uint16_t want = (q->last_avail & q->size) ? VIRTQ_DESC_F_USED : VIRTQ_DESC_F_AVAIL;
+	uint16_t fh = vnet_load16(&ph->flags), fa;
+
+	if ((fh & mask) != want)
+		return false;
+	vnet_rmb();
+	fa = pa->flags;
+	FUZZ_ASSERT((fh & VIRTQ_DESC_F_NEXT) && !(fh & VIRTQ_DESC_F_WRITE),
+	            "control: packed head flags 0x%x", (unsigned)fh);
+	FUZZ_ASSERT((fa & mask) == (((q->last_avail + 1) & q->size) ? VIRTQ_DESC_F_USED : VIRTQ_DESC_F_AVAIL),
+	            "control: packed ack flags 0x%x not available with the head", (unsigned)fa);
+	h->addr = ph->addr;
+	h->len = ph->len;
+	h->flags = VRING_DESC_F_NEXT;
+	a->addr = pa->addr;
+	a->len = pa->len;
+	a->flags = (uint16_t)(fa & (VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT));
+	*id = pa->id;
+	q->last_avail = (uint16_t)(q->last_avail + 2);
+	return true;
+}
+
 /*
  * The commands waiting on the control queue, answered at once (the
  * driver waits for each). The reply is the fuzzer's: bits 0-2 of a byte
  * say OK (0-3), ERR (4), any ack byte (5), OK with any used length (6), or
  * (7) a misbehaving device, by bits 3-4: a wrong id, the entry written
  * twice, no answer at all (the driver's wait then times out on the
- * virtual clock), or a used index that jumps.
+ * virtual clock), or a used index that jumps (packed: the last two are a
+ * wrong id too).
  */
 static void ctrl_serve(struct ftrans *ft, struct ft_queue *q)
 {
-	while (q->last_avail != vnet_load16(&q->avail->idx)) {
+	struct vring_desc ph, pa;
+	uint16_t pid;
+
+	while (q->packed && ctrl_next_packed(q, &ph, &pa, &pid))
+		if (!ctrl_answer(ft, q, &ph, &pa, pid))
+			return;
+	while (!q->packed && q->last_avail != vnet_load16(&q->avail->idx)) {
 		uint16_t head = q->avail->ring[q->last_avail & (q->size - 1)];
-		const struct vring_desc *h, *a;
-		const uint8_t *req;
-		uint8_t r, ack = VIRTIO_NET_OK;
-		uint32_t len = 1, id = head;
-		bool proper = true; /* one entry, its id: the driver takes the ack */
+		const struct vring_desc *h;
 
 		q->last_avail++;
 		FUZZ_ASSERT(head < q->size, "control: id %u on a ring of %u", (unsigned)head, (unsigned)q->size);
 		h = &q->desc[head];
 		FUZZ_ASSERT((h->flags & VRING_DESC_F_NEXT) && !(h->flags & VRING_DESC_F_WRITE) && h->next < q->size,
 		            "control: head flags 0x%x next %u", (unsigned)h->flags, (unsigned)h->next);
-		a = &q->desc[h->next];
-		FUZZ_ASSERT((a->flags & VRING_DESC_F_WRITE) && !(a->flags & VRING_DESC_F_NEXT) && a->len >= 1,
-		            "control: ack descriptor flags 0x%x len %u", (unsigned)a->flags, (unsigned)a->len);
-		FUZZ_ASSERT(h->len >= 2 && dma_ok(ft, h->addr, h->len) && dma_ok(ft, a->addr, 1),
-		            "control: request of %u bytes, or outside DMA memory", (unsigned)h->len);
-		req = (const uint8_t *)(uintptr_t)h->addr;
-		ft->ctrl_cmds++;
-		r = ft->ctl ? fin_u8(ft->ctl) : 0;
-		switch (r & 7) {
-		case 4:
-			ack = VIRTIO_NET_ERR;
-			break;
-		case 5:
-			ack = fin_u8(ft->ctl);
-			break;
-		case 6:
-			len = fin_u32(ft->ctl);
-			break;
-		case 7:
-			switch ((r >> 3) & 3) {
-			case 0:
-				id = fin_u8(ft->ctl);
-				proper = id == head;
-				break;
-			case 1:
-				*(volatile uint8_t *)(uintptr_t)a->addr = ack;
-				used_put(ft, q, id, len, true);
-				proper = false;
-				break;
-			case 2:
-				/* no answer: the driver gives up (virtual clock) */
-				fuzz_clock_step = 2000000;
-				return;
-			case 3: {
-				uint8_t jump = fin_u8(ft->ctl);
-				q->used_idx = (uint16_t)(q->used_idx + jump);
-				proper = jump == 0;
-				break;
-			}
-			}
-			break;
-		default:
-			break;
-		}
-		if (proper && ack == VIRTIO_NET_OK && req[0] == VIRTIO_NET_CTRL_MQ && h->len >= 4)
-			ft->active_pairs = (uint16_t)(req[2] | req[3] << 8);
-		*(volatile uint8_t *)(uintptr_t)a->addr = ack;
-		used_put(ft, q, id, len, true);
-		ft->ctrl_answers++;
+		if (!ctrl_answer(ft, q, h, &q->desc[h->next], head))
+			return;
 		vnet_wmb();
 		vnet_store16(&q->used->idx, q->used_idx);
 	}

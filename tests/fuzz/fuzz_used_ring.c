@@ -393,8 +393,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	feat = fin_u8(&in);
 	lay = fin_u8(&in);
 	R.npairs = (lay & LAY_PAIRS2) ? ((lay & LAY_PAIRS4) ? 4 : 2) : 1;
-	if (lay & LAY_PACKED)
-		R.npairs = 1; /* no control queue on a packed ring here, so no MQ */
 	R.ctrl = (lay & LAY_CTRL) || R.npairs > 1;
 	/* ring sizes 1..64 (the pool covers every pair), header 10 or 12,
 	 * with or without EVENT_IDX, GUEST_CSUM (the header flags are read) */

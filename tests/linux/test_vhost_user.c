@@ -71,20 +71,28 @@ static void rig_start(struct vrig *r)
 	ck_assert_int_gt(r->pid, 0);
 }
 
-static int rig_open(struct vrig *r, uint16_t ring)
+/* The device on @pairs queue pairs; @o: the transport's options (NULL:
+ * defaults). */
+static int rig_open_with(struct vrig *r, uint16_t ring, uint16_t pairs, const struct vnet_vhost_user_opts *o)
 {
 	struct vnet_pool_conf pc = {.count = 1024};
 	struct vnet_dev_conf dc = {0};
 	int rc;
 
-	rc = vnet_vhost_user_open(&r->t, r->c.path, NULL);
+	rc = vnet_vhost_user_open(&r->t, r->c.path, o);
 	if (rc)
 		return rc;
 	if (!r->pool)
 		ck_assert_int_eq(vnet_pool_create(&r->pool, &pc), 0);
 	dc.pool = r->pool;
 	dc.rx_ring_size = dc.tx_ring_size = ring;
+	dc.queue_pairs = pairs;
 	return vnet_dev_open(&r->dev, r->t, &dc);
+}
+
+static int rig_open(struct vrig *r, uint16_t ring)
+{
+	return rig_open_with(r, ring, 1, NULL);
 }
 
 static void rig_done(struct vrig *r)
@@ -463,6 +471,192 @@ START_TEST(test_backend_dies)
 }
 END_TEST
 
+/* Frames on pair @q until @want come back on it (or @secs pass): the
+ * test backend loops each pair on itself. @return frames back. */
+static uint64_t pair_traffic(struct vrig *r, uint16_t q, uint64_t want, unsigned secs)
+{
+	uint64_t got = 0, deadline = vnet_now_us() + secs * 1000000ull;
+
+	while (got < want && vnet_now_us() < deadline) {
+		struct vnet_buf *b[32];
+		uint16_t k, i;
+
+		vnet_tx_reclaim(r->dev, q);
+		if (vnet_tx_free(r->dev, q) >= 16 && vnet_pool_alloc_bulk(r->pool, b, 16) == 0) {
+			for (i = 0; i < 16; i++)
+				fill(b[i], i, 64 + q);
+			k = vnet_tx_burst(r->dev, q, b, 16);
+			vnet_pool_free_bulk(b + k, (uint32_t)(16 - k));
+		}
+		k = vnet_rx_burst(r->dev, q, b, 32);
+		for (i = 0; i < k; i++)
+			ck_assert_uint_eq(b[i]->len, 64 + q); /* came back on its own pair */
+		got += k;
+		vnet_pool_free_bulk(b, k);
+		vnet_rx_refill(r->dev, q);
+	}
+	vnet_tx_reclaim(r->dev, q);
+	return got;
+}
+
+static struct vnet_vhost_user_stats vu_stats(struct vrig *r)
+{
+	struct vnet_vhost_user_stats s;
+
+	ck_assert_int_eq(vnet_vhost_user_stats(r->t, &s), 0);
+	return s;
+}
+
+/* Two queue pairs (MQ protocol feature, GET_QUEUE_NUM): both enabled at
+ * the backend through the control queue the transport serves, and both
+ * carry frames, counted on each side. */
+START_TEST(test_mq_two_pairs)
+{
+	struct vnet_queue_stats rx0, rx1;
+	struct vrig r;
+
+	rig_init(&r);
+	r.c.queue_pairs = 2;
+	rig_start(&r);
+	ck_assert_int_eq(rig_open_with(&r, 128, 2, NULL), 0);
+	ck_assert_uint_eq(vnet_dev_queue_pairs(r.dev), 2);
+	ck_assert_uint_eq(vu_stats(&r).max_pairs, 2);
+	ck_assert_uint_eq(vu_stats(&r).pairs_enabled, 2);
+	ck_assert_uint_ge(vu_stats(&r).ctrl_commands, 1);
+	ck_assert_uint_eq(r.st->enabled_rings, 0xf);
+	ck_assert_uint_eq(r.st->vring_kick, 4); /* the control queue stays here */
+	ck_assert_uint_eq(r.st->acked_features & F_CTRL_VQ, 0); /* and is no business of the backend's */
+	ck_assert_uint_ge(pair_traffic(&r, 0, 3000, 10), 3000);
+	ck_assert_uint_ge(pair_traffic(&r, 1, 3000, 10), 3000);
+	ck_assert_uint_ge(r.st->pair_frames[0], 3000);
+	ck_assert_uint_ge(r.st->pair_frames[1], 3000);
+	ck_assert_int_eq(vnet_queue_stats(r.dev, 0, true, &rx0), 0);
+	ck_assert_int_eq(vnet_queue_stats(r.dev, 1, true, &rx1), 0);
+	ck_assert_uint_ge(rx0.packets, 3000);
+	ck_assert_uint_ge(rx1.packets, 3000);
+	/* back to one pair: the backend disables pair 1's rings */
+	ck_assert_int_eq(vnet_dev_set_queue_pairs(r.dev, 1), 0);
+	ck_assert_uint_eq(r.st->enabled_rings, 0x3);
+	ck_assert_uint_eq(vu_stats(&r).pairs_enabled, 1);
+	rig_done(&r);
+}
+END_TEST
+
+/* A backend serving fewer pairs than asked: a clear error, nothing left. */
+START_TEST(test_mq_fewer_pairs_than_asked)
+{
+	struct vrig r;
+
+	rig_init(&r);
+	r.c.queue_pairs = 2;
+	rig_start(&r);
+	ck_assert_int_eq(rig_open_with(&r, 128, 3, NULL), -ENOTSUP);
+	ck_assert_ptr_null(r.dev);
+	ck_assert(logcap_has("3 queue pairs asked; the device offers 2"));
+	rig_done(&r);
+}
+END_TEST
+
+/* Kill the backend mid-traffic and start a new one on the same path: the
+ * device notices, gets every buffer back, reconnects (with backoff, while
+ * nobody listens), renegotiates both pairs and carries frames again. */
+START_TEST(test_reconnect)
+{
+	struct vnet_vhost_user_opts o = {.reconnect = true, .reconnect_max_ms = 200};
+	uint64_t deadline;
+	struct vrig r;
+	int rc = -1, broken = 0;
+
+	rig_init(&r);
+	r.c.queue_pairs = 2;
+	rig_start(&r);
+	ck_assert_int_eq(rig_open_with(&r, 128, 2, &o), 0);
+	ck_assert_uint_ge(pair_traffic(&r, 0, 2000, 10), 2000);
+	ck_assert_uint_ge(pair_traffic(&r, 1, 2000, 10), 2000);
+	kill(r.pid, SIGKILL);
+	vub_kill(r.pid);
+	r.pid = 0;
+	deadline = vnet_now_us() + 3000000ull;
+	while (!broken && vnet_now_us() < deadline) {
+		pair_traffic(&r, 0, 1, 0); /* the fast path goes on harmlessly */
+		broken = vnet_dev_broken(r.dev);
+	}
+	ck_assert_int_eq(broken, 1);
+	/* nobody listens yet: recover fails, and every buffer is back; the
+	 * backoff (50 ms first) lets one of these quick retries connect */
+	ck_assert_int_eq(vnet_dev_recover(r.dev), -ECONNRESET);
+	ck_assert_uint_eq(vnet_pool_in_use(r.pool), 0);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(vnet_dev_recover(r.dev), -ECONNRESET);
+	ck_assert_uint_eq(vu_stats(&r).reconnect_tries, 1);
+	ck_assert_uint_eq(vu_stats(&r).disconnects, 1);
+	rig_start(&r); /* a new backend on the same path */
+	deadline = vnet_now_us() + 5000000ull;
+	while (rc && vnet_now_us() < deadline) {
+		rc = vnet_dev_recover(r.dev);
+		usleep(10000);
+	}
+	ck_assert_int_eq(rc, 0);
+	ck_assert_uint_eq(vu_stats(&r).reconnects, 1);
+	ck_assert_uint_ge(vu_stats(&r).reconnect_tries, 1);
+	ck_assert(vu_stats(&r).connected);
+	ck_assert_uint_eq(vu_stats(&r).pairs_enabled, 2);
+	ck_assert_int_eq(vnet_dev_broken(r.dev), 0);
+	/* only the RX rings hold buffers after the restart */
+	ck_assert_uint_eq(vnet_pool_in_use(r.pool), 2 * 128);
+	ck_assert_uint_ge(pair_traffic(&r, 0, 2000, 10), 2000);
+	ck_assert_uint_ge(pair_traffic(&r, 1, 2000, 10), 2000);
+	ck_assert_uint_ge(r.st->pair_frames[0], 2000); /* the new backend's counts */
+	ck_assert_uint_ge(r.st->pair_frames[1], 2000);
+	ck_assert(logcap_has("reconnected"));
+	rig_done(&r); /* the pool is whole (in_use 0) after close */
+}
+END_TEST
+
+/* Without opts.reconnect a backend that went away stays gone: recover
+ * fails and never tries to connect. */
+START_TEST(test_no_reconnect_by_default)
+{
+	struct vrig r;
+
+	rig_init(&r);
+	rig_start(&r);
+	ck_assert_int_eq(rig_open(&r, 128), 0);
+	kill(r.pid, SIGKILL);
+	vub_kill(r.pid);
+	r.pid = 0;
+	rig_start(&r);
+	while (!vnet_dev_broken(r.dev))
+		usleep(1000);
+	ck_assert_int_eq(vnet_dev_recover(r.dev), -ECONNRESET);
+	ck_assert_int_eq(vnet_dev_recover(r.dev), -ECONNRESET);
+	ck_assert_uint_eq(vu_stats(&r).reconnect_tries, 0);
+	ck_assert_uint_eq(vu_stats(&r).reconnects, 0);
+	ck_assert_uint_eq(vnet_pool_in_use(r.pool), 0);
+	rig_done(&r);
+}
+END_TEST
+
+/* STATUS protocol feature: the backend follows the device status, and a
+ * reset takes it back to 0. */
+START_TEST(test_status_protocol)
+{
+	struct vrig r;
+
+	rig_init(&r);
+	r.c.proto = P_REPLY_ACK | (1ull << 16);
+	rig_start(&r);
+	ck_assert_int_eq(rig_open(&r, 128), 0);
+	ck_assert_uint_eq(r.st->status, 0xf); /* ACKNOWLEDGE DRIVER FEATURES_OK DRIVER_OK */
+	ck_assert_uint_eq(vu_stats(&r).backend_status, 0xf);
+	ck_assert_uint_eq(loop_traffic(&r, 1000, 10), 1000);
+	vnet_dev_close(r.dev);
+	r.dev = NULL;
+	ck_assert_uint_eq(r.st->status, 0);
+	rig_done(&r);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("vhost_user");
@@ -482,6 +676,11 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_refused_feature_hangup);
 	tcase_add_test(tc, test_no_listener);
 	tcase_add_test(tc, test_backend_dies);
+	tcase_add_test(tc, test_mq_two_pairs);
+	tcase_add_test(tc, test_mq_fewer_pairs_than_asked);
+	tcase_add_test(tc, test_reconnect);
+	tcase_add_test(tc, test_no_reconnect_by_default);
+	tcase_add_test(tc, test_status_protocol);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -2,7 +2,8 @@
 /*
  * A minimal vhost-user backend for the tests, written from the protocol
  * (QEMU docs/interop/vhost-user.rst) and the split ring (virtio spec 2.7):
- * device side of one queue pair over the memory the frontend shares.
+ * device side of up to VUB_MAX_PAIRS queue pairs (each pair looped back on
+ * itself) over the memory the frontend shares.
  * Every wait is bounded; the child exits when the frontend hangs up or
  * after max_seconds.
  */
@@ -27,6 +28,7 @@
 #include "vu_backend.h"
 
 #define HDR 12u /* virtio_net_hdr with VERSION_1 */
+#define NQ (2 * VUB_MAX_PAIRS)
 #define F_EVENT_IDX (1ull << 29)
 
 struct region {
@@ -53,8 +55,9 @@ struct be {
 	bool proto_acked, reply_ack;
 	struct region reg[VHOST_USER_MAX_REGIONS];
 	unsigned nreg;
-	struct bq q[2];
+	struct bq q[NQ];
 	uint64_t seq_rx, seq_tx;
+	uint8_t status;
 };
 
 static void unmap_all(struct be *b)
@@ -215,11 +218,11 @@ static bool frame_ok(uint64_t seq, const uint8_t *f, uint32_t len)
 	return true;
 }
 
-/* One pass over the rings. @return work done. */
-static unsigned process(struct be *b)
+/* One pass over pair @pair's rings. @return work done. */
+static unsigned process_pair(struct be *b, unsigned pair)
 {
 	static uint8_t frame[65536];
-	struct bq *rx = &b->q[0], *tx = &b->q[1];
+	struct bq *rx = &b->q[2 * pair], *tx = &b->q[2 * pair + 1];
 	uint16_t rx_old = rx->used_idx, tx_old = tx->used_idx;
 	unsigned work = 0, i;
 
@@ -263,6 +266,7 @@ static unsigned process(struct be *b)
 			continue;
 		}
 		b->st->tx_frames++;
+		b->st->pair_frames[pair]++;
 		ul = rx_put(b, rx, rh, frame, (uint32_t)len);
 		q_used(rx, rh, ul < 0 ? 0 : (uint32_t)ul);
 		if (ul >= 0)
@@ -292,6 +296,26 @@ static unsigned process(struct be *b)
 	if (tx->used_idx != tx_old)
 		q_publish(b, tx, tx_old);
 	return work;
+}
+
+/* Every pair whose rings are ready; the source mode serves pair 0. */
+static unsigned process(struct be *b)
+{
+	unsigned p, work = 0;
+
+	for (p = 0; p < (b->c->mode == VUB_SOURCE ? 1u : VUB_MAX_PAIRS); p++)
+		work += process_pair(b, p);
+	return work;
+}
+
+static bool any_ready(const struct be *b)
+{
+	unsigned p;
+
+	for (p = 0; p < VUB_MAX_PAIRS; p++)
+		if (q_ready(&b->q[2 * p]) && q_ready(&b->q[2 * p + 1]))
+			return true;
+	return false;
 }
 
 /* ---------------------------------------------------------- messages -- */
@@ -410,18 +434,18 @@ static int handle(struct be *b)
 		set_mem_table(b, &m, fds, nfds);
 		break;
 	case VHOST_USER_SET_VRING_NUM:
-		if (idx < 2)
+		if (idx < NQ)
 			b->q[idx].size = (uint16_t)m.p.state.num;
 		break;
 	case VHOST_USER_SET_VRING_BASE:
-		if (idx < 2)
+		if (idx < NQ)
 			b->q[idx].last_avail = b->q[idx].used_idx = (uint16_t)m.p.state.num;
 		break;
 	case VHOST_USER_SET_VRING_ADDR: {
 		struct vhost_user_addr a;
 		memcpy(&a, &m.p, sizeof(a));
 		idx = a.index;
-		if (idx >= 2 || !(b->q[idx].desc = uva_ptr(b, a.desc)) ||
+		if (idx >= NQ || !(b->q[idx].desc = uva_ptr(b, a.desc)) ||
 		    !(b->q[idx].avail = uva_ptr(b, a.avail)) || !(b->q[idx].used = uva_ptr(b, a.used))) {
 			ack = 1;
 			break;
@@ -433,7 +457,7 @@ static int handle(struct be *b)
 	case VHOST_USER_SET_VRING_KICK:
 	case VHOST_USER_SET_VRING_CALL:
 		idx = (uint32_t)(m.p.u64 & VHOST_USER_VRING_IDX_MASK);
-		if (idx >= 2 || nfds != 1) {
+		if (idx >= NQ || nfds != 1) {
 			for (i = 0; i < nfds; i++)
 				close(fds[i]);
 			ack = 1;
@@ -458,14 +482,27 @@ static int handle(struct be *b)
 		}
 		break;
 	case VHOST_USER_SET_VRING_ENABLE:
-		if (idx < 2) {
+		if (idx < NQ) {
 			b->q[idx].enabled = m.p.state.num != 0;
 			if (m.p.state.num)
 				b->st->vring_enable_on++;
+			b->st->enabled_rings = b->st->enabled_rings & ~(1ull << idx);
+			b->st->enabled_rings |= (uint64_t)(m.p.state.num != 0) << idx;
 		}
 		break;
+	case VHOST_USER_GET_QUEUE_NUM:
+		reply_u64(b, &m, b->c->queue_pairs ? b->c->queue_pairs : 1);
+		return 0;
+	case VHOST_USER_SET_STATUS:
+		b->status = (uint8_t)m.p.u64;
+		b->st->status = b->status;
+		b->st->set_status++;
+		break;
+	case VHOST_USER_GET_STATUS:
+		reply_u64(b, &m, b->status);
+		return 0;
 	case VHOST_USER_GET_VRING_BASE:
-		if (idx < 2) {
+		if (idx < NQ) {
 			b->q[idx].started = b->q[idx].addr_set = false;
 			m.p.state.num = b->q[idx].last_avail;
 		}
@@ -518,7 +555,8 @@ static void drain(int fd, struct vub_stats *st)
 static int serve(struct be *b, int lfd)
 {
 	uint64_t end = now_ms() + (b->c->max_seconds ? b->c->max_seconds : 10) * 1000ull;
-	struct pollfd p[3];
+	struct pollfd p[1 + NQ];
+	unsigned i;
 
 	p[0].fd = lfd;
 	p[0].events = POLLIN;
@@ -528,34 +566,36 @@ static int serve(struct be *b, int lfd)
 	if (b->conn < 0)
 		return 1;
 	while (now_ms() < end) {
-		bool run = q_ready(&b->q[0]) && q_ready(&b->q[1]);
+		bool run = any_ready(b);
 		unsigned work = 0;
 		int n, timeout;
 
 		if (run) {
 			work = process(b);
 			if (b->c->want_kicks && !work) { /* ask for kicks, then look again */
-				set_notify(b, &b->q[0]);
-				set_notify(b, &b->q[1]);
+				for (i = 0; i < NQ; i++)
+					if (q_ready(&b->q[i]))
+						set_notify(b, &b->q[i]);
 				work = process(b);
 			}
 		}
 		timeout = run && !b->c->want_kicks ? 0 : (work ? 0 : 50);
 		p[0].fd = b->conn;
 		p[0].events = POLLIN;
-		p[1].fd = b->q[0].kick_fd;
-		p[2].fd = b->q[1].kick_fd;
-		p[1].events = p[2].events = POLLIN;
-		p[0].revents = p[1].revents = p[2].revents = 0;
-		n = poll(p, 3, timeout);
+		p[0].revents = 0;
+		for (i = 0; i < NQ; i++) {
+			p[1 + i].fd = b->q[i].kick_fd;
+			p[1 + i].events = POLLIN;
+			p[1 + i].revents = 0;
+		}
+		n = poll(p, 1 + NQ, timeout);
 		if (n < 0 && errno != EINTR)
 			return 1;
 		if (n <= 0)
 			continue;
-		if (p[1].revents & POLLIN)
-			drain(p[1].fd, b->st);
-		if (p[2].revents & POLLIN)
-			drain(p[2].fd, b->st);
+		for (i = 0; i < NQ; i++)
+			if (p[1 + i].revents & POLLIN)
+				drain(p[1 + i].fd, b->st);
 		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			if (handle(b))
 				return 0; /* frontend hung up, or we refused */
@@ -605,7 +645,8 @@ pid_t vub_start(const struct vub_conf *c, struct vub_stats *st)
 		b.c = c;
 		b.st = st;
 		b.conn = -1;
-		b.q[0].kick_fd = b.q[0].call_fd = b.q[1].kick_fd = b.q[1].call_fd = -1;
+		for (unsigned i = 0; i < NQ; i++)
+			b.q[i].kick_fd = b.q[i].call_fd = -1;
 		alarm((c->max_seconds ? c->max_seconds : 10) + 5); /* a hard bound */
 		rc = serve(&b, lfd);
 		unlink(c->path);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * A minimal vhost-user backend for the tests (so CI needs no DPDK): one
- * connection, one queue pair, split rings, run in a child process.
+ * connection, up to VUB_MAX_PAIRS queue pairs (GET_QUEUE_NUM), split rings,
+ * run in a child process.
  * It either loops TX frames back to RX, or generates RX frames and checks
  * the TX frames it sinks. What it saw goes to a shared page.
  */
@@ -12,6 +13,8 @@
 #include <sys/types.h>
 
 enum vub_mode { VUB_LOOPBACK = 0, VUB_SOURCE };
+
+#define VUB_MAX_PAIRS 4
 
 struct vub_conf {
 	char path[108];
@@ -26,6 +29,7 @@ struct vub_conf {
 	uint32_t source_len;    /* SOURCE: frame length */
 	uint8_t mac[6];         /* config with the CONFIG protocol feature */
 	unsigned max_seconds;   /* hard bound on its life (10) */
+	uint16_t queue_pairs;   /* GET_QUEUE_NUM's answer (1) */
 };
 
 /* Filled by the backend, read by the test (a MAP_SHARED page). */
@@ -34,6 +38,9 @@ struct vub_stats {
 	volatile uint64_t vring_addr, vring_kick, vring_call, vring_enable_on, get_vring_base;
 	volatile uint64_t tx_frames, tx_bad, rx_frames, kicks_seen, calls, get_config;
 	volatile uint64_t refused;
+	volatile uint64_t pair_frames[VUB_MAX_PAIRS]; /* LOOPBACK: frames looped per pair */
+	volatile uint64_t enabled_rings;              /* bit per ring: last SET_VRING_ENABLE */
+	volatile uint64_t status, set_status;         /* SET_STATUS: last value, count */
 };
 
 /* Fork the backend listening on @c->path; returns its pid once the socket

@@ -190,7 +190,7 @@ static int handle(struct fvu *b, int *reply_ack, unsigned *seen)
 		}
 		break;
 	case VHOST_USER_SET_VRING_ENABLE:
-		if (m.p.state.index < 2) {
+		if (m.p.state.index < 32) {
 			pthread_mutex_lock(&b->lock);
 			if (m.p.state.num)
 				b->enabled |= 1u << m.p.state.index;
@@ -199,11 +199,30 @@ static int handle(struct fvu *b, int *reply_ack, unsigned *seen)
 			pthread_mutex_unlock(&b->lock);
 		}
 		break;
+	case VHOST_USER_SET_VRING_BASE:
+		if (m.p.state.index < 4) {
+			pthread_mutex_lock(&b->lock);
+			b->base[m.p.state.index] = m.p.state.num;
+			pthread_mutex_unlock(&b->lock);
+		}
+		break;
+	case VHOST_USER_GET_QUEUE_NUM:
+		reply_u64(b->conn, &m, b->queue_num, how);
+		break;
+	case VHOST_USER_SET_STATUS:
+		pthread_mutex_lock(&b->lock);
+		b->status = (uint8_t)m.p.u64;
+		b->statuses++;
+		pthread_mutex_unlock(&b->lock);
+		break;
+	case VHOST_USER_GET_STATUS:
+		reply_u64(b->conn, &m, b->refuse_features_ok ? b->status & ~8u : b->status, how);
+		break;
 	case VHOST_USER_GET_VRING_BASE:
 		pthread_mutex_lock(&b->lock);
 		b->get_bases++;
 		pthread_mutex_unlock(&b->lock);
-		m.p.state.num = 0;
+		m.p.state.num = b->base_reply;
 		reply(b->conn, &m, sizeof(struct vhost_user_state), how);
 		break;
 	default:
@@ -212,7 +231,8 @@ static int handle(struct fvu *b, int *reply_ack, unsigned *seen)
 	close_fds(fds, nfds);
 	if (need && m.hdr.request != VHOST_USER_GET_FEATURES &&
 	    m.hdr.request != VHOST_USER_GET_PROTOCOL_FEATURES && m.hdr.request != VHOST_USER_GET_CONFIG &&
-	    m.hdr.request != VHOST_USER_GET_VRING_BASE)
+	    m.hdr.request != VHOST_USER_GET_VRING_BASE && m.hdr.request != VHOST_USER_GET_QUEUE_NUM &&
+	    m.hdr.request != VHOST_USER_GET_STATUS)
 		reply_u64(b->conn, &m, 0, how);
 	if (how == FVU_HALF_REPLY) {
 		shutdown(b->conn, SHUT_RDWR);
@@ -246,8 +266,13 @@ int fvu_start(struct fvu *b, const char *path, uint64_t features)
 int fvu_start_faulty(struct fvu *b, const char *path, uint64_t features, uint64_t proto,
                      const struct fvu_fault *f)
 {
-	struct sockaddr_un sa;
+	fvu_prepare(b, path, features, proto, f);
+	return fvu_listen(b);
+}
 
+void fvu_prepare(struct fvu *b, const char *path, uint64_t features, uint64_t proto,
+                 const struct fvu_fault *f)
+{
 	memset(b, 0, sizeof(*b));
 	b->conn = -1;
 	b->features = features;
@@ -256,8 +281,16 @@ int fvu_start_faulty(struct fvu *b, const char *path, uint64_t features, uint64_
 		b->fault = *f;
 	memcpy(b->config, (const uint8_t[])FVU_MAC, 6);
 	b->config[6] = 1; /* status: VIRTIO_NET_S_LINK_UP */
+	b->queue_num = 1;
 	pthread_mutex_init(&b->lock, NULL);
 	snprintf(b->path, sizeof(b->path), "%s", path);
+}
+
+int fvu_listen(struct fvu *b)
+{
+	struct sockaddr_un sa;
+	const char *path = b->path;
+
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);

@@ -61,14 +61,27 @@ struct fvu {
 	unsigned faults;         /* times the fault was applied */
 	unsigned enabled;        /* bit per ring: last SET_VRING_ENABLE was 1 */
 	unsigned get_bases;      /* GET_VRING_BASE messages */
+	uint32_t base[4];        /* SET_VRING_BASE: num per ring */
+	uint8_t status;          /* SET_STATUS: the last one */
+	unsigned statuses;       /* SET_STATUS messages */
+	/* set before the start: */
+	uint64_t queue_num;      /* GET_QUEUE_NUM's answer */
+	uint32_t base_reply;     /* GET_VRING_BASE's num */
+	int refuse_features_ok;  /* GET_STATUS: FEATURES_OK never sticks */
 };
 
 /* Listen on @path and serve one connection in a thread, offering
- * REPLY_ACK. 0 or -1. */
+ * REPLY_ACK. 0 or -1. (The fields "set before the start" take their
+ * defaults - one queue pair, zeros - unless set between fvu_prepare and
+ * fvu_listen.) */
 int fvu_start(struct fvu *b, const char *path, uint64_t features);
 /* The same with protocol features @proto and fault @f (NULL: none). */
 int fvu_start_faulty(struct fvu *b, const char *path, uint64_t features, uint64_t proto,
                      const struct fvu_fault *f);
+/* fvu_start_faulty in two steps, to set fields in between. */
+void fvu_prepare(struct fvu *b, const char *path, uint64_t features, uint64_t proto,
+                 const struct fvu_fault *f);
+int fvu_listen(struct fvu *b);
 /* Wait for the thread (it ends when either side hangs up). */
 void fvu_join(struct fvu *b);
 /* fvu_join(), then clean up. */

@@ -27,7 +27,7 @@ START_TEST(every_error_has_its_message)
 	static const int codes[] = {EINVAL, ENOMEM, ENOBUFS, ETIMEDOUT, ENODEV, ENOTSUP, EPROTO, EIO,
 	                            EBUSY, EAGAIN, ENOENT, ERANGE, ENOSPC, ECONNREFUSED, ECONNRESET,
 	                            EADDRINUSE, ENOTCONN, EHOSTUNREACH, ENETDOWN, EMSGSIZE, EINPROGRESS,
-	                            EALREADY, EPERM, ECANCELED, ENOSYS, EOVERFLOW, EEXIST, EFAULT};
+	                            EALREADY, EPERM, ECANCELED, ENOSYS, EOVERFLOW, EEXIST, EFAULT, E2BIG};
 	const size_t n = sizeof(codes) / sizeof(codes[0]);
 	const char *unknown = vnet_strerror(-EXDEV);
 

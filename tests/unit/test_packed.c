@@ -917,6 +917,80 @@ START_TEST(model_faults)
 }
 END_TEST
 
+/* The control chain on a packed ring of 8 (spec 2.8.6, 2.8.4): the ack
+ * descriptor whole before the head's flags, both in the lap's wrap; the
+ * completion over the head with AVAIL = USED = wrap; five laps; an id
+ * other than the chain's is the device's lie. */
+START_TEST(ctrl_chain)
+{
+	for (uint16_t k = 0; k < 20; k++) {
+		uint16_t p = (uint16_t)(2 * k), w = wrap(p) ? VIRTQ_DESC_F_AVAIL : VIRTQ_DESC_F_USED;
+
+		vnet_pq_ctrl_post(&vq, 0x1000, 6, 0x2000);
+		ck_assert_uint_eq(slot(p)->flags, VIRTQ_DESC_F_NEXT | w);
+		ck_assert_uint_eq(slot(p + 1)->flags, VIRTQ_DESC_F_WRITE | w);
+		ck_assert_uint_eq(slot(p)->addr, 0x1000);
+		ck_assert_uint_eq(slot(p)->len, 6);
+		ck_assert_uint_eq(slot(p + 1)->addr, 0x2000);
+		ck_assert_uint_eq(slot(p + 1)->len, 1);
+		ck_assert_uint_eq(slot(p + 1)->id, 0);
+		ck_assert_int_eq(vnet_pq_ctrl_used(&vq), 0); /* not yet */
+		slot(p)->id = 0;
+		slot(p)->len = 1;
+		slot(p)->flags = wrap(p) ? F_AU : 0;
+		ck_assert_int_eq(vnet_pq_ctrl_used(&vq), 1);
+		ck_assert_uint_eq(vq.last_used, p + 2);
+	}
+	vnet_pq_ctrl_post(&vq, 0x1000, 6, 0x2000);
+	slot(40)->id = 1;
+	slot(40)->flags = wrap(40) ? F_AU : 0;
+	ck_assert_int_eq(vnet_pq_ctrl_used(&vq), -1);
+}
+END_TEST
+
+/* The control queue on the packed layout, against the model: MQ set-up
+ * at open and then enough VQ_PAIRS_SET commands (two positions each) to
+ * go round the 16-entry ring several times. */
+START_TEST(model_ctrl_queue)
+{
+	struct vnet_model_conf mc = {0};
+	struct vnet_pool_conf pc = {.count = 1024};
+	struct vnet_dev_conf dc = {0};
+	struct vnet_model_state st;
+	struct vnet_model_stats ms;
+	struct vnet_model *m;
+	struct vnet_pool *p;
+	struct vnet_dev *d;
+
+	mc.features = VNET_F_VERSION_1 | VNET_F_RING_PACKED | VNET_F_CTRL_VQ | VNET_F_MQ;
+	mc.max_pairs = 2;
+	ck_assert_int_eq(vnet_model_create(&m, &mc), 0);
+	ck_assert_int_eq(vnet_pool_create(&p, &pc), 0);
+	dc.pool = p;
+	dc.queue_pairs = 2;
+	dc.rx_ring_size = dc.tx_ring_size = 64;
+	dc.ctrl_ring_size = 16;
+	dc.features = VNET_F_DEFAULT | VNET_F_RING_PACKED;
+	ck_assert_int_eq(vnet_dev_open(&d, vnet_model_transport(m), &dc), 0);
+	vnet_model_get_state(m, &st);
+	ck_assert(st.features & VNET_F_RING_PACKED);
+	ck_assert(st.features & VNET_F_CTRL_VQ);
+	ck_assert_uint_eq(st.active_pairs, 2);
+	for (uint16_t i = 0; i < 40; i++) {
+		ck_assert_int_eq(vnet_dev_set_queue_pairs(d, (uint16_t)(1 + (i & 1))), 0);
+		vnet_model_get_state(m, &st);
+		ck_assert_uint_eq(st.active_pairs, 1 + (i & 1));
+	}
+	vnet_model_stats(m, &ms);
+	ck_assert_uint_eq(ms.ctrl_cmds, 41);
+	ck_assert_uint_eq(ms.ctrl_errs + ms.bad_desc, 0);
+	vnet_dev_close(d);
+	ck_assert_uint_eq(vnet_pool_in_use(p), 0);
+	vnet_pool_destroy(p);
+	vnet_model_destroy(m);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("packed");
@@ -950,6 +1024,7 @@ int main(void)
 	tcase_add_test(tc, notify_event_idx_wrap);
 	tcase_add_test(tc, reset_and_drain);
 	tcase_add_test(tc, dispatch);
+	tcase_add_test(tc, ctrl_chain);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(tt, setup_tx, teardown);
 	tcase_add_test(tt, tx_reclaim_to_pool);
@@ -958,6 +1033,7 @@ int main(void)
 	tcase_add_test(tm, model_loopback);
 	tcase_add_test(tm, model_notify);
 	tcase_add_test(tm, model_faults);
+	tcase_add_test(tm, model_ctrl_queue);
 	suite_add_tcase(s, tm);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
