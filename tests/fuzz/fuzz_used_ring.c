@@ -432,8 +432,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dc.queue_pairs = R.npairs;
 	pc.count = ((uint32_t)dc.rx_ring_size + dc.tx_ring_size) * R.npairs + POOL_SPARE;
 	fuzz_dma_scrub_stride = 2048; /* the driver reads only headers from RX buffers */
-	if (vnet_pool_create(&R.pool, &pc) != 0)
-		abort();
+	R.pool = fuzz_pool_get(&pc);
 	R.ft.pool = R.pool;
 	R.ft.ctl = &in; /* control replies come from the input */
 	dc.pool = R.pool;
@@ -451,6 +450,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		R.ft.dev = NULL;
 	}
 	FUZZ_ASSERT(vnet_pool_in_use(R.pool) == 0, "%u buffers lost after close", (unsigned)vnet_pool_in_use(R.pool));
-	FUZZ_ASSERT(vnet_pool_destroy(R.pool) == 0, "pool destroy");
+	fuzz_pool_put(R.pool);
 	return 0;
 }
