@@ -55,7 +55,7 @@ struct rig {
 };
 
 static struct rig R;
-static int trace; /* FUZZ_TRACE=1: print each step (for reproducers) */
+static int trace = -1; /* FUZZ_TRACE=1: print each step (for reproducers) */
 
 #define TRACE(...)                                                \
 	do {                                                      \
@@ -383,7 +383,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rc, s;
 
 	fuzz_env_init();
-	trace = getenv("FUZZ_TRACE") != NULL;
+	if (trace < 0) /* once: the environment does not change between inputs */
+		trace = getenv("FUZZ_TRACE") != NULL;
 	fin_init(&in, data, size);
 	held_reset(&R.held);
 	R.pool = NULL;
