@@ -171,7 +171,8 @@ static FUZZ_NOCOV void pool_renew(struct vnet_pool *p)
 		p->stack[p->count - 1 - i] = b;
 	}
 	p->top = p->count;
-	dma_zero(p->mem.va, (size_t)p->count * p->buf_size);
+	/* the length cache_alloc() was asked for, page by page */
+	dma_zero(p->mem.va, ((size_t)p->count * p->buf_size + PAGE - 1) & ~(size_t)(PAGE - 1));
 }
 
 int fuzz_pool_try(struct vnet_pool **out, const struct vnet_pool_conf *c)
