@@ -50,6 +50,22 @@ static struct {
 } cache[CACHE_MAX];
 static unsigned ncache;
 
+/* Memory used before, as zero as the target needs it (fresh memory is). */
+static void dma_zero(void *va, size_t want)
+{
+	if (fuzz_dma_scrub_stride && want >= 65536) {
+		/* a pool again: what the driver reads of a buffer the device
+		 * did not write (a raw completion) is its header, in the
+		 * first bytes of each buffer: zero those, as they were the
+		 * first time (the same input, the same bytes) */
+		size_t o, n = fuzz_dma_scrub_bytes ? fuzz_dma_scrub_bytes : 128;
+		for (o = 0; o < want; o += fuzz_dma_scrub_stride)
+			memset((uint8_t *)va + o, 0, want - o < n ? want - o : n);
+	} else {
+		memset(va, 0, want);
+	}
+}
+
 static int cache_alloc(void *arg, struct vnet_dma *d, size_t len, size_t align)
 {
 	size_t want = (len + PAGE - 1) & ~(size_t)(PAGE - 1), sz = PAGE;
@@ -79,16 +95,8 @@ static int cache_alloc(void *arg, struct vnet_dma *d, size_t len, size_t align)
 		if (!va)
 			return -ENOMEM;
 		memset(va, 0, sz);
-	} else if (fuzz_dma_scrub_stride && want >= 65536) {
-		/* a pool again: what the driver reads of a buffer the device
-		 * did not write (a raw completion) is its header, in the
-		 * first bytes of each buffer: zero those, as they were the
-		 * first time (the same input, the same bytes) */
-		size_t o, n = fuzz_dma_scrub_bytes ? fuzz_dma_scrub_bytes : 128;
-		for (o = 0; o < want; o += fuzz_dma_scrub_stride)
-			memset((uint8_t *)va + o, 0, want - o < n ? want - o : n);
 	} else {
-		memset(va, 0, want);
+		dma_zero(va, want);
 	}
 	d->va = va;
 	d->iova = (uint64_t)(uintptr_t)va;
@@ -125,6 +133,122 @@ void fuzz_env_init(void)
 	done = true;
 	vnet_dma_set_allocator(&a);
 	vnet_set_log(NULL, NULL, VNET_LOG_ERR);
+}
+
+/* ---------------------------------------------------------- pools -- */
+
+/* Kept pools, one per shape, the least recently used one destroyed for
+ * a new shape (used_ring's pool follows its ring sizes); few, as each
+ * one's memory stays a live DMA allocation (VNET_DMA_MAX_LIVE). */
+#define POOL_KEEP 8
+
+static struct {
+	struct vnet_pool *p;
+	uint32_t count, buf_size, headroom;
+	uint64_t used; /* when last taken (uses) */
+	bool busy;
+} kept[POOL_KEEP];
+static uint64_t pool_uses;
+static unsigned nidle; /* kept pools no input holds */
+
+/* @p as vnet_pool_create() leaves a new pool (pool.c): every buffer's
+ * metadata as set there, the free stack in its first order (buffer 0
+ * comes out first), the memory zeroed as cache_alloc() does. */
+static FUZZ_NOCOV void pool_renew(struct vnet_pool *p)
+{
+	uint32_t i;
+
+	for (i = 0; i < p->count; i++) {
+		struct vnet_buf *b = &p->bufs[i];
+
+		memset(b, 0, sizeof(*b));
+		b->base = (uint8_t *)p->mem.va + (size_t)i * p->buf_size;
+		b->iova = p->mem.iova + (uint64_t)i * p->buf_size;
+		b->data = b->base + p->headroom;
+		b->idx = (uint16_t)i;
+		b->size = p->buf_size;
+		b->pool = p;
+		p->stack[p->count - 1 - i] = b;
+	}
+	p->top = p->count;
+	/* the length cache_alloc() was asked for, page by page */
+	dma_zero(p->mem.va, ((size_t)p->count * p->buf_size + PAGE - 1) & ~(size_t)(PAGE - 1));
+}
+
+int fuzz_pool_try(struct vnet_pool **out, const struct vnet_pool_conf *c)
+{
+	uint32_t size = c->buf_size ? c->buf_size : VNET_POOL_DEF_BUF_SIZE;
+	uint32_t head = c->headroom ? c->headroom : VNET_POOL_DEF_HEADROOM;
+	unsigned i, k = POOL_KEEP;
+	int rc;
+
+	for (i = 0; i < POOL_KEEP; i++) {
+		if (kept[i].p && !kept[i].busy && kept[i].count == c->count && kept[i].buf_size == size &&
+		    kept[i].headroom == head) {
+			pool_renew(kept[i].p);
+			nidle--;
+			kept[i].busy = true;
+			kept[i].used = ++pool_uses;
+			*out = kept[i].p;
+			return 0;
+		}
+		/* a free slot, else the least recently used idle pool */
+		if (!kept[i].busy && (k == POOL_KEEP || (kept[k].p && (!kept[i].p || kept[i].used < kept[k].used))))
+			k = i;
+	}
+	FUZZ_ASSERT(k < POOL_KEEP, "more than %u pools at once", POOL_KEEP);
+	if (kept[k].p) {
+		FUZZ_ASSERT(vnet_pool_destroy(kept[k].p) == 0, "kept pool destroy");
+		kept[k].p = NULL;
+		nidle--;
+	}
+	*out = NULL;
+	rc = vnet_pool_create(&kept[k].p, c);
+	if (rc)
+		return rc;
+	kept[k].count = c->count;
+	kept[k].buf_size = size;
+	kept[k].headroom = head;
+	kept[k].busy = true;
+	kept[k].used = ++pool_uses;
+	*out = kept[k].p;
+	return 0;
+}
+
+struct vnet_pool *fuzz_pool_get(const struct vnet_pool_conf *c)
+{
+	struct vnet_pool *p;
+	int rc = fuzz_pool_try(&p, c);
+
+	FUZZ_ASSERT(rc == 0, "pool of %u buffers: %d", (unsigned)c->count, rc);
+	return p;
+}
+
+void fuzz_pool_put(struct vnet_pool *p)
+{
+	unsigned i;
+
+	FUZZ_ASSERT(vnet_pool_in_use(p) == 0, "pool given back with %u buffers in use",
+	            (unsigned)vnet_pool_in_use(p));
+	for (i = 0; i < POOL_KEEP; i++) {
+		if (kept[i].p == p) {
+			kept[i].busy = false;
+			nidle++;
+			return;
+		}
+	}
+	FUZZ_FAIL("pool not from fuzz_pool_get");
+}
+
+FUZZ_NOCOV bool fuzz_pool_idle(uint64_t iova)
+{
+	unsigned i;
+
+	for (i = 0; nidle && i < POOL_KEEP; i++)
+		if (kept[i].p && !kept[i].busy && iova >= kept[i].p->mem.iova &&
+		    iova - kept[i].p->mem.iova < kept[i].p->mem.len)
+			return true;
+	return false;
 }
 
 /* ---------------------------------------------------------- clock -- */

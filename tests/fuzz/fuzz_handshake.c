@@ -156,7 +156,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* the driver reads only the headers of RX buffers */
 	fuzz_dma_scrub_stride = pc.buf_size ? pc.buf_size : 2048;
 	fuzz_dma_scrub_bytes = (pc.headroom ? pc.headroom : 64) + 16;
-	if (vnet_pool_create(&R.pool, &pc) != 0)
+	if (fuzz_pool_try(&R.pool, &pc) != 0)
 		return 0; /* a geometry the pool refuses: nothing to test */
 	dc.pool = R.pool;
 	R.ft.pool = R.pool;
@@ -190,6 +190,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = vnet_held_release(&R.ft.t);
 	FUZZ_ASSERT(rc >= 0, "held release over a sane device: %d", rc);
 	FUZZ_ASSERT(vnet_pool_in_use(R.pool) == 0, "%u buffers lost", (unsigned)vnet_pool_in_use(R.pool));
-	FUZZ_ASSERT(vnet_pool_destroy(R.pool) == 0, "pool destroy");
+	fuzz_pool_put(R.pool);
 	return 0;
 }

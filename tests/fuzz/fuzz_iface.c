@@ -335,22 +335,16 @@ static FUZZ_NOCOV void check(void)
 	const struct vnet_netif *vn = (const struct vnet_netif *)(const void *)
 		((const char *)vnet_iface_netif(R.ifc) - offsetof(struct vnet_netif, nif));
 	uint32_t in_use, out;
-	uint16_t p;
 
-	/* both pools: TX frames may come from the jumbo one */
+	/* both pools: TX frames may come from the jumbo one; the queues'
+	 * book-keeping checked on the way */
 	in_use = vnet_pool_in_use(R.pool) + (R.jumbo ? vnet_pool_in_use(R.jumbo) : 0);
-	out = fuzz_dev_out(R.dev, NULL, NULL);
+	out = fuzz_dev_scan(R.dev, NULL, NULL);
 	FUZZ_ASSERT(in_use == out + vn->rx_held + vn->tx_n,
 	            "pools in use %u != out %u + lwIP holds %u + queued %u", (unsigned)in_use, (unsigned)out,
 	            (unsigned)vn->rx_held, (unsigned)vn->tx_n);
 	if ((++R.checks & 15) == 0)
 		check_asserts(); /* the counter only grows: checked again at the end */
-	if (R.dev->started && !R.dev->needs_reset) {
-		for (p = 0; p < DEV_NPAIRS(R.dev); p++) {
-			fuzz_vq_check(DEV_RXQ(R.dev, p), "rxq");
-			fuzz_vq_check(DEV_TXQ(R.dev, p), "txq");
-		}
-	}
 }
 
 static uint32_t get32(const uint8_t *p)
@@ -475,13 +469,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* the device writes every byte read beyond the headers (frames),
 	 * the glue every byte it sends */
 	fuzz_dma_scrub_stride = 2048;
-	if (vnet_pool_create(&R.pool, &pc) != 0)
-		abort();
+	R.pool = fuzz_pool_get(&pc);
 	if (hb & H_TXOFF) {
 		struct vnet_pool_conf jc = {.count = 4, .buf_size = 65536};
 		fuzz_dma_scrub_stride = 65536;
-		if (vnet_pool_create(&R.jumbo, &jc) != 0)
-			abort();
+		R.jumbo = fuzz_pool_get(&jc);
 	}
 	R.ft.pool = R.pool;
 	dc.pool = R.pool;
@@ -544,10 +536,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vnet_dev_close(R.dev);
 	R.ft.dev = NULL;
 	FUZZ_ASSERT(vnet_pool_in_use(R.pool) == 0, "%u buffers lost", (unsigned)vnet_pool_in_use(R.pool));
-	FUZZ_ASSERT(vnet_pool_destroy(R.pool) == 0, "pool destroy");
+	fuzz_pool_put(R.pool);
 	if (R.jumbo) {
 		FUZZ_ASSERT(vnet_pool_in_use(R.jumbo) == 0, "%u jumbo buffers lost", (unsigned)vnet_pool_in_use(R.jumbo));
-		FUZZ_ASSERT(vnet_pool_destroy(R.jumbo) == 0, "jumbo pool destroy");
+		fuzz_pool_put(R.jumbo);
 	}
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The fuzz device (fuzz_transport.h). */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "fuzz_transport.h"
@@ -17,6 +18,13 @@ static struct ftrans *ft_of(struct vnet_transport *t)
 static uint8_t script(struct ftrans *ft)
 {
 	return ft->in ? fin_u8(ft->in) : 0;
+}
+
+/* A queue as if never set up: every field up to pend zeroed (the rest
+ * is read only where those say it holds something). */
+static void ft_queue_clear(struct ft_queue *q)
+{
+	memset(q, 0, offsetof(struct ft_queue, pend));
 }
 
 static void dev_reset(struct ftrans *ft)
@@ -160,7 +168,7 @@ static int ft_queue_setup(struct vnet_transport *t, uint16_t qi, uint16_t size, 
 	FUZZ_ASSERT(ft->status & VIRTIO_STATUS_FEATURES_OK, "queue setup before FEATURES_OK");
 	FUZZ_ASSERT(!(ft->status & VIRTIO_STATUS_DRIVER_OK), "queue setup after DRIVER_OK");
 	q = &ft->q[qi];
-	memset(q, 0, sizeof(*q));
+	ft_queue_clear(q);
 	q->size = size;
 	q->qi = qi;
 	/* the control queue is the last one set up before DRIVER_OK (its
@@ -199,8 +207,10 @@ static FUZZ_NOCOV bool dma_ok(struct ftrans *ft, uint64_t addr, uint64_t len)
 		}
 		for (i = 0; i < ft->ndma; i++) {
 			const struct vnet_dma *r = &ft->dma[i];
+			/* a pool kept for later inputs (fuzz_pool_get) is live
+			 * memory, but not this input's */
 			if (addr >= r->iova && len <= r->len && addr - r->iova <= r->len - len)
-				return true;
+				return !fuzz_pool_idle(r->iova);
 		}
 	}
 	return false;
@@ -338,7 +348,6 @@ FUZZ_NOCOV void ft_sync(struct ftrans *ft, uint16_t qi)
 		d.flags = f & (uint16_t)~(VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED);
 		FUZZ_ASSERT(d.id < q->size, "driver put id %u on a packed ring of %u", (unsigned)d.id,
 		            (unsigned)q->size);
-		q->pk_addr[d.id] = d.addr;
 		q->last_avail++;
 		pend_add(ft, q, &d);
 	}
@@ -788,7 +797,9 @@ void ft_init(struct ftrans *ft, uint16_t qmax)
 {
 	unsigned i;
 
-	memset(ft, 0, sizeof(*ft));
+	memset(ft, 0, offsetof(struct ftrans, q));
+	for (i = 0; i < FT_NQ; i++)
+		ft_queue_clear(&ft->q[i]);
 	ft->t.ops = &ft_ops;
 	ft->offer = VNET_F_VERSION_1 | VNET_F_MAC | VNET_F_MTU | VNET_F_STATUS | VNET_F_EVENT_IDX;
 	ft->cfg[0] = 0x52;

@@ -67,14 +67,18 @@ struct ft_queue {
 	uint16_t used_idx;      /* split: next used slot; packed: position of the next used descriptor */
 	uint16_t pub;           /* split: the used index as last published */
 	uint16_t npend;         /* buffers read, not completed, in the order read */
-	struct ft_desc pend[FT_QSIZE_MAX];
 	uint8_t inpend[FT_QSIZE_MAX]; /* ids among them */
-	uint64_t pk_addr[FT_QSIZE_MAX]; /* packed: the buffer last read under each id */
 	/* packed: slots where the device wrote flags that may read as
-	 * available in a later lap (ft_raw_used), with what it wrote there:
-	 * the device must not take its own garbage for the driver's, so it
-	 * reads such a slot only once the driver wrote it again */
+	 * available in a later lap (ft_raw_used), with what it wrote there
+	 * (pk_wrote): the device must not take its own garbage for the
+	 * driver's, so it reads such a slot only once the driver wrote it
+	 * again */
 	uint8_t pk_dirty[FT_QSIZE_MAX];
+	/* From here on read only where the fields above say they hold
+	 * something (pend below npend, pk_wrote where pk_dirty): a queue is
+	 * cleared up to here (ft_queue_clear), 8 KiB less to zero per queue
+	 * set up. */
+	struct ft_desc pend[FT_QSIZE_MAX];
 	struct pvirtq_desc pk_wrote[FT_QSIZE_MAX];
 };
 
@@ -93,7 +97,6 @@ struct ftrans {
 	uint8_t cfg[24];
 	uint16_t qmax[FT_NQ];
 	uint8_t hdr_len;            /* header the device writes and reads (12) */
-	struct ft_queue q[FT_NQ];
 	const struct vnet_pool *pool; /* RX buffers come from it (for the delivery check) */
 	const struct vnet_dev *dev;   /* the driver (white box: which buffer an id names now) */
 	ft_tap_fn tap;
@@ -105,6 +108,7 @@ struct ftrans {
 	unsigned ndma;
 	struct vnet_dma dma[VNET_DMA_MAX_LIVE];
 	uint8_t done[65536 / 8];    /* pool buffers the device completed, not yet handed up */
+	struct ft_queue q[FT_NQ];   /* last: ft_init clears only what each queue needs */
 };
 
 /* A well-behaved device: VERSION_1|MAC|MTU|STATUS|EVENT_IDX, link up,

@@ -55,7 +55,7 @@ struct rig {
 };
 
 static struct rig R;
-static int trace; /* FUZZ_TRACE=1: print each step (for reproducers) */
+static int trace = -1; /* FUZZ_TRACE=1: print each step (for reproducers) */
 
 #define TRACE(...)                                                \
 	do {                                                      \
@@ -383,7 +383,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rc, s;
 
 	fuzz_env_init();
-	trace = getenv("FUZZ_TRACE") != NULL;
+	if (trace < 0) /* once: the environment does not change between inputs */
+		trace = getenv("FUZZ_TRACE") != NULL;
 	fin_init(&in, data, size);
 	held_reset(&R.held);
 	R.pool = NULL;
@@ -430,8 +431,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dc.queue_pairs = R.npairs;
 	pc.count = ((uint32_t)dc.rx_ring_size + dc.tx_ring_size) * R.npairs + POOL_SPARE;
 	fuzz_dma_scrub_stride = 2048; /* the driver reads only headers from RX buffers */
-	if (vnet_pool_create(&R.pool, &pc) != 0)
-		abort();
+	R.pool = fuzz_pool_get(&pc);
 	R.ft.pool = R.pool;
 	R.ft.ctl = &in; /* control replies come from the input */
 	dc.pool = R.pool;
@@ -449,6 +449,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		R.ft.dev = NULL;
 	}
 	FUZZ_ASSERT(vnet_pool_in_use(R.pool) == 0, "%u buffers lost after close", (unsigned)vnet_pool_in_use(R.pool));
-	FUZZ_ASSERT(vnet_pool_destroy(R.pool) == 0, "pool destroy");
+	fuzz_pool_put(R.pool);
 	return 0;
 }
