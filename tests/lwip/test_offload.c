@@ -496,22 +496,30 @@ static void wire_tap_fn(const uint8_t *f, uint32_t len, void *arg)
 		w->max_payload = pl;
 }
 
-static void large_send_pair(uint16_t mtu_a, uint16_t mtu_b, struct vnet_iface_stats *sa, struct wire_seen *w)
+/* A sends with HOST_TSO4 and CSUM over a jumbo pool of @jumbo buffers
+ * (MTU @mtu_a), B receives without offloads (MTU @mtu_b): the pair up. */
+static void tso4_pair_up(uint16_t mtu_a, uint16_t mtu_b, uint32_t jumbo)
 {
 	struct rig_opts oa, ob;
-	struct vnet_model_stats ma;
 
 	memset(&oa, 0, sizeof(oa));
 	oa.offer = BASE | VNET_F_MTU | CSUMS | VNET_F_HOST_TSO4;
 	oa.want = BASE | VNET_F_MTU | VNET_F_CSUM | VNET_F_HOST_TSO4;
 	oa.mtu = mtu_a;
-	oa.jumbo_count = 32;
+	oa.jumbo_count = jumbo;
 	ob = oa;
 	ob.jumbo_count = 0;
 	ob.mtu = mtu_b;
 	ob.want = BASE | VNET_F_MTU;
 	pair_open_opts(&P, &oa, &ob);
 	pair_up(&P, NULL, NULL);
+}
+
+static void large_send_pair(uint16_t mtu_a, uint16_t mtu_b, struct vnet_iface_stats *sa, struct wire_seen *w)
+{
+	struct vnet_model_stats ma;
+
+	tso4_pair_up(mtu_a, mtu_b, 32);
 	memset(w, 0, sizeof(*w));
 	w->mss = (mtu_a < mtu_b ? mtu_a : mtu_b) - 40u;
 	vnet_model_set_tap(P.a.m, wire_tap_fn, w);
@@ -607,20 +615,11 @@ static void greet_tick(void *arg)
 
 START_TEST(large_send_after_the_peer_spoke_first)
 {
-	struct rig_opts oa, ob;
 	struct vnet_iface_stats sa;
 	struct xfer *x = calloc(1, sizeof(*x));
 
 	ck_assert_ptr_nonnull(x);
-	memset(&oa, 0, sizeof(oa));
-	oa.offer = BASE | VNET_F_MTU | CSUMS | VNET_F_HOST_TSO4;
-	oa.want = BASE | VNET_F_MTU | VNET_F_CSUM | VNET_F_HOST_TSO4;
-	oa.jumbo_count = 32;
-	ob = oa;
-	ob.jumbo_count = 0;
-	ob.want = BASE | VNET_F_MTU;
-	pair_open_opts(&P, &oa, &ob);
-	pair_up(&P, NULL, NULL);
+	tso4_pair_up(1500, 1500, 32);
 	greeted = false;
 	x->p = &P;
 	x->total = 4u << 20;
@@ -684,22 +683,13 @@ static err_t out_frag(struct netif *nif, uint16_t id, uint32_t off, bool more, u
 
 START_TEST(large_send_join_in_order_only)
 {
-	struct rig_opts oa, ob;
 	struct vnet_iface_stats s0, s1;
 	struct vnet_model_stats m0, m1;
 	struct wire_seen w;
 	struct netif *nif;
 	uint32_t jumbo_used;
 
-	memset(&oa, 0, sizeof(oa));
-	oa.offer = BASE | VNET_F_MTU | CSUMS | VNET_F_HOST_TSO4;
-	oa.want = BASE | VNET_F_MTU | VNET_F_CSUM | VNET_F_HOST_TSO4;
-	oa.jumbo_count = 4;
-	ob = oa;
-	ob.jumbo_count = 0;
-	ob.want = BASE | VNET_F_MTU;
-	pair_open_opts(&P, &oa, &ob);
-	pair_up(&P, NULL, NULL);
+	tso4_pair_up(1500, 1500, 4);
 	nif = vnet_iface_netif(P.a.ifc);
 	memset(&w, 0, sizeof(w));
 	w.mss = 1460;
