@@ -73,6 +73,8 @@ bench=${bench:-$build/bench/vnet-bench} rtt_bin=$build/bench/peer/xcpu_rtt bound
 for b in "$bench" "$rtt_bin" "$bound_bin"; do
 	[ -x "$b" ] || die "no $b (cmake --preset host && cmake --build build/host -j2, or --build DIR)"
 done
+# the report draws with Debian's matplotlib (python3-matplotlib, bench/peer/packages.txt)
+py=/usr/bin/python3; [ -x "$py" ] || py=python3
 command -v dpdk-testpmd >/dev/null || die "no dpdk-testpmd (apt-get install dpdk-dev: bench/peer/packages.txt)"
 per_round=$(( (pairs + rounds - 1) / rounds ))
 deadline=$(( $(date +%s) + ${max_min%.*} * 60 ))
@@ -258,7 +260,8 @@ win_dpdk() { # ring mode frame
 }
 win_bound() {
 	local j; j=$("$bound_bin" --seconds="$win" --warmup=0.1 --cpus=0,1) || { printf '"error":"ring_bound failed"'; return; }
-	echo "$j" | sed -n 's/^{\(.*\)}$/\1/p' | sed 's/"slots_per_s":/"pps":/'
+	# the line's own "ring" is its size; the window's "ring" is the layout
+	echo "$j" | sed -n 's/^{\(.*\)}$/\1/p' | sed 's/"slots_per_s":/"pps":/; s/"ring":/"ring_size":/'
 }
 win_latency() { # ring
 	local pk="" j
@@ -269,7 +272,8 @@ win_latency() { # ring
 		--ring="$ring" --warmup="$warm" --duration="$win" --quiet $pk 2>"$out/lat.err" | grep -a '^{"backend"' | head -1) || true
 	tp_do be_vnet stop "Done"
 	[ -n "$j" ] || { printf '"error":"latency run failed: %s"' "$(head -c 200 "$out/lat.err" | tr -d '"\\\n')"; return; }
-	echo "$j" | sed 's/^{\(.*\)}$/\1/' | sed 's/"backend":"[^"]*",//; s/"mode":"[^"]*",//; s/"frame":[0-9]*,//'
+	echo "$j" | sed 's/^{\(.*\)}$/\1/' |
+		sed 's/"backend":"[^"]*",//; s/"mode":"[^"]*",//; s/"frame":[0-9]*,//; s/"ring":/"ring_size":/'
 }
 
 path_split="" path_packed=""
@@ -364,6 +368,6 @@ printf '{"kind":"session","skipped_rings":"%s","dpdk":"%s","path_split":"%s","pa
 	"$pairs" "$rounds" "$(echo "$uptime_before" | sed 's/.*load average: //')" \
 	"$(echo "$uptime_after" | sed 's/.*load average: //')" \
 	"$("$rtt_bin" 0 1 1000 1 | sed -n 's/.*tsc_mhz=\([0-9]*\).*/\1/p')" >>"$raw"
-python3 "$here/compare_report.py" "$raw" ${threshold:+--threshold "$threshold"} --out "$out/classed.jsonl" \
+"$py" "$here/compare_report.py" "$raw" ${threshold:+--threshold "$threshold"} --out "$out/classed.jsonl" \
 	--plot "$out/compare.png" | tee "$out/report.md"
 log "raw lines $raw, classed $out/classed.jsonl, table $out/report.md, plot $out/compare.png"

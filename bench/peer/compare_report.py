@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 """The report of bench/peer/compare.sh: classes, pairs, the table.
 
@@ -164,8 +164,7 @@ def plot(windows, pairs, thr, path):
             r = [v["pps"] / p["pps"] for c, k, v, p in pairs if c == cfg and k == cls]
             if r:
                 x = i + (j - 0.5) * 0.3
-                ax1.scatter([x] * len(r), r, s=10, alpha=0.5, color=colour[cls],
-                            label=cls if i == 0 or not ax1.get_legend_handles_labels()[1].count(cls) else None)
+                ax1.scatter([x] * len(r), r, s=10, alpha=0.5, color=colour[cls], label=cls)
                 ax1.hlines(st.median(r), x - 0.12, x + 0.12, color="black")
     ax1.axhline(1.0, color="grey", lw=0.8, ls="--")
     ax1.set_xticks(range(len(cfgs)))
