@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/peer/selftest.sh — ctest peer_selftest: the pieces of the DPDK
 # comparison that run without DPDK, each checked on what it printed.
-#   selftest.sh RING_BOUND VNET_BENCH
+#   selftest.sh RING_BOUND VNET_BENCH [SOURCE_DIR]   (SOURCE_DIR: where
+#   compare_report.py is; default: this script's directory)
 # 1. ring_bound moves slots between two CPUs (skipped on one CPU) and
 #    refuses bad arguments;
 # 2. vnet-bench's latency mode (on the model) reports p50/p99/p99.9 and
@@ -10,8 +11,7 @@
 #    those whose before and after disagree, pairs only within one class,
 #    and prints the right counts and medians for a known set of windows.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-bound=$1 bench=$2
+bound=$1 bench=$2 here=${3:-$(cd "$(dirname "$0")" && pwd)}
 fail() { echo "peer_selftest: FAIL: $*" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -61,7 +61,8 @@ w() { # who pair before after pps [extra]
 	w bound 1 60 62 60000000; w bound 2 470 400 40000000
 	echo '{"kind":"session","dpdk":"test"}'
 } >"$tmp/raw.jsonl"
-python3 "$here/compare_report.py" "$tmp/raw.jsonl" --out "$tmp/classed.jsonl" >"$tmp/report.md" ||
+py=/usr/bin/python3; [ -x "$py" ] || py=python3
+"$py" "$here/compare_report.py" "$tmp/raw.jsonl" --out "$tmp/classed.jsonl" >"$tmp/report.md" ||
 	fail "compare_report.py failed"
 grep -q 'near 6, far 4, discarded: mixed (before/after disagree) 1, starved (a worker < 0.90 CPU) 1' "$tmp/report.md" ||
 	fail "window classes: $(head -1 "$tmp/report.md")"
