@@ -12,7 +12,7 @@
 #   bench/peer/compare.sh [--build DIR] [--bench VNET_BENCH] [--pairs 20] [--rounds 4] [--window 0.8]
 #        [--warmup 0.2] [--modes "txonly rxonly macswap"] [--frames "64 1518"]
 #        [--rings "split packed"] [--latency 1] [--bound 1] [--threshold NS]
-#        [--max-minutes 15] [--out DIR]
+#        [--max-minutes 15] [--out DIR] [--save NAME]
 #
 # --pairs is per configuration (ring x mode x frame), spread over --rounds
 # rounds so that each configuration sees the whole session's placements.
@@ -33,12 +33,15 @@
 # mrg_rxbuf=0 with --force-max-simd-bitwidth=512 when the CPU has
 # AVX512F/BW/VL; the path DPDK took is read from its log (dpdk_path).
 # Output in --out: raw.jsonl (one line per window), classed.jsonl (the
-# same with class and threshold), report.md (the tables), compare.png.
+# same with class and threshold), report.md (the tables), compare.png;
+# --save NAME copies them into the tree as docs/results/peer-NAME.jsonl
+# (the classed lines and the session line), docs/results/peer-NAME.md and
+# docs/img/peer-NAME.png.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$here/../../build/host
 pairs=20 rounds=4 win=0.8 warm=0.2 modes="txonly rxonly macswap" frames="64 1518" rings="split packed"
-do_lat=1 do_bound=1 threshold="" max_min=15 ring=256 bench=""
+do_lat=1 do_bound=1 threshold="" max_min=15 ring=256 bench="" save=""
 out=/tmp/vnet-compare.$$
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -56,6 +59,7 @@ while [ $# -gt 0 ]; do
 	--threshold) threshold=$2; shift ;;
 	--max-minutes) max_min=$2; shift ;;
 	--out) out=$2; shift ;;
+	--save) save=$2; shift ;;
 	*) sed -n '2,40p' "$0"; exit 2 ;;
 	esac
 	shift
@@ -64,6 +68,7 @@ log() { printf 'compare: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 num() { [[ $2 =~ ^[0-9]+([.][0-9]+)?$ ]] || die "$1 wants a number, not '$2'"; }
 num --pairs "$pairs"; num --rounds "$rounds"; num --window "$win"; num --warmup "$warm"; num --max-minutes "$max_min"
+[ -z "$save" ] || [[ $save =~ ^[A-Za-z0-9._-]+$ ]] || die "--save NAME: letters, digits, . _ - only"
 [ "$rounds" -ge 1 ] && [ "$pairs" -ge "$rounds" ] || die "--pairs must be at least --rounds (>= 1)"
 for m in $modes; do case $m in txonly | rxonly | macswap) ;; *) die "unknown mode $m" ;; esac; done
 for r in $rings; do case $r in split | packed) ;; *) die "unknown ring $r" ;; esac; done
@@ -371,3 +376,10 @@ printf '{"kind":"session","skipped_rings":"%s","dpdk":"%s","path_split":"%s","pa
 "$py" "$here/compare_report.py" "$raw" ${threshold:+--threshold "$threshold"} --out "$out/classed.jsonl" \
 	--plot "$out/compare.png" | tee "$out/report.md"
 log "raw lines $raw, classed $out/classed.jsonl, table $out/report.md, plot $out/compare.png"
+if [ -n "$save" ]; then
+	docs=$here/../../docs
+	{ cat "$out/classed.jsonl"; grep '"kind":"session"' "$raw"; } >"$docs/results/peer-$save.jsonl"
+	cp "$out/report.md" "$docs/results/peer-$save.md"
+	[ ! -f "$out/compare.png" ] || cp "$out/compare.png" "$docs/img/peer-$save.png"
+	log "saved docs/results/peer-$save.jsonl, docs/results/peer-$save.md, docs/img/peer-$save.png"
+fi
