@@ -67,7 +67,11 @@ done
 log() { printf 'compare: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 num() { [[ $2 =~ ^[0-9]+([.][0-9]+)?$ ]] || die "$1 wants a number, not '$2'"; }
-num --pairs "$pairs"; num --rounds "$rounds"; num --window "$win"; num --warmup "$warm"; num --max-minutes "$max_min"
+int() { [[ $2 =~ ^[0-9]{1,4}$ ]] || die "$1 wants a whole number, not '$2'"; }
+int --pairs "$pairs"; int --rounds "$rounds"; int --max-minutes "$max_min"; num --window "$win"; num --warmup "$warm"
+awk -v w="$win" 'BEGIN{exit !(w >= 0.1 && w <= 60)}' || die "--window: 0.1..60 s"
+[[ $do_lat =~ ^[01]$ && $do_bound =~ ^[01]$ ]] || die "--latency and --bound are 0 or 1"
+[ -z "$threshold" ] || num --threshold "$threshold"
 [ -z "$save" ] || [[ $save =~ ^[A-Za-z0-9._-]+$ ]] || die "--save NAME: letters, digits, . _ - only"
 [ "$rounds" -ge 1 ] && [ "$pairs" -ge "$rounds" ] || die "--pairs must be at least --rounds (>= 1)"
 for m in $modes; do case $m in txonly | rxonly | macswap) ;; *) die "unknown mode $m" ;; esac; done
@@ -82,7 +86,7 @@ done
 py=/usr/bin/python3; [ -x "$py" ] || py=python3
 command -v dpdk-testpmd >/dev/null || die "no dpdk-testpmd (apt-get install dpdk-dev: bench/peer/packages.txt)"
 per_round=$(( (pairs + rounds - 1) / rounds ))
-deadline=$(( $(date +%s) + ${max_min%.*} * 60 ))
+deadline=$(( $(date +%s) + max_min * 60 ))
 
 # ---- hugepages, processes, clean-up on every exit path -------------------
 mkdir -p /dev/hugepages
