@@ -674,17 +674,23 @@ static int run_pps(const struct opts *o, uint32_t frame, struct result *res)
 #define LATENCY_MAX_POLLS 100000000u
 
 static uint64_t hist[BENCH_HIST_BUCKETS]; /* round trips in ns */
+/* The driver's stages of the measured round trips (core/stages.h): where
+ * a round trip's time goes on this side; the rest is the device's and
+ * the wait for it. */
+static struct bench_stages lat_st;
 
 /* One probe's round trip; a full TX ring is reclaimed and tried again
- * once. 1: back, 0: lost, <0: could not send. */
-static int ping(const struct bench_lane *l, uint32_t seq, uint64_t timeout, uint64_t *rtt)
+ * once. 1: back, 0: lost, <0: could not send. Stages are timed into @st
+ * when it is not NULL. */
+static int ping(const struct bench_lane *l, uint32_t seq, uint64_t timeout, struct bench_stages *st,
+                uint64_t *rtt)
 {
 	uint32_t polls = l->poll ? 1 : LATENCY_MAX_POLLS; /* the model answers in one poll */
 	uint64_t other = 0;
-	int rc = bench_rtt(l, seq, timeout, polls, NULL, rtt, &other);
+	int rc = bench_rtt(l, seq, timeout, polls, st, rtt, &other);
 
 	if (rc == -ENOBUFS)
-		rc = bench_rtt(l, seq, timeout, polls, NULL, rtt, &other);
+		rc = bench_rtt(l, seq, timeout, polls, st, rtt, &other);
 	return rc;
 }
 
@@ -698,6 +704,7 @@ static int run_latency(const struct opts *o, uint32_t frame, struct result *res)
 	int rc;
 
 	memset(hist, 0, sizeof(hist));
+	memset(&lat_st, 0, sizeof(lat_st));
 	rc = rig_open(&r, o, VNET_MODEL_LOOPBACK, frame);
 	if (rc)
 		return rc;
@@ -706,7 +713,7 @@ static int run_latency(const struct opts *o, uint32_t frame, struct result *res)
 	clock_init(&ck, o);
 	for (;;) {
 		uint64_t c = 0, now;
-		int back = ping(&l, (uint32_t)seq, lost_cyc, &c);
+		int back = ping(&l, (uint32_t)seq, lost_cyc, ck.warm ? NULL : &lat_st, &c);
 
 		if (back < 0)
 			break;
@@ -734,6 +741,8 @@ static int run_latency(const struct opts *o, uint32_t frame, struct result *res)
 			ck.end = now + (uint64_t)(o->duration * (double)ck.hz);
 			ck.next_progress = now + ck.hz;
 			lost = 0;
+			/* publish alone, for when every probe kicks */
+			bench_calibrate(&l, &lat_st);
 		}
 		if (!ck.warm)
 			progress(&ck, o, now, samples);
@@ -771,6 +780,30 @@ static void emit_hist(const struct opts *o, uint32_t frame)
 	bench_hist_json(stdout, hist, 1);
 	printf("]}\n");
 	fflush(stdout);
+}
+
+/*
+ * Latency: the median cycles of each driver stage per round trip, in ns
+ * (core/stages.h: harvest = the vnet_rx_burst that took the reply, app =
+ * freeing it, refill = vnet_rx_refill, publish and kick = the
+ * vnet_tx_burst that sent the probe), and what is left of the median
+ * round trip after the stages inside it (publish, kick, harvest): the
+ * device's work and the cross-CPU transfers, empty polls included.
+ */
+static void latency_stages_row(struct bench_row *row, const struct result *res)
+{
+	static const char *const name[5] = {"harvest_ns", "app_ns", "refill_ns", "publish_ns", "kick_ns"};
+	double mean[5], p50[5], ns = 1e9 / (double)vnet_cycles_hz(), inside = 0, p50_ns;
+	int i;
+
+	bench_stage_costs(&lat_st, res->samples, mean, p50);
+	for (i = 0; i < 5; i++)
+		bench_row_num(row, name[i], "%.0f", p50[i] < 0 ? -1 : p50[i] * ns);
+	for (i = 0; i < 5; i++)
+		if (i != 1 && i != 2 && p50[i] > 0)
+			inside += p50[i] * ns;
+	p50_ns = bench_hist_pct(hist, res->samples, 50);
+	bench_row_num(row, "device_wait_ns", "%.0f", p50_ns > inside ? p50_ns - inside : 0);
 }
 
 static void stages_row(struct bench_row *row, const struct result *res)
@@ -872,6 +905,7 @@ int main(int argc, char **argv)
 		if (o.mode == BENCH_LATENCY) {
 			bench_row_pcts(&row, hist, res.samples, 1, res.max);
 			bench_row_u64(&row, "lost", res.lost);
+			latency_stages_row(&row, &res);
 		}
 		stages_row(&row, &res);
 		queues_row(&row, &o, &res);

@@ -8,7 +8,10 @@
 # cross-CPU round trip recorded before and after each run.
 # A benchmark, not a test: run it by hand, as root.
 #
-#   bench/peer/run.sh [--bench PATH] [--frames "64 1518"] [--modes "txonly rxonly macswap"]
+#   bench/peer/run.sh [compare.sh's options]      the comparison by placement
+#                                                 class (compare.sh: short
+#                                                 windows, many pairs)
+#   bench/peer/run.sh --long [--bench PATH] [--frames "64 1518"] [--modes "txonly rxonly macswap"]
 #                     [--rounds 2] [--seconds 10] [--warmup 2] [--ring 256] [--out DIR]
 # Mode names are the backend's view of our frontend: txonly = we send (BE
 # rxonly), rxonly = we receive (BE txonly), macswap = round trip (FE
@@ -27,6 +30,10 @@
 # never divided by each other.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# Long windows swing with where the host places the two vCPUs, so the
+# default is compare.sh; --long keeps the long-window runs below.
+[ "${1:-}" = --long ] || exec "$here/compare.sh" "$@"
+shift
 bench=${VNET_BENCH:-$here/../../build/host/bench/vnet-bench}
 frames="64 1518" modes="txonly rxonly macswap" rounds=2 secs=10 warm=2 ring=256
 out=/tmp/vnet-peer.$$
@@ -40,7 +47,7 @@ while [ $# -gt 0 ]; do
 	--warmup) warm=$2; shift ;;
 	--ring) ring=$2; shift ;;
 	--out) out=$2; shift ;;
-	*) sed -n '2,18p' "$0"; exit 2 ;;
+	*) sed -n '2,21p' "$0"; exit 2 ;;
 	esac
 	shift
 done
