@@ -1238,19 +1238,20 @@ static int server_wait(struct vu_transport *v)
 	return rc;
 }
 
-/* Stop listening and remove the socket, only if path is still the one
- * vnet bound (never a file that replaced it since). */
+/* Remove the socket, only if path is still the one vnet bound (never a
+ * file that replaced it since), then stop listening: the bound socket
+ * keeps its inode alive until then, so no other file can have its number. */
 static void server_close(struct vu_transport *v)
 {
 	struct stat sb;
 
-	if (v->lfd >= 0)
-		close(v->lfd);
-	v->lfd = -1;
 	if (v->own_path && lstat(v->path, &sb) == 0 && S_ISSOCK(sb.st_mode) &&
 	    sb.st_dev == v->path_dev && sb.st_ino == v->path_ino)
 		unlink(v->path);
 	v->own_path = false;
+	if (v->lfd >= 0)
+		close(v->lfd);
+	v->lfd = -1;
 }
 
 static void vu_close(struct vnet_transport *t)

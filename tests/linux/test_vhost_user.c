@@ -694,6 +694,18 @@ static bool is_socket(const char *path)
 	return lstat(path, &sb) == 0 && S_ISSOCK(sb.st_mode);
 }
 
+/* A socket file nobody listens on, as a process that died leaves. */
+static void make_stale_socket(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	close(fd);
+}
+
 /* Close the device and the transport (rig_done then has nothing to close). */
 static void rig_close(struct vrig *r)
 {
@@ -864,18 +876,6 @@ START_TEST(test_server_refuses_file)
 }
 END_TEST
 
-/* A socket file nobody listens on, as a process that died leaves. */
-static void make_stale_socket(const char *path)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	ck_assert_int_ge(fd, 0);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	close(fd);
-}
-
 /* A stale socket (its listener died) is replaced; a live one is refused. */
 START_TEST(test_server_stale_and_live_socket)
 {
@@ -898,8 +898,8 @@ START_TEST(test_server_stale_and_live_socket)
 }
 END_TEST
 
-/* Close removes only the socket vnet bound: a file put in its place since
- * is left alone. */
+/* Close removes only the socket vnet bound: another socket or a file put
+ * in its place since is left alone. */
 START_TEST(test_server_close_keeps_other_file)
 {
 	struct vrig r;
@@ -909,11 +909,19 @@ START_TEST(test_server_close_keeps_other_file)
 	rig_start_client(&r);
 	ck_assert_int_eq(rig_open_with(&r, 128, 1, &server_opts), 0);
 	ck_assert_int_eq(unlink(r.c.path), 0);
+	make_stale_socket(r.c.path); /* someone else's socket now */
+	rig_close(&r);
+	ck_assert(is_socket(r.c.path));
+	rig_start_client(&r);
+	ck_assert_int_eq(unlink(r.c.path), 0);
+	ck_assert_int_eq(rig_open_with(&r, 128, 1, &server_opts), 0);
+	ck_assert_int_eq(unlink(r.c.path), 0);
 	fd = open(r.c.path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
 	ck_assert_int_ge(fd, 0);
 	close(fd);
 	rig_close(&r);
 	ck_assert_int_eq(access(r.c.path, F_OK), 0);
+	ck_assert(!is_socket(r.c.path));
 	rig_done(&r);
 }
 END_TEST
