@@ -25,6 +25,9 @@
  *                 synthesized (MAC from the options, link up); the pair
  *                 count is always the transport's
  * The connection is kept across resets: RESET_OWNER is deprecated.
+ * Kicks are eventfd writes, made only when the ring asks (ring.h decides).
+ * The backend gets a call eventfd per ring that is never read: vnet polls.
+ * A backend that hangs up shows as DEVICE_NEEDS_RESET in the status.
  *
  * Who connects: by default vnet connects to the backend's socket (the
  * backend is the server, as for QEMU's default chardev). In server mode
@@ -33,9 +36,6 @@
  * the same. The listening socket outlives each backend: a restarted one
  * connects again and the reset accepts it, so vnet, the longer-lived side,
  * owns the path.
- * Kicks are eventfd writes, made only when the ring asks (ring.h decides).
- * The backend gets a call eventfd per ring that is never read: vnet polls.
- * A backend that hangs up shows as DEVICE_NEEDS_RESET in the status.
  *
  * Multiqueue: a vhost-user backend serves data rings only, so the control
  * queue is the frontend's own (as QEMU and virtio_user do): its ring stays
