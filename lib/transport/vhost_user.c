@@ -1406,9 +1406,12 @@ int vnet_vhost_user_open(struct vnet_transport **t, const char *path,
 	} else {
 		rc = vu_connect(v, path, false);
 	}
-	if (!rc && (rc = vu_handshake(v)))
-		vnet_log(VNET_LOG_ERR, "vhost-user %s: handshake failed: %s", path, vnet_strerror(rc));
+	if (!rc)
+		rc = vu_handshake(v);
 	if (rc) {
+		/* the errors of listening and waiting said what they were */
+		if (v->sock >= 0 || (!v->server && rc != -ENOENT && rc != -ECONNREFUSED && rc != -EINVAL))
+			vnet_log(VNET_LOG_ERR, "vhost-user %s: handshake failed: %s", path, vnet_strerror(rc));
 		if (v->sock >= 0)
 			close(v->sock);
 		server_close(v);
