@@ -25,7 +25,7 @@ pids=()
 bpid=
 cleanup() {
 	local p
-	[ -n "$bpid" ] && kill -KILL "$bpid" 2>/dev/null || true
+	if [ -n "$bpid" ]; then kill -KILL "$bpid" 2>/dev/null || true; fi
 	for p in "${pids[@]}"; do testpmd_stop "$p"; done
 	testpmd_cleanup
 	rm -rf "$dir"
