@@ -6,7 +6,7 @@
  *              --mode=txonly|rxonly|forward|flowgen|latency|tcp
  *              [--frame=64[,1518...]] [--burst=32] [--ring=256]
  *              [--duration=2] [--warmup=0.2] [--packets=N] [--cpu=N]
- *              [--queues=N] [--reconnect]
+ *              [--queues=N] [--reconnect] [--vhost-server]
  *
  * Prints one JSON line per result on stdout, then a table. With
  * --packets the run is a fixed amount of work, for callgrind. Built with
@@ -73,6 +73,7 @@ struct opts {
 	uint16_t segs;          /* --segs: txonly frames as chains of this many buffers */
 	uint16_t queues;        /* --queues: queue pairs, one lane (poll loop) each */
 	int reconnect;          /* --reconnect: a vhost-user backend that goes away is waited for */
+	int vhost_server;       /* --vhost-server: vnet listens on the socket, the backend connects */
 };
 
 struct result {
@@ -99,7 +100,7 @@ static void usage(FILE *f)
 	        "                  [--frame=64[,1518,...]] [--burst=32] [--ring=256] [--inflight=N]\n"
 	        "                  [--duration=SEC] [--warmup=SEC] [--packets=N] [--cpu=N] [--quiet]\n"
 	        "                  [--packed] [--in-order] [--indirect] [--segs=N]\n"
-	        "                  [--queues=N] [--reconnect]\n"
+	        "                  [--queues=N] [--reconnect] [--vhost-server]\n"
 	        "  txonly: send only (model: the device sinks; peer: rxonly)\n"
 	        "  rxonly: receive only (model: the device generates; peer: txonly)\n"
 	        "  forward: macswap what comes in and send it back, --inflight frames\n"
@@ -119,6 +120,9 @@ static void usage(FILE *f)
 	        "  own lane of the loop (vhost-user: the MQ protocol feature).\n"
 	        "  --reconnect (vhost-user): when the backend goes away, wait for it on\n"
 	        "  the same socket, reconnect and go on (per-pair counts since then).\n"
+	        "  --vhost-server (vhost-user): listen on PATH and wait for the backend\n"
+	        "  to connect (DPDK net_vhost with client=1); a restarted backend is\n"
+	        "  accepted on the same socket.\n"
 	        "Output: one JSON line per result, then a table; a progress line each\n"
 	        "second on stderr for runs of 3 s or more.\n");
 }
@@ -135,6 +139,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"packed", no_argument, 0, 'P'},        {"in-order", no_argument, 0, 'O'},
 		{"indirect", no_argument, 0, 'I'},      {"segs", required_argument, 0, 'S'},
 		{"queues", required_argument, 0, 'Q'},  {"reconnect", no_argument, 0, 'R'},
+		{"vhost-server", no_argument, 0, 'V'},
 		{"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
 	unsigned long v;
 	int c;
@@ -243,6 +248,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'R':
 			o->reconnect = 1;
 			break;
+		case 'V':
+			o->vhost_server = 1;
+			break;
 		case 'i':
 			if (bench_parse_u(optarg, 1, 65535, &v)) {
 				fprintf(stderr, "vnet-bench: inflight is 1..65535\n");
@@ -296,6 +304,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "vnet-bench: --reconnect is for vhost-user, in the packet-rate modes\n");
 		return -EINVAL;
 	}
+	if (o->vhost_server && o->kind != BK_VHOST) {
+		fprintf(stderr, "vnet-bench: --vhost-server is for vhost-user\n");
+		return -EINVAL;
+	}
 	if (o->ring < o->burst) {
 		fprintf(stderr, "vnet-bench: ring %u is smaller than the burst %u\n", o->ring, o->burst);
 		return -EINVAL;
@@ -345,6 +357,7 @@ static int open_transport(struct rig *r, const struct opts *o)
 		vo.queue_max = o->ring > 1024 ? o->ring : 1024;
 		vo.reconnect = o->reconnect != 0;
 		vo.reconnect_max_ms = RECONNECT_MAX_MS;
+		vo.server = o->vhost_server != 0;
 		rc = vnet_vhost_user_open(&r->t, o->be_arg, &vo);
 	}
 #ifdef VNET_HAVE_PCIACCESS

@@ -42,6 +42,16 @@ struct vnet_vhost_user_opts {
 	 * @c reconnect_max_ms). false: a backend that went away stays gone. */
 	bool reconnect;
 	uint32_t reconnect_max_ms; /**< cap of the reconnect backoff (1000) */
+	/** Server mode (DPDK virtio_user's server=1): vnet LISTENS on @p path
+	 * and the backend connects to it (dpdk-testpmd's net_vhost with
+	 * client=1). Open waits for the first backend, at most
+	 * @c connect_timeout_ms; when the backend goes away,
+	 * vnet_dev_recover() accepts the next one on the same socket (always:
+	 * @c reconnect is implied), with the backoff above. A stale socket at
+	 * @p path is replaced; any other file there is refused. The socket is
+	 * removed at close. */
+	bool server;
+	uint32_t connect_timeout_ms; /**< server: wait for the first backend (10000) */
 };
 
 /** Most queue pairs the vhost-user transport drives (the backend's
@@ -52,7 +62,7 @@ struct vnet_vhost_user_opts {
 struct vnet_vhost_user_stats {
 	uint64_t disconnects;       /**< times the backend was found gone */
 	uint64_t reconnects;        /**< reconnections that completed the handshake */
-	uint64_t reconnect_tries;   /**< connection attempts made to reconnect */
+	uint64_t reconnect_tries;   /**< connection attempts made to reconnect (server: accepts tried) */
 	uint64_t protocol_features; /**< negotiated on the current connection */
 	uint16_t max_pairs;         /**< queue pairs offered to the driver (1 without the MQ protocol feature) */
 	uint16_t pairs_enabled;     /**< queue pairs whose rings the backend has enabled */
@@ -72,9 +82,14 @@ struct vnet_vhost_user_stats {
  * enables and disables the pairs' rings at the backend (SET_VRING_ENABLE);
  * other control commands are answered VIRTIO_NET_ERR, and the control
  * features they need are not offered.
+ * With @c opts.server the roles of the socket are swapped: vnet listens
+ * on @p path and waits for the backend to connect (then as above).
  * @return 0; -ENOENT (no socket at @p path); -ECONNREFUSED (nobody
  * listens there); -ETIMEDOUT / -EPROTO / -ECONNRESET (the backend did not
- * answer, answered wrongly, or hung up); -ENOMEM; -EINVAL.
+ * answer, answered wrongly, or hung up); -ENOMEM; -EINVAL. Server mode:
+ * -ETIMEDOUT (no backend connected in time: the socket is removed);
+ * -EEXIST (@p path is a file that is not a socket: left untouched);
+ * -EADDRINUSE (someone listens on @p path already).
  */
 int vnet_vhost_user_open(struct vnet_transport **t, const char *path,
                          const struct vnet_vhost_user_opts *opts);

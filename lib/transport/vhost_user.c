@@ -29,6 +29,14 @@
  * The backend gets a call eventfd per ring that is never read: vnet polls.
  * A backend that hangs up shows as DEVICE_NEEDS_RESET in the status.
  *
+ * Who connects: by default vnet connects to the backend's socket (the
+ * backend is the server, as for QEMU's default chardev). In server mode
+ * (opts.server, virtio_user's server=1) vnet listens and the backend
+ * connects (DPDK net_vhost's client=1); the protocol on the connection is
+ * the same. The listening socket outlives each backend: a restarted one
+ * connects again and the reset accepts it, so vnet, the longer-lived side,
+ * owns the path.
+ *
  * Multiqueue: a vhost-user backend serves data rings only, so the control
  * queue is the frontend's own (as QEMU and virtio_user do): its ring stays
  * in this process and vu_notify() answers each command at once. The one
@@ -44,6 +52,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -64,6 +73,8 @@
 #define NET_CONFIG_LEN 12           /* mac, status, max pairs, mtu (spec 5.1.4) */
 #define BACKOFF_MIN_MS 50
 #define DEF_BACKOFF_MAX_MS 1000
+#define DEF_CONNECT_TIMEOUT_MS 10000 /* server mode: the first backend */
+#define LISTEN_BACKLOG 4
 
 /* Protocol features vnet implements, and so the only ones it accepts. */
 #define PROTOCOL_WANTED ((1ull << VHOST_USER_PROTOCOL_F_MQ) | \
@@ -135,6 +146,12 @@ struct vu_transport {
 	struct vu_queue q[NQUEUES];
 	struct vu_ctrl ctrl;
 	bool reconnect;
+	bool server;                /* vnet listens on path (lfd), the backend connects */
+	bool own_path;              /* path is the socket vnet bound (remove it at close) */
+	int lfd;                    /* server: the listening socket, non-blocking */
+	dev_t path_dev;             /* server: what path was once bound, so that */
+	ino_t path_ino;             /* close removes nothing that replaced it */
+	uint32_t connect_timeout_ms;
 	uint32_t backoff_ms, backoff_max_ms;
 	uint64_t next_try_us;
 	struct vnet_vhost_user_stats st;
@@ -744,10 +761,12 @@ static int ctrl_setup(struct vu_transport *v, uint16_t qi, uint16_t size, const 
 /* -------------------------------------------------------- reconnecting -- */
 
 static int vu_connect(struct vu_transport *v, const char *path, bool quiet);
+static int vu_accept(struct vu_transport *v);
 static int vu_handshake(struct vu_transport *v);
 
 /*
- * The backend went away: connect to the same path again and redo the
+ * The backend went away: connect to the same path again (server mode:
+ * accept the next backend that connected, without waiting) and redo the
  * handshake, at most once per backoff interval (doubling up to the cap;
  * back to the minimum once connected). The new backend must offer the
  * same features and at least the queue pairs offered to the driver
@@ -766,7 +785,7 @@ static int vu_reconnect(struct vu_transport *v)
 		close(v->sock);
 	v->sock = -1;
 	v->proto = 0; /* REPLY_ACK is not in force before the backend knows it */
-	rc = vu_connect(v, v->path, true);
+	rc = v->server ? vu_accept(v) : vu_connect(v, v->path, true);
 	if (!rc) {
 		v->dead = false;
 		rc = vu_handshake(v);
@@ -1096,6 +1115,145 @@ static void vu_notify(struct vnet_transport *t, uint16_t qi)
 		return; /* EAGAIN: the counter is saturated, the backend has a kick pending */
 }
 
+/* ------------------------------------------------------------- server -- */
+
+/* The unix socket address of @path, refused when too long for one. */
+static int sock_addr(struct sockaddr_un *sa, const char *path)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa->sun_path)) {
+		vnet_log(VNET_LOG_ERR, "vhost-user: socket path '%s' is longer than %zu bytes", path,
+		         sizeof(sa->sun_path) - 1);
+		return -EINVAL;
+	}
+	strcpy(sa->sun_path, path);
+	return 0;
+}
+
+/* Before binding @path: nothing there, or a stale socket (nobody listens:
+ * a process that died left it), which is removed. A live socket and any
+ * other file are refused and left as they are. */
+static int server_clear_path(const char *path, const struct sockaddr_un *sa)
+{
+	struct stat sb;
+	int fd, rc;
+
+	if (lstat(path, &sb) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(sb.st_mode)) {
+		vnet_log(VNET_LOG_ERR, "vhost-user: %s exists and is not a socket; not replacing it", path);
+		return -EEXIST;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	rc = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0 ? 0 : -errno;
+	close(fd);
+	if (rc == 0) {
+		vnet_log(VNET_LOG_ERR, "vhost-user: someone listens on %s already", path);
+		return -EADDRINUSE;
+	}
+	if (rc != -ECONNREFUSED) {
+		vnet_log(VNET_LOG_ERR, "vhost-user: socket %s: %s", path, vnet_strerror(rc));
+		return rc;
+	}
+	if (unlink(path) < 0 && errno != ENOENT)
+		return -errno;
+	vnet_log(VNET_LOG_INFO, "vhost-user: removed the stale socket %s", path);
+	return 0;
+}
+
+/* Listen on v->path; what it bound is remembered (server_close). */
+static int server_listen(struct vu_transport *v)
+{
+	struct sockaddr_un sa;
+	struct stat sb;
+	int rc;
+
+	if ((rc = sock_addr(&sa, v->path)) || (rc = server_clear_path(v->path, &sa)))
+		return rc;
+	v->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (v->lfd < 0)
+		return -errno;
+	if (bind(v->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		rc = -errno;
+		vnet_log(VNET_LOG_ERR, "vhost-user: bind %s: %s", v->path, vnet_strerror(rc));
+		return rc;
+	}
+	if (lstat(v->path, &sb) == 0) {
+		v->own_path = true;
+		v->path_dev = sb.st_dev;
+		v->path_ino = sb.st_ino;
+	}
+	if (listen(v->lfd, LISTEN_BACKLOG) < 0) {
+		rc = -errno;
+		vnet_log(VNET_LOG_ERR, "vhost-user: listen %s: %s", v->path, vnet_strerror(rc));
+		return rc;
+	}
+	return 0;
+}
+
+/* Take the next backend that connected, if any (never waits: the
+ * listening socket is non-blocking). 0, -EAGAIN (none yet) or -errno. */
+static int vu_accept(struct vu_transport *v)
+{
+	int fd;
+
+	do {
+		fd = accept4(v->lfd, NULL, NULL, SOCK_CLOEXEC);
+	} while (fd < 0 && errno == EINTR);
+	if (fd < 0) {
+		int e = errno == EWOULDBLOCK ? EAGAIN : errno;
+		vnet_log(VNET_LOG_DEBUG, "vhost-user %s: accept: %s", v->path, vnet_strerror(-e));
+		return -e;
+	}
+	v->sock = fd;
+	return 0;
+}
+
+/* Open in server mode: wait for the first backend, at most
+ * connect_timeout_ms. */
+static int server_wait(struct vu_transport *v)
+{
+	uint64_t deadline = vnet_now_us() + (uint64_t)v->connect_timeout_ms * 1000u;
+	int rc = -EAGAIN;
+
+	vnet_log(VNET_LOG_INFO, "vhost-user %s: waiting for a backend to connect", v->path);
+	while (rc == -EAGAIN) {
+		struct pollfd pfd = {v->lfd, POLLIN, 0};
+		uint64_t now = vnet_now_us();
+
+		if (now >= deadline)
+			break;
+		if (poll(&pfd, 1, (int)((deadline - now + 999) / 1000)) < 0 && errno != EINTR)
+			return -errno;
+		rc = vu_accept(v);
+	}
+	if (rc == -EAGAIN) {
+		vnet_log(VNET_LOG_ERR, "vhost-user %s: no backend connected within %u ms", v->path,
+		         v->connect_timeout_ms);
+		return -ETIMEDOUT;
+	}
+	return rc;
+}
+
+/* Remove the socket, only if path is still the one vnet bound (never a
+ * file that replaced it since), then stop listening: the bound socket
+ * keeps its inode alive until then, so no other file can have its number. */
+static void server_close(struct vu_transport *v)
+{
+	struct stat sb;
+
+	if (v->own_path && lstat(v->path, &sb) == 0 && S_ISSOCK(sb.st_mode) &&
+	    sb.st_dev == v->path_dev && sb.st_ino == v->path_ino)
+		unlink(v->path);
+	v->own_path = false;
+	if (v->lfd >= 0)
+		close(v->lfd);
+	v->lfd = -1;
+}
+
 static void vu_close(struct vnet_transport *t)
 {
 	struct vu_transport *v = to_vu(t);
@@ -1113,6 +1271,7 @@ static void vu_close(struct vnet_transport *t)
 	}
 	if (v->sock >= 0)
 		close(v->sock);
+	server_close(v);
 	free(v);
 }
 
@@ -1139,16 +1298,10 @@ static const struct vnet_transport_ops vu_ops = {
 static int vu_connect(struct vu_transport *v, const char *path, bool quiet)
 {
 	struct sockaddr_un sa;
-	int fd;
+	int fd, rc;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		vnet_log(VNET_LOG_ERR, "vhost-user: socket path '%s' is longer than %zu bytes", path,
-		         sizeof(sa.sun_path) - 1);
-		return -EINVAL;
-	}
-	strcpy(sa.sun_path, path);
+	if ((rc = sock_addr(&sa, path)))
+		return rc;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
@@ -1232,25 +1385,36 @@ int vnet_vhost_user_open(struct vnet_transport **t, const char *path,
 		return -ENOMEM;
 	v->base.ops = &vu_ops;
 	v->sock = -1;
+	v->lfd = -1;
 	for (i = 0; i < NQUEUES; i++)
 		v->q[i].kick_fd = v->q[i].call_fd = -1;
 	v->timeout_ms = o && o->timeout_ms ? o->timeout_ms : DEF_TIMEOUT_MS;
 	v->queue_max = o && o->queue_max ? o->queue_max : DEF_QUEUE_MAX;
 	memcpy(v->mac, o && o->mac_set ? o->mac : def_mac, 6);
-	v->reconnect = o && o->reconnect;
+	v->server = o && o->server;
+	v->reconnect = (o && o->reconnect) || v->server; /* the listening socket is for that */
+	v->connect_timeout_ms = o && o->connect_timeout_ms ? o->connect_timeout_ms : DEF_CONNECT_TIMEOUT_MS;
 	v->backoff_max_ms = o && o->reconnect_max_ms ? o->reconnect_max_ms : DEF_BACKOFF_MAX_MS;
 	if (v->backoff_max_ms < BACKOFF_MIN_MS)
 		v->backoff_max_ms = BACKOFF_MIN_MS;
 	v->backoff_ms = BACKOFF_MIN_MS;
 	snprintf(v->path, sizeof(v->path), "%s", path);
-	rc = vu_connect(v, path, false);
+	if (v->server) {
+		rc = server_listen(v);
+		if (!rc)
+			rc = server_wait(v);
+	} else {
+		rc = vu_connect(v, path, false);
+	}
 	if (!rc)
 		rc = vu_handshake(v);
 	if (rc) {
-		if (rc != -ENOENT && rc != -ECONNREFUSED && rc != -EINVAL)
+		/* the errors of listening and waiting said what they were */
+		if (v->sock >= 0 || (!v->server && rc != -ENOENT && rc != -ECONNREFUSED && rc != -EINVAL))
 			vnet_log(VNET_LOG_ERR, "vhost-user %s: handshake failed: %s", path, vnet_strerror(rc));
 		if (v->sock >= 0)
 			close(v->sock);
+		server_close(v);
 		free(v);
 		return rc;
 	}

@@ -3,16 +3,21 @@
  * The vhost-user frontend transport against the test backend
  * (vu_backend.c) in a child process: handshake, traffic both ways with the
  * content checked, kicks only when asked, config, reset and reopen, and
- * the failures: no socket, a refused feature, a backend that dies.
+ * the failures: no socket, a refused feature, a backend that dies; and the
+ * server mode, where vnet listens and the backend connects.
  */
 #define _GNU_SOURCE
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <vnet/linux.h>
@@ -657,6 +662,270 @@ START_TEST(test_status_protocol)
 }
 END_TEST
 
+/* ------------------------------------------------------- server mode -- */
+
+static const struct vnet_vhost_user_opts server_opts = {
+	.server = true, .reconnect_max_ms = 200, .connect_timeout_ms = 5000};
+
+/* The backend connects to vnet's socket (it retries until vnet listens). */
+static void rig_start_client(struct vrig *r)
+{
+	r->c.connect = 1;
+	rig_start(r);
+}
+
+static int fd_count(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+static bool is_socket(const char *path)
+{
+	struct stat sb;
+
+	return lstat(path, &sb) == 0 && S_ISSOCK(sb.st_mode);
+}
+
+/* A socket file nobody listens on, as a process that died leaves. */
+static void make_stale_socket(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	close(fd);
+}
+
+/* Close the device and the transport (rig_done then has nothing to close). */
+static void rig_close(struct vrig *r)
+{
+	vnet_dev_close(r->dev);
+	r->dev = NULL;
+	vnet_transport_close(r->t);
+	r->t = NULL;
+}
+
+/* vnet listens, the backend connects: two pairs negotiated and carrying
+ * frames; the socket is vnet's while it runs and gone after close. */
+START_TEST(test_server_traffic)
+{
+	struct vrig r;
+
+	rig_init(&r);
+	r.c.queue_pairs = 2;
+	rig_start_client(&r); /* before vnet listens: it retries */
+	ck_assert_int_eq(rig_open_with(&r, 128, 2, &server_opts), 0);
+	ck_assert(is_socket(r.c.path));
+	ck_assert_uint_eq(r.st->set_owner, 1);
+	ck_assert_uint_eq(vu_stats(&r).pairs_enabled, 2);
+	ck_assert_uint_ge(pair_traffic(&r, 0, 2000, 10), 2000);
+	ck_assert_uint_ge(pair_traffic(&r, 1, 2000, 10), 2000);
+	ck_assert_uint_ge(r.st->pair_frames[0], 2000);
+	ck_assert_uint_ge(r.st->pair_frames[1], 2000);
+	ck_assert(logcap_has("waiting for a backend"));
+	rig_close(&r);
+	ck_assert(!is_socket(r.c.path));
+	ck_assert_int_eq(access(r.c.path, F_OK), -1);
+	rig_done(&r);
+}
+END_TEST
+
+/* The backend killed mid-traffic and a new one connecting: every buffer
+ * back while it is gone, the next connection accepted (paced by the
+ * backoff, counted as tries), both pairs carry frames again. */
+START_TEST(test_server_reconnect)
+{
+	uint64_t deadline;
+	struct vrig r;
+	int rc = -1, broken = 0;
+
+	rig_init(&r);
+	r.c.queue_pairs = 2;
+	rig_start_client(&r);
+	ck_assert_int_eq(rig_open_with(&r, 128, 2, &server_opts), 0);
+	ck_assert_uint_ge(pair_traffic(&r, 0, 2000, 10), 2000);
+	kill(r.pid, SIGKILL);
+	vub_kill(r.pid);
+	r.pid = 0;
+	deadline = vnet_now_us() + 3000000ull;
+	while (!broken && vnet_now_us() < deadline) {
+		pair_traffic(&r, 0, 1, 0);
+		broken = vnet_dev_broken(r.dev);
+	}
+	ck_assert_int_eq(broken, 1);
+	/* nobody connected yet: the accept finds none, and does not wait */
+	deadline = vnet_now_us();
+	ck_assert_int_eq(vnet_dev_recover(r.dev), -ECONNRESET);
+	ck_assert_uint_lt(vnet_now_us() - deadline, 500000);
+	ck_assert_uint_eq(vnet_pool_in_use(r.pool), 0);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(vnet_dev_recover(r.dev), -ECONNRESET);
+	ck_assert_uint_eq(vu_stats(&r).reconnect_tries, 1); /* the backoff paced them */
+	ck_assert_uint_eq(vu_stats(&r).disconnects, 1);
+	ck_assert(is_socket(r.c.path)); /* still listening */
+	rig_start_client(&r);
+	deadline = vnet_now_us() + 5000000ull;
+	while (rc && vnet_now_us() < deadline) {
+		rc = vnet_dev_recover(r.dev);
+		usleep(10000);
+	}
+	ck_assert_int_eq(rc, 0);
+	ck_assert_uint_eq(vu_stats(&r).reconnects, 1);
+	ck_assert(vu_stats(&r).connected);
+	ck_assert_uint_eq(vu_stats(&r).pairs_enabled, 2);
+	ck_assert_uint_eq(r.st->set_owner, 1); /* the new backend's handshake */
+	ck_assert_uint_eq(vnet_pool_in_use(r.pool), 2 * 128);
+	ck_assert_uint_ge(pair_traffic(&r, 0, 2000, 10), 2000);
+	ck_assert_uint_ge(pair_traffic(&r, 1, 2000, 10), 2000);
+	ck_assert_uint_ge(r.st->pair_frames[1], 2000);
+	rig_close(&r);
+	ck_assert_int_eq(access(r.c.path, F_OK), -1);
+	rig_done(&r); /* the pool is whole */
+}
+END_TEST
+
+/* A backend that comes back with fewer pairs is refused: the device stays
+ * broken rather than drive rings nobody serves. */
+START_TEST(test_server_back_with_fewer_pairs)
+{
+	uint64_t deadline;
+	struct vrig r;
+	int rc = 0;
+
+	rig_init(&r);
+	r.c.queue_pairs = 2;
+	rig_start_client(&r);
+	ck_assert_int_eq(rig_open_with(&r, 128, 2, &server_opts), 0);
+	kill(r.pid, SIGKILL);
+	vub_kill(r.pid);
+	while (!vnet_dev_broken(r.dev))
+		usleep(1000);
+	r.c.queue_pairs = 1;
+	rig_start_client(&r);
+	deadline = vnet_now_us() + 2000000ull;
+	while (!logcap_has("is back with") && vnet_now_us() < deadline) {
+		rc = vnet_dev_recover(r.dev);
+		usleep(10000);
+	}
+	ck_assert_int_eq(rc, -ECONNRESET);
+	ck_assert(logcap_has("is back with"));
+	ck_assert_uint_eq(vu_stats(&r).reconnects, 0);
+	ck_assert_uint_eq(vnet_pool_in_use(r.pool), 0);
+	rig_done(&r);
+}
+END_TEST
+
+/* Nobody connects: -ETIMEDOUT after the timeout, the socket removed, no
+ * fd left behind. */
+START_TEST(test_server_timeout)
+{
+	struct vnet_vhost_user_opts o = {.server = true, .connect_timeout_ms = 200};
+	struct vnet_transport *t = NULL;
+	uint64_t t0;
+	struct vrig r;
+	int fds;
+
+	rig_init(&r);
+	fds = fd_count();
+	t0 = vnet_now_us();
+	ck_assert_int_eq(vnet_vhost_user_open(&t, r.c.path, &o), -ETIMEDOUT);
+	ck_assert_uint_ge(vnet_now_us() - t0, 190000);
+	ck_assert_uint_lt(vnet_now_us() - t0, 2000000);
+	ck_assert_ptr_null(t);
+	ck_assert(logcap_has("no backend connected within 200 ms"));
+	ck_assert_int_eq(access(r.c.path, F_OK), -1);
+	ck_assert_int_eq(fd_count(), fds);
+	rig_done(&r);
+}
+END_TEST
+
+/* A file that is not a socket at the path: refused, left as it was. */
+START_TEST(test_server_refuses_file)
+{
+	struct vnet_transport *t = NULL;
+	char buf[16] = {0};
+	struct vrig r;
+	int fd, fds;
+
+	rig_init(&r);
+	fd = open(r.c.path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "keep me", 7), 7);
+	close(fd);
+	fds = fd_count();
+	ck_assert_int_eq(vnet_vhost_user_open(&t, r.c.path, &server_opts), -EEXIST);
+	ck_assert_ptr_null(t);
+	ck_assert(logcap_has("not a socket"));
+	ck_assert_int_eq(fd_count(), fds);
+	fd = open(r.c.path, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(read(fd, buf, sizeof(buf)), 7);
+	close(fd);
+	ck_assert_str_eq(buf, "keep me");
+	rig_done(&r);
+}
+END_TEST
+
+/* A stale socket (its listener died) is replaced; a live one is refused. */
+START_TEST(test_server_stale_and_live_socket)
+{
+	struct vnet_transport *t = NULL;
+	struct vrig r;
+
+	rig_init(&r);
+	rig_start(&r); /* a listening backend: the path is taken */
+	ck_assert_int_eq(vnet_vhost_user_open(&t, r.c.path, &server_opts), -EADDRINUSE);
+	ck_assert_ptr_null(t);
+	ck_assert(logcap_has("listens on"));
+	vub_kill(r.pid);
+	make_stale_socket(r.c.path);
+	ck_assert(is_socket(r.c.path));
+	rig_start_client(&r);
+	ck_assert_int_eq(rig_open_with(&r, 128, 1, &server_opts), 0);
+	ck_assert(logcap_has("removed the stale socket"));
+	ck_assert_uint_eq(loop_traffic(&r, 1000, 10), 1000);
+	rig_done(&r);
+}
+END_TEST
+
+/* Close removes only the socket vnet bound: another socket or a file put
+ * in its place since is left alone. */
+START_TEST(test_server_close_keeps_other_file)
+{
+	struct vrig r;
+	int fd;
+
+	rig_init(&r);
+	rig_start_client(&r);
+	ck_assert_int_eq(rig_open_with(&r, 128, 1, &server_opts), 0);
+	ck_assert_int_eq(unlink(r.c.path), 0);
+	make_stale_socket(r.c.path); /* someone else's socket now */
+	rig_close(&r);
+	ck_assert(is_socket(r.c.path));
+	rig_start_client(&r);
+	ck_assert_int_eq(unlink(r.c.path), 0);
+	ck_assert_int_eq(rig_open_with(&r, 128, 1, &server_opts), 0);
+	ck_assert_int_eq(unlink(r.c.path), 0);
+	fd = open(r.c.path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	rig_close(&r);
+	ck_assert_int_eq(access(r.c.path, F_OK), 0);
+	ck_assert(!is_socket(r.c.path));
+	rig_done(&r);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("vhost_user");
@@ -681,6 +950,13 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_reconnect);
 	tcase_add_test(tc, test_no_reconnect_by_default);
 	tcase_add_test(tc, test_status_protocol);
+	tcase_add_test(tc, test_server_traffic);
+	tcase_add_test(tc, test_server_reconnect);
+	tcase_add_test(tc, test_server_back_with_fewer_pairs);
+	tcase_add_test(tc, test_server_timeout);
+	tcase_add_test(tc, test_server_refuses_file);
+	tcase_add_test(tc, test_server_stale_and_live_socket);
+	tcase_add_test(tc, test_server_close_keeps_other_file);
 	suite_add_tcase(s, tc);
 	return s;
 }

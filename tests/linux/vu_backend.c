@@ -552,17 +552,44 @@ static void drain(int fd, struct vub_stats *st)
 		st->kicks_seen += x;
 }
 
+/* The frontend's server mode: connect to its socket, retrying while it
+ * is not there or not listening yet. @return the connection or -1. */
+static int dial(const char *path)
+{
+	uint64_t end = now_ms() + 5000;
+	struct sockaddr_un sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	while (now_ms() < end) {
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		if (fd < 0)
+			return -1;
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			return fd;
+		close(fd);
+		usleep(5000);
+	}
+	return -1;
+}
+
 static int serve(struct be *b, int lfd)
 {
 	uint64_t end = now_ms() + (b->c->max_seconds ? b->c->max_seconds : 10) * 1000ull;
 	struct pollfd p[1 + NQ];
 	unsigned i;
 
-	p[0].fd = lfd;
-	p[0].events = POLLIN;
-	if (poll(p, 1, 5000) != 1)
-		return 1;
-	b->conn = accept(lfd, NULL, NULL);
+	if (b->c->connect) {
+		b->conn = dial(b->c->path);
+	} else {
+		p[0].fd = lfd;
+		p[0].events = POLLIN;
+		if (poll(p, 1, 5000) != 1)
+			return 1;
+		b->conn = accept(lfd, NULL, NULL);
+	}
 	if (b->conn < 0)
 		return 1;
 	while (now_ms() < end) {
@@ -619,9 +646,11 @@ void vub_stats_unmap(struct vub_stats *s)
 pid_t vub_start(const struct vub_conf *c, struct vub_stats *st)
 {
 	struct sockaddr_un sa;
-	int lfd;
+	int lfd = -1;
 	pid_t pid;
 
+	if (c->connect)
+		goto fork_it;
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", c->path);
@@ -634,6 +663,7 @@ pid_t vub_start(const struct vub_conf *c, struct vub_stats *st)
 		close(lfd);
 		return -1;
 	}
+fork_it:
 	memset((void *)st, 0, sizeof(*st));
 	fflush(NULL);
 	pid = fork();
@@ -649,10 +679,12 @@ pid_t vub_start(const struct vub_conf *c, struct vub_stats *st)
 			b.q[i].kick_fd = b.q[i].call_fd = -1;
 		alarm((c->max_seconds ? c->max_seconds : 10) + 5); /* a hard bound */
 		rc = serve(&b, lfd);
-		unlink(c->path);
+		if (!c->connect)
+			unlink(c->path);
 		_exit(rc);
 	}
-	close(lfd);
+	if (lfd >= 0)
+		close(lfd);
 	return pid;
 }
 

@@ -2,7 +2,9 @@
 /*
  * A minimal vhost-user backend for the tests (so CI needs no DPDK): one
  * connection, up to VUB_MAX_PAIRS queue pairs (GET_QUEUE_NUM), split rings,
- * run in a child process.
+ * run in a child process. It listens on its socket (the frontend connects),
+ * or connects to the frontend's (the frontend's server mode), retrying
+ * until someone listens there, as DPDK's net_vhost with client=1.
  * It either loops TX frames back to RX, or generates RX frames and checks
  * the TX frames it sinks. What it saw goes to a shared page.
  */
@@ -30,6 +32,7 @@ struct vub_conf {
 	uint8_t mac[6];         /* config with the CONFIG protocol feature */
 	unsigned max_seconds;   /* hard bound on its life (10) */
 	uint16_t queue_pairs;   /* GET_QUEUE_NUM's answer (1) */
+	int connect;            /* connect to path (the frontend listens) */
 };
 
 /* Filled by the backend, read by the test (a MAP_SHARED page). */
@@ -44,7 +47,9 @@ struct vub_stats {
 };
 
 /* Fork the backend listening on @c->path; returns its pid once the socket
- * is listening (or -1). @stats: a shared page, see vub_stats_map(). */
+ * is listening (or -1). With @c->connect it connects to @c->path instead,
+ * trying for 5 s, and leaves the path alone. @stats: a shared page, see
+ * vub_stats_map(). */
 pid_t vub_start(const struct vub_conf *c, struct vub_stats *stats);
 /* SIGKILL it (when still running) and reap it; bounded. */
 void vub_kill(pid_t pid);

@@ -11,6 +11,10 @@
 #                        leaves it), forwarding mode FWD (macswap), its
 #                        output in LOG; sets TESTPMD_PID; returns once the
 #                        socket is there (or 1 after 10 s)
+#   testpmd_start_client LOG SOCK QUEUES [FWD]
+#                        the same with client=1: testpmd connects to SOCK
+#                        (vnet's server mode listens there), retrying
+#                        until it can; returns at once (sets TESTPMD_PID)
 #   testpmd_stop PID     SIGINT (testpmd prints its forward statistics and
 #                        quits), SIGKILL after 10 s; reaped
 #   testpmd_kill PID     SIGKILL at once (a backend that dies), reaped
@@ -37,6 +41,16 @@ testpmd_start() {  # LOG SOCK QUEUES [FWD]
 	echo "testpmd did not create $sock; its log:" >&2
 	tail -20 "$log" >&2
 	return 1
+}
+
+testpmd_start_client() {  # LOG SOCK QUEUES [FWD]
+	local log=$1 sock=$2 q=$3 fwd=${4:-macswap}
+	TESTPMD_N=$((${TESTPMD_N:-0} + 1))
+	dpdk-testpmd --no-pci --no-huge -m 512 -l 0-1 --file-prefix="vnet-tp-$$-$TESTPMD_N" \
+		--vdev "net_vhost0,iface=$sock,queues=$q,client=1" -- --rxq="$q" --txq="$q" --nb-cores=1 \
+		--forward-mode="$fwd" --stats-period=1 --disable-link-check --total-num-mbufs=16384 \
+		</dev/null >"$log" 2>&1 &
+	TESTPMD_PID=$!
 }
 
 testpmd_stop() {  # PID
