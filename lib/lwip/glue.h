@@ -126,7 +126,6 @@ struct vnet_netif {
 	uint16_t conf_mtu;         /* from the conf (0: the device's) */
 	struct vnet_gso_open gso;
 	struct vnet_buf *join;     /* large send: the IPv4 fragments of a large TCP segment so far (tx.c) */
-	uint32_t join_next;        /* the fragment offset that must come next, bytes */
 	uint16_t join_id;          /* their IP identification */
 	uint64_t link_poll_us;
 	uint64_t link_next_us;

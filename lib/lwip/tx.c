@@ -204,17 +204,15 @@ void vnet_netif_large_send(struct netif *n, struct tcp_pcb *pcb)
 {
 	struct vnet_netif *vn;
 	uint32_t wire, room, big;
-	bool v6;
 
 	if (n == NULL || n->linkoutput != vnet_netif_linkoutput || pcb == NULL)
 		return;
 	vn = vnet_netif_of(n);
-	v6 = IP_IS_V6_VAL(pcb->remote_ip);
 	/* IPv6 fragments carry an extension header: not joined, so never
 	 * raised (segments stay coalesced as before) */
-	if (v6 || !vn->tx_tso4)
+	if (IP_IS_V6_VAL(pcb->remote_ip) || !vn->tx_tso4)
 		return;
-	wire = wire_mss(vn, v6, TCP_HLEN_MIN);
+	wire = wire_mss(vn, false, TCP_HLEN_MIN);
 	/* only where lwIP's MSS is the link's: then the peer announced at
 	 * least that much; a smaller MSS is left alone, a raised one is not
 	 * raised again */
@@ -222,7 +220,7 @@ void vnet_netif_large_send(struct netif *n, struct tcp_pcb *pcb)
 		return;
 	/* a large segment's frame fits a jumbo buffer and the 16-bit IP
 	 * length fields */
-	room = vn->jumbo_room - ETH_HDR_LEN - (v6 ? IP6_HDR_LEN : IP4_HLEN) - TCP_HLEN_MIN;
+	room = vn->jumbo_room - ETH_HDR_LEN - IP4_HLEN - TCP_HLEN_MIN;
 	if (room > IP_LEN_MAX - IP6_HDR_LEN - TCP_HLEN_MIN)
 		room = IP_LEN_MAX - IP6_HDR_LEN - TCP_HLEN_MIN;
 	big = wire * (room / wire < LARGE_SEND_SEGS ? room / wire : LARGE_SEND_SEGS);
@@ -235,36 +233,30 @@ void vnet_netif_large_send(struct netif *n, struct tcp_pcb *pcb)
 	vn->c.tx_large_conns++;
 }
 
-/* Large send: @b (its checksum left to the device) is a TCP segment over
- * the link's MTU, which lwIP built after vnet_netif_large_send: make it a
- * TSO frame the device cuts into wire segments. @return true if it was
- * one. */
+/* Large send: @b (joined by tx_join, its checksum left to the device) is
+ * a TCP/IPv4 segment over the link's MTU, which lwIP built after
+ * vnet_netif_large_send: make it a TSO frame the device cuts into wire
+ * segments. @return true if it was one. */
 static bool tx_large(struct vnet_netif *vn, struct vnet_buf *b)
 {
 	struct vnet_net_hdr *h;
 	struct seg_view s;
-	uint32_t l3, mss, segs;
+	uint32_t mss;
 
-	if (!tcp_seg_view_flags(b->data, b->len, b->len, &s, true) || !(s.v6 ? vn->tx_tso6 : vn->tx_tso4))
+	if (!tcp_seg_view_flags(b->data, b->len, b->len, &s, true) || s.v6)
 		return false;
-	l3 = s.v6 ? IP6_HDR_LEN : IP4_HLEN;
-	mss = wire_mss(vn, s.v6, s.hlen - ETH_HDR_LEN - l3);
+	mss = wire_mss(vn, false, s.hlen - ETH_HDR_LEN - IP4_HLEN);
 	if (mss == 0 || s.payload <= mss)
 		return false;
 	h = tx_hdr(vn, b);
 	if (!(h->flags & VNET_HDR_F_NEEDS_CSUM))
 		return false; /* tx_csum_offload did not take it: cannot happen for such a segment */
-	h->gso_type = s.v6 ? VNET_HDR_GSO_TCPV6 : VNET_HDR_GSO_TCPV4;
+	h->gso_type = VNET_HDR_GSO_TCPV4;
 	h->hdr_len = (uint16_t)s.hlen;
 	h->gso_size = (uint16_t)mss;
-	segs = (s.payload + mss - 1) / mss;
 	vn->c.tx_large++;
 	vn->c.tx_gso++;
-	vn->c.tx_gso_segs += segs;
-	if (s.v6) {
-		vn->c.tx_gso6++;
-		vn->c.tx_gso6_segs += segs;
-	}
+	vn->c.tx_gso_segs += (s.payload + mss - 1) / mss;
 	return true;
 }
 
@@ -491,17 +483,16 @@ static err_t tx_join(struct vnet_netif *vn, struct pbuf *p, const uint8_t *ip)
 		}
 		vn->join->len = p->tot_len;
 		vn->join_id = id;
-		vn->join_next = more;
 	} else {
 		struct vnet_buf *b = vn->join;
 
-		if (b == NULL || id != vn->join_id || off != vn->join_next || b->len + more > vn->jumbo_room ||
+		/* in order: the offset is where the payload joined so far ends */
+		if (b == NULL || id != vn->join_id || off != b->len - hl || b->len + more > vn->jumbo_room ||
 		    pbuf_copy_partial(p, b->data + b->len, (u16_t)more, (u16_t)hl) != more) {
 			vnet_netif_join_drop(vn);
 			return ERR_VAL;
 		}
 		b->len += more;
-		vn->join_next += more;
 	}
 	return (frag & IP4_MF) ? ERR_OK : tx_join_done(vn);
 }
