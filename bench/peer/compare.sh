@@ -170,6 +170,19 @@ fwd_of() { # mode -> "backend frontend" forwarding modes
 	case $1 in txonly) echo "rxonly txonly" ;; rxonly) echo "txonly rxonly" ;; macswap) echo "macswap flowgen" ;; esac
 }
 meter_of() { case $1 in txonly) echo "backend Rx-pps" ;; *) echo "backend Tx-pps" ;; esac; }
+# stop_be NAME: stop a backend's forwarding; print the share of its bursts
+# (warm-up and window) that moved nothing, from the forward statistics the
+# stop prints (--record-burst-stats): be_rx_zero_pct, the polls that found
+# no frame from the frontend; be_tx_zero_pct, the sends that found no free
+# buffer in the frontend's RX ring (the backend waited for the frontend)
+stop_be() {
+	local o; o=$(logsize "$1")
+	tp_do "$1" stop "Done"
+	tail -c +"$(( o + 1 ))" "$out/$1.log" | awk '
+		/RX-bursts :/ && rx == "" { if (match($0, /\[[0-9]+% of 0 pkts/)) rx = substr($0, RSTART + 1, RLENGTH - 1) + 0 }
+		/TX-bursts :/ && tx == "" { if (match($0, /\[[0-9]+% of 0 pkts/)) tx = substr($0, RSTART + 1, RLENGTH - 1) + 0 }
+		END { if (rx != "") printf ",\"be_rx_zero_pct\":%d", rx; if (tx != "") printf ",\"be_tx_zero_pct\":%d", tx }'
+}
 
 # ---- the processes --------------------------------------------------------
 # --total-num-mbufs: testpmd's default pool (~155k mbufs, ~340 MB) would
@@ -178,7 +191,7 @@ meter_of() { case $1 in txonly) echo "backend Rx-pps" ;; *) echo "backend Tx-pps
 be_args() { # socket prefix-suffix
 	echo --no-pci --file-prefix="$prefix$2" --huge-dir /dev/hugepages -m 256 --lcores 0@1,1@1 \
 		--vdev "net_vhost0,iface=$1,queues=1" -- -i --disable-link-check --forward-mode=rxonly \
-		--txpkts=64 --burst=32 --total-num-mbufs=32768
+		--txpkts=64 --burst=32 --total-num-mbufs=32768 --record-burst-stats
 }
 start_be() { # name socket
 	local o
@@ -248,7 +261,7 @@ win_vnet() { # ring mode frame
 		wait "$vp" 2>/dev/null || rc=$?
 	fi
 	rm -f "$out/vnet.pid"
-	tp_do be_vnet stop "Done"
+	m="$m$(stop_be be_vnet)"
 	printf '%s' "$m"
 	[ "$rc" = 0 ] || printf ',"error":"vnet-bench exit %d: %s"' "$rc" "$(head -c 200 "$out/vnet.err" | tr -d '"\\\n')"
 }
@@ -263,7 +276,7 @@ win_dpdk() { # ring mode frame
 	sleep "$warm"
 	m=$(measure "be_$1" "$fp" "$ft")
 	tp_do "fe_$1" stop "Done"
-	tp_do "be_$1" stop "Done"
+	m="$m$(stop_be "be_$1")"
 	local v="path_$1"
 	printf '%s,"dpdk_path":"%s"' "$m" "${!v}"
 }

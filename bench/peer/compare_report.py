@@ -20,7 +20,8 @@ A pair is a vnet window and a DPDK window of one configuration taken back
 to back; it counts in a class only when both windows are of that class.
 Printed per configuration and class: pairs, median ratio vnet/DPDK, its
 min/max and interquartile range, and the median rates; then the ring
-bound per class with each side's 64-byte rate as a share of it; then
+bound per class with each side's 64-byte rate as a share of it; who
+waited (the backend's bursts that moved nothing, where recorded); then
 vnet's round-trip latency per class. --out writes the windows again with
 their class and the threshold; --plot draws ratios and round trips.
 """
@@ -110,6 +111,33 @@ def table_pairs(windows, pairs):
             print("| %s | %s | %d | %s | %d | %.2f | %.2f-%.2f | %.2f-%.2f | %s | %s |" % (
                 cfg[0], cfg[1], cfg[2], cls, len(sel), st.median(r), min(r), max(r), q1, q3,
                 fmt_m(st.median(v["pps"] for v, _ in sel)), fmt_m(st.median(p["pps"] for _, p in sel))))
+
+
+def table_waits(pairs):
+    """Who waited, from the backend's burst statistics over the same pairs:
+    the share of its bursts that moved nothing. rxonly: sends that found
+    no free buffer in the frontend's RX ring (the backend waited for that
+    frontend); txonly: polls that found no frame (the backend had time to
+    spare); macswap: both."""
+    rows = []
+    for cfg in sorted({c for c, _k, _v, _p in pairs}, key=lambda k: (k[0] != "split", k[1], k[2])):
+        for cls in ("near", "far"):
+            sel = [(v, p) for c, k, v, p in pairs if c == cfg and k == cls]
+            cells = []
+            for key in ("be_tx_zero_pct", "be_rx_zero_pct"):
+                for side in (0, 1):
+                    x = [w[side][key] for w in sel if key in w[side]]
+                    cells.append("%.0f %%" % st.median(x) if x else "-")
+            if sel and any(c != "-" for c in cells):
+                rows.append("| %s | %s | %d | %s | %d | %s |" % (cfg[0], cfg[1], cfg[2], cls, len(sel), " | ".join(cells)))
+    if not rows:
+        return
+    print("\n## Who waited: the backend's bursts that moved nothing (testpmd --record-burst-stats), medians over the pairs\n")
+    print("| ring | mode | frame | class | pairs | sends finding the RX ring full, vnet | the same, DPDK "
+          "| polls finding nothing, vnet | the same, DPDK |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(r)
 
 
 def table_bound(windows):
@@ -221,6 +249,7 @@ def main(argv):
               % (v[0], st.median(v), v[-1], thr, how))
     pairs = pairs_of(windows)
     table_pairs(windows, pairs)
+    table_waits(pairs)
     table_bound(windows)
     table_latency(windows)
     if a.out:

@@ -48,13 +48,15 @@ awk -v a="$(field p50_ns "$j")" -v b="$(field p99_ns "$j")" -v c="$(field p999_n
 # the gap); pair 1 and 2 near (ratios 1.5, 2.0), pair 3 far (0.8), pair 4
 # has a DPDK window whose before/after disagree (discarded), pair 5 a
 # starved vnet window (discarded); bounds: near 60 Mpps, far 40 Mpps.
-w() { # who pair before after pps [extra]
-	printf '{"kind":"window","seq":%d,"who":"%s","ring":"split","mode":"txonly","frame":64,"round":1,"pair":%d,"rtt_before_ns":%d,"rtt_after_ns":%d,"pps":%d,"fe_cpu":%s,"be_cpu":1.0}\n' \
-		"$RANDOM" "$1" "$2" "$3" "$4" "$5" "${6:-1.0}"
+# The backend's empty polls in the near pairs: vnet 40 and 20 %, DPDK 60
+# and 80 % (medians 30 and 70 %).
+w() { # who pair before after pps [fe_cpu] [more fields]
+	printf '{"kind":"window","seq":%d,"who":"%s","ring":"split","mode":"txonly","frame":64,"round":1,"pair":%d,"rtt_before_ns":%d,"rtt_after_ns":%d,"pps":%d,"fe_cpu":%s,"be_cpu":1.0%s}\n' \
+		"$RANDOM" "$1" "$2" "$3" "$4" "$5" "${6:-1.0}" "${7:-}"
 }
 {
-	w vnet 1 60 70 30000000; w dpdk 1 70 65 20000000
-	w vnet 2 62 64 40000000; w dpdk 2 64 80 20000000
+	w vnet 1 60 70 30000000 1.0 ',"be_rx_zero_pct":40'; w dpdk 1 70 65 20000000 1.0 ',"be_rx_zero_pct":60'
+	w vnet 2 62 64 40000000 1.0 ',"be_rx_zero_pct":20'; w dpdk 2 64 80 20000000 1.0 ',"be_rx_zero_pct":80'
 	w vnet 3 400 420 16000000; w dpdk 3 420 480 20000000
 	w vnet 4 70 61 30000000; w dpdk 4 61 450 10000000
 	w vnet 5 450 460 30000000 0.5; w dpdk 5 460 470 10000000
@@ -73,5 +75,8 @@ grep -q '^| split | txonly | 64 | far | 1 | 0.80 |' "$tmp/report.md" || fail "fa
 # shares of the bound: vnet near median 30 of 60 Mpps, far 16 of 40
 grep -q '^| near | 60.00 (1) | split | txonly | 50 % |' "$tmp/report.md" || fail "near bound share: $(cat "$tmp/report.md")"
 grep -q '^| far | 40.00 (1) | split | txonly | 40 % |' "$tmp/report.md" || fail "far bound share: $(cat "$tmp/report.md")"
+# who waited: the medians of the near pairs, nothing where not recorded
+grep -q '^| split | txonly | 64 | near | 2 | - | - | 30 % | 70 % |' "$tmp/report.md" || fail "who waited: $(cat "$tmp/report.md")"
+grep -q '^| split | txonly | 64 | far |.* - | - | - | - |' "$tmp/report.md" && fail "who waited: a row with nothing recorded"
 [ "$(grep -c '"class": "mixed"' "$tmp/classed.jsonl")" = 1 ] || fail "classed lines: mixed count"
 echo "peer_selftest: ok"
