@@ -12,7 +12,7 @@
 #   bench/peer/compare.sh [--build DIR] [--bench VNET_BENCH] [--pairs 20] [--rounds 4] [--window 0.8]
 #        [--warmup 0.2] [--modes "txonly rxonly macswap"] [--frames "64 1518"]
 #        [--rings "split packed"] [--latency 1] [--bound 1] [--threshold NS]
-#        [--max-minutes 15] [--rt PRIO] [--out DIR] [--save NAME]
+#        [--max-minutes 15] [--nice N] [--out DIR] [--save NAME]
 #
 # --pairs is per configuration (ring x mode x frame), spread over --rounds
 # rounds so that each configuration sees the whole session's placements.
@@ -32,12 +32,11 @@
 # Packed: vnet --packed against virtio_user packed_vq=1,vectorized=1,
 # mrg_rxbuf=0 with --force-max-simd-bitwidth=512 when the CPU has
 # AVX512F/BW/VL; the path DPDK took is read from its log (dpdk_path).
-# --rt PRIO (default 50; 0: off): every process that polls or measures
-# (testpmd, vnet-bench, ring_bound, xcpu_rtt) runs SCHED_RR at PRIO, with
-# the round-robin slice at 1 ms for the run (restored after), so other
-# work on the machine cannot take their CPUs during a window; the
-# kernel's real-time throttling still gives it 5 % of each second, the
-# same for both frontends.
+# --nice N (default -20; 0: off): this script and everything it starts
+# (testpmd, vnet-bench, ring_bound, xcpu_rtt) run at nice N, so other work
+# on the machine (at nice 0) gets about 1 % of a CPU a poller wants, the
+# same for both frontends. (Not SCHED_RR: two pollers at a real-time
+# priority leave nothing for the script that starts and stops them.)
 # Output in --out: raw.jsonl (one line per window), classed.jsonl (the
 # same with class and threshold), report.md (the tables), compare.png;
 # --save NAME copies them into the tree as docs/results/peer-NAME.jsonl
@@ -47,7 +46,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$here/../../build/host
 pairs=20 rounds=4 win=0.8 warm=0.2 modes="txonly rxonly macswap" frames="64 1518" rings="split packed"
-do_lat=1 do_bound=1 threshold="" max_min=15 ring=256 bench="" save="" rt_prio=50
+do_lat=1 do_bound=1 threshold="" max_min=15 ring=256 bench="" save="" niceness=-20
 out=/tmp/vnet-compare.$$
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -66,7 +65,7 @@ while [ $# -gt 0 ]; do
 	--max-minutes) max_min=$2; shift ;;
 	--out) out=$2; shift ;;
 	--save) save=$2; shift ;;
-	--rt) rt_prio=$2; shift ;;
+	--nice) niceness=$2; shift ;;
 	*) sed -n '2,46p' "$0"; exit 2 ;;
 	esac
 	shift
@@ -75,7 +74,7 @@ log() { printf 'compare: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 num() { [[ $2 =~ ^[0-9]+([.][0-9]+)?$ ]] || die "$1 wants a number, not '$2'"; }
 int() { [[ $2 =~ ^[0-9]{1,4}$ ]] || die "$1 wants a whole number, not '$2'"; }
-int --pairs "$pairs"; int --rounds "$rounds"; int --max-minutes "$max_min"; int --rt "$rt_prio"; num --window "$win"; num --warmup "$warm"
+int --pairs "$pairs"; int --rounds "$rounds"; int --max-minutes "$max_min"; num --window "$win"; num --warmup "$warm"
 awk -v w="$win" 'BEGIN{exit !(w >= 0.1 && w <= 60)}' || die "--window: 0.1..60 s"
 [[ $do_lat =~ ^[01]$ && $do_bound =~ ^[01]$ ]] || die "--latency and --bound are 0 or 1"
 [ -z "$threshold" ] || num --threshold "$threshold"
@@ -92,12 +91,7 @@ done
 # the report draws with Debian's matplotlib (python3-matplotlib, bench/peer/packages.txt)
 py=/usr/bin/python3; [ -x "$py" ] || py=python3
 command -v dpdk-testpmd >/dev/null || die "no dpdk-testpmd (apt-get install dpdk-dev: bench/peer/packages.txt)"
-[ "$rt_prio" -le 99 ] || die "--rt: 0..99"
-rt=()
-if [ "$rt_prio" -gt 0 ]; then
-	command -v chrt >/dev/null || die "--rt needs chrt (util-linux)"
-	rt=(chrt -r "$rt_prio")
-fi
+[[ $niceness =~ ^-?[0-9]+$ ]] && [ "$niceness" -ge -20 ] && [ "$niceness" -le 0 ] || die "--nice: -20..0"
 per_round=$(( (pairs + rounds - 1) / rounds ))
 deadline=$(( $(date +%s) + max_min * 60 ))
 
@@ -107,7 +101,6 @@ mounted=0
 mountpoint -q /dev/hugepages || { mount -t hugetlbfs nodev /dev/hugepages; mounted=1; }
 hp_before=$(cat /proc/sys/vm/nr_hugepages)
 [ "$hp_before" -ge 1024 ] || echo 1024 >/proc/sys/vm/nr_hugepages
-rr_slice=$(cat /proc/sys/kernel/sched_rr_timeslice_ms 2>/dev/null || echo "")
 mkdir -p "$out"
 prefix=vnetcmp$$
 pids=() fds=()
@@ -128,14 +121,12 @@ cleanup() {
 	rm -f /dev/hugepages/"$prefix"*
 	rm -rf /var/run/dpdk/"$prefix"*
 	[ "$hp_before" -ge 1024 ] || echo "$hp_before" >/proc/sys/vm/nr_hugepages
-	[ -z "$rr_slice" ] || echo "$rr_slice" >/proc/sys/kernel/sched_rr_timeslice_ms 2>/dev/null || true
 	[ $mounted = 0 ] || umount /dev/hugepages 2>/dev/null || true
 }
 trap cleanup EXIT
 trap 'log interrupted; exit 130' INT TERM
-# a testpmd's prompt thread shares its CPU with the worker: a 1 ms slice
-# lets it answer within a millisecond
-[ "$rt_prio" = 0 ] || [ -z "$rr_slice" ] || echo 1 >/proc/sys/kernel/sched_rr_timeslice_ms
+# this script and all it starts inherit it
+[ "$niceness" = 0 ] || renice -n "$niceness" -p $$ >/dev/null || die "--nice $niceness: renice refused"
 
 avx512=0
 grep -qw avx512f /proc/cpuinfo && grep -qw avx512bw /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo && avx512=1
@@ -145,7 +136,7 @@ grep -qw avx512f /proc/cpuinfo && grep -qw avx512bw /proc/cpuinfo && grep -qw av
 start_tp() {
 	local name=$1 fd; shift
 	rm -f "$out/$name.in"; mkfifo "$out/$name.in"
-	"${rt[@]}" stdbuf -oL dpdk-testpmd "$@" <"$out/$name.in" >"$out/$name.log" 2>&1 &
+	stdbuf -oL dpdk-testpmd "$@" <"$out/$name.in" >"$out/$name.log" 2>&1 &
 	pids+=("$!"); eval "pid_$name=$!"
 	exec {fd}>"$out/$name.in"
 	fds+=("$fd"); eval "fd_$name=$fd"
@@ -183,7 +174,7 @@ worker_tid() {
 	echo "$1"
 }
 cpu_ns() { awk '{print $1}' "/proc/$1/task/$2/schedstat" 2>/dev/null || echo 0; }
-probe() { "${rt[@]}" "$rtt_bin" 0 1 20000 3 2>/dev/null | sed -n 's/^rtt_ns=\([0-9]*\).*/\1/p' | grep . || echo 0; }
+probe() { "$rtt_bin" 0 1 20000 3 2>/dev/null | sed -n 's/^rtt_ns=\([0-9]*\).*/\1/p' | grep . || echo 0; }
 fwd_of() { # mode -> "backend frontend" forwarding modes
 	case $1 in txonly) echo "rxonly txonly" ;; rxonly) echo "txonly rxonly" ;; macswap) echo "macswap flowgen" ;; esac
 }
@@ -270,7 +261,7 @@ win_vnet() { # ring mode frame
 	tp_do be_vnet start "testpmd>"
 	# vnet-bench runs until stopped (the window is the backend's two shows,
 	# however long the commands take); its own count is not the meter
-	"${rt[@]}" "$bench" --backend="vhost-user:$out/vnet.sock" --mode="$fe_f" --frame="$3" --cpu=0 --ring="$ring" \
+	"$bench" --backend="vhost-user:$out/vnet.sock" --mode="$fe_f" --frame="$3" --cpu=0 --ring="$ring" \
 		--burst=32 --warmup=0 --duration=30 --quiet $pk >"$out/vnet.json" 2>"$out/vnet.err" &
 	vp=$!; echo "$vp" >"$out/vnet.pid" # this runs in a subshell: cleanup reads the file
 	sleep "$warm"
@@ -303,7 +294,7 @@ win_dpdk() { # ring mode frame
 	printf '%s,"dpdk_path":"%s"' "$m" "${!v}"
 }
 win_bound() {
-	local j; j=$("${rt[@]}" "$bound_bin" --seconds="$win" --warmup=0.1 --cpus=0,1) || { printf '"error":"ring_bound failed"'; return; }
+	local j; j=$("$bound_bin" --seconds="$win" --warmup=0.1 --cpus=0,1) || { printf '"error":"ring_bound failed"'; return; }
 	# the line's own "ring" is its size; the window's "ring" is the layout
 	echo "$j" | sed -n 's/^{\(.*\)}$/\1/p' | sed 's/"slots_per_s":/"pps":/; s/"ring":/"ring_size":/'
 }
@@ -312,7 +303,7 @@ win_latency() { # ring
 	[ "$1" = packed ] && pk=--packed
 	set_modes be_vnet macswap 64
 	tp_do be_vnet start "testpmd>"
-	j=$(timeout 10 "${rt[@]}" "$bench" --backend="vhost-user:$out/vnet.sock" --mode=latency --frame=64 --cpu=0 \
+	j=$(timeout 10 "$bench" --backend="vhost-user:$out/vnet.sock" --mode=latency --frame=64 --cpu=0 \
 		--ring="$ring" --warmup="$warm" --duration="$win" --quiet $pk 2>"$out/lat.err" | grep -a '^{"backend"' | head -1) || true
 	tp_do be_vnet stop "Done"
 	[ -n "$j" ] || { printf '"error":"latency run failed: %s"' "$(head -c 200 "$out/lat.err" | tr -d '"\\\n')"; return; }
@@ -333,7 +324,7 @@ preflight() { # ring: 0 when vnet-bench moved frames
 	[ "$1" = packed ] && pk=--packed
 	set_modes be_vnet rxonly 64
 	tp_do be_vnet start "testpmd>"
-	j=$(timeout 10 "${rt[@]}" "$bench" --backend="vhost-user:$out/vnet.sock" --mode=txonly --cpu=0 --warmup=0.1 \
+	j=$(timeout 10 "$bench" --backend="vhost-user:$out/vnet.sock" --mode=txonly --cpu=0 --warmup=0.1 \
 		--duration=0.3 --quiet $pk 2>"$out/preflight.err" | grep -a '^{' | head -1) || true
 	tp_do be_vnet stop "Done"
 	n=$(sed -n 's/.*"packets":\([0-9]*\).*/\1/p' <<<"$j")
@@ -407,8 +398,8 @@ done
 [ $stopped = 0 ] || log "stopped at --max-minutes $max_min: the report covers what ran"
 uptime_after=$(uptime)
 log "load after: $uptime_after"
-printf '{"kind":"session","rt":%d,"skipped_rings":"%s","dpdk":"%s","path_split":"%s","path_packed":"%s","avx512":%d,"window_s":%s,"pairs":%d,"rounds":%d,"load_before":"%s","load_after":"%s","tsc_mhz":%s}\n' \
-	"$rt_prio" "${skipped# }" "$(dpkg-query -W -f '${Version}' dpdk-dev 2>/dev/null || echo ?)" "$path_split" "$path_packed" "$avx512" "$win" \
+printf '{"kind":"session","nice":%d,"skipped_rings":"%s","dpdk":"%s","path_split":"%s","path_packed":"%s","avx512":%d,"window_s":%s,"pairs":%d,"rounds":%d,"load_before":"%s","load_after":"%s","tsc_mhz":%s}\n' \
+	"$niceness" "${skipped# }" "$(dpkg-query -W -f '${Version}' dpdk-dev 2>/dev/null || echo ?)" "$path_split" "$path_packed" "$avx512" "$win" \
 	"$pairs" "$rounds" "$(echo "$uptime_before" | sed 's/.*load average: //')" \
 	"$(echo "$uptime_after" | sed 's/.*load average: //')" \
 	"$("$rtt_bin" 0 1 1000 1 | sed -n 's/.*tsc_mhz=\([0-9]*\).*/\1/p')" >>"$raw"
