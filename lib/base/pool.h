@@ -60,29 +60,4 @@ static inline void vnet_sink_flush(const struct vnet_pool_sink *s)
 		s->pool->top = s->top;
 }
 
-/* Return n buffers, each to its own pool. */
-static inline void vnet_pool_put(struct vnet_buf *const *bufs, uint32_t n)
-{
-	struct vnet_pool_sink sink = {NULL, 0};
-	uint32_t i;
-
-	for (i = 0; i < n; i++)
-		vnet_sink_put(&sink, bufs[i]);
-	vnet_sink_flush(&sink);
-}
-
-/* Take n buffers without resetting data/len (RX refill sets them). */
-static inline int vnet_pool_take(struct vnet_pool *p, struct vnet_buf **bufs, uint32_t n)
-{
-	struct vnet_buf *const *stack = p->stack;
-	uint32_t i, top = p->top;
-
-	if (vnet_unlikely(n > top))
-		return -1;
-	for (i = 0; i < n; i++)
-		bufs[i] = stack[--top];
-	p->top = top;
-	return 0;
-}
-
 #endif

@@ -396,6 +396,47 @@ START_TEST(lost_command_sent_again)
 }
 END_TEST
 
+/* A device that answers after the wait gave up: the driver trusts only
+ * what is on either way, sends nothing more on the broken queue (the late
+ * completion is never read), and the recovery sends the SET again, after
+ * which both sides agree and frames flow. */
+START_TEST(late_answer_after_timeout)
+{
+	struct vnet_transport *t;
+	uint64_t cmds;
+	struct rig r;
+
+	open_rig(&r, 0, 0);
+	t = vnet_model_transport(r.m);
+	ck_assert_int_eq(vnet_dev_set_rx_offloads(r.dev, 0), 0);
+	ck_assert_uint_eq(state(&r).rx_offloads, 0);
+	t->ops->bus_master(t, false);
+	ck_assert_int_eq(vnet_dev_set_rx_offloads(r.dev, CSUM), -ETIMEDOUT);
+	cmds = mstats(&r).ctrl_cmds;
+	/* the device comes back and answers the command it had */
+	t->ops->bus_master(t, true);
+	vnet_model_poll(r.m);
+	ck_assert_uint_eq(mstats(&r).ctrl_cmds, cmds + 1);
+	ck_assert_uint_eq(state(&r).rx_offloads, CSUM); /* taken, late */
+	ck_assert_uint_eq(vnet_dev_rx_offloads(r.dev), 0); /* not trusted */
+	ck_assert_int_eq(vnet_dev_broken(r.dev), 1);
+	/* nothing more goes on that queue */
+	ck_assert_int_eq(vnet_dev_set_rx_offloads(r.dev, 0), -EIO);
+	vnet_model_poll(r.m);
+	ck_assert_uint_eq(mstats(&r).ctrl_cmds, cmds + 1);
+	ck_assert_uint_eq(vnet_dev_rx_offloads(r.dev), 0);
+	/* a recovery brings both sides to what was last asked for */
+	ck_assert_int_eq(vnet_dev_recover(r.dev), 0);
+	ck_assert_int_eq(vnet_dev_broken(r.dev), 0);
+	ck_assert_uint_eq(state(&r).rx_offloads, 0);
+	ck_assert_uint_eq(vnet_dev_rx_offloads(r.dev), 0);
+	ck_assert_int_eq(vnet_dev_set_rx_offloads(r.dev, CSUM), 0);
+	ck_assert_uint_eq(state(&r).rx_offloads, CSUM);
+	ck_assert_uint_eq(vnet_dev_rx_offloads(r.dev), CSUM);
+	rig_close(&r);
+}
+END_TEST
+
 /* A device that acks the SET and goes on (VNET_FAULT_OFFLOADS_IGNORED):
  * it still marks verified frames DATA_VALID, the driver passes none of
  * that on while GUEST_CSUM is off. */
@@ -443,6 +484,7 @@ int main(void)
 	tcase_add_test(tc, large_segments_follow_the_switch);
 	tcase_add_test(tc, set_again_after_device_reset);
 	tcase_add_test(tc, lost_command_sent_again);
+	tcase_add_test(tc, late_answer_after_timeout);
 	tcase_add_test(tc, flags_follow_what_is_in_force);
 	suite_add_tcase(s, tc);
 	return suite_run(s);
