@@ -141,6 +141,7 @@ end_tp() {
 	pids=("${keep[@]}")
 }
 
+# (mawk's %d stops at 2^31: counts are printed with %.0f)
 # the DPDK run's objects: virtio's self Ir, its calls into the buffer
 # libraries and into other objects (inclusive), from callgrind's out file
 objects() {
@@ -170,7 +171,7 @@ objects() {
 	}
 	END {
 		for (o in on) { sub(/.*\//, "", o); names_o = names_o (names_o == "" ? "" : " ") o }
-		printf "%d %d %d %d %s\n", self, buf, other, calls, names_o == "" ? "-" : names_o
+		printf "%.0f %.0f %.0f %.0f %s\n", self, buf, other, calls, names_o == "" ? "-" : names_o
 	}' "$1"
 }
 # calls OUT FUNCTION: how many times FUNCTION was called (callgrind out file)
@@ -187,7 +188,7 @@ calls() {
 	/^fn=/ { fn = nm(substr($0, 4)) }
 	/^cfn=/ { cfn = nm(substr($0, 5)) }
 	/^calls=/ && cfn == f && fn != f { split(substr($0, 7), a, " "); n += a[1] }
-	END { print n + 0 }' "$1"
+	END { printf "%.0f\n", n }' "$1"
 }
 
 be_start() { # NAME: a backend, natively on cpu1 at nice -20, its socket $out/NAME.sock
@@ -305,10 +306,10 @@ for r in $rings; do
 			-v da="$da" -v de="$de" -v dfull="$dfull" -v dtfull="$dtfull" -v vp="$vp" -v vc="$vc" -v vi="$vi" \
 			-v vp0="$vp0" -v vc0="$vc0" -v vi0="$vi0" -v va="$va" -v ve="$ve" -v vfull="$vfull" 'BEGIN {
 			printf "{\"ring\":\"%s\",\"dir\":\"%s\",\"frame\":64,\"burst\":32,\"ring_size\":256,\"dpdk_path\":\"%s\",", r, d, path
-			printf "\"dpdk_packets\":%d,\"dpdk_dropped\":%d,\"dpdk_calls\":%d,\"dpdk_virtio_ir\":%d,\"dpdk_buf_ir\":%d,\"dpdk_other_ir\":%d,\"dpdk_other_objects\":\"%s\",", dp, ddrop, dc, dv, db, do_, dobj
-			printf "\"dpdk_idle_packets\":%d,\"dpdk_idle_calls\":%d,\"dpdk_idle_virtio_ir\":%d,", dp0, dc0, dv0
+			printf "\"dpdk_packets\":%.0f,\"dpdk_dropped\":%.0f,\"dpdk_calls\":%.0f,\"dpdk_virtio_ir\":%.0f,\"dpdk_buf_ir\":%.0f,\"dpdk_other_ir\":%.0f,\"dpdk_other_objects\":\"%s\",", dp, ddrop, dc, dv, db, do_, dobj
+			printf "\"dpdk_idle_packets\":%.0f,\"dpdk_idle_calls\":%.0f,\"dpdk_idle_virtio_ir\":%.0f,", dp0, dc0, dv0
 			printf "\"dpdk_ipp\":%.1f,\"dpdk_buf_ipp\":%.1f,\"dpdk_other_ipp\":%.1f,\"dpdk_per_call\":%.1f,\"dpdk_full_burst_ipp\":%.1f,\"dpdk_total_full_burst_ipp\":%.1f,", dv / dp, db / dp, do_ / dp, de, dfull, dtfull
-			printf "\"vnet_packets\":%d,\"vnet_calls\":%d,\"vnet_ir\":%d,\"vnet_idle_packets\":%d,\"vnet_idle_calls\":%d,\"vnet_idle_ir\":%d,", vp, vc, vi, vp0, vc0, vi0
+			printf "\"vnet_packets\":%.0f,\"vnet_calls\":%.0f,\"vnet_ir\":%.0f,\"vnet_idle_packets\":%.0f,\"vnet_idle_calls\":%.0f,\"vnet_idle_ir\":%.0f,", vp, vc, vi, vp0, vc0, vi0
 			printf "\"vnet_ipp\":%.1f,\"vnet_per_call\":%.1f,\"vnet_full_burst_ipp\":%.1f,", vi / vp, ve, vfull
 			printf "\"vnet_over_dpdk_full_burst\":%.2f}\n", (dfull > 0 ? vfull / dfull : 0) }' >>"$raw"
 	done
