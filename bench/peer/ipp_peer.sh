@@ -73,7 +73,7 @@ for r in $rings; do case $r in split | packed) ;; *) die "unknown ring $r" ;; es
 bench=$build/bench/vnet-bench
 [ -x "$bench" ] || die "no $bench (cmake --preset host && cmake --build build/host -j2, or --build DIR)"
 command -v dpdk-testpmd >/dev/null || die "no dpdk-testpmd (apt-get install dpdk-dev: bench/peer/packages.txt)"
-command -v valgrind >/dev/null && command -v callgrind_control >/dev/null || die "no valgrind (tools/setup)"
+{ command -v valgrind && command -v callgrind_control; } >/dev/null || die "no valgrind (tools/setup)"
 
 # ---- hugepages (the backend's), processes, clean-up on every exit path ----
 mkdir -p /dev/hugepages
@@ -299,7 +299,7 @@ for r in $rings; do
 		read -r vp0 vc0 vi0 <"$out/be_${r}_${d}_vnet.w0"
 		[ "${dp:-0}" -gt 0 ] || die "DPDK $r $d: the frontend counted no packets"
 		read -r da de dfull <<<"$(fit "$dv" "$dp" "$dc" "$dv0" "$dp0" "$dc0")"
-		read -r dta dte dtfull <<<"$(fit $(( dv + db + dother )) "$dp" "$dc" $(( dv0 + db0 + dother0 )) "$dp0" "$dc0")"
+		read -r _ _ dtfull <<<"$(fit $(( dv + db + dother )) "$dp" "$dc" $(( dv0 + db0 + dother0 )) "$dp0" "$dc0")"
 		read -r va ve vfull <<<"$(fit "$vi" "$vp" "$vc" "$vi0" "$vp0" "$vc0")"
 		awk -v r="$r" -v d="$d" -v path="$(cat "$out/be_${r}_${d}_dpdk.path")" -v dp="$dp" -v ddrop="$ddrop" -v dc="$dc" \
 			-v dv="$dv" -v db="$db" -v do_="$dother" -v dobj="$dobj" -v dp0="$dp0" -v dc0="$dc0" -v dv0="$dv0" \
