@@ -8,7 +8,7 @@
 # timing (below). Run it by hand, as root, with no other benchmark
 # running (a busy-polling testpmd of another run takes its CPUs).
 #
-#   bench/peer/ipp_peer.sh [--build DIR] [--rings "split packed"] [--seconds 10]
+#   bench/peer/ipp_peer.sh [--build DIR] [--rings "split split-vec packed"] [--seconds 10]
 #        [--packets 1000000] [--out DIR] [--save]
 #
 # Each frontend gets a backend of its own (a fresh dpdk-testpmd, natively
@@ -42,7 +42,9 @@
 # The idle vnet run ends at vnet-bench's own bound (4 x --packets + 1000
 # polls with nothing).
 # Ring layouts: split = each frontend's defaults (both negotiate IN_ORDER
-# with this backend); packed = DPDK packed_vq=1,vectorized=1,mrg_rxbuf=0
+# with this backend); split-vec = DPDK in_order=0,mrg_rxbuf=0,vectorized=1
+# (its vectorized RX path: vnet as in split, it has no switch to leave
+# IN_ORDER out); packed = DPDK packed_vq=1,vectorized=1,mrg_rxbuf=0
 # (as compare.sh; valgrind's CPU has no AVX-512, so DPDK may fall back to
 # its scalar packed path: the path it used is read from its init log) and
 # vnet --packed.
@@ -51,7 +53,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$here/../../build/host
-rings="split packed" secs=10 packets=1000000 save=0 out=/tmp/vnet-ipp-peer.$$
+rings="split split-vec packed" secs=10 packets=1000000 save=0 out=/tmp/vnet-ipp-peer.$$
 while [ $# -gt 0 ]; do
 	case $1 in
 	--build) build=$2; shift ;;
@@ -60,7 +62,7 @@ while [ $# -gt 0 ]; do
 	--packets) packets=$2; shift ;;
 	--out) out=$2; shift ;;
 	--save) save=1 ;;
-	*) sed -n '2,51p' "$0"; exit 2 ;;
+	*) sed -n '2,52p' "$0"; exit 2 ;;
 	esac
 	shift
 done
@@ -68,7 +70,7 @@ log() { printf 'ipp_peer: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 [[ $secs =~ ^[0-9]{1,3}$ && $secs -ge 1 ]] || die "--seconds: 1..999"
 [[ $packets =~ ^[0-9]{1,9}$ && $packets -ge 1000 ]] || die "--packets: 1000..999999999"
-for r in $rings; do case $r in split | packed) ;; *) die "unknown ring $r" ;; esac; done
+for r in $rings; do case $r in split | split-vec | packed) ;; *) die "unknown ring $r" ;; esac; done
 [ "$(id -u)" = 0 ] || die "run as root (hugepages, testpmd)"
 bench=$build/bench/vnet-bench
 [ -x "$bench" ] || die "no $bench (cmake --preset host && cmake --build build/host -j2, or --build DIR)"
@@ -211,10 +213,12 @@ fwd_stats() { awk -v k="$([ "$2" = rx ] && echo RX || echo TX)-packets:" '$1 == 
 dpdk() {
 	local r=$1 d=$2 be=$3 n=fe_$3 dev="net_virtio_user0,path=$out/$3.sock,queues=1,queue_size=256" simd=()
 	local fe_m be_m vp w st
-	if [ "$r" = packed ]; then
+	case $r in
+	packed)
 		dev="$dev,packed_vq=1,vectorized=1,mrg_rxbuf=0"
-		grep -qw avx512f /proc/cpuinfo && simd=(--force-max-simd-bitwidth=512)
-	fi
+		grep -qw avx512f /proc/cpuinfo && simd=(--force-max-simd-bitwidth=512) ;;
+	split-vec) dev="$dev,in_order=0,mrg_rxbuf=0,vectorized=1" ;;
+	esac
 	if [ "$d" = rx ]; then fe_m=rxonly be_m=txonly; else fe_m=txonly be_m=rxonly; fi
 	start_tp "$n" valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out/$n.out" \
 		dpdk-testpmd --no-pci --huge-dir /dev/hugepages --single-file-segments -m 256 --file-prefix="$prefix$n" \
@@ -286,22 +290,22 @@ raw=$out/ipp-peer.jsonl
 for r in $rings; do
 	for d in rx tx; do
 		log "$r $d: DPDK frontend under callgrind ($secs s forwarding, 2 s idle)"
-		be_start "be_${r}_${d}_dpdk"
-		dpdk "$r" "$d" "be_${r}_${d}_dpdk"
-		end_tp "be_${r}_${d}_dpdk"
+		be_start "be_${r//-/_}_${d}_dpdk"
+		dpdk "$r" "$d" "be_${r//-/_}_${d}_dpdk"
+		end_tp "be_${r//-/_}_${d}_dpdk"
 		log "$r $d: vnet-bench under callgrind ($packets packets forwarding, then idle)"
-		be_start "be_${r}_${d}_vnet"
-		vnet "$r" "$d" "be_${r}_${d}_vnet"
-		end_tp "be_${r}_${d}_vnet"
-		read -r dp ddrop dv db dother dc dobj <"$out/be_${r}_${d}_dpdk.w1"
-		read -r dp0 _ dv0 db0 dother0 dc0 _ <"$out/be_${r}_${d}_dpdk.w0"
-		read -r vp vc vi <"$out/be_${r}_${d}_vnet.w1"
-		read -r vp0 vc0 vi0 <"$out/be_${r}_${d}_vnet.w0"
+		be_start "be_${r//-/_}_${d}_vnet"
+		vnet "$r" "$d" "be_${r//-/_}_${d}_vnet"
+		end_tp "be_${r//-/_}_${d}_vnet"
+		read -r dp ddrop dv db dother dc dobj <"$out/be_${r//-/_}_${d}_dpdk.w1"
+		read -r dp0 _ dv0 db0 dother0 dc0 _ <"$out/be_${r//-/_}_${d}_dpdk.w0"
+		read -r vp vc vi <"$out/be_${r//-/_}_${d}_vnet.w1"
+		read -r vp0 vc0 vi0 <"$out/be_${r//-/_}_${d}_vnet.w0"
 		[ "${dp:-0}" -gt 0 ] || die "DPDK $r $d: the frontend counted no packets"
 		read -r da de dfull <<<"$(fit "$dv" "$dp" "$dc" "$dv0" "$dp0" "$dc0")"
 		read -r _ _ dtfull <<<"$(fit $(( dv + db + dother )) "$dp" "$dc" $(( dv0 + db0 + dother0 )) "$dp0" "$dc0")"
 		read -r va ve vfull <<<"$(fit "$vi" "$vp" "$vc" "$vi0" "$vp0" "$vc0")"
-		awk -v r="$r" -v d="$d" -v path="$(cat "$out/be_${r}_${d}_dpdk.path")" -v dp="$dp" -v ddrop="$ddrop" -v dc="$dc" \
+		awk -v r="$r" -v d="$d" -v path="$(cat "$out/be_${r//-/_}_${d}_dpdk.path")" -v dp="$dp" -v ddrop="$ddrop" -v dc="$dc" \
 			-v dv="$dv" -v db="$db" -v do_="$dother" -v dobj="$dobj" -v dp0="$dp0" -v dc0="$dc0" -v dv0="$dv0" \
 			-v da="$da" -v de="$de" -v dfull="$dfull" -v dtfull="$dtfull" -v vp="$vp" -v vc="$vc" -v vi="$vi" \
 			-v vp0="$vp0" -v vc0="$vc0" -v vi0="$vi0" -v va="$va" -v ve="$ve" -v vfull="$vfull" 'BEGIN {
