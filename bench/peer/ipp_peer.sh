@@ -123,7 +123,8 @@ logsize() { stat -c %s "$out/$1.log"; }
 wait_log() {
 	local i n=$(( ${4:-5} * 20 )) v="pid_$1"
 	for i in $(seq "$n"); do
-		tail -c +"$(( $2 + 1 ))" "$out/$1.log" | grep -aq -- "$3" && return 0
+		# grep reads to the end (no -q): tail must not die of SIGPIPE under pipefail
+		tail -c +"$(( $2 + 1 ))" "$out/$1.log" | grep -a -- "$3" >/dev/null && return 0
 		kill -0 "${!v}" 2>/dev/null || die "testpmd $1 exited (see $out/$1.log)"
 		sleep 0.05
 	done
@@ -246,7 +247,7 @@ dpdk() {
 	done
 	timeout 60 callgrind_control -i off "$vp" >/dev/null || true
 	end_tp "$n"
-	grep -a -o "virtio: using .* ${d^} path" "$out/$n.log" | sed 's/virtio: using //; s/ path$//' | tail -1 >"$out/$be.path"
+	grep -a -o "virtio: using .* ${d^} path" "$out/$n.log" | sed 's/virtio: using //; s/ path$//' | tail -1 >"$out/$be.path" || true
 }
 
 # vnet RING DIR BE: vnet-bench under callgrind (tools/ipp's counted set)
