@@ -84,14 +84,33 @@ static FUZZ_NOCOV uint32_t frame_len(uint64_t seq, uint32_t max)
 	return 60u + (uint32_t)(h % 100u);
 }
 
-static FUZZ_NOCOV void fill(struct vnet_buf *b, uint64_t seq, uint32_t len)
+/* The test's own writes into a buffer it has just taken from the pool,
+ * checked to end inside it, then copied 64 bytes at a time inline:
+ * without ASan's range check of a memcpy() call per frame (a tenth of
+ * this target's time went there), UBSan's checks as everywhere. */
+#if defined(__clang__)
+#define FAULTS_OWN_WRITES __attribute__((no_sanitize("address"), no_builtin("memcpy")))
+#else
+#define FAULTS_OWN_WRITES
+#endif
+static FUZZ_NOCOV FAULTS_OWN_WRITES void fill(struct vnet_buf *b, uint64_t seq, uint32_t len)
 {
-	memcpy(b->data, MAC_DEV, 6);
-	memcpy(b->data + 6, MAC_SRC, 6);
+	const uint8_t *src = ramp_at(pat(seq, 22), len - 22u);
+	uint8_t *dst = b->data + 22;
+	uint32_t k = 0, n = len - 22u;
+
+	FUZZ_ASSERT(len >= 22 && b->data >= b->base && (size_t)(b->data - b->base) + len <= b->size,
+	            "frame of %u bytes at %ld in a buffer of %u", (unsigned)len, (long)(b->data - b->base),
+	            (unsigned)b->size);
+	__builtin_memcpy(b->data, MAC_DEV, 6);
+	__builtin_memcpy(b->data + 6, MAC_SRC, 6);
 	b->data[12] = 0x88;
 	b->data[13] = 0xb5;
-	memcpy(b->data + 14, &seq, 8);
-	memcpy(b->data + 22, ramp_at(pat(seq, 22), len - 22u), len - 22u);
+	__builtin_memcpy(b->data + 14, &seq, 8);
+	for (; k + 64 <= n; k += 64)
+		__builtin_memcpy(dst + k, src + k, 64);
+	for (; k < n; k++)
+		dst[k] = src[k];
 	b->len = len;
 }
 
@@ -357,6 +376,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (vnet_model_create(&R.m, &mc) != 0)
 		abort();
+	/* the model writes every byte of a frame it completes and the test
+	 * every byte it sends: of a buffer used before, only the header
+	 * needs zeroing again (what the driver reads of one completed with
+	 * nothing written, a made-up or repeated used entry) */
+	fuzz_dma_scrub_stride = VNET_POOL_DEF_BUF_SIZE;
 	R.pool = fuzz_pool_get(&pc);
 	dc.pool = R.pool;
 	if (pre_fault != VNET_FAULT_NONE)
