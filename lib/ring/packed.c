@@ -5,6 +5,10 @@
  * vnet_vq_free() only use cookie[], free_ids and mem, which a packed queue
  * fills the same way.
  */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "ring/packed.h"
 
 /* desc ring | driver event suppression | device event suppression, each
@@ -24,7 +28,9 @@ void vnet_pq_reset(struct vnet_vq *vq, uint16_t desc_flags, bool event_idx)
 	 * available to a device whose wrap counter starts at 1) */
 	memset(vq->mem.va, 0, vq->mem.len);
 	vnet_vq_reset_ids(vq, event_idx);
-	vq->pk_pub = vq->pk_used_end = 0;
+	vq->pk_pub = vq->pk_used_end = vq->pk_mark_hi = 0;
+	if (vq->pk_mark)
+		memset(vq->pk_mark, 0, sizeof(vq->pk_mark[0]) * vq->size);
 	vq->pk_head_flags = 0;
 	vq->pk_wflags = (uint16_t)(desc_flags & VIRTQ_DESC_F_WRITE);
 	/* We never want used buffer notifications (spec 2.8.10). */
@@ -40,6 +46,11 @@ int vnet_pq_alloc(struct vnet_vq *vq, uint16_t qidx, uint16_t size, uint16_t des
 
 	if (rc)
 		return rc;
+	vq->pk_mark = calloc(size, sizeof(vq->pk_mark[0]));
+	if (!vq->pk_mark) {
+		vnet_vq_free(vq);
+		return -ENOMEM;
+	}
 	vq->packed = true;
 	vq->pk_desc = vq->mem.va;
 	vq->pk_driver = (struct pvirtq_event_suppress *)((uint8_t *)vq->mem.va + driver_off(size));

@@ -123,23 +123,6 @@ uint32_t vnet_pq_held_check(struct vnet_vq *vq);
  * Cold. */
 int vnet_pq_unread_in_flight(struct vnet_vq *vq);
 
-/* Has the device published used entries no harvest has read yet? None
- * read when the used run seen so far is ahead of the harvest; else one
- * load, the flags of the descriptor past that run (if it was made
- * available). */
-static inline __attribute__((always_inline)) bool vnet_pq_unread(const struct vnet_vq *vq)
-{
-	uint16_t end = vq->pk_used_end;
-	uint32_t f;
-
-	if (end != vq->last_used)
-		return true;
-	if (end == vq->pk_pub)
-		return false;
-	f = vnet_load16(&vq->pk_desc[end & vq->mask].flags) & (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED);
-	return f == ((end & vq->size) ? 0u : (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED));
-}
-
 /* Wrap counter of the lap position @pos belongs to (spec 2.8.1). */
 static inline uint32_t vnet_pq_wrap(const struct vnet_vq *vq, uint32_t pos)
 {
@@ -237,15 +220,40 @@ static inline __attribute__((always_inline)) uint32_t vnet_pq_tx_run(struct vnet
 	return (uint32_t)(p - d);
 }
 
+/* An RX used descriptor at position @pos naming @id (read once) was
+ * written before that id's buffer was posted: it lies below the id's
+ * pk_mark, by at most a ring (it was unread when the id was posted).
+ * Counted (drop_bad_id), not taken; the caller breaks the ring. (A
+ * completion more than a ring past the mark is a device that kept that
+ * buffer while thousands of others came back: not refused unless it is
+ * 65,536 positions late.) An id out of range is left to vnet_harvest_id
+ * (its mark is looked up masked). */
+static inline __attribute__((always_inline)) int vnet_pq_rx_stale(struct vnet_harvest *h, const uint16_t *mark,
+                                                                  uint32_t id, uint32_t pos, uint32_t size)
+{
+	if (vnet_unlikely((uint16_t)(mark[id & (size - 1)] - pos - 1u) < size)) {
+		h->vq->stats.drop_bad_id++;
+		return 1;
+	}
+	return 0;
+}
+
+/* Frames of one buffer from @k used descriptors in a row from @d, the
+ * first at position @pos. */
 static inline __attribute__((always_inline)) uint32_t vnet_pq_rx_run(struct vnet_harvest *h,
                                                                     const volatile struct pvirtq_desc *d, uint32_t k,
-                                                                    uint32_t rx_hdr)
+                                                                    uint32_t pos, uint32_t rx_hdr, int marks)
 {
 	const volatile struct pvirtq_desc *p = d, *const end = d + k;
 	struct vnet_buf **o = h->out + h->got;
+	const uint16_t *mark = h->vq->pk_mark;
+	const uint32_t size = h->size;
 
-	for (; p != end; p++, o++) {
-		struct vnet_buf *b = vnet_harvest_rx(h, p->id, 0, &p->len, rx_hdr, 0);
+	for (; p != end; p++, o++, pos++) {
+		uint32_t id = p->id;
+		struct vnet_buf *b = marks && vnet_pq_rx_stale(h, mark, id, pos, size)
+		                             ? NULL
+		                             : vnet_harvest_rx(h, id, 0, &p->len, rx_hdr, 0);
 
 		if (vnet_unlikely(b == NULL)) {
 			vnet_harvest_broken(h);
@@ -320,9 +328,17 @@ static inline __attribute__((always_inline)) uint16_t vnet_pq_harvest(struct vne
 		/* at most two runs: up to the ring's end, then from its start */
 		uint32_t slot = last & mask, k = size - slot < todo ? size - slot : todo;
 
-		i = vnet_pq_rx_run(&h, ring + slot, k, rx_hdr);
-		if (i == k && k < todo)
-			i += vnet_pq_rx_run(&h, ring, todo - k, rx_hdr);
+		/* marks to check: one given while descriptors were unread lies
+		 * above the harvest position (within a ring of it) */
+		if (vnet_unlikely((uint16_t)(vq->pk_mark_hi - last - 1u) < size)) {
+			i = vnet_pq_rx_run(&h, ring + slot, k, last, rx_hdr, 1);
+			if (i == k && k < todo)
+				i += vnet_pq_rx_run(&h, ring, todo - k, last + k, rx_hdr, 1);
+		} else {
+			i = vnet_pq_rx_run(&h, ring + slot, k, last, rx_hdr, 0);
+			if (i == k && k < todo)
+				i += vnet_pq_rx_run(&h, ring, todo - k, last + k, rx_hdr, 0);
+		}
 	} else if (!rx_hdr) { /* TX reclaim, in the same two runs */
 		uint32_t slot = last & mask, k = size - slot < todo ? size - slot : todo;
 
@@ -333,10 +349,14 @@ static inline __attribute__((always_inline)) uint16_t vnet_pq_harvest(struct vne
 		for (i = 0, pos = last; i < todo; i++, pos++) {
 			uint32_t slot = pos & mask;
 
+			uint32_t id = ring[slot].id;
+
 			if (rx_hdr && mrg && h.cont == 0 && h.got == n)
 				break; /* whole frames only */
-			if (vnet_unlikely(vnet_harvest_entry(&h, ring[slot].id, slot, &ring[slot].len, ready - i - 1,
-			                                     rx_hdr, mrg, out == NULL, 0))) {
+			if (vnet_unlikely((rx_hdr && (uint16_t)(vq->pk_mark_hi - pos - 1u) < size &&
+			                   vnet_pq_rx_stale(&h, vq->pk_mark, id, pos, size)) ||
+			                  vnet_harvest_entry(&h, id, slot, &ring[slot].len, ready - i - 1, rx_hdr, mrg,
+			                                     out == NULL, 0))) {
 				vnet_harvest_broken(&h);
 				break;
 			}
@@ -348,11 +368,12 @@ static inline __attribute__((always_inline)) uint16_t vnet_pq_harvest(struct vne
 
 /* What vnet_pq_post writes for one buffer (@bufs[i] or the top of @stack)
  * into descriptor @d: addr, len, id, and the flags @f unless @head (the
- * first descriptor not yet published keeps them back for the publish).
- * @return 0, or 1: a TX buffer that does not fit (nothing written). */
+ * first descriptor not yet published keeps them back for the publish);
+ * for RX, @mark becomes the id's pk_mark. @return 0, or 1: a TX buffer
+ * that does not fit (nothing written). */
 static inline __attribute__((always_inline)) int vnet_pq_post_one(struct vnet_vq *vq, volatile struct pvirtq_desc *d,
                                                                  struct vnet_buf *b, uint32_t tx_hdr, uint64_t *sum,
-                                                                 uint32_t id, uint32_t f, int head)
+                                                                 uint32_t id, uint32_t f, int head, uint32_t mark)
 {
 	uint64_t addr;
 	uint32_t len;
@@ -377,6 +398,7 @@ static inline __attribute__((always_inline)) int vnet_pq_post_one(struct vnet_vq
 	} else {
 		addr = b->iova + vq->buf_off;
 		len = vq->buf_len; /* RX buffers are offered whole */
+		vq->pk_mark[id] = (uint16_t)mark;
 	}
 	vq->cookie[id] = b;
 	d->addr = addr;
@@ -407,9 +429,22 @@ static inline __attribute__((always_inline)) uint16_t vnet_pq_post(struct vnet_v
 	volatile struct pvirtq_desc *ring = vq->pk_desc;
 	const uint16_t *free_ids = vq->free_ids;
 	uint32_t size = vq->size, num_free = vq->num_free, i = 0;
-	uint32_t pos = vq->avail_idx, wflags = vq->pk_wflags;
+	uint32_t pos = vq->avail_idx, wflags = vq->pk_wflags, mark = 0;
 	uint64_t sum = 0;
 
+	/* RX: the used run as far as it goes now (flags only, each read once
+	 * as by the harvest, which goes on from there): every id posted here
+	 * is marked with its end (pk_mark) */
+	if (!tx_hdr && n) {
+		bool bad = false;
+
+		mark = vq->pk_used_end;
+		mark = (uint16_t)(mark + vnet_pq_used_scan(ring, mark, (uint16_t)(vq->pk_pub - mark), size, &bad));
+		vq->pk_used_end = (uint16_t)mark; /* a bad descriptor there: the harvest finds it again */
+		/* nothing unread: the mark is the harvest position (the harvest
+		 * then checks none); else the harvest checks up to it */
+		vq->pk_mark_hi = (uint16_t)mark;
+	}
 	/* the first descriptor not yet published keeps its flags back */
 	if (n && vq->avail_idx == vq->pk_pub) {
 		/* AVAIL = wrap counter, USED = its inverse (spec 2.8.1) */
@@ -417,7 +452,7 @@ static inline __attribute__((always_inline)) uint16_t vnet_pq_post(struct vnet_v
 		/* RX refill passes no array: buffers come off the pool's stack */
 		struct vnet_buf *b = bufs ? bufs[0] : stack[top - 1];
 
-		if (vnet_pq_post_one(vq, &ring[pos & (size - 1)], b, tx_hdr, &sum, free_ids[num_free - 1], f, 1))
+		if (vnet_pq_post_one(vq, &ring[pos & (size - 1)], b, tx_hdr, &sum, free_ids[num_free - 1], f, 1, mark))
 			goto out;
 		if (!bufs)
 			top--;
@@ -433,7 +468,7 @@ static inline __attribute__((always_inline)) uint16_t vnet_pq_post(struct vnet_v
 		for (; d != end; d++, i++) {
 			struct vnet_buf *b = bufs ? bufs[i] : stack[top - 1];
 
-			if (vnet_pq_post_one(vq, d, b, tx_hdr, &sum, free_ids[num_free - 1], f, 0))
+			if (vnet_pq_post_one(vq, d, b, tx_hdr, &sum, free_ids[num_free - 1], f, 0, mark))
 				goto out;
 			if (!bufs)
 				top--;

@@ -164,14 +164,17 @@ static inline uint32_t vnet_ring_held_check(struct vnet_vq *vq)
 
 /* Has the device published used entries no harvest has read yet (that
  * vnet_ring_unread_ok must look at)? One load of device memory at most
- * (vnet_sq_unread, vnet_pq_unread): every refill that posts asks. */
+ * (vnet_sq_unread): every refill that posts asks. Never on the packed
+ * ring: its refill marks each id it posts with the end of the used run,
+ * and its harvest refuses a descriptor below the mark (pk_mark), so no
+ * unread descriptor needs reading there. */
 static inline __attribute__((always_inline)) bool vnet_ring_unread(const struct vnet_vq *vq)
 {
-	return vq->packed ? vnet_pq_unread(vq) : vnet_sq_unread(vq);
+	return !vq->packed && vnet_sq_unread(vq);
 }
 
 /*
- * Before a refill puts ids back on the ring: false when a used entry the
+ * Before a split refill puts ids back on the ring: false when a used entry the
  * device has published and no harvest has read yet names an id that is
  * not in flight. Such an entry is a duplicate or made up (spec 2.7.8: a
  * used id names a buffer made available earlier; a device cannot have
@@ -186,7 +189,7 @@ static inline __attribute__((always_inline)) bool vnet_ring_unread(const struct 
  */
 static inline bool vnet_ring_unread_ok(struct vnet_vq *vq)
 {
-	return (vq->packed ? vnet_pq_unread_in_flight(vq) : vnet_sq_unread_in_flight(vq)) != 0;
+	return vnet_sq_unread_in_flight(vq) != 0;
 }
 
 #endif

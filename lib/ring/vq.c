@@ -71,6 +71,7 @@ void vnet_vq_free(struct vnet_vq *vq)
 	free(vq->cookie);
 	free(vq->free_ids);
 	free(vq->held_ids);
+	free(vq->pk_mark);
 	if (vq->mem.va)
 		vnet_dma_free(&vq->mem);
 	if (vq->ind_mem.va)

@@ -87,6 +87,17 @@ struct vnet_vq {
 	uint16_t held_end[VNET_VQ_HELD_GROUPS], held_until[VNET_VQ_HELD_GROUPS];
 	uint16_t held_mark;         /* last_used at the last refill (vnet_ring_held_check) */
 	uint16_t pk_used_end;       /* packed: positions below this were seen used */
+	/* packed RX: per id, the end of the used run (pk_used_end) when the id
+	 * was last posted. A used descriptor at a position below it was
+	 * written before that buffer was offered (a duplicate, made up, or
+	 * written again): the harvest refuses it (drop_bad_id, broken), so a
+	 * refill never has to read the entries still unread. NULL elsewhere.
+	 * pk_mark_hi: the highest mark given while used descriptors were
+	 * unread (any other mark is the harvest position it was given at, and
+	 * nothing below it can still be harvested); a harvest that stays at or
+	 * above it checks no mark. */
+	uint16_t *pk_mark;
+	uint16_t pk_mark_hi;
 };
 
 /* Alignment of ring parts the two sides write: each on its own lines. */

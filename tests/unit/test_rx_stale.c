@@ -4,8 +4,12 @@
  * duplicate, or made up) and that the device published before the refill
  * put that id back on the ring: no harvest may take such an entry for the
  * buffer posted again under the id (a frame the device never wrote, in a
- * buffer it still holds). The test plays the device on RX ring 0 by hand,
- * on each ring layout; the model, never polled, leaves the rings alone.
+ * buffer it still holds). The split ring's refill reads the unread
+ * entries and posts nothing then; the packed ring's posts, marking each id
+ * with the end of the used run it saw (pk_mark), and its harvest refuses
+ * a descriptor written below that mark. The test plays the device on RX
+ * ring 0 by hand, on each ring layout; the model, never polled, leaves
+ * the rings alone.
  */
 #include <check.h>
 
@@ -80,8 +84,8 @@ static uint16_t burst(uint16_t n)
 	return k;
 }
 
-/* The stray entry was refused: nothing posted under its id, nothing
- * handed up, the ring broken at it (a bad id, or under IN_ORDER an index
+/* The stray entry was refused: nothing handed up (split: nothing posted
+ * either), the ring broken at it (a bad id, or under IN_ORDER an index
  * past what is in flight), and recovery brings every buffer back. */
 static void refused_then_recover(void)
 {
@@ -90,7 +94,8 @@ static void refused_then_recover(void)
 
 	posted = (uint16_t)(posted + vnet_rx_refill(R.dev, 0)); /* the entry is still there */
 	ck_assert_uint_eq(burst(8), 0);
-	ck_assert_uint_eq(posted, 0);
+	if (!Q->packed)
+		ck_assert_uint_eq(posted, 0);
 	ck_assert_int_eq(vnet_dev_broken(R.dev), 1);
 	vnet_queue_stats(R.dev, 0, true, &st);
 	ck_assert_uint_eq(st.drop_bad_id + st.drop_bad_idx, 1);
@@ -139,7 +144,8 @@ static void stray_for_held_id(enum layout l)
 
 /* An entry a refill saw naming a buffer in flight, written again to name
  * an id a short burst holds; the harvest then gives that id back without
- * reaching the entry. Each refill that posts reads every unread entry. */
+ * reaching the entry. Split: each refill that posts reads every unread
+ * entry; packed: the entry lies below the mark of the id posted again. */
 static void stray_rewritten(enum layout l)
 {
 	uint16_t a0, a1, a2, a3;
