@@ -131,30 +131,9 @@ trap 'log interrupted; exit 130' INT TERM
 avx512=0
 grep -qw avx512f /proc/cpuinfo && grep -qw avx512bw /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo && avx512=1
 
-# start_tp NAME ARGS...: a testpmd reading commands from a FIFO (held open
-# here), its log in $out/NAME.log
-start_tp() {
-	local name=$1 fd; shift
-	rm -f "$out/$name.in"; mkfifo "$out/$name.in"
-	stdbuf -oL dpdk-testpmd "$@" <"$out/$name.in" >"$out/$name.log" 2>&1 &
-	pids+=("$!"); eval "pid_$name=$!"
-	exec {fd}>"$out/$name.in"
-	fds+=("$fd"); eval "fd_$name=$fd"
-}
-tp() { local v="fd_$1"; echo "$2" >&"${!v}"; }
-logsize() { stat -c %s "$out/$1.log"; }
-# wait_log NAME OFFSET TEXT [SECONDS]: until TEXT appears after OFFSET
-wait_log() {
-	local i n=$(( ${4:-5} * 100 ))
-	for i in $(seq "$n"); do
-		tail -c +"$(( $2 + 1 ))" "$out/$1.log" | grep -aq -- "$3" && return 0
-		local v="pid_$1"; kill -0 "${!v}" 2>/dev/null || die "testpmd $1 exited (see $out/$1.log)"
-		sleep 0.01
-	done
-	die "testpmd $1: no '$3' within ${4:-5} s (see $out/$1.log)"
-}
-# tp_do NAME CMD TEXT: a command, then wait for TEXT in its answer
-tp_do() { local o; o=$(logsize "$1"); tp "$1" "$2"; wait_log "$1" "$o" "$3"; }
+# start_tp, tp, logsize, wait_log, tp_do: testpmd through a FIFO
+# shellcheck source=tp.sh
+. "$here/tp.sh"
 # show NAME: the port's counters and rates since the last show, as
 # "rx_pkts tx_pkts rx_pps tx_pps"
 show() {
@@ -205,7 +184,7 @@ be_args() { # socket prefix-suffix
 }
 start_be() { # name socket
 	local o
-	start_tp "$1" $(be_args "$2" "$1")
+	start_tp "$1" dpdk-testpmd $(be_args "$2" "$1")
 	wait_log "$1" 0 "testpmd>" 30
 	for o in $(seq 300); do [ -S "$2" ] && return 0; sleep 0.01; done
 	die "backend $1: no socket $2"
@@ -216,7 +195,7 @@ start_fe() { # ring
 		dev="$dev,packed_vq=1,vectorized=1,mrg_rxbuf=0"
 		[ $avx512 = 1 ] && simd=(--force-max-simd-bitwidth=512)
 	fi
-	start_tp "fe_$1" --no-pci --file-prefix="${prefix}fe$1" --huge-dir /dev/hugepages --single-file-segments \
+	start_tp "fe_$1" dpdk-testpmd --no-pci --file-prefix="${prefix}fe$1" --huge-dir /dev/hugepages --single-file-segments \
 		-m 256 --lcores 0@0,1@0 "${simd[@]}" --log-level=pmd.net.virtio.init:debug --vdev "$dev" -- -i \
 		--forward-mode=txonly --txpkts=64 --burst=32 --total-num-mbufs=32768
 	wait_log "fe_$1" 0 "testpmd>" 30

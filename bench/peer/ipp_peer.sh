@@ -107,30 +107,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'log interrupted; exit 130' INT TERM
 
-# start_tp NAME CMD...: a testpmd (CMD) reading commands from a FIFO (held
-# open here), its log in $out/NAME.log
-start_tp() {
-	local name=$1 fd; shift
-	rm -f "$out/$name.in"; mkfifo "$out/$name.in"
-	stdbuf -oL "$@" <"$out/$name.in" >"$out/$name.log" 2>&1 &
-	pids+=("$!"); eval "pid_$name=$!"
-	exec {fd}>"$out/$name.in"
-	fds+=("$fd"); eval "fd_$name=$fd"
-}
-tp() { local v="fd_$1"; echo "$2" >&"${!v}"; }
-logsize() { stat -c %s "$out/$1.log"; }
-# wait_log NAME OFFSET TEXT [SECONDS]: until TEXT appears after OFFSET
-wait_log() {
-	local i n=$(( ${4:-5} * 20 )) v="pid_$1"
-	for i in $(seq "$n"); do
-		# grep reads to the end (no -q): tail must not die of SIGPIPE under pipefail
-		tail -c +"$(( $2 + 1 ))" "$out/$1.log" | grep -a -- "$3" >/dev/null && return 0
-		kill -0 "${!v}" 2>/dev/null || die "testpmd $1 exited (see $out/$1.log)"
-		sleep 0.05
-	done
-	die "testpmd $1: no '$3' within ${4:-5} s (see $out/$1.log)"
-}
-tp_do() { local o; o=$(logsize "$1"); tp "$1" "$2"; wait_log "$1" "$o" "$3" "${4:-5}"; }
+# start_tp, tp, logsize, wait_log, tp_do: testpmd through a FIFO
+# shellcheck source=tp.sh
+. "$here/tp.sh"
 # end_tp NAME: quit, wait for the process (bounded), forget it
 end_tp() {
 	local v="pid_$1" f="fd_$1" i
