@@ -96,32 +96,17 @@ per_round=$(( (pairs + rounds - 1) / rounds ))
 deadline=$(( $(date +%s) + max_min * 60 ))
 
 # ---- hugepages, processes, clean-up on every exit path -------------------
-mkdir -p /dev/hugepages
-mounted=0
-mountpoint -q /dev/hugepages || { mount -t hugetlbfs nodev /dev/hugepages; mounted=1; }
-hp_before=$(cat /proc/sys/vm/nr_hugepages)
-[ "$hp_before" -ge 1024 ] || echo 1024 >/proc/sys/vm/nr_hugepages
-mkdir -p "$out"
+# tp_begin, tp_end, start_tp, tp, logsize, wait_log, tp_do: testpmd
+# through a FIFO
+# shellcheck source=tp.sh
+. "$here/tp.sh"
 prefix=vnetcmp$$
-pids=() fds=()
+tp_begin "$prefix" 1024
 cleanup() {
-	local p f
 	trap - EXIT INT TERM
 	[ -f "$out/vnet.pid" ] && pids+=("$(cat "$out/vnet.pid")")
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for f in $(seq 20); do
-		local alive=0
-		for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-		[ $alive = 0 ] && break
-		sleep 0.1
-	done
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-	for f in "${fds[@]}"; do eval "exec $f>&-" 2>/dev/null || true; done
-	rm -f "$out"/*.sock "$out"/*.in "$out/vnet.pid"
-	rm -f /dev/hugepages/"$prefix"*
-	rm -rf /var/run/dpdk/"$prefix"*
-	[ "$hp_before" -ge 1024 ] || echo "$hp_before" >/proc/sys/vm/nr_hugepages
-	[ $mounted = 0 ] || umount /dev/hugepages 2>/dev/null || true
+	tp_end
+	rm -f "$out/vnet.pid"
 }
 trap cleanup EXIT
 trap 'log interrupted; exit 130' INT TERM
@@ -131,9 +116,6 @@ trap 'log interrupted; exit 130' INT TERM
 avx512=0
 grep -qw avx512f /proc/cpuinfo && grep -qw avx512bw /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo && avx512=1
 
-# start_tp, tp, logsize, wait_log, tp_do: testpmd through a FIFO
-# shellcheck source=tp.sh
-. "$here/tp.sh"
 # show NAME: the port's counters and rates since the last show, as
 # "rx_pkts tx_pkts rx_pps tx_pps"
 show() {

@@ -78,38 +78,19 @@ command -v dpdk-testpmd >/dev/null || die "no dpdk-testpmd (apt-get install dpdk
 { command -v valgrind && command -v callgrind_control; } >/dev/null || die "no valgrind (tools/setup)"
 
 # ---- hugepages (the backend's), processes, clean-up on every exit path ----
-mkdir -p /dev/hugepages
-mounted=0
-mountpoint -q /dev/hugepages || { mount -t hugetlbfs nodev /dev/hugepages; mounted=1; }
-hp_before=$(cat /proc/sys/vm/nr_hugepages)
-[ "$hp_before" -ge 512 ] || echo 512 >/proc/sys/vm/nr_hugepages
-mkdir -p "$out"
+# tp_begin, tp_end, start_tp, tp, logsize, wait_log, tp_do: testpmd
+# through a FIFO
+# shellcheck source=tp.sh
+. "$here/tp.sh"
 prefix=vnetipp$$
-pids=() fds=()
+tp_begin "$prefix" 512
 cleanup() {
-	local p i
 	trap - EXIT INT TERM
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for i in $(seq 50); do
-		local alive=0
-		for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-		[ $alive = 0 ] && break
-		sleep 0.1
-	done
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-	for i in "${fds[@]}"; do eval "exec $i>&-" 2>/dev/null || true; done
-	rm -f "$out"/*.sock "$out"/*.in
-	rm -f /dev/hugepages/"$prefix"*
-	rm -rf /var/run/dpdk/"$prefix"*
-	[ "$hp_before" -ge 512 ] || echo "$hp_before" >/proc/sys/vm/nr_hugepages
-	[ $mounted = 0 ] || umount /dev/hugepages 2>/dev/null || true
+	tp_end
 }
 trap cleanup EXIT
 trap 'log interrupted; exit 130' INT TERM
 
-# start_tp, tp, logsize, wait_log, tp_do: testpmd through a FIFO
-# shellcheck source=tp.sh
-. "$here/tp.sh"
 # end_tp NAME: quit, wait for the process (bounded), forget it
 end_tp() {
 	local v="pid_$1" f="fd_$1" i
