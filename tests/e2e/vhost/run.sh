@@ -31,14 +31,9 @@ cleanup() {
 	rm -rf "$dir"
 }
 trap cleanup EXIT
-fails=0
-check() {  # WHAT CONDITION-EXIT-STATUS
-	if [ "$2" = 0 ]; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
-}
-# field F of vnet-bench's JSON line in FILE
-field() { python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())[sys.argv[2]])' "$1" "$2"; }
-ge() { [ "$1" -ge "$2" ] && echo 0 || echo 1; }
-eq() { [ "$1" = "$2" ] && echo 0 || echo 1; }
+# check, field, eq, check_restart, finish
+# shellcheck source=checks.sh
+. "$here/checks.sh"
 
 # ---- 1. two pairs, both carrying frames ------------------------------------
 for layout in split packed; do
@@ -86,16 +81,7 @@ for layout in split packed; do
 	t0=$(testpmd_queue_rx "$dir/tp-b-$layout.log" 0); t1=$(testpmd_queue_rx "$dir/tp-b-$layout.log" 1)
 	echo "     $layout: $(field "$j" disconnects) disconnect(s), $(field "$j" reconnects) reconnect(s); since:" \
 		"vnet q0 $a0 q1 $a1, new testpmd q0 $t0 q1 $t1"
-	check "$layout: the backend's death was noticed once" "$(eq "$(field "$j" disconnects)" 1)"
-	check "$layout: reconnected once" "$(eq "$(field "$j" reconnects)" 1)"
-	check "$layout: pair 0 carried frames after the restart" "$([ "$a0" -ge 1000 ] && [ "$t0" -ge 1000 ] && echo 0 || echo 1)"
-	check "$layout: pair 1 carried frames after the restart" "$([ "$a1" -ge 1000 ] && [ "$t1" -ge 1000 ] && echo 0 || echo 1)"
-	check "$layout: pool whole at the end (nothing leaked across the restart)" "$(eq "$(field "$j" pool_in_use_end)" 0)"
+	check_restart "$layout" "$j" "$a0" "$a1" "$t0" "$t1"
 done
 
-if [ $fails -ne 0 ]; then
-	echo "FAIL: $fails check(s) failed; logs:"
-	for f in "$dir"/*.err; do echo "== $f"; tail -5 "$f"; done
-	exit 1
-fi
-echo "PASS: vhost-user against dpdk-testpmd: 2 queue pairs (split, packed) and a backend restart"
+finish "PASS: vhost-user against dpdk-testpmd: 2 queue pairs (split, packed) and a backend restart"
