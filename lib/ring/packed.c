@@ -3,7 +3,7 @@
  * Packed virtqueue set-up (spec 2.8); the hot path is in packed.h.
  * Teardown is shared with the split ring (vq.c): vnet_vq_drain() and
  * vnet_vq_free() only use cookie[], free_ids and mem, which a packed queue
- * fills the same way.
+ * fills the same way, and free pk_mark (NULL on a split queue).
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -347,9 +347,7 @@ static inline __attribute__((always_inline)) uint16_t vnet_pq_harvest(struct vne
 			i += vnet_pq_tx_run(&h, ring, todo - k, mrg);
 	} else {
 		for (i = 0, pos = last; i < todo; i++, pos++) {
-			uint32_t slot = pos & mask;
-
-			uint32_t id = ring[slot].id;
+			uint32_t slot = pos & mask, id = ring[slot].id;
 
 			if (rx_hdr && mrg && h.cont == 0 && h.got == n)
 				break; /* whole frames only */
